@@ -1,0 +1,32 @@
+// Package access declares, in one place, which RPCs anyone may call without a
+// bearer token. Every service's authentication interceptor consults it, so a
+// method is public everywhere or nowhere.
+package access
+
+import (
+	"strings"
+
+	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
+)
+
+// public lists the full gRPC method names open to anonymous callers. Only
+// methods that return no personal data belong here.
+var public = map[string]bool{
+	// The public catalogue: asylum seekers find activities without an account.
+	activityv1.ActivityService_GetActivity_FullMethodName:    true,
+	activityv1.ActivityService_ListActivities_FullMethodName: true,
+	// Health checks come from probes that hold no token.
+	"/grpc.health.v1.Health/Check": true,
+	"/grpc.health.v1.Health/Watch": true,
+	"/grpc.health.v1.Health/List":  true,
+}
+
+// IsPublic reports whether fullMethod ("/package.Service/Method") may be called
+// without a token. Server reflection is public too, so grpcurl works against a
+// running service.
+func IsPublic(fullMethod string) bool {
+	if public[fullMethod] {
+		return true
+	}
+	return strings.HasPrefix(fullMethod, "/grpc.reflection.")
+}
