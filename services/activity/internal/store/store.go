@@ -1,0 +1,148 @@
+// Package store keeps the activity registry in its own database through sqlx.
+// Queries are written with ? placeholders and rebound for the driver, so the
+// same code runs on PostgreSQL and SQLite.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/tia-platform/tia/services/activity/internal/domain"
+	"github.com/tia-platform/tia/services/platform/db"
+	"github.com/tia-platform/tia/services/platform/listing"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations are the registry's tables, applied at start.
+var Migrations = mustSub(migrations, "migrations")
+
+// ErrNotFound is returned for an activity that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrExists is returned when creating an activity whose name is taken.
+var ErrExists = errors.New("already exists")
+
+// Store reads and writes activities.
+type Store struct{ db *sqlx.DB }
+
+// New returns a store on a migrated database.
+func New(d *sqlx.DB) *Store { return &Store{db: d} }
+
+type row struct {
+	Org        string `db:"org_number"`
+	ID         string `db:"id"`
+	Title      string `db:"title"`
+	KommunCode string `db:"kommun_code"`
+	LanCode    string `db:"lan_code"`
+	Focus      string `db:"focus"`
+	Capacity   int32  `db:"capacity"`
+	StartDate  string `db:"start_date"`
+	EndDate    string `db:"end_date"`
+	CreateTime string `db:"create_time"`
+	UpdateTime string `db:"update_time"`
+}
+
+const columns = "org_number, id, title, kommun_code, lan_code, focus, capacity, start_date, end_date, create_time, update_time"
+
+func toRow(a domain.Activity) row {
+	focus := make([]string, len(a.Focus))
+	for i, f := range a.Focus {
+		focus[i] = string(f)
+	}
+	return row{
+		Org: a.Org, ID: a.ID, Title: a.Title, KommunCode: a.KommunCode, LanCode: a.LanCode,
+		Focus: strings.Join(focus, ","), Capacity: a.Capacity, StartDate: a.StartDate, EndDate: a.EndDate,
+		CreateTime: a.CreateTime.UTC().Format(time.RFC3339Nano), UpdateTime: a.UpdateTime.UTC().Format(time.RFC3339Nano),
+	}
+}
+
+func (r row) activity() domain.Activity {
+	var focus []domain.Focus
+	for _, f := range strings.Split(r.Focus, ",") {
+		if f != "" {
+			focus = append(focus, domain.Focus(f))
+		}
+	}
+	created, _ := time.Parse(time.RFC3339Nano, r.CreateTime)
+	updated, _ := time.Parse(time.RFC3339Nano, r.UpdateTime)
+	return domain.Activity{
+		Org: r.Org, ID: r.ID, Title: r.Title, KommunCode: r.KommunCode, LanCode: r.LanCode, Focus: focus,
+		Capacity: r.Capacity, StartDate: r.StartDate, EndDate: r.EndDate, CreateTime: created, UpdateTime: updated,
+	}
+}
+
+// Create inserts a and runs also in the same transaction, so the event that
+// announces the activity is written if and only if the activity is.
+func (s *Store) Create(ctx context.Context, a domain.Activity, also func(*sqlx.Tx) error) error {
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		_, err := tx.NamedExecContext(ctx, "INSERT INTO activities ("+columns+") VALUES ("+
+			":org_number, :id, :title, :kommun_code, :lan_code, :focus, :capacity, :start_date, :end_date, :create_time, :update_time)", toRow(a))
+		if db.IsUniqueViolation(err) {
+			return ErrExists
+		}
+		if err != nil {
+			return fmt.Errorf("insert activity: %w", err)
+		}
+		return also(tx)
+	})
+}
+
+// Get returns one activity.
+func (s *Store) Get(ctx context.Context, org, id string) (domain.Activity, error) {
+	var r row
+	err := s.db.GetContext(ctx, &r, s.db.Rebind("SELECT "+columns+" FROM activities WHERE org_number = ? AND id = ?"), org, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Activity{}, ErrNotFound
+	}
+	if err != nil {
+		return domain.Activity{}, fmt.Errorf("get activity: %w", err)
+	}
+	return r.activity(), nil
+}
+
+// FilterFields are the fields a list filter may name.
+var FilterFields = map[string]listing.Field{
+	"kommun_code": {SQL: "kommun_code"},
+	"lan_code":    {SQL: "lan_code"},
+	"capacity":    {SQL: "capacity", Int: true},
+	"start_date":  {SQL: "start_date"},
+	"end_date":    {SQL: "end_date"},
+}
+
+// List returns a page of activities of org (all organisers when org is
+// empty) matching filter, ordered by name.
+func (s *Store) List(ctx context.Context, org string, filter listing.Filter, page listing.Page) ([]domain.Activity, error) {
+	where, args := filter.SQL, filter.Args
+	if org != "" {
+		where = "org_number = ? AND " + where
+		args = append([]any{org}, args...)
+	}
+	q := "SELECT " + columns + " FROM activities WHERE " + where + " ORDER BY org_number, id LIMIT ? OFFSET ?"
+	var rows []row
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), append(args, page.Limit(), page.Offset)...); err != nil {
+		return nil, fmt.Errorf("list activities: %w", err)
+	}
+	out := make([]domain.Activity, len(rows))
+	for i, r := range rows {
+		out[i] = r.activity()
+	}
+	return out, nil
+}
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}

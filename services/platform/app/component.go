@@ -1,0 +1,66 @@
+// Package app hosts TIA services. A service is written once as a Component;
+// app runs it alone in its own binary (production: PostgreSQL, a NATS
+// cluster, one process per service) or together with the others in one
+// process (the embedded default: SQLite files and an embedded NATS server).
+// The same code and the same tests serve both, in the manner of a modular
+// monolith.
+package app
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+
+	"github.com/jmoiron/sqlx"
+	"google.golang.org/grpc"
+
+	"github.com/tia-platform/tia/services/platform/events"
+)
+
+// Component describes one service to the host.
+type Component struct {
+	// Name is the service's short name: "activity", "statistics", "travel",
+	// "notification". It names its database file, its event stream
+	// (tia.<name>.>) and its durable consumers.
+	Name string
+	// Migrations are the service's own tables (goose SQL files at the root).
+	Migrations fs.FS
+	// New builds the service once its dependencies are ready.
+	New func(Deps) (Service, error)
+}
+
+// Deps are what the host gives a service.
+type Deps struct {
+	// DB is the service's own database, already migrated.
+	DB *sqlx.DB
+	// Relay publishes what the service writes to its outbox; call Notify
+	// after a commit that published events so they leave at once.
+	Relay *events.Relay
+	// Logger is tagged with the service name.
+	Logger *slog.Logger
+	// Peer returns a connection to another service by name (for questions
+	// that need an answer now).
+	Peer func(name string) (grpc.ClientConnInterface, error)
+}
+
+// Service is a running service.
+type Service interface {
+	// Register adds the service's gRPC APIs.
+	Register(grpc.ServiceRegistrar)
+	// Subscriptions are the events the service consumes.
+	Subscriptions() []Subscription
+}
+
+// Subscription is one durable consumer of another service's events.
+type Subscription struct {
+	// Producer is the service whose stream is read, e.g. "activity".
+	Producer string
+	// Subjects filter the stream; all of it when empty.
+	Subjects []string
+	// Handler applies an event inside the consumer's transaction.
+	Handler events.Handler
+}
+
+// Background work (relays, consumers) runs under this context type so tests
+// can stop a host cleanly.
+type runFunc func(ctx context.Context) error

@@ -1,0 +1,177 @@
+// Package listing turns the AIP list-request fields (page_size, page_token,
+// filter) into SQL, once for every service. Filters follow AIP-160 as parsed
+// and type-checked by go.einride.tech/aip; only declared fields can be named,
+// and values always travel as bind parameters.
+package listing
+
+import (
+	"fmt"
+	"strings"
+
+	"go.einride.tech/aip/filtering"
+	"go.einride.tech/aip/pagination"
+	expr "google.golang.org/genproto/googleapis/api/expr/v1alpha1"
+
+	"github.com/tia-platform/tia/services/platform/badrequest"
+)
+
+// Page is the window a list request asks for.
+type Page struct {
+	// Offset is the number of rows to skip.
+	Offset int64
+	// Size is the number of rows to return.
+	Size int32
+	token pagination.PageToken
+}
+
+// Default and largest page sizes, as AIP-158 suggests documenting.
+const (
+	DefaultSize = 50
+	MaxSize     = 1000
+)
+
+// ParsePage reads page_size and page_token. A token from a request with other
+// parameters (another filter, say) is rejected, as AIP-158 requires.
+func ParsePage(req pagination.Request) (Page, error) {
+	token, err := pagination.ParsePageToken(req)
+	if err != nil {
+		return Page{}, badrequest.Field("page_token", "not a page token from this list with these parameters")
+	}
+	size := req.GetPageSize()
+	switch {
+	case size < 0:
+		return Page{}, badrequest.Field("page_size", "must not be negative")
+	case size == 0:
+		size = DefaultSize
+	case size > MaxSize:
+		size = MaxSize
+	}
+	return Page{Offset: token.Offset, Size: size, token: token}, nil
+}
+
+// Limit is the SQL LIMIT to use: one more than the page, to learn whether
+// another page follows without counting.
+func (p Page) Limit() int { return int(p.Size) + 1 }
+
+// Trim cuts the extra row fetched by Limit and returns the rows to send with
+// the token of the next page ("" on the last page).
+func Trim[T any](p Page, rows []T) ([]T, string) {
+	if len(rows) <= int(p.Size) {
+		return rows, ""
+	}
+	return rows[:p.Size], p.token.Next(req{size: p.Size}).String()
+}
+
+// req adapts a page size to pagination's Next, which only reads the size.
+type req struct {
+	pagination.Request
+	size int32
+}
+
+func (r req) GetPageSize() int32 { return r.size }
+
+// Field declares one filterable field: its name in filters and the SQL
+// expression it stands for.
+type Field struct {
+	SQL string
+	// Int marks an integer field; others are strings.
+	Int bool
+}
+
+// Filter is a parsed filter ready for a WHERE clause.
+type Filter struct {
+	// SQL is a boolean expression with ? placeholders, or "1=1" when the
+	// request has no filter.
+	SQL  string
+	Args []any
+}
+
+// ParseFilter parses the request's filter against the declared fields.
+// Comparisons (=, !=, <, <=, >, >=) of a field with a literal, joined by AND,
+// OR and NOT, are supported. Errors name the field "filter".
+func ParseFilter(r filtering.Request, fields map[string]Field) (Filter, error) {
+	if strings.TrimSpace(r.GetFilter()) == "" {
+		return Filter{SQL: "1=1"}, nil
+	}
+	opts := []filtering.DeclarationOption{filtering.DeclareStandardFunctions()}
+	for name, f := range fields {
+		t := filtering.TypeString
+		if f.Int {
+			t = filtering.TypeInt
+		}
+		opts = append(opts, filtering.DeclareIdent(name, t))
+	}
+	decls, err := filtering.NewDeclarations(opts...)
+	if err != nil {
+		return Filter{}, fmt.Errorf("filter declarations: %w", err)
+	}
+	parsed, err := filtering.ParseFilter(r, decls)
+	if err != nil {
+		return Filter{}, badrequest.Field("filter", err.Error())
+	}
+	var b builder
+	if err := b.expr(parsed.CheckedExpr.GetExpr(), fields); err != nil {
+		return Filter{}, badrequest.Field("filter", err.Error())
+	}
+	return Filter{SQL: b.sql.String(), Args: b.args}, nil
+}
+
+type builder struct {
+	sql  strings.Builder
+	args []any
+}
+
+var comparisons = map[string]string{
+	filtering.FunctionEquals:        "=",
+	filtering.FunctionNotEquals:     "<>",
+	filtering.FunctionLessThan:      "<",
+	filtering.FunctionLessEquals:    "<=",
+	filtering.FunctionGreaterThan:   ">",
+	filtering.FunctionGreaterEquals: ">=",
+}
+
+func (b *builder) expr(e *expr.Expr, fields map[string]Field) error {
+	call := e.GetCallExpr()
+	if call == nil {
+		return fmt.Errorf("expected a comparison such as kommun_code = \"0180\"")
+	}
+	switch fn := call.GetFunction(); fn {
+	case filtering.FunctionAnd, filtering.FunctionOr, filtering.FunctionFuzzyAnd:
+		op := " AND "
+		if fn == filtering.FunctionOr {
+			op = " OR "
+		}
+		b.sql.WriteString("(")
+		for i, arg := range call.GetArgs() {
+			if i > 0 {
+				b.sql.WriteString(op)
+			}
+			if err := b.expr(arg, fields); err != nil {
+				return err
+			}
+		}
+		b.sql.WriteString(")")
+		return nil
+	case filtering.FunctionNot:
+		b.sql.WriteString("NOT ")
+		return b.expr(call.GetArgs()[0], fields)
+	default:
+		op, ok := comparisons[fn]
+		if !ok || len(call.GetArgs()) != 2 {
+			return fmt.Errorf("operator %q is not supported", fn)
+		}
+		ident := call.GetArgs()[0].GetIdentExpr()
+		lit := call.GetArgs()[1].GetConstExpr()
+		if ident == nil || lit == nil {
+			return fmt.Errorf("compare a field with a literal value, field first")
+		}
+		f := fields[ident.GetName()]
+		b.sql.WriteString(f.SQL + " " + op + " ?")
+		if f.Int {
+			b.args = append(b.args, lit.GetInt64Value())
+		} else {
+			b.args = append(b.args, lit.GetStringValue())
+		}
+		return nil
+	}
+}
