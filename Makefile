@@ -1,0 +1,99 @@
+# TIA platform. Two commands on a fresh machine: `make run` and `make test`.
+# Everything else is built with the Go toolchain alone: buf and the protoc
+# plugins are pinned in proto/tools/go.mod and built into .cache/bin.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+GO        ?= go
+BIN       := .cache/bin
+BUF       := $(BIN)/buf
+MODULES   := proto services/platform services/activity services/statistics services/travel services/notification services/embedded gateway
+# protovalidate's validate.proto comes from the Go module proxy: the buf schema
+# registry is not reachable from the build machines.
+PROTOVALIDATE := github.com/bufbuild/protovalidate@v1.2.2
+# buf breaking compares the protos with this git revision.
+BREAKING_AGAINST ?= HEAD~1
+
+.PHONY: run test unit e2e bench proto proto-deps tools lint vet fmt-check check-generated breaking build clean
+
+## run: start the embedded default (all services + REST edge) with demo data
+run:
+	$(GO) run ./services/embedded/cmd/tia -data-dir data
+
+## test: every test (generated code, lint, unit and integration, end to end)
+test: check-generated lint breaking unit
+
+## unit: the Go tests of every module, including the embedded and production-path tests
+unit:
+	$(GO) test -count=1 -timeout 20m $(addprefix ./,$(addsuffix /...,$(MODULES)))
+
+## e2e: only the production-path test (separate binaries, PostgreSQL, NATS)
+e2e:
+	$(GO) test -count=1 -timeout 10m -run 'TestProduction' -v ./services/embedded/e2e/
+
+## bench: benchmarks; prints BENCH lines
+bench:
+	$(GO) run ./services/embedded/cmd/tia-bench
+
+## build: one binary per service, the gateway, and the embedded default into bin/
+build:
+	$(GO) build -o bin/ ./services/activity/cmd/activity ./services/statistics/cmd/statistics \
+		./services/travel/cmd/travel ./services/notification/cmd/notification ./gateway/cmd/gateway \
+		./services/embedded/cmd/tia ./services/platform/cmd/tia-token
+
+tools: $(BUF)
+$(BUF): proto/tools/go.mod proto/tools/go.sum
+	cd proto/tools && GOWORK=off $(GO) build -o ../../$(BIN)/ \
+		github.com/bufbuild/buf/cmd/buf \
+		google.golang.org/protobuf/cmd/protoc-gen-go \
+		google.golang.org/grpc/cmd/protoc-gen-go-grpc \
+		github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway \
+		github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2
+	touch $(BUF)
+
+proto-deps: .cache/proto/buf/validate/validate.proto
+.cache/proto/buf/validate/validate.proto: Makefile
+	dir=$$(cd proto/tools && GOWORK=off $(GO) mod download -json $(PROTOVALIDATE) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p'); \
+	mkdir -p $(@D) && install -m 0644 "$$dir/proto/protovalidate/buf/validate/validate.proto" $@
+
+## proto: format, lint and regenerate the API module from proto/
+proto: tools proto-deps
+	$(BUF) format -w
+	$(BUF) lint
+	rm -rf proto/gen && rm -f proto/openapi/*.json
+	$(BUF) generate
+
+## check-generated: fail when the committed generated code differs from what `make proto` writes
+check-generated: tools proto-deps
+	rm -rf .cache/generated && mkdir -p .cache/generated
+	$(BUF) generate -o .cache/generated
+	diff -r proto/gen .cache/generated/proto/gen
+	diff -r -x '*.go' proto/openapi .cache/generated/proto/openapi
+	@echo "generated code is up to date"
+
+## breaking: buf breaking against $(BREAKING_AGAINST) (skipped when that revision has no protos)
+breaking: tools proto-deps
+	rm -rf .cache/against && mkdir -p .cache/against
+	if git cat-file -e $(BREAKING_AGAINST):proto/tia 2>/dev/null; then \
+		git archive $(BREAKING_AGAINST) proto/tia buf.yaml | tar -x -C .cache/against; \
+		mkdir -p .cache/against/.cache && cp -r .cache/proto .cache/against/.cache/; \
+		(cd .cache/against && ../bin/buf build -o ../against.binpb); \
+		$(BUF) breaking --against .cache/against.binpb; \
+		echo "no breaking changes against $(BREAKING_AGAINST)"; \
+	else echo "$(BREAKING_AGAINST) has no protos: nothing to compare"; fi
+
+## lint: buf lint and format, go vet, gofmt
+lint: tools proto-deps vet fmt-check
+	$(BUF) lint
+	$(BUF) format -d --exit-code
+
+vet:
+	$(GO) vet $(addprefix ./,$(addsuffix /...,$(MODULES)))
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v -E '\.pb(\.gw)?\.go$$')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+clean:
+	rm -rf bin .cache/generated .cache/against .cache/against.binpb

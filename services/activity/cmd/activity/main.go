@@ -1,0 +1,10 @@
+// Command activity runs the activity service as its own process: the production path,
+// configured by TIA_* environment variables (see deploy/README.md).
+package main
+
+import (
+	"github.com/tia-platform/tia/services/activity"
+	"github.com/tia-platform/tia/services/platform/app"
+)
+
+func main() { app.Main(activity.Component) }

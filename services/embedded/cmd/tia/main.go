@@ -1,0 +1,126 @@
+// Command tia runs the whole TIA platform in one process with zero set-up:
+// the four services, the REST edge, SQLite files and an embedded NATS server
+// under one data folder. On first start it seeds demo data; every start
+// prints ready-to-paste curl commands with a demo token for each role.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/tia-platform/tia/services/embedded"
+	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/config"
+	"github.com/tia-platform/tia/services/platform/logging"
+	"github.com/tia-platform/tia/services/platform/telemetry"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintf(os.Stderr, "tia: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("tia", flag.ContinueOnError)
+	dataDir := fs.String("data-dir", "data", "folder for the SQLite files, the NATS store and the development key")
+	httpAddr := fs.String("http-addr", "127.0.0.1:8080", "REST listen address")
+	grpcAddr := fs.String("grpc-addr", "127.0.0.1:9090", "gRPC listen address")
+	seed := fs.Bool("seed", true, "load demo data when the data folder is empty")
+	var level slog.Level
+	fs.TextVar(&level, "log-level", slog.LevelWarn, "log level")
+	if err := config.Parse(fs, args); err != nil {
+		return err
+	}
+	log := logging.New(os.Stderr, "tia", level)
+	tel, err := telemetry.Setup(ctx, "tia")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tel.Shutdown(context.Background()) }()
+
+	p, err := embedded.Start(ctx, embedded.Options{DataDir: *dataDir, HTTPAddr: *httpAddr, GRPCAddr: *grpcAddr, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	if p.Fresh && *seed {
+		if err := embedded.Seed(ctx, p); err != nil {
+			return err
+		}
+	}
+	if err := printUsage(stdout, p); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(stdout, "\nshutting down")
+		return nil
+	case err := <-p.Err():
+		return err
+	}
+}
+
+func printUsage(w io.Writer, p *embedded.Platform) error {
+	tokens := map[string]string{}
+	for name, pr := range map[string]auth.Principal{
+		"ORGANISER": embedded.DemoStudyAssociation, "LANSSTYRELSE_01": embedded.DemoCountyBoard,
+		"LANSSTYRELSE_12": embedded.DemoOtherCountyBoard, "MIGRATIONSVERKET": embedded.DemoMigrationsverket,
+		"FOLKBILDNINGSRADET": embedded.DemoFolkbildning, "ASYLUM_SEEKER": embedded.DemoAsylumSeeker,
+	} {
+		tok, err := p.Token(pr)
+		if err != nil {
+			return err
+		}
+		tokens[name] = tok
+	}
+	base := "http://" + p.HTTPAddr
+	fmt.Fprintf(w, `TIA is running: REST on %[1]s, gRPC on %[2]s (reflection on, try grpcurl -plaintext %[2]s list).
+
+Demo tokens (valid 24 h; paste into your shell):
+export ORGANISER=%[3]s
+export LANSSTYRELSE_01=%[4]s
+export LANSSTYRELSE_12=%[5]s
+export MIGRATIONSVERKET=%[6]s
+export FOLKBILDNINGSRADET=%[7]s
+export ASYLUM_SEEKER=%[8]s
+
+# Anyone, without a token: activities in Stockholm (kommun 0180)
+curl -sG %[1]s/v1/organisers/-/activities --data-urlencode 'filter=kommun_code="0180"'
+
+# An organiser registers an activity in Solna (län 01)
+curl -s -X POST %[1]s/v1/organisers/%[9]s/activities -H "Authorization: Bearer $ORGANISER" \
+  -d '{"title":"Svenska i vardagen","kommunCode":"0184","focus":["FOCUS_SWEDISH"],"capacity":20,"startDate":"2027-01-10","endDate":"2027-05-30"}'
+
+# The county board of Stockholm reads its inbox (the new activity is there)
+curl -s %[1]s/v1/recipients/lansstyrelse-01/messages -H "Authorization: Bearer $LANSSTYRELSE_01"
+
+# Another county board may not read it (403)
+curl -s %[1]s/v1/recipients/lansstyrelse-01/messages -H "Authorization: Bearer $LANSSTYRELSE_12"
+
+# Bad input names the field (400)
+curl -s -X POST %[1]s/v1/organisers/%[9]s/activities -H "Authorization: Bearer $ORGANISER" \
+  -d '{"title":"","kommunCode":"9999","focus":["FOCUS_SWEDISH"],"capacity":0,"startDate":"2027-05-30","endDate":"2027-01-10"}'
+
+# Migrationsverket's target-group figures, per län and housing type
+curl -s -X POST %[1]s/v1/%[10]s:query -H "Authorization: Bearer $MIGRATIONSVERKET" -d '{"groupBy":["DIMENSION_LAN","DIMENSION_HOUSING_TYPE"]}'
+
+# Route decisions for travel compensation
+curl -s %[1]s/v1/routes -H "Authorization: Bearer $LANSSTYRELSE_01"
+
+# The API description
+curl -s %[1]s/openapi.json | head -c 300; echo
+`, base, p.GRPCAddr, tokens["ORGANISER"], tokens["LANSSTYRELSE_01"], tokens["LANSSTYRELSE_12"], tokens["MIGRATIONSVERKET"],
+		tokens["FOLKBILDNINGSRADET"], tokens["ASYLUM_SEEKER"], embedded.DemoStudyAssociation.Org, embedded.DemoSnapshot(time.Now()))
+	return nil
+}

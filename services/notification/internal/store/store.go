@@ -1,0 +1,97 @@
+// Package store keeps the notification service's inboxes in its own database.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/tia-platform/tia/services/platform/listing"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations are the service's tables, applied at start.
+var Migrations = func() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}()
+
+// ErrNotFound is returned for a message that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Message is one inbox row.
+type Message struct {
+	Recipient       string         `db:"recipient"`
+	ID              string         `db:"id"`
+	Topic           string         `db:"topic"`
+	Title           string         `db:"title"`
+	Body            string         `db:"body"`
+	EventID         string         `db:"event_id"`
+	EventType       string         `db:"event_type"`
+	SubjectResource string         `db:"subject_resource"`
+	CreateTime      string         `db:"create_time"`
+	ReadTime        sql.NullString `db:"read_time"`
+}
+
+const columns = "recipient, id, topic, title, body, event_id, event_type, subject_resource, create_time, read_time"
+
+// Store reads and writes inboxes.
+type Store struct{ db *sqlx.DB }
+
+// New returns a store on a migrated database.
+func New(d *sqlx.DB) *Store { return &Store{db: d} }
+
+// Deliver puts m in its recipient's inbox within tx, unless a message for the
+// same event is already there.
+func Deliver(ctx context.Context, tx *sqlx.Tx, m Message) error {
+	var n int
+	if err := tx.GetContext(ctx, &n, tx.Rebind("SELECT COUNT(*) FROM messages WHERE recipient = ? AND event_id = ?"), m.Recipient, m.EventID); err != nil {
+		return fmt.Errorf("check inbox: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if m.CreateTime == "" {
+		m.CreateTime = time.Now().UTC().Format(time.RFC3339Nano)
+	}
+	_, err := tx.NamedExecContext(ctx, "INSERT INTO messages ("+columns+") VALUES "+
+		"(:recipient, :id, :topic, :title, :body, :event_id, :event_type, :subject_resource, :create_time, :read_time)", m)
+	if err != nil {
+		return fmt.Errorf("deliver message: %w", err)
+	}
+	return nil
+}
+
+// List returns a page of a recipient's messages, newest first.
+func (s *Store) List(ctx context.Context, recipient string, page listing.Page) ([]Message, error) {
+	var out []Message
+	q := s.db.Rebind("SELECT " + columns + " FROM messages WHERE recipient = ? ORDER BY create_time DESC, id DESC LIMIT ? OFFSET ?")
+	if err := s.db.SelectContext(ctx, &out, q, recipient, page.Limit(), page.Offset); err != nil {
+		return nil, fmt.Errorf("list messages: %w", err)
+	}
+	return out, nil
+}
+
+// Get returns one message.
+func (s *Store) Get(ctx context.Context, recipient, id string) (Message, error) {
+	var m Message
+	err := s.db.GetContext(ctx, &m, s.db.Rebind("SELECT "+columns+" FROM messages WHERE recipient = ? AND id = ?"), recipient, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Message{}, ErrNotFound
+	}
+	if err != nil {
+		return Message{}, fmt.Errorf("get message: %w", err)
+	}
+	return m, nil
+}

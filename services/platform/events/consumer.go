@@ -1,0 +1,370 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/tia-platform/tia/services/platform/db"
+)
+
+// Consumer defaults.
+const (
+	// ackWait is how long JetStream waits for an ack before redelivering.
+	ackWait = 30 * time.Second
+	// handleTimeout bounds one handler run. It is shorter than ackWait so
+	// a slow handler gives up (and its transaction rolls back) before
+	// JetStream hands the message to someone else.
+	handleTimeout = 25 * time.Second
+	// defaultNakDelayMin and defaultNakDelayMax bound the redelivery delay
+	// after a handler error; the delay doubles with each delivery.
+	defaultNakDelayMin = time.Second
+	defaultNakDelayMax = time.Minute
+	// restartDelayMax caps the wait between attempts to (re)create the
+	// stream, consumer and subscription while NATS is unavailable.
+	restartDelayMax = 5 * time.Second
+	// healthCheckTimeout bounds the consumer lookup made after the
+	// subscription reported an error.
+	healthCheckTimeout = 5 * time.Second
+)
+
+// markProcessedSQL claims an event for a consumer; it affects no row if the
+// event was processed before. Both dialects support ON CONFLICT DO NOTHING.
+const markProcessedSQL = `INSERT INTO processed_events (consumer, event_id) VALUES (?, ?) ON CONFLICT DO NOTHING`
+
+// ackBackOff are the redelivery delays for messages that were neither acked
+// nor naked (e.g. the process died mid-handler). JetStream uses the first
+// value as the ack wait.
+var ackBackOff = []time.Duration{ackWait, time.Minute, 2 * time.Minute, 5 * time.Minute}
+
+// Handler applies one event within tx. The consumer records the event id in
+// processed_events in the same transaction, so a redelivered event is
+// acked without calling the handler again. Returning an error rolls tx back
+// and schedules a redelivery.
+type Handler func(ctx context.Context, tx *sqlx.Tx, ev Event) error
+
+// Consumer is a durable JetStream pull consumer that applies events with a
+// Handler, exactly once per event id and database.
+//
+// The JetStream consumer is durable (named after the Consumer), acks
+// explicitly, waits 30s for an ack and redelivers without limit, with back-off.
+// Run creates the stream (EnsureStream) and the consumer itself, so neither
+// needs to exist when the service starts, and it recreates them and
+// resubscribes if they disappear (for example when NATS restarts without its
+// storage). Reconnects are handled by nats.go.
+type Consumer struct {
+	db       *sqlx.DB
+	js       jetstream.JetStream
+	name     string
+	stream   Stream
+	subjects []string
+	handler  Handler
+
+	nakDelayMin time.Duration
+	nakDelayMax time.Duration
+	log         *slog.Logger
+	tracer      trace.Tracer
+}
+
+// ConsumerOption configures a Consumer.
+type ConsumerOption func(*Consumer)
+
+// WithNakDelay sets the redelivery delay after a handler error: min after the
+// first failure, doubling per delivery up to max (defaults 1s and 1m).
+func WithNakDelay(minDelay, maxDelay time.Duration) ConsumerOption {
+	return func(c *Consumer) {
+		if minDelay > 0 && maxDelay >= minDelay {
+			c.nakDelayMin, c.nakDelayMax = minDelay, maxDelay
+		}
+	}
+}
+
+// WithConsumerLogger sets the consumer's logger (default slog.Default()).
+func WithConsumerLogger(l *slog.Logger) ConsumerOption {
+	return func(c *Consumer) {
+		if l != nil {
+			c.log = l
+		}
+	}
+}
+
+// NewConsumer returns a consumer named name (the JetStream durable name and
+// the key in processed_events; it must be unique per service and purpose)
+// that applies events from stream, optionally only those matching subjects,
+// with h. Spans are recorded with the global tracer provider.
+func NewConsumer(d *sqlx.DB, js jetstream.JetStream, name string, stream Stream, subjects []string, h Handler, opts ...ConsumerOption) *Consumer {
+	c := &Consumer{
+		db:          d,
+		js:          js,
+		name:        name,
+		stream:      stream,
+		subjects:    subjects,
+		handler:     h,
+		nakDelayMin: defaultNakDelayMin,
+		nakDelayMax: defaultNakDelayMax,
+		log:         slog.Default(),
+		tracer:      otel.Tracer(instrumentationName),
+	}
+	for _, opt := range opts {
+		opt(c)
+	}
+	c.log = c.log.With("component", "event-consumer", "consumer", name, "stream", stream.Name)
+	return c
+}
+
+// Run consumes until ctx is done, then stops the subscription, waits for
+// the event in progress (if any) and returns nil. Failures to reach NATS are
+// logged and retried.
+func (c *Consumer) Run(ctx context.Context) error {
+	delay := 100 * time.Millisecond
+	for {
+		err := c.consume(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			c.log.Warn("consuming failed; retrying", "error", err, "retry_in", delay)
+		} else {
+			// The subscription ended or the consumer vanished.
+			c.log.Info("subscription ended; resubscribing", "retry_in", delay)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, restartDelayMax)
+	}
+}
+
+// consume sets up the stream, the durable consumer and a subscription, then
+// serves it until ctx is done or the subscription cannot continue.
+func (c *Consumer) consume(ctx context.Context) error {
+	if err := EnsureStream(ctx, c.js, c.stream); err != nil {
+		return err
+	}
+	cons, err := c.createConsumer(ctx)
+	if err != nil {
+		return err
+	}
+
+	// Messages are handled with a context that survives ctx, so shutting
+	// down lets the event in progress commit instead of failing it.
+	handleCtx := context.WithoutCancel(ctx)
+	// Errors reported by the subscription trigger a check whether the
+	// consumer still exists; buffered so reporting never blocks.
+	check := make(chan struct{}, 1)
+	cc, err := cons.Consume(
+		func(msg jetstream.Msg) { c.handle(handleCtx, msg) },
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			c.log.Debug("subscription reported an error", "error", err)
+			select {
+			case check <- struct{}{}:
+			default:
+			}
+		}),
+	)
+	if err != nil {
+		return fmt.Errorf("subscribe consumer %s: %w", c.name, err)
+	}
+	closed := cc.Closed()
+	defer func() {
+		cc.Stop()
+		// Closed is signalled once the handler in progress has returned.
+		select {
+		case <-closed:
+		case <-time.After(handleTimeout + time.Second):
+			c.log.Warn("event handler still running after shutdown timeout")
+		}
+	}()
+	c.log.Debug("consuming")
+
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-closed:
+			return nil
+		case <-check:
+			// Transient errors (timeouts, a reconnect in progress) heal by
+			// themselves; a deleted consumer or stream does not.
+			infoCtx, cancel := context.WithTimeout(ctx, healthCheckTimeout)
+			_, err := cons.Info(infoCtx)
+			cancel()
+			if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) {
+				return fmt.Errorf("consumer %s on %s is gone: %w", c.name, c.stream.Name, err)
+			}
+		}
+	}
+}
+
+// createConsumer creates or updates the durable JetStream consumer.
+func (c *Consumer) createConsumer(ctx context.Context) (jetstream.Consumer, error) {
+	cfg := c.config()
+	cons, err := c.js.CreateOrUpdateConsumer(ctx, c.stream.Name, cfg)
+	if apiErr, ok := errors.AsType[*jetstream.APIError](err); ok && apiErr.ErrorCode == errCodeMaxDeliverBackOff {
+		// nats-server before 2.10 rejects BackOff with unlimited MaxDeliver.
+		// Keep delivering forever with a constant AckWait instead; handler
+		// failures still back off through NakWithDelay.
+		c.log.Info("server does not support back-off with unlimited redelivery; using a constant ack wait")
+		cfg.BackOff = nil
+		cons, err = c.js.CreateOrUpdateConsumer(ctx, c.stream.Name, cfg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create consumer %s on %s: %w", c.name, c.stream.Name, err)
+	}
+	return cons, nil
+}
+
+// errCodeMaxDeliverBackOff is JetStream's "max deliver is required to be >
+// length of backoff values" error.
+const errCodeMaxDeliverBackOff jetstream.ErrorCode = 10116
+
+// config is the durable JetStream consumer configuration.
+func (c *Consumer) config() jetstream.ConsumerConfig {
+	cfg := jetstream.ConsumerConfig{
+		Durable:       c.name,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       ackWait,
+		MaxDeliver:    -1,
+		BackOff:       ackBackOff,
+	}
+	// A single filter uses the older field, which nats-server before 2.10
+	// (no multi-filter consumers) understands too.
+	if len(c.subjects) == 1 {
+		cfg.FilterSubject = c.subjects[0]
+	} else {
+		cfg.FilterSubjects = c.subjects
+	}
+	return cfg
+}
+
+// handle applies one message and acks it, or naks it with a delay if the
+// handler failed.
+func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) {
+	ev := c.event(msg)
+	log := c.log.With("event_id", ev.ID, "subject", ev.Subject, "type", ev.Type)
+	if ev.ID == "" {
+		// Without an id the event cannot be deduplicated; redelivering it
+		// would not help either.
+		log.Error("message has no event id; dropping it")
+		if err := msg.Term(); err != nil {
+			log.Warn("term failed", "error", err)
+		}
+		return
+	}
+
+	ctx = otel.GetTextMapPropagator().Extract(ctx, headerCarrier(ev.Header))
+	ctx, span := c.tracer.Start(ctx, "process "+ev.Subject,
+		trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(
+			semconv.MessagingSystemKey.String("nats"),
+			semconv.MessagingOperationTypeProcess,
+			semconv.MessagingDestinationName(ev.Subject),
+			semconv.MessagingMessageID(ev.ID),
+			semconv.MessagingConsumerGroupName(c.name),
+		),
+	)
+	defer span.End()
+	ctx, cancel := context.WithTimeout(ctx, handleTimeout)
+	defer cancel()
+
+	duplicate, err := c.apply(ctx, ev)
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "handler failed")
+		delay := c.nakDelay(msg)
+		log.Warn("handling event failed; redelivering", "error", err, "retry_in", delay)
+		if err := msg.NakWithDelay(delay); err != nil {
+			log.Warn("nak failed; the event will be redelivered after the ack wait", "error", err)
+		}
+		return
+	}
+	if duplicate {
+		span.SetAttributes(semconv.MessagingOperationName("skip_duplicate"))
+		log.Debug("event already processed; skipping")
+	}
+	if err := msg.Ack(); err != nil {
+		// The event is committed; the redelivery will be skipped.
+		log.Warn("ack failed", "error", err)
+	}
+}
+
+// apply runs the handler and the processed_events insert in one
+// transaction. It reports duplicate (and does not call the handler) when the
+// event was processed before. A panicking handler is turned into an error so
+// a poison event is redelivered with back-off instead of crashing the
+// process.
+func (c *Consumer) apply(ctx context.Context, ev Event) (duplicate bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("handler panicked: %v", p)
+		}
+	}()
+	err = db.InTx(ctx, c.db, func(tx *sqlx.Tx) error {
+		// Inserting first also serializes two replicas racing on the same
+		// event: the second blocks on the key until the first commits, then
+		// sees the row.
+		res, err := tx.ExecContext(ctx, tx.Rebind(markProcessedSQL), c.name, ev.ID)
+		if err != nil {
+			return fmt.Errorf("record processed event: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("record processed event: %w", err)
+		}
+		if n == 0 {
+			duplicate = true
+			return nil
+		}
+		return c.handler(ctx, tx, ev)
+	})
+	return duplicate, err
+}
+
+// event converts a JetStream message into an Event. Messages from other
+// publishers may lack our headers; the JetStream message id, or failing
+// that the stream position, still identifies them for deduplication.
+func (c *Consumer) event(msg jetstream.Msg) Event {
+	header := msg.Headers()
+	id := header.Get(HeaderEventID)
+	if id == "" {
+		id = header.Get(jetstream.MsgIDHeader)
+	}
+	if id == "" {
+		if meta, err := msg.Metadata(); err == nil {
+			id = meta.Stream + ":" + strconv.FormatUint(meta.Sequence.Stream, 10)
+		}
+	}
+	return Event{
+		ID:      id,
+		Subject: msg.Subject(),
+		Type:    header.Get(HeaderEventType),
+		Payload: msg.Data(),
+		Header:  header,
+	}
+}
+
+// nakDelay doubles the redelivery delay with each delivery of msg.
+func (c *Consumer) nakDelay(msg jetstream.Msg) time.Duration {
+	attempt := uint64(1)
+	if meta, err := msg.Metadata(); err == nil && meta.NumDelivered > 0 {
+		attempt = meta.NumDelivered
+	}
+	delay := c.nakDelayMin
+	for i := uint64(1); i < attempt && delay < c.nakDelayMax; i++ {
+		delay *= 2
+	}
+	return min(delay, c.nakDelayMax)
+}

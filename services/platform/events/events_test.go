@@ -1,0 +1,526 @@
+package events_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/tia-platform/tia/services/platform/db"
+	"github.com/tia-platform/tia/services/platform/db/dbtest"
+	"github.com/tia-platform/tia/services/platform/events"
+)
+
+func TestStreamFor(t *testing.T) {
+	tests := []struct {
+		producer string
+		want     events.Stream
+	}{
+		{"activity", events.Stream{Name: "TIA_ACTIVITY", Subjects: []string{"tia.activity.>"}}},
+		{"travel", events.Stream{Name: "TIA_TRAVEL", Subjects: []string{"tia.travel.>"}}},
+	}
+	for _, tt := range tests {
+		got := events.StreamFor(tt.producer)
+		if got.Name != tt.want.Name || !slices.Equal(got.Subjects, tt.want.Subjects) {
+			t.Errorf("StreamFor(%q) = %+v, want %+v", tt.producer, got, tt.want)
+		}
+	}
+}
+
+func TestMigrateUnknownDialect(t *testing.T) {
+	d := sqlx.NewDb(nil, "mysql")
+	if err := events.Migrate(t.Context(), d); err == nil {
+		t.Fatal("Migrate succeeded for an unsupported dialect")
+	}
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		d, err := db.Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		for range 2 {
+			if err := events.Migrate(t.Context(), d); err != nil {
+				t.Fatalf("Migrate: %v", err)
+			}
+		}
+		if n := count(t, d, "SELECT COUNT(*) FROM outbox"); n != 0 {
+			t.Errorf("outbox has %d rows", n)
+		}
+		if n := count(t, d, "SELECT COUNT(*) FROM processed_events"); n != 0 {
+			t.Errorf("processed_events has %d rows", n)
+		}
+	})
+}
+
+func TestEventDecode(t *testing.T) {
+	payload, err := proto.Marshal(wrapperspb.String("hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		ev      events.Event
+		into    proto.Message
+		wantErr bool
+	}{
+		{"matching type", events.Event{Type: "google.protobuf.StringValue", Payload: payload}, &wrapperspb.StringValue{}, false},
+		{"no type header", events.Event{Payload: payload}, &wrapperspb.StringValue{}, false},
+		{"other type", events.Event{Type: "google.protobuf.StringValue", Payload: payload}, &wrapperspb.Int64Value{}, true},
+		{"garbage", events.Event{Type: "google.protobuf.StringValue", Payload: []byte{0xff, 0xff}}, &wrapperspb.StringValue{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.ev.Decode(tt.into)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Decode error = %v, wantErr %v", err, tt.wantErr)
+			}
+			if err == nil && tt.into.(*wrapperspb.StringValue).GetValue() != "hello" {
+				t.Errorf("decoded %v", tt.into)
+			}
+		})
+	}
+}
+
+func TestPublishRejectsInvalidSubject(t *testing.T) {
+	d, err := db.Open(t.Context(), dbtest.NewSQLite(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := events.Migrate(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+	for _, subject := range []string{"", "tia..x", "tia.*.x", "tia.activity.>", "tia.a b"} {
+		err := db.InTx(t.Context(), d, func(tx *sqlx.Tx) error {
+			_, err := events.Publish(t.Context(), tx, subject, wrapperspb.String("x"))
+			return err
+		})
+		if err == nil {
+			t.Errorf("Publish(%q) succeeded", subject)
+		}
+	}
+}
+
+func TestEnsureStreamIsIdempotent(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		for range 2 {
+			if err := events.EnsureStream(t.Context(), e.js, e.stream); err != nil {
+				t.Fatalf("EnsureStream: %v", err)
+			}
+		}
+		s, err := e.js.Stream(t.Context(), e.stream.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := s.CachedInfo().Config
+		if cfg.Storage != jetstream.FileStorage || cfg.Retention != jetstream.LimitsPolicy || cfg.Duplicates != 10*time.Minute {
+			t.Errorf("stream config: storage %v, retention %v, duplicates %v", cfg.Storage, cfg.Retention, cfg.Duplicates)
+		}
+		if !slices.Equal(cfg.Subjects, e.stream.Subjects) {
+			t.Errorf("subjects = %v, want %v", cfg.Subjects, e.stream.Subjects)
+		}
+	})
+}
+
+func TestOutboxRowOnlyOnCommit(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		if err := events.EnsureStream(ctx, e.js, e.stream); err != nil {
+			t.Fatal(err)
+		}
+		errRollback := errors.New("rollback")
+		tests := []struct {
+			value  string
+			commit bool
+		}{
+			{"rolled-back-1", false},
+			{"committed", true},
+			{"rolled-back-2", false},
+		}
+		for _, tt := range tests {
+			err := db.InTx(ctx, e.db, func(tx *sqlx.Tx) error {
+				if _, err := events.Publish(ctx, tx, e.subject("Thing"), wrapperspb.String(tt.value)); err != nil {
+					return err
+				}
+				if !tt.commit {
+					return errRollback
+				}
+				return nil
+			})
+			if tt.commit && err != nil || !tt.commit && !errors.Is(err, errRollback) {
+				t.Fatalf("InTx(%s) = %v", tt.value, err)
+			}
+		}
+		if n := count(t, e.db, "SELECT COUNT(*) FROM outbox"); n != 1 {
+			t.Fatalf("outbox has %d rows, want 1", n)
+		}
+
+		r := e.startRelay(t)
+		r.Notify()
+		eventually(t, "outbox row published", func() bool {
+			return count(t, e.db, "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL") == 0
+		})
+		if n := e.streamMsgs(t); n != 1 {
+			t.Fatalf("stream has %d messages, want 1", n)
+		}
+		s, _ := e.js.Stream(ctx, e.stream.Name)
+		msg, err := s.GetMsg(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got wrapperspb.StringValue
+		if err := proto.Unmarshal(msg.Data, &got); err != nil || got.GetValue() != "committed" {
+			t.Errorf("stream message = %q (%v), want %q", got.GetValue(), err, "committed")
+		}
+	})
+}
+
+func TestRelayPublishesInOrderAndMarksRows(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		if err := events.EnsureStream(ctx, e.js, e.stream); err != nil {
+			t.Fatal(err)
+		}
+		const n = 7
+		var ids []string
+		for i := range n {
+			ids = append(ids, e.publish(t, ctx, e.subject(fmt.Sprintf("Thing%d", i%2)), wrapperspb.String(fmt.Sprint(i))))
+		}
+
+		// A batch size below n makes the relay drain the outbox in several
+		// batches within one wake-up.
+		r := e.startRelay(t, events.WithBatchSize(3), events.WithPollInterval(time.Hour))
+		r.Notify()
+		eventually(t, "all rows published", func() bool {
+			return count(t, e.db, "SELECT COUNT(*) FROM outbox WHERE published_at IS NOT NULL") == n
+		})
+
+		s, err := e.js.Stream(ctx, e.stream.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msgs := e.streamMsgs(t); msgs != n {
+			t.Fatalf("stream has %d messages, want %d", msgs, n)
+		}
+		for i, id := range ids {
+			msg, err := s.GetMsg(ctx, uint64(i+1))
+			if err != nil {
+				t.Fatalf("GetMsg(%d): %v", i+1, err)
+			}
+			var got wrapperspb.StringValue
+			if err := proto.Unmarshal(msg.Data, &got); err != nil {
+				t.Fatal(err)
+			}
+			checks := map[string][2]string{
+				"payload":        {got.GetValue(), fmt.Sprint(i)},
+				"subject":        {msg.Subject, e.subject(fmt.Sprintf("Thing%d", i%2))},
+				"Tia-Event-Id":   {msg.Header.Get(events.HeaderEventID), id},
+				"Nats-Msg-Id":    {msg.Header.Get(jetstream.MsgIDHeader), id},
+				"Tia-Event-Type": {msg.Header.Get(events.HeaderEventType), "google.protobuf.StringValue"},
+			}
+			for what, c := range checks {
+				if c[0] != c[1] {
+					t.Errorf("message %d: %s = %q, want %q", i+1, what, c[0], c[1])
+				}
+			}
+		}
+	})
+}
+
+// TestRepublishIsDeduplicated simulates a relay that crashed after
+// publishing but before marking its rows.
+func TestRepublishIsDeduplicated(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		if err := events.EnsureStream(ctx, e.js, e.stream); err != nil {
+			t.Fatal(err)
+		}
+		id := e.publish(t, ctx, e.subject("Thing"), wrapperspb.String("once"))
+		r := e.startRelay(t)
+		r.Notify()
+		published := func() bool {
+			return count(t, e.db, "SELECT COUNT(*) FROM outbox WHERE published_at IS NOT NULL") == 1
+		}
+		eventually(t, "row published", published)
+
+		if _, err := e.db.ExecContext(ctx, e.db.Rebind("UPDATE outbox SET published_at = NULL WHERE id = ?"), id); err != nil {
+			t.Fatal(err)
+		}
+		r.Notify()
+		eventually(t, "row published again", published)
+
+		if n := e.streamMsgs(t); n != 1 {
+			t.Errorf("stream has %d messages after re-publish, want 1", n)
+		}
+	})
+}
+
+func TestRelayDeletesExpiredRows(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		if err := events.EnsureStream(ctx, e.js, e.stream); err != nil {
+			t.Fatal(err)
+		}
+		old := e.publish(t, ctx, e.subject("Thing"), wrapperspb.String("old"))
+		recent := e.publish(t, ctx, e.subject("Thing"), wrapperspb.String("recent"))
+		ageOld := "UPDATE outbox SET published_at = now() - interval '8 days' WHERE id = ?"
+		ageRecent := "UPDATE outbox SET published_at = now() - interval '6 days' WHERE id = ?"
+		if db.Dialect(e.db) == db.DialectSQLite {
+			ageOld = "UPDATE outbox SET published_at = strftime('%Y-%m-%d %H:%M:%f', 'now', '-8 days') WHERE id = ?"
+			ageRecent = "UPDATE outbox SET published_at = strftime('%Y-%m-%d %H:%M:%f', 'now', '-6 days') WHERE id = ?"
+		}
+		for q, id := range map[string]string{ageOld: old, ageRecent: recent} {
+			if _, err := e.db.ExecContext(ctx, e.db.Rebind(q), id); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		e.startRelay(t) // cleans up when it starts
+		eventually(t, "expired row deleted", func() bool {
+			return count(t, e.db, "SELECT COUNT(*) FROM outbox WHERE id = ?", old) == 0
+		})
+		if n := count(t, e.db, "SELECT COUNT(*) FROM outbox WHERE id = ?", recent); n != 1 {
+			t.Errorf("row within retention was deleted")
+		}
+	})
+}
+
+// TestConsumerAppliesEachEventOnce delivers the same event several times
+// and checks the handler's effects are applied exactly once.
+func TestConsumerAppliesEachEventOnce(t *testing.T) {
+	tests := []struct {
+		name string
+		// failFirst makes the handler fail (after writing) on its first
+		// call, so the event is naked and redelivered.
+		failFirst bool
+		// copyWithOtherMsgID publishes the event a second time under a new
+		// JetStream message id, which the stream does not deduplicate.
+		copyWithOtherMsgID bool
+		wantCalls          int32
+	}{
+		{name: "single delivery", wantCalls: 1},
+		{name: "redelivered after nak", failFirst: true, wantCalls: 2},
+		{name: "duplicate message", copyWithOtherMsgID: true, wantCalls: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			eachEnv(t, func(t *testing.T, e *env) {
+				ctx := t.Context()
+				if _, err := e.db.ExecContext(ctx, "CREATE TABLE applied (event_id TEXT NOT NULL, value TEXT NOT NULL)"); err != nil {
+					t.Fatal(err)
+				}
+
+				var calls atomic.Int32
+				handler := func(ctx context.Context, tx *sqlx.Tx, ev events.Event) error {
+					n := calls.Add(1)
+					var v wrapperspb.StringValue
+					if err := ev.Decode(&v); err != nil {
+						return err
+					}
+					if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO applied (event_id, value) VALUES (?, ?)"), ev.ID, v.GetValue()); err != nil {
+						return err
+					}
+					if tt.failFirst && n == 1 {
+						return errors.New("transient failure")
+					}
+					return nil
+				}
+				// The consumer starts before anything created the stream.
+				e.startConsumer(t, "applier", handler)
+
+				if err := events.EnsureStream(ctx, e.js, e.stream); err != nil {
+					t.Fatal(err)
+				}
+				id := e.publish(t, ctx, e.subject("Thing"), wrapperspb.String("v"))
+				e.startRelay(t).Notify()
+
+				wantMsgs := uint64(1)
+				if tt.copyWithOtherMsgID {
+					wantMsgs = 2
+					eventually(t, "relay publish", func() bool { return e.streamMsgs(t) == 1 })
+					dup := nats.NewMsg(e.subject("Thing"))
+					dup.Header.Set(events.HeaderEventID, id)
+					dup.Header.Set(events.HeaderEventType, "google.protobuf.StringValue")
+					dup.Data, _ = proto.Marshal(wrapperspb.String("v"))
+					if _, err := e.js.PublishMsg(ctx, dup, jetstream.WithMsgID(id+"-copy")); err != nil {
+						t.Fatal(err)
+					}
+				}
+
+				eventually(t, "all messages acked", func() bool {
+					c, err := e.js.Consumer(ctx, e.stream.Name, "applier")
+					if err != nil {
+						return false
+					}
+					info, err := c.Info(ctx)
+					return err == nil && info.AckFloor.Stream == wantMsgs && info.NumAckPending == 0
+				})
+				if got := calls.Load(); got != tt.wantCalls {
+					t.Errorf("handler called %d times, want %d", got, tt.wantCalls)
+				}
+				if n := count(t, e.db, "SELECT COUNT(*) FROM applied WHERE event_id = ?", id); n != 1 {
+					t.Errorf("event applied %d times, want 1", n)
+				}
+				if n := count(t, e.db, "SELECT COUNT(*) FROM processed_events WHERE consumer = 'applier' AND event_id = ?", id); n != 1 {
+					t.Errorf("processed_events has %d rows for the event, want 1", n)
+				}
+			})
+		})
+	}
+}
+
+// TestTraceContinuity checks that the consumer's span belongs to the trace
+// that was active when the event was published, via the relay's producer
+// span.
+func TestTraceContinuity(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		handled := make(chan trace.SpanContext, 1)
+		e.startConsumer(t, "tracer", func(ctx context.Context, _ *sqlx.Tx, _ events.Event) error {
+			handled <- trace.SpanContextFromContext(ctx)
+			return nil
+		})
+		if err := events.EnsureStream(t.Context(), e.js, e.stream); err != nil {
+			t.Fatal(err)
+		}
+
+		ctx, root := otel.Tracer("test").Start(t.Context(), "register activity")
+		e.publish(t, ctx, e.subject("Traced"), wrapperspb.String("t"))
+		root.End()
+		e.startRelay(t).Notify()
+
+		var got trace.SpanContext
+		select {
+		case got = <-handled:
+		case <-time.After(10 * time.Second):
+			t.Fatal("event not handled")
+		}
+		traceID := root.SpanContext().TraceID()
+		if got.TraceID() != traceID {
+			t.Fatalf("handler ran in trace %s, want %s", got.TraceID(), traceID)
+		}
+
+		// The chain is root -> producer (relay) -> consumer.
+		byKind := map[trace.SpanKind]tracetestSpan{}
+		eventually(t, "producer and consumer spans exported", func() bool {
+			for _, s := range spans.GetSpans() {
+				if s.SpanContext.TraceID() == traceID {
+					byKind[s.SpanKind] = tracetestSpan{id: s.SpanContext.SpanID(), parent: s.Parent.SpanID(), name: s.Name}
+				}
+			}
+			_, p := byKind[trace.SpanKindProducer]
+			_, c := byKind[trace.SpanKindConsumer]
+			return p && c
+		})
+		producer, consumer := byKind[trace.SpanKindProducer], byKind[trace.SpanKindConsumer]
+		if producer.parent != root.SpanContext().SpanID() {
+			t.Errorf("producer span %q parent = %s, want root %s", producer.name, producer.parent, root.SpanContext().SpanID())
+		}
+		if consumer.parent != producer.id {
+			t.Errorf("consumer span %q parent = %s, want producer %s", consumer.name, consumer.parent, producer.id)
+		}
+		if got.SpanID() != consumer.id {
+			t.Errorf("handler context span = %s, want consumer span %s", got.SpanID(), consumer.id)
+		}
+	})
+}
+
+type tracetestSpan struct {
+	id, parent trace.SpanID
+	name       string
+}
+
+// TestConsumerSurvivesNATSRestart restarts the NATS server under a running
+// relay and consumer; events published afterwards must still arrive, also
+// when the server comes back without its storage (stream and consumer gone).
+func TestConsumerSurvivesNATSRestart(t *testing.T) {
+	tests := []struct {
+		name        string
+		keepStorage bool
+	}{
+		{"same storage", true},
+		{"storage lost", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			ns, _, err := events.StartEmbedded(dir, events.EmbeddedListen("127.0.0.1", -1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			port := ns.Addr().(*net.TCPAddr).Port
+			var mu sync.Mutex
+			current := ns
+			t.Cleanup(func() { mu.Lock(); current.Shutdown(); mu.Unlock() })
+
+			nc, err := events.Connect(ns.ClientURL(), t.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(nc.Close)
+			e := newEnv(t, dbtest.NewSQLite(t), nc)
+
+			received := make(chan string, 10)
+			e.startConsumer(t, "survivor", func(_ context.Context, _ *sqlx.Tx, ev events.Event) error {
+				received <- ev.ID
+				return nil
+			})
+			r := e.startRelay(t)
+			if err := events.EnsureStream(t.Context(), e.js, e.stream); err != nil {
+				t.Fatal(err)
+			}
+			expect := func(id string) {
+				t.Helper()
+				select {
+				case got := <-received:
+					if got != id {
+						t.Fatalf("received %s, want %s", got, id)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatalf("event %s not received", id)
+				}
+			}
+
+			first := e.publish(t, t.Context(), e.subject("Before"), wrapperspb.String("1"))
+			r.Notify()
+			expect(first)
+
+			ns.Shutdown()
+			ns.WaitForShutdown()
+			// Published while NATS is down: the relay keeps it until NATS is
+			// back (and, without storage, until the consumer has recreated
+			// the stream).
+			second := e.publish(t, t.Context(), e.subject("During"), wrapperspb.String("2"))
+			r.Notify()
+
+			if !tt.keepStorage {
+				dir = t.TempDir()
+			}
+			ns2, _, err := events.StartEmbedded(dir, events.EmbeddedListen("127.0.0.1", port))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			current = ns2
+			mu.Unlock()
+			expect(second)
+		})
+	}
+}

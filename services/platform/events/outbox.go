@@ -1,0 +1,68 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel"
+	"google.golang.org/protobuf/proto"
+)
+
+// Publish writes msg to the outbox within tx, so the event is published if
+// and only if tx commits. subject is the NATS subject, e.g.
+// "tia.activity.ActivityRegistered"; it must be covered by the producer's
+// Stream.
+//
+// The current trace context in ctx is stored with the event (via the global
+// text map propagator) so the consumer's span joins the producer's trace.
+// Publish returns the new event's id, a UUIDv7 string. Call Relay.Notify
+// after the commit to relay the event without waiting for the next poll.
+func Publish(ctx context.Context, tx *sqlx.Tx, subject string, msg proto.Message) (string, error) {
+	if err := validateSubject(subject); err != nil {
+		return "", err
+	}
+	typ := string(msg.ProtoReflect().Descriptor().FullName())
+	payload, err := proto.Marshal(msg)
+	if err != nil {
+		return "", fmt.Errorf("publish %s: marshal %s: %w", subject, typ, err)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", fmt.Errorf("publish %s: generate event id: %w", subject, err)
+	}
+
+	header := nats.Header{}
+	otel.GetTextMapPropagator().Inject(ctx, headerCarrier(header))
+	header.Set(HeaderEventID, id.String())
+	header.Set(HeaderEventType, typ)
+	headerJSON, err := json.Marshal(header)
+	if err != nil {
+		return "", fmt.Errorf("publish %s: encode headers: %w", subject, err)
+	}
+
+	const insert = `INSERT INTO outbox (id, subject, type, payload, headers) VALUES (?, ?, ?, ?, ?)`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(insert), id.String(), subject, typ, payload, string(headerJSON)); err != nil {
+		return "", fmt.Errorf("publish %s: insert into outbox: %w", subject, err)
+	}
+	return id.String(), nil
+}
+
+// validateSubject rejects subjects JetStream would refuse, so the mistake
+// surfaces in the producer's transaction instead of as a relay retrying the
+// row forever.
+func validateSubject(subject string) error {
+	if subject == "" {
+		return fmt.Errorf("publish: empty subject")
+	}
+	for token := range strings.SplitSeq(subject, ".") {
+		if token == "" || token == "*" || token == ">" || strings.ContainsAny(token, " \t\r\n") {
+			return fmt.Errorf("publish: invalid subject %q (want dot-separated tokens without wildcards or whitespace)", subject)
+		}
+	}
+	return nil
+}

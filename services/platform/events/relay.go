@@ -1,0 +1,354 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/tia-platform/tia/services/platform/db"
+)
+
+// Relay defaults.
+const (
+	defaultPollInterval   = 200 * time.Millisecond
+	defaultBatchSize      = 100
+	defaultRetention      = 7 * 24 * time.Hour
+	defaultPublishTimeout = 5 * time.Second
+	// cleanupInterval is how often published rows older than the retention
+	// are deleted; the retention is measured in days, so hourly is plenty.
+	cleanupInterval = time.Hour
+)
+
+// Relay publishes the outbox rows of one database to JetStream, in seq
+// order, and marks them published.
+//
+// Each row is published with its event id as JetStream message id, so a
+// row published again after a crash (published, but not yet marked) is
+// dropped by the stream's duplicate window. On PostgreSQL rows are claimed
+// with SELECT ... FOR UPDATE SKIP LOCKED, so several replicas can relay the
+// same database concurrently. Failed publishes are logged and retried on the
+// next poll; rows behind a failed one wait, which keeps the order.
+type Relay struct {
+	db        *sqlx.DB
+	js        jetstream.JetStream
+	sql       relaySQL
+	interval  time.Duration
+	batchSize int
+	retention time.Duration
+	timeout   time.Duration
+	log       *slog.Logger
+	tracer    trace.Tracer
+	wake      chan struct{}
+}
+
+// RelayOption configures a Relay.
+type RelayOption func(*Relay)
+
+// WithPollInterval sets how often the relay looks for unpublished rows when
+// it is not woken by Notify (default 200ms).
+func WithPollInterval(d time.Duration) RelayOption {
+	return func(r *Relay) {
+		if d > 0 {
+			r.interval = d
+		}
+	}
+}
+
+// WithBatchSize sets how many rows the relay claims per round trip
+// (default 100).
+func WithBatchSize(n int) RelayOption {
+	return func(r *Relay) {
+		if n > 0 {
+			r.batchSize = n
+		}
+	}
+}
+
+// WithRetention sets how long published rows are kept in the outbox
+// (default 7 days) for inspection and replay before they are deleted.
+func WithRetention(d time.Duration) RelayOption {
+	return func(r *Relay) {
+		if d > 0 {
+			r.retention = d
+		}
+	}
+}
+
+// WithPublishTimeout bounds how long the relay waits for JetStream to
+// acknowledge one event (default 5s). A publish lost while NATS restarts is
+// only retried after this timeout.
+func WithPublishTimeout(d time.Duration) RelayOption {
+	return func(r *Relay) {
+		if d > 0 {
+			r.timeout = d
+		}
+	}
+}
+
+// WithRelayLogger sets the relay's logger (default slog.Default()).
+func WithRelayLogger(l *slog.Logger) RelayOption {
+	return func(r *Relay) {
+		if l != nil {
+			r.log = l
+		}
+	}
+}
+
+// NewRelay returns a relay for the outbox in d, publishing to js. Spans are
+// recorded with the global tracer provider.
+func NewRelay(d *sqlx.DB, js jetstream.JetStream, opts ...RelayOption) *Relay {
+	r := &Relay{
+		db:        d,
+		js:        js,
+		sql:       relaySQLFor(db.Dialect(d)),
+		interval:  defaultPollInterval,
+		batchSize: defaultBatchSize,
+		retention: defaultRetention,
+		timeout:   defaultPublishTimeout,
+		log:       slog.Default(),
+		tracer:    otel.Tracer(instrumentationName),
+		wake:      make(chan struct{}, 1),
+	}
+	for _, opt := range opts {
+		opt(r)
+	}
+	r.log = r.log.With("component", "outbox-relay")
+	return r
+}
+
+// Notify wakes the relay so it publishes without waiting for the next
+// poll. Call it after committing a transaction that called Publish. It
+// never blocks; wake-ups while the relay is busy are coalesced.
+func (r *Relay) Notify() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run relays until ctx is done and then returns nil. Errors are logged and
+// retried, so Run only ends with ctx.
+func (r *Relay) Run(ctx context.Context) error {
+	ticker := time.NewTicker(r.interval)
+	defer ticker.Stop()
+	var lastCleanup time.Time
+	for {
+		r.relayPending(ctx)
+		if time.Since(lastCleanup) >= cleanupInterval {
+			if err := r.deleteExpired(ctx); err != nil && ctx.Err() == nil {
+				r.log.Warn("deleting published outbox rows failed", "error", err)
+			}
+			lastCleanup = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		case <-r.wake:
+		}
+	}
+}
+
+// relayPending publishes batches until the outbox has no unpublished rows
+// left or a batch fails.
+func (r *Relay) relayPending(ctx context.Context) {
+	for ctx.Err() == nil {
+		n, err := r.relayBatch(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.log.Warn("relaying outbox failed; retrying on next poll", "error", err)
+			}
+			return
+		}
+		if n < r.batchSize {
+			return
+		}
+	}
+}
+
+// outboxRow is an unpublished outbox row.
+type outboxRow struct {
+	ID      string `db:"id"`
+	Subject string `db:"subject"`
+	Type    string `db:"type"`
+	Payload []byte `db:"payload"`
+	Headers string `db:"headers"`
+}
+
+// relayBatch publishes up to batchSize unpublished rows and marks the ones
+// that were published. It returns how many rows it claimed.
+func (r *Relay) relayBatch(ctx context.Context) (int, error) {
+	if !r.sql.lockRows {
+		// SQLite: there is a single writer anyway, and holding the write lock
+		// while talking to NATS would stall the application's writes. Two
+		// relays on one file would publish some rows twice, which the
+		// stream's duplicate window absorbs.
+		return r.relayFrom(ctx, r.db)
+	}
+	var n int
+	var publishErr error
+	err := db.InTx(ctx, r.db, func(tx *sqlx.Tx) error {
+		var err error
+		n, err = r.relayFrom(ctx, tx)
+		if err != nil && !isPublishError(err) {
+			return err
+		}
+		// Commit the marks of the rows published before the failure.
+		publishErr = err
+		return nil
+	})
+	if err != nil {
+		return n, err
+	}
+	return n, publishErr
+}
+
+// publishError marks errors from JetStream, as opposed to database errors,
+// so relayBatch still commits the rows published before the failure.
+type publishError struct{ err error }
+
+func (e *publishError) Error() string { return e.err.Error() }
+func (e *publishError) Unwrap() error { return e.err }
+
+func isPublishError(err error) bool {
+	_, ok := errors.AsType[*publishError](err)
+	return ok
+}
+
+// relayFrom selects unpublished rows through q (a transaction on
+// PostgreSQL, so the rows stay claimed until it ends), publishes them in
+// order and marks the published ones.
+func (r *Relay) relayFrom(ctx context.Context, q sqlx.ExtContext) (int, error) {
+	var rows []outboxRow
+	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(r.sql.selectPending), r.batchSize); err != nil {
+		return 0, fmt.Errorf("select unpublished outbox rows: %w", err)
+	}
+	if len(rows) == 0 {
+		return 0, nil
+	}
+
+	published := make([]string, 0, len(rows))
+	var publishErr error
+	for _, row := range rows {
+		if err := r.publish(ctx, row); err != nil {
+			publishErr = &publishError{err}
+			break
+		}
+		published = append(published, row.ID)
+	}
+
+	if len(published) > 0 {
+		query, args, err := sqlx.In(r.sql.markPublished, published)
+		if err != nil {
+			return len(rows), fmt.Errorf("build mark-published query: %w", err)
+		}
+		if _, err := q.ExecContext(ctx, q.Rebind(query), args...); err != nil {
+			// The rows will be published again; JetStream drops the copies.
+			return len(rows), fmt.Errorf("mark %d outbox rows published: %w", len(published), err)
+		}
+	}
+	return len(rows), publishErr
+}
+
+// publish sends one row to JetStream inside a producer span that continues
+// the trace stored with the row; the span's context replaces the stored
+// one on the wire so the consumer's span becomes its child.
+func (r *Relay) publish(ctx context.Context, row outboxRow) error {
+	header := nats.Header{}
+	if err := json.Unmarshal([]byte(row.Headers), &header); err != nil {
+		// Publish anyway: losing the trace link is better than blocking
+		// the outbox behind a row that can never be published.
+		r.log.Warn("outbox row has invalid headers; publishing without them",
+			"event_id", row.ID, "subject", row.Subject, "error", err)
+		header = nats.Header{}
+	}
+	header.Set(HeaderEventID, row.ID)
+	header.Set(HeaderEventType, row.Type)
+
+	propagator := otel.GetTextMapPropagator()
+	parent := propagator.Extract(ctx, headerCarrier(header))
+	spanCtx, span := r.tracer.Start(parent, "send "+row.Subject,
+		trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(
+			semconv.MessagingSystemKey.String("nats"),
+			semconv.MessagingOperationTypeSend,
+			semconv.MessagingDestinationName(row.Subject),
+			semconv.MessagingMessageID(row.ID),
+		),
+	)
+	defer span.End()
+	propagator.Inject(spanCtx, headerCarrier(header))
+
+	pubCtx, cancel := context.WithTimeout(spanCtx, r.timeout)
+	defer cancel()
+	ack, err := r.js.PublishMsg(pubCtx, &nats.Msg{Subject: row.Subject, Data: row.Payload, Header: header},
+		jetstream.WithMsgID(row.ID))
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "publish failed")
+		return fmt.Errorf("publish event %s to %s: %w", row.ID, row.Subject, err)
+	}
+	if ack.Duplicate {
+		r.log.Debug("event was already in the stream", "event_id", row.ID, "subject", row.Subject, "stream", ack.Stream)
+	}
+	return nil
+}
+
+// deleteExpired deletes published rows older than the retention.
+func (r *Relay) deleteExpired(ctx context.Context) error {
+	query, arg := r.sql.deleteExpired(r.retention)
+	res, err := r.db.ExecContext(ctx, r.db.Rebind(query), arg)
+	if err != nil {
+		return fmt.Errorf("delete published outbox rows older than %s: %w", r.retention, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n > 0 {
+		r.log.Debug("deleted published outbox rows", "count", n)
+	}
+	return nil
+}
+
+// relaySQL holds the statements that differ between dialects; all use "?"
+// placeholders and are rebound before use.
+type relaySQL struct {
+	// lockRows tells whether selectPending claims rows, which requires
+	// running it in a transaction.
+	lockRows      bool
+	selectPending string
+	markPublished string
+	deleteExpired func(retention time.Duration) (string, any)
+}
+
+func relaySQLFor(dialect string) relaySQL {
+	const selectPending = `SELECT id, subject, type, payload, headers FROM outbox
+		WHERE published_at IS NULL ORDER BY seq LIMIT ?`
+	if dialect == db.DialectPostgres {
+		return relaySQL{
+			lockRows:      true,
+			selectPending: selectPending + ` FOR UPDATE SKIP LOCKED`,
+			markPublished: `UPDATE outbox SET published_at = now() WHERE id IN (?)`,
+			deleteExpired: func(retention time.Duration) (string, any) {
+				return `DELETE FROM outbox WHERE published_at < now() - make_interval(secs => ?)`, retention.Seconds()
+			},
+		}
+	}
+	// SQLite keeps timestamps as UTC text that sorts chronologically.
+	return relaySQL{
+		selectPending: selectPending,
+		markPublished: `UPDATE outbox SET published_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE id IN (?)`,
+		deleteExpired: func(retention time.Duration) (string, any) {
+			return `DELETE FROM outbox WHERE published_at < strftime('%Y-%m-%d %H:%M:%f', 'now', ?)`,
+				fmt.Sprintf("-%d seconds", int64(retention.Seconds()))
+		},
+	}
+}

@@ -1,0 +1,66 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// duplicateWindow is how long JetStream remembers message ids. A relay
+// that crashed after publishing but before marking its rows re-publishes
+// them on restart; within this window those copies are dropped by the
+// stream, and after it consumers still skip them via processed_events.
+const duplicateWindow = 10 * time.Minute
+
+// Stream describes one producer's JetStream stream.
+type Stream struct {
+	// Name is the stream name, e.g. "TIA_ACTIVITY".
+	Name string
+	// Subjects are the subjects the stream captures, e.g. "tia.activity.>".
+	Subjects []string
+}
+
+// StreamFor returns the conventional stream of a producer:
+// StreamFor("activity") is {Name: "TIA_ACTIVITY", Subjects: ["tia.activity.>"]}.
+// Keeping the naming in one place lets producers and consumers agree on it
+// without sharing configuration.
+func StreamFor(producer string) Stream {
+	return Stream{
+		Name:     "TIA_" + strings.ToUpper(producer),
+		Subjects: []string{"tia." + producer + ".>"},
+	}
+}
+
+// config is the JetStream configuration of s: file storage and limits
+// retention, so every consumer sees every event independently of the
+// others, and a duplicate window for relay re-publishes.
+func (s Stream) config() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:       s.Name,
+		Subjects:   s.Subjects,
+		Storage:    jetstream.FileStorage,
+		Retention:  jetstream.LimitsPolicy,
+		Duplicates: duplicateWindow,
+	}
+}
+
+// EnsureStream creates s or updates its configuration. It is idempotent, and
+// both producers and consumers call it at start-up so that start order does
+// not matter.
+func EnsureStream(ctx context.Context, js jetstream.JetStream, s Stream) error {
+	cfg := s.config()
+	_, err := js.CreateOrUpdateStream(ctx, cfg)
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		// Another process created the stream between our update attempt
+		// and our create attempt; now the update succeeds.
+		_, err = js.UpdateStream(ctx, cfg)
+	}
+	if err != nil {
+		return fmt.Errorf("ensure stream %s: %w", s.Name, err)
+	}
+	return nil
+}

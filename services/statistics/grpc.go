@@ -1,0 +1,159 @@
+package statistics
+
+import (
+	"context"
+	"errors"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
+	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/statistics/internal/domain"
+	"github.com/tia-platform/tia/services/statistics/internal/store"
+)
+
+// badName is the description of a snapshot name that is not a real date.
+const badName = "must be snapshots/{YYYY-MM-DD} with a real date"
+
+// ImportSnapshot stores the cells of one reference date, replacing whatever
+// was imported for that date before. Only Migrationsverket keeps the figures.
+func (s *Service) ImportSnapshot(ctx context.Context, req *statisticsv1.ImportSnapshotRequest) (*statisticsv1.Snapshot, error) {
+	if _, err := auth.Require(ctx, auth.RoleMigrationsverket); err != nil {
+		return nil, err
+	}
+	date, ok := domain.ParseName(req.GetName())
+	if !ok {
+		return nil, badrequest.Field("name", badName)
+	}
+	cells := make([]domain.Cell, len(req.GetCells()))
+	for i, c := range req.GetCells() {
+		cells[i] = cellFromProto(c)
+	}
+	snap, err := domain.NewSnapshot(date, cells)
+	if err != nil {
+		return nil, err
+	}
+	snap.ImportTime = s.now().UTC()
+	if err := s.store.Replace(ctx, snap, cells); err != nil {
+		return nil, err
+	}
+	return snapshotToProto(snap), nil
+}
+
+// GetSnapshot returns a snapshot's summary to any signed-in caller.
+func (s *Service) GetSnapshot(ctx context.Context, req *statisticsv1.GetSnapshotRequest) (*statisticsv1.Snapshot, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return nil, err
+	}
+	date, ok := domain.ParseName(req.GetName())
+	if !ok {
+		return nil, badrequest.Field("name", badName)
+	}
+	snap, err := s.get(ctx, req.GetName(), date)
+	if err != nil {
+		return nil, err
+	}
+	return snapshotToProto(snap), nil
+}
+
+// QuerySnapshot sums a snapshot's cells, filtered and grouped, for any
+// signed-in caller.
+func (s *Service) QuerySnapshot(ctx context.Context, req *statisticsv1.QuerySnapshotRequest) (*statisticsv1.QuerySnapshotResponse, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return nil, err
+	}
+	date, ok := domain.ParseName(req.GetSnapshot())
+	if !ok {
+		return nil, badrequest.Field("snapshot", badName)
+	}
+	q := domain.Query{ReferenceDate: date, LanCodes: req.GetLanCodes(), KommunCodes: req.GetKommunCodes()}
+	for _, d := range req.GetGroupBy() {
+		q.GroupBy = append(q.GroupBy, dimensionFromProto[d])
+	}
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := s.get(ctx, req.GetSnapshot(), date); err != nil {
+		return nil, err
+	}
+	rows, err := s.store.Query(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	resp := &statisticsv1.QuerySnapshotResponse{Total: domain.Total(rows)}
+	for _, r := range rows {
+		resp.Rows = append(resp.Rows, &statisticsv1.QueryRow{
+			LanCode: r.LanCode, KommunCode: r.KommunCode, HousingType: housingToProto[r.Housing],
+			Sex: sexToProto[r.Sex], AgeBand: ageBandToProto[r.AgeBand], Count: r.Count,
+		})
+	}
+	return resp, nil
+}
+
+func (s *Service) get(ctx context.Context, name, date string) (domain.Snapshot, error) {
+	snap, err := s.store.Get(ctx, date)
+	if errors.Is(err, store.ErrNotFound) {
+		return domain.Snapshot{}, status.Errorf(codes.NotFound, "%s not found", name)
+	}
+	return snap, err
+}
+
+var housingToProto = map[domain.HousingType]statisticsv1.HousingType{
+	domain.HousingABE:    statisticsv1.HousingType_HOUSING_TYPE_ABE,
+	domain.HousingEBO:    statisticsv1.HousingType_HOUSING_TYPE_EBO,
+	domain.HousingOvrigt: statisticsv1.HousingType_HOUSING_TYPE_OVRIGT,
+}
+
+var sexToProto = map[domain.Sex]statisticsv1.Sex{
+	domain.SexKvinna: statisticsv1.Sex_SEX_KVINNA,
+	domain.SexMan:    statisticsv1.Sex_SEX_MAN,
+}
+
+var ageBandToProto = map[domain.AgeBand]statisticsv1.AgeBand{
+	domain.Age18to24: statisticsv1.AgeBand_AGE_BAND_18_24,
+	domain.Age25to34: statisticsv1.AgeBand_AGE_BAND_25_34,
+	domain.Age35to44: statisticsv1.AgeBand_AGE_BAND_35_44,
+	domain.Age45to54: statisticsv1.AgeBand_AGE_BAND_45_54,
+	domain.Age55to64: statisticsv1.AgeBand_AGE_BAND_55_64,
+	domain.Age65Plus: statisticsv1.AgeBand_AGE_BAND_65_PLUS,
+}
+
+// The reverse maps give the zero value ("") for UNSPECIFIED and for numbers
+// the proto does not define, which the domain rejects by field.
+var (
+	housingFromProto = invert(housingToProto)
+	sexFromProto     = invert(sexToProto)
+	ageBandFromProto = invert(ageBandToProto)
+)
+
+var dimensionFromProto = map[statisticsv1.Dimension]domain.Dimension{
+	statisticsv1.Dimension_DIMENSION_LAN:          domain.DimLan,
+	statisticsv1.Dimension_DIMENSION_KOMMUN:       domain.DimKommun,
+	statisticsv1.Dimension_DIMENSION_HOUSING_TYPE: domain.DimHousing,
+	statisticsv1.Dimension_DIMENSION_SEX:          domain.DimSex,
+	statisticsv1.Dimension_DIMENSION_AGE_BAND:     domain.DimAgeBand,
+}
+
+func invert[K, V comparable](m map[K]V) map[V]K {
+	out := make(map[V]K, len(m))
+	for k, v := range m {
+		out[v] = k
+	}
+	return out
+}
+
+func cellFromProto(c *statisticsv1.Cell) domain.Cell {
+	return domain.Cell{
+		KommunCode: c.GetKommunCode(), Housing: housingFromProto[c.GetHousingType()],
+		Sex: sexFromProto[c.GetSex()], AgeBand: ageBandFromProto[c.GetAgeBand()], Count: c.GetCount(),
+	}
+}
+
+func snapshotToProto(s domain.Snapshot) *statisticsv1.Snapshot {
+	return &statisticsv1.Snapshot{
+		Name: s.Name(), CellCount: s.CellCount, Total: s.Total, ImportTime: timestamppb.New(s.ImportTime),
+	}
+}

@@ -1,0 +1,10 @@
+// Command travel runs the travel service as its own process: the production path,
+// configured by TIA_* environment variables (see deploy/README.md).
+package main
+
+import (
+	"github.com/tia-platform/tia/services/travel"
+	"github.com/tia-platform/tia/services/platform/app"
+)
+
+func main() { app.Main(travel.Component) }

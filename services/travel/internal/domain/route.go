@@ -1,0 +1,98 @@
+// Package domain holds the travel-compensation rules as plain Go. This far it
+// knows what makes a route decision valid: Migrationsverket's decision that
+// travel between two kommuner is compensated for a period. It knows nothing
+// of gRPC or SQL.
+package domain
+
+import (
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/refdata"
+)
+
+// DateLayout is how dates travel in the API and are stored: ISO 8601, which
+// also sorts correctly as text, so "valid on a day" is a text comparison.
+const DateLayout = "2006-01-02"
+
+// MaxReasonLen is the longest reason, in characters, that a decision keeps.
+const MaxReasonLen = 2000
+
+const namePrefix = "routes/"
+
+// idPattern is the shape of a route id in a name: what AIP-122 allows and
+// what the UUIDs this service assigns look like.
+var idPattern = regexp.MustCompile(`^[a-z0-9-]{1,63}$`)
+
+// Route is a decision that travel between two kommuner is compensated, in
+// both directions, from ValidFrom to ValidTo inclusive.
+type Route struct {
+	ID             string
+	FromKommunCode string
+	ToKommunCode   string
+	ValidFrom      string
+	ValidTo        string
+	// Reason says why the route is approved (thin supply, a specific
+	// activity, ...); it is what the consultation is answered with.
+	Reason string
+	// DistanceKm is the great-circle distance between the kommun seats,
+	// derived by Normalize and kept as decided, so later changes to the
+	// reference data do not rewrite past decisions.
+	DistanceKm float64
+	CreateTime time.Time
+}
+
+// Name is the route's resource name.
+func (r Route) Name() string { return namePrefix + r.ID }
+
+// ParseName returns the id in a name of the form routes/{id}.
+func ParseName(name string) (string, bool) {
+	id, ok := strings.CutPrefix(name, namePrefix)
+	if !ok || !idPattern.MatchString(id) {
+		return "", false
+	}
+	return id, true
+}
+
+// Normalize checks the rules that the protos cannot declare and fills the
+// distance from the two kommuner. Field paths in the error are relative to
+// the route.
+func (r *Route) Normalize() error {
+	var v badrequest.Violations
+	from, fromOK := refdata.KommunByCode(r.FromKommunCode)
+	if !fromOK {
+		v.Add("from_kommun_code", "unknown kommun code "+quote(r.FromKommunCode))
+	}
+	to, toOK := refdata.KommunByCode(r.ToKommunCode)
+	switch {
+	case !toOK:
+		v.Add("to_kommun_code", "unknown kommun code "+quote(r.ToKommunCode))
+	case r.ToKommunCode == r.FromKommunCode:
+		// Travel within one kommun needs no route decision.
+		v.Add("to_kommun_code", "must differ from from_kommun_code")
+	}
+	start, errFrom := time.Parse(DateLayout, r.ValidFrom)
+	if errFrom != nil {
+		v.Add("valid_from", "must be a date written YYYY-MM-DD")
+	}
+	end, errTo := time.Parse(DateLayout, r.ValidTo)
+	if errTo != nil {
+		v.Add("valid_to", "must be a date written YYYY-MM-DD")
+	}
+	if errFrom == nil && errTo == nil && end.Before(start) {
+		v.Add("valid_to", "must not be before valid_from")
+	}
+	if utf8.RuneCountInString(r.Reason) > MaxReasonLen {
+		v.Add("reason", "at most 2000 characters")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	r.DistanceKm = refdata.DistanceKm(from, to)
+	return nil
+}
+
+func quote(s string) string { return "\"" + s + "\"" }

@@ -1,0 +1,147 @@
+// Package store keeps the travel service's route decisions in its own
+// database through sqlx. Queries are written with ? placeholders and rebound
+// for the driver, so the same code runs on PostgreSQL and SQLite.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/tia-platform/tia/services/platform/db"
+	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/travel/internal/domain"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations are the service's tables, applied at start.
+var Migrations = mustSub(migrations, "migrations")
+
+// ErrNotFound is returned for a route that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store reads and writes route decisions.
+type Store struct{ db *sqlx.DB }
+
+// New returns a store on a migrated database.
+func New(d *sqlx.DB) *Store { return &Store{db: d} }
+
+type row struct {
+	ID             string  `db:"id"`
+	FromKommunCode string  `db:"from_kommun_code"`
+	ToKommunCode   string  `db:"to_kommun_code"`
+	ValidFrom      string  `db:"valid_from"`
+	ValidTo        string  `db:"valid_to"`
+	Reason         string  `db:"reason"`
+	DistanceKm     float64 `db:"distance_km"`
+	CreateTime     string  `db:"create_time"`
+}
+
+const columns = "id, from_kommun_code, to_kommun_code, valid_from, valid_to, reason, distance_km, create_time"
+
+func toRow(r domain.Route) row {
+	return row{
+		ID: r.ID, FromKommunCode: r.FromKommunCode, ToKommunCode: r.ToKommunCode,
+		ValidFrom: r.ValidFrom, ValidTo: r.ValidTo, Reason: r.Reason, DistanceKm: r.DistanceKm,
+		CreateTime: r.CreateTime.UTC().Format(time.RFC3339Nano),
+	}
+}
+
+func (r row) route() domain.Route {
+	created, _ := time.Parse(time.RFC3339Nano, r.CreateTime)
+	return domain.Route{
+		ID: r.ID, FromKommunCode: r.FromKommunCode, ToKommunCode: r.ToKommunCode,
+		ValidFrom: r.ValidFrom, ValidTo: r.ValidTo, Reason: r.Reason, DistanceKm: r.DistanceKm,
+		CreateTime: created,
+	}
+}
+
+// Create inserts r and its two ends in one transaction.
+func (s *Store) Create(ctx context.Context, r domain.Route) error {
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		_, err := tx.NamedExecContext(ctx, "INSERT INTO routes ("+columns+") VALUES ("+
+			":id, :from_kommun_code, :to_kommun_code, :valid_from, :valid_to, :reason, :distance_km, :create_time)", toRow(r))
+		if err != nil {
+			return fmt.Errorf("insert route: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, tx.Rebind("INSERT INTO route_ends (kommun_code, route_id) VALUES (?, ?), (?, ?)"),
+			r.FromKommunCode, r.ID, r.ToKommunCode, r.ID)
+		if err != nil {
+			return fmt.Errorf("insert route ends: %w", err)
+		}
+		return nil
+	})
+}
+
+// Get returns one route.
+func (s *Store) Get(ctx context.Context, id string) (domain.Route, error) {
+	var r row
+	err := s.db.GetContext(ctx, &r, s.db.Rebind("SELECT "+columns+" FROM routes WHERE id = ?"), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Route{}, ErrNotFound
+	}
+	if err != nil {
+		return domain.Route{}, fmt.Errorf("get route: %w", err)
+	}
+	return r.route(), nil
+}
+
+// eitherEnd stands in the filter SQL for the kommun_code field until List
+// rewrites it. It is not valid SQL, so a comparison that escaped the rewrite
+// would fail loudly rather than match the wrong routes.
+const eitherEnd = "{either_end}"
+
+// eitherEndComparison matches what listing writes for one comparison of
+// kommun_code: the field's SQL, the operator and one bind parameter.
+var eitherEndComparison = regexp.MustCompile(regexp.QuoteMeta(eitherEnd) + ` (=|<>|<=|>=|<|>) \?`)
+
+// FilterFields are the fields a list filter may name. kommun_code matches a
+// route with that kommun at either end, which one SQL expression compared
+// with one value cannot say; List turns each such comparison into a lookup
+// in route_ends, keeping the one bind parameter listing gave it.
+var FilterFields = map[string]listing.Field{
+	"kommun_code":      {SQL: eitherEnd},
+	"from_kommun_code": {SQL: "from_kommun_code"},
+	"to_kommun_code":   {SQL: "to_kommun_code"},
+	"valid_from":       {SQL: "valid_from"},
+	"valid_to":         {SQL: "valid_to"},
+}
+
+// List returns a page of routes matching filter, oldest decision first (ids
+// are UUIDv7, which sort by creation time).
+//
+// Each comparison of kommun_code holds when it holds for some end of the
+// route, so `kommun_code = "0180"` finds the routes touching 0180,
+// `NOT kommun_code = "0180"` those not touching it, and
+// `kommun_code = "0180" AND kommun_code = "2584"` the routes between the two.
+func (s *Store) List(ctx context.Context, filter listing.Filter, page listing.Page) ([]domain.Route, error) {
+	where := eitherEndComparison.ReplaceAllString(filter.SQL,
+		"EXISTS (SELECT 1 FROM route_ends e WHERE e.route_id = routes.id AND e.kommun_code $1 ?)")
+	q := "SELECT " + columns + " FROM routes WHERE " + where + " ORDER BY id LIMIT ? OFFSET ?"
+	var rows []row
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), append(filter.Args, page.Limit(), page.Offset)...); err != nil {
+		return nil, fmt.Errorf("list routes: %w", err)
+	}
+	out := make([]domain.Route, len(rows))
+	for i, r := range rows {
+		out[i] = r.route()
+	}
+	return out, nil
+}
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
