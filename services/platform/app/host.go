@@ -28,6 +28,7 @@ type Host struct {
 	js     jetstream.JetStream
 	health *health.Server
 	peer   func(string) (grpc.ClientConnInterface, error)
+	prefix string
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -44,10 +45,19 @@ type part struct {
 	services []string
 }
 
+// HostOption configures a host.
+type HostOption func(*Host)
+
+// WithEventPrefix puts every event subject and stream of the host under
+// prefix, so that several deployments (or test runs) can share one NATS.
+func WithEventPrefix(prefix string) HostOption {
+	return func(h *Host) { h.prefix = prefix }
+}
+
 // NewHost returns a host whose background work runs until Close. peer
 // resolves other services for Deps.Peer; it may be nil when no component
 // calls another.
-func NewHost(log *slog.Logger, nc *nats.Conn, peer func(string) (grpc.ClientConnInterface, error)) (*Host, error) {
+func NewHost(log *slog.Logger, nc *nats.Conn, peer func(string) (grpc.ClientConnInterface, error), opts ...HostOption) (*Host, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
@@ -56,6 +66,9 @@ func NewHost(log *slog.Logger, nc *nats.Conn, peer func(string) (grpc.ClientConn
 	h := &Host{
 		log: log, nc: nc, js: js, health: health.NewServer(), peer: peer,
 		ctx: ctx, cancel: cancel, errs: make(chan error, 16),
+	}
+	for _, opt := range opts {
+		opt(h)
 	}
 	if h.peer == nil {
 		h.peer = func(name string) (grpc.ClientConnInterface, error) {
@@ -86,11 +99,11 @@ func (h *Host) Add(ctx context.Context, c Component, dsn string, regs ...grpc.Se
 		d.Close()
 		return fmt.Errorf("%s: %w", c.Name, err)
 	}
-	if err := events.EnsureStream(ctx, h.js, events.StreamFor(c.Name)); err != nil {
+	if err := events.EnsureStream(ctx, h.js, events.StreamFor(c.Name).WithPrefix(h.prefix)); err != nil {
 		d.Close()
 		return fmt.Errorf("%s: %w", c.Name, err)
 	}
-	relay := events.NewRelay(d, h.js, events.WithRelayLogger(log))
+	relay := events.NewRelay(d, h.js, events.WithRelayLogger(log), events.WithSubjectPrefix(h.prefix))
 	svc, err := c.New(Deps{DB: d, Relay: relay, Logger: log, Peer: h.peer})
 	if err != nil {
 		d.Close()
@@ -103,12 +116,16 @@ func (h *Host) Add(ctx context.Context, c Component, dsn string, regs ...grpc.Se
 	}
 	h.go_(relay.Run)
 	for _, sub := range svc.Subscriptions() {
-		stream := events.StreamFor(sub.Producer)
+		stream := events.StreamFor(sub.Producer).WithPrefix(h.prefix)
+		subjects := make([]string, len(sub.Subjects))
+		for i, subj := range sub.Subjects {
+			subjects[i] = h.prefix + subj
+		}
 		if err := events.EnsureStream(ctx, h.js, stream); err != nil {
 			d.Close()
 			return fmt.Errorf("%s: %w", c.Name, err)
 		}
-		consumer := events.NewConsumer(d, h.js, c.Name+"-from-"+sub.Producer, stream, sub.Subjects, sub.Handler)
+		consumer := events.NewConsumer(d, h.js, c.Name+"-from-"+sub.Producer, stream, subjects, sub.Handler)
 		h.go_(consumer.Run)
 	}
 	h.mu.Lock()

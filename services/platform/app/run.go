@@ -69,7 +69,7 @@ func Run(ctx context.Context, c Component, args []string, peers ...string) error
 
 	peerConns := newPeers(cfg.Peers)
 	defer peerConns.close()
-	host, err := NewHost(log, nc, peerConns.get)
+	host, err := NewHost(log, nc, peerConns.get, WithEventPrefix(cfg.NATSPrefix))
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,9 @@ type Service struct {
 	DatabaseDSN string
 	// NATSURL is the NATS cluster carrying events (TIA_NATS_URL).
 	NATSURL string
+	// NATSPrefix is put before every event subject and stream name, so that
+	// several deployments can share one NATS cluster (TIA_NATS_PREFIX).
+	NATSPrefix string
 	// TokenKey is the PEM public key or JWKS file that verifies bearer tokens
 	// (TIA_TOKEN_KEY).
 	TokenKey string
@@ -43,6 +46,7 @@ func (s *Service) Register(fs *flag.FlagSet, defaultGRPC string, peers ...string
 	fs.StringVar(&s.MetricsAddr, "metrics-addr", "", "Prometheus /metrics listen address (off when empty)")
 	fs.StringVar(&s.DatabaseDSN, "database-dsn", "", "database DSN: postgres://... or sqlite:<file>")
 	fs.StringVar(&s.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS URL")
+	fs.StringVar(&s.NATSPrefix, "nats-prefix", "", "prefix of event subjects and stream names (to share one NATS)")
 	fs.StringVar(&s.TokenKey, "token-key", "", "PEM public key or JWKS file that verifies bearer tokens")
 	fs.TextVar(&s.LogLevel, "log-level", slog.LevelInfo, "log level")
 	fs.DurationVar(&s.DrainTimeout, "drain-timeout", 20*time.Second, "how long shutdown waits for calls in flight")

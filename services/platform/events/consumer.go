@@ -126,11 +126,17 @@ func NewConsumer(d *sqlx.DB, js jetstream.JetStream, name string, stream Stream,
 // the event in progress (if any) and returns nil. Failures to reach NATS are
 // logged and retried.
 func (c *Consumer) Run(ctx context.Context) error {
-	delay := 100 * time.Millisecond
+	const initialDelay = 100 * time.Millisecond
+	delay := initialDelay
 	for {
+		started := time.Now()
 		err := c.consume(ctx)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if time.Since(started) > time.Minute {
+			// It ran for a while, so this is a new outage, not a repeat.
+			delay = initialDelay
 		}
 		if err != nil {
 			c.log.Warn("consuming failed; retrying", "error", err, "retry_in", delay)

@@ -50,6 +50,10 @@ type Relay struct {
 	log       *slog.Logger
 	tracer    trace.Tracer
 	wake      chan struct{}
+	prefix    string
+	// failing is set while relaying fails, to log an outage only once. It
+	// is only accessed by Run's goroutine.
+	failing bool
 }
 
 // RelayOption configures a Relay.
@@ -94,6 +98,12 @@ func WithPublishTimeout(d time.Duration) RelayOption {
 			r.timeout = d
 		}
 	}
+}
+
+// WithSubjectPrefix publishes every event under prefix+subject, to match
+// streams made with Stream.WithPrefix (several deployments sharing one NATS).
+func WithSubjectPrefix(prefix string) RelayOption {
+	return func(r *Relay) { r.prefix = prefix }
 }
 
 // WithRelayLogger sets the relay's logger (default slog.Default()).
@@ -166,10 +176,21 @@ func (r *Relay) relayPending(ctx context.Context) {
 	for ctx.Err() == nil {
 		n, err := r.relayBatch(ctx)
 		if err != nil {
-			if ctx.Err() == nil {
-				r.log.Warn("relaying outbox failed; retrying on next poll", "error", err)
+			if ctx.Err() != nil {
+				return
 			}
+			// While NATS is down every poll fails; warn once per outage.
+			level := slog.LevelWarn
+			if r.failing {
+				level = slog.LevelDebug
+			}
+			r.log.Log(ctx, level, "relaying outbox failed; retrying on next poll", "error", err)
+			r.failing = true
 			return
+		}
+		if r.failing {
+			r.log.Info("relaying outbox recovered")
+			r.failing = false
 		}
 		if n < r.batchSize {
 			return
@@ -292,7 +313,7 @@ func (r *Relay) publish(ctx context.Context, row outboxRow) error {
 
 	pubCtx, cancel := context.WithTimeout(spanCtx, r.timeout)
 	defer cancel()
-	ack, err := r.js.PublishMsg(pubCtx, &nats.Msg{Subject: row.Subject, Data: row.Payload, Header: header},
+	ack, err := r.js.PublishMsg(pubCtx, &nats.Msg{Subject: r.prefix + row.Subject, Data: row.Payload, Header: header},
 		jetstream.WithMsgID(row.ID))
 	if err != nil {
 		span.RecordError(err)

@@ -35,6 +35,27 @@ func StreamFor(producer string) Stream {
 	}
 }
 
+// WithPrefix returns s moved under prefix: the stream name starts with the
+// prefix in upper case (characters NATS does not allow in names become "_")
+// and every subject with the prefix as is. One NATS cluster can so carry
+// several deployments, or several test runs, without their events mixing.
+func (s Stream) WithPrefix(prefix string) Stream {
+	if prefix == "" {
+		return s
+	}
+	name := strings.Map(func(r rune) rune {
+		if r == '.' || r == '*' || r == '>' || r == ' ' || r == '/' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, strings.ToUpper(prefix))
+	out := Stream{Name: name + s.Name}
+	for _, subj := range s.Subjects {
+		out.Subjects = append(out.Subjects, prefix+subj)
+	}
+	return out
+}
+
 // config is the JetStream configuration of s: file storage and limits
 // retention, so every consumer sees every event independently of the
 // others, and a duplicate window for relay re-publishes.

@@ -3,8 +3,8 @@
 package main
 
 import (
-	"github.com/tia-platform/tia/services/statistics"
 	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/statistics"
 )
 
 func main() { app.Main(statistics.Component) }

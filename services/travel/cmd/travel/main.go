@@ -3,8 +3,8 @@
 package main
 
 import (
-	"github.com/tia-platform/tia/services/travel"
 	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/travel"
 )
 
 func main() { app.Main(travel.Component) }
