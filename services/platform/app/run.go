@@ -164,4 +164,3 @@ func Dial(addr string) (*grpc.ClientConn, error) {
 	}
 	return cc, nil
 }
-

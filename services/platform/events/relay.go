@@ -296,15 +296,16 @@ func (r *Relay) publish(ctx context.Context, row outboxRow) error {
 	}
 	header.Set(HeaderEventID, row.ID)
 	header.Set(HeaderEventType, row.Type)
+	subject := r.prefix + row.Subject
 
 	propagator := otel.GetTextMapPropagator()
 	parent := propagator.Extract(ctx, headerCarrier(header))
-	spanCtx, span := r.tracer.Start(parent, "send "+row.Subject,
+	spanCtx, span := r.tracer.Start(parent, "send "+subject,
 		trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(
 			semconv.MessagingSystemKey.String("nats"),
 			semconv.MessagingOperationTypeSend,
-			semconv.MessagingDestinationName(row.Subject),
+			semconv.MessagingDestinationName(subject),
 			semconv.MessagingMessageID(row.ID),
 		),
 	)
@@ -313,15 +314,15 @@ func (r *Relay) publish(ctx context.Context, row outboxRow) error {
 
 	pubCtx, cancel := context.WithTimeout(spanCtx, r.timeout)
 	defer cancel()
-	ack, err := r.js.PublishMsg(pubCtx, &nats.Msg{Subject: r.prefix + row.Subject, Data: row.Payload, Header: header},
+	ack, err := r.js.PublishMsg(pubCtx, &nats.Msg{Subject: subject, Data: row.Payload, Header: header},
 		jetstream.WithMsgID(row.ID))
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, "publish failed")
-		return fmt.Errorf("publish event %s to %s: %w", row.ID, row.Subject, err)
+		return fmt.Errorf("publish event %s to %s: %w", row.ID, subject, err)
 	}
 	if ack.Duplicate {
-		r.log.Debug("event was already in the stream", "event_id", row.ID, "subject", row.Subject, "stream", ack.Stream)
+		r.log.Debug("event was already in the stream", "event_id", row.ID, "subject", subject, "stream", ack.Stream)
 	}
 	return nil
 }

@@ -20,7 +20,7 @@ type Page struct {
 	// Offset is the number of rows to skip.
 	Offset int64
 	// Size is the number of rows to return.
-	Size int32
+	Size  int32
 	token pagination.PageToken
 }
 

@@ -4,8 +4,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/tia-platform/tia/services/platform/badrequest"
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
+	"github.com/tia-platform/tia/services/platform/badrequest"
 )
 
 var fields = map[string]Field{
