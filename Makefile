@@ -78,8 +78,8 @@ breaking: tools proto-deps
 	if git cat-file -e $(BREAKING_AGAINST):proto/tia 2>/dev/null; then \
 		git archive $(BREAKING_AGAINST) proto/tia buf.yaml | tar -x -C .cache/against; \
 		mkdir -p .cache/against/.cache && cp -r .cache/proto .cache/against/.cache/; \
-		(cd .cache/against && ../bin/buf build -o ../against.binpb); \
-		$(BUF) breaking --against .cache/against.binpb; \
+		(cd .cache/against && ../bin/buf build proto -o ../against.binpb); \
+		$(BUF) breaking proto --against .cache/against.binpb; \
 		echo "no breaking changes against $(BREAKING_AGAINST)"; \
 	else echo "$(BREAKING_AGAINST) has no protos: nothing to compare"; fi
 

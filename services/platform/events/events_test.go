@@ -25,6 +25,7 @@ import (
 )
 
 func TestStreamFor(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		producer string
 		want     events.Stream
@@ -41,6 +42,7 @@ func TestStreamFor(t *testing.T) {
 }
 
 func TestMigrateUnknownDialect(t *testing.T) {
+	t.Parallel()
 	d := sqlx.NewDb(nil, "mysql")
 	if err := events.Migrate(t.Context(), d); err == nil {
 		t.Fatal("Migrate succeeded for an unsupported dialect")
@@ -48,6 +50,7 @@ func TestMigrateUnknownDialect(t *testing.T) {
 }
 
 func TestMigrateIsIdempotent(t *testing.T) {
+	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		d, err := db.Open(t.Context(), dsn)
 		if err != nil {
@@ -69,6 +72,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 }
 
 func TestEventDecode(t *testing.T) {
+	t.Parallel()
 	payload, err := proto.Marshal(wrapperspb.String("hello"))
 	if err != nil {
 		t.Fatal(err)
@@ -98,6 +102,7 @@ func TestEventDecode(t *testing.T) {
 }
 
 func TestPublishRejectsInvalidSubject(t *testing.T) {
+	t.Parallel()
 	d, err := db.Open(t.Context(), dbtest.NewSQLite(t))
 	if err != nil {
 		t.Fatal(err)
@@ -118,6 +123,7 @@ func TestPublishRejectsInvalidSubject(t *testing.T) {
 }
 
 func TestEnsureStreamIsIdempotent(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, e *env) {
 		for range 2 {
 			if err := events.EnsureStream(t.Context(), e.js, e.stream); err != nil {
@@ -139,6 +145,7 @@ func TestEnsureStreamIsIdempotent(t *testing.T) {
 }
 
 func TestOutboxRowOnlyOnCommit(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, e *env) {
 		ctx := t.Context()
 		if err := events.EnsureStream(ctx, e.js, e.stream); err != nil {
@@ -179,8 +186,7 @@ func TestOutboxRowOnlyOnCommit(t *testing.T) {
 		if n := e.streamMsgs(t); n != 1 {
 			t.Fatalf("stream has %d messages, want 1", n)
 		}
-		s, _ := e.js.Stream(ctx, e.stream.Name)
-		msg, err := s.GetMsg(ctx, 1)
+		msg, err := mustStream(t, e.js, e.stream.Name).GetMsg(ctx, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,6 +198,7 @@ func TestOutboxRowOnlyOnCommit(t *testing.T) {
 }
 
 func TestRelayPublishesInOrderAndMarksRows(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, e *env) {
 		ctx := t.Context()
 		if err := events.EnsureStream(ctx, e.js, e.stream); err != nil {
@@ -211,10 +218,7 @@ func TestRelayPublishesInOrderAndMarksRows(t *testing.T) {
 			return count(t, e.db, "SELECT COUNT(*) FROM outbox WHERE published_at IS NOT NULL") == n
 		})
 
-		s, err := e.js.Stream(ctx, e.stream.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := mustStream(t, e.js, e.stream.Name)
 		if msgs := e.streamMsgs(t); msgs != n {
 			t.Fatalf("stream has %d messages, want %d", msgs, n)
 		}
@@ -246,6 +250,7 @@ func TestRelayPublishesInOrderAndMarksRows(t *testing.T) {
 // TestRepublishIsDeduplicated simulates a relay that crashed after
 // publishing but before marking its rows.
 func TestRepublishIsDeduplicated(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, e *env) {
 		ctx := t.Context()
 		if err := events.EnsureStream(ctx, e.js, e.stream); err != nil {
@@ -272,6 +277,7 @@ func TestRepublishIsDeduplicated(t *testing.T) {
 }
 
 func TestRelayDeletesExpiredRows(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, e *env) {
 		ctx := t.Context()
 		if err := events.EnsureStream(ctx, e.js, e.stream); err != nil {
@@ -304,6 +310,7 @@ func TestRelayDeletesExpiredRows(t *testing.T) {
 // TestConsumerAppliesEachEventOnce delivers the same event several times
 // and checks the handler's effects are applied exactly once.
 func TestConsumerAppliesEachEventOnce(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		// failFirst makes the handler fail (after writing) on its first
@@ -390,6 +397,7 @@ func TestConsumerAppliesEachEventOnce(t *testing.T) {
 // that was active when the event was published, via the relay's producer
 // span.
 func TestTraceContinuity(t *testing.T) {
+	t.Parallel()
 	eachEnv(t, func(t *testing.T, e *env) {
 		handled := make(chan trace.SpanContext, 1)
 		e.startConsumer(t, "tracer", func(ctx context.Context, _ *sqlx.Tx, _ events.Event) error {
@@ -450,6 +458,7 @@ type tracetestSpan struct {
 // relay and consumer; events published afterwards must still arrive, also
 // when the server comes back without its storage (stream and consumer gone).
 func TestConsumerSurvivesNATSRestart(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		keepStorage bool
@@ -523,4 +532,62 @@ func TestConsumerSurvivesNATSRestart(t *testing.T) {
 			expect(second)
 		})
 	}
+}
+
+func TestStreamWithPrefix(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		prefix string
+		want   events.Stream
+	}{
+		{"", events.Stream{Name: "TIA_ACTIVITY", Subjects: []string{"tia.activity.>"}}},
+		{"ci.run1.", events.Stream{Name: "CI_RUN1_TIA_ACTIVITY", Subjects: []string{"ci.run1.tia.activity.>"}}},
+	}
+	for _, tt := range tests {
+		got := events.StreamFor("activity").WithPrefix(tt.prefix)
+		if got.Name != tt.want.Name || !slices.Equal(got.Subjects, tt.want.Subjects) {
+			t.Errorf("WithPrefix(%q) = %+v, want %+v", tt.prefix, got, tt.want)
+		}
+	}
+}
+
+func TestRelayWithSubjectPrefix(t *testing.T) {
+	t.Parallel()
+	eachEnv(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		prefix := "dep" + randomHex() + "."
+		stream := e.stream.WithPrefix(prefix)
+		if err := events.EnsureStream(ctx, e.js, stream); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = e.js.DeleteStream(context.Background(), stream.Name) })
+
+		e.publish(t, ctx, e.subject("Thing"), wrapperspb.String("prefixed"))
+		e.startRelay(t, events.WithSubjectPrefix(prefix)).Notify()
+
+		eventually(t, "event in the prefixed stream", func() bool {
+			s, err := e.js.Stream(ctx, stream.Name)
+			if err != nil {
+				return false
+			}
+			info, err := s.Info(ctx)
+			return err == nil && info.State.Msgs == 1
+		})
+		msg, err := mustStream(t, e.js, stream.Name).GetMsg(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := prefix + e.subject("Thing"); msg.Subject != want {
+			t.Errorf("subject = %q, want %q", msg.Subject, want)
+		}
+	})
+}
+
+func mustStream(t *testing.T, js jetstream.JetStream, name string) jetstream.Stream {
+	t.Helper()
+	s, err := js.Stream(t.Context(), name)
+	if err != nil {
+		t.Fatalf("stream %s: %v", name, err)
+	}
+	return s
 }

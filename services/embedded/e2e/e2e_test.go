@@ -1,0 +1,279 @@
+// Package e2e tests the production path: every service and the gateway as a
+// separate process built from its cmd/, each service on its own PostgreSQL
+// database, events through a real NATS JetStream server. It needs PostgreSQL
+// on 127.0.0.1:5432 (or TIA_TEST_POSTGRES_DSN) and NATS on 127.0.0.1:4222 (or
+// TIA_TEST_NATS_URL) and fails, rather than skips, when they are down.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tia-platform/tia/services/embedded"
+	"github.com/tia-platform/tia/services/embedded/cluster"
+	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/db/dbtest"
+)
+
+// startCluster builds the binaries and starts them; the processes' output is
+// shown when the test fails.
+func startCluster(t *testing.T) *cluster.Cluster {
+	t.Helper()
+	ctx := context.Background()
+	bin := t.TempDir()
+	started := time.Now()
+	if err := cluster.Build(ctx, bin); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("built the binaries in %s", time.Since(started).Round(time.Millisecond))
+
+	natsURL := os.Getenv("TIA_TEST_NATS_URL")
+	if natsURL == "" {
+		natsURL = "nats://127.0.0.1:4222"
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	logs := &syncBuffer{}
+	started = time.Now()
+	c, err := cluster.Start(ctx, cluster.Options{
+		BinDir:      bin,
+		PostgresDSN: func(string) (string, error) { return dbtest.NewPostgres(t), nil },
+		NATSURL:     natsURL,
+		Prefix:      "e2e" + hex.EncodeToString(b[:]) + "_",
+		Logs:        logs,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Registered after the databases' cleanups, so it runs before them.
+	t.Cleanup(func() {
+		c.Stop()
+		if t.Failed() {
+			t.Logf("process output:\n%s", logs.String())
+		}
+	})
+	t.Logf("started the cluster in %s (NATS prefix %s)", time.Since(started).Round(time.Millisecond), c.Prefix())
+	return c
+}
+
+func TestProduction(t *testing.T) {
+	c := startCluster(t)
+	org := embedded.DemoStudyAssociation
+	organiser := as(t, c, &org)
+	anyone := as(t, c, nil)
+	stockholm := as(t, c, &embedded.DemoCountyBoard)
+	skane := as(t, c, &embedded.DemoOtherCountyBoard)
+	activities := "/v1/organisers/" + org.Org + "/activities"
+
+	// An organiser registers an activity in Solna; anyone finds it.
+	code, created := organiser.do("POST", activities, activityBody("0184"))
+	if code != http.StatusOK {
+		t.Fatalf("create: HTTP %d %v", code, created)
+	}
+	first, _ := created["name"].(string)
+	if !strings.HasPrefix(first, "organisers/"+org.Org+"/activities/") || created["lanCode"] != "01" {
+		t.Fatalf("created = %v", created)
+	}
+	code, list := anyone.do("GET", "/v1/organisers/-/activities?filter="+url.QueryEscape(`kommun_code = "0184"`), nil)
+	if code != http.StatusOK {
+		t.Fatalf("public list: HTTP %d %v", code, list)
+	}
+	if acts, _ := list["activities"].([]any); len(acts) != 1 || acts[0].(map[string]any)["name"] != first {
+		t.Fatalf("public list = %v", list)
+	}
+	if code, got := anyone.do("GET", "/v1/"+first, nil); code != http.StatusOK || got["kommunCode"] != "0184" {
+		t.Fatalf("public get: HTTP %d %v", code, got)
+	}
+
+	// The event crosses NATS to the notification service's own database.
+	msgs := waitInbox(t, stockholm, "lansstyrelse-01", 1)
+	if m := msgs[0].(map[string]any); m["subjectResource"] != first || m["topic"] != "activity.registered" {
+		t.Fatalf("inbox message = %v", m)
+	}
+	if code, body := skane.do("GET", "/v1/recipients/lansstyrelse-01/messages", nil); code != http.StatusForbidden {
+		t.Fatalf("other county board: HTTP %d %v, want 403", code, body)
+	}
+
+	// Errors keep their meaning through the separate gateway.
+	bad := activityBody("9999")
+	if code, body := organiser.do("POST", activities, bad); code != http.StatusBadRequest || !slices.Contains(violatedFields(body), "activity.kommun_code") {
+		t.Fatalf("unknown kommun: HTTP %d %v, want 400 naming activity.kommun_code", code, body)
+	}
+	if code, body := anyone.do("POST", activities, activityBody("0180")); code != http.StatusUnauthorized {
+		t.Fatalf("no token: HTTP %d %v, want 401", code, body)
+	}
+	if code, body := anyone.do("GET", activities+"/nope", nil); code != http.StatusNotFound {
+		t.Fatalf("unknown activity: HTTP %d %v, want 404", code, body)
+	}
+
+	// The notification service crashes; the event of a new activity waits
+	// in JetStream and arrives, once, when it is back.
+	if err := c.Kill("notification"); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := stockholm.do("GET", "/v1/recipients/lansstyrelse-01/messages", nil); code != http.StatusServiceUnavailable {
+		t.Fatalf("inbox while notification is down: HTTP %d %v, want 503", code, body)
+	}
+	code, created = organiser.do("POST", activities, activityBody("0180"))
+	if code != http.StatusOK {
+		t.Fatalf("create while notification is down: HTTP %d %v", code, created)
+	}
+	second, _ := created["name"].(string)
+	if err := c.Restart("notification"); err != nil {
+		t.Fatal(err)
+	}
+	waitInbox(t, stockholm, "lansstyrelse-01", 2)
+	// Give a redelivery time to show up as a duplicate.
+	time.Sleep(time.Second)
+	_, inbox := stockholm.do("GET", "/v1/recipients/lansstyrelse-01/messages", nil)
+	msgs, _ = inbox["messages"].([]any)
+	var subjects []string
+	for _, m := range msgs {
+		subjects = append(subjects, m.(map[string]any)["subjectResource"].(string))
+	}
+	if len(msgs) != 2 || !slices.Contains(subjects, first) || !slices.Contains(subjects, second) {
+		t.Fatalf("inbox after the restart = %v, want one message each for %s and %s", subjects, first, second)
+	}
+	if msgs := waitInbox(t, skane, "lansstyrelse-12", 0); len(msgs) != 0 {
+		t.Fatalf("Skåne's inbox got %v", msgs)
+	}
+
+	// The edge's own endpoints.
+	if code, _ := anyone.do("GET", "/healthz", nil); code != http.StatusOK {
+		t.Errorf("/healthz: HTTP %d", code)
+	}
+	code, doc := anyone.do("GET", "/openapi.json", nil)
+	paths, _ := doc["paths"].(map[string]any)
+	if code != http.StatusOK || paths["/v1/{parent}/activities"] == nil || paths["/v1/routes"] == nil {
+		t.Fatalf("openapi: HTTP %d, paths %v", code, paths)
+	}
+}
+
+// client calls the REST edge as one actor.
+type client struct {
+	t     *testing.T
+	base  string
+	token string
+}
+
+func as(t *testing.T, c *cluster.Cluster, pr *auth.Principal) client {
+	t.Helper()
+	cl := client{t: t, base: c.HTTPBase()}
+	if pr != nil {
+		tok, err := c.Token(*pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl.token = tok
+	}
+	return cl
+}
+
+var httpClient = &http.Client{Timeout: 10 * time.Second}
+
+func (c client) do(method, path string, body any) (int, map[string]any) {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if len(raw) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			c.t.Fatalf("%s %s: body is not JSON: %s", method, path, raw)
+		}
+	}
+	return resp.StatusCode, out
+}
+
+func activityBody(kommun string) map[string]any {
+	return map[string]any{
+		"title": "Svenska för nybörjare", "kommunCode": kommun, "focus": []string{"FOCUS_SWEDISH"},
+		"capacity": 20, "startDate": "2026-01-10", "endDate": "2026-06-30",
+	}
+}
+
+// violatedFields lists the fields named by a 400 body's BadRequest details.
+func violatedFields(body map[string]any) []string {
+	var fields []string
+	details, _ := body["details"].([]any)
+	for _, d := range details {
+		dm, _ := d.(map[string]any)
+		fvs, _ := dm["fieldViolations"].([]any)
+		for _, fv := range fvs {
+			if m, ok := fv.(map[string]any); ok {
+				if f, ok := m["field"].(string); ok {
+					fields = append(fields, f)
+				}
+			}
+		}
+	}
+	return fields
+}
+
+// waitInbox polls a recipient's inbox until it holds n messages.
+func waitInbox(t *testing.T, c client, recipient string, n int) []any {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code, body := c.do("GET", "/v1/recipients/"+recipient+"/messages", nil)
+		if code != http.StatusOK {
+			t.Fatalf("inbox: HTTP %d %v", code, body)
+		}
+		msgs, _ := body["messages"].([]any)
+		if len(msgs) >= n {
+			return msgs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("inbox of %s has %d messages, want %d", recipient, len(msgs), n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// syncBuffer collects the processes' output.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
