@@ -141,6 +141,67 @@ func (ActivityStatus) EnumDescriptor() ([]byte, []int) {
 	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{1}
 }
 
+// Participation is how a certified participation went.
+type Participation int32
+
+const (
+	// Not set.
+	Participation_PARTICIPATION_UNSPECIFIED Participation = 0
+	// Issued; the participant has not been recorded as started yet.
+	Participation_PARTICIPATION_ISSUED Participation = 1
+	// The participant takes part.
+	Participation_PARTICIPATION_STARTED Participation = 2
+	// The participant dropped out (avbrott) on end_date.
+	Participation_PARTICIPATION_DROPPED_OUT Participation = 3
+	// The participant never started (aldrig påbörjat).
+	Participation_PARTICIPATION_NEVER_STARTED Participation = 4
+)
+
+// Enum value maps for Participation.
+var (
+	Participation_name = map[int32]string{
+		0: "PARTICIPATION_UNSPECIFIED",
+		1: "PARTICIPATION_ISSUED",
+		2: "PARTICIPATION_STARTED",
+		3: "PARTICIPATION_DROPPED_OUT",
+		4: "PARTICIPATION_NEVER_STARTED",
+	}
+	Participation_value = map[string]int32{
+		"PARTICIPATION_UNSPECIFIED":   0,
+		"PARTICIPATION_ISSUED":        1,
+		"PARTICIPATION_STARTED":       2,
+		"PARTICIPATION_DROPPED_OUT":   3,
+		"PARTICIPATION_NEVER_STARTED": 4,
+	}
+)
+
+func (x Participation) Enum() *Participation {
+	p := new(Participation)
+	*p = x
+	return p
+}
+
+func (x Participation) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Participation) Descriptor() protoreflect.EnumDescriptor {
+	return file_tia_activity_v1_activity_proto_enumTypes[2].Descriptor()
+}
+
+func (Participation) Type() protoreflect.EnumType {
+	return &file_tia_activity_v1_activity_proto_enumTypes[2]
+}
+
+func (x Participation) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Participation.Descriptor instead.
+func (Participation) EnumDescriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{2}
+}
+
 // Activity is one activity held by an organiser in one kommun.
 type Activity struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -515,6 +576,268 @@ func (x *ListActivitiesResponse) GetNextPageToken() string {
 	return ""
 }
 
+// Certificate is a participation certificate (deltagarintyg): an organiser's
+// statement that a participant takes part in one of its activities. Valid
+// for three months; renewed by a new certificate linked to the old one.
+type Certificate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `organisers/{org_number}/activities/{activity}/certificates/{certificate}`.
+	// Output only.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The participant's dossier number (LMA number), `NN-NNNNNN`. Personal data:
+	// shown only to the organiser, the participant and Migrationsverket.
+	DossierNumber string `protobuf:"bytes,2,opt,name=dossier_number,json=dossierNumber,proto3" json:"dossier_number,omitempty"`
+	// First valid day, YYYY-MM-DD.
+	ValidFrom string `protobuf:"bytes,3,opt,name=valid_from,json=validFrom,proto3" json:"valid_from,omitempty"`
+	// Last valid day, YYYY-MM-DD (three months after valid_from). Output only.
+	ValidTo string `protobuf:"bytes,4,opt,name=valid_to,json=validTo,proto3" json:"valid_to,omitempty"`
+	// The certificate this one renews, if any.
+	Renews string `protobuf:"bytes,5,opt,name=renews,proto3" json:"renews,omitempty"`
+	// How the participation went.
+	Participation Participation `protobuf:"varint,6,opt,name=participation,proto3,enum=tia.activity.v1.Participation" json:"participation,omitempty"`
+	// The day the participant dropped out, or the day the organiser learnt
+	// the participant never started.
+	EndDate string `protobuf:"bytes,7,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	// When the certificate was issued. Output only.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Certificate) Reset() {
+	*x = Certificate{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Certificate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Certificate) ProtoMessage() {}
+
+func (x *Certificate) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Certificate.ProtoReflect.Descriptor instead.
+func (*Certificate) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Certificate) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Certificate) GetDossierNumber() string {
+	if x != nil {
+		return x.DossierNumber
+	}
+	return ""
+}
+
+func (x *Certificate) GetValidFrom() string {
+	if x != nil {
+		return x.ValidFrom
+	}
+	return ""
+}
+
+func (x *Certificate) GetValidTo() string {
+	if x != nil {
+		return x.ValidTo
+	}
+	return ""
+}
+
+func (x *Certificate) GetRenews() string {
+	if x != nil {
+		return x.Renews
+	}
+	return ""
+}
+
+func (x *Certificate) GetParticipation() Participation {
+	if x != nil {
+		return x.Participation
+	}
+	return Participation_PARTICIPATION_UNSPECIFIED
+}
+
+func (x *Certificate) GetEndDate() string {
+	if x != nil {
+		return x.EndDate
+	}
+	return ""
+}
+
+func (x *Certificate) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+// Request for CheckCertificate.
+type CheckCertificateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The certificate:
+	// `organisers/{org_number}/activities/{activity}/certificates/{certificate}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Whose trip it is: the certificate must be this participant's.
+	DossierNumber string `protobuf:"bytes,2,opt,name=dossier_number,json=dossierNumber,proto3" json:"dossier_number,omitempty"`
+	// The day of the trip, YYYY-MM-DD.
+	Date string `protobuf:"bytes,3,opt,name=date,proto3" json:"date,omitempty"`
+	// The activity travelled to: `organisers/{org_number}/activities/{activity}`.
+	Activity      string `protobuf:"bytes,4,opt,name=activity,proto3" json:"activity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckCertificateRequest) Reset() {
+	*x = CheckCertificateRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckCertificateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckCertificateRequest) ProtoMessage() {}
+
+func (x *CheckCertificateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckCertificateRequest.ProtoReflect.Descriptor instead.
+func (*CheckCertificateRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *CheckCertificateRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CheckCertificateRequest) GetDossierNumber() string {
+	if x != nil {
+		return x.DossierNumber
+	}
+	return ""
+}
+
+func (x *CheckCertificateRequest) GetDate() string {
+	if x != nil {
+		return x.Date
+	}
+	return ""
+}
+
+func (x *CheckCertificateRequest) GetActivity() string {
+	if x != nil {
+		return x.Activity
+	}
+	return ""
+}
+
+// Response for CheckCertificate.
+type CheckCertificateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// True when every check passed.
+	Valid bool `protobuf:"varint,1,opt,name=valid,proto3" json:"valid,omitempty"`
+	// Why not, as reason codes: CERTIFICATE_NOT_FOUND, WRONG_PARTICIPANT,
+	// WRONG_ACTIVITY, NOT_VALID_ON_DATE, PARTICIPATION_ENDED.
+	Reasons []string `protobuf:"bytes,2,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	// Kommun of the activity.
+	KommunCode string `protobuf:"bytes,3,opt,name=kommun_code,json=kommunCode,proto3" json:"kommun_code,omitempty"`
+	// When the participation ended, if it did.
+	ParticipationEndDate string `protobuf:"bytes,4,opt,name=participation_end_date,json=participationEndDate,proto3" json:"participation_end_date,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *CheckCertificateResponse) Reset() {
+	*x = CheckCertificateResponse{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckCertificateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckCertificateResponse) ProtoMessage() {}
+
+func (x *CheckCertificateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckCertificateResponse.ProtoReflect.Descriptor instead.
+func (*CheckCertificateResponse) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CheckCertificateResponse) GetValid() bool {
+	if x != nil {
+		return x.Valid
+	}
+	return false
+}
+
+func (x *CheckCertificateResponse) GetReasons() []string {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
+func (x *CheckCertificateResponse) GetKommunCode() string {
+	if x != nil {
+		return x.KommunCode
+	}
+	return ""
+}
+
+func (x *CheckCertificateResponse) GetParticipationEndDate() string {
+	if x != nil {
+		return x.ParticipationEndDate
+	}
+	return ""
+}
+
 var File_tia_activity_v1_activity_proto protoreflect.FileDescriptor
 
 const file_tia_activity_v1_activity_proto_rawDesc = "" +
@@ -557,7 +880,29 @@ const file_tia_activity_v1_activity_proto_rawDesc = "" +
 	"\n" +
 	"activities\x18\x01 \x03(\v2\x19.tia.activity.v1.ActivityR\n" +
 	"activities\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*o\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb8\x02\n" +
+	"\vCertificate\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
+	"\x0edossier_number\x18\x02 \x01(\tR\rdossierNumber\x12\x1d\n" +
+	"\n" +
+	"valid_from\x18\x03 \x01(\tR\tvalidFrom\x12\x19\n" +
+	"\bvalid_to\x18\x04 \x01(\tR\avalidTo\x12\x16\n" +
+	"\x06renews\x18\x05 \x01(\tR\x06renews\x12D\n" +
+	"\rparticipation\x18\x06 \x01(\x0e2\x1e.tia.activity.v1.ParticipationR\rparticipation\x12\x19\n" +
+	"\bend_date\x18\a \x01(\tR\aendDate\x12;\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"\xd6\x02\n" +
+	"\x17CheckCertificateRequest\x12i\n" +
+	"\x04name\x18\x01 \x01(\tBU\xbaHRrP2N^organisers/[0-9]{10}/activities/[a-z0-9-]{1,63}/certificates/[a-z0-9-]{1,63}$R\x04name\x12A\n" +
+	"\x0edossier_number\x18\x02 \x01(\tB\x1a\xbaH\x17r\x152\x13^[0-9]{2}-[0-9]{6}$R\rdossierNumber\x127\n" +
+	"\x04date\x18\x03 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\x04date\x12T\n" +
+	"\bactivity\x18\x04 \x01(\tB8\xbaH5r321^organisers/[0-9]{10}/activities/[a-z0-9-]{1,63}$R\bactivity\"\xa1\x01\n" +
+	"\x18CheckCertificateResponse\x12\x14\n" +
+	"\x05valid\x18\x01 \x01(\bR\x05valid\x12\x18\n" +
+	"\areasons\x18\x02 \x03(\tR\areasons\x12\x1f\n" +
+	"\vkommun_code\x18\x03 \x01(\tR\n" +
+	"kommunCode\x124\n" +
+	"\x16participation_end_date\x18\x04 \x01(\tR\x14participationEndDate*o\n" +
 	"\x05Focus\x12\x15\n" +
 	"\x11FOCUS_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rFOCUS_SWEDISH\x10\x01\x12\x11\n" +
@@ -568,11 +913,18 @@ const file_tia_activity_v1_activity_proto_rawDesc = "" +
 	"\x1bACTIVITY_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17ACTIVITY_STATUS_PLANNED\x10\x01\x12\x1b\n" +
 	"\x17ACTIVITY_STATUS_ONGOING\x10\x02\x12\x19\n" +
-	"\x15ACTIVITY_STATUS_ENDED\x10\x032\x98\x02\n" +
+	"\x15ACTIVITY_STATUS_ENDED\x10\x03*\xa3\x01\n" +
+	"\rParticipation\x12\x1d\n" +
+	"\x19PARTICIPATION_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14PARTICIPATION_ISSUED\x10\x01\x12\x19\n" +
+	"\x15PARTICIPATION_STARTED\x10\x02\x12\x1d\n" +
+	"\x19PARTICIPATION_DROPPED_OUT\x10\x03\x12\x1f\n" +
+	"\x1bPARTICIPATION_NEVER_STARTED\x10\x042\x81\x03\n" +
 	"\x0fActivityService\x12S\n" +
 	"\x0eCreateActivity\x12&.tia.activity.v1.CreateActivityRequest\x1a\x19.tia.activity.v1.Activity\x12M\n" +
 	"\vGetActivity\x12#.tia.activity.v1.GetActivityRequest\x1a\x19.tia.activity.v1.Activity\x12a\n" +
-	"\x0eListActivities\x12&.tia.activity.v1.ListActivitiesRequest\x1a'.tia.activity.v1.ListActivitiesResponseBBZ@github.com/tia-platform/tia/proto/gen/tia/activity/v1;activityv1b\x06proto3"
+	"\x0eListActivities\x12&.tia.activity.v1.ListActivitiesRequest\x1a'.tia.activity.v1.ListActivitiesResponse\x12g\n" +
+	"\x10CheckCertificate\x12(.tia.activity.v1.CheckCertificateRequest\x1a).tia.activity.v1.CheckCertificateResponseBBZ@github.com/tia-platform/tia/proto/gen/tia/activity/v1;activityv1b\x06proto3"
 
 var (
 	file_tia_activity_v1_activity_proto_rawDescOnce sync.Once
@@ -586,36 +938,44 @@ func file_tia_activity_v1_activity_proto_rawDescGZIP() []byte {
 	return file_tia_activity_v1_activity_proto_rawDescData
 }
 
-var file_tia_activity_v1_activity_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_tia_activity_v1_activity_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_tia_activity_v1_activity_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_tia_activity_v1_activity_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_tia_activity_v1_activity_proto_goTypes = []any{
-	(Focus)(0),                     // 0: tia.activity.v1.Focus
-	(ActivityStatus)(0),            // 1: tia.activity.v1.ActivityStatus
-	(*Activity)(nil),               // 2: tia.activity.v1.Activity
-	(*CreateActivityRequest)(nil),  // 3: tia.activity.v1.CreateActivityRequest
-	(*GetActivityRequest)(nil),     // 4: tia.activity.v1.GetActivityRequest
-	(*ListActivitiesRequest)(nil),  // 5: tia.activity.v1.ListActivitiesRequest
-	(*ListActivitiesResponse)(nil), // 6: tia.activity.v1.ListActivitiesResponse
-	(*timestamppb.Timestamp)(nil),  // 7: google.protobuf.Timestamp
+	(Focus)(0),                       // 0: tia.activity.v1.Focus
+	(ActivityStatus)(0),              // 1: tia.activity.v1.ActivityStatus
+	(Participation)(0),               // 2: tia.activity.v1.Participation
+	(*Activity)(nil),                 // 3: tia.activity.v1.Activity
+	(*CreateActivityRequest)(nil),    // 4: tia.activity.v1.CreateActivityRequest
+	(*GetActivityRequest)(nil),       // 5: tia.activity.v1.GetActivityRequest
+	(*ListActivitiesRequest)(nil),    // 6: tia.activity.v1.ListActivitiesRequest
+	(*ListActivitiesResponse)(nil),   // 7: tia.activity.v1.ListActivitiesResponse
+	(*Certificate)(nil),              // 8: tia.activity.v1.Certificate
+	(*CheckCertificateRequest)(nil),  // 9: tia.activity.v1.CheckCertificateRequest
+	(*CheckCertificateResponse)(nil), // 10: tia.activity.v1.CheckCertificateResponse
+	(*timestamppb.Timestamp)(nil),    // 11: google.protobuf.Timestamp
 }
 var file_tia_activity_v1_activity_proto_depIdxs = []int32{
-	0, // 0: tia.activity.v1.Activity.focus:type_name -> tia.activity.v1.Focus
-	1, // 1: tia.activity.v1.Activity.status:type_name -> tia.activity.v1.ActivityStatus
-	7, // 2: tia.activity.v1.Activity.create_time:type_name -> google.protobuf.Timestamp
-	7, // 3: tia.activity.v1.Activity.update_time:type_name -> google.protobuf.Timestamp
-	2, // 4: tia.activity.v1.CreateActivityRequest.activity:type_name -> tia.activity.v1.Activity
-	2, // 5: tia.activity.v1.ListActivitiesResponse.activities:type_name -> tia.activity.v1.Activity
-	3, // 6: tia.activity.v1.ActivityService.CreateActivity:input_type -> tia.activity.v1.CreateActivityRequest
-	4, // 7: tia.activity.v1.ActivityService.GetActivity:input_type -> tia.activity.v1.GetActivityRequest
-	5, // 8: tia.activity.v1.ActivityService.ListActivities:input_type -> tia.activity.v1.ListActivitiesRequest
-	2, // 9: tia.activity.v1.ActivityService.CreateActivity:output_type -> tia.activity.v1.Activity
-	2, // 10: tia.activity.v1.ActivityService.GetActivity:output_type -> tia.activity.v1.Activity
-	6, // 11: tia.activity.v1.ActivityService.ListActivities:output_type -> tia.activity.v1.ListActivitiesResponse
-	9, // [9:12] is the sub-list for method output_type
-	6, // [6:9] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	0,  // 0: tia.activity.v1.Activity.focus:type_name -> tia.activity.v1.Focus
+	1,  // 1: tia.activity.v1.Activity.status:type_name -> tia.activity.v1.ActivityStatus
+	11, // 2: tia.activity.v1.Activity.create_time:type_name -> google.protobuf.Timestamp
+	11, // 3: tia.activity.v1.Activity.update_time:type_name -> google.protobuf.Timestamp
+	3,  // 4: tia.activity.v1.CreateActivityRequest.activity:type_name -> tia.activity.v1.Activity
+	3,  // 5: tia.activity.v1.ListActivitiesResponse.activities:type_name -> tia.activity.v1.Activity
+	2,  // 6: tia.activity.v1.Certificate.participation:type_name -> tia.activity.v1.Participation
+	11, // 7: tia.activity.v1.Certificate.create_time:type_name -> google.protobuf.Timestamp
+	4,  // 8: tia.activity.v1.ActivityService.CreateActivity:input_type -> tia.activity.v1.CreateActivityRequest
+	5,  // 9: tia.activity.v1.ActivityService.GetActivity:input_type -> tia.activity.v1.GetActivityRequest
+	6,  // 10: tia.activity.v1.ActivityService.ListActivities:input_type -> tia.activity.v1.ListActivitiesRequest
+	9,  // 11: tia.activity.v1.ActivityService.CheckCertificate:input_type -> tia.activity.v1.CheckCertificateRequest
+	3,  // 12: tia.activity.v1.ActivityService.CreateActivity:output_type -> tia.activity.v1.Activity
+	3,  // 13: tia.activity.v1.ActivityService.GetActivity:output_type -> tia.activity.v1.Activity
+	7,  // 14: tia.activity.v1.ActivityService.ListActivities:output_type -> tia.activity.v1.ListActivitiesResponse
+	10, // 15: tia.activity.v1.ActivityService.CheckCertificate:output_type -> tia.activity.v1.CheckCertificateResponse
+	12, // [12:16] is the sub-list for method output_type
+	8,  // [8:12] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_tia_activity_v1_activity_proto_init() }
@@ -628,8 +988,8 @@ func file_tia_activity_v1_activity_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tia_activity_v1_activity_proto_rawDesc), len(file_tia_activity_v1_activity_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   5,
+			NumEnums:      3,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,9 +19,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ActivityService_CreateActivity_FullMethodName = "/tia.activity.v1.ActivityService/CreateActivity"
-	ActivityService_GetActivity_FullMethodName    = "/tia.activity.v1.ActivityService/GetActivity"
-	ActivityService_ListActivities_FullMethodName = "/tia.activity.v1.ActivityService/ListActivities"
+	ActivityService_CreateActivity_FullMethodName   = "/tia.activity.v1.ActivityService/CreateActivity"
+	ActivityService_GetActivity_FullMethodName      = "/tia.activity.v1.ActivityService/GetActivity"
+	ActivityService_ListActivities_FullMethodName   = "/tia.activity.v1.ActivityService/ListActivities"
+	ActivityService_CheckCertificate_FullMethodName = "/tia.activity.v1.ActivityService/CheckCertificate"
 )
 
 // ActivityServiceClient is the client API for ActivityService service.
@@ -40,6 +41,9 @@ type ActivityServiceClient interface {
 	// `organisers/-`. Public. Supports the AIP-160 filter `kommun_code = "0180"`
 	// (and `lan_code`, joined with AND).
 	ListActivities(ctx context.Context, in *ListActivitiesRequest, opts ...grpc.CallOption) (*ListActivitiesResponse, error)
+	// Answers whether a participation certificate lets its holder travel to its
+	// activity on a date. The travel service asks it for every trip claimed.
+	CheckCertificate(ctx context.Context, in *CheckCertificateRequest, opts ...grpc.CallOption) (*CheckCertificateResponse, error)
 }
 
 type activityServiceClient struct {
@@ -80,6 +84,16 @@ func (c *activityServiceClient) ListActivities(ctx context.Context, in *ListActi
 	return out, nil
 }
 
+func (c *activityServiceClient) CheckCertificate(ctx context.Context, in *CheckCertificateRequest, opts ...grpc.CallOption) (*CheckCertificateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckCertificateResponse)
+	err := c.cc.Invoke(ctx, ActivityService_CheckCertificate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ActivityServiceServer is the server API for ActivityService service.
 // All implementations must embed UnimplementedActivityServiceServer
 // for forward compatibility.
@@ -96,6 +110,9 @@ type ActivityServiceServer interface {
 	// `organisers/-`. Public. Supports the AIP-160 filter `kommun_code = "0180"`
 	// (and `lan_code`, joined with AND).
 	ListActivities(context.Context, *ListActivitiesRequest) (*ListActivitiesResponse, error)
+	// Answers whether a participation certificate lets its holder travel to its
+	// activity on a date. The travel service asks it for every trip claimed.
+	CheckCertificate(context.Context, *CheckCertificateRequest) (*CheckCertificateResponse, error)
 	mustEmbedUnimplementedActivityServiceServer()
 }
 
@@ -114,6 +131,9 @@ func (UnimplementedActivityServiceServer) GetActivity(context.Context, *GetActiv
 }
 func (UnimplementedActivityServiceServer) ListActivities(context.Context, *ListActivitiesRequest) (*ListActivitiesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListActivities not implemented")
+}
+func (UnimplementedActivityServiceServer) CheckCertificate(context.Context, *CheckCertificateRequest) (*CheckCertificateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CheckCertificate not implemented")
 }
 func (UnimplementedActivityServiceServer) mustEmbedUnimplementedActivityServiceServer() {}
 func (UnimplementedActivityServiceServer) testEmbeddedByValue()                         {}
@@ -190,6 +210,24 @@ func _ActivityService_ListActivities_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ActivityService_CheckCertificate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CheckCertificateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).CheckCertificate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_CheckCertificate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).CheckCertificate(ctx, req.(*CheckCertificateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ActivityService_ServiceDesc is the grpc.ServiceDesc for ActivityService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -208,6 +246,10 @@ var ActivityService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListActivities",
 			Handler:    _ActivityService_ListActivities_Handler,
+		},
+		{
+			MethodName: "CheckCertificate",
+			Handler:    _ActivityService_CheckCertificate_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

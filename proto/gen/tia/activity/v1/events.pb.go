@@ -69,13 +69,125 @@ func (x *ActivityRegistered) GetActivity() *Activity {
 	return nil
 }
 
+// ParticipationEnded is published on `tia.activity.ParticipationEnded` when an
+// organiser records that a certified participant dropped out or never started,
+// so that it reaches Migrationsverket (and travel compensation stops).
+type ParticipationEnded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The certificate.
+	Certificate string `protobuf:"bytes,1,opt,name=certificate,proto3" json:"certificate,omitempty"`
+	// The activity: `organisers/{org_number}/activities/{activity}`.
+	Activity string `protobuf:"bytes,2,opt,name=activity,proto3" json:"activity,omitempty"`
+	// The participant's dossier number. Personal data: only Migrationsverket's
+	// services consume this event.
+	DossierNumber string `protobuf:"bytes,3,opt,name=dossier_number,json=dossierNumber,proto3" json:"dossier_number,omitempty"`
+	// PARTICIPATION_DROPPED_OUT or PARTICIPATION_NEVER_STARTED.
+	Outcome Participation `protobuf:"varint,4,opt,name=outcome,proto3,enum=tia.activity.v1.Participation" json:"outcome,omitempty"`
+	// The day the participation ended, YYYY-MM-DD.
+	EndDate string `protobuf:"bytes,5,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	// Kommun of the activity.
+	KommunCode string `protobuf:"bytes,6,opt,name=kommun_code,json=kommunCode,proto3" json:"kommun_code,omitempty"`
+	// Län of the activity.
+	LanCode       string `protobuf:"bytes,7,opt,name=lan_code,json=lanCode,proto3" json:"lan_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ParticipationEnded) Reset() {
+	*x = ParticipationEnded{}
+	mi := &file_tia_activity_v1_events_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ParticipationEnded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ParticipationEnded) ProtoMessage() {}
+
+func (x *ParticipationEnded) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_events_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ParticipationEnded.ProtoReflect.Descriptor instead.
+func (*ParticipationEnded) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_events_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ParticipationEnded) GetCertificate() string {
+	if x != nil {
+		return x.Certificate
+	}
+	return ""
+}
+
+func (x *ParticipationEnded) GetActivity() string {
+	if x != nil {
+		return x.Activity
+	}
+	return ""
+}
+
+func (x *ParticipationEnded) GetDossierNumber() string {
+	if x != nil {
+		return x.DossierNumber
+	}
+	return ""
+}
+
+func (x *ParticipationEnded) GetOutcome() Participation {
+	if x != nil {
+		return x.Outcome
+	}
+	return Participation_PARTICIPATION_UNSPECIFIED
+}
+
+func (x *ParticipationEnded) GetEndDate() string {
+	if x != nil {
+		return x.EndDate
+	}
+	return ""
+}
+
+func (x *ParticipationEnded) GetKommunCode() string {
+	if x != nil {
+		return x.KommunCode
+	}
+	return ""
+}
+
+func (x *ParticipationEnded) GetLanCode() string {
+	if x != nil {
+		return x.LanCode
+	}
+	return ""
+}
+
 var File_tia_activity_v1_events_proto protoreflect.FileDescriptor
 
 const file_tia_activity_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"\x1ctia/activity/v1/events.proto\x12\x0ftia.activity.v1\x1a\x1etia/activity/v1/activity.proto\"K\n" +
 	"\x12ActivityRegistered\x125\n" +
-	"\bactivity\x18\x01 \x01(\v2\x19.tia.activity.v1.ActivityR\bactivityBBZ@github.com/tia-platform/tia/proto/gen/tia/activity/v1;activityv1b\x06proto3"
+	"\bactivity\x18\x01 \x01(\v2\x19.tia.activity.v1.ActivityR\bactivity\"\x8a\x02\n" +
+	"\x12ParticipationEnded\x12 \n" +
+	"\vcertificate\x18\x01 \x01(\tR\vcertificate\x12\x1a\n" +
+	"\bactivity\x18\x02 \x01(\tR\bactivity\x12%\n" +
+	"\x0edossier_number\x18\x03 \x01(\tR\rdossierNumber\x128\n" +
+	"\aoutcome\x18\x04 \x01(\x0e2\x1e.tia.activity.v1.ParticipationR\aoutcome\x12\x19\n" +
+	"\bend_date\x18\x05 \x01(\tR\aendDate\x12\x1f\n" +
+	"\vkommun_code\x18\x06 \x01(\tR\n" +
+	"kommunCode\x12\x19\n" +
+	"\blan_code\x18\a \x01(\tR\alanCodeBBZ@github.com/tia-platform/tia/proto/gen/tia/activity/v1;activityv1b\x06proto3"
 
 var (
 	file_tia_activity_v1_events_proto_rawDescOnce sync.Once
@@ -89,18 +201,21 @@ func file_tia_activity_v1_events_proto_rawDescGZIP() []byte {
 	return file_tia_activity_v1_events_proto_rawDescData
 }
 
-var file_tia_activity_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_tia_activity_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_tia_activity_v1_events_proto_goTypes = []any{
 	(*ActivityRegistered)(nil), // 0: tia.activity.v1.ActivityRegistered
-	(*Activity)(nil),           // 1: tia.activity.v1.Activity
+	(*ParticipationEnded)(nil), // 1: tia.activity.v1.ParticipationEnded
+	(*Activity)(nil),           // 2: tia.activity.v1.Activity
+	(Participation)(0),         // 3: tia.activity.v1.Participation
 }
 var file_tia_activity_v1_events_proto_depIdxs = []int32{
-	1, // 0: tia.activity.v1.ActivityRegistered.activity:type_name -> tia.activity.v1.Activity
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	2, // 0: tia.activity.v1.ActivityRegistered.activity:type_name -> tia.activity.v1.Activity
+	3, // 1: tia.activity.v1.ParticipationEnded.outcome:type_name -> tia.activity.v1.Participation
+	2, // [2:2] is the sub-list for method output_type
+	2, // [2:2] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_tia_activity_v1_events_proto_init() }
@@ -115,7 +230,7 @@ func file_tia_activity_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tia_activity_v1_events_proto_rawDesc), len(file_tia_activity_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
