@@ -61,8 +61,7 @@ proto-deps: .cache/proto/buf/validate/validate.proto
 proto: tools proto-deps
 	$(BUF) format -w
 	$(BUF) lint
-	rm -rf proto/gen && rm -f proto/openapi/*.json
-	$(BUF) generate
+	flock .cache/proto.lock sh -c 'rm -rf proto/gen && rm -f proto/openapi/*.json && $(BUF) generate'
 
 ## check-generated: fail when the committed generated code differs from what `make proto` writes
 check-generated: tools proto-deps

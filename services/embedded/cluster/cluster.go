@@ -474,7 +474,14 @@ func (p *process) stop(timeout time.Duration) {
 // deleteStreams deletes every JetStream stream whose name starts with the
 // upper-cased prefix.
 func deleteStreams(nc *nats.Conn, prefix string) error {
-	want := strings.ToUpper(prefix)
+	// As events.Stream.WithPrefix names them: upper case, with the characters
+	// NATS does not allow in stream names replaced by "_".
+	want := strings.Map(func(r rune) rune {
+		if strings.ContainsRune(".*> /\\", r) {
+			return '_'
+		}
+		return r
+	}, strings.ToUpper(prefix))
 	if want == "" {
 		return nil // never touch the streams of a deployment without a prefix
 	}
