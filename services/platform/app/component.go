@@ -51,6 +51,14 @@ type Service interface {
 	Subscriptions() []Subscription
 }
 
+// Runner is implemented by services that have background work of their own
+// (scheduled reports, retries, payment runs). The host runs it alongside the
+// relay and the consumers and cancels its context on Close; Run should return
+// nil then.
+type Runner interface {
+	Run(ctx context.Context) error
+}
+
 // Subscription is one durable consumer of another service's events.
 type Subscription struct {
 	// Producer is the service whose stream is read, e.g. "activity".

@@ -115,6 +115,9 @@ func (h *Host) Add(ctx context.Context, c Component, dsn string, regs ...grpc.Se
 		svc.Register(r)
 	}
 	h.go_(relay.Run)
+	if r, ok := svc.(Runner); ok {
+		h.go_(r.Run)
+	}
 	for _, sub := range svc.Subscriptions() {
 		stream := events.StreamFor(sub.Producer).WithPrefix(h.prefix)
 		subjects := make([]string, len(sub.Subjects))

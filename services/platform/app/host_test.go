@@ -59,3 +59,46 @@ func TestHealthFollowsDependencies(t *testing.T) {
 		}
 	}
 }
+
+type runningService struct {
+	noService
+	started chan struct{}
+	stopped chan struct{}
+}
+
+func (s runningService) Run(ctx context.Context) error {
+	close(s.started)
+	<-ctx.Done()
+	close(s.stopped)
+	return nil
+}
+
+// TestRunnerRunsUntilClose: a service's background work starts with the host
+// and stops when the host closes.
+func TestRunnerRunsUntilClose(t *testing.T) {
+	dir := t.TempDir()
+	ns, nc, err := events.StartEmbedded(filepath.Join(dir, "nats"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	defer nc.Close()
+	h, err := NewHost(slog.Default(), nc, nil, WithEventPrefix("runnertest."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := runningService{started: make(chan struct{}), stopped: make(chan struct{})}
+	c := Component{Name: "runner", Migrations: fstest.MapFS{}, New: func(Deps) (Service, error) { return svc, nil }}
+	if err := h.Add(context.Background(), c, "sqlite:"+filepath.Join(dir, "r.db")); err != nil {
+		t.Fatal(err)
+	}
+	<-svc.started
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-svc.stopped:
+	default:
+		t.Fatal("Run still going after Close")
+	}
+}
