@@ -88,7 +88,7 @@ func TestRunnerRunsUntilClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := runningService{started: make(chan struct{}), stopped: make(chan struct{})}
-	c := Component{Name: "runner", Migrations: fstest.MapFS{}, New: func(Deps) (Service, error) { return svc, nil }}
+	c := Component{Name: "runner", Migrations: fstest.MapFS{"00001_r.sql": {Data: []byte("-- +goose Up\nCREATE TABLE r (id TEXT);\n")}}, New: func(Deps) (Service, error) { return svc, nil }}
 	if err := h.Add(context.Background(), c, "sqlite:"+filepath.Join(dir, "r.db")); err != nil {
 		t.Fatal(err)
 	}
