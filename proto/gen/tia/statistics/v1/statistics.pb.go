@@ -10,6 +10,7 @@ import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	emptypb "google.golang.org/protobuf/types/known/emptypb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -601,8 +602,14 @@ type QuerySnapshotResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One row per combination of the grouped dimensions that has people.
 	Rows []*QueryRow `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
-	// Sum of all rows.
-	Total         int64 `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	// Sum of all rows (0 when suppressed).
+	Total int64 `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	// Whether the total is withheld by disclosure control.
+	TotalSuppressed bool `protobuf:"varint,3,opt,name=total_suppressed,json=totalSuppressed,proto3" json:"total_suppressed,omitempty"`
+	// Subtotals when grouping by more than one dimension (per value of each
+	// grouped dimension) and per län when grouping by kommun: they add up with
+	// the rows. Disclosure control covers them too.
+	Subtotals     []*QueryRow `protobuf:"bytes,4,rep,name=subtotals,proto3" json:"subtotals,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -651,6 +658,20 @@ func (x *QuerySnapshotResponse) GetTotal() int64 {
 	return 0
 }
 
+func (x *QuerySnapshotResponse) GetTotalSuppressed() bool {
+	if x != nil {
+		return x.TotalSuppressed
+	}
+	return false
+}
+
+func (x *QuerySnapshotResponse) GetSubtotals() []*QueryRow {
+	if x != nil {
+		return x.Subtotals
+	}
+	return nil
+}
+
 // QueryRow is the total of one group; the dimensions not grouped by are empty.
 type QueryRow struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -664,8 +685,14 @@ type QueryRow struct {
 	Sex Sex `protobuf:"varint,4,opt,name=sex,proto3,enum=tia.statistics.v1.Sex" json:"sex,omitempty"`
 	// Age band, when grouped by it.
 	AgeBand AgeBand `protobuf:"varint,5,opt,name=age_band,json=ageBand,proto3,enum=tia.statistics.v1.AgeBand" json:"age_band,omitempty"`
-	// Number of adults.
-	Count         int64 `protobuf:"varint,6,opt,name=count,proto3" json:"count,omitempty"`
+	// Number of adults; 0 when suppressed.
+	Count int64 `protobuf:"varint,6,opt,name=count,proto3" json:"count,omitempty"`
+	// Whether the count is withheld by disclosure control: counts of 1–4, and
+	// other counts that would let a withheld one be worked out from the rest
+	// of the response. Only Migrationsverket sees every count.
+	Suppressed bool `protobuf:"varint,7,opt,name=suppressed,proto3" json:"suppressed,omitempty"`
+	// The snapshot's reference date, YYYY-MM-DD, in time series.
+	ReferenceDate string `protobuf:"bytes,8,opt,name=reference_date,json=referenceDate,proto3" json:"reference_date,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -742,11 +769,1475 @@ func (x *QueryRow) GetCount() int64 {
 	return 0
 }
 
+func (x *QueryRow) GetSuppressed() bool {
+	if x != nil {
+		return x.Suppressed
+	}
+	return false
+}
+
+func (x *QueryRow) GetReferenceDate() string {
+	if x != nil {
+		return x.ReferenceDate
+	}
+	return ""
+}
+
+// ImportHeader is the first message of a streamed import.
+type ImportHeader struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `snapshots/{reference_date}`; people are aged on the reference date.
+	Snapshot      string `protobuf:"bytes,1,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportHeader) Reset() {
+	*x = ImportHeader{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportHeader) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportHeader) ProtoMessage() {}
+
+func (x *ImportHeader) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportHeader.ProtoReflect.Descriptor instead.
+func (*ImportHeader) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ImportHeader) GetSnapshot() string {
+	if x != nil {
+		return x.Snapshot
+	}
+	return ""
+}
+
+// Request for ImportPersons: a header, then the extract.
+type ImportPersonsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What this message carries.
+	//
+	// Types that are valid to be assigned to Kind:
+	//
+	//	*ImportPersonsRequest_Header
+	//	*ImportPersonsRequest_CsvData
+	//	*ImportPersonsRequest_Persons
+	Kind          isImportPersonsRequest_Kind `protobuf_oneof:"kind"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportPersonsRequest) Reset() {
+	*x = ImportPersonsRequest{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportPersonsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportPersonsRequest) ProtoMessage() {}
+
+func (x *ImportPersonsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportPersonsRequest.ProtoReflect.Descriptor instead.
+func (*ImportPersonsRequest) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ImportPersonsRequest) GetKind() isImportPersonsRequest_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return nil
+}
+
+func (x *ImportPersonsRequest) GetHeader() *ImportHeader {
+	if x != nil {
+		if x, ok := x.Kind.(*ImportPersonsRequest_Header); ok {
+			return x.Header
+		}
+	}
+	return nil
+}
+
+func (x *ImportPersonsRequest) GetCsvData() []byte {
+	if x != nil {
+		if x, ok := x.Kind.(*ImportPersonsRequest_CsvData); ok {
+			return x.CsvData
+		}
+	}
+	return nil
+}
+
+func (x *ImportPersonsRequest) GetPersons() *PersonBatch {
+	if x != nil {
+		if x, ok := x.Kind.(*ImportPersonsRequest_Persons); ok {
+			return x.Persons
+		}
+	}
+	return nil
+}
+
+type isImportPersonsRequest_Kind interface {
+	isImportPersonsRequest_Kind()
+}
+
+type ImportPersonsRequest_Header struct {
+	// The first message.
+	Header *ImportHeader `protobuf:"bytes,1,opt,name=header,proto3,oneof"`
+}
+
+type ImportPersonsRequest_CsvData struct {
+	// A piece of the extract as CSV text (UTF-8, comma or semicolon
+	// separated) with the header line `kommunkod,boendeform,kön,födelsedatum`.
+	// Pieces may split lines anywhere; the service joins them.
+	CsvData []byte `protobuf:"bytes,2,opt,name=csv_data,json=csvData,proto3,oneof"`
+}
+
+type ImportPersonsRequest_Persons struct {
+	// Rows of the extract, for clients that send structured data.
+	Persons *PersonBatch `protobuf:"bytes,3,opt,name=persons,proto3,oneof"`
+}
+
+func (*ImportPersonsRequest_Header) isImportPersonsRequest_Kind() {}
+
+func (*ImportPersonsRequest_CsvData) isImportPersonsRequest_Kind() {}
+
+func (*ImportPersonsRequest_Persons) isImportPersonsRequest_Kind() {}
+
+// PersonBatch is a batch of person rows.
+type PersonBatch struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The rows.
+	Rows          []*PersonRow `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PersonBatch) Reset() {
+	*x = PersonBatch{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PersonBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PersonBatch) ProtoMessage() {}
+
+func (x *PersonBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PersonBatch.ProtoReflect.Descriptor instead.
+func (*PersonBatch) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *PersonBatch) GetRows() []*PersonRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+// PersonRow is one person in the extract; it is counted, never stored.
+type PersonRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// SCB kommun code.
+	KommunCode string `protobuf:"bytes,1,opt,name=kommun_code,json=kommunCode,proto3" json:"kommun_code,omitempty"`
+	// Housing type.
+	HousingType HousingType `protobuf:"varint,2,opt,name=housing_type,json=housingType,proto3,enum=tia.statistics.v1.HousingType" json:"housing_type,omitempty"`
+	// Sex.
+	Sex Sex `protobuf:"varint,3,opt,name=sex,proto3,enum=tia.statistics.v1.Sex" json:"sex,omitempty"`
+	// Date of birth, YYYY-MM-DD.
+	DateOfBirth   string `protobuf:"bytes,4,opt,name=date_of_birth,json=dateOfBirth,proto3" json:"date_of_birth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PersonRow) Reset() {
+	*x = PersonRow{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PersonRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PersonRow) ProtoMessage() {}
+
+func (x *PersonRow) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PersonRow.ProtoReflect.Descriptor instead.
+func (*PersonRow) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *PersonRow) GetKommunCode() string {
+	if x != nil {
+		return x.KommunCode
+	}
+	return ""
+}
+
+func (x *PersonRow) GetHousingType() HousingType {
+	if x != nil {
+		return x.HousingType
+	}
+	return HousingType_HOUSING_TYPE_UNSPECIFIED
+}
+
+func (x *PersonRow) GetSex() Sex {
+	if x != nil {
+		return x.Sex
+	}
+	return Sex_SEX_UNSPECIFIED
+}
+
+func (x *PersonRow) GetDateOfBirth() string {
+	if x != nil {
+		return x.DateOfBirth
+	}
+	return ""
+}
+
+// Request for ImportCells: a header, then the cells.
+type ImportCellsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What this message carries.
+	//
+	// Types that are valid to be assigned to Kind:
+	//
+	//	*ImportCellsRequest_Header
+	//	*ImportCellsRequest_CsvData
+	//	*ImportCellsRequest_Cells
+	Kind          isImportCellsRequest_Kind `protobuf_oneof:"kind"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportCellsRequest) Reset() {
+	*x = ImportCellsRequest{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportCellsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportCellsRequest) ProtoMessage() {}
+
+func (x *ImportCellsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportCellsRequest.ProtoReflect.Descriptor instead.
+func (*ImportCellsRequest) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ImportCellsRequest) GetKind() isImportCellsRequest_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return nil
+}
+
+func (x *ImportCellsRequest) GetHeader() *ImportHeader {
+	if x != nil {
+		if x, ok := x.Kind.(*ImportCellsRequest_Header); ok {
+			return x.Header
+		}
+	}
+	return nil
+}
+
+func (x *ImportCellsRequest) GetCsvData() []byte {
+	if x != nil {
+		if x, ok := x.Kind.(*ImportCellsRequest_CsvData); ok {
+			return x.CsvData
+		}
+	}
+	return nil
+}
+
+func (x *ImportCellsRequest) GetCells() *CellBatch {
+	if x != nil {
+		if x, ok := x.Kind.(*ImportCellsRequest_Cells); ok {
+			return x.Cells
+		}
+	}
+	return nil
+}
+
+type isImportCellsRequest_Kind interface {
+	isImportCellsRequest_Kind()
+}
+
+type ImportCellsRequest_Header struct {
+	// The first message.
+	Header *ImportHeader `protobuf:"bytes,1,opt,name=header,proto3,oneof"`
+}
+
+type ImportCellsRequest_CsvData struct {
+	// A piece of the cells as CSV text with the header line
+	// `kommunkod,boendeform,kön,åldersgrupp,antal`.
+	CsvData []byte `protobuf:"bytes,2,opt,name=csv_data,json=csvData,proto3,oneof"`
+}
+
+type ImportCellsRequest_Cells struct {
+	// Cells, for clients that send structured data.
+	Cells *CellBatch `protobuf:"bytes,3,opt,name=cells,proto3,oneof"`
+}
+
+func (*ImportCellsRequest_Header) isImportCellsRequest_Kind() {}
+
+func (*ImportCellsRequest_CsvData) isImportCellsRequest_Kind() {}
+
+func (*ImportCellsRequest_Cells) isImportCellsRequest_Kind() {}
+
+// CellBatch is a batch of cells.
+type CellBatch struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The cells.
+	Cells         []*Cell `protobuf:"bytes,1,rep,name=cells,proto3" json:"cells,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CellBatch) Reset() {
+	*x = CellBatch{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CellBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CellBatch) ProtoMessage() {}
+
+func (x *CellBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CellBatch.ProtoReflect.Descriptor instead.
+func (*CellBatch) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CellBatch) GetCells() []*Cell {
+	if x != nil {
+		return x.Cells
+	}
+	return nil
+}
+
+// ImportSummary reports a finished import.
+type ImportSummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The snapshot as stored.
+	Snapshot *Snapshot `protobuf:"bytes,1,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	// Lines or rows read (the CSV header line not counted).
+	RowsRead int64 `protobuf:"varint,2,opt,name=rows_read,json=rowsRead,proto3" json:"rows_read,omitempty"`
+	// People under 18 on the reference date, left out.
+	Under_18 int64 `protobuf:"varint,3,opt,name=under_18,json=under18,proto3" json:"under_18,omitempty"`
+	// Adults counted.
+	Adults int64 `protobuf:"varint,4,opt,name=adults,proto3" json:"adults,omitempty"`
+	// Whether an earlier import of the same reference date was replaced.
+	Replaced      bool `protobuf:"varint,5,opt,name=replaced,proto3" json:"replaced,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportSummary) Reset() {
+	*x = ImportSummary{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportSummary) ProtoMessage() {}
+
+func (x *ImportSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportSummary.ProtoReflect.Descriptor instead.
+func (*ImportSummary) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ImportSummary) GetSnapshot() *Snapshot {
+	if x != nil {
+		return x.Snapshot
+	}
+	return nil
+}
+
+func (x *ImportSummary) GetRowsRead() int64 {
+	if x != nil {
+		return x.RowsRead
+	}
+	return 0
+}
+
+func (x *ImportSummary) GetUnder_18() int64 {
+	if x != nil {
+		return x.Under_18
+	}
+	return 0
+}
+
+func (x *ImportSummary) GetAdults() int64 {
+	if x != nil {
+		return x.Adults
+	}
+	return 0
+}
+
+func (x *ImportSummary) GetReplaced() bool {
+	if x != nil {
+		return x.Replaced
+	}
+	return false
+}
+
+// Request for ListSnapshots.
+type ListSnapshotsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSnapshotsRequest) Reset() {
+	*x = ListSnapshotsRequest{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSnapshotsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSnapshotsRequest) ProtoMessage() {}
+
+func (x *ListSnapshotsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSnapshotsRequest.ProtoReflect.Descriptor instead.
+func (*ListSnapshotsRequest) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{14}
+}
+
+// Response for ListSnapshots.
+type ListSnapshotsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Newest first.
+	Snapshots     []*Snapshot `protobuf:"bytes,1,rep,name=snapshots,proto3" json:"snapshots,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSnapshotsResponse) Reset() {
+	*x = ListSnapshotsResponse{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSnapshotsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSnapshotsResponse) ProtoMessage() {}
+
+func (x *ListSnapshotsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSnapshotsResponse.ProtoReflect.Descriptor instead.
+func (*ListSnapshotsResponse) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListSnapshotsResponse) GetSnapshots() []*Snapshot {
+	if x != nil {
+		return x.Snapshots
+	}
+	return nil
+}
+
+// Request for QueryTimeSeries.
+type QueryTimeSeriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// First reference date, YYYY-MM-DD; the earliest snapshot when empty.
+	FromDate string `protobuf:"bytes,1,opt,name=from_date,json=fromDate,proto3" json:"from_date,omitempty"`
+	// Last reference date, YYYY-MM-DD; the latest when empty.
+	ToDate string `protobuf:"bytes,2,opt,name=to_date,json=toDate,proto3" json:"to_date,omitempty"`
+	// Only these län (SCB codes); all when empty.
+	LanCodes []string `protobuf:"bytes,3,rep,name=lan_codes,json=lanCodes,proto3" json:"lan_codes,omitempty"`
+	// Only these kommuner (SCB codes); all when empty.
+	KommunCodes []string `protobuf:"bytes,4,rep,name=kommun_codes,json=kommunCodes,proto3" json:"kommun_codes,omitempty"`
+	// Group by these dimensions within each snapshot.
+	GroupBy       []Dimension `protobuf:"varint,5,rep,packed,name=group_by,json=groupBy,proto3,enum=tia.statistics.v1.Dimension" json:"group_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryTimeSeriesRequest) Reset() {
+	*x = QueryTimeSeriesRequest{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryTimeSeriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryTimeSeriesRequest) ProtoMessage() {}
+
+func (x *QueryTimeSeriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryTimeSeriesRequest.ProtoReflect.Descriptor instead.
+func (*QueryTimeSeriesRequest) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *QueryTimeSeriesRequest) GetFromDate() string {
+	if x != nil {
+		return x.FromDate
+	}
+	return ""
+}
+
+func (x *QueryTimeSeriesRequest) GetToDate() string {
+	if x != nil {
+		return x.ToDate
+	}
+	return ""
+}
+
+func (x *QueryTimeSeriesRequest) GetLanCodes() []string {
+	if x != nil {
+		return x.LanCodes
+	}
+	return nil
+}
+
+func (x *QueryTimeSeriesRequest) GetKommunCodes() []string {
+	if x != nil {
+		return x.KommunCodes
+	}
+	return nil
+}
+
+func (x *QueryTimeSeriesRequest) GetGroupBy() []Dimension {
+	if x != nil {
+		return x.GroupBy
+	}
+	return nil
+}
+
+// Response for QueryTimeSeries.
+type QueryTimeSeriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One row per snapshot and group, by reference date then group; each row
+	// names its reference_date. Snapshots' grand totals are rows with no
+	// dimension set when grouping.
+	Rows          []*QueryRow `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryTimeSeriesResponse) Reset() {
+	*x = QueryTimeSeriesResponse{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryTimeSeriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryTimeSeriesResponse) ProtoMessage() {}
+
+func (x *QueryTimeSeriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryTimeSeriesResponse.ProtoReflect.Descriptor instead.
+func (*QueryTimeSeriesResponse) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *QueryTimeSeriesResponse) GetRows() []*QueryRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+// Request for CompareSnapshots.
+type CompareSnapshotsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The earlier snapshot, `snapshots/{reference_date}`.
+	FromSnapshot string `protobuf:"bytes,1,opt,name=from_snapshot,json=fromSnapshot,proto3" json:"from_snapshot,omitempty"`
+	// The later snapshot.
+	ToSnapshot string `protobuf:"bytes,2,opt,name=to_snapshot,json=toSnapshot,proto3" json:"to_snapshot,omitempty"`
+	// Only these län; all when empty.
+	LanCodes      []string `protobuf:"bytes,3,rep,name=lan_codes,json=lanCodes,proto3" json:"lan_codes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompareSnapshotsRequest) Reset() {
+	*x = CompareSnapshotsRequest{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompareSnapshotsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompareSnapshotsRequest) ProtoMessage() {}
+
+func (x *CompareSnapshotsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompareSnapshotsRequest.ProtoReflect.Descriptor instead.
+func (*CompareSnapshotsRequest) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *CompareSnapshotsRequest) GetFromSnapshot() string {
+	if x != nil {
+		return x.FromSnapshot
+	}
+	return ""
+}
+
+func (x *CompareSnapshotsRequest) GetToSnapshot() string {
+	if x != nil {
+		return x.ToSnapshot
+	}
+	return ""
+}
+
+func (x *CompareSnapshotsRequest) GetLanCodes() []string {
+	if x != nil {
+		return x.LanCodes
+	}
+	return nil
+}
+
+// Response for CompareSnapshots.
+type CompareSnapshotsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One row per kommun with people in either snapshot.
+	Rows []*ChangeRow `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
+	// Per län, then the national total (no län code).
+	Totals        []*ChangeRow `protobuf:"bytes,2,rep,name=totals,proto3" json:"totals,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompareSnapshotsResponse) Reset() {
+	*x = CompareSnapshotsResponse{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompareSnapshotsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompareSnapshotsResponse) ProtoMessage() {}
+
+func (x *CompareSnapshotsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompareSnapshotsResponse.ProtoReflect.Descriptor instead.
+func (*CompareSnapshotsResponse) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *CompareSnapshotsResponse) GetRows() []*ChangeRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+func (x *CompareSnapshotsResponse) GetTotals() []*ChangeRow {
+	if x != nil {
+		return x.Totals
+	}
+	return nil
+}
+
+// ChangeRow is one kommun's (or län's, or the nation's) change.
+type ChangeRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Län code.
+	LanCode string `protobuf:"bytes,1,opt,name=lan_code,json=lanCode,proto3" json:"lan_code,omitempty"`
+	// Kommun code; empty in totals.
+	KommunCode string `protobuf:"bytes,2,opt,name=kommun_code,json=kommunCode,proto3" json:"kommun_code,omitempty"`
+	// Adults in the earlier snapshot.
+	FromCount int64 `protobuf:"varint,3,opt,name=from_count,json=fromCount,proto3" json:"from_count,omitempty"`
+	// Adults in the later snapshot.
+	ToCount int64 `protobuf:"varint,4,opt,name=to_count,json=toCount,proto3" json:"to_count,omitempty"`
+	// to_count - from_count.
+	Change int64 `protobuf:"varint,5,opt,name=change,proto3" json:"change,omitempty"`
+	// Whether from_count is withheld.
+	FromSuppressed bool `protobuf:"varint,6,opt,name=from_suppressed,json=fromSuppressed,proto3" json:"from_suppressed,omitempty"`
+	// Whether to_count is withheld.
+	ToSuppressed bool `protobuf:"varint,7,opt,name=to_suppressed,json=toSuppressed,proto3" json:"to_suppressed,omitempty"`
+	// Whether change is withheld (when either count is).
+	ChangeSuppressed bool `protobuf:"varint,8,opt,name=change_suppressed,json=changeSuppressed,proto3" json:"change_suppressed,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *ChangeRow) Reset() {
+	*x = ChangeRow{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeRow) ProtoMessage() {}
+
+func (x *ChangeRow) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeRow.ProtoReflect.Descriptor instead.
+func (*ChangeRow) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ChangeRow) GetLanCode() string {
+	if x != nil {
+		return x.LanCode
+	}
+	return ""
+}
+
+func (x *ChangeRow) GetKommunCode() string {
+	if x != nil {
+		return x.KommunCode
+	}
+	return ""
+}
+
+func (x *ChangeRow) GetFromCount() int64 {
+	if x != nil {
+		return x.FromCount
+	}
+	return 0
+}
+
+func (x *ChangeRow) GetToCount() int64 {
+	if x != nil {
+		return x.ToCount
+	}
+	return 0
+}
+
+func (x *ChangeRow) GetChange() int64 {
+	if x != nil {
+		return x.Change
+	}
+	return 0
+}
+
+func (x *ChangeRow) GetFromSuppressed() bool {
+	if x != nil {
+		return x.FromSuppressed
+	}
+	return false
+}
+
+func (x *ChangeRow) GetToSuppressed() bool {
+	if x != nil {
+		return x.ToSuppressed
+	}
+	return false
+}
+
+func (x *ChangeRow) GetChangeSuppressed() bool {
+	if x != nil {
+		return x.ChangeSuppressed
+	}
+	return false
+}
+
+// PlannedChange is an accommodation opening or closing: the expected change
+// in adults in a kommun from a date.
+type PlannedChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `plannedChanges/{id}`. Output only.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// SCB kommun code.
+	KommunCode string `protobuf:"bytes,2,opt,name=kommun_code,json=kommunCode,proto3" json:"kommun_code,omitempty"`
+	// Housing type of the change.
+	HousingType HousingType `protobuf:"varint,3,opt,name=housing_type,json=housingType,proto3,enum=tia.statistics.v1.HousingType" json:"housing_type,omitempty"`
+	// The date it takes effect, YYYY-MM-DD.
+	EffectiveDate string `protobuf:"bytes,4,opt,name=effective_date,json=effectiveDate,proto3" json:"effective_date,omitempty"`
+	// Expected change in adults: positive for an opening, negative for a
+	// closing; never 0.
+	AdultsDelta int64 `protobuf:"varint,5,opt,name=adults_delta,json=adultsDelta,proto3" json:"adults_delta,omitempty"`
+	// What it is, e.g. "Nytt anläggningsboende Kungsgatan".
+	Description string `protobuf:"bytes,6,opt,name=description,proto3" json:"description,omitempty"`
+	// When it was registered. Output only.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlannedChange) Reset() {
+	*x = PlannedChange{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlannedChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlannedChange) ProtoMessage() {}
+
+func (x *PlannedChange) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlannedChange.ProtoReflect.Descriptor instead.
+func (*PlannedChange) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *PlannedChange) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PlannedChange) GetKommunCode() string {
+	if x != nil {
+		return x.KommunCode
+	}
+	return ""
+}
+
+func (x *PlannedChange) GetHousingType() HousingType {
+	if x != nil {
+		return x.HousingType
+	}
+	return HousingType_HOUSING_TYPE_UNSPECIFIED
+}
+
+func (x *PlannedChange) GetEffectiveDate() string {
+	if x != nil {
+		return x.EffectiveDate
+	}
+	return ""
+}
+
+func (x *PlannedChange) GetAdultsDelta() int64 {
+	if x != nil {
+		return x.AdultsDelta
+	}
+	return 0
+}
+
+func (x *PlannedChange) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *PlannedChange) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+// Request for CreatePlannedChange.
+type CreatePlannedChangeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The change.
+	PlannedChange *PlannedChange `protobuf:"bytes,1,opt,name=planned_change,json=plannedChange,proto3" json:"planned_change,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreatePlannedChangeRequest) Reset() {
+	*x = CreatePlannedChangeRequest{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatePlannedChangeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatePlannedChangeRequest) ProtoMessage() {}
+
+func (x *CreatePlannedChangeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatePlannedChangeRequest.ProtoReflect.Descriptor instead.
+func (*CreatePlannedChangeRequest) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *CreatePlannedChangeRequest) GetPlannedChange() *PlannedChange {
+	if x != nil {
+		return x.PlannedChange
+	}
+	return nil
+}
+
+// Request for ListPlannedChanges.
+type ListPlannedChangesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only these län; all when empty.
+	LanCodes      []string `protobuf:"bytes,1,rep,name=lan_codes,json=lanCodes,proto3" json:"lan_codes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPlannedChangesRequest) Reset() {
+	*x = ListPlannedChangesRequest{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPlannedChangesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPlannedChangesRequest) ProtoMessage() {}
+
+func (x *ListPlannedChangesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPlannedChangesRequest.ProtoReflect.Descriptor instead.
+func (*ListPlannedChangesRequest) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListPlannedChangesRequest) GetLanCodes() []string {
+	if x != nil {
+		return x.LanCodes
+	}
+	return nil
+}
+
+// Response for ListPlannedChanges.
+type ListPlannedChangesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// By effective date.
+	PlannedChanges []*PlannedChange `protobuf:"bytes,1,rep,name=planned_changes,json=plannedChanges,proto3" json:"planned_changes,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListPlannedChangesResponse) Reset() {
+	*x = ListPlannedChangesResponse{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPlannedChangesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPlannedChangesResponse) ProtoMessage() {}
+
+func (x *ListPlannedChangesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPlannedChangesResponse.ProtoReflect.Descriptor instead.
+func (*ListPlannedChangesResponse) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListPlannedChangesResponse) GetPlannedChanges() []*PlannedChange {
+	if x != nil {
+		return x.PlannedChanges
+	}
+	return nil
+}
+
+// Request for DeletePlannedChange.
+type DeletePlannedChangeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `plannedChanges/{id}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeletePlannedChangeRequest) Reset() {
+	*x = DeletePlannedChangeRequest{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeletePlannedChangeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeletePlannedChangeRequest) ProtoMessage() {}
+
+func (x *DeletePlannedChangeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeletePlannedChangeRequest.ProtoReflect.Descriptor instead.
+func (*DeletePlannedChangeRequest) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *DeletePlannedChangeRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request for GetProjection.
+type GetProjectionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The date to project to, YYYY-MM-DD; on or after the latest snapshot.
+	ProjectionDate string `protobuf:"bytes,1,opt,name=projection_date,json=projectionDate,proto3" json:"projection_date,omitempty"`
+	// Only these län; all when empty.
+	LanCodes      []string `protobuf:"bytes,2,rep,name=lan_codes,json=lanCodes,proto3" json:"lan_codes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProjectionRequest) Reset() {
+	*x = GetProjectionRequest{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProjectionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProjectionRequest) ProtoMessage() {}
+
+func (x *GetProjectionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProjectionRequest.ProtoReflect.Descriptor instead.
+func (*GetProjectionRequest) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *GetProjectionRequest) GetProjectionDate() string {
+	if x != nil {
+		return x.ProjectionDate
+	}
+	return ""
+}
+
+func (x *GetProjectionRequest) GetLanCodes() []string {
+	if x != nil {
+		return x.LanCodes
+	}
+	return nil
+}
+
+// Projection is the expected target group on a future date.
+type Projection struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The snapshot it starts from.
+	Snapshot string `protobuf:"bytes,1,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	// The date projected to.
+	ProjectionDate string `protobuf:"bytes,2,opt,name=projection_date,json=projectionDate,proto3" json:"projection_date,omitempty"`
+	// One row per kommun with people or changes.
+	Rows []*ProjectionRow `protobuf:"bytes,3,rep,name=rows,proto3" json:"rows,omitempty"`
+	// Per län, then the national total (no län code).
+	Totals        []*ProjectionRow `protobuf:"bytes,4,rep,name=totals,proto3" json:"totals,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Projection) Reset() {
+	*x = Projection{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Projection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Projection) ProtoMessage() {}
+
+func (x *Projection) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Projection.ProtoReflect.Descriptor instead.
+func (*Projection) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *Projection) GetSnapshot() string {
+	if x != nil {
+		return x.Snapshot
+	}
+	return ""
+}
+
+func (x *Projection) GetProjectionDate() string {
+	if x != nil {
+		return x.ProjectionDate
+	}
+	return ""
+}
+
+func (x *Projection) GetRows() []*ProjectionRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+func (x *Projection) GetTotals() []*ProjectionRow {
+	if x != nil {
+		return x.Totals
+	}
+	return nil
+}
+
+// ProjectionRow is one kommun's (län's, nation's) projection.
+type ProjectionRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Län code.
+	LanCode string `protobuf:"bytes,1,opt,name=lan_code,json=lanCode,proto3" json:"lan_code,omitempty"`
+	// Kommun code; empty in totals.
+	KommunCode string `protobuf:"bytes,2,opt,name=kommun_code,json=kommunCode,proto3" json:"kommun_code,omitempty"`
+	// Adults in the snapshot.
+	SnapshotCount int64 `protobuf:"varint,3,opt,name=snapshot_count,json=snapshotCount,proto3" json:"snapshot_count,omitempty"`
+	// Planned changes due by the projection date.
+	PlannedDelta int64 `protobuf:"varint,4,opt,name=planned_delta,json=plannedDelta,proto3" json:"planned_delta,omitempty"`
+	// Expected adults: snapshot_count + planned_delta, never below 0.
+	ProjectedCount int64 `protobuf:"varint,5,opt,name=projected_count,json=projectedCount,proto3" json:"projected_count,omitempty"`
+	// Whether snapshot_count and projected_count are withheld.
+	Suppressed    bool `protobuf:"varint,6,opt,name=suppressed,proto3" json:"suppressed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProjectionRow) Reset() {
+	*x = ProjectionRow{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProjectionRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProjectionRow) ProtoMessage() {}
+
+func (x *ProjectionRow) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProjectionRow.ProtoReflect.Descriptor instead.
+func (*ProjectionRow) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ProjectionRow) GetLanCode() string {
+	if x != nil {
+		return x.LanCode
+	}
+	return ""
+}
+
+func (x *ProjectionRow) GetKommunCode() string {
+	if x != nil {
+		return x.KommunCode
+	}
+	return ""
+}
+
+func (x *ProjectionRow) GetSnapshotCount() int64 {
+	if x != nil {
+		return x.SnapshotCount
+	}
+	return 0
+}
+
+func (x *ProjectionRow) GetPlannedDelta() int64 {
+	if x != nil {
+		return x.PlannedDelta
+	}
+	return 0
+}
+
+func (x *ProjectionRow) GetProjectedCount() int64 {
+	if x != nil {
+		return x.ProjectedCount
+	}
+	return 0
+}
+
+func (x *ProjectionRow) GetSuppressed() bool {
+	if x != nil {
+		return x.Suppressed
+	}
+	return false
+}
+
 var File_tia_statistics_v1_statistics_proto protoreflect.FileDescriptor
 
 const file_tia_statistics_v1_statistics_proto_rawDesc = "" +
 	"\n" +
-	"\"tia/statistics/v1/statistics.proto\x12\x11tia.statistics.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa1\x02\n" +
+	"\"tia/statistics/v1/statistics.proto\x12\x11tia.statistics.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa1\x02\n" +
 	"\x04Cell\x122\n" +
 	"\vkommun_code\x18\x01 \x01(\tB\x11\xbaH\x0er\f2\n" +
 	"^[0-9]{4}$R\n" +
@@ -777,10 +2268,12 @@ const file_tia_statistics_v1_statistics_proto_rawDesc = "" +
 	"^[0-9]{2}$R\blanCodes\x129\n" +
 	"\fkommun_codes\x18\x03 \x03(\tB\x16\xbaH\x13\x92\x01\x10\"\x0er\f2\n" +
 	"^[0-9]{4}$R\vkommunCodes\x12J\n" +
-	"\bgroup_by\x18\x04 \x03(\x0e2\x1c.tia.statistics.v1.DimensionB\x11\xbaH\x0e\x92\x01\v\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\agroupBy\"^\n" +
+	"\bgroup_by\x18\x04 \x03(\x0e2\x1c.tia.statistics.v1.DimensionB\x11\xbaH\x0e\x92\x01\v\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\agroupBy\"\xc4\x01\n" +
 	"\x15QuerySnapshotResponse\x12/\n" +
 	"\x04rows\x18\x01 \x03(\v2\x1b.tia.statistics.v1.QueryRowR\x04rows\x12\x14\n" +
-	"\x05total\x18\x02 \x01(\x03R\x05total\"\x80\x02\n" +
+	"\x05total\x18\x02 \x01(\x03R\x05total\x12)\n" +
+	"\x10total_suppressed\x18\x03 \x01(\bR\x0ftotalSuppressed\x129\n" +
+	"\tsubtotals\x18\x04 \x03(\v2\x1b.tia.statistics.v1.QueryRowR\tsubtotals\"\xc7\x02\n" +
 	"\bQueryRow\x12\x19\n" +
 	"\blan_code\x18\x01 \x01(\tR\alanCode\x12\x1f\n" +
 	"\vkommun_code\x18\x02 \x01(\tR\n" +
@@ -788,7 +2281,113 @@ const file_tia_statistics_v1_statistics_proto_rawDesc = "" +
 	"\fhousing_type\x18\x03 \x01(\x0e2\x1e.tia.statistics.v1.HousingTypeR\vhousingType\x12(\n" +
 	"\x03sex\x18\x04 \x01(\x0e2\x16.tia.statistics.v1.SexR\x03sex\x125\n" +
 	"\bage_band\x18\x05 \x01(\x0e2\x1a.tia.statistics.v1.AgeBandR\aageBand\x12\x14\n" +
-	"\x05count\x18\x06 \x01(\x03R\x05count*p\n" +
+	"\x05count\x18\x06 \x01(\x03R\x05count\x12\x1e\n" +
+	"\n" +
+	"suppressed\x18\a \x01(\bR\n" +
+	"suppressed\x12%\n" +
+	"\x0ereference_date\x18\b \x01(\tR\rreferenceDate\"Y\n" +
+	"\fImportHeader\x12I\n" +
+	"\bsnapshot\x18\x01 \x01(\tB-\xbaH*r(2&^snapshots/[0-9]{4}-[0-9]{2}-[0-9]{2}$R\bsnapshot\"\xb2\x01\n" +
+	"\x14ImportPersonsRequest\x129\n" +
+	"\x06header\x18\x01 \x01(\v2\x1f.tia.statistics.v1.ImportHeaderH\x00R\x06header\x12\x1b\n" +
+	"\bcsv_data\x18\x02 \x01(\fH\x00R\acsvData\x12:\n" +
+	"\apersons\x18\x03 \x01(\v2\x1e.tia.statistics.v1.PersonBatchH\x00R\apersonsB\x06\n" +
+	"\x04kind\"?\n" +
+	"\vPersonBatch\x120\n" +
+	"\x04rows\x18\x01 \x03(\v2\x1c.tia.statistics.v1.PersonRowR\x04rows\"\xbd\x01\n" +
+	"\tPersonRow\x12\x1f\n" +
+	"\vkommun_code\x18\x01 \x01(\tR\n" +
+	"kommunCode\x12A\n" +
+	"\fhousing_type\x18\x02 \x01(\x0e2\x1e.tia.statistics.v1.HousingTypeR\vhousingType\x12(\n" +
+	"\x03sex\x18\x03 \x01(\x0e2\x16.tia.statistics.v1.SexR\x03sex\x12\"\n" +
+	"\rdate_of_birth\x18\x04 \x01(\tR\vdateOfBirth\"\xaa\x01\n" +
+	"\x12ImportCellsRequest\x129\n" +
+	"\x06header\x18\x01 \x01(\v2\x1f.tia.statistics.v1.ImportHeaderH\x00R\x06header\x12\x1b\n" +
+	"\bcsv_data\x18\x02 \x01(\fH\x00R\acsvData\x124\n" +
+	"\x05cells\x18\x03 \x01(\v2\x1c.tia.statistics.v1.CellBatchH\x00R\x05cellsB\x06\n" +
+	"\x04kind\":\n" +
+	"\tCellBatch\x12-\n" +
+	"\x05cells\x18\x01 \x03(\v2\x17.tia.statistics.v1.CellR\x05cells\"\xb4\x01\n" +
+	"\rImportSummary\x127\n" +
+	"\bsnapshot\x18\x01 \x01(\v2\x1b.tia.statistics.v1.SnapshotR\bsnapshot\x12\x1b\n" +
+	"\trows_read\x18\x02 \x01(\x03R\browsRead\x12\x19\n" +
+	"\bunder_18\x18\x03 \x01(\x03R\aunder18\x12\x16\n" +
+	"\x06adults\x18\x04 \x01(\x03R\x06adults\x12\x1a\n" +
+	"\breplaced\x18\x05 \x01(\bR\breplaced\"\x16\n" +
+	"\x14ListSnapshotsRequest\"R\n" +
+	"\x15ListSnapshotsResponse\x129\n" +
+	"\tsnapshots\x18\x01 \x03(\v2\x1b.tia.statistics.v1.SnapshotR\tsnapshots\"\x8a\x02\n" +
+	"\x16QueryTimeSeriesRequest\x12\x1b\n" +
+	"\tfrom_date\x18\x01 \x01(\tR\bfromDate\x12\x17\n" +
+	"\ato_date\x18\x02 \x01(\tR\x06toDate\x123\n" +
+	"\tlan_codes\x18\x03 \x03(\tB\x16\xbaH\x13\x92\x01\x10\"\x0er\f2\n" +
+	"^[0-9]{2}$R\blanCodes\x129\n" +
+	"\fkommun_codes\x18\x04 \x03(\tB\x16\xbaH\x13\x92\x01\x10\"\x0er\f2\n" +
+	"^[0-9]{4}$R\vkommunCodes\x12J\n" +
+	"\bgroup_by\x18\x05 \x03(\x0e2\x1c.tia.statistics.v1.DimensionB\x11\xbaH\x0e\x92\x01\v\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\agroupBy\"J\n" +
+	"\x17QueryTimeSeriesResponse\x12/\n" +
+	"\x04rows\x18\x01 \x03(\v2\x1b.tia.statistics.v1.QueryRowR\x04rows\"\xf2\x01\n" +
+	"\x17CompareSnapshotsRequest\x12R\n" +
+	"\rfrom_snapshot\x18\x01 \x01(\tB-\xbaH*r(2&^snapshots/[0-9]{4}-[0-9]{2}-[0-9]{2}$R\ffromSnapshot\x12N\n" +
+	"\vto_snapshot\x18\x02 \x01(\tB-\xbaH*r(2&^snapshots/[0-9]{4}-[0-9]{2}-[0-9]{2}$R\n" +
+	"toSnapshot\x123\n" +
+	"\tlan_codes\x18\x03 \x03(\tB\x16\xbaH\x13\x92\x01\x10\"\x0er\f2\n" +
+	"^[0-9]{2}$R\blanCodes\"\x82\x01\n" +
+	"\x18CompareSnapshotsResponse\x120\n" +
+	"\x04rows\x18\x01 \x03(\v2\x1c.tia.statistics.v1.ChangeRowR\x04rows\x124\n" +
+	"\x06totals\x18\x02 \x03(\v2\x1c.tia.statistics.v1.ChangeRowR\x06totals\"\x94\x02\n" +
+	"\tChangeRow\x12\x19\n" +
+	"\blan_code\x18\x01 \x01(\tR\alanCode\x12\x1f\n" +
+	"\vkommun_code\x18\x02 \x01(\tR\n" +
+	"kommunCode\x12\x1d\n" +
+	"\n" +
+	"from_count\x18\x03 \x01(\x03R\tfromCount\x12\x19\n" +
+	"\bto_count\x18\x04 \x01(\x03R\atoCount\x12\x16\n" +
+	"\x06change\x18\x05 \x01(\x03R\x06change\x12'\n" +
+	"\x0ffrom_suppressed\x18\x06 \x01(\bR\x0efromSuppressed\x12#\n" +
+	"\rto_suppressed\x18\a \x01(\bR\ftoSuppressed\x12+\n" +
+	"\x11change_suppressed\x18\b \x01(\bR\x10changeSuppressed\"\xd9\x02\n" +
+	"\rPlannedChange\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x122\n" +
+	"\vkommun_code\x18\x02 \x01(\tB\x11\xbaH\x0er\f2\n" +
+	"^[0-9]{4}$R\n" +
+	"kommunCode\x12M\n" +
+	"\fhousing_type\x18\x03 \x01(\x0e2\x1e.tia.statistics.v1.HousingTypeB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\vhousingType\x12%\n" +
+	"\x0eeffective_date\x18\x04 \x01(\tR\reffectiveDate\x12!\n" +
+	"\fadults_delta\x18\x05 \x01(\x03R\vadultsDelta\x12*\n" +
+	"\vdescription\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\vdescription\x12;\n" +
+	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"m\n" +
+	"\x1aCreatePlannedChangeRequest\x12O\n" +
+	"\x0eplanned_change\x18\x01 \x01(\v2 .tia.statistics.v1.PlannedChangeB\x06\xbaH\x03\xc8\x01\x01R\rplannedChange\"P\n" +
+	"\x19ListPlannedChangesRequest\x123\n" +
+	"\tlan_codes\x18\x01 \x03(\tB\x16\xbaH\x13\x92\x01\x10\"\x0er\f2\n" +
+	"^[0-9]{2}$R\blanCodes\"g\n" +
+	"\x1aListPlannedChangesResponse\x12I\n" +
+	"\x0fplanned_changes\x18\x01 \x03(\v2 .tia.statistics.v1.PlannedChangeR\x0eplannedChanges\"T\n" +
+	"\x1aDeletePlannedChangeRequest\x126\n" +
+	"\x04name\x18\x01 \x01(\tB\"\xbaH\x1fr\x1d2\x1b^plannedChanges/[0-9a-z-]+$R\x04name\"t\n" +
+	"\x14GetProjectionRequest\x12'\n" +
+	"\x0fprojection_date\x18\x01 \x01(\tR\x0eprojectionDate\x123\n" +
+	"\tlan_codes\x18\x02 \x03(\tB\x16\xbaH\x13\x92\x01\x10\"\x0er\f2\n" +
+	"^[0-9]{2}$R\blanCodes\"\xc1\x01\n" +
+	"\n" +
+	"Projection\x12\x1a\n" +
+	"\bsnapshot\x18\x01 \x01(\tR\bsnapshot\x12'\n" +
+	"\x0fprojection_date\x18\x02 \x01(\tR\x0eprojectionDate\x124\n" +
+	"\x04rows\x18\x03 \x03(\v2 .tia.statistics.v1.ProjectionRowR\x04rows\x128\n" +
+	"\x06totals\x18\x04 \x03(\v2 .tia.statistics.v1.ProjectionRowR\x06totals\"\xe0\x01\n" +
+	"\rProjectionRow\x12\x19\n" +
+	"\blan_code\x18\x01 \x01(\tR\alanCode\x12\x1f\n" +
+	"\vkommun_code\x18\x02 \x01(\tR\n" +
+	"kommunCode\x12%\n" +
+	"\x0esnapshot_count\x18\x03 \x01(\x03R\rsnapshotCount\x12#\n" +
+	"\rplanned_delta\x18\x04 \x01(\x03R\fplannedDelta\x12'\n" +
+	"\x0fprojected_count\x18\x05 \x01(\x03R\x0eprojectedCount\x12\x1e\n" +
+	"\n" +
+	"suppressed\x18\x06 \x01(\bR\n" +
+	"suppressed*p\n" +
 	"\vHousingType\x12\x1c\n" +
 	"\x18HOUSING_TYPE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10HOUSING_TYPE_ABE\x10\x01\x12\x14\n" +
@@ -813,11 +2412,20 @@ const file_tia_statistics_v1_statistics_proto_rawDesc = "" +
 	"\x10DIMENSION_KOMMUN\x10\x02\x12\x1a\n" +
 	"\x16DIMENSION_HOUSING_TYPE\x10\x03\x12\x11\n" +
 	"\rDIMENSION_SEX\x10\x04\x12\x16\n" +
-	"\x12DIMENSION_AGE_BAND\x10\x052\xa3\x02\n" +
+	"\x12DIMENSION_AGE_BAND\x10\x052\xa8\t\n" +
 	"\x11StatisticsService\x12W\n" +
 	"\x0eImportSnapshot\x12(.tia.statistics.v1.ImportSnapshotRequest\x1a\x1b.tia.statistics.v1.Snapshot\x12Q\n" +
 	"\vGetSnapshot\x12%.tia.statistics.v1.GetSnapshotRequest\x1a\x1b.tia.statistics.v1.Snapshot\x12b\n" +
-	"\rQuerySnapshot\x12'.tia.statistics.v1.QuerySnapshotRequest\x1a(.tia.statistics.v1.QuerySnapshotResponseBFZDgithub.com/tia-platform/tia/proto/gen/tia/statistics/v1;statisticsv1b\x06proto3"
+	"\rQuerySnapshot\x12'.tia.statistics.v1.QuerySnapshotRequest\x1a(.tia.statistics.v1.QuerySnapshotResponse\x12\\\n" +
+	"\rImportPersons\x12'.tia.statistics.v1.ImportPersonsRequest\x1a .tia.statistics.v1.ImportSummary(\x01\x12X\n" +
+	"\vImportCells\x12%.tia.statistics.v1.ImportCellsRequest\x1a .tia.statistics.v1.ImportSummary(\x01\x12b\n" +
+	"\rListSnapshots\x12'.tia.statistics.v1.ListSnapshotsRequest\x1a(.tia.statistics.v1.ListSnapshotsResponse\x12h\n" +
+	"\x0fQueryTimeSeries\x12).tia.statistics.v1.QueryTimeSeriesRequest\x1a*.tia.statistics.v1.QueryTimeSeriesResponse\x12k\n" +
+	"\x10CompareSnapshots\x12*.tia.statistics.v1.CompareSnapshotsRequest\x1a+.tia.statistics.v1.CompareSnapshotsResponse\x12f\n" +
+	"\x13CreatePlannedChange\x12-.tia.statistics.v1.CreatePlannedChangeRequest\x1a .tia.statistics.v1.PlannedChange\x12q\n" +
+	"\x12ListPlannedChanges\x12,.tia.statistics.v1.ListPlannedChangesRequest\x1a-.tia.statistics.v1.ListPlannedChangesResponse\x12\\\n" +
+	"\x13DeletePlannedChange\x12-.tia.statistics.v1.DeletePlannedChangeRequest\x1a\x16.google.protobuf.Empty\x12W\n" +
+	"\rGetProjection\x12'.tia.statistics.v1.GetProjectionRequest\x1a\x1d.tia.statistics.v1.ProjectionBFZDgithub.com/tia-platform/tia/proto/gen/tia/statistics/v1;statisticsv1b\x06proto3"
 
 var (
 	file_tia_statistics_v1_statistics_proto_rawDescOnce sync.Once
@@ -832,43 +2440,105 @@ func file_tia_statistics_v1_statistics_proto_rawDescGZIP() []byte {
 }
 
 var file_tia_statistics_v1_statistics_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_tia_statistics_v1_statistics_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_tia_statistics_v1_statistics_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_tia_statistics_v1_statistics_proto_goTypes = []any{
-	(HousingType)(0),              // 0: tia.statistics.v1.HousingType
-	(Sex)(0),                      // 1: tia.statistics.v1.Sex
-	(AgeBand)(0),                  // 2: tia.statistics.v1.AgeBand
-	(Dimension)(0),                // 3: tia.statistics.v1.Dimension
-	(*Cell)(nil),                  // 4: tia.statistics.v1.Cell
-	(*Snapshot)(nil),              // 5: tia.statistics.v1.Snapshot
-	(*ImportSnapshotRequest)(nil), // 6: tia.statistics.v1.ImportSnapshotRequest
-	(*GetSnapshotRequest)(nil),    // 7: tia.statistics.v1.GetSnapshotRequest
-	(*QuerySnapshotRequest)(nil),  // 8: tia.statistics.v1.QuerySnapshotRequest
-	(*QuerySnapshotResponse)(nil), // 9: tia.statistics.v1.QuerySnapshotResponse
-	(*QueryRow)(nil),              // 10: tia.statistics.v1.QueryRow
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(HousingType)(0),                   // 0: tia.statistics.v1.HousingType
+	(Sex)(0),                           // 1: tia.statistics.v1.Sex
+	(AgeBand)(0),                       // 2: tia.statistics.v1.AgeBand
+	(Dimension)(0),                     // 3: tia.statistics.v1.Dimension
+	(*Cell)(nil),                       // 4: tia.statistics.v1.Cell
+	(*Snapshot)(nil),                   // 5: tia.statistics.v1.Snapshot
+	(*ImportSnapshotRequest)(nil),      // 6: tia.statistics.v1.ImportSnapshotRequest
+	(*GetSnapshotRequest)(nil),         // 7: tia.statistics.v1.GetSnapshotRequest
+	(*QuerySnapshotRequest)(nil),       // 8: tia.statistics.v1.QuerySnapshotRequest
+	(*QuerySnapshotResponse)(nil),      // 9: tia.statistics.v1.QuerySnapshotResponse
+	(*QueryRow)(nil),                   // 10: tia.statistics.v1.QueryRow
+	(*ImportHeader)(nil),               // 11: tia.statistics.v1.ImportHeader
+	(*ImportPersonsRequest)(nil),       // 12: tia.statistics.v1.ImportPersonsRequest
+	(*PersonBatch)(nil),                // 13: tia.statistics.v1.PersonBatch
+	(*PersonRow)(nil),                  // 14: tia.statistics.v1.PersonRow
+	(*ImportCellsRequest)(nil),         // 15: tia.statistics.v1.ImportCellsRequest
+	(*CellBatch)(nil),                  // 16: tia.statistics.v1.CellBatch
+	(*ImportSummary)(nil),              // 17: tia.statistics.v1.ImportSummary
+	(*ListSnapshotsRequest)(nil),       // 18: tia.statistics.v1.ListSnapshotsRequest
+	(*ListSnapshotsResponse)(nil),      // 19: tia.statistics.v1.ListSnapshotsResponse
+	(*QueryTimeSeriesRequest)(nil),     // 20: tia.statistics.v1.QueryTimeSeriesRequest
+	(*QueryTimeSeriesResponse)(nil),    // 21: tia.statistics.v1.QueryTimeSeriesResponse
+	(*CompareSnapshotsRequest)(nil),    // 22: tia.statistics.v1.CompareSnapshotsRequest
+	(*CompareSnapshotsResponse)(nil),   // 23: tia.statistics.v1.CompareSnapshotsResponse
+	(*ChangeRow)(nil),                  // 24: tia.statistics.v1.ChangeRow
+	(*PlannedChange)(nil),              // 25: tia.statistics.v1.PlannedChange
+	(*CreatePlannedChangeRequest)(nil), // 26: tia.statistics.v1.CreatePlannedChangeRequest
+	(*ListPlannedChangesRequest)(nil),  // 27: tia.statistics.v1.ListPlannedChangesRequest
+	(*ListPlannedChangesResponse)(nil), // 28: tia.statistics.v1.ListPlannedChangesResponse
+	(*DeletePlannedChangeRequest)(nil), // 29: tia.statistics.v1.DeletePlannedChangeRequest
+	(*GetProjectionRequest)(nil),       // 30: tia.statistics.v1.GetProjectionRequest
+	(*Projection)(nil),                 // 31: tia.statistics.v1.Projection
+	(*ProjectionRow)(nil),              // 32: tia.statistics.v1.ProjectionRow
+	(*timestamppb.Timestamp)(nil),      // 33: google.protobuf.Timestamp
+	(*emptypb.Empty)(nil),              // 34: google.protobuf.Empty
 }
 var file_tia_statistics_v1_statistics_proto_depIdxs = []int32{
 	0,  // 0: tia.statistics.v1.Cell.housing_type:type_name -> tia.statistics.v1.HousingType
 	1,  // 1: tia.statistics.v1.Cell.sex:type_name -> tia.statistics.v1.Sex
 	2,  // 2: tia.statistics.v1.Cell.age_band:type_name -> tia.statistics.v1.AgeBand
-	11, // 3: tia.statistics.v1.Snapshot.import_time:type_name -> google.protobuf.Timestamp
+	33, // 3: tia.statistics.v1.Snapshot.import_time:type_name -> google.protobuf.Timestamp
 	4,  // 4: tia.statistics.v1.ImportSnapshotRequest.cells:type_name -> tia.statistics.v1.Cell
 	3,  // 5: tia.statistics.v1.QuerySnapshotRequest.group_by:type_name -> tia.statistics.v1.Dimension
 	10, // 6: tia.statistics.v1.QuerySnapshotResponse.rows:type_name -> tia.statistics.v1.QueryRow
-	0,  // 7: tia.statistics.v1.QueryRow.housing_type:type_name -> tia.statistics.v1.HousingType
-	1,  // 8: tia.statistics.v1.QueryRow.sex:type_name -> tia.statistics.v1.Sex
-	2,  // 9: tia.statistics.v1.QueryRow.age_band:type_name -> tia.statistics.v1.AgeBand
-	6,  // 10: tia.statistics.v1.StatisticsService.ImportSnapshot:input_type -> tia.statistics.v1.ImportSnapshotRequest
-	7,  // 11: tia.statistics.v1.StatisticsService.GetSnapshot:input_type -> tia.statistics.v1.GetSnapshotRequest
-	8,  // 12: tia.statistics.v1.StatisticsService.QuerySnapshot:input_type -> tia.statistics.v1.QuerySnapshotRequest
-	5,  // 13: tia.statistics.v1.StatisticsService.ImportSnapshot:output_type -> tia.statistics.v1.Snapshot
-	5,  // 14: tia.statistics.v1.StatisticsService.GetSnapshot:output_type -> tia.statistics.v1.Snapshot
-	9,  // 15: tia.statistics.v1.StatisticsService.QuerySnapshot:output_type -> tia.statistics.v1.QuerySnapshotResponse
-	13, // [13:16] is the sub-list for method output_type
-	10, // [10:13] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	10, // 7: tia.statistics.v1.QuerySnapshotResponse.subtotals:type_name -> tia.statistics.v1.QueryRow
+	0,  // 8: tia.statistics.v1.QueryRow.housing_type:type_name -> tia.statistics.v1.HousingType
+	1,  // 9: tia.statistics.v1.QueryRow.sex:type_name -> tia.statistics.v1.Sex
+	2,  // 10: tia.statistics.v1.QueryRow.age_band:type_name -> tia.statistics.v1.AgeBand
+	11, // 11: tia.statistics.v1.ImportPersonsRequest.header:type_name -> tia.statistics.v1.ImportHeader
+	13, // 12: tia.statistics.v1.ImportPersonsRequest.persons:type_name -> tia.statistics.v1.PersonBatch
+	14, // 13: tia.statistics.v1.PersonBatch.rows:type_name -> tia.statistics.v1.PersonRow
+	0,  // 14: tia.statistics.v1.PersonRow.housing_type:type_name -> tia.statistics.v1.HousingType
+	1,  // 15: tia.statistics.v1.PersonRow.sex:type_name -> tia.statistics.v1.Sex
+	11, // 16: tia.statistics.v1.ImportCellsRequest.header:type_name -> tia.statistics.v1.ImportHeader
+	16, // 17: tia.statistics.v1.ImportCellsRequest.cells:type_name -> tia.statistics.v1.CellBatch
+	4,  // 18: tia.statistics.v1.CellBatch.cells:type_name -> tia.statistics.v1.Cell
+	5,  // 19: tia.statistics.v1.ImportSummary.snapshot:type_name -> tia.statistics.v1.Snapshot
+	5,  // 20: tia.statistics.v1.ListSnapshotsResponse.snapshots:type_name -> tia.statistics.v1.Snapshot
+	3,  // 21: tia.statistics.v1.QueryTimeSeriesRequest.group_by:type_name -> tia.statistics.v1.Dimension
+	10, // 22: tia.statistics.v1.QueryTimeSeriesResponse.rows:type_name -> tia.statistics.v1.QueryRow
+	24, // 23: tia.statistics.v1.CompareSnapshotsResponse.rows:type_name -> tia.statistics.v1.ChangeRow
+	24, // 24: tia.statistics.v1.CompareSnapshotsResponse.totals:type_name -> tia.statistics.v1.ChangeRow
+	0,  // 25: tia.statistics.v1.PlannedChange.housing_type:type_name -> tia.statistics.v1.HousingType
+	33, // 26: tia.statistics.v1.PlannedChange.create_time:type_name -> google.protobuf.Timestamp
+	25, // 27: tia.statistics.v1.CreatePlannedChangeRequest.planned_change:type_name -> tia.statistics.v1.PlannedChange
+	25, // 28: tia.statistics.v1.ListPlannedChangesResponse.planned_changes:type_name -> tia.statistics.v1.PlannedChange
+	32, // 29: tia.statistics.v1.Projection.rows:type_name -> tia.statistics.v1.ProjectionRow
+	32, // 30: tia.statistics.v1.Projection.totals:type_name -> tia.statistics.v1.ProjectionRow
+	6,  // 31: tia.statistics.v1.StatisticsService.ImportSnapshot:input_type -> tia.statistics.v1.ImportSnapshotRequest
+	7,  // 32: tia.statistics.v1.StatisticsService.GetSnapshot:input_type -> tia.statistics.v1.GetSnapshotRequest
+	8,  // 33: tia.statistics.v1.StatisticsService.QuerySnapshot:input_type -> tia.statistics.v1.QuerySnapshotRequest
+	12, // 34: tia.statistics.v1.StatisticsService.ImportPersons:input_type -> tia.statistics.v1.ImportPersonsRequest
+	15, // 35: tia.statistics.v1.StatisticsService.ImportCells:input_type -> tia.statistics.v1.ImportCellsRequest
+	18, // 36: tia.statistics.v1.StatisticsService.ListSnapshots:input_type -> tia.statistics.v1.ListSnapshotsRequest
+	20, // 37: tia.statistics.v1.StatisticsService.QueryTimeSeries:input_type -> tia.statistics.v1.QueryTimeSeriesRequest
+	22, // 38: tia.statistics.v1.StatisticsService.CompareSnapshots:input_type -> tia.statistics.v1.CompareSnapshotsRequest
+	26, // 39: tia.statistics.v1.StatisticsService.CreatePlannedChange:input_type -> tia.statistics.v1.CreatePlannedChangeRequest
+	27, // 40: tia.statistics.v1.StatisticsService.ListPlannedChanges:input_type -> tia.statistics.v1.ListPlannedChangesRequest
+	29, // 41: tia.statistics.v1.StatisticsService.DeletePlannedChange:input_type -> tia.statistics.v1.DeletePlannedChangeRequest
+	30, // 42: tia.statistics.v1.StatisticsService.GetProjection:input_type -> tia.statistics.v1.GetProjectionRequest
+	5,  // 43: tia.statistics.v1.StatisticsService.ImportSnapshot:output_type -> tia.statistics.v1.Snapshot
+	5,  // 44: tia.statistics.v1.StatisticsService.GetSnapshot:output_type -> tia.statistics.v1.Snapshot
+	9,  // 45: tia.statistics.v1.StatisticsService.QuerySnapshot:output_type -> tia.statistics.v1.QuerySnapshotResponse
+	17, // 46: tia.statistics.v1.StatisticsService.ImportPersons:output_type -> tia.statistics.v1.ImportSummary
+	17, // 47: tia.statistics.v1.StatisticsService.ImportCells:output_type -> tia.statistics.v1.ImportSummary
+	19, // 48: tia.statistics.v1.StatisticsService.ListSnapshots:output_type -> tia.statistics.v1.ListSnapshotsResponse
+	21, // 49: tia.statistics.v1.StatisticsService.QueryTimeSeries:output_type -> tia.statistics.v1.QueryTimeSeriesResponse
+	23, // 50: tia.statistics.v1.StatisticsService.CompareSnapshots:output_type -> tia.statistics.v1.CompareSnapshotsResponse
+	25, // 51: tia.statistics.v1.StatisticsService.CreatePlannedChange:output_type -> tia.statistics.v1.PlannedChange
+	28, // 52: tia.statistics.v1.StatisticsService.ListPlannedChanges:output_type -> tia.statistics.v1.ListPlannedChangesResponse
+	34, // 53: tia.statistics.v1.StatisticsService.DeletePlannedChange:output_type -> google.protobuf.Empty
+	31, // 54: tia.statistics.v1.StatisticsService.GetProjection:output_type -> tia.statistics.v1.Projection
+	43, // [43:55] is the sub-list for method output_type
+	31, // [31:43] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_tia_statistics_v1_statistics_proto_init() }
@@ -876,13 +2546,23 @@ func file_tia_statistics_v1_statistics_proto_init() {
 	if File_tia_statistics_v1_statistics_proto != nil {
 		return
 	}
+	file_tia_statistics_v1_statistics_proto_msgTypes[8].OneofWrappers = []any{
+		(*ImportPersonsRequest_Header)(nil),
+		(*ImportPersonsRequest_CsvData)(nil),
+		(*ImportPersonsRequest_Persons)(nil),
+	}
+	file_tia_statistics_v1_statistics_proto_msgTypes[11].OneofWrappers = []any{
+		(*ImportCellsRequest_Header)(nil),
+		(*ImportCellsRequest_CsvData)(nil),
+		(*ImportCellsRequest_Cells)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tia_statistics_v1_statistics_proto_rawDesc), len(file_tia_statistics_v1_statistics_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   7,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

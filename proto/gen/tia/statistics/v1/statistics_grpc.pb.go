@@ -11,6 +11,7 @@ import (
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
+	emptypb "google.golang.org/protobuf/types/known/emptypb"
 )
 
 // This is a compile-time assertion to ensure that this generated file
@@ -19,9 +20,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	StatisticsService_ImportSnapshot_FullMethodName = "/tia.statistics.v1.StatisticsService/ImportSnapshot"
-	StatisticsService_GetSnapshot_FullMethodName    = "/tia.statistics.v1.StatisticsService/GetSnapshot"
-	StatisticsService_QuerySnapshot_FullMethodName  = "/tia.statistics.v1.StatisticsService/QuerySnapshot"
+	StatisticsService_ImportSnapshot_FullMethodName      = "/tia.statistics.v1.StatisticsService/ImportSnapshot"
+	StatisticsService_GetSnapshot_FullMethodName         = "/tia.statistics.v1.StatisticsService/GetSnapshot"
+	StatisticsService_QuerySnapshot_FullMethodName       = "/tia.statistics.v1.StatisticsService/QuerySnapshot"
+	StatisticsService_ImportPersons_FullMethodName       = "/tia.statistics.v1.StatisticsService/ImportPersons"
+	StatisticsService_ImportCells_FullMethodName         = "/tia.statistics.v1.StatisticsService/ImportCells"
+	StatisticsService_ListSnapshots_FullMethodName       = "/tia.statistics.v1.StatisticsService/ListSnapshots"
+	StatisticsService_QueryTimeSeries_FullMethodName     = "/tia.statistics.v1.StatisticsService/QueryTimeSeries"
+	StatisticsService_CompareSnapshots_FullMethodName    = "/tia.statistics.v1.StatisticsService/CompareSnapshots"
+	StatisticsService_CreatePlannedChange_FullMethodName = "/tia.statistics.v1.StatisticsService/CreatePlannedChange"
+	StatisticsService_ListPlannedChanges_FullMethodName  = "/tia.statistics.v1.StatisticsService/ListPlannedChanges"
+	StatisticsService_DeletePlannedChange_FullMethodName = "/tia.statistics.v1.StatisticsService/DeletePlannedChange"
+	StatisticsService_GetProjection_FullMethodName       = "/tia.statistics.v1.StatisticsService/GetProjection"
 )
 
 // StatisticsServiceClient is the client API for StatisticsService service.
@@ -39,6 +49,31 @@ type StatisticsServiceClient interface {
 	GetSnapshot(ctx context.Context, in *GetSnapshotRequest, opts ...grpc.CallOption) (*Snapshot, error)
 	// Sums the cells of a snapshot, filtered and grouped.
 	QuerySnapshot(ctx context.Context, in *QuerySnapshotRequest, opts ...grpc.CallOption) (*QuerySnapshotResponse, error)
+	// Imports a person-level extract as a stream: the first message carries the
+	// header (snapshot and options), the rest carry the extract, as CSV text or
+	// as rows. People are counted into cells while the stream is read; no
+	// person is ever stored. Importing a reference date again replaces that
+	// snapshot atomically and publishes SnapshotPublished. Migrationsverket only.
+	ImportPersons(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportPersonsRequest, ImportSummary], error)
+	// Imports pre-aggregated cells as a stream, like ImportPersons.
+	// Migrationsverket only.
+	ImportCells(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportCellsRequest, ImportSummary], error)
+	// Lists the snapshots, newest first.
+	ListSnapshots(ctx context.Context, in *ListSnapshotsRequest, opts ...grpc.CallOption) (*ListSnapshotsResponse, error)
+	// Totals over a range of snapshots, one series per group.
+	QueryTimeSeries(ctx context.Context, in *QueryTimeSeriesRequest, opts ...grpc.CallOption) (*QueryTimeSeriesResponse, error)
+	// The change per kommun between two snapshots.
+	CompareSnapshots(ctx context.Context, in *CompareSnapshotsRequest, opts ...grpc.CallOption) (*CompareSnapshotsResponse, error)
+	// Registers a planned change (an accommodation opening or closing).
+	// Migrationsverket only.
+	CreatePlannedChange(ctx context.Context, in *CreatePlannedChangeRequest, opts ...grpc.CallOption) (*PlannedChange, error)
+	// Lists the planned changes, by date.
+	ListPlannedChanges(ctx context.Context, in *ListPlannedChangesRequest, opts ...grpc.CallOption) (*ListPlannedChangesResponse, error)
+	// Withdraws a planned change. Migrationsverket only.
+	DeletePlannedChange(ctx context.Context, in *DeletePlannedChangeRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// The latest snapshot plus the planned changes due by a future date, per
+	// kommun.
+	GetProjection(ctx context.Context, in *GetProjectionRequest, opts ...grpc.CallOption) (*Projection, error)
 }
 
 type statisticsServiceClient struct {
@@ -79,6 +114,102 @@ func (c *statisticsServiceClient) QuerySnapshot(ctx context.Context, in *QuerySn
 	return out, nil
 }
 
+func (c *statisticsServiceClient) ImportPersons(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportPersonsRequest, ImportSummary], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &StatisticsService_ServiceDesc.Streams[0], StatisticsService_ImportPersons_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ImportPersonsRequest, ImportSummary]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type StatisticsService_ImportPersonsClient = grpc.ClientStreamingClient[ImportPersonsRequest, ImportSummary]
+
+func (c *statisticsServiceClient) ImportCells(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportCellsRequest, ImportSummary], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &StatisticsService_ServiceDesc.Streams[1], StatisticsService_ImportCells_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ImportCellsRequest, ImportSummary]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type StatisticsService_ImportCellsClient = grpc.ClientStreamingClient[ImportCellsRequest, ImportSummary]
+
+func (c *statisticsServiceClient) ListSnapshots(ctx context.Context, in *ListSnapshotsRequest, opts ...grpc.CallOption) (*ListSnapshotsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSnapshotsResponse)
+	err := c.cc.Invoke(ctx, StatisticsService_ListSnapshots_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *statisticsServiceClient) QueryTimeSeries(ctx context.Context, in *QueryTimeSeriesRequest, opts ...grpc.CallOption) (*QueryTimeSeriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(QueryTimeSeriesResponse)
+	err := c.cc.Invoke(ctx, StatisticsService_QueryTimeSeries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *statisticsServiceClient) CompareSnapshots(ctx context.Context, in *CompareSnapshotsRequest, opts ...grpc.CallOption) (*CompareSnapshotsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CompareSnapshotsResponse)
+	err := c.cc.Invoke(ctx, StatisticsService_CompareSnapshots_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *statisticsServiceClient) CreatePlannedChange(ctx context.Context, in *CreatePlannedChangeRequest, opts ...grpc.CallOption) (*PlannedChange, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PlannedChange)
+	err := c.cc.Invoke(ctx, StatisticsService_CreatePlannedChange_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *statisticsServiceClient) ListPlannedChanges(ctx context.Context, in *ListPlannedChangesRequest, opts ...grpc.CallOption) (*ListPlannedChangesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPlannedChangesResponse)
+	err := c.cc.Invoke(ctx, StatisticsService_ListPlannedChanges_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *statisticsServiceClient) DeletePlannedChange(ctx context.Context, in *DeletePlannedChangeRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, StatisticsService_DeletePlannedChange_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *statisticsServiceClient) GetProjection(ctx context.Context, in *GetProjectionRequest, opts ...grpc.CallOption) (*Projection, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Projection)
+	err := c.cc.Invoke(ctx, StatisticsService_GetProjection_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StatisticsServiceServer is the server API for StatisticsService service.
 // All implementations must embed UnimplementedStatisticsServiceServer
 // for forward compatibility.
@@ -94,6 +225,31 @@ type StatisticsServiceServer interface {
 	GetSnapshot(context.Context, *GetSnapshotRequest) (*Snapshot, error)
 	// Sums the cells of a snapshot, filtered and grouped.
 	QuerySnapshot(context.Context, *QuerySnapshotRequest) (*QuerySnapshotResponse, error)
+	// Imports a person-level extract as a stream: the first message carries the
+	// header (snapshot and options), the rest carry the extract, as CSV text or
+	// as rows. People are counted into cells while the stream is read; no
+	// person is ever stored. Importing a reference date again replaces that
+	// snapshot atomically and publishes SnapshotPublished. Migrationsverket only.
+	ImportPersons(grpc.ClientStreamingServer[ImportPersonsRequest, ImportSummary]) error
+	// Imports pre-aggregated cells as a stream, like ImportPersons.
+	// Migrationsverket only.
+	ImportCells(grpc.ClientStreamingServer[ImportCellsRequest, ImportSummary]) error
+	// Lists the snapshots, newest first.
+	ListSnapshots(context.Context, *ListSnapshotsRequest) (*ListSnapshotsResponse, error)
+	// Totals over a range of snapshots, one series per group.
+	QueryTimeSeries(context.Context, *QueryTimeSeriesRequest) (*QueryTimeSeriesResponse, error)
+	// The change per kommun between two snapshots.
+	CompareSnapshots(context.Context, *CompareSnapshotsRequest) (*CompareSnapshotsResponse, error)
+	// Registers a planned change (an accommodation opening or closing).
+	// Migrationsverket only.
+	CreatePlannedChange(context.Context, *CreatePlannedChangeRequest) (*PlannedChange, error)
+	// Lists the planned changes, by date.
+	ListPlannedChanges(context.Context, *ListPlannedChangesRequest) (*ListPlannedChangesResponse, error)
+	// Withdraws a planned change. Migrationsverket only.
+	DeletePlannedChange(context.Context, *DeletePlannedChangeRequest) (*emptypb.Empty, error)
+	// The latest snapshot plus the planned changes due by a future date, per
+	// kommun.
+	GetProjection(context.Context, *GetProjectionRequest) (*Projection, error)
 	mustEmbedUnimplementedStatisticsServiceServer()
 }
 
@@ -112,6 +268,33 @@ func (UnimplementedStatisticsServiceServer) GetSnapshot(context.Context, *GetSna
 }
 func (UnimplementedStatisticsServiceServer) QuerySnapshot(context.Context, *QuerySnapshotRequest) (*QuerySnapshotResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method QuerySnapshot not implemented")
+}
+func (UnimplementedStatisticsServiceServer) ImportPersons(grpc.ClientStreamingServer[ImportPersonsRequest, ImportSummary]) error {
+	return status.Error(codes.Unimplemented, "method ImportPersons not implemented")
+}
+func (UnimplementedStatisticsServiceServer) ImportCells(grpc.ClientStreamingServer[ImportCellsRequest, ImportSummary]) error {
+	return status.Error(codes.Unimplemented, "method ImportCells not implemented")
+}
+func (UnimplementedStatisticsServiceServer) ListSnapshots(context.Context, *ListSnapshotsRequest) (*ListSnapshotsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSnapshots not implemented")
+}
+func (UnimplementedStatisticsServiceServer) QueryTimeSeries(context.Context, *QueryTimeSeriesRequest) (*QueryTimeSeriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method QueryTimeSeries not implemented")
+}
+func (UnimplementedStatisticsServiceServer) CompareSnapshots(context.Context, *CompareSnapshotsRequest) (*CompareSnapshotsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CompareSnapshots not implemented")
+}
+func (UnimplementedStatisticsServiceServer) CreatePlannedChange(context.Context, *CreatePlannedChangeRequest) (*PlannedChange, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreatePlannedChange not implemented")
+}
+func (UnimplementedStatisticsServiceServer) ListPlannedChanges(context.Context, *ListPlannedChangesRequest) (*ListPlannedChangesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPlannedChanges not implemented")
+}
+func (UnimplementedStatisticsServiceServer) DeletePlannedChange(context.Context, *DeletePlannedChangeRequest) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeletePlannedChange not implemented")
+}
+func (UnimplementedStatisticsServiceServer) GetProjection(context.Context, *GetProjectionRequest) (*Projection, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetProjection not implemented")
 }
 func (UnimplementedStatisticsServiceServer) mustEmbedUnimplementedStatisticsServiceServer() {}
 func (UnimplementedStatisticsServiceServer) testEmbeddedByValue()                           {}
@@ -188,6 +371,146 @@ func _StatisticsService_QuerySnapshot_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _StatisticsService_ImportPersons_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(StatisticsServiceServer).ImportPersons(&grpc.GenericServerStream[ImportPersonsRequest, ImportSummary]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type StatisticsService_ImportPersonsServer = grpc.ClientStreamingServer[ImportPersonsRequest, ImportSummary]
+
+func _StatisticsService_ImportCells_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(StatisticsServiceServer).ImportCells(&grpc.GenericServerStream[ImportCellsRequest, ImportSummary]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type StatisticsService_ImportCellsServer = grpc.ClientStreamingServer[ImportCellsRequest, ImportSummary]
+
+func _StatisticsService_ListSnapshots_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSnapshotsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StatisticsServiceServer).ListSnapshots(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StatisticsService_ListSnapshots_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StatisticsServiceServer).ListSnapshots(ctx, req.(*ListSnapshotsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StatisticsService_QueryTimeSeries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryTimeSeriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StatisticsServiceServer).QueryTimeSeries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StatisticsService_QueryTimeSeries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StatisticsServiceServer).QueryTimeSeries(ctx, req.(*QueryTimeSeriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StatisticsService_CompareSnapshots_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CompareSnapshotsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StatisticsServiceServer).CompareSnapshots(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StatisticsService_CompareSnapshots_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StatisticsServiceServer).CompareSnapshots(ctx, req.(*CompareSnapshotsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StatisticsService_CreatePlannedChange_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreatePlannedChangeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StatisticsServiceServer).CreatePlannedChange(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StatisticsService_CreatePlannedChange_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StatisticsServiceServer).CreatePlannedChange(ctx, req.(*CreatePlannedChangeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StatisticsService_ListPlannedChanges_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPlannedChangesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StatisticsServiceServer).ListPlannedChanges(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StatisticsService_ListPlannedChanges_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StatisticsServiceServer).ListPlannedChanges(ctx, req.(*ListPlannedChangesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StatisticsService_DeletePlannedChange_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeletePlannedChangeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StatisticsServiceServer).DeletePlannedChange(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StatisticsService_DeletePlannedChange_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StatisticsServiceServer).DeletePlannedChange(ctx, req.(*DeletePlannedChangeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StatisticsService_GetProjection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetProjectionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StatisticsServiceServer).GetProjection(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StatisticsService_GetProjection_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StatisticsServiceServer).GetProjection(ctx, req.(*GetProjectionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // StatisticsService_ServiceDesc is the grpc.ServiceDesc for StatisticsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -207,7 +530,46 @@ var StatisticsService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "QuerySnapshot",
 			Handler:    _StatisticsService_QuerySnapshot_Handler,
 		},
+		{
+			MethodName: "ListSnapshots",
+			Handler:    _StatisticsService_ListSnapshots_Handler,
+		},
+		{
+			MethodName: "QueryTimeSeries",
+			Handler:    _StatisticsService_QueryTimeSeries_Handler,
+		},
+		{
+			MethodName: "CompareSnapshots",
+			Handler:    _StatisticsService_CompareSnapshots_Handler,
+		},
+		{
+			MethodName: "CreatePlannedChange",
+			Handler:    _StatisticsService_CreatePlannedChange_Handler,
+		},
+		{
+			MethodName: "ListPlannedChanges",
+			Handler:    _StatisticsService_ListPlannedChanges_Handler,
+		},
+		{
+			MethodName: "DeletePlannedChange",
+			Handler:    _StatisticsService_DeletePlannedChange_Handler,
+		},
+		{
+			MethodName: "GetProjection",
+			Handler:    _StatisticsService_GetProjection_Handler,
+		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ImportPersons",
+			Handler:       _StatisticsService_ImportPersons_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "ImportCells",
+			Handler:       _StatisticsService_ImportCells_Handler,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "tia/statistics/v1/statistics.proto",
 }
