@@ -8,7 +8,7 @@ SHELL := /bin/bash
 GO        ?= go
 BIN       := .cache/bin
 BUF       := $(BIN)/buf
-MODULES   := proto services/platform services/activity services/statistics services/travel services/notification services/embedded gateway
+MODULES   := proto services/platform services/activity services/statistics services/travel services/notification services/embedded gateway deploy
 # protovalidate's validate.proto comes from the Go module proxy: the buf schema
 # registry is not reachable from the build machines.
 PROTOVALIDATE := github.com/bufbuild/protovalidate@v1.2.2

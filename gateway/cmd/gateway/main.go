@@ -7,11 +7,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/config"
 	"github.com/tia-platform/tia/services/platform/logging"
 	"github.com/tia-platform/tia/services/platform/telemetry"
+	"github.com/tia-platform/tia/services/platform/tlsconfig"
 )
 
 func main() {
@@ -35,17 +35,25 @@ func main() {
 
 func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("tia-gateway", flag.ContinueOnError)
-	httpAddr := fs.String("http-addr", "127.0.0.1:8080", "REST listen address")
-	metricsAddr := fs.String("metrics-addr", "", "Prometheus /metrics listen address (off when empty)")
-	drain := fs.Duration("drain-timeout", 20*time.Second, "how long shutdown waits for requests in flight")
-	addrs := map[string]*string{}
-	for _, name := range []string{"activity", "statistics", "travel", "notification"} {
-		addrs[name] = fs.String(name+"-addr", "", "gRPC address of the "+name+" service")
-	}
+	var cfg config.Gateway
+	cfg.Register(fs)
 	if err := config.Parse(fs, args); err != nil {
 		return err
 	}
-	log := logging.New(os.Stderr, "gateway", slog.LevelInfo)
+	if err := cfg.Check(); err != nil {
+		return err
+	}
+	// TLS on the REST edge (no client certificates asked of the public) and,
+	// with a CA, (mutual) TLS to the services.
+	edgeTLS, err := tlsconfig.Server(cfg.TLS, false)
+	if err != nil {
+		return err
+	}
+	clientTLS, err := tlsconfig.Client(cfg.TLS)
+	if err != nil {
+		return err
+	}
+	log := logging.New(os.Stderr, "gateway", cfg.LogLevel)
 	tel, err := telemetry.Setup(ctx, "tia-gateway")
 	if err != nil {
 		return err
@@ -56,10 +64,7 @@ func run(ctx context.Context, args []string) error {
 	for name, set := range map[string]*grpc.ClientConnInterface{
 		"activity": &b.Activity, "statistics": &b.Statistics, "travel": &b.Travel, "notification": &b.Notification,
 	} {
-		if *addrs[name] == "" {
-			return fmt.Errorf("-%s-addr (TIA_%s_ADDR) is required", name, strings.ToUpper(name))
-		}
-		cc, err := app.Dial(*addrs[name])
+		cc, err := app.DialTLS(*cfg.Backends[name], clientTLS)
 		if err != nil {
 			return err
 		}
@@ -70,21 +75,31 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *metricsAddr != "" {
-		metrics := &http.Server{Addr: *metricsAddr, Handler: tel.MetricsHandler(), ReadHeaderTimeout: 5 * time.Second}
+	if cfg.MetricsAddr != "" {
+		metrics := &http.Server{Addr: cfg.MetricsAddr, Handler: tel.MetricsHandler(), ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = metrics.ListenAndServe() }()
 		defer metrics.Close()
 	}
-	srv := &http.Server{Addr: *httpAddr, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: handler, ReadHeaderTimeout: 10 * time.Second, TLSConfig: edgeTLS}
+	lis, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("serving", "http", *httpAddr)
+	go func() {
+		if edgeTLS != nil {
+			errc <- srv.ServeTLS(lis, "", "") // the certificate comes from TLSConfig
+		} else {
+			errc <- srv.Serve(lis)
+		}
+	}()
+	log.Info("serving", "http", lis.Addr().String(), "tls", edgeTLS != nil, "backend_tls", clientTLS != nil)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http: %w", err)
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), *drain)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.DrainTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http shutdown: %w", err)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,22 +10,28 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/resolver/manual"
 
 	"github.com/tia-platform/tia/proto/access"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/config"
+	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/grpcserver"
 	"github.com/tia-platform/tia/services/platform/logging"
 	"github.com/tia-platform/tia/services/platform/telemetry"
+	"github.com/tia-platform/tia/services/platform/tlsconfig"
 )
 
 // Main runs one component as its own process (the production path) and
@@ -50,7 +57,18 @@ func Run(ctx context.Context, c Component, args []string, peers ...string) error
 	if err := cfg.Check(); err != nil {
 		return err
 	}
+	if cfg.MigrateOnly {
+		return Migrate(ctx, c, cfg.DatabaseDSN)
+	}
 	log := logging.New(os.Stderr, c.Name, cfg.LogLevel)
+	serverTLS, err := tlsconfig.Server(cfg.TLS, true)
+	if err != nil {
+		return err
+	}
+	clientTLS, err := tlsconfig.Client(cfg.TLS)
+	if err != nil {
+		return err
+	}
 	tel, err := telemetry.Setup(ctx, "tia-"+c.Name)
 	if err != nil {
 		return err
@@ -67,13 +85,17 @@ func Run(ctx context.Context, c Component, args []string, peers ...string) error
 	}
 	defer nc.Close()
 
-	peerConns := newPeers(cfg.Peers)
+	peerConns := newPeers(cfg.Peers, clientTLS)
 	defer peerConns.close()
 	host, err := NewHost(log, nc, peerConns.get, WithEventPrefix(cfg.NATSPrefix))
 	if err != nil {
 		return err
 	}
-	srv, err := grpcserver.New(grpcserver.Options{Logger: log, Verifier: verifier, IsPublic: access.IsPublic})
+	var creds []grpc.ServerOption
+	if serverTLS != nil {
+		creds = append(creds, grpc.Creds(credentials.NewTLS(serverTLS)))
+	}
+	srv, err := grpcserver.New(grpcserver.Options{Logger: log, Verifier: verifier, IsPublic: access.IsPublic}, creds...)
 	if err != nil {
 		return err
 	}
@@ -94,11 +116,24 @@ func Run(ctx context.Context, c Component, args []string, peers ...string) error
 		defer metrics.Close()
 	}
 
+	if cfg.HealthAddr != "" {
+		// Health only, in plaintext: for probes (Kubernetes' gRPC probe)
+		// that cannot present a client certificate.
+		hlis, err := net.Listen("tcp", cfg.HealthAddr)
+		if err != nil {
+			return fmt.Errorf("listen health: %w", err)
+		}
+		hsrv := grpc.NewServer()
+		healthpb.RegisterHealthServer(hsrv, host.Health())
+		go func() { _ = hsrv.Serve(hlis) }()
+		defer hsrv.Stop()
+	}
+
 	lis, err := net.Listen("tcp", cfg.GRPCAddr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	log.Info("serving", "grpc", lis.Addr().String())
+	log.Info("serving", "grpc", lis.Addr().String(), "tls", serverTLS != nil, "mtls", serverTLS != nil && cfg.TLS.CA != "")
 	serveCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -112,15 +147,33 @@ func Run(ctx context.Context, c Component, args []string, peers ...string) error
 	return grpcserver.Serve(serveCtx, srv, lis, cfg.DrainTimeout)
 }
 
+// Migrate applies the platform's and c's migrations to the database at dsn
+// and returns: what -migrate-only runs before a new version serves.
+func Migrate(ctx context.Context, c Component, dsn string) error {
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.Name, err)
+	}
+	defer d.Close()
+	if err := events.Migrate(ctx, d); err != nil {
+		return fmt.Errorf("%s: platform tables: %w", c.Name, err)
+	}
+	if err := db.Migrate(ctx, d, c.Migrations, c.Name+"_migrations"); err != nil {
+		return fmt.Errorf("%s: %w", c.Name, err)
+	}
+	return nil
+}
+
 // peers dials other services lazily, once each.
 type peers struct {
 	addrs map[string]*string
+	tls   *tls.Config
 	mu    sync.Mutex
 	conns map[string]*grpc.ClientConn
 }
 
-func newPeers(addrs map[string]*string) *peers {
-	return &peers{addrs: addrs, conns: map[string]*grpc.ClientConn{}}
+func newPeers(addrs map[string]*string, tlsCfg *tls.Config) *peers {
+	return &peers{addrs: addrs, tls: tlsCfg, conns: map[string]*grpc.ClientConn{}}
 }
 
 func (p *peers) get(name string) (grpc.ClientConnInterface, error) {
@@ -133,7 +186,7 @@ func (p *peers) get(name string) (grpc.ClientConnInterface, error) {
 	if !ok || *addr == "" {
 		return nil, fmt.Errorf("no address configured for the %s service", name)
 	}
-	cc, err := Dial(*addr)
+	cc, err := DialTLS(*addr, p.tls)
 	if err != nil {
 		return nil, err
 	}
@@ -149,18 +202,69 @@ func (p *peers) close() {
 	}
 }
 
-// Dial opens a client connection to a TIA service with tracing, round-robin
-// over every address the name resolves to (so a DNS name of several
-// instances spreads the load), and the default retry policy for transient
-// unavailability.
-func Dial(addr string) (*grpc.ClientConn, error) {
-	cc, err := grpc.NewClient(addr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+// Dial opens a plaintext client connection to a TIA service; see DialTLS.
+func Dial(addr string) (*grpc.ClientConn, error) { return DialTLS(addr, nil) }
+
+// serviceConfig balances round-robin over every address the target resolves
+// to (so a DNS name or list of several instances spreads the load) and
+// retries a call that failed as UNAVAILABLE (the instance went away before
+// handling it, e.g. while it is being replaced) on another instance.
+const serviceConfig = `{
+  "loadBalancingConfig": [{"round_robin": {}}],
+  "methodConfig": [{
+    "name": [{}],
+    "retryPolicy": {
+      "maxAttempts": 4,
+      "initialBackoff": "0.05s",
+      "maxBackoff": "1s",
+      "backoffMultiplier": 2,
+      "retryableStatusCodes": ["UNAVAILABLE"]
+    }
+  }]
+}`
+
+// DialTLS opens a client connection to a TIA service with tracing,
+// round-robin load balancing and retries of UNAVAILABLE calls. addr is a
+// host:port, a gRPC target (dns:///activity:9090 resolves every instance
+// behind a headless Kubernetes Service), or a comma-separated list of
+// host:port, one per instance. With tlsCfg the connection uses TLS (mutual
+// when tlsCfg has a client certificate); nil means plaintext.
+func DialTLS(addr string, tlsCfg *tls.Config) (*grpc.ClientConn, error) {
+	creds := insecure.NewCredentials()
+	if tlsCfg != nil {
+		creds = credentials.NewTLS(tlsCfg)
+	}
+	opts := []grpc.DialOption{
+		grpc.WithTransportCredentials(creds),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
-		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
-	)
+		grpc.WithDefaultServiceConfig(serviceConfig),
+	}
+	target := addr
+	if list := splitAddrs(addr); len(list) > 1 {
+		// A fixed list of instances: a resolver of its own per connection.
+		r := manual.NewBuilderWithScheme("tia-static")
+		state := resolver.State{}
+		for _, a := range list {
+			state.Endpoints = append(state.Endpoints, resolver.Endpoint{Addresses: []resolver.Address{{Addr: a}}})
+		}
+		r.InitialState(state)
+		// The authority (and TLS server name) is the first instance's host.
+		target = r.Scheme() + ":///" + list[0]
+		opts = append(opts, grpc.WithResolvers(r))
+	}
+	cc, err := grpc.NewClient(target, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
 	return cc, nil
+}
+
+func splitAddrs(addr string) []string {
+	var list []string
+	for _, a := range strings.Split(addr, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			list = append(list, a)
+		}
+	}
+	return list
 }

@@ -7,9 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/peterbourgon/ff/v3"
+
+	"github.com/tia-platform/tia/services/platform/tlsconfig"
 )
 
 // Service is what every service binary reads.
@@ -37,6 +40,15 @@ type Service struct {
 	// DrainTimeout bounds how long shutdown waits for calls in flight
 	// (TIA_DRAIN_TIMEOUT).
 	DrainTimeout time.Duration
+	// HealthAddr, when set, serves only grpc.health.v1 in plaintext, for
+	// probes that cannot present a client certificate when the API requires
+	// mutual TLS (TIA_HEALTH_ADDR).
+	HealthAddr string
+	// MigrateOnly applies the database migrations and exits, so they can
+	// run before a new version serves (TIA_MIGRATE_ONLY).
+	MigrateOnly bool
+	// TLS names the certificate files (TIA_TLS_*); mutual TLS when a CA is set.
+	TLS tlsconfig.Files
 }
 
 // Register declares the flags of s on fs. peers names the services whose
@@ -50,10 +62,83 @@ func (s *Service) Register(fs *flag.FlagSet, defaultGRPC string, peers ...string
 	fs.StringVar(&s.TokenKey, "token-key", "", "PEM public key or JWKS file that verifies bearer tokens")
 	fs.TextVar(&s.LogLevel, "log-level", slog.LevelInfo, "log level")
 	fs.DurationVar(&s.DrainTimeout, "drain-timeout", 20*time.Second, "how long shutdown waits for calls in flight")
+	fs.StringVar(&s.HealthAddr, "health-addr", "", "plaintext grpc.health.v1 listen address for probes (off when empty)")
+	fs.BoolVar(&s.MigrateOnly, "migrate-only", false, "apply the database migrations and exit")
+	RegisterTLS(fs, &s.TLS)
 	s.Peers = map[string]*string{}
 	for _, p := range peers {
 		s.Peers[p] = fs.String(p+"-addr", "", "gRPC address of the "+p+" service")
 	}
+}
+
+// RegisterTLS declares the TLS flags (TIA_TLS_CERT, TIA_TLS_KEY, TIA_TLS_CA,
+// TIA_TLS_CLIENT_CERT, TIA_TLS_CLIENT_KEY) on fs.
+func RegisterTLS(fs *flag.FlagSet, f *tlsconfig.Files) {
+	fs.StringVar(&f.Cert, "tls-cert", "", "PEM certificate (chain) this binary serves with (plaintext when empty)")
+	fs.StringVar(&f.Key, "tls-key", "", "PEM private key of -tls-cert")
+	fs.StringVar(&f.CA, "tls-ca", "", "PEM CA bundle of internal certificates: services require client certificates signed by it (mutual TLS) and calls to services verify against it")
+	fs.StringVar(&f.ClientCert, "tls-client-cert", "", "PEM certificate presented when calling services (default -tls-cert)")
+	fs.StringVar(&f.ClientKey, "tls-client-key", "", "PEM private key of -tls-client-cert")
+}
+
+// Gateway is what the REST edge reads.
+type Gateway struct {
+	// HTTPAddr is where REST is served (TIA_HTTP_ADDR).
+	HTTPAddr string
+	// MetricsAddr serves /metrics for Prometheus when set (TIA_METRICS_ADDR).
+	MetricsAddr string
+	// DrainTimeout bounds how long shutdown waits for requests in flight
+	// (TIA_DRAIN_TIMEOUT).
+	DrainTimeout time.Duration
+	// LogLevel is debug, info, warn or error (TIA_LOG_LEVEL).
+	LogLevel slog.Level
+	// Backends are the services' gRPC addresses (TIA_ACTIVITY_ADDR, ...):
+	// a host:port, a comma-separated list of them (client-side round robin
+	// over the instances), or a gRPC target such as dns:///activity:9090.
+	Backends map[string]*string
+	// TLS: Cert and Key serve HTTPS on the edge; CA (and ClientCert/Key)
+	// secure the calls to the services (TIA_TLS_*).
+	TLS tlsconfig.Files
+}
+
+// GatewayBackends are the services the gateway proxies to.
+var GatewayBackends = []string{"activity", "statistics", "travel", "notification"}
+
+// Register declares the gateway's flags on fs.
+func (g *Gateway) Register(fs *flag.FlagSet) {
+	fs.StringVar(&g.HTTPAddr, "http-addr", "127.0.0.1:8080", "REST listen address")
+	fs.StringVar(&g.MetricsAddr, "metrics-addr", "", "Prometheus /metrics listen address (off when empty)")
+	fs.DurationVar(&g.DrainTimeout, "drain-timeout", 20*time.Second, "how long shutdown waits for requests in flight")
+	fs.TextVar(&g.LogLevel, "log-level", slog.LevelInfo, "log level")
+	RegisterTLS(fs, &g.TLS)
+	g.Backends = map[string]*string{}
+	for _, name := range GatewayBackends {
+		g.Backends[name] = fs.String(name+"-addr", "", "gRPC address of the "+name+" service (host:port, a comma-separated list, or a gRPC target)")
+	}
+}
+
+// Check reports the first missing required setting.
+func (g *Gateway) Check() error {
+	for _, name := range GatewayBackends {
+		if *g.Backends[name] == "" {
+			return fmt.Errorf("configuration: -%s-addr (%s) is required", name, EnvVar(name+"-addr"))
+		}
+	}
+	return g.TLS.Check()
+}
+
+// EnvVar is the environment variable that sets a flag: "grpc-addr" is read
+// from TIA_GRPC_ADDR.
+func EnvVar(flagName string) string {
+	return "TIA_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// EnvVars lists the environment variables of every flag on fs, so that
+// deployment manifests can be checked against what a binary reads.
+func EnvVars(fs *flag.FlagSet) []string {
+	var vars []string
+	fs.VisitAll(func(f *flag.Flag) { vars = append(vars, EnvVar(f.Name)) })
+	return vars
 }
 
 // Parse fills fs from args and TIA_* variables (flag "grpc-addr" reads
@@ -70,13 +155,15 @@ func (s *Service) Check() error {
 	switch {
 	case s.DatabaseDSN == "":
 		return fmt.Errorf("configuration: TIA_DATABASE_DSN (-database-dsn) is required")
+	case s.MigrateOnly:
+		return s.TLS.Check() // migrations need the database only
 	case s.TokenKey == "":
 		return fmt.Errorf("configuration: TIA_TOKEN_KEY (-token-key) is required")
 	}
 	for name, addr := range s.Peers {
 		if *addr == "" {
-			return fmt.Errorf("configuration: -%s-addr is required", name)
+			return fmt.Errorf("configuration: -%s-addr (%s) is required", name, EnvVar(name+"-addr"))
 		}
 	}
-	return nil
+	return s.TLS.Check()
 }

@@ -1,0 +1,130 @@
+package deploy
+
+import (
+	"flag"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tia-platform/tia/services/platform/config"
+)
+
+// services are the four service binaries; gateway is the REST edge.
+var services = []string{"activity", "statistics", "travel", "notification"}
+
+const gateway = "gateway"
+
+// repoRoot is the repository root, relative to this package.
+const repoRoot = ".."
+
+// peersOf reads which services a service binary calls from its main.go: the
+// string arguments after the component in app.Main(x.Component, "activity"),
+// which become -activity-addr (TIA_ACTIVITY_ADDR).
+func peersOf(t *testing.T, service string) []string {
+	t.Helper()
+	path := filepath.Join(repoRoot, "services", service, "cmd", service, "main.go")
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+	if err != nil {
+		t.Fatalf("parse %s: %v", path, err)
+	}
+	var peers []string
+	found := false
+	ast.Inspect(f, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		sel, ok := call.Fun.(*ast.SelectorExpr)
+		if !ok || sel.Sel.Name != "Main" {
+			return true
+		}
+		if x, ok := sel.X.(*ast.Ident); !ok || x.Name != "app" {
+			return true
+		}
+		found = true
+		for _, arg := range call.Args[1:] {
+			lit, ok := arg.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				t.Fatalf("%s: app.Main's peers must be string literals for this test to read them", path)
+			}
+			p, _ := strconv.Unquote(lit.Value)
+			peers = append(peers, p)
+		}
+		return true
+	})
+	if !found {
+		t.Fatalf("%s: no app.Main call", path)
+	}
+	return peers
+}
+
+// binaryVars returns the TIA_* variables a binary reads, from the flag set
+// it builds (config.Service for the services, config.Gateway for the edge).
+func binaryVars(t *testing.T, binary string) []string {
+	t.Helper()
+	fs := flag.NewFlagSet(binary, flag.ContinueOnError)
+	if binary == gateway {
+		var g config.Gateway
+		g.Register(fs)
+	} else {
+		var s config.Service
+		s.Register(fs, "", peersOf(t, binary)...)
+	}
+	return config.EnvVars(fs)
+}
+
+// peerVar reports whether a variable names another service's address, and which.
+func peerVar(v string) (string, bool) {
+	for _, s := range services {
+		if v == config.EnvVar(s+"-addr") {
+			return s, true
+		}
+	}
+	return "", false
+}
+
+// listenVar reports whether a variable is a listen address of the binary.
+func listenVar(v string) bool {
+	switch v {
+	case "TIA_GRPC_ADDR", "TIA_HTTP_ADDR", "TIA_METRICS_ADDR", "TIA_HEALTH_ADDR":
+		return true
+	}
+	return false
+}
+
+// requiredVars must have a non-empty value in every deployment.
+func requiredVar(binary, v string) bool {
+	if _, ok := peerVar(v); ok {
+		return true
+	}
+	switch v {
+	case "TIA_GRPC_ADDR", "TIA_DATABASE_DSN", "TIA_NATS_URL", "TIA_TOKEN_KEY", "TIA_METRICS_ADDR", "TIA_HTTP_ADDR":
+		return true
+	case "TIA_HEALTH_ADDR":
+		return binary != gateway
+	}
+	return false
+}
+
+func TestBinaryVarsAreDerived(t *testing.T) {
+	// A sanity check of the derivation itself: the variables the README
+	// documents are among those the flag sets declare.
+	for _, b := range append(append([]string(nil), services...), gateway) {
+		vars := strings.Join(binaryVars(t, b), " ")
+		want := []string{"TIA_METRICS_ADDR", "TIA_TLS_CERT", "TIA_TLS_CA"}
+		if b == gateway {
+			want = append(want, "TIA_HTTP_ADDR", "TIA_ACTIVITY_ADDR", "TIA_NOTIFICATION_ADDR")
+		} else {
+			want = append(want, "TIA_GRPC_ADDR", "TIA_DATABASE_DSN", "TIA_NATS_URL", "TIA_TOKEN_KEY", "TIA_HEALTH_ADDR", "TIA_MIGRATE_ONLY")
+		}
+		for _, w := range want {
+			if !strings.Contains(" "+vars+" ", " "+w+" ") {
+				t.Errorf("%s: %s not among the variables read: %s", b, w, vars)
+			}
+		}
+	}
+}

@@ -1,0 +1,223 @@
+// Package tlsconfig builds the TLS configurations of TIA's binaries from PEM
+// files: TLS on the REST edge, and mutual TLS between the gateway and the
+// services and between services.
+//
+// Certificates and keys are read again whenever their files change, so a
+// certificate rotated on disk (a renewed Kubernetes secret, cert-manager) is
+// used for new connections without a restart.
+package tlsconfig
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+// Files names the PEM files of one binary. Empty names turn the matching
+// feature off.
+type Files struct {
+	// Cert and Key are the certificate (chain) and private key this binary
+	// serves with (TIA_TLS_CERT, TIA_TLS_KEY).
+	Cert, Key string
+	// CA is the bundle of certificate authorities that sign TIA's internal
+	// certificates (TIA_TLS_CA). A service serving TLS with a CA requires
+	// and verifies client certificates (mutual TLS); a client verifies the
+	// servers it calls against it.
+	CA string
+	// ClientCert and ClientKey are the certificate and key presented when
+	// calling services (TIA_TLS_CLIENT_CERT, TIA_TLS_CLIENT_KEY). They
+	// default to Cert and Key.
+	ClientCert, ClientKey string
+}
+
+// ServesTLS reports whether a serving certificate is configured.
+func (f Files) ServesTLS() bool { return f.Cert != "" || f.Key != "" }
+
+// DialsTLS reports whether calls to services use TLS: when a CA to verify
+// them is configured.
+func (f Files) DialsTLS() bool { return f.CA != "" }
+
+// Check reports incomplete settings.
+func (f Files) Check() error {
+	if (f.Cert == "") != (f.Key == "") {
+		return errors.New("tls: TIA_TLS_CERT and TIA_TLS_KEY must be set together")
+	}
+	if (f.ClientCert == "") != (f.ClientKey == "") {
+		return errors.New("tls: TIA_TLS_CLIENT_CERT and TIA_TLS_CLIENT_KEY must be set together")
+	}
+	return nil
+}
+
+// Server returns the configuration of a listener, or nil when no serving
+// certificate is configured. With requireClientCert, a configured CA makes
+// the server require a client certificate signed by it (mutual TLS).
+func Server(f Files, requireClientCert bool) (*tls.Config, error) {
+	if err := f.Check(); err != nil {
+		return nil, err
+	}
+	if !f.ServesTLS() {
+		return nil, nil
+	}
+	cert := &keyPair{cert: f.Cert, key: f.Key}
+	if _, err := cert.get(); err != nil {
+		return nil, err
+	}
+	cfg := &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			return cert.get()
+		},
+	}
+	if requireClientCert && f.CA != "" {
+		ca := &caPool{file: f.CA}
+		if _, err := ca.get(); err != nil {
+			return nil, err
+		}
+		// GetConfigForClient re-reads a rotated CA bundle for each handshake.
+		cfg.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			pool, err := ca.get()
+			if err != nil {
+				return nil, err
+			}
+			c := cfg.Clone()
+			c.GetConfigForClient = nil
+			c.ClientAuth = tls.RequireAndVerifyClientCert
+			c.ClientCAs = pool
+			return c, nil
+		}
+	}
+	return cfg, nil
+}
+
+// Client returns the configuration for calling services, or nil when no CA
+// is configured (plaintext). It presents the client certificate (or the
+// serving one) when configured.
+func Client(f Files) (*tls.Config, error) {
+	if err := f.Check(); err != nil {
+		return nil, err
+	}
+	if !f.DialsTLS() {
+		return nil, nil
+	}
+	ca := &caPool{file: f.CA}
+	pool, err := ca.get()
+	if err != nil {
+		return nil, err
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
+	certFile, keyFile := f.ClientCert, f.ClientKey
+	if certFile == "" {
+		certFile, keyFile = f.Cert, f.Key
+	}
+	if certFile != "" {
+		cert := &keyPair{cert: certFile, key: keyFile}
+		if _, err := cert.get(); err != nil {
+			return nil, err
+		}
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			return cert.get()
+		}
+	}
+	return cfg, nil
+}
+
+// recheck is how often the files' modification times are looked at.
+const recheck = 5 * time.Second
+
+// keyPair is a certificate and key loaded from files, reloaded when either
+// changes.
+type keyPair struct {
+	cert, key string
+
+	mu      sync.Mutex
+	checked time.Time
+	stamp   string
+	current *tls.Certificate
+}
+
+func (k *keyPair) get() (*tls.Certificate, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.current != nil && time.Since(k.checked) < recheck {
+		return k.current, nil
+	}
+	k.checked = time.Now()
+	stamp, err := stamps(k.cert, k.key)
+	if err != nil {
+		if k.current != nil {
+			return k.current, nil // keep serving while a rotation is half written
+		}
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	if k.current != nil && stamp == k.stamp {
+		return k.current, nil
+	}
+	c, err := tls.LoadX509KeyPair(k.cert, k.key)
+	if err != nil {
+		if k.current != nil {
+			return k.current, nil
+		}
+		return nil, fmt.Errorf("tls: load %s and %s: %w", k.cert, k.key, err)
+	}
+	k.current, k.stamp = &c, stamp
+	return k.current, nil
+}
+
+// caPool is a CA bundle loaded from a file, reloaded when it changes.
+type caPool struct {
+	file string
+
+	mu      sync.Mutex
+	checked time.Time
+	stamp   string
+	current *x509.CertPool
+}
+
+func (c *caPool) get() (*x509.CertPool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.current != nil && time.Since(c.checked) < recheck {
+		return c.current, nil
+	}
+	c.checked = time.Now()
+	stamp, err := stamps(c.file)
+	if err != nil {
+		if c.current != nil {
+			return c.current, nil
+		}
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	if c.current != nil && stamp == c.stamp {
+		return c.current, nil
+	}
+	pemBytes, err := os.ReadFile(c.file)
+	if err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemBytes) {
+		if c.current != nil {
+			return c.current, nil
+		}
+		return nil, fmt.Errorf("tls: %s holds no PEM certificate", c.file)
+	}
+	c.current, c.stamp = pool, stamp
+	return c.current, nil
+}
+
+// stamps identifies the current version of files by size and modification time.
+func stamps(files ...string) (string, error) {
+	var s string
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return "", err
+		}
+		s += fmt.Sprintf("%s:%d:%d;", f, fi.Size(), fi.ModTime().UnixNano())
+	}
+	return s, nil
+}
