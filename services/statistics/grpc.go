@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/jmoiron/sqlx"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -37,9 +38,17 @@ func (s *Service) ImportSnapshot(ctx context.Context, req *statisticsv1.ImportSn
 		return nil, err
 	}
 	snap.ImportTime = s.now().UTC()
-	if err := s.store.Replace(ctx, snap, cells); err != nil {
+	grid := domain.NewGrid()
+	for _, c := range cells {
+		grid.Add(c)
+	}
+	if _, err := s.store.ReplaceAndPublish(ctx, snap, cells, func(tx *sqlx.Tx) error {
+		return publishSnapshot(ctx, tx, snap, grid.KommunTotals())
+	}); err != nil {
 		return nil, err
 	}
+	s.notify()
+	s.remember(snap, grid)
 	return snapshotToProto(snap), nil
 }
 
@@ -76,21 +85,14 @@ func (s *Service) QuerySnapshot(ctx context.Context, req *statisticsv1.QuerySnap
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	if _, err := s.get(ctx, req.GetSnapshot(), date); err != nil {
-		return nil, err
-	}
-	rows, err := s.store.Query(ctx, q)
+	_, grid, err := s.grid(ctx, req.GetSnapshot(), date)
 	if err != nil {
 		return nil, err
 	}
-	resp := &statisticsv1.QuerySnapshotResponse{Total: domain.Total(rows)}
-	for _, r := range rows {
-		resp.Rows = append(resp.Rows, &statisticsv1.QueryRow{
-			LanCode: r.LanCode, KommunCode: r.KommunCode, HousingType: housingToProto[r.Housing],
-			Sex: sexToProto[r.Sex], AgeBand: ageBandToProto[r.AgeBand], Count: r.Count,
-		})
-	}
-	return resp, nil
+	t := domain.Tabulate(grid.Sum(q), q.GroupBy, protected(ctx))
+	return &statisticsv1.QuerySnapshotResponse{
+		Rows: rowsToProto(t.Rows, ""), Total: t.Total, TotalSuppressed: t.TotalSuppressed, Subtotals: rowsToProto(t.Subtotals, ""),
+	}, nil
 }
 
 func (s *Service) get(ctx context.Context, name, date string) (domain.Snapshot, error) {

@@ -1,19 +1,31 @@
 // Package statistics holds Migrationsverket's figures on the target group:
 // adults registered in the reception system per kommun, housing type, sex
-// and age band, on reference dates. The county boards read them to see where
-// activities are needed. This file wires the service into a host; grpc.go
-// translates the API; the rules live in internal/domain and the tables in
+// and age band, on reference dates, and the planned changes to it. The
+// county boards read them to see where activities are needed. This file
+// wires the service into a host; grpc.go, import.go and queries.go translate
+// the API; the rules live in internal/domain and the tables in
 // internal/store.
 package statistics
 
 import (
+	"os"
+	"strconv"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
 
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
 	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/statistics/internal/domain"
 	"github.com/tia-platform/tia/services/statistics/internal/store"
+)
+
+// Environment variables bounding one streamed import.
+const (
+	EnvMaxImportBytes = "TIA_STATISTICS_MAX_IMPORT_BYTES"
+	EnvMaxImportRows  = "TIA_STATISTICS_MAX_IMPORT_ROWS"
 )
 
 // Component describes the service to a host.
@@ -21,22 +33,62 @@ var Component = app.Component{
 	Name:       "statistics",
 	Migrations: store.Migrations,
 	New: func(d app.Deps) (app.Service, error) {
-		return &Service{store: store.New(d.DB), now: time.Now}, nil
+		return New(d, LimitsFromEnv()), nil
 	},
 }
 
-// Service implements tia.statistics.v1.StatisticsService. It publishes no
-// events yet, so it keeps no relay.
+// LimitsFromEnv reads the import limits from the environment, falling back
+// to domain.DefaultLimits.
+func LimitsFromEnv() domain.Limits {
+	l := domain.DefaultLimits
+	if n, err := strconv.ParseInt(os.Getenv(EnvMaxImportBytes), 10, 64); err == nil && n > 0 {
+		l.MaxBytes = n
+	}
+	if n, err := strconv.ParseInt(os.Getenv(EnvMaxImportRows), 10, 64); err == nil && n > 0 {
+		l.MaxRows = n
+	}
+	return l
+}
+
+// New returns the service with the given import limits.
+func New(d app.Deps, l domain.Limits) *Service {
+	return &Service{store: store.New(d.DB), relay: d.Relay, now: time.Now, limits: l, grids: map[string]cachedGrid{}}
+}
+
+// Service implements tia.statistics.v1.StatisticsService.
 type Service struct {
 	statisticsv1.UnimplementedStatisticsServiceServer
-	store *store.Store
-	now   func() time.Time
+	store  *store.Store
+	relay  *events.Relay
+	now    func() time.Time
+	limits domain.Limits
+
+	mu    sync.Mutex
+	grids map[string]cachedGrid // by reference date
 }
+
+// cachedGrid is a snapshot's grid as loaded, valid while the snapshot's
+// import time is unchanged.
+type cachedGrid struct {
+	importTime time.Time
+	grid       domain.Grid
+	used       time.Time
+}
+
+// maxCachedGrids bounds the cache (83 kB a snapshot): four years of month ends.
+const maxCachedGrids = 48
 
 // Register adds the gRPC API.
 func (s *Service) Register(r grpc.ServiceRegistrar) {
 	statisticsv1.RegisterStatisticsServiceServer(r, s)
 }
 
-// Subscriptions: the service consumes no events yet.
+// Subscriptions: the service consumes no events.
 func (s *Service) Subscriptions() []app.Subscription { return nil }
+
+// notify wakes the relay after a commit that published events.
+func (s *Service) notify() {
+	if s.relay != nil {
+		s.relay.Notify()
+	}
+}

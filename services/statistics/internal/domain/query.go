@@ -38,6 +38,8 @@ type Row struct {
 	Sex        Sex
 	AgeBand    AgeBand
 	Count      int64
+	// Suppressed is set by disclosure control; Count is then 0.
+	Suppressed bool
 }
 
 // Validate checks the filters and groupings. Unknown codes are refused

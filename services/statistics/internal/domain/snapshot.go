@@ -176,6 +176,9 @@ func NewSnapshot(referenceDate string, cells []Cell) (Snapshot, error) {
 type capped struct {
 	list   badrequest.Violations
 	max, n int
+	// summary is the field of the "more problems" violation; "cells" when
+	// empty.
+	summary string
 }
 
 func (c *capped) add(field, description string) {
@@ -187,7 +190,11 @@ func (c *capped) add(field, description string) {
 
 func (c *capped) err() error {
 	if c.n > c.max {
-		c.list.Add("cells", fmt.Sprintf("%d more problems not listed; fix the ones above and import again", c.n-c.max))
+		field := c.summary
+		if field == "" {
+			field = "cells"
+		}
+		c.list.Add(field, fmt.Sprintf("%d more problems not listed; fix the ones above and import again", c.n-c.max))
 	}
 	return c.list.Err()
 }

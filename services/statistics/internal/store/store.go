@@ -61,7 +61,22 @@ const insertBatch = 500
 // the new ones inserted. If anything fails, the previous snapshot stays
 // exactly as it was. The cells must have passed domain.NewSnapshot.
 func (s *Store) Replace(ctx context.Context, snap domain.Snapshot, cells []domain.Cell) error {
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	_, err := s.ReplaceAndPublish(ctx, snap, cells, nil)
+	return err
+}
+
+// ReplaceAndPublish is Replace that also calls publish inside the same
+// transaction (to write the event to the outbox), so the new snapshot and
+// its event are committed together or not at all. It reports whether an
+// earlier import of the date was replaced.
+func (s *Store) ReplaceAndPublish(ctx context.Context, snap domain.Snapshot, cells []domain.Cell, publish func(*sqlx.Tx) error) (bool, error) {
+	replaced := false
+	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		var n int
+		if err := tx.GetContext(ctx, &n, tx.Rebind("SELECT COUNT(*) FROM snapshots WHERE reference_date = ?"), snap.ReferenceDate); err != nil {
+			return fmt.Errorf("look for snapshot: %w", err)
+		}
+		replaced = n > 0
 		// The header goes first: the cells refer to it, and on PostgreSQL
 		// its row lock makes a second import of the same date wait for this
 		// one to commit instead of interleaving with it. (SQLite lets one
@@ -89,8 +104,140 @@ func (s *Store) Replace(ctx context.Context, snap domain.Snapshot, cells []domai
 				return fmt.Errorf("insert cells %d–%d: %w", start, start+len(batch)-1, err)
 			}
 		}
+		if publish != nil {
+			return publish(tx)
+		}
 		return nil
 	})
+	return replaced, err
+}
+
+// List returns every snapshot's summary, newest first.
+func (s *Store) List(ctx context.Context) ([]domain.Snapshot, error) {
+	var rows []snapshotRow
+	if err := s.db.SelectContext(ctx, &rows,
+		"SELECT reference_date, cell_count, total, import_time FROM snapshots ORDER BY reference_date DESC"); err != nil {
+		return nil, fmt.Errorf("list snapshots: %w", err)
+	}
+	out := make([]domain.Snapshot, len(rows))
+	for i, r := range rows {
+		out[i] = r.snapshot()
+	}
+	return out, nil
+}
+
+type cellRow struct {
+	KommunCode string `db:"kommun_code"`
+	Housing    string `db:"housing_type"`
+	Sex        string `db:"sex"`
+	AgeBand    string `db:"age_band"`
+	Adults     int64  `db:"adults"`
+}
+
+// LoadGrid reads the whole snapshot of referenceDate. The summary and the
+// cells are read apart, so it checks that the summary did not change in
+// between (an import of the same date committing) and reads again if it did:
+// the grid returned always belongs to the summary returned.
+func (s *Store) LoadGrid(ctx context.Context, referenceDate string) (domain.Snapshot, domain.Grid, error) {
+	for {
+		before, err := s.Get(ctx, referenceDate)
+		if err != nil {
+			return domain.Snapshot{}, nil, err
+		}
+		var rows []cellRow
+		if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(
+			"SELECT kommun_code, housing_type, sex, age_band, adults FROM snapshot_cells WHERE reference_date = ?"), referenceDate); err != nil {
+			return domain.Snapshot{}, nil, fmt.Errorf("load cells: %w", err)
+		}
+		after, err := s.Get(ctx, referenceDate)
+		if err != nil {
+			return domain.Snapshot{}, nil, err
+		}
+		if !after.ImportTime.Equal(before.ImportTime) {
+			continue
+		}
+		g := domain.NewGrid()
+		for _, r := range rows {
+			g.Add(domain.Cell{KommunCode: r.KommunCode, Housing: domain.HousingType(r.Housing), Sex: domain.Sex(r.Sex),
+				AgeBand: domain.AgeBand(r.AgeBand), Count: r.Adults})
+		}
+		return after, g, nil
+	}
+}
+
+type changeRow struct {
+	ID            string `db:"id"`
+	KommunCode    string `db:"kommun_code"`
+	LanCode       string `db:"lan_code"`
+	Housing       string `db:"housing_type"`
+	EffectiveDate string `db:"effective_date"`
+	AdultsDelta   int64  `db:"adults_delta"`
+	Description   string `db:"description"`
+	CreateTime    string `db:"create_time"`
+}
+
+// CreateChange stores a planned change, calling publish in the same
+// transaction.
+func (s *Store) CreateChange(ctx context.Context, c domain.PlannedChange, publish func(*sqlx.Tx) error) error {
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(
+			"INSERT INTO planned_changes (id, kommun_code, lan_code, housing_type, effective_date, adults_delta, description, create_time) "+
+				"VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+			c.ID, c.KommunCode, c.LanCode, string(c.Housing), c.EffectiveDate, c.AdultsDelta, c.Description,
+			c.CreateTime.UTC().Format(time.RFC3339Nano)); err != nil {
+			return fmt.Errorf("insert planned change: %w", err)
+		}
+		if publish != nil {
+			return publish(tx)
+		}
+		return nil
+	})
+}
+
+// DeleteChange removes a planned change, calling publish with it in the same
+// transaction. ErrNotFound when there is none.
+func (s *Store) DeleteChange(ctx context.Context, id string, publish func(*sqlx.Tx, domain.PlannedChange) error) error {
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		var r changeRow
+		err := tx.GetContext(ctx, &r, tx.Rebind("SELECT * FROM planned_changes WHERE id = ?"), id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("get planned change: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM planned_changes WHERE id = ?"), id); err != nil {
+			return fmt.Errorf("delete planned change: %w", err)
+		}
+		if publish != nil {
+			return publish(tx, r.change())
+		}
+		return nil
+	})
+}
+
+// Changes lists the planned changes in the given län (all when empty), by
+// effective date.
+func (s *Store) Changes(ctx context.Context, lanCodes []string) ([]domain.PlannedChange, error) {
+	where, args := in([]string{"1 = 1"}, nil, "lan_code", lanCodes)
+	var rows []changeRow
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(
+		"SELECT * FROM planned_changes WHERE "+strings.Join(where, " AND ")+" ORDER BY effective_date, id"), args...); err != nil {
+		return nil, fmt.Errorf("list planned changes: %w", err)
+	}
+	out := make([]domain.PlannedChange, len(rows))
+	for i, r := range rows {
+		out[i] = r.change()
+	}
+	return out, nil
+}
+
+func (r changeRow) change() domain.PlannedChange {
+	created, _ := time.Parse(time.RFC3339Nano, r.CreateTime)
+	return domain.PlannedChange{
+		ID: r.ID, KommunCode: r.KommunCode, LanCode: r.LanCode, Housing: domain.HousingType(r.Housing),
+		EffectiveDate: r.EffectiveDate, AdultsDelta: r.AdultsDelta, Description: r.Description, CreateTime: created,
+	}
 }
 
 // Get returns the summary of the snapshot on referenceDate.

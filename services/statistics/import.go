@@ -1,0 +1,244 @@
+package statistics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/jmoiron/sqlx"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
+	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/statistics/internal/domain"
+)
+
+// Event subjects.
+const (
+	SubjectSnapshotPublished   = "tia.statistics.SnapshotPublished"
+	SubjectProjectionPublished = "tia.statistics.ProjectionPublished"
+)
+
+// errMixed is returned by the CSV reader when rows arrive among the CSV.
+var errMixed = errors.New("mixed")
+
+// importStream is what the two streamed imports have in common: a header,
+// then CSV pieces or rows.
+type importStream[M any] struct {
+	recv    func() (M, error)
+	header  func(M) *statisticsv1.ImportHeader
+	csvData func(M) ([]byte, bool)
+}
+
+// chunkReader reads the csv_data of consecutive messages as one stream.
+type chunkReader[M any] struct {
+	st      importStream[M]
+	buf     []byte
+	pending *M // the first message, already received
+}
+
+func (r *chunkReader[M]) Read(p []byte) (int, error) {
+	for len(r.buf) == 0 {
+		var m M
+		if r.pending != nil {
+			m, r.pending = *r.pending, nil
+		} else {
+			var err error
+			if m, err = r.st.recv(); err != nil {
+				return 0, err
+			}
+		}
+		b, ok := r.st.csvData(m)
+		if !ok {
+			return 0, errMixed
+		}
+		r.buf = b
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+// ImportPersons counts a person-level extract into a snapshot.
+func (s *Service) ImportPersons(stream statisticsv1.StatisticsService_ImportPersonsServer) error {
+	st := importStream[*statisticsv1.ImportPersonsRequest]{
+		recv:    stream.Recv,
+		header:  (*statisticsv1.ImportPersonsRequest).GetHeader,
+		csvData: csvOf[*statisticsv1.ImportPersonsRequest],
+	}
+	summary, err := runImport(stream.Context(), s, st, domain.NewPersonImport, func(im *domain.Import, m *statisticsv1.ImportPersonsRequest, row *int) bool {
+		b := m.GetPersons()
+		if b == nil {
+			return false
+		}
+		for _, r := range b.GetRows() {
+			*row++
+			im.AddPerson("row", *row, r.GetKommunCode(), housingFromProto[r.GetHousingType()], sexFromProto[r.GetSex()], r.GetDateOfBirth())
+			if im.Stopped() {
+				break
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	return stream.SendAndClose(summary)
+}
+
+// ImportCells stores pre-aggregated cells as a snapshot.
+func (s *Service) ImportCells(stream statisticsv1.StatisticsService_ImportCellsServer) error {
+	st := importStream[*statisticsv1.ImportCellsRequest]{
+		recv:    stream.Recv,
+		header:  (*statisticsv1.ImportCellsRequest).GetHeader,
+		csvData: csvOf[*statisticsv1.ImportCellsRequest],
+	}
+	summary, err := runImport(stream.Context(), s, st, domain.NewCellImport, func(im *domain.Import, m *statisticsv1.ImportCellsRequest, row *int) bool {
+		b := m.GetCells()
+		if b == nil {
+			return false
+		}
+		for _, c := range b.GetCells() {
+			*row++
+			im.AddCell("row", *row, cellFromProto(c))
+			if im.Stopped() {
+				break
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	return stream.SendAndClose(summary)
+}
+
+type csvCarrier interface {
+	GetHeader() *statisticsv1.ImportHeader
+}
+
+// csvOf returns the CSV a message carries, and false when it carries
+// something else.
+func csvOf[M csvCarrier](m M) ([]byte, bool) {
+	switch k := any(m).(type) {
+	case *statisticsv1.ImportPersonsRequest:
+		if x, ok := k.GetKind().(*statisticsv1.ImportPersonsRequest_CsvData); ok {
+			return x.CsvData, true
+		}
+	case *statisticsv1.ImportCellsRequest:
+		if x, ok := k.GetKind().(*statisticsv1.ImportCellsRequest_CsvData); ok {
+			return x.CsvData, true
+		}
+	}
+	return nil, false
+}
+
+// runImport reads the header, then the CSV or the rows, and stores the
+// snapshot with its event in one transaction. Nothing is written unless the
+// whole stream was read without a mistake.
+func runImport[M csvCarrier](ctx context.Context, s *Service, st importStream[M], start func(string, domain.Limits) *domain.Import,
+	addRows func(*domain.Import, M, *int) bool,
+) (*statisticsv1.ImportSummary, error) {
+	if _, err := auth.Require(ctx, auth.RoleMigrationsverket); err != nil {
+		return nil, err
+	}
+	first, err := st.recv()
+	if errors.Is(err, io.EOF) {
+		return nil, badrequest.Field("header", "the first message must be the header naming the snapshot")
+	}
+	if err != nil {
+		return nil, err
+	}
+	hdr := st.header(first)
+	if hdr == nil {
+		return nil, badrequest.Field("header", "the first message must be the header naming the snapshot")
+	}
+	date, ok := domain.ParseName(hdr.GetSnapshot())
+	if !ok {
+		return nil, badrequest.Field("header.snapshot", badName)
+	}
+	im := start(date, s.limits)
+
+	next, err := st.recv()
+	switch {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return nil, err
+	default:
+		if _, isCSV := st.csvData(next); isCSV {
+			r := &chunkReader[M]{st: st, pending: &next}
+			if err := im.ReadCSV(r); err != nil {
+				if !errors.Is(err, errMixed) {
+					return nil, err
+				}
+				im.Fail("csv_data", "CSV and rows are mixed in one import; send one or the other")
+			}
+		} else {
+			row := 0
+			for m := next; ; {
+				if !addRows(im, m, &row) {
+					im.Fail("header", "a second header, or CSV among rows; send one header, then CSV or rows")
+				}
+				if im.Stopped() {
+					break
+				}
+				m, err = st.recv()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	grid, err := im.Finish()
+	if err != nil {
+		return nil, err
+	}
+	snap, replaced, err := s.storeGrid(ctx, date, grid)
+	if err != nil {
+		return nil, err
+	}
+	return &statisticsv1.ImportSummary{
+		Snapshot: snapshotToProto(snap), RowsRead: im.Rows, Under_18: im.Under18, Adults: snap.Total, Replaced: replaced,
+	}, nil
+}
+
+// storeGrid replaces the snapshot of date with grid and publishes
+// SnapshotPublished in the same transaction.
+func (s *Service) storeGrid(ctx context.Context, date string, grid domain.Grid) (domain.Snapshot, bool, error) {
+	cells := grid.Cells()
+	snap := domain.Snapshot{ReferenceDate: date, CellCount: int64(len(cells)), Total: grid.Total(), ImportTime: s.now().UTC()}
+	replaced, err := s.store.ReplaceAndPublish(ctx, snap, cells, func(tx *sqlx.Tx) error {
+		return publishSnapshot(ctx, tx, snap, grid.KommunTotals())
+	})
+	if err != nil {
+		return domain.Snapshot{}, false, err
+	}
+	s.notify()
+	s.remember(snap, grid)
+	return snap, replaced, nil
+}
+
+func publishSnapshot(ctx context.Context, tx *sqlx.Tx, snap domain.Snapshot, totals []domain.KommunTotal) error {
+	ev := &statisticsv1.SnapshotPublished{
+		Snapshot: snap.Name(), ReferenceDate: snap.ReferenceDate, PublishTime: timestamppb.New(snap.ImportTime),
+		KommunTotals: kommunTotalsToProto(totals),
+	}
+	if _, err := events.Publish(ctx, tx, SubjectSnapshotPublished, ev); err != nil {
+		return fmt.Errorf("publish snapshot: %w", err)
+	}
+	return nil
+}
+
+func kommunTotalsToProto(totals []domain.KommunTotal) []*statisticsv1.KommunTotal {
+	out := make([]*statisticsv1.KommunTotal, len(totals))
+	for i, t := range totals {
+		out[i] = &statisticsv1.KommunTotal{KommunCode: t.KommunCode, LanCode: t.LanCode, Adults: t.Adults}
+	}
+	return out
+}

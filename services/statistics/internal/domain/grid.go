@@ -1,0 +1,203 @@
+package domain
+
+import (
+	"slices"
+
+	"github.com/tia-platform/tia/services/platform/refdata"
+)
+
+// Grid is the whole of one snapshot as a dense array: one count per kommun,
+// housing type, sex and age band (290 × 3 × 2 × 6 = 10,440 counts, 83 kB).
+// Imports count people into a Grid while they read, so no person is kept;
+// queries sum over a Grid in memory, which takes microseconds.
+type Grid []int64
+
+// kommunIndex numbers the kommuner in code order; lanOf gives each one's län.
+var (
+	kommunList  = refdata.Kommuner()
+	kommunIndex = func() map[string]int {
+		m := make(map[string]int, len(kommunList))
+		for i, k := range kommunList {
+			m[k.Code] = i
+		}
+		return m
+	}()
+)
+
+const (
+	nHousing  = 3
+	nSex      = 2
+	nAge      = 6
+	perKommun = nHousing * nSex * nAge
+)
+
+// GridSize is the number of counts in a Grid.
+var GridSize = len(kommunList) * perKommun
+
+// NewGrid returns an empty grid.
+func NewGrid() Grid { return make(Grid, GridSize) }
+
+// index returns the position of a combination; the indexes are those of
+// HousingTypes, Sexes and AgeBands.
+func index(kommun, housing, sex, age int) int {
+	return kommun*perKommun + housing*nSex*nAge + sex*nAge + age
+}
+
+// coords is the inverse of index.
+func coords(i int) (kommun, housing, sex, age int) {
+	kommun, i = i/perKommun, i%perKommun
+	housing, i = i/(nSex*nAge), i%(nSex*nAge)
+	return kommun, housing, i / nAge, i % nAge
+}
+
+// Add adds n to the cell, which must have passed NewSnapshot; it reports
+// false for a cell with an unknown dimension.
+func (g Grid) Add(c Cell) bool {
+	k, ok := kommunIndex[c.KommunCode]
+	h, s, a := slices.Index(HousingTypes, c.Housing), slices.Index(Sexes, c.Sex), slices.Index(AgeBands, c.AgeBand)
+	if !ok || h < 0 || s < 0 || a < 0 {
+		return false
+	}
+	g[index(k, h, s, a)] += c.Count
+	return true
+}
+
+// Cells lists the cells with people, in kommun, housing, sex, age order.
+func (g Grid) Cells() []Cell {
+	var out []Cell
+	for i, n := range g {
+		if n == 0 {
+			continue
+		}
+		k, h, s, a := coords(i)
+		out = append(out, Cell{
+			KommunCode: kommunList[k].Code, LanCode: kommunList[k].LanCode,
+			Housing: HousingTypes[h], Sex: Sexes[s], AgeBand: AgeBands[a], Count: n,
+		})
+	}
+	return out
+}
+
+// Total is the sum of the grid.
+func (g Grid) Total() int64 {
+	var t int64
+	for _, n := range g {
+		t += n
+	}
+	return t
+}
+
+// KommunTotal is the number of adults in one kommun.
+type KommunTotal struct {
+	KommunCode, LanCode string
+	Adults              int64
+}
+
+// KommunTotals lists the kommuner with people and their totals, by code.
+func (g Grid) KommunTotals() []KommunTotal {
+	var out []KommunTotal
+	for k := range kommunList {
+		var t int64
+		for _, n := range g[k*perKommun : (k+1)*perKommun] {
+			t += n
+		}
+		if t > 0 {
+			out = append(out, KommunTotal{KommunCode: kommunList[k].Code, LanCode: kommunList[k].LanCode, Adults: t})
+		}
+	}
+	return out
+}
+
+// Sum answers q on the grid: the rows with people of q's grouping, in the
+// order of the dimensions (län, kommun, housing, sex, age band), or one
+// grand-total row when q groups by nothing. Filters must have passed
+// q.Validate.
+func (g Grid) Sum(q Query) []Row {
+	var lanSet, kommunSet map[string]bool
+	if len(q.LanCodes) > 0 {
+		lanSet = map[string]bool{}
+		for _, c := range q.LanCodes {
+			lanSet[c] = true
+		}
+	}
+	if len(q.KommunCodes) > 0 {
+		kommunSet = map[string]bool{}
+		for _, c := range q.KommunCodes {
+			kommunSet[c] = true
+		}
+	}
+	by := func(d Dimension) bool { return slices.Contains(q.GroupBy, d) }
+	byLan, byKommun, byHousing, bySex, byAge := by(DimLan), by(DimKommun), by(DimHousing), by(DimSex), by(DimAgeBand)
+	sums := map[Row]int64{}
+	var order []Row
+	for k, kd := range kommunList {
+		if lanSet != nil && !lanSet[kd.LanCode] || kommunSet != nil && !kommunSet[kd.Code] {
+			continue
+		}
+		base := g[k*perKommun : (k+1)*perKommun]
+		for j, n := range base {
+			if n == 0 {
+				continue
+			}
+			_, h, s, a := coords(j)
+			var r Row
+			if byLan {
+				r.LanCode = kd.LanCode
+			}
+			if byKommun {
+				r.KommunCode = kd.Code
+			}
+			if byHousing {
+				r.Housing = HousingTypes[h]
+			}
+			if bySex {
+				r.Sex = Sexes[s]
+			}
+			if byAge {
+				r.AgeBand = AgeBands[a]
+			}
+			if _, seen := sums[r]; !seen {
+				order = append(order, r)
+			}
+			sums[r] += n
+		}
+	}
+	if len(q.GroupBy) == 0 {
+		return []Row{{Count: sums[Row{}]}}
+	}
+	out := make([]Row, len(order))
+	for i, r := range order {
+		r.Count = sums[r]
+		out[i] = r
+	}
+	slices.SortFunc(out, CompareRows)
+	return out
+}
+
+// CompareRows orders rows by län, kommun, housing type, sex and age band, in
+// the display order of each dimension.
+func CompareRows(a, b Row) int {
+	if c := compareStr(a.LanCode, b.LanCode); c != 0 {
+		return c
+	}
+	if c := compareStr(a.KommunCode, b.KommunCode); c != 0 {
+		return c
+	}
+	if c := slices.Index(HousingTypes, a.Housing) - slices.Index(HousingTypes, b.Housing); c != 0 {
+		return c
+	}
+	if c := slices.Index(Sexes, a.Sex) - slices.Index(Sexes, b.Sex); c != 0 {
+		return c
+	}
+	return slices.Index(AgeBands, a.AgeBand) - slices.Index(AgeBands, b.AgeBand)
+}
+
+func compareStr(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

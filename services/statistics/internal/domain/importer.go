@@ -1,0 +1,488 @@
+package domain
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Column names of the CSV files, in Swedish as in Migrationsverket's
+// spreadsheets. Headers are matched case-insensitively and in any order.
+const (
+	ColKommun   = "kommunkod"
+	ColHousing  = "boendeform"
+	ColSex      = "kön"
+	ColBirth    = "födelsedatum"
+	ColAgeBand  = "åldersgrupp"
+	ColCount    = "antal"
+	summaryFile = "fil"
+)
+
+// PersonColumns and CellColumns are the columns of the two import forms.
+var (
+	PersonColumns = []string{ColKommun, ColHousing, ColSex, ColBirth}
+	CellColumns   = []string{ColKommun, ColHousing, ColSex, ColAgeBand, ColCount}
+)
+
+// Limits bound one import, so a runaway upload cannot exhaust the service.
+type Limits struct {
+	// MaxBytes is the most CSV bytes read; 0 means no limit.
+	MaxBytes int64
+	// MaxRows is the most rows (lines after the header); 0 means no limit.
+	MaxRows int64
+}
+
+// DefaultLimits fit the 2016 peak (about 180,000 adults) many times over
+// and a full benchmark file of a million rows.
+var DefaultLimits = Limits{MaxBytes: 256 << 20, MaxRows: 5_000_000}
+
+// Import counts a streamed import into a Grid. Rows arrive as CSV text
+// (ReadCSV) or one by one (AddPerson, AddCell); mistakes are recorded with
+// the line (or row) and column they are on, and reading stops once
+// MaxViolations are recorded. Nothing is kept of a row once it is counted.
+type Import struct {
+	referenceDate string
+	ry, rm, rd    int
+	persons       bool
+	limits        Limits
+	grid          Grid
+	firstLine     []int32 // cells import: the line that set each cell, for duplicates
+	v             capped
+
+	// Rows is the number of rows read; Under18 the people left out for
+	// being under 18 on the reference date (person imports only).
+	Rows, Under18 int64
+}
+
+// NewPersonImport starts an import of a person-level extract for
+// referenceDate, which must be a real date.
+func NewPersonImport(referenceDate string, l Limits) *Import {
+	return newImport(referenceDate, l, true)
+}
+
+// NewCellImport starts an import of pre-aggregated cells.
+func NewCellImport(referenceDate string, l Limits) *Import {
+	im := newImport(referenceDate, l, false)
+	im.firstLine = make([]int32, GridSize)
+	return im
+}
+
+func newImport(referenceDate string, l Limits, persons bool) *Import {
+	y, m, d, _ := parseDate(referenceDate)
+	return &Import{
+		referenceDate: referenceDate, ry: y, rm: m, rd: d, persons: persons, limits: l,
+		grid: NewGrid(), v: capped{max: MaxViolations, summary: summaryFile},
+	}
+}
+
+// Stopped reports whether enough is wrong that reading on is pointless.
+func (im *Import) Stopped() bool { return im.v.n >= im.v.max }
+
+// Fail records a problem found outside the rows (a missing header, say).
+func (im *Import) Fail(field, description string) { im.v.add(field, description) }
+
+// Finish returns the counted grid, or the recorded problems as an
+// InvalidArgument error with one field violation each.
+func (im *Import) Finish() (Grid, error) {
+	if im.v.n == 0 && im.Rows == 0 {
+		im.v.add(summaryFile, "no rows: an empty import would wipe the snapshot")
+	}
+	if err := im.v.err(); err != nil {
+		return nil, err
+	}
+	return im.grid, nil
+}
+
+// at names a place in the input for a field violation.
+func at(label string, line int, column string) string {
+	return fmt.Sprintf("%s %d, column %s", label, line, column)
+}
+
+// countRow counts a row against MaxRows, recording the overflow once.
+func (im *Import) countRow(label string, line int) bool {
+	im.Rows++
+	if im.limits.MaxRows > 0 && im.Rows > im.limits.MaxRows {
+		im.v.add(fmt.Sprintf("%s %d", label, line), fmt.Sprintf("more than %d rows, the configured limit for one import", im.limits.MaxRows))
+		im.v.n = im.v.max // nothing after this is worth reading
+		return false
+	}
+	return true
+}
+
+// AddPerson counts one person. label and line name the row in violations
+// ("line", 17 or "row", 3). An empty housing or sex is reported as missing.
+func (im *Import) AddPerson(label string, line int, kommun string, housing HousingType, sex Sex, birth string) {
+	if !im.countRow(label, line) {
+		return
+	}
+	k, okK := kommunIndex[kommun]
+	if !okK {
+		im.v.add(at(label, line, ColKommun), unknownOrMissing("kommun code", kommun))
+	}
+	h := housingIndex(housing)
+	if h < 0 {
+		im.v.add(at(label, line, ColHousing), unknownOrMissing("housing type", string(housing))+" (ABE, EBO or ÖVRIGT)")
+	}
+	s := sexIndex(sex)
+	if s < 0 {
+		im.v.add(at(label, line, ColSex), unknownOrMissing("sex", string(sex))+" (kvinna or man)")
+	}
+	y, m, d, okD := parseDate(birth)
+	age := 0
+	switch {
+	case !okD:
+		im.v.add(at(label, line, ColBirth), fmt.Sprintf("%q is not a date (YYYY-MM-DD)", birth))
+	default:
+		age = im.ry - y
+		if im.rm < m || im.rm == m && im.rd < d {
+			age--
+		}
+		if age < 0 {
+			im.v.add(at(label, line, ColBirth), fmt.Sprintf("%s is after the reference date %s", birth, im.referenceDate))
+			okD = false
+		}
+	}
+	if !okK || h < 0 || s < 0 || !okD {
+		return
+	}
+	if age < 18 {
+		im.Under18++
+		return
+	}
+	im.grid[index(k, h, s, ageBandIndex(age))]++
+}
+
+// AddCell counts one pre-aggregated cell; a cell given twice is refused.
+func (im *Import) AddCell(label string, line int, c Cell) {
+	if !im.countRow(label, line) {
+		return
+	}
+	k, okK := kommunIndex[c.KommunCode]
+	if !okK {
+		im.v.add(at(label, line, ColKommun), unknownOrMissing("kommun code", c.KommunCode))
+	}
+	h := housingIndex(c.Housing)
+	if h < 0 {
+		im.v.add(at(label, line, ColHousing), unknownOrMissing("housing type", string(c.Housing))+" (ABE, EBO or ÖVRIGT)")
+	}
+	s := sexIndex(c.Sex)
+	if s < 0 {
+		im.v.add(at(label, line, ColSex), unknownOrMissing("sex", string(c.Sex))+" (kvinna or man)")
+	}
+	a := ageIndex(c.AgeBand)
+	if a < 0 {
+		im.v.add(at(label, line, ColAgeBand), unknownOrMissing("age band", string(c.AgeBand))+" (18-24, 25-34, 35-44, 45-54, 55-64 or 65+)")
+	}
+	if c.Count < 0 {
+		im.v.add(at(label, line, ColCount), "must not be negative")
+	}
+	if !okK || h < 0 || s < 0 || a < 0 || c.Count < 0 {
+		return
+	}
+	i := index(k, h, s, a)
+	if first := im.firstLine[i]; first != 0 {
+		im.v.add(fmt.Sprintf("%s %d", label, line), fmt.Sprintf("repeats the kommun, housing type, sex and age band of %s %d", label, first))
+		return
+	}
+	im.firstLine[i] = int32(line)
+	im.grid[i] = c.Count
+}
+
+func unknownOrMissing(what, value string) string {
+	value = strings.TrimPrefix(value, "?")
+	if value == "" {
+		return "missing " + what
+	}
+	return fmt.Sprintf("unknown %s %q", what, value)
+}
+
+// errTooLarge stops the CSV reader at MaxBytes.
+var errTooLarge = errors.New("over the size limit")
+
+type limitedReader struct {
+	r     io.Reader
+	left  int64
+	limit bool
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if !l.limit {
+		return l.r.Read(p)
+	}
+	if l.left <= 0 {
+		return 0, errTooLarge
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+// ReadCSV reads the whole import from r as CSV: a header line naming the
+// columns (PersonColumns or CellColumns, in any order, case-insensitive),
+// then one row a line, separated by commas or semicolons (as Excel writes
+// them in Sweden). It reads as it goes and keeps no line. Errors from r
+// other than EOF are returned; mistakes in the content are recorded.
+func (im *Import) ReadCSV(r io.Reader) error {
+	lr := &limitedReader{r: r, left: im.limits.MaxBytes, limit: im.limits.MaxBytes > 0}
+	br := bufio.NewReaderSize(lr, 64<<10)
+	comma := ','
+	if head, _ := br.Peek(4096); bytes.IndexByte(firstLine(head), ';') >= 0 && bytes.IndexByte(firstLine(head), ',') < 0 {
+		comma = ';'
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	want := CellColumns
+	if im.persons {
+		want = PersonColumns
+	}
+	pos, ok := im.readHeader(cr, want)
+	if !ok {
+		return nil
+	}
+	fields := make([]string, len(want))
+	lastLine := 1
+	for !im.Stopped() {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			switch {
+			case errors.Is(err, errTooLarge):
+				im.v.add(fmt.Sprintf("line %d", lastLine+1), fmt.Sprintf("the file is larger than %d bytes, the configured limit for one import", im.limits.MaxBytes))
+				return nil
+			case errors.As(err, &pe):
+				im.v.add(fmt.Sprintf("line %d", pe.Line), fmt.Sprintf("not valid CSV at character %d: %v", pe.Column, pe.Err))
+				return nil
+			}
+			return err
+		}
+		line, _ := cr.FieldPos(0)
+		lastLine = line
+		if len(rec) > len(pos) {
+			im.countRow("line", line)
+			im.v.add(fmt.Sprintf("line %d", line), fmt.Sprintf("has %d columns, the header has %d", len(rec), len(pos)))
+			continue
+		}
+		if len(rec) < len(pos) {
+			im.countRow("line", line)
+			// Name the first missing column: the line was cut short.
+			for c, p := range pos {
+				if p >= len(rec) {
+					im.v.add(at("line", line, want[c]), fmt.Sprintf("missing: the line ends after %d of %d columns", len(rec), len(pos)))
+					break
+				}
+			}
+			continue
+		}
+		for c, p := range pos {
+			fields[c] = strings.TrimSpace(rec[p])
+		}
+		if im.persons {
+			im.AddPerson("line", line, fields[0], ParseHousing(fields[1]), ParseSex(fields[2]), fields[3])
+			continue
+		}
+		n, err := strconv.ParseInt(fields[4], 10, 64)
+		if err != nil {
+			im.countRow("line", line)
+			im.v.add(at("line", line, ColCount), fmt.Sprintf("%q is not a whole number", fields[4]))
+			continue
+		}
+		im.AddCell("line", line, Cell{KommunCode: fields[0], Housing: ParseHousing(fields[1]), Sex: ParseSex(fields[2]), AgeBand: ParseAgeBand(fields[3]), Count: n})
+	}
+	return nil
+}
+
+// readHeader maps the header's columns to want: pos[i] is the position of
+// want[i] in the file.
+func (im *Import) readHeader(cr *csv.Reader, want []string) ([]int, bool) {
+	rec, err := cr.Read()
+	switch {
+	case err == io.EOF:
+		im.v.add("line 1", "empty file: expected the header "+strings.Join(want, ","))
+		return nil, false
+	case errors.Is(err, errTooLarge):
+		im.v.add("line 1", fmt.Sprintf("the file is larger than %d bytes, the configured limit for one import", im.limits.MaxBytes))
+		return nil, false
+	case err != nil:
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			im.v.add("line 1", fmt.Sprintf("not valid CSV: %v", pe.Err))
+			return nil, false
+		}
+		im.v.add("line 1", err.Error())
+		return nil, false
+	}
+	pos := make([]int, len(want))
+	for i := range pos {
+		pos[i] = -1
+	}
+	for i, name := range rec {
+		n := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(name, "\ufeff")))
+		found := false
+		for j, w := range want {
+			if n == w {
+				if pos[j] >= 0 {
+					im.v.add(fmt.Sprintf("line 1, column %d", i+1), fmt.Sprintf("column %q appears twice", w))
+				}
+				pos[j] = i
+				found = true
+			}
+		}
+		if !found {
+			im.v.add(fmt.Sprintf("line 1, column %d", i+1), fmt.Sprintf("unknown column %q: the header must be %s", name, strings.Join(want, ",")))
+		}
+	}
+	for j, p := range pos {
+		if p < 0 {
+			im.v.add(at("line", 1, want[j]), "missing column: the header must be "+strings.Join(want, ","))
+		}
+	}
+	return pos, im.v.n == 0
+}
+
+func firstLine(b []byte) []byte {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
+// ParseHousing reads a housing type as written in the files: ABE, EBO,
+// ÖVRIGT (or OVRIGT), in any case. It returns "" for anything else.
+func ParseHousing(s string) HousingType {
+	switch strings.ToUpper(s) {
+	case "ABE":
+		return HousingABE
+	case "EBO":
+		return HousingEBO
+	case "ÖVRIGT", "OVRIGT":
+		return HousingOvrigt
+	}
+	if s != "" {
+		return HousingType("?" + s) // unknown, kept to name it in the error
+	}
+	return ""
+}
+
+// ParseSex reads kvinna/man (or K/M) in any case; "" for anything else.
+func ParseSex(s string) Sex {
+	switch strings.ToLower(s) {
+	case "kvinna", "k":
+		return SexKvinna
+	case "man", "m":
+		return SexMan
+	}
+	if s != "" {
+		return Sex("?" + s)
+	}
+	return ""
+}
+
+// ParseAgeBand reads 18-24 (or with an en dash) … 65+.
+func ParseAgeBand(s string) AgeBand {
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "–", "-"), " ", "")
+	switch s {
+	case "65-", "65+":
+		return Age65Plus
+	}
+	for _, a := range AgeBands {
+		if string(a) == s {
+			return a
+		}
+	}
+	if s != "" {
+		return AgeBand("?" + s)
+	}
+	return ""
+}
+
+func housingIndex(h HousingType) int {
+	for i, x := range HousingTypes {
+		if x == h {
+			return i
+		}
+	}
+	return -1
+}
+
+func sexIndex(s Sex) int {
+	for i, x := range Sexes {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+func ageIndex(a AgeBand) int {
+	for i, x := range AgeBands {
+		if x == a {
+			return i
+		}
+	}
+	return -1
+}
+
+// ageBandIndex gives the band of an adult's age.
+func ageBandIndex(age int) int {
+	switch {
+	case age < 25:
+		return 0
+	case age < 35:
+		return 1
+	case age < 45:
+		return 2
+	case age < 55:
+		return 3
+	case age < 65:
+		return 4
+	}
+	return 5
+}
+
+// AgeBandOf returns the band of an age of 18 or more.
+func AgeBandOf(age int) AgeBand { return AgeBands[ageBandIndex(age)] }
+
+var daysIn = [13]int{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+
+// parseDate reads YYYY-MM-DD without allocating and checks the day exists.
+func parseDate(s string) (y, m, d int, ok bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' || !utf8.ValidString(s) {
+		return 0, 0, 0, false
+	}
+	num := func(b string) (int, bool) {
+		n := 0
+		for i := 0; i < len(b); i++ {
+			c := b[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	var ok1, ok2, ok3 bool
+	y, ok1 = num(s[:4])
+	m, ok2 = num(s[5:7])
+	d, ok3 = num(s[8:])
+	if !ok1 || !ok2 || !ok3 || y < 1850 || m < 1 || m > 12 || d < 1 || d > daysIn[m] {
+		return 0, 0, 0, false
+	}
+	if m == 2 && d == 29 && !(y%4 == 0 && (y%100 != 0 || y%400 == 0)) {
+		return 0, 0, 0, false
+	}
+	return y, m, d, true
+}

@@ -1,0 +1,405 @@
+package statistics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
+	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/statistics/internal/domain"
+	"github.com/tia-platform/tia/services/statistics/internal/store"
+)
+
+// protected reports whether the caller gets disclosure control: everyone
+// but Migrationsverket, whose figures they are.
+func protected(ctx context.Context) bool {
+	p, _ := auth.FromContext(ctx)
+	return p.Role != auth.RoleMigrationsverket
+}
+
+// grid returns the snapshot of date and its grid, from the cache when the
+// snapshot has not been imported again since.
+func (s *Service) grid(ctx context.Context, name, date string) (domain.Snapshot, domain.Grid, error) {
+	snap, err := s.get(ctx, name, date)
+	if err != nil {
+		return domain.Snapshot{}, nil, err
+	}
+	return s.gridOf(ctx, snap)
+}
+
+func (s *Service) gridOf(ctx context.Context, snap domain.Snapshot) (domain.Snapshot, domain.Grid, error) {
+	s.mu.Lock()
+	c, ok := s.grids[snap.ReferenceDate]
+	if ok && c.importTime.Equal(snap.ImportTime) {
+		c.used = time.Now()
+		s.grids[snap.ReferenceDate] = c
+		s.mu.Unlock()
+		return snap, c.grid, nil
+	}
+	s.mu.Unlock()
+	snap, g, err := s.store.LoadGrid(ctx, snap.ReferenceDate)
+	if errors.Is(err, store.ErrNotFound) {
+		return domain.Snapshot{}, nil, status.Errorf(codes.NotFound, "%s not found", snap.Name())
+	}
+	if err != nil {
+		return domain.Snapshot{}, nil, err
+	}
+	s.remember(snap, g)
+	return snap, g, nil
+}
+
+// remember caches a grid (which is never changed after), dropping the least
+// recently used one beyond maxCachedGrids.
+func (s *Service) remember(snap domain.Snapshot, g domain.Grid) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.grids[snap.ReferenceDate] = cachedGrid{importTime: snap.ImportTime, grid: g, used: time.Now()}
+	for len(s.grids) > maxCachedGrids {
+		oldest := ""
+		for d, c := range s.grids {
+			if oldest == "" || c.used.Before(s.grids[oldest].used) {
+				oldest = d
+			}
+		}
+		delete(s.grids, oldest)
+	}
+}
+
+func rowsToProto(rows []domain.Row, date string) []*statisticsv1.QueryRow {
+	out := make([]*statisticsv1.QueryRow, len(rows))
+	for i, r := range rows {
+		out[i] = &statisticsv1.QueryRow{
+			LanCode: r.LanCode, KommunCode: r.KommunCode, HousingType: housingToProto[r.Housing],
+			Sex: sexToProto[r.Sex], AgeBand: ageBandToProto[r.AgeBand], Count: r.Count, Suppressed: r.Suppressed,
+			ReferenceDate: date,
+		}
+	}
+	return out
+}
+
+// ListSnapshots lists every snapshot, newest first.
+func (s *Service) ListSnapshots(ctx context.Context, _ *statisticsv1.ListSnapshotsRequest) (*statisticsv1.ListSnapshotsResponse, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return nil, err
+	}
+	snaps, err := s.store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp := &statisticsv1.ListSnapshotsResponse{}
+	for _, sn := range snaps {
+		resp.Snapshots = append(resp.Snapshots, snapshotToProto(sn))
+	}
+	return resp, nil
+}
+
+// QueryTimeSeries answers a query on every snapshot in a date range: per
+// snapshot the rows of the grouping and, when grouping, a total row.
+// Disclosure control applies to each snapshot's table.
+func (s *Service) QueryTimeSeries(ctx context.Context, req *statisticsv1.QueryTimeSeriesRequest) (*statisticsv1.QueryTimeSeriesResponse, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return nil, err
+	}
+	var v badrequest.Violations
+	from, to := req.GetFromDate(), req.GetToDate()
+	if from != "" && !domain.IsDate(from) {
+		v.Add("from_date", "must be a real date, YYYY-MM-DD")
+	}
+	if to != "" && !domain.IsDate(to) {
+		v.Add("to_date", "must be a real date, YYYY-MM-DD")
+	}
+	if from != "" && to != "" && from > to {
+		v.Add("to_date", "must not be before from_date")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	q := domain.Query{LanCodes: req.GetLanCodes(), KommunCodes: req.GetKommunCodes()}
+	for _, d := range req.GetGroupBy() {
+		q.GroupBy = append(q.GroupBy, dimensionFromProto[d])
+	}
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	snaps, err := s.store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(snaps)
+	protect := protected(ctx)
+	resp := &statisticsv1.QueryTimeSeriesResponse{}
+	for _, sn := range snaps {
+		if from != "" && sn.ReferenceDate < from || to != "" && sn.ReferenceDate > to {
+			continue
+		}
+		_, g, err := s.gridOf(ctx, sn)
+		if err != nil {
+			return nil, err
+		}
+		t := domain.Tabulate(g.Sum(q), q.GroupBy, protect)
+		resp.Rows = append(resp.Rows, rowsToProto(t.Rows, sn.ReferenceDate)...)
+		if len(q.GroupBy) > 0 {
+			resp.Rows = append(resp.Rows, &statisticsv1.QueryRow{ReferenceDate: sn.ReferenceDate, Count: t.Total, Suppressed: t.TotalSuppressed})
+		}
+	}
+	return resp, nil
+}
+
+// kommunTotals sums a grid per kommun in the given län (all when empty).
+func kommunTotals(g domain.Grid, lans []string) []domain.KommunTotal {
+	all := g.KommunTotals()
+	if len(lans) == 0 {
+		return all
+	}
+	var out []domain.KommunTotal
+	for _, k := range all {
+		if slices.Contains(lans, k.LanCode) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func checkLans(lans []string) error {
+	return domain.Query{LanCodes: lans}.Validate()
+}
+
+// CompareSnapshots gives the change per kommun between two snapshots.
+func (s *Service) CompareSnapshots(ctx context.Context, req *statisticsv1.CompareSnapshotsRequest) (*statisticsv1.CompareSnapshotsResponse, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return nil, err
+	}
+	var v badrequest.Violations
+	fromDate, okF := domain.ParseName(req.GetFromSnapshot())
+	if !okF {
+		v.Add("from_snapshot", badName)
+	}
+	toDate, okT := domain.ParseName(req.GetToSnapshot())
+	if !okT {
+		v.Add("to_snapshot", badName)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkLans(req.GetLanCodes()); err != nil {
+		return nil, err
+	}
+	_, gf, err := s.grid(ctx, req.GetFromSnapshot(), fromDate)
+	if err != nil {
+		return nil, err
+	}
+	_, gt, err := s.grid(ctx, req.GetToSnapshot(), toDate)
+	if err != nil {
+		return nil, err
+	}
+	rows, totals := domain.Compare(kommunTotals(gf, req.GetLanCodes()), kommunTotals(gt, req.GetLanCodes()), protected(ctx))
+	return &statisticsv1.CompareSnapshotsResponse{Rows: changeRowsToProto(rows), Totals: changeRowsToProto(totals)}, nil
+}
+
+func changeRowsToProto(rows []domain.ChangeRow) []*statisticsv1.ChangeRow {
+	out := make([]*statisticsv1.ChangeRow, len(rows))
+	for i, r := range rows {
+		out[i] = &statisticsv1.ChangeRow{
+			LanCode: r.LanCode, KommunCode: r.KommunCode, FromCount: r.From, ToCount: r.To, Change: r.Change,
+			FromSuppressed: r.FromSuppressed, ToSuppressed: r.ToSuppressed, ChangeSuppressed: r.ChangeSuppressed,
+		}
+	}
+	return out
+}
+
+// CreatePlannedChange registers a planned change and publishes the
+// projection to its date.
+func (s *Service) CreatePlannedChange(ctx context.Context, req *statisticsv1.CreatePlannedChangeRequest) (*statisticsv1.PlannedChange, error) {
+	if _, err := auth.Require(ctx, auth.RoleMigrationsverket); err != nil {
+		return nil, err
+	}
+	pc := req.GetPlannedChange()
+	c := domain.PlannedChange{
+		ID: uuid.NewString(), KommunCode: pc.GetKommunCode(), Housing: housingFromProto[pc.GetHousingType()],
+		EffectiveDate: pc.GetEffectiveDate(), AdultsDelta: pc.GetAdultsDelta(), Description: strings.TrimSpace(pc.GetDescription()),
+		CreateTime: s.now().UTC(),
+	}
+	if err := c.Validate(); err != nil {
+		return nil, badrequest.Prefix("planned_change", err)
+	}
+	publish, err := s.projectionPublisher(ctx, c.EffectiveDate, &c, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateChange(ctx, c, publish); err != nil {
+		return nil, err
+	}
+	s.notify()
+	return changeToProto(c), nil
+}
+
+// projectionPublisher prepares the ProjectionPublished event for date with
+// the change added (or the change of id left out), to be written in the
+// transaction that stores the change. Without a snapshot there is nothing
+// to project from, and no event.
+func (s *Service) projectionPublisher(ctx context.Context, date string, added *domain.PlannedChange, removed string) (func(*sqlx.Tx) error, error) {
+	snaps, err := s.store.List(ctx)
+	if err != nil || len(snaps) == 0 {
+		return nil, err
+	}
+	latest, g, err := s.gridOf(ctx, snaps[0])
+	if err != nil {
+		return nil, err
+	}
+	if date < latest.ReferenceDate {
+		return nil, nil // the change is already in the snapshots
+	}
+	changes, err := s.store.Changes(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	changes = slices.DeleteFunc(changes, func(c domain.PlannedChange) bool { return c.ID == removed })
+	if added != nil {
+		changes = append(changes, *added)
+	}
+	rows, _ := domain.Project(g.KommunTotals(), changes, latest.ReferenceDate, date, false)
+	ev := &statisticsv1.ProjectionPublished{Snapshot: latest.Name(), ProjectionDate: date, PublishTime: timestamppb.New(s.now())}
+	for _, r := range rows {
+		if r.Projected > 0 {
+			ev.KommunTotals = append(ev.KommunTotals, &statisticsv1.KommunTotal{KommunCode: r.KommunCode, LanCode: r.LanCode, Adults: r.Projected})
+		}
+	}
+	return func(tx *sqlx.Tx) error {
+		if _, err := events.Publish(ctx, tx, SubjectProjectionPublished, ev); err != nil {
+			return fmt.Errorf("publish projection: %w", err)
+		}
+		return nil
+	}, nil
+}
+
+// ListPlannedChanges lists planned changes by date.
+func (s *Service) ListPlannedChanges(ctx context.Context, req *statisticsv1.ListPlannedChangesRequest) (*statisticsv1.ListPlannedChangesResponse, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkLans(req.GetLanCodes()); err != nil {
+		return nil, err
+	}
+	changes, err := s.store.Changes(ctx, req.GetLanCodes())
+	if err != nil {
+		return nil, err
+	}
+	resp := &statisticsv1.ListPlannedChangesResponse{}
+	for _, c := range changes {
+		resp.PlannedChanges = append(resp.PlannedChanges, changeToProto(c))
+	}
+	return resp, nil
+}
+
+// DeletePlannedChange withdraws a planned change and publishes the
+// projection to its date without it.
+func (s *Service) DeletePlannedChange(ctx context.Context, req *statisticsv1.DeletePlannedChangeRequest) (*emptypb.Empty, error) {
+	if _, err := auth.Require(ctx, auth.RoleMigrationsverket); err != nil {
+		return nil, err
+	}
+	id, ok := strings.CutPrefix(req.GetName(), "plannedChanges/")
+	if !ok || id == "" {
+		return nil, badrequest.Field("name", "must be plannedChanges/{id}")
+	}
+	var date string
+	for _, c := range mustChanges(s.store.Changes(ctx, nil)) {
+		if c.ID == id {
+			date = c.EffectiveDate
+		}
+	}
+	if date == "" {
+		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
+	}
+	publish, err := s.projectionPublisher(ctx, date, nil, id)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.DeleteChange(ctx, id, func(tx *sqlx.Tx, _ domain.PlannedChange) error {
+		if publish != nil {
+			return publish(tx)
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.notify()
+	return &emptypb.Empty{}, nil
+}
+
+func mustChanges(c []domain.PlannedChange, err error) []domain.PlannedChange {
+	if err != nil {
+		return nil
+	}
+	return c
+}
+
+func changeToProto(c domain.PlannedChange) *statisticsv1.PlannedChange {
+	return &statisticsv1.PlannedChange{
+		Name: c.Name(), KommunCode: c.KommunCode, HousingType: housingToProto[c.Housing], EffectiveDate: c.EffectiveDate,
+		AdultsDelta: c.AdultsDelta, Description: c.Description, CreateTime: timestamppb.New(c.CreateTime),
+	}
+}
+
+// GetProjection projects the latest snapshot to a future date.
+func (s *Service) GetProjection(ctx context.Context, req *statisticsv1.GetProjectionRequest) (*statisticsv1.Projection, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return nil, err
+	}
+	if !domain.IsDate(req.GetProjectionDate()) {
+		return nil, badrequest.Field("projection_date", "must be a real date, YYYY-MM-DD")
+	}
+	if err := checkLans(req.GetLanCodes()); err != nil {
+		return nil, err
+	}
+	snaps, err := s.store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(snaps) == 0 {
+		return nil, status.Error(codes.FailedPrecondition, "no snapshot has been imported yet")
+	}
+	if err := domain.CheckProjectionDate(req.GetProjectionDate(), snaps[0].ReferenceDate); err != nil {
+		return nil, err
+	}
+	latest, g, err := s.gridOf(ctx, snaps[0])
+	if err != nil {
+		return nil, err
+	}
+	changes, err := s.store.Changes(ctx, req.GetLanCodes())
+	if err != nil {
+		return nil, err
+	}
+	rows, totals := domain.Project(kommunTotals(g, req.GetLanCodes()), changes, latest.ReferenceDate, req.GetProjectionDate(), protected(ctx))
+	return &statisticsv1.Projection{
+		Snapshot: latest.Name(), ProjectionDate: req.GetProjectionDate(),
+		Rows: projectionRowsToProto(rows), Totals: projectionRowsToProto(totals),
+	}, nil
+}
+
+func projectionRowsToProto(rows []domain.ProjectionRow) []*statisticsv1.ProjectionRow {
+	out := make([]*statisticsv1.ProjectionRow, len(rows))
+	for i, r := range rows {
+		out[i] = &statisticsv1.ProjectionRow{
+			LanCode: r.LanCode, KommunCode: r.KommunCode, SnapshotCount: r.SnapshotCount, PlannedDelta: r.PlannedDelta,
+			ProjectedCount: r.Projected, Suppressed: r.Suppressed,
+		}
+	}
+	return out
+}
