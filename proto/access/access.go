@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
+	notificationv1 "github.com/tia-platform/tia/proto/gen/tia/notification/v1"
 )
 
 // public lists the full gRPC method names open to anonymous callers. Only
@@ -15,6 +16,14 @@ var public = map[string]bool{
 	// The public catalogue: asylum seekers find activities without an account.
 	activityv1.ActivityService_GetActivity_FullMethodName:    true,
 	activityv1.ActivityService_ListActivities_FullMethodName: true,
+	// Search by kommun, distance, approved routes, focus and language.
+	activityv1.ActivityService_SearchCatalogue_FullMethodName: true,
+	// Feeds that reception units and calendar clients read without an
+	// account, and the participant-facing contacts (ListContacts shows
+	// anonymous callers only the contacts marked public).
+	notificationv1.NotificationService_GetMeetingCalendar_FullMethodName: true,
+	notificationv1.NotificationService_GetActivityFeed_FullMethodName:    true,
+	notificationv1.NotificationService_ListContacts_FullMethodName:       true,
 	// Health checks come from probes that hold no token.
 	"/grpc.health.v1.Health/Check": true,
 	"/grpc.health.v1.Health/Watch": true,

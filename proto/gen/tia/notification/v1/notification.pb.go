@@ -10,6 +10,8 @@ import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	emptypb "google.golang.org/protobuf/types/known/emptypb"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -22,6 +24,235 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// Channel is a way a message reaches its recipient.
+type Channel int32
+
+const (
+	// Not set.
+	Channel_CHANNEL_UNSPECIFIED Channel = 0
+	// The inbox in this service (always kept).
+	Channel_CHANNEL_INBOX Channel = 1
+	// Email over SMTP to the subscription's address.
+	Channel_CHANNEL_EMAIL Channel = 2
+	// An HTTPS POST, signed, to each of the recipient's webhooks.
+	Channel_CHANNEL_WEBHOOK Channel = 3
+)
+
+// Enum value maps for Channel.
+var (
+	Channel_name = map[int32]string{
+		0: "CHANNEL_UNSPECIFIED",
+		1: "CHANNEL_INBOX",
+		2: "CHANNEL_EMAIL",
+		3: "CHANNEL_WEBHOOK",
+	}
+	Channel_value = map[string]int32{
+		"CHANNEL_UNSPECIFIED": 0,
+		"CHANNEL_INBOX":       1,
+		"CHANNEL_EMAIL":       2,
+		"CHANNEL_WEBHOOK":     3,
+	}
+)
+
+func (x Channel) Enum() *Channel {
+	p := new(Channel)
+	*p = x
+	return p
+}
+
+func (x Channel) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Channel) Descriptor() protoreflect.EnumDescriptor {
+	return file_tia_notification_v1_notification_proto_enumTypes[0].Descriptor()
+}
+
+func (Channel) Type() protoreflect.EnumType {
+	return &file_tia_notification_v1_notification_proto_enumTypes[0]
+}
+
+func (x Channel) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Channel.Descriptor instead.
+func (Channel) EnumDescriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{0}
+}
+
+// Language of the templates a message is written from.
+type Language int32
+
+const (
+	// Not set: Swedish.
+	Language_LANGUAGE_UNSPECIFIED Language = 0
+	// Swedish.
+	Language_LANGUAGE_SV Language = 1
+	// English.
+	Language_LANGUAGE_EN Language = 2
+)
+
+// Enum value maps for Language.
+var (
+	Language_name = map[int32]string{
+		0: "LANGUAGE_UNSPECIFIED",
+		1: "LANGUAGE_SV",
+		2: "LANGUAGE_EN",
+	}
+	Language_value = map[string]int32{
+		"LANGUAGE_UNSPECIFIED": 0,
+		"LANGUAGE_SV":          1,
+		"LANGUAGE_EN":          2,
+	}
+)
+
+func (x Language) Enum() *Language {
+	p := new(Language)
+	*p = x
+	return p
+}
+
+func (x Language) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Language) Descriptor() protoreflect.EnumDescriptor {
+	return file_tia_notification_v1_notification_proto_enumTypes[1].Descriptor()
+}
+
+func (Language) Type() protoreflect.EnumType {
+	return &file_tia_notification_v1_notification_proto_enumTypes[1]
+}
+
+func (x Language) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Language.Descriptor instead.
+func (Language) EnumDescriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{1}
+}
+
+// CooperationLevel is the level of a forum meeting, after the European code
+// of good practice for civil participation.
+type CooperationLevel int32
+
+const (
+	// Not set.
+	CooperationLevel_COOPERATION_LEVEL_UNSPECIFIED CooperationLevel = 0
+	// The county board informs.
+	CooperationLevel_COOPERATION_LEVEL_INFORMATION CooperationLevel = 1
+	// Samråd: the county board asks for views on a proposal.
+	CooperationLevel_COOPERATION_LEVEL_SAMRAD CooperationLevel = 2
+	// Dialog: an exchange both ways; members may propose agenda items.
+	CooperationLevel_COOPERATION_LEVEL_DIALOG CooperationLevel = 3
+	// Partnerskap: shared responsibility; members may propose agenda items.
+	CooperationLevel_COOPERATION_LEVEL_PARTNERSKAP CooperationLevel = 4
+)
+
+// Enum value maps for CooperationLevel.
+var (
+	CooperationLevel_name = map[int32]string{
+		0: "COOPERATION_LEVEL_UNSPECIFIED",
+		1: "COOPERATION_LEVEL_INFORMATION",
+		2: "COOPERATION_LEVEL_SAMRAD",
+		3: "COOPERATION_LEVEL_DIALOG",
+		4: "COOPERATION_LEVEL_PARTNERSKAP",
+	}
+	CooperationLevel_value = map[string]int32{
+		"COOPERATION_LEVEL_UNSPECIFIED": 0,
+		"COOPERATION_LEVEL_INFORMATION": 1,
+		"COOPERATION_LEVEL_SAMRAD":      2,
+		"COOPERATION_LEVEL_DIALOG":      3,
+		"COOPERATION_LEVEL_PARTNERSKAP": 4,
+	}
+)
+
+func (x CooperationLevel) Enum() *CooperationLevel {
+	p := new(CooperationLevel)
+	*p = x
+	return p
+}
+
+func (x CooperationLevel) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CooperationLevel) Descriptor() protoreflect.EnumDescriptor {
+	return file_tia_notification_v1_notification_proto_enumTypes[2].Descriptor()
+}
+
+func (CooperationLevel) Type() protoreflect.EnumType {
+	return &file_tia_notification_v1_notification_proto_enumTypes[2]
+}
+
+func (x CooperationLevel) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CooperationLevel.Descriptor instead.
+func (CooperationLevel) EnumDescriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{2}
+}
+
+// State of a delivery.
+type Delivery_State int32
+
+const (
+	// Not set.
+	Delivery_STATE_UNSPECIFIED Delivery_State = 0
+	// Waiting for its (next) try.
+	Delivery_STATE_PENDING Delivery_State = 1
+	// Accepted by the SMTP server or the webhook (2xx).
+	Delivery_STATE_DELIVERED Delivery_State = 2
+	// Given up after the configured number of tries; can be replayed.
+	Delivery_STATE_DEAD_LETTERED Delivery_State = 3
+)
+
+// Enum value maps for Delivery_State.
+var (
+	Delivery_State_name = map[int32]string{
+		0: "STATE_UNSPECIFIED",
+		1: "STATE_PENDING",
+		2: "STATE_DELIVERED",
+		3: "STATE_DEAD_LETTERED",
+	}
+	Delivery_State_value = map[string]int32{
+		"STATE_UNSPECIFIED":   0,
+		"STATE_PENDING":       1,
+		"STATE_DELIVERED":     2,
+		"STATE_DEAD_LETTERED": 3,
+	}
+)
+
+func (x Delivery_State) Enum() *Delivery_State {
+	p := new(Delivery_State)
+	*p = x
+	return p
+}
+
+func (x Delivery_State) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Delivery_State) Descriptor() protoreflect.EnumDescriptor {
+	return file_tia_notification_v1_notification_proto_enumTypes[3].Descriptor()
+}
+
+func (Delivery_State) Type() protoreflect.EnumType {
+	return &file_tia_notification_v1_notification_proto_enumTypes[3]
+}
+
+func (x Delivery_State) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Delivery_State.Descriptor instead.
+func (Delivery_State) EnumDescriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{1, 0}
+}
 
 // Message is one notification in a recipient's inbox.
 //
@@ -47,7 +278,12 @@ type Message struct {
 	// When the message was put in the inbox.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When the recipient read it; unset while unread.
-	ReadTime      *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=read_time,json=readTime,proto3" json:"read_time,omitempty"`
+	ReadTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=read_time,json=readTime,proto3" json:"read_time,omitempty"`
+	// How the message went out on the channels the recipient chose besides
+	// the inbox. Output only.
+	Deliveries []*Delivery `protobuf:"bytes,10,rep,name=deliveries,proto3" json:"deliveries,omitempty"`
+	// The language the message was written in: `sv` or `en`. Output only.
+	Language      string `protobuf:"bytes,11,opt,name=language,proto3" json:"language,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -145,6 +381,2467 @@ func (x *Message) GetReadTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Message) GetDeliveries() []*Delivery {
+	if x != nil {
+		return x.Deliveries
+	}
+	return nil
+}
+
+func (x *Message) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+// Delivery is one message on its way through one channel to one target.
+type Delivery struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `recipients/{recipient}/messages/{message}/deliveries/{delivery}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Email or webhook.
+	Channel Channel `protobuf:"varint,2,opt,name=channel,proto3,enum=tia.notification.v1.Channel" json:"channel,omitempty"`
+	// The email address or the webhook's resource name.
+	Target string `protobuf:"bytes,3,opt,name=target,proto3" json:"target,omitempty"`
+	// Where the delivery stands.
+	State Delivery_State `protobuf:"varint,4,opt,name=state,proto3,enum=tia.notification.v1.Delivery_State" json:"state,omitempty"`
+	// Tries so far.
+	Attempts int32 `protobuf:"varint,5,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// Why the last try failed.
+	LastError string `protobuf:"bytes,6,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// When the next try is due, while pending.
+	NextAttemptTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=next_attempt_time,json=nextAttemptTime,proto3" json:"next_attempt_time,omitempty"`
+	// When it was delivered.
+	DeliverTime   *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=deliver_time,json=deliverTime,proto3" json:"deliver_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Delivery) Reset() {
+	*x = Delivery{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Delivery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Delivery) ProtoMessage() {}
+
+func (x *Delivery) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Delivery.ProtoReflect.Descriptor instead.
+func (*Delivery) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Delivery) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Delivery) GetChannel() Channel {
+	if x != nil {
+		return x.Channel
+	}
+	return Channel_CHANNEL_UNSPECIFIED
+}
+
+func (x *Delivery) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *Delivery) GetState() Delivery_State {
+	if x != nil {
+		return x.State
+	}
+	return Delivery_STATE_UNSPECIFIED
+}
+
+func (x *Delivery) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *Delivery) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *Delivery) GetNextAttemptTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextAttemptTime
+	}
+	return nil
+}
+
+func (x *Delivery) GetDeliverTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DeliverTime
+	}
+	return nil
+}
+
+// Request for MarkMessageRead.
+type MarkMessageReadRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `recipients/{recipient}/messages/{message}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkMessageReadRequest) Reset() {
+	*x = MarkMessageReadRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkMessageReadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkMessageReadRequest) ProtoMessage() {}
+
+func (x *MarkMessageReadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkMessageReadRequest.ProtoReflect.Descriptor instead.
+func (*MarkMessageReadRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *MarkMessageReadRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request for CountUnreadMessages.
+type CountUnreadMessagesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `recipients/{recipient}`.
+	Parent        string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountUnreadMessagesRequest) Reset() {
+	*x = CountUnreadMessagesRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountUnreadMessagesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountUnreadMessagesRequest) ProtoMessage() {}
+
+func (x *CountUnreadMessagesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountUnreadMessagesRequest.ProtoReflect.Descriptor instead.
+func (*CountUnreadMessagesRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *CountUnreadMessagesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+// Response for CountUnreadMessages.
+type CountUnreadMessagesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Messages without a read_time.
+	UnreadCount   int64 `protobuf:"varint,1,opt,name=unread_count,json=unreadCount,proto3" json:"unread_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountUnreadMessagesResponse) Reset() {
+	*x = CountUnreadMessagesResponse{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountUnreadMessagesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountUnreadMessagesResponse) ProtoMessage() {}
+
+func (x *CountUnreadMessagesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountUnreadMessagesResponse.ProtoReflect.Descriptor instead.
+func (*CountUnreadMessagesResponse) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CountUnreadMessagesResponse) GetUnreadCount() int64 {
+	if x != nil {
+		return x.UnreadCount
+	}
+	return 0
+}
+
+// Request for ListDeadLetters.
+type ListDeadLettersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `recipients/{recipient}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many deliveries (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDeadLettersRequest) Reset() {
+	*x = ListDeadLettersRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDeadLettersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDeadLettersRequest) ProtoMessage() {}
+
+func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDeadLettersRequest.ProtoReflect.Descriptor instead.
+func (*ListDeadLettersRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ListDeadLettersRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListDeadLettersRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListDeadLettersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// Response for ListDeadLetters.
+type ListDeadLettersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Dead-lettered deliveries, newest first.
+	Deliveries []*Delivery `protobuf:"bytes,1,rep,name=deliveries,proto3" json:"deliveries,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDeadLettersResponse) Reset() {
+	*x = ListDeadLettersResponse{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDeadLettersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDeadLettersResponse) ProtoMessage() {}
+
+func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDeadLettersResponse.ProtoReflect.Descriptor instead.
+func (*ListDeadLettersResponse) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ListDeadLettersResponse) GetDeliveries() []*Delivery {
+	if x != nil {
+		return x.Deliveries
+	}
+	return nil
+}
+
+func (x *ListDeadLettersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for ReplayDelivery.
+type ReplayDeliveryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `recipients/{recipient}/messages/{message}/deliveries/{delivery}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplayDeliveryRequest) Reset() {
+	*x = ReplayDeliveryRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplayDeliveryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplayDeliveryRequest) ProtoMessage() {}
+
+func (x *ReplayDeliveryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplayDeliveryRequest.ProtoReflect.Descriptor instead.
+func (*ReplayDeliveryRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ReplayDeliveryRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Subscription is a recipient's choice for one topic. Without one, messages
+// go to the inbox only, in Swedish.
+type Subscription struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `recipients/{recipient}/subscriptions/{topic}`, e.g.
+	// `recipients/lansstyrelse-01/subscriptions/activity.registered`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Channels besides the inbox, which always keeps the message.
+	Channels []Channel `protobuf:"varint,2,rep,packed,name=channels,proto3,enum=tia.notification.v1.Channel" json:"channels,omitempty"`
+	// The language of the messages.
+	Language Language `protobuf:"varint,3,opt,name=language,proto3,enum=tia.notification.v1.Language" json:"language,omitempty"`
+	// Where email goes; required with CHANNEL_EMAIL.
+	EmailAddress  string `protobuf:"bytes,4,opt,name=email_address,json=emailAddress,proto3" json:"email_address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Subscription) Reset() {
+	*x = Subscription{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Subscription) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Subscription) ProtoMessage() {}
+
+func (x *Subscription) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Subscription.ProtoReflect.Descriptor instead.
+func (*Subscription) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Subscription) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Subscription) GetChannels() []Channel {
+	if x != nil {
+		return x.Channels
+	}
+	return nil
+}
+
+func (x *Subscription) GetLanguage() Language {
+	if x != nil {
+		return x.Language
+	}
+	return Language_LANGUAGE_UNSPECIFIED
+}
+
+func (x *Subscription) GetEmailAddress() string {
+	if x != nil {
+		return x.EmailAddress
+	}
+	return ""
+}
+
+// Request for GetSubscription.
+type GetSubscriptionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `recipients/{recipient}/subscriptions/{topic}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSubscriptionRequest) Reset() {
+	*x = GetSubscriptionRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSubscriptionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSubscriptionRequest) ProtoMessage() {}
+
+func (x *GetSubscriptionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSubscriptionRequest.ProtoReflect.Descriptor instead.
+func (*GetSubscriptionRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetSubscriptionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request for ListSubscriptions.
+type ListSubscriptionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `recipients/{recipient}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSubscriptionsRequest) Reset() {
+	*x = ListSubscriptionsRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSubscriptionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSubscriptionsRequest) ProtoMessage() {}
+
+func (x *ListSubscriptionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSubscriptionsRequest.ProtoReflect.Descriptor instead.
+func (*ListSubscriptionsRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ListSubscriptionsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListSubscriptionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListSubscriptionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// Response for ListSubscriptions.
+type ListSubscriptionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subscriptions, by topic.
+	Subscriptions []*Subscription `protobuf:"bytes,1,rep,name=subscriptions,proto3" json:"subscriptions,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSubscriptionsResponse) Reset() {
+	*x = ListSubscriptionsResponse{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSubscriptionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSubscriptionsResponse) ProtoMessage() {}
+
+func (x *ListSubscriptionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSubscriptionsResponse.ProtoReflect.Descriptor instead.
+func (*ListSubscriptionsResponse) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListSubscriptionsResponse) GetSubscriptions() []*Subscription {
+	if x != nil {
+		return x.Subscriptions
+	}
+	return nil
+}
+
+func (x *ListSubscriptionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for UpdateSubscription.
+type UpdateSubscriptionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subscription; its name says whose and which topic.
+	Subscription *Subscription `protobuf:"bytes,1,opt,name=subscription,proto3" json:"subscription,omitempty"`
+	// Fields to change (channels, language, email_address); all when empty.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateSubscriptionRequest) Reset() {
+	*x = UpdateSubscriptionRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateSubscriptionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateSubscriptionRequest) ProtoMessage() {}
+
+func (x *UpdateSubscriptionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateSubscriptionRequest.ProtoReflect.Descriptor instead.
+func (*UpdateSubscriptionRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *UpdateSubscriptionRequest) GetSubscription() *Subscription {
+	if x != nil {
+		return x.Subscription
+	}
+	return nil
+}
+
+func (x *UpdateSubscriptionRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+// Webhook receives a recipient's messages (for topics whose subscription
+// includes CHANNEL_WEBHOOK) as signed HTTPS POSTs: header
+// `Tia-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`.
+type Webhook struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `recipients/{recipient}/webhooks/{webhook}`. Output only.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Where to POST; https (http only in development mode).
+	Url string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	// What it is for.
+	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	// The HMAC key. Output only, and only in CreateWebhook's response.
+	Secret string `protobuf:"bytes,4,opt,name=secret,proto3" json:"secret,omitempty"`
+	// When it was registered. Output only.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Webhook) Reset() {
+	*x = Webhook{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Webhook) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Webhook) ProtoMessage() {}
+
+func (x *Webhook) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Webhook.ProtoReflect.Descriptor instead.
+func (*Webhook) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Webhook) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Webhook) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *Webhook) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *Webhook) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+func (x *Webhook) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+// Request for CreateWebhook.
+type CreateWebhookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `recipients/{recipient}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The webhook.
+	Webhook       *Webhook `protobuf:"bytes,2,opt,name=webhook,proto3" json:"webhook,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateWebhookRequest) Reset() {
+	*x = CreateWebhookRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateWebhookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateWebhookRequest) ProtoMessage() {}
+
+func (x *CreateWebhookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateWebhookRequest.ProtoReflect.Descriptor instead.
+func (*CreateWebhookRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *CreateWebhookRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateWebhookRequest) GetWebhook() *Webhook {
+	if x != nil {
+		return x.Webhook
+	}
+	return nil
+}
+
+// Request for ListWebhooks.
+type ListWebhooksRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `recipients/{recipient}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWebhooksRequest) Reset() {
+	*x = ListWebhooksRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWebhooksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWebhooksRequest) ProtoMessage() {}
+
+func (x *ListWebhooksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWebhooksRequest.ProtoReflect.Descriptor instead.
+func (*ListWebhooksRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListWebhooksRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListWebhooksRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListWebhooksRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// Response for ListWebhooks.
+type ListWebhooksResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The webhooks, without secrets.
+	Webhooks []*Webhook `protobuf:"bytes,1,rep,name=webhooks,proto3" json:"webhooks,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWebhooksResponse) Reset() {
+	*x = ListWebhooksResponse{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWebhooksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWebhooksResponse) ProtoMessage() {}
+
+func (x *ListWebhooksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWebhooksResponse.ProtoReflect.Descriptor instead.
+func (*ListWebhooksResponse) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListWebhooksResponse) GetWebhooks() []*Webhook {
+	if x != nil {
+		return x.Webhooks
+	}
+	return nil
+}
+
+func (x *ListWebhooksResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for DeleteWebhook.
+type DeleteWebhookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `recipients/{recipient}/webhooks/{webhook}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteWebhookRequest) Reset() {
+	*x = DeleteWebhookRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteWebhookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteWebhookRequest) ProtoMessage() {}
+
+func (x *DeleteWebhookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteWebhookRequest.ProtoReflect.Descriptor instead.
+func (*DeleteWebhookRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *DeleteWebhookRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// ForumMember is an actor taking part in the regional forum of a län. It
+// receives the forum's invitations and the events routed to "all forum
+// members of the län".
+type ForumMember struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}/members/{recipient}`, e.g.
+	// `lan/01/members/organiser-8020038884`. Output only.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The recipient that stands for the member: `lansstyrelse-01`,
+	// `migrationsverket-01`, `folkbildningsradet`, `organiser-8020038884`.
+	Recipient string `protobuf:"bytes,2,opt,name=recipient,proto3" json:"recipient,omitempty"`
+	// The member's name as the forum knows it.
+	DisplayName   string `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForumMember) Reset() {
+	*x = ForumMember{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForumMember) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForumMember) ProtoMessage() {}
+
+func (x *ForumMember) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForumMember.ProtoReflect.Descriptor instead.
+func (*ForumMember) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ForumMember) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ForumMember) GetRecipient() string {
+	if x != nil {
+		return x.Recipient
+	}
+	return ""
+}
+
+func (x *ForumMember) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+// Request for CreateForumMember.
+type CreateForumMemberRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The member.
+	Member        *ForumMember `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateForumMemberRequest) Reset() {
+	*x = CreateForumMemberRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateForumMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateForumMemberRequest) ProtoMessage() {}
+
+func (x *CreateForumMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateForumMemberRequest.ProtoReflect.Descriptor instead.
+func (*CreateForumMemberRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *CreateForumMemberRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateForumMemberRequest) GetMember() *ForumMember {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+// Request for ListForumMembers.
+type ListForumMembersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListForumMembersRequest) Reset() {
+	*x = ListForumMembersRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListForumMembersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListForumMembersRequest) ProtoMessage() {}
+
+func (x *ListForumMembersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListForumMembersRequest.ProtoReflect.Descriptor instead.
+func (*ListForumMembersRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ListForumMembersRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListForumMembersRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListForumMembersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// Response for ListForumMembers.
+type ListForumMembersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The members.
+	Members []*ForumMember `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListForumMembersResponse) Reset() {
+	*x = ListForumMembersResponse{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListForumMembersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListForumMembersResponse) ProtoMessage() {}
+
+func (x *ListForumMembersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListForumMembersResponse.ProtoReflect.Descriptor instead.
+func (*ListForumMembersResponse) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ListForumMembersResponse) GetMembers() []*ForumMember {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *ListForumMembersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for DeleteForumMember.
+type DeleteForumMemberRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}/members/{recipient}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteForumMemberRequest) Reset() {
+	*x = DeleteForumMemberRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteForumMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteForumMemberRequest) ProtoMessage() {}
+
+func (x *DeleteForumMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteForumMemberRequest.ProtoReflect.Descriptor instead.
+func (*DeleteForumMemberRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *DeleteForumMemberRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Meeting is one meeting of the regional forum of a län.
+type Meeting struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}/meetings/{meeting}`. Output only.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// What the meeting is called.
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// The level of cooperation.
+	Level CooperationLevel `protobuf:"varint,3,opt,name=level,proto3,enum=tia.notification.v1.CooperationLevel" json:"level,omitempty"`
+	// When it starts; not in the past.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// When it ends; after start_time.
+	EndTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// Where (an address or a link).
+	Location string `protobuf:"bytes,6,opt,name=location,proto3" json:"location,omitempty"`
+	// The agenda, in order.
+	Agenda []*AgendaItem `protobuf:"bytes,7,rep,name=agenda,proto3" json:"agenda,omitempty"`
+	// The minutes, once written.
+	Minutes string `protobuf:"bytes,8,opt,name=minutes,proto3" json:"minutes,omitempty"`
+	// Responses received and what the county board did with them. Output
+	// only; added with RecordFeedback.
+	Feedback []*Feedback `protobuf:"bytes,9,rep,name=feedback,proto3" json:"feedback,omitempty"`
+	// When it was planned. Output only.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When it was last changed. Output only.
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Meeting) Reset() {
+	*x = Meeting{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Meeting) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Meeting) ProtoMessage() {}
+
+func (x *Meeting) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Meeting.ProtoReflect.Descriptor instead.
+func (*Meeting) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *Meeting) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Meeting) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Meeting) GetLevel() CooperationLevel {
+	if x != nil {
+		return x.Level
+	}
+	return CooperationLevel_COOPERATION_LEVEL_UNSPECIFIED
+}
+
+func (x *Meeting) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *Meeting) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *Meeting) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *Meeting) GetAgenda() []*AgendaItem {
+	if x != nil {
+		return x.Agenda
+	}
+	return nil
+}
+
+func (x *Meeting) GetMinutes() string {
+	if x != nil {
+		return x.Minutes
+	}
+	return ""
+}
+
+func (x *Meeting) GetFeedback() []*Feedback {
+	if x != nil {
+		return x.Feedback
+	}
+	return nil
+}
+
+func (x *Meeting) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Meeting) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+// AgendaItem is one point on a meeting's agenda.
+type AgendaItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The point.
+	Title string `protobuf:"bytes,1,opt,name=title,proto3" json:"title,omitempty"`
+	// More about it.
+	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// The recipient that proposed it; empty for the county board's own
+	// items. Output only.
+	ProposedBy    string `protobuf:"bytes,3,opt,name=proposed_by,json=proposedBy,proto3" json:"proposed_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AgendaItem) Reset() {
+	*x = AgendaItem{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AgendaItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AgendaItem) ProtoMessage() {}
+
+func (x *AgendaItem) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AgendaItem.ProtoReflect.Descriptor instead.
+func (*AgendaItem) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *AgendaItem) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *AgendaItem) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *AgendaItem) GetProposedBy() string {
+	if x != nil {
+		return x.ProposedBy
+	}
+	return ""
+}
+
+// Feedback (återkoppling) records one response and what was done with it.
+type Feedback struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Who responded (a recipient id or a free-text name).
+	Respondent string `protobuf:"bytes,1,opt,name=respondent,proto3" json:"respondent,omitempty"`
+	// The response.
+	Response string `protobuf:"bytes,2,opt,name=response,proto3" json:"response,omitempty"`
+	// What the county board did with it.
+	Outcome string `protobuf:"bytes,3,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// When it was recorded. Output only.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Feedback) Reset() {
+	*x = Feedback{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Feedback) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Feedback) ProtoMessage() {}
+
+func (x *Feedback) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Feedback.ProtoReflect.Descriptor instead.
+func (*Feedback) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *Feedback) GetRespondent() string {
+	if x != nil {
+		return x.Respondent
+	}
+	return ""
+}
+
+func (x *Feedback) GetResponse() string {
+	if x != nil {
+		return x.Response
+	}
+	return ""
+}
+
+func (x *Feedback) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *Feedback) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+// Request for CreateMeeting.
+type CreateMeetingRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The meeting.
+	Meeting       *Meeting `protobuf:"bytes,2,opt,name=meeting,proto3" json:"meeting,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateMeetingRequest) Reset() {
+	*x = CreateMeetingRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateMeetingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateMeetingRequest) ProtoMessage() {}
+
+func (x *CreateMeetingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateMeetingRequest.ProtoReflect.Descriptor instead.
+func (*CreateMeetingRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *CreateMeetingRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateMeetingRequest) GetMeeting() *Meeting {
+	if x != nil {
+		return x.Meeting
+	}
+	return nil
+}
+
+// Request for GetMeeting.
+type GetMeetingRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}/meetings/{meeting}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMeetingRequest) Reset() {
+	*x = GetMeetingRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMeetingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMeetingRequest) ProtoMessage() {}
+
+func (x *GetMeetingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMeetingRequest.ProtoReflect.Descriptor instead.
+func (*GetMeetingRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *GetMeetingRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request for ListMeetings.
+type ListMeetingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMeetingsRequest) Reset() {
+	*x = ListMeetingsRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMeetingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMeetingsRequest) ProtoMessage() {}
+
+func (x *ListMeetingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMeetingsRequest.ProtoReflect.Descriptor instead.
+func (*ListMeetingsRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ListMeetingsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListMeetingsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListMeetingsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// Response for ListMeetings.
+type ListMeetingsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The meetings, by start time.
+	Meetings []*Meeting `protobuf:"bytes,1,rep,name=meetings,proto3" json:"meetings,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMeetingsResponse) Reset() {
+	*x = ListMeetingsResponse{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMeetingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMeetingsResponse) ProtoMessage() {}
+
+func (x *ListMeetingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMeetingsResponse.ProtoReflect.Descriptor instead.
+func (*ListMeetingsResponse) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ListMeetingsResponse) GetMeetings() []*Meeting {
+	if x != nil {
+		return x.Meetings
+	}
+	return nil
+}
+
+func (x *ListMeetingsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for UpdateMeeting.
+type UpdateMeetingRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The meeting; its name says which.
+	Meeting *Meeting `protobuf:"bytes,1,opt,name=meeting,proto3" json:"meeting,omitempty"`
+	// Fields to change: title, level, start_time, end_time, location, agenda,
+	// minutes. Required.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateMeetingRequest) Reset() {
+	*x = UpdateMeetingRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateMeetingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateMeetingRequest) ProtoMessage() {}
+
+func (x *UpdateMeetingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateMeetingRequest.ProtoReflect.Descriptor instead.
+func (*UpdateMeetingRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *UpdateMeetingRequest) GetMeeting() *Meeting {
+	if x != nil {
+		return x.Meeting
+	}
+	return nil
+}
+
+func (x *UpdateMeetingRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+// Request for ProposeAgendaItem.
+type ProposeAgendaItemRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}/meetings/{meeting}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The proposed item.
+	Item          *AgendaItem `protobuf:"bytes,2,opt,name=item,proto3" json:"item,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeAgendaItemRequest) Reset() {
+	*x = ProposeAgendaItemRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeAgendaItemRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeAgendaItemRequest) ProtoMessage() {}
+
+func (x *ProposeAgendaItemRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeAgendaItemRequest.ProtoReflect.Descriptor instead.
+func (*ProposeAgendaItemRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ProposeAgendaItemRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ProposeAgendaItemRequest) GetItem() *AgendaItem {
+	if x != nil {
+		return x.Item
+	}
+	return nil
+}
+
+// Request for RecordFeedback.
+type RecordFeedbackRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}/meetings/{meeting}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The feedback.
+	Feedback      *Feedback `protobuf:"bytes,2,opt,name=feedback,proto3" json:"feedback,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordFeedbackRequest) Reset() {
+	*x = RecordFeedbackRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordFeedbackRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordFeedbackRequest) ProtoMessage() {}
+
+func (x *RecordFeedbackRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordFeedbackRequest.ProtoReflect.Descriptor instead.
+func (*RecordFeedbackRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *RecordFeedbackRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RecordFeedbackRequest) GetFeedback() *Feedback {
+	if x != nil {
+		return x.Feedback
+	}
+	return nil
+}
+
+// Request for GetMeetingCalendar.
+type GetMeetingCalendarRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}`.
+	Parent        string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMeetingCalendarRequest) Reset() {
+	*x = GetMeetingCalendarRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMeetingCalendarRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMeetingCalendarRequest) ProtoMessage() {}
+
+func (x *GetMeetingCalendarRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMeetingCalendarRequest.ProtoReflect.Descriptor instead.
+func (*GetMeetingCalendarRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *GetMeetingCalendarRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+// Feed is a document in a format other than JSON (iCalendar, Atom); the REST
+// edge serves data with content_type as it is.
+type Feed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The media type, e.g. `text/calendar; charset=utf-8`.
+	ContentType string `protobuf:"bytes,1,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// The document.
+	Data          []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Feed) Reset() {
+	*x = Feed{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Feed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Feed) ProtoMessage() {}
+
+func (x *Feed) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Feed.ProtoReflect.Descriptor instead.
+func (*Feed) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *Feed) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *Feed) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+// Contact is whom to contact at one actor in one län.
+type Contact struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}/contacts/{contact}`. Output only.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The actor, as a recipient id: `migrationsverket-01`,
+	// `lansstyrelse-01`, `folkbildningsradet`, `organiser-8020038884`.
+	Actor string `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
+	// The actor's name, e.g. "Studieförbundet Vuxenskolan Stockholm".
+	ActorDisplayName string `protobuf:"bytes,3,opt,name=actor_display_name,json=actorDisplayName,proto3" json:"actor_display_name,omitempty"`
+	// What to contact them about, e.g. "regional contact", "drop-outs".
+	Function string `protobuf:"bytes,4,opt,name=function,proto3" json:"function,omitempty"`
+	// A person's name, if any.
+	PersonName string `protobuf:"bytes,5,opt,name=person_name,json=personName,proto3" json:"person_name,omitempty"`
+	// Email address.
+	Email string `protobuf:"bytes,6,opt,name=email,proto3" json:"email,omitempty"`
+	// Telephone number.
+	Phone string `protobuf:"bytes,7,opt,name=phone,proto3" json:"phone,omitempty"`
+	// Participant-facing: shown to anyone, without an account.
+	Public        bool `protobuf:"varint,8,opt,name=public,proto3" json:"public,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Contact) Reset() {
+	*x = Contact{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Contact) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Contact) ProtoMessage() {}
+
+func (x *Contact) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Contact.ProtoReflect.Descriptor instead.
+func (*Contact) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *Contact) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Contact) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *Contact) GetActorDisplayName() string {
+	if x != nil {
+		return x.ActorDisplayName
+	}
+	return ""
+}
+
+func (x *Contact) GetFunction() string {
+	if x != nil {
+		return x.Function
+	}
+	return ""
+}
+
+func (x *Contact) GetPersonName() string {
+	if x != nil {
+		return x.PersonName
+	}
+	return ""
+}
+
+func (x *Contact) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *Contact) GetPhone() string {
+	if x != nil {
+		return x.Phone
+	}
+	return ""
+}
+
+func (x *Contact) GetPublic() bool {
+	if x != nil {
+		return x.Public
+	}
+	return false
+}
+
+// Request for CreateContact.
+type CreateContactRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The contact.
+	Contact       *Contact `protobuf:"bytes,2,opt,name=contact,proto3" json:"contact,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateContactRequest) Reset() {
+	*x = CreateContactRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateContactRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateContactRequest) ProtoMessage() {}
+
+func (x *CreateContactRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateContactRequest.ProtoReflect.Descriptor instead.
+func (*CreateContactRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *CreateContactRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateContactRequest) GetContact() *Contact {
+	if x != nil {
+		return x.Contact
+	}
+	return nil
+}
+
+// Request for ListContacts.
+type ListContactsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListContactsRequest) Reset() {
+	*x = ListContactsRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListContactsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListContactsRequest) ProtoMessage() {}
+
+func (x *ListContactsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListContactsRequest.ProtoReflect.Descriptor instead.
+func (*ListContactsRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ListContactsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListContactsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListContactsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// Response for ListContacts.
+type ListContactsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The contacts, by actor.
+	Contacts []*Contact `protobuf:"bytes,1,rep,name=contacts,proto3" json:"contacts,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListContactsResponse) Reset() {
+	*x = ListContactsResponse{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListContactsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListContactsResponse) ProtoMessage() {}
+
+func (x *ListContactsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListContactsResponse.ProtoReflect.Descriptor instead.
+func (*ListContactsResponse) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ListContactsResponse) GetContacts() []*Contact {
+	if x != nil {
+		return x.Contacts
+	}
+	return nil
+}
+
+func (x *ListContactsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for DeleteContact.
+type DeleteContactRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}/contacts/{contact}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteContactRequest) Reset() {
+	*x = DeleteContactRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteContactRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteContactRequest) ProtoMessage() {}
+
+func (x *DeleteContactRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteContactRequest.ProtoReflect.Descriptor instead.
+func (*DeleteContactRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *DeleteContactRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request for GetActivityFeed.
+type GetActivityFeedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `kommuner/{kommun_code}`.
+	Kommun string `protobuf:"bytes,1,opt,name=kommun,proto3" json:"kommun,omitempty"`
+	// Base URL of the REST edge, for the feed's links; filled in by the edge.
+	BaseUrl       string `protobuf:"bytes,2,opt,name=base_url,json=baseUrl,proto3" json:"base_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetActivityFeedRequest) Reset() {
+	*x = GetActivityFeedRequest{}
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetActivityFeedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetActivityFeedRequest) ProtoMessage() {}
+
+func (x *GetActivityFeedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetActivityFeedRequest.ProtoReflect.Descriptor instead.
+func (*GetActivityFeedRequest) Descriptor() ([]byte, []int) {
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *GetActivityFeedRequest) GetKommun() string {
+	if x != nil {
+		return x.Kommun
+	}
+	return ""
+}
+
+func (x *GetActivityFeedRequest) GetBaseUrl() string {
+	if x != nil {
+		return x.BaseUrl
+	}
+	return ""
+}
+
 // Request for ListMessages.
 type ListMessagesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -160,7 +2857,7 @@ type ListMessagesRequest struct {
 
 func (x *ListMessagesRequest) Reset() {
 	*x = ListMessagesRequest{}
-	mi := &file_tia_notification_v1_notification_proto_msgTypes[1]
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -172,7 +2869,7 @@ func (x *ListMessagesRequest) String() string {
 func (*ListMessagesRequest) ProtoMessage() {}
 
 func (x *ListMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tia_notification_v1_notification_proto_msgTypes[1]
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -185,7 +2882,7 @@ func (x *ListMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ListMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{1}
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListMessagesRequest) GetParent() string {
@@ -222,7 +2919,7 @@ type ListMessagesResponse struct {
 
 func (x *ListMessagesResponse) Reset() {
 	*x = ListMessagesResponse{}
-	mi := &file_tia_notification_v1_notification_proto_msgTypes[2]
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -234,7 +2931,7 @@ func (x *ListMessagesResponse) String() string {
 func (*ListMessagesResponse) ProtoMessage() {}
 
 func (x *ListMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tia_notification_v1_notification_proto_msgTypes[2]
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -247,7 +2944,7 @@ func (x *ListMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ListMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{2}
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListMessagesResponse) GetMessages() []*Message {
@@ -275,7 +2972,7 @@ type GetMessageRequest struct {
 
 func (x *GetMessageRequest) Reset() {
 	*x = GetMessageRequest{}
-	mi := &file_tia_notification_v1_notification_proto_msgTypes[3]
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -287,7 +2984,7 @@ func (x *GetMessageRequest) String() string {
 func (*GetMessageRequest) ProtoMessage() {}
 
 func (x *GetMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tia_notification_v1_notification_proto_msgTypes[3]
+	mi := &file_tia_notification_v1_notification_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -300,7 +2997,7 @@ func (x *GetMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMessageRequest.ProtoReflect.Descriptor instead.
 func (*GetMessageRequest) Descriptor() ([]byte, []int) {
-	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{3}
+	return file_tia_notification_v1_notification_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GetMessageRequest) GetName() string {
@@ -314,7 +3011,7 @@ var File_tia_notification_v1_notification_proto protoreflect.FileDescriptor
 
 const file_tia_notification_v1_notification_proto_rawDesc = "" +
 	"\n" +
-	"&tia/notification/v1/notification.proto\x12\x13tia.notification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb8\x02\n" +
+	"&tia/notification/v1/notification.proto\x12\x13tia.notification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x03\n" +
 	"\aMessage\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05topic\x18\x02 \x01(\tR\x05topic\x12\x14\n" +
@@ -326,7 +3023,201 @@ const file_tia_notification_v1_notification_proto_rawDesc = "" +
 	"\x10subject_resource\x18\a \x01(\tR\x0fsubjectResource\x12;\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x127\n" +
-	"\tread_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\breadTime\"\x9a\x01\n" +
+	"\tread_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\breadTime\x12=\n" +
+	"\n" +
+	"deliveries\x18\n" +
+	" \x03(\v2\x1d.tia.notification.v1.DeliveryR\n" +
+	"deliveries\x12\x1a\n" +
+	"\blanguage\x18\v \x01(\tR\blanguage\"\xcc\x03\n" +
+	"\bDelivery\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x126\n" +
+	"\achannel\x18\x02 \x01(\x0e2\x1c.tia.notification.v1.ChannelR\achannel\x12\x16\n" +
+	"\x06target\x18\x03 \x01(\tR\x06target\x129\n" +
+	"\x05state\x18\x04 \x01(\x0e2#.tia.notification.v1.Delivery.StateR\x05state\x12\x1a\n" +
+	"\battempts\x18\x05 \x01(\x05R\battempts\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x06 \x01(\tR\tlastError\x12F\n" +
+	"\x11next_attempt_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x0fnextAttemptTime\x12=\n" +
+	"\fdeliver_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vdeliverTime\"_\n" +
+	"\x05State\x12\x15\n" +
+	"\x11STATE_UNSPECIFIED\x10\x00\x12\x11\n" +
+	"\rSTATE_PENDING\x10\x01\x12\x13\n" +
+	"\x0fSTATE_DELIVERED\x10\x02\x12\x17\n" +
+	"\x13STATE_DEAD_LETTERED\x10\x03\"j\n" +
+	"\x16MarkMessageReadRequest\x12P\n" +
+	"\x04name\x18\x01 \x01(\tB<\xbaH9r725^recipients/[a-z0-9-]{1,63}/messages/[a-z0-9-]{1,63}$R\x04name\"Y\n" +
+	"\x1aCountUnreadMessagesRequest\x12;\n" +
+	"\x06parent\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^recipients/[a-z0-9-]{1,63}$R\x06parent\"@\n" +
+	"\x1bCountUnreadMessagesResponse\x12!\n" +
+	"\funread_count\x18\x01 \x01(\x03R\vunreadCount\"\x9d\x01\n" +
+	"\x16ListDeadLettersRequest\x12;\n" +
+	"\x06parent\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^recipients/[a-z0-9-]{1,63}$R\x06parent\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x80\x01\n" +
+	"\x17ListDeadLettersResponse\x12=\n" +
+	"\n" +
+	"deliveries\x18\x01 \x03(\v2\x1d.tia.notification.v1.DeliveryR\n" +
+	"deliveries\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x84\x01\n" +
+	"\x15ReplayDeliveryRequest\x12k\n" +
+	"\x04name\x18\x01 \x01(\tBW\xbaHTrR2P^recipients/[a-z0-9-]{1,63}/messages/[a-z0-9-]{1,63}/deliveries/[a-z0-9-]{1,63}$R\x04name\"\xab\x02\n" +
+	"\fSubscription\x12X\n" +
+	"\x04name\x18\x01 \x01(\tBD\xbaHAr?2=^recipients/[a-z0-9-]{1,63}/subscriptions/[a-z0-9._-]{1,100}$R\x04name\x12M\n" +
+	"\bchannels\x18\x02 \x03(\x0e2\x1c.tia.notification.v1.ChannelB\x13\xbaH\x10\x92\x01\r\x10\x03\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\bchannels\x12C\n" +
+	"\blanguage\x18\x03 \x01(\x0e2\x1d.tia.notification.v1.LanguageB\b\xbaH\x05\x82\x01\x02\x10\x01R\blanguage\x12-\n" +
+	"\remail_address\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xfe\x01R\femailAddress\"r\n" +
+	"\x16GetSubscriptionRequest\x12X\n" +
+	"\x04name\x18\x01 \x01(\tBD\xbaHAr?2=^recipients/[a-z0-9-]{1,63}/subscriptions/[a-z0-9._-]{1,100}$R\x04name\"\x9f\x01\n" +
+	"\x18ListSubscriptionsRequest\x12;\n" +
+	"\x06parent\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^recipients/[a-z0-9-]{1,63}$R\x06parent\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x8c\x01\n" +
+	"\x19ListSubscriptionsResponse\x12G\n" +
+	"\rsubscriptions\x18\x01 \x03(\v2!.tia.notification.v1.SubscriptionR\rsubscriptions\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa7\x01\n" +
+	"\x19UpdateSubscriptionRequest\x12M\n" +
+	"\fsubscription\x18\x01 \x01(\v2!.tia.notification.v1.SubscriptionB\x06\xbaH\x03\xc8\x01\x01R\fsubscription\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"\xbc\x01\n" +
+	"\aWebhook\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
+	"\x03url\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\x03url\x12*\n" +
+	"\vdescription\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\vdescription\x12\x16\n" +
+	"\x06secret\x18\x04 \x01(\tR\x06secret\x12;\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"\x93\x01\n" +
+	"\x14CreateWebhookRequest\x12;\n" +
+	"\x06parent\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^recipients/[a-z0-9-]{1,63}$R\x06parent\x12>\n" +
+	"\awebhook\x18\x02 \x01(\v2\x1c.tia.notification.v1.WebhookB\x06\xbaH\x03\xc8\x01\x01R\awebhook\"\x9a\x01\n" +
+	"\x13ListWebhooksRequest\x12;\n" +
+	"\x06parent\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^recipients/[a-z0-9-]{1,63}$R\x06parent\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"x\n" +
+	"\x14ListWebhooksResponse\x128\n" +
+	"\bwebhooks\x18\x01 \x03(\v2\x1c.tia.notification.v1.WebhookR\bwebhooks\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"h\n" +
+	"\x14DeleteWebhookRequest\x12P\n" +
+	"\x04name\x18\x01 \x01(\tB<\xbaH9r725^recipients/[a-z0-9-]{1,63}/webhooks/[a-z0-9-]{1,63}$R\x04name\"\x88\x01\n" +
+	"\vForumMember\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x126\n" +
+	"\trecipient\x18\x02 \x01(\tB\x18\xbaH\x15r\x132\x11^[a-z0-9-]{1,63}$R\trecipient\x12-\n" +
+	"\fdisplay_name\x18\x03 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\vdisplayName\"\x8b\x01\n" +
+	"\x18CreateForumMemberRequest\x12-\n" +
+	"\x06parent\x18\x01 \x01(\tB\x15\xbaH\x12r\x102\x0e^lan/[0-9]{2}$R\x06parent\x12@\n" +
+	"\x06member\x18\x02 \x01(\v2 .tia.notification.v1.ForumMemberB\x06\xbaH\x03\xc8\x01\x01R\x06member\"\x90\x01\n" +
+	"\x17ListForumMembersRequest\x12-\n" +
+	"\x06parent\x18\x01 \x01(\tB\x15\xbaH\x12r\x102\x0e^lan/[0-9]{2}$R\x06parent\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"~\n" +
+	"\x18ListForumMembersResponse\x12:\n" +
+	"\amembers\x18\x01 \x03(\v2 .tia.notification.v1.ForumMemberR\amembers\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"]\n" +
+	"\x18DeleteForumMemberRequest\x12A\n" +
+	"\x04name\x18\x01 \x01(\tB-\xbaH*r(2&^lan/[0-9]{2}/members/[a-z0-9-]{1,63}$R\x04name\"\xcd\x04\n" +
+	"\aMeeting\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
+	"\x05title\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x05title\x12G\n" +
+	"\x05level\x18\x03 \x01(\x0e2%.tia.notification.v1.CooperationLevelB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x05level\x12A\n" +
+	"\n" +
+	"start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\tstartTime\x12=\n" +
+	"\bend_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\aendTime\x12$\n" +
+	"\blocation\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\blocation\x12A\n" +
+	"\x06agenda\x18\a \x03(\v2\x1f.tia.notification.v1.AgendaItemB\b\xbaH\x05\x92\x01\x02\x10dR\x06agenda\x12#\n" +
+	"\aminutes\x18\b \x01(\tB\t\xbaH\x06r\x04\x18\xa0\x8d\x06R\aminutes\x129\n" +
+	"\bfeedback\x18\t \x03(\v2\x1d.tia.notification.v1.FeedbackR\bfeedback\x12;\n" +
+	"\vcreate_time\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"{\n" +
+	"\n" +
+	"AgendaItem\x12 \n" +
+	"\x05title\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x05title\x12*\n" +
+	"\vdescription\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x88'R\vdescription\x12\x1f\n" +
+	"\vproposed_by\x18\x03 \x01(\tR\n" +
+	"proposedBy\"\xc1\x01\n" +
+	"\bFeedback\x12*\n" +
+	"\n" +
+	"respondent\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\n" +
+	"respondent\x12&\n" +
+	"\bresponse\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x90NR\bresponse\x12$\n" +
+	"\aoutcome\x18\x03 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x90NR\aoutcome\x12;\n" +
+	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"\x85\x01\n" +
+	"\x14CreateMeetingRequest\x12-\n" +
+	"\x06parent\x18\x01 \x01(\tB\x15\xbaH\x12r\x102\x0e^lan/[0-9]{2}$R\x06parent\x12>\n" +
+	"\ameeting\x18\x02 \x01(\v2\x1c.tia.notification.v1.MeetingB\x06\xbaH\x03\xc8\x01\x01R\ameeting\"W\n" +
+	"\x11GetMeetingRequest\x12B\n" +
+	"\x04name\x18\x01 \x01(\tB.\xbaH+r)2'^lan/[0-9]{2}/meetings/[a-z0-9-]{1,63}$R\x04name\"\x8c\x01\n" +
+	"\x13ListMeetingsRequest\x12-\n" +
+	"\x06parent\x18\x01 \x01(\tB\x15\xbaH\x12r\x102\x0e^lan/[0-9]{2}$R\x06parent\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"x\n" +
+	"\x14ListMeetingsResponse\x128\n" +
+	"\bmeetings\x18\x01 \x03(\v2\x1c.tia.notification.v1.MeetingR\bmeetings\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9b\x01\n" +
+	"\x14UpdateMeetingRequest\x12>\n" +
+	"\ameeting\x18\x01 \x01(\v2\x1c.tia.notification.v1.MeetingB\x06\xbaH\x03\xc8\x01\x01R\ameeting\x12C\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x06\xbaH\x03\xc8\x01\x01R\n" +
+	"updateMask\"\x9b\x01\n" +
+	"\x18ProposeAgendaItemRequest\x12B\n" +
+	"\x04name\x18\x01 \x01(\tB.\xbaH+r)2'^lan/[0-9]{2}/meetings/[a-z0-9-]{1,63}$R\x04name\x12;\n" +
+	"\x04item\x18\x02 \x01(\v2\x1f.tia.notification.v1.AgendaItemB\x06\xbaH\x03\xc8\x01\x01R\x04item\"\x9e\x01\n" +
+	"\x15RecordFeedbackRequest\x12B\n" +
+	"\x04name\x18\x01 \x01(\tB.\xbaH+r)2'^lan/[0-9]{2}/meetings/[a-z0-9-]{1,63}$R\x04name\x12A\n" +
+	"\bfeedback\x18\x02 \x01(\v2\x1d.tia.notification.v1.FeedbackB\x06\xbaH\x03\xc8\x01\x01R\bfeedback\"J\n" +
+	"\x19GetMeetingCalendarRequest\x12-\n" +
+	"\x06parent\x18\x01 \x01(\tB\x15\xbaH\x12r\x102\x0e^lan/[0-9]{2}$R\x06parent\"=\n" +
+	"\x04Feed\x12!\n" +
+	"\fcontent_type\x18\x01 \x01(\tR\vcontentType\x12\x12\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data\"\xb1\x02\n" +
+	"\aContact\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12.\n" +
+	"\x05actor\x18\x02 \x01(\tB\x18\xbaH\x15r\x132\x11^[a-z0-9-]{1,63}$R\x05actor\x128\n" +
+	"\x12actor_display_name\x18\x03 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x10actorDisplayName\x12&\n" +
+	"\bfunction\x18\x04 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\bfunction\x12)\n" +
+	"\vperson_name\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\n" +
+	"personName\x12\x1e\n" +
+	"\x05email\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xfe\x01R\x05email\x12\x1d\n" +
+	"\x05phone\x18\a \x01(\tB\a\xbaH\x04r\x02\x18(R\x05phone\x12\x16\n" +
+	"\x06public\x18\b \x01(\bR\x06public\"\x85\x01\n" +
+	"\x14CreateContactRequest\x12-\n" +
+	"\x06parent\x18\x01 \x01(\tB\x15\xbaH\x12r\x102\x0e^lan/[0-9]{2}$R\x06parent\x12>\n" +
+	"\acontact\x18\x02 \x01(\v2\x1c.tia.notification.v1.ContactB\x06\xbaH\x03\xc8\x01\x01R\acontact\"\x8c\x01\n" +
+	"\x13ListContactsRequest\x12-\n" +
+	"\x06parent\x18\x01 \x01(\tB\x15\xbaH\x12r\x102\x0e^lan/[0-9]{2}$R\x06parent\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"x\n" +
+	"\x14ListContactsResponse\x128\n" +
+	"\bcontacts\x18\x01 \x03(\v2\x1c.tia.notification.v1.ContactR\bcontacts\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"Z\n" +
+	"\x14DeleteContactRequest\x12B\n" +
+	"\x04name\x18\x01 \x01(\tB.\xbaH+r)2'^lan/[0-9]{2}/contacts/[a-z0-9-]{1,63}$R\x04name\"q\n" +
+	"\x16GetActivityFeedRequest\x122\n" +
+	"\x06kommun\x18\x01 \x01(\tB\x1a\xbaH\x17r\x152\x13^kommuner/[0-9]{4}$R\x06kommun\x12#\n" +
+	"\bbase_url\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\abaseUrl\"\x9a\x01\n" +
 	"\x13ListMessagesRequest\x12;\n" +
 	"\x06parent\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^recipients/[a-z0-9-]{1,63}$R\x06parent\x12'\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
@@ -337,11 +3228,51 @@ const file_tia_notification_v1_notification_proto_rawDesc = "" +
 	"\bmessages\x18\x01 \x03(\v2\x1c.tia.notification.v1.MessageR\bmessages\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"e\n" +
 	"\x11GetMessageRequest\x12P\n" +
-	"\x04name\x18\x01 \x01(\tB<\xbaH9r725^recipients/[a-z0-9-]{1,63}/messages/[a-z0-9-]{1,63}$R\x04name2\xce\x01\n" +
+	"\x04name\x18\x01 \x01(\tB<\xbaH9r725^recipients/[a-z0-9-]{1,63}/messages/[a-z0-9-]{1,63}$R\x04name*]\n" +
+	"\aChannel\x12\x17\n" +
+	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x11\n" +
+	"\rCHANNEL_INBOX\x10\x01\x12\x11\n" +
+	"\rCHANNEL_EMAIL\x10\x02\x12\x13\n" +
+	"\x0fCHANNEL_WEBHOOK\x10\x03*F\n" +
+	"\bLanguage\x12\x18\n" +
+	"\x14LANGUAGE_UNSPECIFIED\x10\x00\x12\x0f\n" +
+	"\vLANGUAGE_SV\x10\x01\x12\x0f\n" +
+	"\vLANGUAGE_EN\x10\x02*\xb7\x01\n" +
+	"\x10CooperationLevel\x12!\n" +
+	"\x1dCOOPERATION_LEVEL_UNSPECIFIED\x10\x00\x12!\n" +
+	"\x1dCOOPERATION_LEVEL_INFORMATION\x10\x01\x12\x1c\n" +
+	"\x18COOPERATION_LEVEL_SAMRAD\x10\x02\x12\x1c\n" +
+	"\x18COOPERATION_LEVEL_DIALOG\x10\x03\x12!\n" +
+	"\x1dCOOPERATION_LEVEL_PARTNERSKAP\x10\x042\xf1\x13\n" +
 	"\x13NotificationService\x12c\n" +
 	"\fListMessages\x12(.tia.notification.v1.ListMessagesRequest\x1a).tia.notification.v1.ListMessagesResponse\x12R\n" +
 	"\n" +
-	"GetMessage\x12&.tia.notification.v1.GetMessageRequest\x1a\x1c.tia.notification.v1.MessageBJZHgithub.com/tia-platform/tia/proto/gen/tia/notification/v1;notificationv1b\x06proto3"
+	"GetMessage\x12&.tia.notification.v1.GetMessageRequest\x1a\x1c.tia.notification.v1.Message\x12\\\n" +
+	"\x0fMarkMessageRead\x12+.tia.notification.v1.MarkMessageReadRequest\x1a\x1c.tia.notification.v1.Message\x12x\n" +
+	"\x13CountUnreadMessages\x12/.tia.notification.v1.CountUnreadMessagesRequest\x1a0.tia.notification.v1.CountUnreadMessagesResponse\x12l\n" +
+	"\x0fListDeadLetters\x12+.tia.notification.v1.ListDeadLettersRequest\x1a,.tia.notification.v1.ListDeadLettersResponse\x12[\n" +
+	"\x0eReplayDelivery\x12*.tia.notification.v1.ReplayDeliveryRequest\x1a\x1d.tia.notification.v1.Delivery\x12a\n" +
+	"\x0fGetSubscription\x12+.tia.notification.v1.GetSubscriptionRequest\x1a!.tia.notification.v1.Subscription\x12r\n" +
+	"\x11ListSubscriptions\x12-.tia.notification.v1.ListSubscriptionsRequest\x1a..tia.notification.v1.ListSubscriptionsResponse\x12g\n" +
+	"\x12UpdateSubscription\x12..tia.notification.v1.UpdateSubscriptionRequest\x1a!.tia.notification.v1.Subscription\x12X\n" +
+	"\rCreateWebhook\x12).tia.notification.v1.CreateWebhookRequest\x1a\x1c.tia.notification.v1.Webhook\x12c\n" +
+	"\fListWebhooks\x12(.tia.notification.v1.ListWebhooksRequest\x1a).tia.notification.v1.ListWebhooksResponse\x12R\n" +
+	"\rDeleteWebhook\x12).tia.notification.v1.DeleteWebhookRequest\x1a\x16.google.protobuf.Empty\x12d\n" +
+	"\x11CreateForumMember\x12-.tia.notification.v1.CreateForumMemberRequest\x1a .tia.notification.v1.ForumMember\x12o\n" +
+	"\x10ListForumMembers\x12,.tia.notification.v1.ListForumMembersRequest\x1a-.tia.notification.v1.ListForumMembersResponse\x12Z\n" +
+	"\x11DeleteForumMember\x12-.tia.notification.v1.DeleteForumMemberRequest\x1a\x16.google.protobuf.Empty\x12X\n" +
+	"\rCreateMeeting\x12).tia.notification.v1.CreateMeetingRequest\x1a\x1c.tia.notification.v1.Meeting\x12R\n" +
+	"\n" +
+	"GetMeeting\x12&.tia.notification.v1.GetMeetingRequest\x1a\x1c.tia.notification.v1.Meeting\x12c\n" +
+	"\fListMeetings\x12(.tia.notification.v1.ListMeetingsRequest\x1a).tia.notification.v1.ListMeetingsResponse\x12X\n" +
+	"\rUpdateMeeting\x12).tia.notification.v1.UpdateMeetingRequest\x1a\x1c.tia.notification.v1.Meeting\x12`\n" +
+	"\x11ProposeAgendaItem\x12-.tia.notification.v1.ProposeAgendaItemRequest\x1a\x1c.tia.notification.v1.Meeting\x12Z\n" +
+	"\x0eRecordFeedback\x12*.tia.notification.v1.RecordFeedbackRequest\x1a\x1c.tia.notification.v1.Meeting\x12_\n" +
+	"\x12GetMeetingCalendar\x12..tia.notification.v1.GetMeetingCalendarRequest\x1a\x19.tia.notification.v1.Feed\x12X\n" +
+	"\rCreateContact\x12).tia.notification.v1.CreateContactRequest\x1a\x1c.tia.notification.v1.Contact\x12c\n" +
+	"\fListContacts\x12(.tia.notification.v1.ListContactsRequest\x1a).tia.notification.v1.ListContactsResponse\x12R\n" +
+	"\rDeleteContact\x12).tia.notification.v1.DeleteContactRequest\x1a\x16.google.protobuf.Empty\x12Y\n" +
+	"\x0fGetActivityFeed\x12+.tia.notification.v1.GetActivityFeedRequest\x1a\x19.tia.notification.v1.FeedBJZHgithub.com/tia-platform/tia/proto/gen/tia/notification/v1;notificationv1b\x06proto3"
 
 var (
 	file_tia_notification_v1_notification_proto_rawDescOnce sync.Once
@@ -355,27 +3286,154 @@ func file_tia_notification_v1_notification_proto_rawDescGZIP() []byte {
 	return file_tia_notification_v1_notification_proto_rawDescData
 }
 
-var file_tia_notification_v1_notification_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_tia_notification_v1_notification_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_tia_notification_v1_notification_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_tia_notification_v1_notification_proto_goTypes = []any{
-	(*Message)(nil),               // 0: tia.notification.v1.Message
-	(*ListMessagesRequest)(nil),   // 1: tia.notification.v1.ListMessagesRequest
-	(*ListMessagesResponse)(nil),  // 2: tia.notification.v1.ListMessagesResponse
-	(*GetMessageRequest)(nil),     // 3: tia.notification.v1.GetMessageRequest
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
+	(Channel)(0),                        // 0: tia.notification.v1.Channel
+	(Language)(0),                       // 1: tia.notification.v1.Language
+	(CooperationLevel)(0),               // 2: tia.notification.v1.CooperationLevel
+	(Delivery_State)(0),                 // 3: tia.notification.v1.Delivery.State
+	(*Message)(nil),                     // 4: tia.notification.v1.Message
+	(*Delivery)(nil),                    // 5: tia.notification.v1.Delivery
+	(*MarkMessageReadRequest)(nil),      // 6: tia.notification.v1.MarkMessageReadRequest
+	(*CountUnreadMessagesRequest)(nil),  // 7: tia.notification.v1.CountUnreadMessagesRequest
+	(*CountUnreadMessagesResponse)(nil), // 8: tia.notification.v1.CountUnreadMessagesResponse
+	(*ListDeadLettersRequest)(nil),      // 9: tia.notification.v1.ListDeadLettersRequest
+	(*ListDeadLettersResponse)(nil),     // 10: tia.notification.v1.ListDeadLettersResponse
+	(*ReplayDeliveryRequest)(nil),       // 11: tia.notification.v1.ReplayDeliveryRequest
+	(*Subscription)(nil),                // 12: tia.notification.v1.Subscription
+	(*GetSubscriptionRequest)(nil),      // 13: tia.notification.v1.GetSubscriptionRequest
+	(*ListSubscriptionsRequest)(nil),    // 14: tia.notification.v1.ListSubscriptionsRequest
+	(*ListSubscriptionsResponse)(nil),   // 15: tia.notification.v1.ListSubscriptionsResponse
+	(*UpdateSubscriptionRequest)(nil),   // 16: tia.notification.v1.UpdateSubscriptionRequest
+	(*Webhook)(nil),                     // 17: tia.notification.v1.Webhook
+	(*CreateWebhookRequest)(nil),        // 18: tia.notification.v1.CreateWebhookRequest
+	(*ListWebhooksRequest)(nil),         // 19: tia.notification.v1.ListWebhooksRequest
+	(*ListWebhooksResponse)(nil),        // 20: tia.notification.v1.ListWebhooksResponse
+	(*DeleteWebhookRequest)(nil),        // 21: tia.notification.v1.DeleteWebhookRequest
+	(*ForumMember)(nil),                 // 22: tia.notification.v1.ForumMember
+	(*CreateForumMemberRequest)(nil),    // 23: tia.notification.v1.CreateForumMemberRequest
+	(*ListForumMembersRequest)(nil),     // 24: tia.notification.v1.ListForumMembersRequest
+	(*ListForumMembersResponse)(nil),    // 25: tia.notification.v1.ListForumMembersResponse
+	(*DeleteForumMemberRequest)(nil),    // 26: tia.notification.v1.DeleteForumMemberRequest
+	(*Meeting)(nil),                     // 27: tia.notification.v1.Meeting
+	(*AgendaItem)(nil),                  // 28: tia.notification.v1.AgendaItem
+	(*Feedback)(nil),                    // 29: tia.notification.v1.Feedback
+	(*CreateMeetingRequest)(nil),        // 30: tia.notification.v1.CreateMeetingRequest
+	(*GetMeetingRequest)(nil),           // 31: tia.notification.v1.GetMeetingRequest
+	(*ListMeetingsRequest)(nil),         // 32: tia.notification.v1.ListMeetingsRequest
+	(*ListMeetingsResponse)(nil),        // 33: tia.notification.v1.ListMeetingsResponse
+	(*UpdateMeetingRequest)(nil),        // 34: tia.notification.v1.UpdateMeetingRequest
+	(*ProposeAgendaItemRequest)(nil),    // 35: tia.notification.v1.ProposeAgendaItemRequest
+	(*RecordFeedbackRequest)(nil),       // 36: tia.notification.v1.RecordFeedbackRequest
+	(*GetMeetingCalendarRequest)(nil),   // 37: tia.notification.v1.GetMeetingCalendarRequest
+	(*Feed)(nil),                        // 38: tia.notification.v1.Feed
+	(*Contact)(nil),                     // 39: tia.notification.v1.Contact
+	(*CreateContactRequest)(nil),        // 40: tia.notification.v1.CreateContactRequest
+	(*ListContactsRequest)(nil),         // 41: tia.notification.v1.ListContactsRequest
+	(*ListContactsResponse)(nil),        // 42: tia.notification.v1.ListContactsResponse
+	(*DeleteContactRequest)(nil),        // 43: tia.notification.v1.DeleteContactRequest
+	(*GetActivityFeedRequest)(nil),      // 44: tia.notification.v1.GetActivityFeedRequest
+	(*ListMessagesRequest)(nil),         // 45: tia.notification.v1.ListMessagesRequest
+	(*ListMessagesResponse)(nil),        // 46: tia.notification.v1.ListMessagesResponse
+	(*GetMessageRequest)(nil),           // 47: tia.notification.v1.GetMessageRequest
+	(*timestamppb.Timestamp)(nil),       // 48: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),       // 49: google.protobuf.FieldMask
+	(*emptypb.Empty)(nil),               // 50: google.protobuf.Empty
 }
 var file_tia_notification_v1_notification_proto_depIdxs = []int32{
-	4, // 0: tia.notification.v1.Message.create_time:type_name -> google.protobuf.Timestamp
-	4, // 1: tia.notification.v1.Message.read_time:type_name -> google.protobuf.Timestamp
-	0, // 2: tia.notification.v1.ListMessagesResponse.messages:type_name -> tia.notification.v1.Message
-	1, // 3: tia.notification.v1.NotificationService.ListMessages:input_type -> tia.notification.v1.ListMessagesRequest
-	3, // 4: tia.notification.v1.NotificationService.GetMessage:input_type -> tia.notification.v1.GetMessageRequest
-	2, // 5: tia.notification.v1.NotificationService.ListMessages:output_type -> tia.notification.v1.ListMessagesResponse
-	0, // 6: tia.notification.v1.NotificationService.GetMessage:output_type -> tia.notification.v1.Message
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	48, // 0: tia.notification.v1.Message.create_time:type_name -> google.protobuf.Timestamp
+	48, // 1: tia.notification.v1.Message.read_time:type_name -> google.protobuf.Timestamp
+	5,  // 2: tia.notification.v1.Message.deliveries:type_name -> tia.notification.v1.Delivery
+	0,  // 3: tia.notification.v1.Delivery.channel:type_name -> tia.notification.v1.Channel
+	3,  // 4: tia.notification.v1.Delivery.state:type_name -> tia.notification.v1.Delivery.State
+	48, // 5: tia.notification.v1.Delivery.next_attempt_time:type_name -> google.protobuf.Timestamp
+	48, // 6: tia.notification.v1.Delivery.deliver_time:type_name -> google.protobuf.Timestamp
+	5,  // 7: tia.notification.v1.ListDeadLettersResponse.deliveries:type_name -> tia.notification.v1.Delivery
+	0,  // 8: tia.notification.v1.Subscription.channels:type_name -> tia.notification.v1.Channel
+	1,  // 9: tia.notification.v1.Subscription.language:type_name -> tia.notification.v1.Language
+	12, // 10: tia.notification.v1.ListSubscriptionsResponse.subscriptions:type_name -> tia.notification.v1.Subscription
+	12, // 11: tia.notification.v1.UpdateSubscriptionRequest.subscription:type_name -> tia.notification.v1.Subscription
+	49, // 12: tia.notification.v1.UpdateSubscriptionRequest.update_mask:type_name -> google.protobuf.FieldMask
+	48, // 13: tia.notification.v1.Webhook.create_time:type_name -> google.protobuf.Timestamp
+	17, // 14: tia.notification.v1.CreateWebhookRequest.webhook:type_name -> tia.notification.v1.Webhook
+	17, // 15: tia.notification.v1.ListWebhooksResponse.webhooks:type_name -> tia.notification.v1.Webhook
+	22, // 16: tia.notification.v1.CreateForumMemberRequest.member:type_name -> tia.notification.v1.ForumMember
+	22, // 17: tia.notification.v1.ListForumMembersResponse.members:type_name -> tia.notification.v1.ForumMember
+	2,  // 18: tia.notification.v1.Meeting.level:type_name -> tia.notification.v1.CooperationLevel
+	48, // 19: tia.notification.v1.Meeting.start_time:type_name -> google.protobuf.Timestamp
+	48, // 20: tia.notification.v1.Meeting.end_time:type_name -> google.protobuf.Timestamp
+	28, // 21: tia.notification.v1.Meeting.agenda:type_name -> tia.notification.v1.AgendaItem
+	29, // 22: tia.notification.v1.Meeting.feedback:type_name -> tia.notification.v1.Feedback
+	48, // 23: tia.notification.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
+	48, // 24: tia.notification.v1.Meeting.update_time:type_name -> google.protobuf.Timestamp
+	48, // 25: tia.notification.v1.Feedback.create_time:type_name -> google.protobuf.Timestamp
+	27, // 26: tia.notification.v1.CreateMeetingRequest.meeting:type_name -> tia.notification.v1.Meeting
+	27, // 27: tia.notification.v1.ListMeetingsResponse.meetings:type_name -> tia.notification.v1.Meeting
+	27, // 28: tia.notification.v1.UpdateMeetingRequest.meeting:type_name -> tia.notification.v1.Meeting
+	49, // 29: tia.notification.v1.UpdateMeetingRequest.update_mask:type_name -> google.protobuf.FieldMask
+	28, // 30: tia.notification.v1.ProposeAgendaItemRequest.item:type_name -> tia.notification.v1.AgendaItem
+	29, // 31: tia.notification.v1.RecordFeedbackRequest.feedback:type_name -> tia.notification.v1.Feedback
+	39, // 32: tia.notification.v1.CreateContactRequest.contact:type_name -> tia.notification.v1.Contact
+	39, // 33: tia.notification.v1.ListContactsResponse.contacts:type_name -> tia.notification.v1.Contact
+	4,  // 34: tia.notification.v1.ListMessagesResponse.messages:type_name -> tia.notification.v1.Message
+	45, // 35: tia.notification.v1.NotificationService.ListMessages:input_type -> tia.notification.v1.ListMessagesRequest
+	47, // 36: tia.notification.v1.NotificationService.GetMessage:input_type -> tia.notification.v1.GetMessageRequest
+	6,  // 37: tia.notification.v1.NotificationService.MarkMessageRead:input_type -> tia.notification.v1.MarkMessageReadRequest
+	7,  // 38: tia.notification.v1.NotificationService.CountUnreadMessages:input_type -> tia.notification.v1.CountUnreadMessagesRequest
+	9,  // 39: tia.notification.v1.NotificationService.ListDeadLetters:input_type -> tia.notification.v1.ListDeadLettersRequest
+	11, // 40: tia.notification.v1.NotificationService.ReplayDelivery:input_type -> tia.notification.v1.ReplayDeliveryRequest
+	13, // 41: tia.notification.v1.NotificationService.GetSubscription:input_type -> tia.notification.v1.GetSubscriptionRequest
+	14, // 42: tia.notification.v1.NotificationService.ListSubscriptions:input_type -> tia.notification.v1.ListSubscriptionsRequest
+	16, // 43: tia.notification.v1.NotificationService.UpdateSubscription:input_type -> tia.notification.v1.UpdateSubscriptionRequest
+	18, // 44: tia.notification.v1.NotificationService.CreateWebhook:input_type -> tia.notification.v1.CreateWebhookRequest
+	19, // 45: tia.notification.v1.NotificationService.ListWebhooks:input_type -> tia.notification.v1.ListWebhooksRequest
+	21, // 46: tia.notification.v1.NotificationService.DeleteWebhook:input_type -> tia.notification.v1.DeleteWebhookRequest
+	23, // 47: tia.notification.v1.NotificationService.CreateForumMember:input_type -> tia.notification.v1.CreateForumMemberRequest
+	24, // 48: tia.notification.v1.NotificationService.ListForumMembers:input_type -> tia.notification.v1.ListForumMembersRequest
+	26, // 49: tia.notification.v1.NotificationService.DeleteForumMember:input_type -> tia.notification.v1.DeleteForumMemberRequest
+	30, // 50: tia.notification.v1.NotificationService.CreateMeeting:input_type -> tia.notification.v1.CreateMeetingRequest
+	31, // 51: tia.notification.v1.NotificationService.GetMeeting:input_type -> tia.notification.v1.GetMeetingRequest
+	32, // 52: tia.notification.v1.NotificationService.ListMeetings:input_type -> tia.notification.v1.ListMeetingsRequest
+	34, // 53: tia.notification.v1.NotificationService.UpdateMeeting:input_type -> tia.notification.v1.UpdateMeetingRequest
+	35, // 54: tia.notification.v1.NotificationService.ProposeAgendaItem:input_type -> tia.notification.v1.ProposeAgendaItemRequest
+	36, // 55: tia.notification.v1.NotificationService.RecordFeedback:input_type -> tia.notification.v1.RecordFeedbackRequest
+	37, // 56: tia.notification.v1.NotificationService.GetMeetingCalendar:input_type -> tia.notification.v1.GetMeetingCalendarRequest
+	40, // 57: tia.notification.v1.NotificationService.CreateContact:input_type -> tia.notification.v1.CreateContactRequest
+	41, // 58: tia.notification.v1.NotificationService.ListContacts:input_type -> tia.notification.v1.ListContactsRequest
+	43, // 59: tia.notification.v1.NotificationService.DeleteContact:input_type -> tia.notification.v1.DeleteContactRequest
+	44, // 60: tia.notification.v1.NotificationService.GetActivityFeed:input_type -> tia.notification.v1.GetActivityFeedRequest
+	46, // 61: tia.notification.v1.NotificationService.ListMessages:output_type -> tia.notification.v1.ListMessagesResponse
+	4,  // 62: tia.notification.v1.NotificationService.GetMessage:output_type -> tia.notification.v1.Message
+	4,  // 63: tia.notification.v1.NotificationService.MarkMessageRead:output_type -> tia.notification.v1.Message
+	8,  // 64: tia.notification.v1.NotificationService.CountUnreadMessages:output_type -> tia.notification.v1.CountUnreadMessagesResponse
+	10, // 65: tia.notification.v1.NotificationService.ListDeadLetters:output_type -> tia.notification.v1.ListDeadLettersResponse
+	5,  // 66: tia.notification.v1.NotificationService.ReplayDelivery:output_type -> tia.notification.v1.Delivery
+	12, // 67: tia.notification.v1.NotificationService.GetSubscription:output_type -> tia.notification.v1.Subscription
+	15, // 68: tia.notification.v1.NotificationService.ListSubscriptions:output_type -> tia.notification.v1.ListSubscriptionsResponse
+	12, // 69: tia.notification.v1.NotificationService.UpdateSubscription:output_type -> tia.notification.v1.Subscription
+	17, // 70: tia.notification.v1.NotificationService.CreateWebhook:output_type -> tia.notification.v1.Webhook
+	20, // 71: tia.notification.v1.NotificationService.ListWebhooks:output_type -> tia.notification.v1.ListWebhooksResponse
+	50, // 72: tia.notification.v1.NotificationService.DeleteWebhook:output_type -> google.protobuf.Empty
+	22, // 73: tia.notification.v1.NotificationService.CreateForumMember:output_type -> tia.notification.v1.ForumMember
+	25, // 74: tia.notification.v1.NotificationService.ListForumMembers:output_type -> tia.notification.v1.ListForumMembersResponse
+	50, // 75: tia.notification.v1.NotificationService.DeleteForumMember:output_type -> google.protobuf.Empty
+	27, // 76: tia.notification.v1.NotificationService.CreateMeeting:output_type -> tia.notification.v1.Meeting
+	27, // 77: tia.notification.v1.NotificationService.GetMeeting:output_type -> tia.notification.v1.Meeting
+	33, // 78: tia.notification.v1.NotificationService.ListMeetings:output_type -> tia.notification.v1.ListMeetingsResponse
+	27, // 79: tia.notification.v1.NotificationService.UpdateMeeting:output_type -> tia.notification.v1.Meeting
+	27, // 80: tia.notification.v1.NotificationService.ProposeAgendaItem:output_type -> tia.notification.v1.Meeting
+	27, // 81: tia.notification.v1.NotificationService.RecordFeedback:output_type -> tia.notification.v1.Meeting
+	38, // 82: tia.notification.v1.NotificationService.GetMeetingCalendar:output_type -> tia.notification.v1.Feed
+	39, // 83: tia.notification.v1.NotificationService.CreateContact:output_type -> tia.notification.v1.Contact
+	42, // 84: tia.notification.v1.NotificationService.ListContacts:output_type -> tia.notification.v1.ListContactsResponse
+	50, // 85: tia.notification.v1.NotificationService.DeleteContact:output_type -> google.protobuf.Empty
+	38, // 86: tia.notification.v1.NotificationService.GetActivityFeed:output_type -> tia.notification.v1.Feed
+	61, // [61:87] is the sub-list for method output_type
+	35, // [35:61] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_tia_notification_v1_notification_proto_init() }
@@ -388,13 +3446,14 @@ func file_tia_notification_v1_notification_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tia_notification_v1_notification_proto_rawDesc), len(file_tia_notification_v1_notification_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   4,
+			NumEnums:      4,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_tia_notification_v1_notification_proto_goTypes,
 		DependencyIndexes: file_tia_notification_v1_notification_proto_depIdxs,
+		EnumInfos:         file_tia_notification_v1_notification_proto_enumTypes,
 		MessageInfos:      file_tia_notification_v1_notification_proto_msgTypes,
 	}.Build()
 	File_tia_notification_v1_notification_proto = out.File

@@ -11,6 +11,7 @@ import (
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
+	emptypb "google.golang.org/protobuf/types/known/emptypb"
 )
 
 // This is a compile-time assertion to ensure that this generated file
@@ -19,8 +20,32 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	NotificationService_ListMessages_FullMethodName = "/tia.notification.v1.NotificationService/ListMessages"
-	NotificationService_GetMessage_FullMethodName   = "/tia.notification.v1.NotificationService/GetMessage"
+	NotificationService_ListMessages_FullMethodName        = "/tia.notification.v1.NotificationService/ListMessages"
+	NotificationService_GetMessage_FullMethodName          = "/tia.notification.v1.NotificationService/GetMessage"
+	NotificationService_MarkMessageRead_FullMethodName     = "/tia.notification.v1.NotificationService/MarkMessageRead"
+	NotificationService_CountUnreadMessages_FullMethodName = "/tia.notification.v1.NotificationService/CountUnreadMessages"
+	NotificationService_ListDeadLetters_FullMethodName     = "/tia.notification.v1.NotificationService/ListDeadLetters"
+	NotificationService_ReplayDelivery_FullMethodName      = "/tia.notification.v1.NotificationService/ReplayDelivery"
+	NotificationService_GetSubscription_FullMethodName     = "/tia.notification.v1.NotificationService/GetSubscription"
+	NotificationService_ListSubscriptions_FullMethodName   = "/tia.notification.v1.NotificationService/ListSubscriptions"
+	NotificationService_UpdateSubscription_FullMethodName  = "/tia.notification.v1.NotificationService/UpdateSubscription"
+	NotificationService_CreateWebhook_FullMethodName       = "/tia.notification.v1.NotificationService/CreateWebhook"
+	NotificationService_ListWebhooks_FullMethodName        = "/tia.notification.v1.NotificationService/ListWebhooks"
+	NotificationService_DeleteWebhook_FullMethodName       = "/tia.notification.v1.NotificationService/DeleteWebhook"
+	NotificationService_CreateForumMember_FullMethodName   = "/tia.notification.v1.NotificationService/CreateForumMember"
+	NotificationService_ListForumMembers_FullMethodName    = "/tia.notification.v1.NotificationService/ListForumMembers"
+	NotificationService_DeleteForumMember_FullMethodName   = "/tia.notification.v1.NotificationService/DeleteForumMember"
+	NotificationService_CreateMeeting_FullMethodName       = "/tia.notification.v1.NotificationService/CreateMeeting"
+	NotificationService_GetMeeting_FullMethodName          = "/tia.notification.v1.NotificationService/GetMeeting"
+	NotificationService_ListMeetings_FullMethodName        = "/tia.notification.v1.NotificationService/ListMeetings"
+	NotificationService_UpdateMeeting_FullMethodName       = "/tia.notification.v1.NotificationService/UpdateMeeting"
+	NotificationService_ProposeAgendaItem_FullMethodName   = "/tia.notification.v1.NotificationService/ProposeAgendaItem"
+	NotificationService_RecordFeedback_FullMethodName      = "/tia.notification.v1.NotificationService/RecordFeedback"
+	NotificationService_GetMeetingCalendar_FullMethodName  = "/tia.notification.v1.NotificationService/GetMeetingCalendar"
+	NotificationService_CreateContact_FullMethodName       = "/tia.notification.v1.NotificationService/CreateContact"
+	NotificationService_ListContacts_FullMethodName        = "/tia.notification.v1.NotificationService/ListContacts"
+	NotificationService_DeleteContact_FullMethodName       = "/tia.notification.v1.NotificationService/DeleteContact"
+	NotificationService_GetActivityFeed_FullMethodName     = "/tia.notification.v1.NotificationService/GetActivityFeed"
 )
 
 // NotificationServiceClient is the client API for NotificationService service.
@@ -34,6 +59,58 @@ type NotificationServiceClient interface {
 	ListMessages(ctx context.Context, in *ListMessagesRequest, opts ...grpc.CallOption) (*ListMessagesResponse, error)
 	// Gets one message.
 	GetMessage(ctx context.Context, in *GetMessageRequest, opts ...grpc.CallOption) (*Message, error)
+	// Marks a message read.
+	MarkMessageRead(ctx context.Context, in *MarkMessageReadRequest, opts ...grpc.CallOption) (*Message, error)
+	// Counts the unread messages of an inbox.
+	CountUnreadMessages(ctx context.Context, in *CountUnreadMessagesRequest, opts ...grpc.CallOption) (*CountUnreadMessagesResponse, error)
+	// Lists the deliveries (email, webhook) that were given up on after the
+	// configured number of tries.
+	ListDeadLetters(ctx context.Context, in *ListDeadLettersRequest, opts ...grpc.CallOption) (*ListDeadLettersResponse, error)
+	// Puts a dead-lettered delivery back in the queue, to be tried at once.
+	ReplayDelivery(ctx context.Context, in *ReplayDeliveryRequest, opts ...grpc.CallOption) (*Delivery, error)
+	// Gets a recipient's choice of channels and language for one topic.
+	GetSubscription(ctx context.Context, in *GetSubscriptionRequest, opts ...grpc.CallOption) (*Subscription, error)
+	// Lists a recipient's subscriptions.
+	ListSubscriptions(ctx context.Context, in *ListSubscriptionsRequest, opts ...grpc.CallOption) (*ListSubscriptionsResponse, error)
+	// Sets a recipient's channels and language for one topic (created when
+	// missing).
+	UpdateSubscription(ctx context.Context, in *UpdateSubscriptionRequest, opts ...grpc.CallOption) (*Subscription, error)
+	// Registers a webhook; the response carries the signing secret, once.
+	CreateWebhook(ctx context.Context, in *CreateWebhookRequest, opts ...grpc.CallOption) (*Webhook, error)
+	// Lists a recipient's webhooks (without secrets).
+	ListWebhooks(ctx context.Context, in *ListWebhooksRequest, opts ...grpc.CallOption) (*ListWebhooksResponse, error)
+	// Removes a webhook.
+	DeleteWebhook(ctx context.Context, in *DeleteWebhookRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// Adds a member to the regional forum of a län.
+	CreateForumMember(ctx context.Context, in *CreateForumMemberRequest, opts ...grpc.CallOption) (*ForumMember, error)
+	// Lists the members of the regional forum of a län.
+	ListForumMembers(ctx context.Context, in *ListForumMembersRequest, opts ...grpc.CallOption) (*ListForumMembersResponse, error)
+	// Removes a member from the regional forum.
+	DeleteForumMember(ctx context.Context, in *DeleteForumMemberRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// Plans a forum meeting and invites the forum's members.
+	CreateMeeting(ctx context.Context, in *CreateMeetingRequest, opts ...grpc.CallOption) (*Meeting, error)
+	// Gets a forum meeting.
+	GetMeeting(ctx context.Context, in *GetMeetingRequest, opts ...grpc.CallOption) (*Meeting, error)
+	// Lists the forum meetings of a län, soonest first.
+	ListMeetings(ctx context.Context, in *ListMeetingsRequest, opts ...grpc.CallOption) (*ListMeetingsResponse, error)
+	// Changes a meeting: agenda, minutes, time, place.
+	UpdateMeeting(ctx context.Context, in *UpdateMeetingRequest, opts ...grpc.CallOption) (*Meeting, error)
+	// A forum member proposes an agenda item (dialog and partnerskap meetings).
+	ProposeAgendaItem(ctx context.Context, in *ProposeAgendaItemRequest, opts ...grpc.CallOption) (*Meeting, error)
+	// The county board records a response and what it did with it.
+	RecordFeedback(ctx context.Context, in *RecordFeedbackRequest, opts ...grpc.CallOption) (*Meeting, error)
+	// The län's meetings as an iCalendar feed (text/calendar). Public.
+	GetMeetingCalendar(ctx context.Context, in *GetMeetingCalendarRequest, opts ...grpc.CallOption) (*Feed, error)
+	// Adds a contact to the directory of a län.
+	CreateContact(ctx context.Context, in *CreateContactRequest, opts ...grpc.CallOption) (*Contact, error)
+	// Lists the contacts of a län: the participant-facing ones to anyone, all
+	// of them to signed-in actors.
+	ListContacts(ctx context.Context, in *ListContactsRequest, opts ...grpc.CallOption) (*ListContactsResponse, error)
+	// Removes a contact.
+	DeleteContact(ctx context.Context, in *DeleteContactRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// Activities newly open to asylum seekers in a kommun, as an Atom feed.
+	// Public.
+	GetActivityFeed(ctx context.Context, in *GetActivityFeedRequest, opts ...grpc.CallOption) (*Feed, error)
 }
 
 type notificationServiceClient struct {
@@ -64,6 +141,246 @@ func (c *notificationServiceClient) GetMessage(ctx context.Context, in *GetMessa
 	return out, nil
 }
 
+func (c *notificationServiceClient) MarkMessageRead(ctx context.Context, in *MarkMessageReadRequest, opts ...grpc.CallOption) (*Message, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Message)
+	err := c.cc.Invoke(ctx, NotificationService_MarkMessageRead_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) CountUnreadMessages(ctx context.Context, in *CountUnreadMessagesRequest, opts ...grpc.CallOption) (*CountUnreadMessagesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CountUnreadMessagesResponse)
+	err := c.cc.Invoke(ctx, NotificationService_CountUnreadMessages_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) ListDeadLetters(ctx context.Context, in *ListDeadLettersRequest, opts ...grpc.CallOption) (*ListDeadLettersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDeadLettersResponse)
+	err := c.cc.Invoke(ctx, NotificationService_ListDeadLetters_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) ReplayDelivery(ctx context.Context, in *ReplayDeliveryRequest, opts ...grpc.CallOption) (*Delivery, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Delivery)
+	err := c.cc.Invoke(ctx, NotificationService_ReplayDelivery_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) GetSubscription(ctx context.Context, in *GetSubscriptionRequest, opts ...grpc.CallOption) (*Subscription, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Subscription)
+	err := c.cc.Invoke(ctx, NotificationService_GetSubscription_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) ListSubscriptions(ctx context.Context, in *ListSubscriptionsRequest, opts ...grpc.CallOption) (*ListSubscriptionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSubscriptionsResponse)
+	err := c.cc.Invoke(ctx, NotificationService_ListSubscriptions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) UpdateSubscription(ctx context.Context, in *UpdateSubscriptionRequest, opts ...grpc.CallOption) (*Subscription, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Subscription)
+	err := c.cc.Invoke(ctx, NotificationService_UpdateSubscription_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) CreateWebhook(ctx context.Context, in *CreateWebhookRequest, opts ...grpc.CallOption) (*Webhook, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Webhook)
+	err := c.cc.Invoke(ctx, NotificationService_CreateWebhook_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) ListWebhooks(ctx context.Context, in *ListWebhooksRequest, opts ...grpc.CallOption) (*ListWebhooksResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListWebhooksResponse)
+	err := c.cc.Invoke(ctx, NotificationService_ListWebhooks_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) DeleteWebhook(ctx context.Context, in *DeleteWebhookRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, NotificationService_DeleteWebhook_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) CreateForumMember(ctx context.Context, in *CreateForumMemberRequest, opts ...grpc.CallOption) (*ForumMember, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ForumMember)
+	err := c.cc.Invoke(ctx, NotificationService_CreateForumMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) ListForumMembers(ctx context.Context, in *ListForumMembersRequest, opts ...grpc.CallOption) (*ListForumMembersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListForumMembersResponse)
+	err := c.cc.Invoke(ctx, NotificationService_ListForumMembers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) DeleteForumMember(ctx context.Context, in *DeleteForumMemberRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, NotificationService_DeleteForumMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) CreateMeeting(ctx context.Context, in *CreateMeetingRequest, opts ...grpc.CallOption) (*Meeting, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Meeting)
+	err := c.cc.Invoke(ctx, NotificationService_CreateMeeting_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) GetMeeting(ctx context.Context, in *GetMeetingRequest, opts ...grpc.CallOption) (*Meeting, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Meeting)
+	err := c.cc.Invoke(ctx, NotificationService_GetMeeting_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) ListMeetings(ctx context.Context, in *ListMeetingsRequest, opts ...grpc.CallOption) (*ListMeetingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMeetingsResponse)
+	err := c.cc.Invoke(ctx, NotificationService_ListMeetings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) UpdateMeeting(ctx context.Context, in *UpdateMeetingRequest, opts ...grpc.CallOption) (*Meeting, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Meeting)
+	err := c.cc.Invoke(ctx, NotificationService_UpdateMeeting_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) ProposeAgendaItem(ctx context.Context, in *ProposeAgendaItemRequest, opts ...grpc.CallOption) (*Meeting, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Meeting)
+	err := c.cc.Invoke(ctx, NotificationService_ProposeAgendaItem_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) RecordFeedback(ctx context.Context, in *RecordFeedbackRequest, opts ...grpc.CallOption) (*Meeting, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Meeting)
+	err := c.cc.Invoke(ctx, NotificationService_RecordFeedback_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) GetMeetingCalendar(ctx context.Context, in *GetMeetingCalendarRequest, opts ...grpc.CallOption) (*Feed, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Feed)
+	err := c.cc.Invoke(ctx, NotificationService_GetMeetingCalendar_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) CreateContact(ctx context.Context, in *CreateContactRequest, opts ...grpc.CallOption) (*Contact, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Contact)
+	err := c.cc.Invoke(ctx, NotificationService_CreateContact_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) ListContacts(ctx context.Context, in *ListContactsRequest, opts ...grpc.CallOption) (*ListContactsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListContactsResponse)
+	err := c.cc.Invoke(ctx, NotificationService_ListContacts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) DeleteContact(ctx context.Context, in *DeleteContactRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, NotificationService_DeleteContact_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) GetActivityFeed(ctx context.Context, in *GetActivityFeedRequest, opts ...grpc.CallOption) (*Feed, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Feed)
+	err := c.cc.Invoke(ctx, NotificationService_GetActivityFeed_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NotificationServiceServer is the server API for NotificationService service.
 // All implementations must embed UnimplementedNotificationServiceServer
 // for forward compatibility.
@@ -75,6 +392,58 @@ type NotificationServiceServer interface {
 	ListMessages(context.Context, *ListMessagesRequest) (*ListMessagesResponse, error)
 	// Gets one message.
 	GetMessage(context.Context, *GetMessageRequest) (*Message, error)
+	// Marks a message read.
+	MarkMessageRead(context.Context, *MarkMessageReadRequest) (*Message, error)
+	// Counts the unread messages of an inbox.
+	CountUnreadMessages(context.Context, *CountUnreadMessagesRequest) (*CountUnreadMessagesResponse, error)
+	// Lists the deliveries (email, webhook) that were given up on after the
+	// configured number of tries.
+	ListDeadLetters(context.Context, *ListDeadLettersRequest) (*ListDeadLettersResponse, error)
+	// Puts a dead-lettered delivery back in the queue, to be tried at once.
+	ReplayDelivery(context.Context, *ReplayDeliveryRequest) (*Delivery, error)
+	// Gets a recipient's choice of channels and language for one topic.
+	GetSubscription(context.Context, *GetSubscriptionRequest) (*Subscription, error)
+	// Lists a recipient's subscriptions.
+	ListSubscriptions(context.Context, *ListSubscriptionsRequest) (*ListSubscriptionsResponse, error)
+	// Sets a recipient's channels and language for one topic (created when
+	// missing).
+	UpdateSubscription(context.Context, *UpdateSubscriptionRequest) (*Subscription, error)
+	// Registers a webhook; the response carries the signing secret, once.
+	CreateWebhook(context.Context, *CreateWebhookRequest) (*Webhook, error)
+	// Lists a recipient's webhooks (without secrets).
+	ListWebhooks(context.Context, *ListWebhooksRequest) (*ListWebhooksResponse, error)
+	// Removes a webhook.
+	DeleteWebhook(context.Context, *DeleteWebhookRequest) (*emptypb.Empty, error)
+	// Adds a member to the regional forum of a län.
+	CreateForumMember(context.Context, *CreateForumMemberRequest) (*ForumMember, error)
+	// Lists the members of the regional forum of a län.
+	ListForumMembers(context.Context, *ListForumMembersRequest) (*ListForumMembersResponse, error)
+	// Removes a member from the regional forum.
+	DeleteForumMember(context.Context, *DeleteForumMemberRequest) (*emptypb.Empty, error)
+	// Plans a forum meeting and invites the forum's members.
+	CreateMeeting(context.Context, *CreateMeetingRequest) (*Meeting, error)
+	// Gets a forum meeting.
+	GetMeeting(context.Context, *GetMeetingRequest) (*Meeting, error)
+	// Lists the forum meetings of a län, soonest first.
+	ListMeetings(context.Context, *ListMeetingsRequest) (*ListMeetingsResponse, error)
+	// Changes a meeting: agenda, minutes, time, place.
+	UpdateMeeting(context.Context, *UpdateMeetingRequest) (*Meeting, error)
+	// A forum member proposes an agenda item (dialog and partnerskap meetings).
+	ProposeAgendaItem(context.Context, *ProposeAgendaItemRequest) (*Meeting, error)
+	// The county board records a response and what it did with it.
+	RecordFeedback(context.Context, *RecordFeedbackRequest) (*Meeting, error)
+	// The län's meetings as an iCalendar feed (text/calendar). Public.
+	GetMeetingCalendar(context.Context, *GetMeetingCalendarRequest) (*Feed, error)
+	// Adds a contact to the directory of a län.
+	CreateContact(context.Context, *CreateContactRequest) (*Contact, error)
+	// Lists the contacts of a län: the participant-facing ones to anyone, all
+	// of them to signed-in actors.
+	ListContacts(context.Context, *ListContactsRequest) (*ListContactsResponse, error)
+	// Removes a contact.
+	DeleteContact(context.Context, *DeleteContactRequest) (*emptypb.Empty, error)
+	// Activities newly open to asylum seekers in a kommun, as an Atom feed.
+	// Public.
+	GetActivityFeed(context.Context, *GetActivityFeedRequest) (*Feed, error)
 	mustEmbedUnimplementedNotificationServiceServer()
 }
 
@@ -90,6 +459,78 @@ func (UnimplementedNotificationServiceServer) ListMessages(context.Context, *Lis
 }
 func (UnimplementedNotificationServiceServer) GetMessage(context.Context, *GetMessageRequest) (*Message, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetMessage not implemented")
+}
+func (UnimplementedNotificationServiceServer) MarkMessageRead(context.Context, *MarkMessageReadRequest) (*Message, error) {
+	return nil, status.Error(codes.Unimplemented, "method MarkMessageRead not implemented")
+}
+func (UnimplementedNotificationServiceServer) CountUnreadMessages(context.Context, *CountUnreadMessagesRequest) (*CountUnreadMessagesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CountUnreadMessages not implemented")
+}
+func (UnimplementedNotificationServiceServer) ListDeadLetters(context.Context, *ListDeadLettersRequest) (*ListDeadLettersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDeadLetters not implemented")
+}
+func (UnimplementedNotificationServiceServer) ReplayDelivery(context.Context, *ReplayDeliveryRequest) (*Delivery, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReplayDelivery not implemented")
+}
+func (UnimplementedNotificationServiceServer) GetSubscription(context.Context, *GetSubscriptionRequest) (*Subscription, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSubscription not implemented")
+}
+func (UnimplementedNotificationServiceServer) ListSubscriptions(context.Context, *ListSubscriptionsRequest) (*ListSubscriptionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSubscriptions not implemented")
+}
+func (UnimplementedNotificationServiceServer) UpdateSubscription(context.Context, *UpdateSubscriptionRequest) (*Subscription, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateSubscription not implemented")
+}
+func (UnimplementedNotificationServiceServer) CreateWebhook(context.Context, *CreateWebhookRequest) (*Webhook, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateWebhook not implemented")
+}
+func (UnimplementedNotificationServiceServer) ListWebhooks(context.Context, *ListWebhooksRequest) (*ListWebhooksResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListWebhooks not implemented")
+}
+func (UnimplementedNotificationServiceServer) DeleteWebhook(context.Context, *DeleteWebhookRequest) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteWebhook not implemented")
+}
+func (UnimplementedNotificationServiceServer) CreateForumMember(context.Context, *CreateForumMemberRequest) (*ForumMember, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateForumMember not implemented")
+}
+func (UnimplementedNotificationServiceServer) ListForumMembers(context.Context, *ListForumMembersRequest) (*ListForumMembersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListForumMembers not implemented")
+}
+func (UnimplementedNotificationServiceServer) DeleteForumMember(context.Context, *DeleteForumMemberRequest) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteForumMember not implemented")
+}
+func (UnimplementedNotificationServiceServer) CreateMeeting(context.Context, *CreateMeetingRequest) (*Meeting, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateMeeting not implemented")
+}
+func (UnimplementedNotificationServiceServer) GetMeeting(context.Context, *GetMeetingRequest) (*Meeting, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMeeting not implemented")
+}
+func (UnimplementedNotificationServiceServer) ListMeetings(context.Context, *ListMeetingsRequest) (*ListMeetingsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListMeetings not implemented")
+}
+func (UnimplementedNotificationServiceServer) UpdateMeeting(context.Context, *UpdateMeetingRequest) (*Meeting, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateMeeting not implemented")
+}
+func (UnimplementedNotificationServiceServer) ProposeAgendaItem(context.Context, *ProposeAgendaItemRequest) (*Meeting, error) {
+	return nil, status.Error(codes.Unimplemented, "method ProposeAgendaItem not implemented")
+}
+func (UnimplementedNotificationServiceServer) RecordFeedback(context.Context, *RecordFeedbackRequest) (*Meeting, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordFeedback not implemented")
+}
+func (UnimplementedNotificationServiceServer) GetMeetingCalendar(context.Context, *GetMeetingCalendarRequest) (*Feed, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMeetingCalendar not implemented")
+}
+func (UnimplementedNotificationServiceServer) CreateContact(context.Context, *CreateContactRequest) (*Contact, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateContact not implemented")
+}
+func (UnimplementedNotificationServiceServer) ListContacts(context.Context, *ListContactsRequest) (*ListContactsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListContacts not implemented")
+}
+func (UnimplementedNotificationServiceServer) DeleteContact(context.Context, *DeleteContactRequest) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteContact not implemented")
+}
+func (UnimplementedNotificationServiceServer) GetActivityFeed(context.Context, *GetActivityFeedRequest) (*Feed, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetActivityFeed not implemented")
 }
 func (UnimplementedNotificationServiceServer) mustEmbedUnimplementedNotificationServiceServer() {}
 func (UnimplementedNotificationServiceServer) testEmbeddedByValue()                             {}
@@ -148,6 +589,438 @@ func _NotificationService_GetMessage_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NotificationService_MarkMessageRead_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MarkMessageReadRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).MarkMessageRead(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_MarkMessageRead_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).MarkMessageRead(ctx, req.(*MarkMessageReadRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_CountUnreadMessages_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountUnreadMessagesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).CountUnreadMessages(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_CountUnreadMessages_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).CountUnreadMessages(ctx, req.(*CountUnreadMessagesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_ListDeadLetters_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDeadLettersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).ListDeadLetters(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_ListDeadLetters_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).ListDeadLetters(ctx, req.(*ListDeadLettersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_ReplayDelivery_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReplayDeliveryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).ReplayDelivery(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_ReplayDelivery_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).ReplayDelivery(ctx, req.(*ReplayDeliveryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_GetSubscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSubscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).GetSubscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_GetSubscription_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).GetSubscription(ctx, req.(*GetSubscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_ListSubscriptions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSubscriptionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).ListSubscriptions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_ListSubscriptions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).ListSubscriptions(ctx, req.(*ListSubscriptionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_UpdateSubscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateSubscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).UpdateSubscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_UpdateSubscription_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).UpdateSubscription(ctx, req.(*UpdateSubscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_CreateWebhook_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateWebhookRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).CreateWebhook(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_CreateWebhook_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).CreateWebhook(ctx, req.(*CreateWebhookRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_ListWebhooks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListWebhooksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).ListWebhooks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_ListWebhooks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).ListWebhooks(ctx, req.(*ListWebhooksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_DeleteWebhook_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteWebhookRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).DeleteWebhook(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_DeleteWebhook_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).DeleteWebhook(ctx, req.(*DeleteWebhookRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_CreateForumMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateForumMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).CreateForumMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_CreateForumMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).CreateForumMember(ctx, req.(*CreateForumMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_ListForumMembers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListForumMembersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).ListForumMembers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_ListForumMembers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).ListForumMembers(ctx, req.(*ListForumMembersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_DeleteForumMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteForumMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).DeleteForumMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_DeleteForumMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).DeleteForumMember(ctx, req.(*DeleteForumMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_CreateMeeting_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateMeetingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).CreateMeeting(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_CreateMeeting_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).CreateMeeting(ctx, req.(*CreateMeetingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_GetMeeting_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMeetingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).GetMeeting(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_GetMeeting_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).GetMeeting(ctx, req.(*GetMeetingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_ListMeetings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMeetingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).ListMeetings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_ListMeetings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).ListMeetings(ctx, req.(*ListMeetingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_UpdateMeeting_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateMeetingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).UpdateMeeting(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_UpdateMeeting_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).UpdateMeeting(ctx, req.(*UpdateMeetingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_ProposeAgendaItem_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ProposeAgendaItemRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).ProposeAgendaItem(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_ProposeAgendaItem_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).ProposeAgendaItem(ctx, req.(*ProposeAgendaItemRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_RecordFeedback_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordFeedbackRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).RecordFeedback(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_RecordFeedback_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).RecordFeedback(ctx, req.(*RecordFeedbackRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_GetMeetingCalendar_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMeetingCalendarRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).GetMeetingCalendar(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_GetMeetingCalendar_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).GetMeetingCalendar(ctx, req.(*GetMeetingCalendarRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_CreateContact_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateContactRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).CreateContact(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_CreateContact_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).CreateContact(ctx, req.(*CreateContactRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_ListContacts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListContactsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).ListContacts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_ListContacts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).ListContacts(ctx, req.(*ListContactsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_DeleteContact_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteContactRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).DeleteContact(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_DeleteContact_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).DeleteContact(ctx, req.(*DeleteContactRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_GetActivityFeed_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetActivityFeedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).GetActivityFeed(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_GetActivityFeed_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).GetActivityFeed(ctx, req.(*GetActivityFeedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NotificationService_ServiceDesc is the grpc.ServiceDesc for NotificationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -162,6 +1035,102 @@ var NotificationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetMessage",
 			Handler:    _NotificationService_GetMessage_Handler,
+		},
+		{
+			MethodName: "MarkMessageRead",
+			Handler:    _NotificationService_MarkMessageRead_Handler,
+		},
+		{
+			MethodName: "CountUnreadMessages",
+			Handler:    _NotificationService_CountUnreadMessages_Handler,
+		},
+		{
+			MethodName: "ListDeadLetters",
+			Handler:    _NotificationService_ListDeadLetters_Handler,
+		},
+		{
+			MethodName: "ReplayDelivery",
+			Handler:    _NotificationService_ReplayDelivery_Handler,
+		},
+		{
+			MethodName: "GetSubscription",
+			Handler:    _NotificationService_GetSubscription_Handler,
+		},
+		{
+			MethodName: "ListSubscriptions",
+			Handler:    _NotificationService_ListSubscriptions_Handler,
+		},
+		{
+			MethodName: "UpdateSubscription",
+			Handler:    _NotificationService_UpdateSubscription_Handler,
+		},
+		{
+			MethodName: "CreateWebhook",
+			Handler:    _NotificationService_CreateWebhook_Handler,
+		},
+		{
+			MethodName: "ListWebhooks",
+			Handler:    _NotificationService_ListWebhooks_Handler,
+		},
+		{
+			MethodName: "DeleteWebhook",
+			Handler:    _NotificationService_DeleteWebhook_Handler,
+		},
+		{
+			MethodName: "CreateForumMember",
+			Handler:    _NotificationService_CreateForumMember_Handler,
+		},
+		{
+			MethodName: "ListForumMembers",
+			Handler:    _NotificationService_ListForumMembers_Handler,
+		},
+		{
+			MethodName: "DeleteForumMember",
+			Handler:    _NotificationService_DeleteForumMember_Handler,
+		},
+		{
+			MethodName: "CreateMeeting",
+			Handler:    _NotificationService_CreateMeeting_Handler,
+		},
+		{
+			MethodName: "GetMeeting",
+			Handler:    _NotificationService_GetMeeting_Handler,
+		},
+		{
+			MethodName: "ListMeetings",
+			Handler:    _NotificationService_ListMeetings_Handler,
+		},
+		{
+			MethodName: "UpdateMeeting",
+			Handler:    _NotificationService_UpdateMeeting_Handler,
+		},
+		{
+			MethodName: "ProposeAgendaItem",
+			Handler:    _NotificationService_ProposeAgendaItem_Handler,
+		},
+		{
+			MethodName: "RecordFeedback",
+			Handler:    _NotificationService_RecordFeedback_Handler,
+		},
+		{
+			MethodName: "GetMeetingCalendar",
+			Handler:    _NotificationService_GetMeetingCalendar_Handler,
+		},
+		{
+			MethodName: "CreateContact",
+			Handler:    _NotificationService_CreateContact_Handler,
+		},
+		{
+			MethodName: "ListContacts",
+			Handler:    _NotificationService_ListContacts_Handler,
+		},
+		{
+			MethodName: "DeleteContact",
+			Handler:    _NotificationService_DeleteContact_Handler,
+		},
+		{
+			MethodName: "GetActivityFeed",
+			Handler:    _NotificationService_GetActivityFeed_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
