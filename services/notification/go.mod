@@ -7,10 +7,14 @@ replace github.com/tia-platform/tia/proto => ../../proto
 replace github.com/tia-platform/tia/services/platform => ../platform
 
 require (
+	github.com/arran4/golang-ical v0.3.4
+	github.com/emersion/go-smtp v0.25.1
 	github.com/google/uuid v1.6.0
+	github.com/gorilla/feeds v1.2.0
 	github.com/jmoiron/sqlx v1.4.0
 	github.com/tia-platform/tia/proto v0.0.0-00010101000000-000000000000
 	github.com/tia-platform/tia/services/platform v0.0.0-00010101000000-000000000000
+	github.com/wneessen/go-mail v0.8.1
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.13-0.20261016172727-e9ee2a76ab8e
 )
@@ -26,6 +30,7 @@ require (
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
 	github.com/go-jose/go-jose/v4 v4.1.8 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect

@@ -1,45 +1,148 @@
 // Package notification makes sure that every fact one actor owes another
 // reaches them. It consumes the other services' events and, by the rules in
-// internal/routing, puts messages in the recipients' inboxes.
+// internal/routing, puts one message per recipient per event in the
+// recipients' inboxes; in the same transaction it queues the email and
+// webhook deliveries the recipient chose for the topic, which the dispatcher
+// (internal/dispatch) sends with retries until they succeed or are
+// dead-lettered. It also keeps the regional forums (members, meetings, an
+// iCalendar feed per län), the contact directory per län, and a public Atom
+// feed per kommun of activities newly open to asylum seekers.
 package notification
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/timestamppb"
+	"google.golang.org/protobuf/encoding/protojson"
 
+	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	notificationv1 "github.com/tia-platform/tia/proto/gen/tia/notification/v1"
+	"github.com/tia-platform/tia/services/notification/internal/dispatch"
 	"github.com/tia-platform/tia/services/notification/internal/routing"
 	"github.com/tia-platform/tia/services/notification/internal/store"
 	"github.com/tia-platform/tia/services/platform/app"
-	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/events"
-	"github.com/tia-platform/tia/services/platform/listing"
 )
 
-// Component describes the service to a host.
-var Component = app.Component{
-	Name:       "notification",
-	Migrations: store.Migrations,
-	New: func(d app.Deps) (app.Service, error) {
-		return &Service{store: store.New(d.DB), log: d.Logger}, nil
-	},
+// Config is the service's own configuration, read from the environment
+// (ConfigFromEnv) by the production binary and the embedded default.
+type Config struct {
+	// Development accepts plain-http webhook URLs (TIA_DEVELOPMENT=true).
+	Development bool
+	// SMTPAddr is the SMTP server, host:port (TIA_SMTP_ADDR); email
+	// deliveries fail (and are retried) while it is empty.
+	SMTPAddr string
+	// SMTPFrom is the sender address (TIA_SMTP_FROM).
+	SMTPFrom string
+	// SMTPUsername and SMTPPassword authenticate (TIA_SMTP_USERNAME,
+	// TIA_SMTP_PASSWORD).
+	SMTPUsername, SMTPPassword string
+	// Delivery tunes retries: TIA_DELIVERY_MAX_ATTEMPTS,
+	// TIA_DELIVERY_BACKOFF, TIA_DELIVERY_BACKOFF_MAX,
+	// TIA_DELIVERY_POLL_INTERVAL, TIA_DELIVERY_CONCURRENCY.
+	Delivery dispatch.Config
+	// WebhookTimeout bounds one webhook call (TIA_WEBHOOK_TIMEOUT).
+	WebhookTimeout time.Duration
+}
+
+// ConfigFromEnv reads Config from TIA_* variables.
+func ConfigFromEnv() (Config, error) {
+	c := Config{
+		SMTPAddr: os.Getenv("TIA_SMTP_ADDR"), SMTPFrom: os.Getenv("TIA_SMTP_FROM"),
+		SMTPUsername: os.Getenv("TIA_SMTP_USERNAME"), SMTPPassword: os.Getenv("TIA_SMTP_PASSWORD"),
+	}
+	var err error
+	if v := os.Getenv("TIA_DEVELOPMENT"); v != "" {
+		if c.Development, err = strconv.ParseBool(v); err != nil {
+			return c, fmt.Errorf("configuration: TIA_DEVELOPMENT: %w", err)
+		}
+	}
+	ints := map[string]*int{"TIA_DELIVERY_MAX_ATTEMPTS": &c.Delivery.MaxAttempts, "TIA_DELIVERY_CONCURRENCY": &c.Delivery.Concurrency}
+	for name, p := range ints {
+		if v := os.Getenv(name); v != "" {
+			if *p, err = strconv.Atoi(v); err != nil {
+				return c, fmt.Errorf("configuration: %s: %w", name, err)
+			}
+		}
+	}
+	durations := map[string]*time.Duration{
+		"TIA_DELIVERY_BACKOFF": &c.Delivery.BackoffBase, "TIA_DELIVERY_BACKOFF_MAX": &c.Delivery.BackoffMax,
+		"TIA_DELIVERY_POLL_INTERVAL": &c.Delivery.PollInterval, "TIA_WEBHOOK_TIMEOUT": &c.WebhookTimeout,
+	}
+	for name, p := range durations {
+		if v := os.Getenv(name); v != "" {
+			if *p, err = time.ParseDuration(v); err != nil {
+				return c, fmt.Errorf("configuration: %s: %w", name, err)
+			}
+		}
+	}
+	return c, nil
+}
+
+// Component describes the service to a host; it reads its Config from the
+// environment when the host starts it.
+var Component = NewComponent(nil)
+
+// NewComponent describes the service with a given configuration (nil: from
+// the environment).
+func NewComponent(cfg *Config) app.Component {
+	return app.Component{
+		Name:       "notification",
+		Migrations: store.Migrations,
+		New: func(d app.Deps) (app.Service, error) {
+			c := cfg
+			if c == nil {
+				fromEnv, err := ConfigFromEnv()
+				if err != nil {
+					return nil, err
+				}
+				c = &fromEnv
+			}
+			return newService(d, *c), nil
+		},
+	}
 }
 
 // Service implements tia.notification.v1.NotificationService.
 type Service struct {
 	notificationv1.UnimplementedNotificationServiceServer
-	store *store.Store
-	log   *slog.Logger
+	store    *store.Store
+	log      *slog.Logger
+	cfg      Config
+	dispatch *dispatch.Dispatcher
+	now      func() time.Time
+}
+
+func newService(d app.Deps, cfg Config) *Service {
+	s := &Service{store: store.New(d.DB), log: d.Logger, cfg: cfg, now: time.Now}
+	var mailer dispatch.Mailer
+	if cfg.SMTPAddr != "" {
+		from := cfg.SMTPFrom
+		if from == "" {
+			from = "tia@localhost"
+		}
+		mailer = dispatch.SMTPMailer{Addr: cfg.SMTPAddr, From: from, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword}
+	}
+	timeout := cfg.WebhookTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	s.dispatch = dispatch.New(s.store, mailer, dispatch.NewWebhookSender(timeout), encodeWebhook, cfg.Delivery, d.Logger)
+	return s
+}
+
+// encodeWebhook is the body of a webhook call: the message as the REST API
+// shows it.
+func encodeWebhook(m store.Message) ([]byte, error) {
+	return protojson.Marshal(toProto(m, nil))
 }
 
 // Register adds the gRPC API.
@@ -47,11 +150,18 @@ func (s *Service) Register(r grpc.ServiceRegistrar) {
 	notificationv1.RegisterNotificationServiceServer(r, s)
 }
 
-// Subscriptions reads every producer's stream; the routing table decides
+// Subscriptions read every producer's stream; the routing table decides
 // what each event means.
 func (s *Service) Subscriptions() []app.Subscription {
-	return []app.Subscription{{Producer: "activity", Handler: s.handle}}
+	return []app.Subscription{
+		{Producer: "activity", Handler: s.handle},
+		{Producer: "statistics", Handler: s.handle},
+		{Producer: "travel", Handler: s.handle},
+	}
 }
+
+// Run sends the queued email and webhook deliveries (app.Runner).
+func (s *Service) Run(ctx context.Context) error { return s.dispatch.Run(ctx) }
 
 // handle routes one event into inboxes, inside the consumer's transaction.
 func (s *Service) handle(ctx context.Context, tx *sqlx.Tx, ev events.Event) error {
@@ -66,82 +176,99 @@ func (s *Service) handle(ctx context.Context, tx *sqlx.Tx, ev events.Event) erro
 	if err := ev.Decode(msg); err != nil {
 		return fmt.Errorf("decode %s: %w", ev.Type, err)
 	}
-	now := time.Now().UTC().Format(time.RFC3339Nano)
-	for _, m := range rule.Route(msg) {
-		err := store.Deliver(ctx, tx, store.Message{
-			Recipient: m.Recipient, ID: uuid.Must(uuid.NewV7()).String(), Topic: rule.Topic,
-			Title: m.Title, Body: m.Body, EventID: ev.ID, EventType: ev.Type,
-			SubjectResource: m.SubjectResource, CreateTime: now,
-		})
-		if err != nil {
-			return err
-		}
+	if err := s.noteReadModels(ctx, tx, msg); err != nil {
+		return err
 	}
-	return nil
-}
-
-// authorize checks that the caller reads its own inbox.
-func authorize(ctx context.Context, recipient string) error {
-	p, err := auth.Require(ctx)
+	routed, err := rule.Route(ctx, msg, store.Directory{Q: tx})
 	if err != nil {
 		return err
 	}
-	if own, ok := routing.RecipientOf(p); !ok || own != recipient {
-		return status.Errorf(codes.PermissionDenied, "recipients/%s is not the caller's inbox", recipient)
+	queued := false
+	for _, m := range routed {
+		q, err := s.deliver(ctx, tx, rule.Topic, ev.ID, ev.Type, m)
+		if err != nil {
+			return err
+		}
+		queued = queued || q
+	}
+	if queued {
+		// The deliveries become visible when the consumer commits, just
+		// after this returns; the poll interval covers a late commit.
+		time.AfterFunc(20*time.Millisecond, s.dispatch.Wake)
 	}
 	return nil
 }
 
-// ListMessages lists the caller's inbox, newest first.
-func (s *Service) ListMessages(ctx context.Context, req *notificationv1.ListMessagesRequest) (*notificationv1.ListMessagesResponse, error) {
-	recipient := strings.TrimPrefix(req.GetParent(), "recipients/")
-	if err := authorize(ctx, recipient); err != nil {
-		return nil, err
+// noteReadModels keeps this service's own copy of what it needs later:
+// activities for the public feed, organisers active per län for routing.
+func (s *Service) noteReadModels(ctx context.Context, tx *sqlx.Tx, msg any) error {
+	ev, ok := msg.(*activityv1.ActivityRegistered)
+	if !ok {
+		return nil
 	}
-	page, err := listing.ParsePage(req)
-	if err != nil {
-		return nil, err
+	a := ev.GetActivity()
+	var focus []string
+	for _, f := range a.GetFocus() {
+		focus = append(focus, f.String())
 	}
-	list, err := s.store.List(ctx, recipient, page)
-	if err != nil {
-		return nil, err
+	publish := s.now().UTC()
+	if t := a.GetCreateTime(); t != nil {
+		publish = t.AsTime().UTC()
 	}
-	list, next := listing.Trim(page, list)
-	resp := &notificationv1.ListMessagesResponse{NextPageToken: next}
-	for _, m := range list {
-		resp.Messages = append(resp.Messages, toProto(m))
-	}
-	return resp, nil
+	return store.NoteActivity(ctx, tx, store.FeedActivity{
+		Name: a.GetName(), KommunCode: a.GetKommunCode(), LanCode: a.GetLanCode(), Title: a.GetTitle(),
+		Focus: strings.Join(focus, ","), Capacity: a.GetCapacity(), StartDate: a.GetStartDate(), EndDate: a.GetEndDate(),
+		PublishTime: publish.Format(time.RFC3339Nano),
+	}, routing.OrganiserOf(a.GetName()))
 }
 
-// GetMessage returns one message of the caller's inbox.
-func (s *Service) GetMessage(ctx context.Context, req *notificationv1.GetMessageRequest) (*notificationv1.Message, error) {
-	parts := strings.Split(req.GetName(), "/")
-	if err := authorize(ctx, parts[1]); err != nil {
-		return nil, err
-	}
-	m, err := s.store.Get(ctx, parts[1], parts[3])
-	if err == store.ErrNotFound {
-		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
-	}
+// deliver writes one message, in the recipient's language, to the
+// recipient's inbox within tx, with a delivery for each further channel the
+// recipient chose for topic. Nothing is written if the recipient already
+// has a message for eventID. queued says whether deliveries were written.
+func (s *Service) deliver(ctx context.Context, tx *sqlx.Tx, topic, eventID, eventType string, m routing.Message) (queued bool, err error) {
+	sub, _, err := store.GetSubscription(ctx, tx, m.Recipient, topic)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
-	return toProto(m), nil
-}
-
-func toProto(m store.Message) *notificationv1.Message {
-	p := &notificationv1.Message{
-		Name: "recipients/" + m.Recipient + "/messages/" + m.ID, Topic: m.Topic, Title: m.Title, Body: m.Body,
-		EventId: m.EventID, EventType: m.EventType, SubjectResource: m.SubjectResource,
+	title, body, err := routing.Render(sub.Language, topic, m.Data)
+	if err != nil {
+		return false, err
 	}
-	if t, err := time.Parse(time.RFC3339Nano, m.CreateTime); err == nil {
-		p.CreateTime = timestamppb.New(t)
+	now := s.now().UTC()
+	msg := store.Message{
+		Recipient: m.Recipient, ID: uuid.Must(uuid.NewV7()).String(), Topic: topic, Title: title, Body: body,
+		EventID: eventID, EventType: eventType, SubjectResource: m.SubjectResource,
+		CreateTime: now.Format(time.RFC3339Nano), Language: sub.Language,
 	}
-	if m.ReadTime.Valid {
-		if t, err := time.Parse(time.RFC3339Nano, m.ReadTime.String); err == nil {
-			p.ReadTime = timestamppb.New(t)
+	inserted, err := store.Deliver(ctx, tx, msg)
+	if err != nil || !inserted {
+		return false, err
+	}
+	base := store.Delivery{Recipient: msg.Recipient, MessageID: msg.ID, NextAttemptMS: now.UnixMilli(), CreateTime: msg.CreateTime}
+	if sub.HasChannel(store.ChannelEmail) && sub.EmailAddress != "" {
+		d := base
+		d.ID, d.Channel, d.Target = uuid.Must(uuid.NewV7()).String(), store.ChannelEmail, sub.EmailAddress
+		if err := store.Enqueue(ctx, tx, d); err != nil {
+			return false, err
+		}
+		queued = true
+	}
+	if sub.HasChannel(store.ChannelWebhook) {
+		hooks, err := store.Webhooks(ctx, tx, msg.Recipient, 1000, 0)
+		if err != nil {
+			return false, err
+		}
+		for _, w := range hooks {
+			d := base
+			d.ID, d.Channel, d.Target, d.WebhookID = uuid.Must(uuid.NewV7()).String(), store.ChannelWebhook, webhookName(w), w.ID
+			if err := store.Enqueue(ctx, tx, d); err != nil {
+				return false, err
+			}
+			queued = true
 		}
 	}
-	return p
+	return queued, nil
 }
+
+func webhookName(w store.Webhook) string { return "recipients/" + w.Recipient + "/webhooks/" + w.ID }

@@ -42,9 +42,10 @@ type Message struct {
 	SubjectResource string         `db:"subject_resource"`
 	CreateTime      string         `db:"create_time"`
 	ReadTime        sql.NullString `db:"read_time"`
+	Language        string         `db:"language"`
 }
 
-const columns = "recipient, id, topic, title, body, event_id, event_type, subject_resource, create_time, read_time"
+const columns = "recipient, id, topic, title, body, event_id, event_type, subject_resource, create_time, read_time, language"
 
 // Store reads and writes inboxes.
 type Store struct{ db *sqlx.DB }
@@ -53,25 +54,52 @@ type Store struct{ db *sqlx.DB }
 func New(d *sqlx.DB) *Store { return &Store{db: d} }
 
 // Deliver puts m in its recipient's inbox within tx, unless a message for the
-// same event is already there.
-func Deliver(ctx context.Context, tx *sqlx.Tx, m Message) error {
+// same event is already there; inserted says whether it was put there now.
+func Deliver(ctx context.Context, tx *sqlx.Tx, m Message) (inserted bool, err error) {
 	var n int
 	if err := tx.GetContext(ctx, &n, tx.Rebind("SELECT COUNT(*) FROM messages WHERE recipient = ? AND event_id = ?"), m.Recipient, m.EventID); err != nil {
-		return fmt.Errorf("check inbox: %w", err)
+		return false, fmt.Errorf("check inbox: %w", err)
 	}
 	if n > 0 {
-		return nil
+		return false, nil
 	}
 	if m.CreateTime == "" {
 		m.CreateTime = time.Now().UTC().Format(time.RFC3339Nano)
 	}
-	_, err := tx.NamedExecContext(ctx, "INSERT INTO messages ("+columns+") VALUES "+
-		"(:recipient, :id, :topic, :title, :body, :event_id, :event_type, :subject_resource, :create_time, :read_time)", m)
-	if err != nil {
-		return fmt.Errorf("deliver message: %w", err)
+	if m.Language == "" {
+		m.Language = "sv"
 	}
-	return nil
+	_, err = tx.NamedExecContext(ctx, "INSERT INTO messages ("+columns+") VALUES "+
+		"(:recipient, :id, :topic, :title, :body, :event_id, :event_type, :subject_resource, :create_time, :read_time, :language)", m)
+	if err != nil {
+		return false, fmt.Errorf("deliver message: %w", err)
+	}
+	return true, nil
 }
+
+// MarkRead sets a message's read time unless it is set already, and
+// returns the message.
+func (s *Store) MarkRead(ctx context.Context, recipient, id string, now time.Time) (Message, error) {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind("UPDATE messages SET read_time = ? WHERE recipient = ? AND id = ? AND read_time IS NULL"),
+		now.UTC().Format(time.RFC3339Nano), recipient, id)
+	if err != nil {
+		return Message{}, fmt.Errorf("mark read: %w", err)
+	}
+	return s.Get(ctx, recipient, id)
+}
+
+// CountUnread counts a recipient's unread messages.
+func (s *Store) CountUnread(ctx context.Context, recipient string) (int64, error) {
+	var n int64
+	err := s.db.GetContext(ctx, &n, s.db.Rebind("SELECT COUNT(*) FROM messages WHERE recipient = ? AND read_time IS NULL"), recipient)
+	if err != nil {
+		return 0, fmt.Errorf("count unread: %w", err)
+	}
+	return n, nil
+}
+
+// DB is the store's database, for transactions that span several writes.
+func (s *Store) DB() *sqlx.DB { return s.db }
 
 // List returns a page of a recipient's messages, newest first.
 func (s *Store) List(ctx context.Context, recipient string, page listing.Page) ([]Message, error) {

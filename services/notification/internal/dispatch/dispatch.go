@@ -1,0 +1,197 @@
+// Package dispatch sends the deliveries that the notification service
+// writes next to each inbox message: email over SMTP and signed webhooks.
+// A delivery is tried until it succeeds; a failed try is retried after an
+// exponentially growing delay, and after the configured number of tries the
+// delivery is dead-lettered, from where the recipient can replay it. The
+// deliveries live in the database, so a restart loses none of them.
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tia-platform/tia/services/notification/internal/store"
+)
+
+// Config tunes retries and throughput.
+type Config struct {
+	// MaxAttempts is how many tries a delivery gets before it is
+	// dead-lettered.
+	MaxAttempts int
+	// BackoffBase is the delay after the first failed try; it doubles with
+	// each further try, up to BackoffMax.
+	BackoffBase time.Duration
+	BackoffMax  time.Duration
+	// PollInterval is how often due deliveries are looked for when nothing
+	// wakes the dispatcher.
+	PollInterval time.Duration
+	// Concurrency bounds the sends in flight.
+	Concurrency int
+	// Lease is how long a claimed delivery is kept from other dispatchers;
+	// longer than a send can take.
+	Lease time.Duration
+}
+
+// WithDefaults fills zero fields.
+func (c Config) WithDefaults() Config {
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 8
+	}
+	if c.BackoffBase <= 0 {
+		c.BackoffBase = 5 * time.Second
+	}
+	if c.BackoffMax <= 0 {
+		c.BackoffMax = time.Hour
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 500 * time.Millisecond
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 32
+	}
+	if c.Lease <= 0 {
+		c.Lease = 2 * time.Minute
+	}
+	return c
+}
+
+// Backoff is the delay before try attempts+1, after attempts failed tries.
+func (c Config) Backoff(attempts int) time.Duration {
+	d := c.BackoffBase
+	for i := 1; i < attempts && d < c.BackoffMax; i++ {
+		d *= 2
+	}
+	return min(d, c.BackoffMax)
+}
+
+// Mailer sends one email.
+type Mailer interface {
+	Send(ctx context.Context, to, subject, body string, headers map[string]string) error
+}
+
+// Dispatcher sends due deliveries.
+type Dispatcher struct {
+	store   *store.Store
+	mail    Mailer
+	hooks   *WebhookSender
+	encode  func(store.Message) ([]byte, error)
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	wake    chan struct{}
+	stopped chan struct{}
+}
+
+// New returns a dispatcher; mail may be nil when no SMTP server is
+// configured (email deliveries then fail and are retried). encode turns a
+// message into a webhook body.
+func New(st *store.Store, mail Mailer, hooks *WebhookSender, encode func(store.Message) ([]byte, error), cfg Config, log *slog.Logger) *Dispatcher {
+	return &Dispatcher{
+		store: st, mail: mail, hooks: hooks, encode: encode, cfg: cfg.WithDefaults(), log: log,
+		now: time.Now, wake: make(chan struct{}, 1),
+	}
+}
+
+// Wake asks for a look at due deliveries now (after a commit that wrote
+// some).
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends due deliveries until ctx is done.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	t := time.NewTicker(d.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		n, err := d.RunOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			d.log.WarnContext(ctx, "dispatch", "err", err)
+		}
+		if n > 0 && err == nil {
+			continue // there may be more due at once
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-d.wake:
+		}
+	}
+}
+
+// RunOnce claims the deliveries due now, sends them in parallel and records
+// the outcome; it returns how many it tried.
+func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
+	jobs, err := d.store.Claim(ctx, d.now(), d.cfg.Concurrency*4, d.cfg.Lease)
+	if err != nil && len(jobs) == 0 {
+		return 0, err
+	}
+	sem := make(chan struct{}, d.cfg.Concurrency)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for _, j := range jobs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := d.try(ctx, j); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return len(jobs), errors.Join(append(errs, err)...)
+}
+
+// try sends one delivery once and records the outcome.
+func (d *Dispatcher) try(ctx context.Context, j store.Job) error {
+	attempts := j.Attempts + 1
+	sendErr := d.send(ctx, j)
+	now := d.now()
+	// Record the outcome even if ctx was cancelled meanwhile.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if sendErr == nil {
+		return d.store.Delivered(rctx, j.ID, attempts, now)
+	}
+	var next time.Time
+	if attempts < d.cfg.MaxAttempts && !errors.Is(sendErr, errPermanent) {
+		next = now.Add(d.cfg.Backoff(attempts))
+	} else {
+		d.log.WarnContext(ctx, "delivery dead-lettered", "delivery", j.ID, "channel", j.Channel, "attempts", attempts, "err", sendErr)
+	}
+	return d.store.Failed(rctx, j.ID, attempts, sendErr.Error(), next, now)
+}
+
+// errPermanent marks failures no retry can mend.
+var errPermanent = errors.New("permanent failure")
+
+func (d *Dispatcher) send(ctx context.Context, j store.Job) error {
+	switch j.Channel {
+	case store.ChannelEmail:
+		if d.mail == nil {
+			return errors.New("no SMTP server is configured (TIA_SMTP_ADDR)")
+		}
+		headers := map[string]string{"X-Tia-Message": "recipients/" + j.Recipient + "/messages/" + j.MessageID, "X-Tia-Topic": j.Message.Topic}
+		return d.mail.Send(ctx, j.Target, j.Message.Title, j.Message.Body, headers)
+	case store.ChannelWebhook:
+		if j.Webhook == nil {
+			return errors.Join(errPermanent, errors.New("the webhook was deleted"))
+		}
+		body, err := d.encode(j.Message)
+		if err != nil {
+			return errors.Join(errPermanent, err)
+		}
+		return d.hooks.Send(ctx, *j.Webhook, j.ID, body)
+	}
+	return errors.Join(errPermanent, errors.New("unknown channel "+j.Channel))
+}

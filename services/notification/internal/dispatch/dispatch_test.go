@@ -1,0 +1,310 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/tia-platform/tia/services/notification/internal/store"
+	"github.com/tia-platform/tia/services/platform/db"
+	"github.com/tia-platform/tia/services/platform/db/dbtest"
+)
+
+// mailbox is a real SMTP server on loopback that keeps what it receives.
+type mailbox struct {
+	mu   sync.Mutex
+	mail []string // "to\nraw message"
+}
+
+func (b *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{box: b}, nil }
+
+func (b *mailbox) received() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.mail...)
+}
+
+type session struct {
+	box *mailbox
+	to  []string
+}
+
+func (s *session) Reset()                                    { s.to = nil }
+func (s *session) Logout() error                             { return nil }
+func (s *session) Mail(string, *smtp.MailOptions) error      { return nil }
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error { s.to = append(s.to, to); return nil }
+func (s *session) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.box.mu.Lock()
+	s.box.mail = append(s.box.mail, strings.Join(s.to, ",")+"\n"+string(raw))
+	s.box.mu.Unlock()
+	return nil
+}
+
+// target is a server on a fixed loopback port that can be taken down (the
+// port refuses connections) and brought back.
+type target struct {
+	t     *testing.T
+	addr  string
+	serve func(net.Listener) (stop func())
+	stop  func()
+}
+
+func newTarget(t *testing.T, serve func(net.Listener) (stop func())) *target {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := &target{t: t, addr: l.Addr().String(), serve: serve}
+	tg.stop = serve(l)
+	t.Cleanup(tg.down)
+	return tg
+}
+
+func (tg *target) down() {
+	if tg.stop != nil {
+		tg.stop()
+		tg.stop = nil
+	}
+}
+
+func (tg *target) up() {
+	var l net.Listener
+	var err error
+	for range 50 { // the port may linger briefly after close
+		if l, err = net.Listen("tcp", tg.addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		tg.t.Fatal(err)
+	}
+	tg.stop = tg.serve(l)
+}
+
+func smtpTarget(t *testing.T, box *mailbox) *target {
+	return newTarget(t, func(l net.Listener) func() {
+		srv := smtp.NewServer(box)
+		srv.Domain = "localhost"
+		srv.AllowInsecureAuth = true
+		go func() { _ = srv.Serve(l) }()
+		return func() { _ = srv.Close() }
+	})
+}
+
+type hookCall struct {
+	header http.Header
+	body   []byte
+}
+
+func webhookTarget(t *testing.T, calls chan<- hookCall) *target {
+	return newTarget(t, func(l net.Listener) func() {
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			calls <- hookCall{header: r.Header.Clone(), body: body}
+		}), ReadHeaderTimeout: time.Second}
+		go func() { _ = srv.Serve(l) }()
+		return func() { _ = srv.Close() }
+	})
+}
+
+func open(t *testing.T, dsn string) *store.Store {
+	ctx := context.Background()
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if err := db.Migrate(ctx, d, store.Migrations, "notification_migrations"); err != nil {
+		t.Fatal(err)
+	}
+	return store.New(d)
+}
+
+// queue writes a message with one email and one webhook delivery, as the
+// service does.
+func queue(t *testing.T, st *store.Store, id, email string, hook store.Webhook) {
+	ctx := context.Background()
+	now := time.Now().UTC()
+	err := db.InTx(ctx, st.DB(), func(tx *sqlx.Tx) error {
+		m := store.Message{Recipient: hook.Recipient, ID: id, Topic: "travel.route_decided", Title: "Beslut om resväg", Body: "Resor ersätts.",
+			EventID: "ev-" + id, EventType: "tia.travel.v1.RouteDecided", SubjectResource: "routes/r1", CreateTime: now.Format(time.RFC3339Nano)}
+		if _, err := store.Deliver(ctx, tx, m); err != nil {
+			return err
+		}
+		base := store.Delivery{Recipient: m.Recipient, MessageID: id, NextAttemptMS: now.UnixMilli(), CreateTime: m.CreateTime}
+		if email != "" {
+			d := base
+			d.ID, d.Channel, d.Target = id+"-email", store.ChannelEmail, email
+			if err := store.Enqueue(ctx, tx, d); err != nil {
+				return err
+			}
+		}
+		d := base
+		d.ID, d.Channel, d.Target, d.WebhookID = id+"-hook", store.ChannelWebhook, "recipients/x/webhooks/"+hook.ID, hook.ID
+		return store.Enqueue(ctx, tx, d)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func deliveries(t *testing.T, st *store.Store, recipient, id string) map[string]store.Delivery {
+	got, err := st.DeliveriesOf(context.Background(), recipient, []string{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]store.Delivery{}
+	for _, d := range got[id] {
+		out[d.Channel] = d
+	}
+	return out
+}
+
+// runUntil runs the dispatcher until cond holds (tries are cheap: the
+// back-off is milliseconds).
+func runUntil(t *testing.T, d *Dispatcher, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		_, _ = d.RunOnce(context.Background())
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestDownAndBack: email to an SMTP server and a webhook that are down are
+// retried with back-off, and delivered once they are back; a delivered one
+// is never sent again.
+func TestDownAndBack(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		st := open(t, dsn)
+		box := &mailbox{}
+		mailSrv := smtpTarget(t, box)
+		calls := make(chan hookCall, 10)
+		hookSrv := webhookTarget(t, calls)
+		hook := store.Webhook{Recipient: "lansstyrelse-01", ID: "h1", URL: "http://" + hookSrv.addr + "/hook", Secret: "whsec_test", CreateTime: time.Now().UTC().Format(time.RFC3339Nano)}
+		if err := st.CreateWebhook(ctx, hook); err != nil {
+			t.Fatal(err)
+		}
+		d := New(st, SMTPMailer{Addr: mailSrv.addr, From: "tia@example.org", Timeout: 2 * time.Second}, NewWebhookSender(2*time.Second),
+			func(m store.Message) ([]byte, error) { return []byte(`{"title":"` + m.Title + `"}`), nil },
+			Config{MaxAttempts: 100, BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond}, slog.Default())
+
+		mailSrv.down()
+		hookSrv.down()
+		queue(t, st, "m1", "kansli@lansstyrelsen.example", hook)
+		runUntil(t, d, "three failed tries each", func() bool {
+			ds := deliveries(t, st, "lansstyrelse-01", "m1")
+			return ds["email"].Attempts >= 3 && ds["webhook"].Attempts >= 3
+		})
+		for ch, dl := range deliveries(t, st, "lansstyrelse-01", "m1") {
+			if dl.State != store.StatePending || dl.LastError == "" {
+				t.Fatalf("%s while down: %+v", ch, dl)
+			}
+		}
+
+		mailSrv.up()
+		hookSrv.up()
+		runUntil(t, d, "delivery", func() bool {
+			ds := deliveries(t, st, "lansstyrelse-01", "m1")
+			return ds["email"].State == store.StateDelivered && ds["webhook"].State == store.StateDelivered
+		})
+		mail := box.received()
+		if len(mail) != 1 || !strings.HasPrefix(mail[0], "kansli@lansstyrelsen.example\n") || !strings.Contains(mail[0], "Subject: =?UTF-8?q?Beslut_om_resv=C3=A4g?=") ||
+			!strings.Contains(mail[0], "Resor ers") {
+			t.Fatalf("mailbox = %q", mail)
+		}
+		call := <-calls
+		if err := Verify("whsec_test", call.header.Get(SignatureHeader), call.body, time.Now(), time.Minute); err != nil {
+			t.Fatalf("signature: %v (%s)", err, call.header.Get(SignatureHeader))
+		}
+		if err := Verify("whsec_other", call.header.Get(SignatureHeader), call.body, time.Now(), time.Minute); err == nil {
+			t.Fatal("signature verifies with another secret")
+		}
+		if call.header.Get("Tia-Delivery") != "m1-hook" || string(call.body) != `{"title":"Beslut om resväg"}` {
+			t.Fatalf("webhook call %v %s", call.header, call.body)
+		}
+		// Nothing is due any more: nothing is sent twice.
+		if n, err := d.RunOnce(ctx); n != 0 || err != nil {
+			t.Fatalf("RunOnce after delivery = %d, %v", n, err)
+		}
+		if len(box.received()) != 1 || len(calls) != 0 {
+			t.Fatal("delivered twice")
+		}
+	})
+}
+
+// TestDeadLetterAndReplay: after the configured number of tries a delivery
+// is dead-lettered; replayed, it is delivered.
+func TestDeadLetterAndReplay(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		st := open(t, dsn)
+		calls := make(chan hookCall, 10)
+		hookSrv := webhookTarget(t, calls)
+		hookSrv.down()
+		hook := store.Webhook{Recipient: "organiser-8020038884", ID: "h2", URL: "http://" + hookSrv.addr + "/", Secret: "s", CreateTime: time.Now().UTC().Format(time.RFC3339Nano)}
+		if err := st.CreateWebhook(ctx, hook); err != nil {
+			t.Fatal(err)
+		}
+		d := New(st, nil, NewWebhookSender(time.Second), func(store.Message) ([]byte, error) { return []byte("{}"), nil },
+			Config{MaxAttempts: 3, BackoffBase: time.Millisecond, BackoffMax: 2 * time.Millisecond}, slog.Default())
+		queue(t, st, "m2", "", hook)
+		runUntil(t, d, "dead letter", func() bool {
+			return deliveries(t, st, hook.Recipient, "m2")["webhook"].State == store.StateDeadLettered
+		})
+		if got := deliveries(t, st, hook.Recipient, "m2")["webhook"]; got.Attempts != 3 {
+			t.Fatalf("dead-lettered after %d tries, want 3", got.Attempts)
+		}
+		page := mustPage(t)
+		dead, err := st.DeadLetters(ctx, hook.Recipient, page)
+		if err != nil || len(dead) != 1 || dead[0].ID != "m2-hook" {
+			t.Fatalf("dead letters = %v, %v", dead, err)
+		}
+		if _, err := st.Replay(ctx, hook.Recipient, "m2", "m2-email", time.Now()); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("replay of nothing: %v", err)
+		}
+		hookSrv.up()
+		replayed, err := st.Replay(ctx, hook.Recipient, "m2", "m2-hook", time.Now())
+		if err != nil || replayed.State != store.StatePending || replayed.Attempts != 0 {
+			t.Fatalf("replay = %+v, %v", replayed, err)
+		}
+		runUntil(t, d, "replayed delivery", func() bool {
+			return deliveries(t, st, hook.Recipient, "m2")["webhook"].State == store.StateDelivered
+		})
+		if _, err := st.Replay(ctx, hook.Recipient, "m2", "m2-hook", time.Now()); !errors.Is(err, store.ErrNotDeadLettered) {
+			t.Fatalf("replay of a delivered one: %v", err)
+		}
+		if len(calls) != 1 {
+			t.Fatalf("%d webhook calls, want 1", len(calls))
+		}
+	})
+}
+
+func TestBackoff(t *testing.T) {
+	c := Config{BackoffBase: time.Second, BackoffMax: 10 * time.Second}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second}
+	for i, w := range want {
+		if got := c.Backoff(i + 1); got != w {
+			t.Errorf("Backoff(%d) = %v, want %v", i+1, got, w)
+		}
+	}
+}

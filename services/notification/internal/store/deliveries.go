@@ -1,0 +1,324 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/tia-platform/tia/services/platform/db"
+	"github.com/tia-platform/tia/services/platform/listing"
+)
+
+// Channels and states as stored.
+const (
+	ChannelEmail   = "email"
+	ChannelWebhook = "webhook"
+
+	StatePending      = "pending"
+	StateDelivered    = "delivered"
+	StateDeadLettered = "dead_lettered"
+)
+
+// Delivery is one message on its way through one channel to one target.
+type Delivery struct {
+	ID            string         `db:"id"`
+	Recipient     string         `db:"recipient"`
+	MessageID     string         `db:"message_id"`
+	Channel       string         `db:"channel"`
+	Target        string         `db:"target"`
+	WebhookID     string         `db:"webhook_id"`
+	State         string         `db:"state"`
+	Attempts      int            `db:"attempts"`
+	NextAttemptMS int64          `db:"next_attempt_ms"`
+	LastError     string         `db:"last_error"`
+	DeliverTime   sql.NullString `db:"deliver_time"`
+	DeadTime      sql.NullString `db:"dead_time"`
+	CreateTime    string         `db:"create_time"`
+}
+
+const deliveryColumns = "id, recipient, message_id, channel, target, webhook_id, state, attempts, next_attempt_ms, last_error, deliver_time, dead_time, create_time"
+
+// Enqueue writes a pending delivery within tx (the message's transaction).
+func Enqueue(ctx context.Context, tx *sqlx.Tx, d Delivery) error {
+	d.State = StatePending
+	_, err := tx.NamedExecContext(ctx, "INSERT INTO deliveries ("+deliveryColumns+") VALUES "+
+		"(:id, :recipient, :message_id, :channel, :target, :webhook_id, :state, :attempts, :next_attempt_ms, :last_error, :deliver_time, :dead_time, :create_time)", d)
+	if err != nil {
+		return fmt.Errorf("enqueue delivery: %w", err)
+	}
+	return nil
+}
+
+// DeliveriesOf returns the deliveries of some messages of one recipient,
+// by message id.
+func (s *Store) DeliveriesOf(ctx context.Context, recipient string, messageIDs []string) (map[string][]Delivery, error) {
+	out := map[string][]Delivery{}
+	if len(messageIDs) == 0 {
+		return out, nil
+	}
+	q, args, err := sqlx.In("SELECT "+deliveryColumns+" FROM deliveries WHERE recipient = ? AND message_id IN (?) ORDER BY create_time, id", recipient, messageIDs)
+	if err != nil {
+		return nil, err
+	}
+	var list []Delivery
+	if err := s.db.SelectContext(ctx, &list, s.db.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	for _, d := range list {
+		out[d.MessageID] = append(out[d.MessageID], d)
+	}
+	return out, nil
+}
+
+// DeadLetters lists a recipient's dead-lettered deliveries, newest first.
+func (s *Store) DeadLetters(ctx context.Context, recipient string, page listing.Page) ([]Delivery, error) {
+	var out []Delivery
+	q := s.db.Rebind("SELECT " + deliveryColumns + " FROM deliveries WHERE recipient = ? AND state = ? ORDER BY dead_time DESC, id DESC LIMIT ? OFFSET ?")
+	if err := s.db.SelectContext(ctx, &out, q, recipient, StateDeadLettered, page.Limit(), page.Offset); err != nil {
+		return nil, fmt.Errorf("list dead letters: %w", err)
+	}
+	return out, nil
+}
+
+// GetDelivery returns one delivery of a message.
+func (s *Store) GetDelivery(ctx context.Context, recipient, messageID, id string) (Delivery, error) {
+	var d Delivery
+	err := s.db.GetContext(ctx, &d, s.db.Rebind("SELECT "+deliveryColumns+" FROM deliveries WHERE recipient = ? AND message_id = ? AND id = ?"), recipient, messageID, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Delivery{}, ErrNotFound
+	}
+	if err != nil {
+		return Delivery{}, fmt.Errorf("get delivery: %w", err)
+	}
+	return d, nil
+}
+
+// ErrNotDeadLettered is returned when replaying a delivery that is not in
+// the dead-letter list.
+var ErrNotDeadLettered = errors.New("delivery is not dead-lettered")
+
+// Replay puts a dead-lettered delivery back in the queue, due now, with a
+// fresh count of tries.
+func (s *Store) Replay(ctx context.Context, recipient, messageID, id string, now time.Time) (Delivery, error) {
+	res, err := s.db.ExecContext(ctx, s.db.Rebind("UPDATE deliveries SET state = ?, attempts = 0, next_attempt_ms = ?, dead_time = NULL "+
+		"WHERE recipient = ? AND message_id = ? AND id = ? AND state = ?"),
+		StatePending, now.UnixMilli(), recipient, messageID, id, StateDeadLettered)
+	if err != nil {
+		return Delivery{}, fmt.Errorf("replay: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		d, err := s.GetDelivery(ctx, recipient, messageID, id)
+		if err != nil {
+			return Delivery{}, err
+		}
+		return d, ErrNotDeadLettered
+	}
+	return s.GetDelivery(ctx, recipient, messageID, id)
+}
+
+// Job is a claimed delivery with what is needed to send it.
+type Job struct {
+	Delivery
+	Message Message
+	// Webhook is set for webhook deliveries whose webhook still exists.
+	Webhook *Webhook
+}
+
+// Claim takes up to limit due deliveries for this dispatcher: each one's
+// next try is pushed lease into the future, so another dispatcher (another
+// replica) does not take it too; a crash leaves it to be retried after the
+// lease.
+func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]Job, error) {
+	var due []Delivery
+	q := s.db.Rebind("SELECT " + deliveryColumns + " FROM deliveries WHERE state = ? AND next_attempt_ms <= ? ORDER BY next_attempt_ms LIMIT ?")
+	if err := s.db.SelectContext(ctx, &due, q, StatePending, now.UnixMilli(), limit); err != nil {
+		return nil, fmt.Errorf("due deliveries: %w", err)
+	}
+	var jobs []Job
+	until := now.Add(lease).UnixMilli()
+	for _, d := range due {
+		res, err := s.db.ExecContext(ctx, s.db.Rebind("UPDATE deliveries SET next_attempt_ms = ? WHERE id = ? AND state = ? AND next_attempt_ms = ?"),
+			until, d.ID, StatePending, d.NextAttemptMS)
+		if err != nil {
+			return jobs, fmt.Errorf("claim delivery: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue // another dispatcher took it
+		}
+		d.NextAttemptMS = until
+		j := Job{Delivery: d}
+		if j.Message, err = s.Get(ctx, d.Recipient, d.MessageID); err != nil {
+			return jobs, err
+		}
+		if d.Channel == ChannelWebhook {
+			if w, err := s.GetWebhook(ctx, d.Recipient, d.WebhookID); err == nil {
+				j.Webhook = &w
+			} else if !errors.Is(err, ErrNotFound) {
+				return jobs, err
+			}
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, nil
+}
+
+// Delivered records success.
+func (s *Store) Delivered(ctx context.Context, id string, attempts int, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind("UPDATE deliveries SET state = ?, attempts = ?, deliver_time = ?, last_error = '' WHERE id = ?"),
+		StateDelivered, attempts, now.UTC().Format(time.RFC3339Nano), id)
+	if err != nil {
+		return fmt.Errorf("record delivery: %w", err)
+	}
+	return nil
+}
+
+// Failed records a failed try: the delivery is due again at next, or, when
+// next is zero, dead-lettered.
+func (s *Store) Failed(ctx context.Context, id string, attempts int, cause string, next time.Time, now time.Time) error {
+	if len(cause) > 1000 {
+		cause = cause[:1000]
+	}
+	var err error
+	if next.IsZero() {
+		_, err = s.db.ExecContext(ctx, s.db.Rebind("UPDATE deliveries SET state = ?, attempts = ?, last_error = ?, dead_time = ? WHERE id = ?"),
+			StateDeadLettered, attempts, cause, now.UTC().Format(time.RFC3339Nano), id)
+	} else {
+		_, err = s.db.ExecContext(ctx, s.db.Rebind("UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt_ms = ? WHERE id = ?"),
+			attempts, cause, next.UnixMilli(), id)
+	}
+	if err != nil {
+		return fmt.Errorf("record failed delivery: %w", err)
+	}
+	return nil
+}
+
+// Queryer is a database or a transaction.
+type Queryer interface {
+	sqlx.QueryerContext
+	Rebind(string) string
+}
+
+// Subscription is a recipient's choice for one topic.
+type Subscription struct {
+	Recipient    string `db:"recipient"`
+	Topic        string `db:"topic"`
+	Channels     string `db:"channels"` // comma-separated: email,webhook
+	Language     string `db:"language"`
+	EmailAddress string `db:"email_address"`
+}
+
+// HasChannel reports whether the subscription includes channel.
+func (s Subscription) HasChannel(channel string) bool {
+	for _, c := range strings.Split(s.Channels, ",") {
+		if c == channel {
+			return true
+		}
+	}
+	return false
+}
+
+// GetSubscription returns a recipient's subscription to topic, or the
+// default (inbox only, Swedish) with found false.
+func GetSubscription(ctx context.Context, q Queryer, recipient, topic string) (sub Subscription, found bool, err error) {
+	err = sqlx.GetContext(ctx, q, &sub, q.Rebind(
+		"SELECT recipient, topic, channels, language, email_address FROM subscriptions WHERE recipient = ? AND topic = ?"), recipient, topic)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Subscription{Recipient: recipient, Topic: topic, Language: "sv"}, false, nil
+	}
+	if err != nil {
+		return Subscription{}, false, fmt.Errorf("get subscription: %w", err)
+	}
+	return sub, true, nil
+}
+
+// PutSubscription creates or replaces a subscription.
+func (s *Store) PutSubscription(ctx context.Context, sub Subscription) error {
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM subscriptions WHERE recipient = ? AND topic = ?"), sub.Recipient, sub.Topic); err != nil {
+			return fmt.Errorf("put subscription: %w", err)
+		}
+		_, err := tx.NamedExecContext(ctx, "INSERT INTO subscriptions (recipient, topic, channels, language, email_address) "+
+			"VALUES (:recipient, :topic, :channels, :language, :email_address)", sub)
+		if err != nil {
+			return fmt.Errorf("put subscription: %w", err)
+		}
+		return nil
+	})
+}
+
+// ListSubscriptions lists a recipient's subscriptions by topic.
+func (s *Store) ListSubscriptions(ctx context.Context, recipient string, page listing.Page) ([]Subscription, error) {
+	var out []Subscription
+	q := s.db.Rebind("SELECT recipient, topic, channels, language, email_address FROM subscriptions WHERE recipient = ? ORDER BY topic LIMIT ? OFFSET ?")
+	if err := s.db.SelectContext(ctx, &out, q, recipient, page.Limit(), page.Offset); err != nil {
+		return nil, fmt.Errorf("list subscriptions: %w", err)
+	}
+	return out, nil
+}
+
+// Webhook is a recipient's HTTPS endpoint.
+type Webhook struct {
+	Recipient   string `db:"recipient"`
+	ID          string `db:"id"`
+	URL         string `db:"url"`
+	Description string `db:"description"`
+	Secret      string `db:"secret"`
+	CreateTime  string `db:"create_time"`
+}
+
+const webhookColumns = "recipient, id, url, description, secret, create_time"
+
+// CreateWebhook stores a webhook.
+func (s *Store) CreateWebhook(ctx context.Context, w Webhook) error {
+	_, err := s.db.NamedExecContext(ctx, "INSERT INTO webhooks ("+webhookColumns+") VALUES (:recipient, :id, :url, :description, :secret, :create_time)", w)
+	if err != nil {
+		return fmt.Errorf("create webhook: %w", err)
+	}
+	return nil
+}
+
+// Webhooks lists a recipient's webhooks, oldest first.
+func Webhooks(ctx context.Context, q Queryer, recipient string, limit int, offset int64) ([]Webhook, error) {
+	var out []Webhook
+	err := sqlx.SelectContext(ctx, q, &out, q.Rebind(
+		"SELECT "+webhookColumns+" FROM webhooks WHERE recipient = ? ORDER BY create_time, id LIMIT ? OFFSET ?"), recipient, limit, offset)
+	if err != nil {
+		return nil, fmt.Errorf("list webhooks: %w", err)
+	}
+	return out, nil
+}
+
+// ListWebhooks lists a page of a recipient's webhooks.
+func (s *Store) ListWebhooks(ctx context.Context, recipient string, page listing.Page) ([]Webhook, error) {
+	return Webhooks(ctx, s.db, recipient, page.Limit(), page.Offset)
+}
+
+// GetWebhook returns one webhook.
+func (s *Store) GetWebhook(ctx context.Context, recipient, id string) (Webhook, error) {
+	var w Webhook
+	err := s.db.GetContext(ctx, &w, s.db.Rebind("SELECT "+webhookColumns+" FROM webhooks WHERE recipient = ? AND id = ?"), recipient, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Webhook{}, ErrNotFound
+	}
+	if err != nil {
+		return Webhook{}, fmt.Errorf("get webhook: %w", err)
+	}
+	return w, nil
+}
+
+// DeleteWebhook removes a webhook.
+func (s *Store) DeleteWebhook(ctx context.Context, recipient, id string) error {
+	res, err := s.db.ExecContext(ctx, s.db.Rebind("DELETE FROM webhooks WHERE recipient = ? AND id = ?"), recipient, id)
+	if err != nil {
+		return fmt.Errorf("delete webhook: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

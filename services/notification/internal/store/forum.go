@@ -1,0 +1,265 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/tia-platform/tia/services/platform/db"
+	"github.com/tia-platform/tia/services/platform/listing"
+)
+
+// ErrExists is returned when creating something that exists.
+var ErrExists = errors.New("already exists")
+
+// Member is a member of the regional forum of a län.
+type Member struct {
+	Lan         string `db:"lan"`
+	Recipient   string `db:"recipient"`
+	DisplayName string `db:"display_name"`
+	CreateTime  string `db:"create_time"`
+}
+
+// CreateMember adds a forum member.
+func (s *Store) CreateMember(ctx context.Context, m Member) error {
+	_, err := s.db.NamedExecContext(ctx, "INSERT INTO forum_members (lan, recipient, display_name, create_time) VALUES (:lan, :recipient, :display_name, :create_time)", m)
+	if db.IsUniqueViolation(err) {
+		return ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("add forum member: %w", err)
+	}
+	return nil
+}
+
+// ListMembers lists a page of a forum's members.
+func (s *Store) ListMembers(ctx context.Context, lan string, page listing.Page) ([]Member, error) {
+	var out []Member
+	q := s.db.Rebind("SELECT lan, recipient, display_name, create_time FROM forum_members WHERE lan = ? ORDER BY recipient LIMIT ? OFFSET ?")
+	if err := s.db.SelectContext(ctx, &out, q, lan, page.Limit(), page.Offset); err != nil {
+		return nil, fmt.Errorf("list forum members: %w", err)
+	}
+	return out, nil
+}
+
+// IsMember reports whether recipient sits in the forum of lan.
+func (s *Store) IsMember(ctx context.Context, lan, recipient string) (bool, error) {
+	var n int
+	err := s.db.GetContext(ctx, &n, s.db.Rebind("SELECT COUNT(*) FROM forum_members WHERE lan = ? AND recipient = ?"), lan, recipient)
+	if err != nil {
+		return false, fmt.Errorf("forum membership: %w", err)
+	}
+	return n > 0, nil
+}
+
+// DeleteMember removes a forum member.
+func (s *Store) DeleteMember(ctx context.Context, lan, recipient string) error {
+	res, err := s.db.ExecContext(ctx, s.db.Rebind("DELETE FROM forum_members WHERE lan = ? AND recipient = ?"), lan, recipient)
+	if err != nil {
+		return fmt.Errorf("remove forum member: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Directory answers routing's questions about groups of recipients from
+// this service's tables, within a transaction or on the database.
+type Directory struct{ Q Queryer }
+
+// ForumMembers are the members of the forum of lan.
+func (d Directory) ForumMembers(ctx context.Context, lan string) ([]string, error) {
+	var out []string
+	err := sqlx.SelectContext(ctx, d.Q, &out, d.Q.Rebind("SELECT recipient FROM forum_members WHERE lan = ? ORDER BY recipient"), lan)
+	return out, err
+}
+
+// Organisers are the organisers that registered activities in lan or sit
+// in its forum.
+func (d Directory) Organisers(ctx context.Context, lan string) ([]string, error) {
+	var out []string
+	err := sqlx.SelectContext(ctx, d.Q, &out, d.Q.Rebind(
+		"SELECT recipient FROM active_organisers WHERE lan = ? UNION "+
+			"SELECT recipient FROM forum_members WHERE lan = ? AND recipient LIKE 'organiser-%' ORDER BY recipient"), lan, lan)
+	return out, err
+}
+
+// Meeting is a forum meeting; Agenda and Feedback are JSON.
+type Meeting struct {
+	Lan        string `db:"lan"`
+	ID         string `db:"id"`
+	Title      string `db:"title"`
+	Level      int32  `db:"level"`
+	StartTime  string `db:"start_time"`
+	EndTime    string `db:"end_time"`
+	Location   string `db:"location"`
+	Agenda     string `db:"agenda"`
+	Minutes    string `db:"minutes"`
+	Feedback   string `db:"feedback"`
+	CreateTime string `db:"create_time"`
+	UpdateTime string `db:"update_time"`
+}
+
+const meetingColumns = "lan, id, title, level, start_time, end_time, location, agenda, minutes, feedback, create_time, update_time"
+
+// CreateMeeting stores a meeting within tx (with its invitations).
+func CreateMeeting(ctx context.Context, tx *sqlx.Tx, m Meeting) error {
+	_, err := tx.NamedExecContext(ctx, "INSERT INTO meetings ("+meetingColumns+") VALUES "+
+		"(:lan, :id, :title, :level, :start_time, :end_time, :location, :agenda, :minutes, :feedback, :create_time, :update_time)", m)
+	if db.IsUniqueViolation(err) {
+		return ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("create meeting: %w", err)
+	}
+	return nil
+}
+
+// GetMeeting returns one meeting.
+func GetMeeting(ctx context.Context, q Queryer, lan, id string) (Meeting, error) {
+	var m Meeting
+	err := sqlx.GetContext(ctx, q, &m, q.Rebind("SELECT "+meetingColumns+" FROM meetings WHERE lan = ? AND id = ?"), lan, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Meeting{}, ErrNotFound
+	}
+	if err != nil {
+		return Meeting{}, fmt.Errorf("get meeting: %w", err)
+	}
+	return m, nil
+}
+
+// UpdateMeeting replaces a meeting's fields within tx.
+func UpdateMeeting(ctx context.Context, tx *sqlx.Tx, m Meeting) error {
+	_, err := tx.NamedExecContext(ctx, "UPDATE meetings SET title = :title, level = :level, start_time = :start_time, end_time = :end_time, "+
+		"location = :location, agenda = :agenda, minutes = :minutes, feedback = :feedback, update_time = :update_time WHERE lan = :lan AND id = :id", m)
+	if err != nil {
+		return fmt.Errorf("update meeting: %w", err)
+	}
+	return nil
+}
+
+// ListMeetings lists a page of a län's meetings by start time.
+func (s *Store) ListMeetings(ctx context.Context, lan string, limit int, offset int64) ([]Meeting, error) {
+	var out []Meeting
+	q := s.db.Rebind("SELECT " + meetingColumns + " FROM meetings WHERE lan = ? ORDER BY start_time, id LIMIT ? OFFSET ?")
+	if err := s.db.SelectContext(ctx, &out, q, lan, limit, offset); err != nil {
+		return nil, fmt.Errorf("list meetings: %w", err)
+	}
+	return out, nil
+}
+
+// Contact is one entry of a län's contact directory.
+type Contact struct {
+	Lan              string `db:"lan"`
+	ID               string `db:"id"`
+	Actor            string `db:"actor"`
+	ActorDisplayName string `db:"actor_display_name"`
+	Purpose          string `db:"purpose"`
+	PersonName       string `db:"person_name"`
+	Email            string `db:"email"`
+	Phone            string `db:"phone"`
+	Public           bool   `db:"is_public"`
+	CreateTime       string `db:"create_time"`
+}
+
+const contactColumns = "lan, id, actor, actor_display_name, purpose, person_name, email, phone, is_public, create_time"
+
+// CreateContact stores a contact.
+func (s *Store) CreateContact(ctx context.Context, c Contact) error {
+	_, err := s.db.NamedExecContext(ctx, "INSERT INTO contacts ("+contactColumns+") VALUES "+
+		"(:lan, :id, :actor, :actor_display_name, :purpose, :person_name, :email, :phone, :is_public, :create_time)", c)
+	if err != nil {
+		return fmt.Errorf("create contact: %w", err)
+	}
+	return nil
+}
+
+// ListContacts lists a län's contacts by actor; only the public ones when
+// publicOnly.
+func (s *Store) ListContacts(ctx context.Context, lan string, publicOnly bool, page listing.Page) ([]Contact, error) {
+	var out []Contact
+	where := "lan = ?"
+	if publicOnly {
+		where += " AND is_public = ?"
+	}
+	q := s.db.Rebind("SELECT " + contactColumns + " FROM contacts WHERE " + where + " ORDER BY actor, purpose, id LIMIT ? OFFSET ?")
+	args := []any{lan}
+	if publicOnly {
+		args = append(args, true)
+	}
+	args = append(args, page.Limit(), page.Offset)
+	if err := s.db.SelectContext(ctx, &out, q, args...); err != nil {
+		return nil, fmt.Errorf("list contacts: %w", err)
+	}
+	return out, nil
+}
+
+// GetContact returns one contact.
+func (s *Store) GetContact(ctx context.Context, lan, id string) (Contact, error) {
+	var c Contact
+	err := s.db.GetContext(ctx, &c, s.db.Rebind("SELECT "+contactColumns+" FROM contacts WHERE lan = ? AND id = ?"), lan, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Contact{}, ErrNotFound
+	}
+	if err != nil {
+		return Contact{}, fmt.Errorf("get contact: %w", err)
+	}
+	return c, nil
+}
+
+// DeleteContact removes a contact.
+func (s *Store) DeleteContact(ctx context.Context, lan, id string) error {
+	res, err := s.db.ExecContext(ctx, s.db.Rebind("DELETE FROM contacts WHERE lan = ? AND id = ?"), lan, id)
+	if err != nil {
+		return fmt.Errorf("delete contact: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// FeedActivity is an activity as the public feed shows it.
+type FeedActivity struct {
+	Name        string `db:"name"`
+	KommunCode  string `db:"kommun_code"`
+	LanCode     string `db:"lan_code"`
+	Title       string `db:"title"`
+	Focus       string `db:"focus"`
+	Capacity    int32  `db:"capacity"`
+	StartDate   string `db:"start_date"`
+	EndDate     string `db:"end_date"`
+	PublishTime string `db:"publish_time"`
+}
+
+// NoteActivity records, within tx, an activity for the feed and its
+// organiser as active in its län. A redelivered event changes nothing.
+func NoteActivity(ctx context.Context, tx *sqlx.Tx, a FeedActivity, organiser string) error {
+	if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO feed_activities (name, kommun_code, lan_code, title, focus, capacity, start_date, end_date, publish_time) "+
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+		a.Name, a.KommunCode, a.LanCode, a.Title, a.Focus, a.Capacity, a.StartDate, a.EndDate, a.PublishTime); err != nil {
+		return fmt.Errorf("note activity: %w", err)
+	}
+	if organiser != "" && a.LanCode != "" {
+		if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO active_organisers (lan, recipient) VALUES (?, ?) ON CONFLICT DO NOTHING"), a.LanCode, organiser); err != nil {
+			return fmt.Errorf("note organiser: %w", err)
+		}
+	}
+	return nil
+}
+
+// FeedActivities lists the newest activities of a kommun that have not
+// ended by today (YYYY-MM-DD).
+func (s *Store) FeedActivities(ctx context.Context, kommun, today string, limit int) ([]FeedActivity, error) {
+	var out []FeedActivity
+	q := s.db.Rebind("SELECT name, kommun_code, lan_code, title, focus, capacity, start_date, end_date, publish_time FROM feed_activities " +
+		"WHERE kommun_code = ? AND end_date >= ? ORDER BY publish_time DESC, name LIMIT ?")
+	if err := s.db.SelectContext(ctx, &out, q, kommun, today, limit); err != nil {
+		return nil, fmt.Errorf("feed activities: %w", err)
+	}
+	return out, nil
+}

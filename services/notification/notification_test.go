@@ -1,0 +1,180 @@
+package notification
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/jmoiron/sqlx"
+	"google.golang.org/protobuf/proto"
+
+	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
+	notificationv1 "github.com/tia-platform/tia/proto/gen/tia/notification/v1"
+	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
+	"github.com/tia-platform/tia/services/notification/internal/store"
+	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/db"
+	"github.com/tia-platform/tia/services/platform/db/dbtest"
+	"github.com/tia-platform/tia/services/platform/events"
+)
+
+// inbox is an SMTP server on loopback that keeps what it receives.
+type inbox struct {
+	mu   sync.Mutex
+	mail []string
+}
+
+func (b *inbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtpSession{box: b}, nil }
+
+type smtpSession struct{ box *inbox }
+
+func (*smtpSession) Reset()                               {}
+func (*smtpSession) Logout() error                        { return nil }
+func (*smtpSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (*smtpSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (s *smtpSession) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	s.box.mu.Lock()
+	s.box.mail = append(s.box.mail, string(raw))
+	s.box.mu.Unlock()
+	return err
+}
+
+func (b *inbox) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.mail)
+}
+
+func startSMTP(t *testing.T) (string, *inbox) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	box := &inbox{}
+	srv := smtp.NewServer(box)
+	srv.Domain = "localhost"
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return l.Addr().String(), box
+}
+
+func newTestService(t *testing.T, dsn string, cfg Config) *Service {
+	ctx := context.Background()
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if err := db.Migrate(ctx, d, store.Migrations, "notification_migrations"); err != nil {
+		t.Fatal(err)
+	}
+	return newService(app.Deps{DB: d, Logger: slog.Default()}, cfg)
+}
+
+// apply hands an event to the service as the consumer would, in a
+// transaction of its own (without the consumer's processed_events record,
+// so that a redelivery reaches the handler again).
+func apply(t *testing.T, s *Service, id string, msg proto.Message) {
+	t.Helper()
+	payload, err := proto.Marshal(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := events.Event{ID: id, Type: string(msg.ProtoReflect().Descriptor().FullName()), Payload: payload}
+	if err := db.InTx(context.Background(), s.store.DB(), func(tx *sqlx.Tx) error { return s.handle(context.Background(), tx, ev) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func as(p auth.Principal) context.Context { return auth.WithPrincipal(context.Background(), p) }
+
+var (
+	countyBoard01 = auth.Principal{Subject: "lst", Role: auth.RoleCountyBoard, Lan: "01"}
+	organiser     = auth.Principal{Subject: "org", Role: auth.RoleOrganiser, Org: "8020038884"}
+)
+
+// TestOncePerRecipientAndChannels: a redelivered event leaves one message per
+// recipient; the recipient's subscription decides the language and the
+// channels, and email reaches a real SMTP server.
+func TestOncePerRecipientAndChannels(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		addr, box := startSMTP(t)
+		s := newTestService(t, dsn, Config{SMTPAddr: addr, Delivery: dispatchFast})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() { _ = s.Run(ctx) }()
+
+		_, err := s.UpdateSubscription(as(countyBoard01), &notificationv1.UpdateSubscriptionRequest{Subscription: &notificationv1.Subscription{
+			Name:     "recipients/lansstyrelse-01/subscriptions/travel.route_decided",
+			Channels: []notificationv1.Channel{notificationv1.Channel_CHANNEL_EMAIL}, Language: notificationv1.Language_LANGUAGE_EN,
+			EmailAddress: "tia@lansstyrelsen.example",
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The organiser is known in län 01 from an activity it registered.
+		apply(t, s, "ev-act", &activityv1.ActivityRegistered{Activity: &activityv1.Activity{
+			Name: "organisers/8020038884/activities/a1", Title: "Svenska", KommunCode: "0180", LanCode: "01", Capacity: 10,
+			StartDate: "2026-01-10", EndDate: "2099-06-30",
+		}})
+		route := &travelv1.RouteDecided{Route: &travelv1.Route{Name: "routes/r1", FromKommunCode: "0180", ToKommunCode: "0184", ValidFrom: "2026-02-01", ValidTo: "2026-12-31"}}
+		for range 3 {
+			apply(t, s, "ev-route", route)
+		}
+
+		list, err := s.ListMessages(as(countyBoard01), &notificationv1.ListMessagesRequest{Parent: "recipients/lansstyrelse-01"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list.GetMessages()) != 2 {
+			t.Fatalf("county board has %d messages, want 2 (activity, route)", len(list.GetMessages()))
+		}
+		routeMsg := list.GetMessages()[0]
+		if routeMsg.GetTopic() != "travel.route_decided" || !strings.HasPrefix(routeMsg.GetTitle(), "Route decision") || routeMsg.GetLanguage() != "en" {
+			t.Fatalf("route message = %v", routeMsg)
+		}
+		if sv := list.GetMessages()[1]; !strings.HasPrefix(sv.GetTitle(), "Ny aktivitet") {
+			t.Fatalf("activity message in Swedish = %v", sv)
+		}
+		orgList, err := s.ListMessages(as(organiser), &notificationv1.ListMessagesRequest{Parent: "recipients/organiser-8020038884"})
+		if err != nil || len(orgList.GetMessages()) != 1 {
+			t.Fatalf("organiser's inbox = %v, %v", orgList, err)
+		}
+
+		deadline := time.Now().Add(10 * time.Second)
+		for box.count() < 1 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if box.count() != 1 || !strings.Contains(box.mail[0], "Route_decision") || !strings.Contains(box.mail[0], "To: <tia@lansstyrelsen.example>") {
+			t.Fatalf("mail = %q", box.mail)
+		}
+		got, err := s.GetMessage(as(countyBoard01), &notificationv1.GetMessageRequest{Name: routeMsg.GetName()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds := got.GetDeliveries(); len(ds) != 1 || ds[0].GetState() != notificationv1.Delivery_STATE_DELIVERED || ds[0].GetTarget() != "tia@lansstyrelsen.example" {
+			t.Fatalf("deliveries = %v", ds)
+		}
+
+		n, err := s.CountUnreadMessages(as(countyBoard01), &notificationv1.CountUnreadMessagesRequest{Parent: "recipients/lansstyrelse-01"})
+		if err != nil || n.GetUnreadCount() != 2 {
+			t.Fatalf("unread = %v, %v", n, err)
+		}
+		read, err := s.MarkMessageRead(as(countyBoard01), &notificationv1.MarkMessageReadRequest{Name: routeMsg.GetName()})
+		if err != nil || read.GetReadTime() == nil {
+			t.Fatalf("mark read = %v, %v", read, err)
+		}
+		n, _ = s.CountUnreadMessages(as(countyBoard01), &notificationv1.CountUnreadMessagesRequest{Parent: "recipients/lansstyrelse-01"})
+		if n.GetUnreadCount() != 1 {
+			t.Fatalf("unread after marking = %d", n.GetUnreadCount())
+		}
+	})
+}
