@@ -3,14 +3,13 @@ package activity
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	"github.com/tia-platform/tia/services/activity/internal/domain"
@@ -21,8 +20,16 @@ import (
 	"github.com/tia-platform/tia/services/platform/listing"
 )
 
-// SubjectActivityRegistered carries ActivityRegistered events.
-const SubjectActivityRegistered = "tia.activity.ActivityRegistered"
+// Subjects of the events the registry publishes.
+const (
+	SubjectActivityRegistered          = "tia.activity.ActivityRegistered"
+	SubjectActivityUpdated             = "tia.activity.ActivityUpdated"
+	SubjectOrganiserRegistered         = "tia.activity.OrganiserRegistered"
+	SubjectAgreementSigned             = "tia.activity.AgreementSigned"
+	SubjectAgreementEnded              = "tia.activity.AgreementEnded"
+	SubjectParticipationEnded          = "tia.activity.ParticipationEnded"
+	SubjectFolkbildningReportPublished = "tia.activity.FolkbildningReportPublished"
+)
 
 // CreateActivity registers an activity for the organiser in parent. The
 // organiser itself or Folkbildningsrådet may do so.
@@ -41,8 +48,8 @@ func (s *Service) CreateActivity(ctx context.Context, req *activityv1.CreateActi
 	if a.ID == "" {
 		a.ID = uuid.Must(uuid.NewV7()).String()
 	}
-	if err := a.Normalize(); err != nil {
-		return nil, badrequest.Prefix("activity", err)
+	if err := s.checkActivity(ctx, &a); err != nil {
+		return nil, err
 	}
 	a.CreateTime = s.now().UTC()
 	a.UpdateTime = a.CreateTime
@@ -60,6 +67,126 @@ func (s *Service) CreateActivity(ctx context.Context, req *activityv1.CreateActi
 	s.relay.Notify()
 	return out, nil
 }
+
+// checkActivity applies the activity rules and the funding rules, which
+// need the organiser (it must be registered) and the agreement named.
+func (s *Service) checkActivity(ctx context.Context, a *domain.Activity) error {
+	if err := a.Normalize(); err != nil {
+		return badrequest.Prefix("activity", err)
+	}
+	o, err := s.store.GetOrganiser(ctx, a.Org)
+	if errors.Is(err, store.ErrNotFound) {
+		return badrequest.Field("parent", "organisers/"+a.Org+" is not registered; register the organiser first")
+	}
+	if err != nil {
+		return err
+	}
+	var ag *domain.Agreement
+	if a.Funding == domain.FundingAgreement {
+		if lan, id, ok := parseAgreementName(a.Agreement); ok {
+			got, err := s.store.GetAgreement(ctx, lan, id)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if err == nil {
+				ag = &got
+			}
+		}
+	}
+	return badrequest.Prefix("activity", a.CheckFunding(o, ag))
+}
+
+func parseAgreementName(name string) (lan, id string, ok bool) {
+	parts := strings.Split(name, "/")
+	if len(parts) != 4 || parts[0] != "lan" || parts[2] != "agreements" {
+		return "", "", false
+	}
+	return parts[1], parts[3], true
+}
+
+// activityFields are the fields UpdateActivity may change.
+var activityFields = []string{"title", "kommun_code", "focus", "capacity", "start_date", "end_date", "funding_basis",
+	"programme", "agreement", "address", "schedule", "languages"}
+
+// UpdateActivity changes the fields of an activity named in update_mask.
+func (s *Service) UpdateActivity(ctx context.Context, req *activityv1.UpdateActivityRequest) (*activityv1.Activity, error) {
+	name := req.GetActivity().GetName()
+	parts := strings.Split(name, "/")
+	if len(parts) != 4 || parts[0] != "organisers" || parts[2] != "activities" {
+		return nil, badrequest.Field("activity.name", "must be organisers/{org_number}/activities/{activity}")
+	}
+	p, err := auth.Require(ctx, auth.RoleOrganiser, auth.RoleFolkbildningsradet)
+	if err != nil {
+		return nil, err
+	}
+	if p.Role == auth.RoleOrganiser && p.Org != parts[1] {
+		return nil, status.Error(codes.PermissionDenied, "an organiser may only change its own activities")
+	}
+	paths := req.GetUpdateMask().GetPaths()
+	if len(paths) == 0 {
+		return nil, badrequest.Field("update_mask", "name the fields to change")
+	}
+	for _, f := range paths {
+		if !slices.Contains(activityFields, f) {
+			return nil, badrequest.Field("update_mask", "cannot change "+quote(f)+"; changeable: "+strings.Join(activityFields, ", "))
+		}
+	}
+	a, err := s.store.Get(ctx, parts[1], parts[3])
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "%s not found", name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	in := fromProto(req.GetActivity())
+	for _, f := range paths {
+		switch f {
+		case "title":
+			a.Title = in.Title
+		case "kommun_code":
+			a.KommunCode = in.KommunCode
+		case "focus":
+			a.Focus = in.Focus
+		case "capacity":
+			a.Capacity = in.Capacity
+		case "start_date":
+			a.StartDate = in.StartDate
+		case "end_date":
+			a.EndDate = in.EndDate
+		case "funding_basis":
+			a.Funding = in.Funding
+		case "programme":
+			a.Programme = in.Programme
+		case "agreement":
+			a.Agreement = in.Agreement
+		case "address":
+			a.Address = in.Address
+		case "schedule":
+			a.Schedule = in.Schedule
+		case "languages":
+			a.Languages = in.Languages
+		}
+	}
+	if err := s.checkActivity(ctx, &a); err != nil {
+		return nil, err
+	}
+	a.UpdateTime = s.now().UTC()
+	out := toProto(a, s.now())
+	err = s.store.Update(ctx, a, func(tx *sqlx.Tx) error {
+		_, err := events.Publish(ctx, tx, SubjectActivityUpdated, &activityv1.ActivityUpdated{Activity: out, ChangedFields: paths})
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "%s not found", name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.relay.Notify()
+	return out, nil
+}
+
+func quote(s string) string { return "\"" + s + "\"" }
 
 // GetActivity returns one activity.
 func (s *Service) GetActivity(ctx context.Context, req *activityv1.GetActivityRequest) (*activityv1.Activity, error) {
@@ -113,31 +240,4 @@ var statusToProto = map[domain.Status]activityv1.ActivityStatus{
 	domain.StatusPlanned: activityv1.ActivityStatus_ACTIVITY_STATUS_PLANNED,
 	domain.StatusOngoing: activityv1.ActivityStatus_ACTIVITY_STATUS_ONGOING,
 	domain.StatusEnded:   activityv1.ActivityStatus_ACTIVITY_STATUS_ENDED,
-}
-
-func fromProto(p *activityv1.Activity) domain.Activity {
-	a := domain.Activity{
-		Title: p.GetTitle(), KommunCode: p.GetKommunCode(), Capacity: p.GetCapacity(),
-		StartDate: p.GetStartDate(), EndDate: p.GetEndDate(),
-	}
-	for _, f := range p.GetFocus() {
-		for d, pf := range focusToProto {
-			if pf == f {
-				a.Focus = append(a.Focus, d)
-			}
-		}
-	}
-	return a
-}
-
-func toProto(a domain.Activity, now time.Time) *activityv1.Activity {
-	p := &activityv1.Activity{
-		Name: a.Name(), Title: a.Title, KommunCode: a.KommunCode, LanCode: a.LanCode, Capacity: a.Capacity,
-		StartDate: a.StartDate, EndDate: a.EndDate, Status: statusToProto[a.StatusOn(now)],
-		CreateTime: timestamppb.New(a.CreateTime), UpdateTime: timestamppb.New(a.UpdateTime),
-	}
-	for _, f := range a.Focus {
-		p.Focus = append(p.Focus, focusToProto[f])
-	}
-	return p
 }

@@ -3,6 +3,7 @@
 package domain
 
 import (
+	"strings"
 	"time"
 
 	"github.com/tia-platform/tia/services/platform/badrequest"
@@ -47,7 +48,34 @@ type Activity struct {
 	EndDate    string
 	CreateTime time.Time
 	UpdateTime time.Time
+
+	Funding   Funding
+	Programme Programme
+	Agreement string // resource name of the agreement, with FundingAgreement
+	Address   string
+	Schedule  string
+	Languages []string
 }
+
+// Funding is what funds an activity.
+type Funding string
+
+// Funding bases. The empty Funding means not stated.
+const (
+	FundingAgreement     Funding = "agreement"
+	FundingOrdinance2016 Funding = "sfs_2016_1364"
+	FundingOrdinance2015 Funding = "sfs_2015_521"
+	FundingJobskills     Funding = "jobskills"
+)
+
+// Programme is the activity under förordning (2015:521).
+type Programme string
+
+// Programmes under förordning (2015:521).
+const (
+	ProgrammeSvenskaFranDagEtt Programme = "svenska_fran_dag_ett"
+	ProgrammeVardagssvenska    Programme = "vardagssvenska"
+)
 
 // Name is the activity's resource name.
 func (a Activity) Name() string { return "organisers/" + a.Org + "/activities/" + a.ID }
@@ -82,6 +110,23 @@ func (a *Activity) Normalize() error {
 	if errStart == nil && errEnd == nil && end.Before(start) {
 		v.Add("end_date", "must not be before start_date")
 	}
+	if a.Programme != "" && a.Funding != FundingOrdinance2015 {
+		v.Add("programme", "a programme belongs to funding under förordning (2015:521) only")
+	}
+	if a.Funding == FundingOrdinance2015 && a.Programme == "" {
+		v.Add("programme", "name the programme: Svenska från dag ett or Vardagssvenska")
+	}
+	if a.Funding == FundingAgreement && a.Agreement == "" {
+		v.Add("agreement", "name the agreement (lan/{lan_code}/agreements/{id}) that funds the activity")
+	}
+	if a.Funding != FundingAgreement && a.Agreement != "" {
+		v.Add("agreement", "only activities funded by an agreement name one")
+	}
+	for i, l := range a.Languages {
+		if len(l) < 2 || len(l) > 3 || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz") != "" {
+			v.Add("languages["+itoa(i)+"]", "must be an ISO 639 code such as \"sv\" or \"ar\"")
+		}
+	}
 	return v.Err()
 }
 
@@ -99,3 +144,33 @@ func (a Activity) StatusOn(day time.Time) Status {
 }
 
 func quote(s string) string { return "\"" + s + "\"" }
+
+// CheckFunding checks the activity's funding basis against its organiser
+// (and, for an agreement, the agreement it names, nil when it does not
+// exist). Field paths are relative to the activity.
+func (a Activity) CheckFunding(org Organiser, agreement *Agreement) error {
+	var v badrequest.Violations
+	switch a.Funding {
+	case FundingAgreement:
+		switch {
+		case agreement == nil:
+			v.Add("agreement", "no agreement "+quote(a.Agreement))
+		case agreement.OrgNumber != a.Org:
+			v.Add("agreement", "the agreement is with another organiser")
+		case agreement.LanCode != a.LanCode:
+			v.Add("agreement", "the agreement is with the county board of län "+agreement.LanCode+
+				", the activity is in län "+a.LanCode)
+		case agreement.LastDay() < a.StartDate:
+			v.Add("agreement", "the agreement ends ("+agreement.LastDay()+") before the activity starts")
+		}
+	case FundingOrdinance2015:
+		if !org.Kind.IsFolkbildning() {
+			v.Add("funding_basis", "förordning (2015:521) funds study associations and folk high schools only")
+		}
+	case FundingJobskills:
+		if org.Kind != KindArbetsformedlingen {
+			v.Add("funding_basis", "Jobskills activities are Arbetsförmedlingen's")
+		}
+	}
+	return v.Err()
+}

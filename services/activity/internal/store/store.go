@@ -50,9 +50,20 @@ type row struct {
 	EndDate    string `db:"end_date"`
 	CreateTime string `db:"create_time"`
 	UpdateTime string `db:"update_time"`
+	Funding    string `db:"funding"`
+	Programme  string `db:"programme"`
+	Agreement  string `db:"agreement"`
+	Address    string `db:"address"`
+	Schedule   string `db:"schedule"`
+	Languages  string `db:"languages"`
 }
 
-const columns = "org_number, id, title, kommun_code, lan_code, focus, capacity, start_date, end_date, create_time, update_time"
+const columns = "org_number, id, title, kommun_code, lan_code, focus, capacity, start_date, end_date, create_time, update_time, " +
+	"funding, programme, agreement, address, schedule, languages"
+
+const insertActivity = "INSERT INTO activities (" + columns + ") VALUES (" +
+	":org_number, :id, :title, :kommun_code, :lan_code, :focus, :capacity, :start_date, :end_date, :create_time, :update_time, " +
+	":funding, :programme, :agreement, :address, :schedule, :languages)"
 
 func toRow(a domain.Activity) row {
 	focus := make([]string, len(a.Focus))
@@ -63,7 +74,28 @@ func toRow(a domain.Activity) row {
 		Org: a.Org, ID: a.ID, Title: a.Title, KommunCode: a.KommunCode, LanCode: a.LanCode,
 		Focus: strings.Join(focus, ","), Capacity: a.Capacity, StartDate: a.StartDate, EndDate: a.EndDate,
 		CreateTime: a.CreateTime.UTC().Format(time.RFC3339Nano), UpdateTime: a.UpdateTime.UTC().Format(time.RFC3339Nano),
+		Funding: string(a.Funding), Programme: string(a.Programme), Agreement: a.Agreement, Address: a.Address,
+		Schedule: a.Schedule, Languages: joinList(a.Languages),
 	}
+}
+
+// joinList writes a list as ",a,b," (empty for none), so that one item is
+// found with LIKE '%,a,%'.
+func joinList(l []string) string {
+	if len(l) == 0 {
+		return ""
+	}
+	return "," + strings.Join(l, ",") + ","
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func (r row) activity() domain.Activity {
@@ -78,6 +110,8 @@ func (r row) activity() domain.Activity {
 	return domain.Activity{
 		Org: r.Org, ID: r.ID, Title: r.Title, KommunCode: r.KommunCode, LanCode: r.LanCode, Focus: focus,
 		Capacity: r.Capacity, StartDate: r.StartDate, EndDate: r.EndDate, CreateTime: created, UpdateTime: updated,
+		Funding: domain.Funding(r.Funding), Programme: domain.Programme(r.Programme), Agreement: r.Agreement,
+		Address: r.Address, Schedule: r.Schedule, Languages: splitList(r.Languages),
 	}
 }
 
@@ -85,8 +119,7 @@ func (r row) activity() domain.Activity {
 // announces the activity is written if and only if the activity is.
 func (s *Store) Create(ctx context.Context, a domain.Activity, also func(*sqlx.Tx) error) error {
 	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		_, err := tx.NamedExecContext(ctx, "INSERT INTO activities ("+columns+") VALUES ("+
-			":org_number, :id, :title, :kommun_code, :lan_code, :focus, :capacity, :start_date, :end_date, :create_time, :update_time)", toRow(a))
+		_, err := tx.NamedExecContext(ctx, insertActivity, toRow(a))
 		if db.IsUniqueViolation(err) {
 			return ErrExists
 		}
@@ -110,6 +143,29 @@ func (s *Store) Get(ctx context.Context, org, id string) (domain.Activity, error
 	return r.activity(), nil
 }
 
+// Update replaces the activity a (matched by organiser and id) and runs also
+// in the same transaction.
+func (s *Store) Update(ctx context.Context, a domain.Activity, also func(*sqlx.Tx) error) error {
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		res, err := tx.NamedExecContext(ctx, "UPDATE activities SET title = :title, kommun_code = :kommun_code, "+
+			"lan_code = :lan_code, focus = :focus, capacity = :capacity, start_date = :start_date, end_date = :end_date, "+
+			"update_time = :update_time, funding = :funding, programme = :programme, agreement = :agreement, "+
+			"address = :address, schedule = :schedule, languages = :languages WHERE org_number = :org_number AND id = :id", toRow(a))
+		if err != nil {
+			return fmt.Errorf("update activity: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		// Certificates carry their activity's place for the coverage picture.
+		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE certificates SET kommun_code = ?, lan_code = ? "+
+			"WHERE org_number = ? AND activity_id = ?"), a.KommunCode, a.LanCode, a.Org, a.ID); err != nil {
+			return fmt.Errorf("update certificates' kommun: %w", err)
+		}
+		return also(tx)
+	})
+}
+
 // FilterFields are the fields a list filter may name.
 var FilterFields = map[string]listing.Field{
 	"kommun_code": {SQL: "kommun_code"},
@@ -117,6 +173,8 @@ var FilterFields = map[string]listing.Field{
 	"capacity":    {SQL: "capacity", Int: true},
 	"start_date":  {SQL: "start_date"},
 	"end_date":    {SQL: "end_date"},
+	"funding":     {SQL: "funding"},
+	"title":       {SQL: "title"},
 }
 
 // List returns a page of activities of org (all organisers when org is
@@ -146,3 +204,8 @@ func mustSub(f fs.FS, dir string) fs.FS {
 	}
 	return sub
 }
+
+// Tx is a transaction of the store.
+type Tx = *sqlx.Tx
+
+func inTx(ctx context.Context, s *Store, fn func(Tx) error) error { return db.InTx(ctx, s.db, fn) }

@@ -10,6 +10,7 @@ import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -84,6 +85,246 @@ func (Focus) EnumDescriptor() ([]byte, []int) {
 	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{0}
 }
 
+// FundingBasis is what funds an activity.
+type FundingBasis int32
+
+const (
+	// Not stated: no certificates can be issued for the activity.
+	FundingBasis_FUNDING_BASIS_UNSPECIFIED FundingBasis = 0
+	// An agreement (TIA-överenskommelse) with the county board of the län.
+	FundingBasis_FUNDING_BASIS_AGREEMENT FundingBasis = 1
+	// Förordning (2016:1364) om statsbidrag för verksamhet för asylsökande m.fl.
+	FundingBasis_FUNDING_BASIS_ORDINANCE_2016_1364 FundingBasis = 2
+	// Förordning (2015:521) (study associations and folk high schools).
+	FundingBasis_FUNDING_BASIS_ORDINANCE_2015_521 FundingBasis = 3
+	// Arbetsförmedlingen's Jobskills.
+	FundingBasis_FUNDING_BASIS_JOBSKILLS FundingBasis = 4
+)
+
+// Enum value maps for FundingBasis.
+var (
+	FundingBasis_name = map[int32]string{
+		0: "FUNDING_BASIS_UNSPECIFIED",
+		1: "FUNDING_BASIS_AGREEMENT",
+		2: "FUNDING_BASIS_ORDINANCE_2016_1364",
+		3: "FUNDING_BASIS_ORDINANCE_2015_521",
+		4: "FUNDING_BASIS_JOBSKILLS",
+	}
+	FundingBasis_value = map[string]int32{
+		"FUNDING_BASIS_UNSPECIFIED":         0,
+		"FUNDING_BASIS_AGREEMENT":           1,
+		"FUNDING_BASIS_ORDINANCE_2016_1364": 2,
+		"FUNDING_BASIS_ORDINANCE_2015_521":  3,
+		"FUNDING_BASIS_JOBSKILLS":           4,
+	}
+)
+
+func (x FundingBasis) Enum() *FundingBasis {
+	p := new(FundingBasis)
+	*p = x
+	return p
+}
+
+func (x FundingBasis) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (FundingBasis) Descriptor() protoreflect.EnumDescriptor {
+	return file_tia_activity_v1_activity_proto_enumTypes[1].Descriptor()
+}
+
+func (FundingBasis) Type() protoreflect.EnumType {
+	return &file_tia_activity_v1_activity_proto_enumTypes[1]
+}
+
+func (x FundingBasis) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use FundingBasis.Descriptor instead.
+func (FundingBasis) EnumDescriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{1}
+}
+
+// Programme is the activity under förordning (2015:521).
+type Programme int32
+
+const (
+	// None.
+	Programme_PROGRAMME_UNSPECIFIED Programme = 0
+	// "Svenska från dag ett".
+	Programme_PROGRAMME_SVENSKA_FRAN_DAG_ETT Programme = 1
+	// "Vardagssvenska".
+	Programme_PROGRAMME_VARDAGSSVENSKA Programme = 2
+)
+
+// Enum value maps for Programme.
+var (
+	Programme_name = map[int32]string{
+		0: "PROGRAMME_UNSPECIFIED",
+		1: "PROGRAMME_SVENSKA_FRAN_DAG_ETT",
+		2: "PROGRAMME_VARDAGSSVENSKA",
+	}
+	Programme_value = map[string]int32{
+		"PROGRAMME_UNSPECIFIED":          0,
+		"PROGRAMME_SVENSKA_FRAN_DAG_ETT": 1,
+		"PROGRAMME_VARDAGSSVENSKA":       2,
+	}
+)
+
+func (x Programme) Enum() *Programme {
+	p := new(Programme)
+	*p = x
+	return p
+}
+
+func (x Programme) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Programme) Descriptor() protoreflect.EnumDescriptor {
+	return file_tia_activity_v1_activity_proto_enumTypes[2].Descriptor()
+}
+
+func (Programme) Type() protoreflect.EnumType {
+	return &file_tia_activity_v1_activity_proto_enumTypes[2]
+}
+
+func (x Programme) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Programme.Descriptor instead.
+func (Programme) EnumDescriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{2}
+}
+
+// OrganiserKind is what kind of organisation an organiser is.
+type OrganiserKind int32
+
+const (
+	// Not set; rejected on input.
+	OrganiserKind_ORGANISER_KIND_UNSPECIFIED OrganiserKind = 0
+	// Studieförbund.
+	OrganiserKind_ORGANISER_KIND_STUDY_ASSOCIATION OrganiserKind = 1
+	// Folkhögskola.
+	OrganiserKind_ORGANISER_KIND_FOLK_HIGH_SCHOOL OrganiserKind = 2
+	// Idéburen organisation.
+	OrganiserKind_ORGANISER_KIND_NON_PROFIT OrganiserKind = 3
+	// Trossamfund.
+	OrganiserKind_ORGANISER_KIND_FAITH_COMMUNITY OrganiserKind = 4
+	// Kommun.
+	OrganiserKind_ORGANISER_KIND_MUNICIPALITY OrganiserKind = 5
+	// Region.
+	OrganiserKind_ORGANISER_KIND_REGION OrganiserKind = 6
+	// Arbetsförmedlingen.
+	OrganiserKind_ORGANISER_KIND_ARBETSFORMEDLINGEN OrganiserKind = 7
+)
+
+// Enum value maps for OrganiserKind.
+var (
+	OrganiserKind_name = map[int32]string{
+		0: "ORGANISER_KIND_UNSPECIFIED",
+		1: "ORGANISER_KIND_STUDY_ASSOCIATION",
+		2: "ORGANISER_KIND_FOLK_HIGH_SCHOOL",
+		3: "ORGANISER_KIND_NON_PROFIT",
+		4: "ORGANISER_KIND_FAITH_COMMUNITY",
+		5: "ORGANISER_KIND_MUNICIPALITY",
+		6: "ORGANISER_KIND_REGION",
+		7: "ORGANISER_KIND_ARBETSFORMEDLINGEN",
+	}
+	OrganiserKind_value = map[string]int32{
+		"ORGANISER_KIND_UNSPECIFIED":        0,
+		"ORGANISER_KIND_STUDY_ASSOCIATION":  1,
+		"ORGANISER_KIND_FOLK_HIGH_SCHOOL":   2,
+		"ORGANISER_KIND_NON_PROFIT":         3,
+		"ORGANISER_KIND_FAITH_COMMUNITY":    4,
+		"ORGANISER_KIND_MUNICIPALITY":       5,
+		"ORGANISER_KIND_REGION":             6,
+		"ORGANISER_KIND_ARBETSFORMEDLINGEN": 7,
+	}
+)
+
+func (x OrganiserKind) Enum() *OrganiserKind {
+	p := new(OrganiserKind)
+	*p = x
+	return p
+}
+
+func (x OrganiserKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (OrganiserKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_tia_activity_v1_activity_proto_enumTypes[3].Descriptor()
+}
+
+func (OrganiserKind) Type() protoreflect.EnumType {
+	return &file_tia_activity_v1_activity_proto_enumTypes[3]
+}
+
+func (x OrganiserKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use OrganiserKind.Descriptor instead.
+func (OrganiserKind) EnumDescriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{3}
+}
+
+// ContactRole is what a contact person is for.
+type ContactRole int32
+
+const (
+	// Not set; rejected on input.
+	ContactRole_CONTACT_ROLE_UNSPECIFIED ContactRole = 0
+	// The regional/local contact the county board and Migrationsverket reach.
+	ContactRole_CONTACT_ROLE_REGIONAL ContactRole = 1
+	// The contact participants are referred to.
+	ContactRole_CONTACT_ROLE_PARTICIPANTS ContactRole = 2
+)
+
+// Enum value maps for ContactRole.
+var (
+	ContactRole_name = map[int32]string{
+		0: "CONTACT_ROLE_UNSPECIFIED",
+		1: "CONTACT_ROLE_REGIONAL",
+		2: "CONTACT_ROLE_PARTICIPANTS",
+	}
+	ContactRole_value = map[string]int32{
+		"CONTACT_ROLE_UNSPECIFIED":  0,
+		"CONTACT_ROLE_REGIONAL":     1,
+		"CONTACT_ROLE_PARTICIPANTS": 2,
+	}
+)
+
+func (x ContactRole) Enum() *ContactRole {
+	p := new(ContactRole)
+	*p = x
+	return p
+}
+
+func (x ContactRole) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ContactRole) Descriptor() protoreflect.EnumDescriptor {
+	return file_tia_activity_v1_activity_proto_enumTypes[4].Descriptor()
+}
+
+func (ContactRole) Type() protoreflect.EnumType {
+	return &file_tia_activity_v1_activity_proto_enumTypes[4]
+}
+
+func (x ContactRole) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ContactRole.Descriptor instead.
+func (ContactRole) EnumDescriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{4}
+}
+
 // ActivityStatus follows from the activity's dates and today's date.
 type ActivityStatus int32
 
@@ -125,11 +366,11 @@ func (x ActivityStatus) String() string {
 }
 
 func (ActivityStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_tia_activity_v1_activity_proto_enumTypes[1].Descriptor()
+	return file_tia_activity_v1_activity_proto_enumTypes[5].Descriptor()
 }
 
 func (ActivityStatus) Type() protoreflect.EnumType {
-	return &file_tia_activity_v1_activity_proto_enumTypes[1]
+	return &file_tia_activity_v1_activity_proto_enumTypes[5]
 }
 
 func (x ActivityStatus) Number() protoreflect.EnumNumber {
@@ -138,7 +379,7 @@ func (x ActivityStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ActivityStatus.Descriptor instead.
 func (ActivityStatus) EnumDescriptor() ([]byte, []int) {
-	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{1}
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{5}
 }
 
 // Participation is how a certified participation went.
@@ -186,11 +427,11 @@ func (x Participation) String() string {
 }
 
 func (Participation) Descriptor() protoreflect.EnumDescriptor {
-	return file_tia_activity_v1_activity_proto_enumTypes[2].Descriptor()
+	return file_tia_activity_v1_activity_proto_enumTypes[6].Descriptor()
 }
 
 func (Participation) Type() protoreflect.EnumType {
-	return &file_tia_activity_v1_activity_proto_enumTypes[2]
+	return &file_tia_activity_v1_activity_proto_enumTypes[6]
 }
 
 func (x Participation) Number() protoreflect.EnumNumber {
@@ -199,7 +440,7 @@ func (x Participation) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Participation.Descriptor instead.
 func (Participation) EnumDescriptor() ([]byte, []int) {
-	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{2}
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{6}
 }
 
 // Activity is one activity held by an organiser in one kommun.
@@ -226,7 +467,20 @@ type Activity struct {
 	// When the activity was registered. Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When the activity was last changed. Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// What funds the activity; it decides whether the organiser may issue
+	// participation certificates.
+	FundingBasis FundingBasis `protobuf:"varint,12,opt,name=funding_basis,json=fundingBasis,proto3,enum=tia.activity.v1.FundingBasis" json:"funding_basis,omitempty"`
+	// Under förordning (2015:521): "Svenska från dag ett" or "Vardagssvenska".
+	Programme Programme `protobuf:"varint,13,opt,name=programme,proto3,enum=tia.activity.v1.Programme" json:"programme,omitempty"`
+	// With FUNDING_BASIS_AGREEMENT: the agreement, `lan/{lan_code}/agreements/{id}`.
+	Agreement string `protobuf:"bytes,14,opt,name=agreement,proto3" json:"agreement,omitempty"`
+	// Street address where the activity takes place.
+	Address string `protobuf:"bytes,15,opt,name=address,proto3" json:"address,omitempty"`
+	// When it meets, e.g. "Mon and Wed 10-12".
+	Schedule string `protobuf:"bytes,16,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	// Languages used, ISO 639 codes ("sv", "ar", "prs", ...).
+	Languages     []string `protobuf:"bytes,17,rep,name=languages,proto3" json:"languages,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -338,6 +592,2478 @@ func (x *Activity) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Activity) GetFundingBasis() FundingBasis {
+	if x != nil {
+		return x.FundingBasis
+	}
+	return FundingBasis_FUNDING_BASIS_UNSPECIFIED
+}
+
+func (x *Activity) GetProgramme() Programme {
+	if x != nil {
+		return x.Programme
+	}
+	return Programme_PROGRAMME_UNSPECIFIED
+}
+
+func (x *Activity) GetAgreement() string {
+	if x != nil {
+		return x.Agreement
+	}
+	return ""
+}
+
+func (x *Activity) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *Activity) GetSchedule() string {
+	if x != nil {
+		return x.Schedule
+	}
+	return ""
+}
+
+func (x *Activity) GetLanguages() []string {
+	if x != nil {
+		return x.Languages
+	}
+	return nil
+}
+
+// Request for UpdateActivity.
+type UpdateActivityRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The activity with its name set and the fields to change. Rules are
+	// checked on the activity as it is after the change.
+	Activity *Activity `protobuf:"bytes,1,opt,name=activity,proto3" json:"activity,omitempty"`
+	// The fields to change (snake_case, e.g. "capacity"). Required.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateActivityRequest) Reset() {
+	*x = UpdateActivityRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateActivityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateActivityRequest) ProtoMessage() {}
+
+func (x *UpdateActivityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateActivityRequest.ProtoReflect.Descriptor instead.
+func (*UpdateActivityRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *UpdateActivityRequest) GetActivity() *Activity {
+	if x != nil {
+		return x.Activity
+	}
+	return nil
+}
+
+func (x *UpdateActivityRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+// Organiser is an organisation that runs activities.
+type Organiser struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `organisers/{org_number}`. Output only.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Organisation number, ten digits with a Luhn check digit.
+	OrgNumber string `protobuf:"bytes,2,opt,name=org_number,json=orgNumber,proto3" json:"org_number,omitempty"`
+	// The organisation's name.
+	DisplayName string `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// What kind of organisation it is.
+	Kind OrganiserKind `protobuf:"varint,4,opt,name=kind,proto3,enum=tia.activity.v1.OrganiserKind" json:"kind,omitempty"`
+	// Contact persons.
+	Contacts []*Contact `protobuf:"bytes,5,rep,name=contacts,proto3" json:"contacts,omitempty"`
+	// When the organiser was registered. Output only.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When the organiser was last changed. Output only.
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Organiser) Reset() {
+	*x = Organiser{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Organiser) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Organiser) ProtoMessage() {}
+
+func (x *Organiser) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Organiser.ProtoReflect.Descriptor instead.
+func (*Organiser) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Organiser) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Organiser) GetOrgNumber() string {
+	if x != nil {
+		return x.OrgNumber
+	}
+	return ""
+}
+
+func (x *Organiser) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *Organiser) GetKind() OrganiserKind {
+	if x != nil {
+		return x.Kind
+	}
+	return OrganiserKind_ORGANISER_KIND_UNSPECIFIED
+}
+
+func (x *Organiser) GetContacts() []*Contact {
+	if x != nil {
+		return x.Contacts
+	}
+	return nil
+}
+
+func (x *Organiser) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Organiser) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+// Contact is one contact person of an organiser.
+type Contact struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the contact is for.
+	Role ContactRole `protobuf:"varint,1,opt,name=role,proto3,enum=tia.activity.v1.ContactRole" json:"role,omitempty"`
+	// The person's name or function.
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// E-mail address.
+	Email string `protobuf:"bytes,3,opt,name=email,proto3" json:"email,omitempty"`
+	// Telephone number.
+	Phone string `protobuf:"bytes,4,opt,name=phone,proto3" json:"phone,omitempty"`
+	// The län the contact covers; empty for all.
+	LanCodes      []string `protobuf:"bytes,5,rep,name=lan_codes,json=lanCodes,proto3" json:"lan_codes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Contact) Reset() {
+	*x = Contact{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Contact) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Contact) ProtoMessage() {}
+
+func (x *Contact) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Contact.ProtoReflect.Descriptor instead.
+func (*Contact) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Contact) GetRole() ContactRole {
+	if x != nil {
+		return x.Role
+	}
+	return ContactRole_CONTACT_ROLE_UNSPECIFIED
+}
+
+func (x *Contact) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *Contact) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *Contact) GetPhone() string {
+	if x != nil {
+		return x.Phone
+	}
+	return ""
+}
+
+func (x *Contact) GetLanCodes() []string {
+	if x != nil {
+		return x.LanCodes
+	}
+	return nil
+}
+
+// Request for CreateOrganiser.
+type CreateOrganiserRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The organiser; org_number names it.
+	Organiser     *Organiser `protobuf:"bytes,1,opt,name=organiser,proto3" json:"organiser,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateOrganiserRequest) Reset() {
+	*x = CreateOrganiserRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateOrganiserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateOrganiserRequest) ProtoMessage() {}
+
+func (x *CreateOrganiserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateOrganiserRequest.ProtoReflect.Descriptor instead.
+func (*CreateOrganiserRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CreateOrganiserRequest) GetOrganiser() *Organiser {
+	if x != nil {
+		return x.Organiser
+	}
+	return nil
+}
+
+// Request for GetOrganiser.
+type GetOrganiserRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `organisers/{org_number}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetOrganiserRequest) Reset() {
+	*x = GetOrganiserRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetOrganiserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetOrganiserRequest) ProtoMessage() {}
+
+func (x *GetOrganiserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetOrganiserRequest.ProtoReflect.Descriptor instead.
+func (*GetOrganiserRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GetOrganiserRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request for UpdateOrganiser.
+type UpdateOrganiserRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The organiser with its name set.
+	Organiser *Organiser `protobuf:"bytes,1,opt,name=organiser,proto3" json:"organiser,omitempty"`
+	// Fields to change: display_name, kind, contacts.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateOrganiserRequest) Reset() {
+	*x = UpdateOrganiserRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateOrganiserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateOrganiserRequest) ProtoMessage() {}
+
+func (x *UpdateOrganiserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateOrganiserRequest.ProtoReflect.Descriptor instead.
+func (*UpdateOrganiserRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *UpdateOrganiserRequest) GetOrganiser() *Organiser {
+	if x != nil {
+		return x.Organiser
+	}
+	return nil
+}
+
+func (x *UpdateOrganiserRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+// Request for ListOrganisers.
+type ListOrganisersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most this many (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// AIP-160 filter on `kind` (e.g. `kind = "study_association"`).
+	Filter        string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOrganisersRequest) Reset() {
+	*x = ListOrganisersRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOrganisersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOrganisersRequest) ProtoMessage() {}
+
+func (x *ListOrganisersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOrganisersRequest.ProtoReflect.Descriptor instead.
+func (*ListOrganisersRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ListOrganisersRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListOrganisersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListOrganisersRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+// Response for ListOrganisers.
+type ListOrganisersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page of organisers, by organisation number.
+	Organisers []*Organiser `protobuf:"bytes,1,rep,name=organisers,proto3" json:"organisers,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOrganisersResponse) Reset() {
+	*x = ListOrganisersResponse{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOrganisersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOrganisersResponse) ProtoMessage() {}
+
+func (x *ListOrganisersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOrganisersResponse.ProtoReflect.Descriptor instead.
+func (*ListOrganisersResponse) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ListOrganisersResponse) GetOrganisers() []*Organiser {
+	if x != nil {
+		return x.Organisers
+	}
+	return nil
+}
+
+func (x *ListOrganisersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for ListLanContacts.
+type ListLanContactsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}`.
+	Parent        string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLanContactsRequest) Reset() {
+	*x = ListLanContactsRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLanContactsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLanContactsRequest) ProtoMessage() {}
+
+func (x *ListLanContactsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLanContactsRequest.ProtoReflect.Descriptor instead.
+func (*ListLanContactsRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ListLanContactsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+// LanContact is one contact person of one organiser, for a län.
+type LanContact struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `organisers/{org_number}`.
+	Organiser string `protobuf:"bytes,1,opt,name=organiser,proto3" json:"organiser,omitempty"`
+	// The organiser's name.
+	OrganiserDisplayName string `protobuf:"bytes,2,opt,name=organiser_display_name,json=organiserDisplayName,proto3" json:"organiser_display_name,omitempty"`
+	// The organiser's kind.
+	OrganiserKind OrganiserKind `protobuf:"varint,3,opt,name=organiser_kind,json=organiserKind,proto3,enum=tia.activity.v1.OrganiserKind" json:"organiser_kind,omitempty"`
+	// The contact person.
+	Contact       *Contact `protobuf:"bytes,4,opt,name=contact,proto3" json:"contact,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LanContact) Reset() {
+	*x = LanContact{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LanContact) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LanContact) ProtoMessage() {}
+
+func (x *LanContact) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LanContact.ProtoReflect.Descriptor instead.
+func (*LanContact) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *LanContact) GetOrganiser() string {
+	if x != nil {
+		return x.Organiser
+	}
+	return ""
+}
+
+func (x *LanContact) GetOrganiserDisplayName() string {
+	if x != nil {
+		return x.OrganiserDisplayName
+	}
+	return ""
+}
+
+func (x *LanContact) GetOrganiserKind() OrganiserKind {
+	if x != nil {
+		return x.OrganiserKind
+	}
+	return OrganiserKind_ORGANISER_KIND_UNSPECIFIED
+}
+
+func (x *LanContact) GetContact() *Contact {
+	if x != nil {
+		return x.Contact
+	}
+	return nil
+}
+
+// Response for ListLanContacts.
+type ListLanContactsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every contact covering the län, by organiser then role.
+	Contacts      []*LanContact `protobuf:"bytes,1,rep,name=contacts,proto3" json:"contacts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLanContactsResponse) Reset() {
+	*x = ListLanContactsResponse{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLanContactsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLanContactsResponse) ProtoMessage() {}
+
+func (x *ListLanContactsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLanContactsResponse.ProtoReflect.Descriptor instead.
+func (*ListLanContactsResponse) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListLanContactsResponse) GetContacts() []*LanContact {
+	if x != nil {
+		return x.Contacts
+	}
+	return nil
+}
+
+// Agreement is a TIA-överenskommelse between a county board and an organiser
+// for activities within the board's län.
+type Agreement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}/agreements/{id}`. Output only.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The organiser: `organisers/{org_number}`.
+	Organiser string `protobuf:"bytes,2,opt,name=organiser,proto3" json:"organiser,omitempty"`
+	// The day it was signed (today). Output only.
+	SignDate string `protobuf:"bytes,3,opt,name=sign_date,json=signDate,proto3" json:"sign_date,omitempty"`
+	// First day; not before the day it is signed.
+	StartDate string `protobuf:"bytes,4,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	// Last day; at most one year after start_date.
+	EndDate string `protobuf:"bytes,5,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	// Set when the agreement was ended early: its last day. Output only.
+	EndedDate string `protobuf:"bytes,6,opt,name=ended_date,json=endedDate,proto3" json:"ended_date,omitempty"`
+	// What the agreement covers.
+	Description string `protobuf:"bytes,7,opt,name=description,proto3" json:"description,omitempty"`
+	// When it was recorded. Output only.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Agreement) Reset() {
+	*x = Agreement{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Agreement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Agreement) ProtoMessage() {}
+
+func (x *Agreement) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Agreement.ProtoReflect.Descriptor instead.
+func (*Agreement) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Agreement) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Agreement) GetOrganiser() string {
+	if x != nil {
+		return x.Organiser
+	}
+	return ""
+}
+
+func (x *Agreement) GetSignDate() string {
+	if x != nil {
+		return x.SignDate
+	}
+	return ""
+}
+
+func (x *Agreement) GetStartDate() string {
+	if x != nil {
+		return x.StartDate
+	}
+	return ""
+}
+
+func (x *Agreement) GetEndDate() string {
+	if x != nil {
+		return x.EndDate
+	}
+	return ""
+}
+
+func (x *Agreement) GetEndedDate() string {
+	if x != nil {
+		return x.EndedDate
+	}
+	return ""
+}
+
+func (x *Agreement) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *Agreement) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+// Request for CreateAgreement.
+type CreateAgreementRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}`: the county board that signs.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The agreement.
+	Agreement     *Agreement `protobuf:"bytes,2,opt,name=agreement,proto3" json:"agreement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateAgreementRequest) Reset() {
+	*x = CreateAgreementRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateAgreementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateAgreementRequest) ProtoMessage() {}
+
+func (x *CreateAgreementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateAgreementRequest.ProtoReflect.Descriptor instead.
+func (*CreateAgreementRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CreateAgreementRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateAgreementRequest) GetAgreement() *Agreement {
+	if x != nil {
+		return x.Agreement
+	}
+	return nil
+}
+
+// Request for GetAgreement.
+type GetAgreementRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}/agreements/{id}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAgreementRequest) Reset() {
+	*x = GetAgreementRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAgreementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAgreementRequest) ProtoMessage() {}
+
+func (x *GetAgreementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAgreementRequest.ProtoReflect.Descriptor instead.
+func (*GetAgreementRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GetAgreementRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request for ListAgreements.
+type ListAgreementsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}` or `lan/-`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token.
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// AIP-160 filter on `organiser`, `start_date`, `end_date`.
+	Filter        string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAgreementsRequest) Reset() {
+	*x = ListAgreementsRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAgreementsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAgreementsRequest) ProtoMessage() {}
+
+func (x *ListAgreementsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAgreementsRequest.ProtoReflect.Descriptor instead.
+func (*ListAgreementsRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListAgreementsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListAgreementsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListAgreementsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListAgreementsRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+// Response for ListAgreements.
+type ListAgreementsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page of agreements.
+	Agreements []*Agreement `protobuf:"bytes,1,rep,name=agreements,proto3" json:"agreements,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAgreementsResponse) Reset() {
+	*x = ListAgreementsResponse{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAgreementsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAgreementsResponse) ProtoMessage() {}
+
+func (x *ListAgreementsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAgreementsResponse.ProtoReflect.Descriptor instead.
+func (*ListAgreementsResponse) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListAgreementsResponse) GetAgreements() []*Agreement {
+	if x != nil {
+		return x.Agreements
+	}
+	return nil
+}
+
+func (x *ListAgreementsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for EndAgreement.
+type EndAgreementRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}/agreements/{id}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The agreement's new last day, before its planned end_date.
+	EndDate       string `protobuf:"bytes,2,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EndAgreementRequest) Reset() {
+	*x = EndAgreementRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EndAgreementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EndAgreementRequest) ProtoMessage() {}
+
+func (x *EndAgreementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EndAgreementRequest.ProtoReflect.Descriptor instead.
+func (*EndAgreementRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *EndAgreementRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *EndAgreementRequest) GetEndDate() string {
+	if x != nil {
+		return x.EndDate
+	}
+	return ""
+}
+
+// Request for CreateCertificate.
+type CreateCertificateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The activity: `organisers/{org_number}/activities/{activity}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The certificate: dossier_number, and valid_from (defaults to today or
+	// the activity's first day, whichever is later).
+	Certificate   *Certificate `protobuf:"bytes,2,opt,name=certificate,proto3" json:"certificate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateCertificateRequest) Reset() {
+	*x = CreateCertificateRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateCertificateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateCertificateRequest) ProtoMessage() {}
+
+func (x *CreateCertificateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateCertificateRequest.ProtoReflect.Descriptor instead.
+func (*CreateCertificateRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *CreateCertificateRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateCertificateRequest) GetCertificate() *Certificate {
+	if x != nil {
+		return x.Certificate
+	}
+	return nil
+}
+
+// Request for GetCertificate.
+type GetCertificateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The certificate's name.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCertificateRequest) Reset() {
+	*x = GetCertificateRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCertificateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCertificateRequest) ProtoMessage() {}
+
+func (x *GetCertificateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCertificateRequest.ProtoReflect.Descriptor instead.
+func (*GetCertificateRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *GetCertificateRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request for ListCertificates.
+type ListCertificatesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `organisers/{org}/activities/{activity}`; `-` for all organisers or
+	// activities.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token.
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// AIP-160 filter on `dossier_number`, `participation`, `valid_from`, `valid_to`.
+	Filter        string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCertificatesRequest) Reset() {
+	*x = ListCertificatesRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCertificatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCertificatesRequest) ProtoMessage() {}
+
+func (x *ListCertificatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCertificatesRequest.ProtoReflect.Descriptor instead.
+func (*ListCertificatesRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ListCertificatesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListCertificatesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListCertificatesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListCertificatesRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+// Response for ListCertificates.
+type ListCertificatesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page of certificates.
+	Certificates []*Certificate `protobuf:"bytes,1,rep,name=certificates,proto3" json:"certificates,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCertificatesResponse) Reset() {
+	*x = ListCertificatesResponse{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCertificatesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCertificatesResponse) ProtoMessage() {}
+
+func (x *ListCertificatesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCertificatesResponse.ProtoReflect.Descriptor instead.
+func (*ListCertificatesResponse) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ListCertificatesResponse) GetCertificates() []*Certificate {
+	if x != nil {
+		return x.Certificates
+	}
+	return nil
+}
+
+func (x *ListCertificatesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for RenewCertificate.
+type RenewCertificateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The certificate to renew.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenewCertificateRequest) Reset() {
+	*x = RenewCertificateRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenewCertificateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenewCertificateRequest) ProtoMessage() {}
+
+func (x *RenewCertificateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenewCertificateRequest.ProtoReflect.Descriptor instead.
+func (*RenewCertificateRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RenewCertificateRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request for StartParticipation.
+type StartParticipationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The certificate.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartParticipationRequest) Reset() {
+	*x = StartParticipationRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartParticipationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartParticipationRequest) ProtoMessage() {}
+
+func (x *StartParticipationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartParticipationRequest.ProtoReflect.Descriptor instead.
+func (*StartParticipationRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *StartParticipationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request for EndParticipation.
+type EndParticipationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The certificate.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// PARTICIPATION_DROPPED_OUT or PARTICIPATION_NEVER_STARTED.
+	Outcome Participation `protobuf:"varint,2,opt,name=outcome,proto3,enum=tia.activity.v1.Participation" json:"outcome,omitempty"`
+	// The day the participant dropped out (not before the certificate's first
+	// day), or the day the organiser learnt the participant never started.
+	// Not in the future.
+	EndDate       string `protobuf:"bytes,3,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EndParticipationRequest) Reset() {
+	*x = EndParticipationRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EndParticipationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EndParticipationRequest) ProtoMessage() {}
+
+func (x *EndParticipationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EndParticipationRequest.ProtoReflect.Descriptor instead.
+func (*EndParticipationRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *EndParticipationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *EndParticipationRequest) GetOutcome() Participation {
+	if x != nil {
+		return x.Outcome
+	}
+	return Participation_PARTICIPATION_UNSPECIFIED
+}
+
+func (x *EndParticipationRequest) GetEndDate() string {
+	if x != nil {
+		return x.EndDate
+	}
+	return ""
+}
+
+// Request for GetFolkbildningReport.
+type GetFolkbildningReportRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}`.
+	Lan string `protobuf:"bytes,1,opt,name=lan,proto3" json:"lan,omitempty"`
+	// First day of the period.
+	StartDate string `protobuf:"bytes,2,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	// Last day of the period.
+	EndDate       string `protobuf:"bytes,3,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetFolkbildningReportRequest) Reset() {
+	*x = GetFolkbildningReportRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetFolkbildningReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetFolkbildningReportRequest) ProtoMessage() {}
+
+func (x *GetFolkbildningReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetFolkbildningReportRequest.ProtoReflect.Descriptor instead.
+func (*GetFolkbildningReportRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *GetFolkbildningReportRequest) GetLan() string {
+	if x != nil {
+		return x.Lan
+	}
+	return ""
+}
+
+func (x *GetFolkbildningReportRequest) GetStartDate() string {
+	if x != nil {
+		return x.StartDate
+	}
+	return ""
+}
+
+func (x *GetFolkbildningReportRequest) GetEndDate() string {
+	if x != nil {
+		return x.EndDate
+	}
+	return ""
+}
+
+// FolkbildningReport lists the activities of study associations and folk
+// high schools that started in a län during a period.
+type FolkbildningReport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}`.
+	Lan string `protobuf:"bytes,1,opt,name=lan,proto3" json:"lan,omitempty"`
+	// First day of the period.
+	StartDate string `protobuf:"bytes,2,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	// Last day of the period.
+	EndDate string `protobuf:"bytes,3,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	// The activities, by start date.
+	Activities []*StartedActivity `protobuf:"bytes,4,rep,name=activities,proto3" json:"activities,omitempty"`
+	// Per kommun: how many started and at what capacity.
+	Kommuner []*KommunStarts `protobuf:"bytes,5,rep,name=kommuner,proto3" json:"kommuner,omitempty"`
+	// Total capacity of the activities that started.
+	TotalCapacity int64 `protobuf:"varint,6,opt,name=total_capacity,json=totalCapacity,proto3" json:"total_capacity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FolkbildningReport) Reset() {
+	*x = FolkbildningReport{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FolkbildningReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FolkbildningReport) ProtoMessage() {}
+
+func (x *FolkbildningReport) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FolkbildningReport.ProtoReflect.Descriptor instead.
+func (*FolkbildningReport) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *FolkbildningReport) GetLan() string {
+	if x != nil {
+		return x.Lan
+	}
+	return ""
+}
+
+func (x *FolkbildningReport) GetStartDate() string {
+	if x != nil {
+		return x.StartDate
+	}
+	return ""
+}
+
+func (x *FolkbildningReport) GetEndDate() string {
+	if x != nil {
+		return x.EndDate
+	}
+	return ""
+}
+
+func (x *FolkbildningReport) GetActivities() []*StartedActivity {
+	if x != nil {
+		return x.Activities
+	}
+	return nil
+}
+
+func (x *FolkbildningReport) GetKommuner() []*KommunStarts {
+	if x != nil {
+		return x.Kommuner
+	}
+	return nil
+}
+
+func (x *FolkbildningReport) GetTotalCapacity() int64 {
+	if x != nil {
+		return x.TotalCapacity
+	}
+	return 0
+}
+
+// StartedActivity is one activity in Folkbildningsrådet's report.
+type StartedActivity struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `organisers/{org_number}/activities/{activity}`.
+	Activity string `protobuf:"bytes,1,opt,name=activity,proto3" json:"activity,omitempty"`
+	// Title.
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// `organisers/{org_number}`.
+	Organiser string `protobuf:"bytes,3,opt,name=organiser,proto3" json:"organiser,omitempty"`
+	// Study association or folk high school.
+	OrganiserKind OrganiserKind `protobuf:"varint,4,opt,name=organiser_kind,json=organiserKind,proto3,enum=tia.activity.v1.OrganiserKind" json:"organiser_kind,omitempty"`
+	// Kommun.
+	KommunCode string `protobuf:"bytes,5,opt,name=kommun_code,json=kommunCode,proto3" json:"kommun_code,omitempty"`
+	// First day.
+	StartDate string `protobuf:"bytes,6,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	// Capacity.
+	Capacity int32 `protobuf:"varint,7,opt,name=capacity,proto3" json:"capacity,omitempty"`
+	// Focus areas.
+	Focus         []Focus `protobuf:"varint,8,rep,packed,name=focus,proto3,enum=tia.activity.v1.Focus" json:"focus,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartedActivity) Reset() {
+	*x = StartedActivity{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartedActivity) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartedActivity) ProtoMessage() {}
+
+func (x *StartedActivity) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartedActivity.ProtoReflect.Descriptor instead.
+func (*StartedActivity) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *StartedActivity) GetActivity() string {
+	if x != nil {
+		return x.Activity
+	}
+	return ""
+}
+
+func (x *StartedActivity) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *StartedActivity) GetOrganiser() string {
+	if x != nil {
+		return x.Organiser
+	}
+	return ""
+}
+
+func (x *StartedActivity) GetOrganiserKind() OrganiserKind {
+	if x != nil {
+		return x.OrganiserKind
+	}
+	return OrganiserKind_ORGANISER_KIND_UNSPECIFIED
+}
+
+func (x *StartedActivity) GetKommunCode() string {
+	if x != nil {
+		return x.KommunCode
+	}
+	return ""
+}
+
+func (x *StartedActivity) GetStartDate() string {
+	if x != nil {
+		return x.StartDate
+	}
+	return ""
+}
+
+func (x *StartedActivity) GetCapacity() int32 {
+	if x != nil {
+		return x.Capacity
+	}
+	return 0
+}
+
+func (x *StartedActivity) GetFocus() []Focus {
+	if x != nil {
+		return x.Focus
+	}
+	return nil
+}
+
+// KommunStarts sums the report per kommun.
+type KommunStarts struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Kommun.
+	KommunCode string `protobuf:"bytes,1,opt,name=kommun_code,json=kommunCode,proto3" json:"kommun_code,omitempty"`
+	// Kommun name.
+	KommunName string `protobuf:"bytes,2,opt,name=kommun_name,json=kommunName,proto3" json:"kommun_name,omitempty"`
+	// Activities started.
+	Activities int32 `protobuf:"varint,3,opt,name=activities,proto3" json:"activities,omitempty"`
+	// Their total capacity.
+	Capacity      int64 `protobuf:"varint,4,opt,name=capacity,proto3" json:"capacity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KommunStarts) Reset() {
+	*x = KommunStarts{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KommunStarts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KommunStarts) ProtoMessage() {}
+
+func (x *KommunStarts) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KommunStarts.ProtoReflect.Descriptor instead.
+func (*KommunStarts) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *KommunStarts) GetKommunCode() string {
+	if x != nil {
+		return x.KommunCode
+	}
+	return ""
+}
+
+func (x *KommunStarts) GetKommunName() string {
+	if x != nil {
+		return x.KommunName
+	}
+	return ""
+}
+
+func (x *KommunStarts) GetActivities() int32 {
+	if x != nil {
+		return x.Activities
+	}
+	return 0
+}
+
+func (x *KommunStarts) GetCapacity() int64 {
+	if x != nil {
+		return x.Capacity
+	}
+	return 0
+}
+
+// Request for GetCoverage.
+type GetCoverageRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}/coverage`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The day to look at, YYYY-MM-DD; today when empty.
+	Date          string `protobuf:"bytes,2,opt,name=date,proto3" json:"date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCoverageRequest) Reset() {
+	*x = GetCoverageRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCoverageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCoverageRequest) ProtoMessage() {}
+
+func (x *GetCoverageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCoverageRequest.ProtoReflect.Descriptor instead.
+func (*GetCoverageRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *GetCoverageRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GetCoverageRequest) GetDate() string {
+	if x != nil {
+		return x.Date
+	}
+	return ""
+}
+
+// Coverage is the coverage picture (lägesbild) of a län on a day.
+type Coverage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}/coverage`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The day.
+	Date string `protobuf:"bytes,2,opt,name=date,proto3" json:"date,omitempty"`
+	// Reference date of the target-group snapshot used; empty when none.
+	SnapshotDate string `protobuf:"bytes,3,opt,name=snapshot_date,json=snapshotDate,proto3" json:"snapshot_date,omitempty"`
+	// Date of the projection used; empty when none.
+	ProjectionDate string `protobuf:"bytes,4,opt,name=projection_date,json=projectionDate,proto3" json:"projection_date,omitempty"`
+	// The län as a whole.
+	Total *KommunCoverage `protobuf:"bytes,5,opt,name=total,proto3" json:"total,omitempty"`
+	// Every kommun of the län, by code.
+	Kommuner []*KommunCoverage `protobuf:"bytes,6,rep,name=kommuner,proto3" json:"kommuner,omitempty"`
+	// Kommuner with unmet need, largest first.
+	RankedUnmetNeed []string `protobuf:"bytes,7,rep,name=ranked_unmet_need,json=rankedUnmetNeed,proto3" json:"ranked_unmet_need,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Coverage) Reset() {
+	*x = Coverage{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Coverage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Coverage) ProtoMessage() {}
+
+func (x *Coverage) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Coverage.ProtoReflect.Descriptor instead.
+func (*Coverage) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *Coverage) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Coverage) GetDate() string {
+	if x != nil {
+		return x.Date
+	}
+	return ""
+}
+
+func (x *Coverage) GetSnapshotDate() string {
+	if x != nil {
+		return x.SnapshotDate
+	}
+	return ""
+}
+
+func (x *Coverage) GetProjectionDate() string {
+	if x != nil {
+		return x.ProjectionDate
+	}
+	return ""
+}
+
+func (x *Coverage) GetTotal() *KommunCoverage {
+	if x != nil {
+		return x.Total
+	}
+	return nil
+}
+
+func (x *Coverage) GetKommuner() []*KommunCoverage {
+	if x != nil {
+		return x.Kommuner
+	}
+	return nil
+}
+
+func (x *Coverage) GetRankedUnmetNeed() []string {
+	if x != nil {
+		return x.RankedUnmetNeed
+	}
+	return nil
+}
+
+// KommunCoverage is need against supply in one kommun (or a whole län).
+type KommunCoverage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Kommun code (empty for the län total).
+	KommunCode string `protobuf:"bytes,1,opt,name=kommun_code,json=kommunCode,proto3" json:"kommun_code,omitempty"`
+	// Kommun name.
+	KommunName string `protobuf:"bytes,2,opt,name=kommun_name,json=kommunName,proto3" json:"kommun_name,omitempty"`
+	// Adults in the target group (from the latest snapshot).
+	TargetGroup int64 `protobuf:"varint,3,opt,name=target_group,json=targetGroup,proto3" json:"target_group,omitempty"`
+	// Expected adults on the projection date, when a projection exists.
+	ProjectedTargetGroup int64 `protobuf:"varint,4,opt,name=projected_target_group,json=projectedTargetGroup,proto3" json:"projected_target_group,omitempty"`
+	// Ongoing activities in the kommun.
+	OngoingActivities int32 `protobuf:"varint,5,opt,name=ongoing_activities,json=ongoingActivities,proto3" json:"ongoing_activities,omitempty"`
+	// Their total capacity.
+	Capacity int64 `protobuf:"varint,6,opt,name=capacity,proto3" json:"capacity,omitempty"`
+	// Participants with a certificate valid that day whose participation has
+	// not ended.
+	ActiveParticipants int64 `protobuf:"varint,7,opt,name=active_participants,json=activeParticipants,proto3" json:"active_participants,omitempty"`
+	// active_participants / capacity (0 when there is no capacity).
+	Utilisation float64 `protobuf:"fixed64,8,opt,name=utilisation,proto3" json:"utilisation,omitempty"`
+	// Km from the kommun seat to the nearest kommun seat with an ongoing
+	// activity (0 when the kommun has one; -1 when there is none anywhere).
+	NearestActivityKm float64 `protobuf:"fixed64,9,opt,name=nearest_activity_km,json=nearestActivityKm,proto3" json:"nearest_activity_km,omitempty"`
+	// The kommun where that nearest activity is.
+	NearestActivityKommunCode string `protobuf:"bytes,10,opt,name=nearest_activity_kommun_code,json=nearestActivityKommunCode,proto3" json:"nearest_activity_kommun_code,omitempty"`
+	// Ongoing activities in other kommuner reachable through approved routes.
+	RouteActivities int32 `protobuf:"varint,11,opt,name=route_activities,json=routeActivities,proto3" json:"route_activities,omitempty"`
+	// Their total capacity.
+	RouteCapacity int64 `protobuf:"varint,12,opt,name=route_capacity,json=routeCapacity,proto3" json:"route_capacity,omitempty"`
+	// max(0, target_group - capacity - route_capacity).
+	UnmetNeed     int64 `protobuf:"varint,13,opt,name=unmet_need,json=unmetNeed,proto3" json:"unmet_need,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KommunCoverage) Reset() {
+	*x = KommunCoverage{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KommunCoverage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KommunCoverage) ProtoMessage() {}
+
+func (x *KommunCoverage) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KommunCoverage.ProtoReflect.Descriptor instead.
+func (*KommunCoverage) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *KommunCoverage) GetKommunCode() string {
+	if x != nil {
+		return x.KommunCode
+	}
+	return ""
+}
+
+func (x *KommunCoverage) GetKommunName() string {
+	if x != nil {
+		return x.KommunName
+	}
+	return ""
+}
+
+func (x *KommunCoverage) GetTargetGroup() int64 {
+	if x != nil {
+		return x.TargetGroup
+	}
+	return 0
+}
+
+func (x *KommunCoverage) GetProjectedTargetGroup() int64 {
+	if x != nil {
+		return x.ProjectedTargetGroup
+	}
+	return 0
+}
+
+func (x *KommunCoverage) GetOngoingActivities() int32 {
+	if x != nil {
+		return x.OngoingActivities
+	}
+	return 0
+}
+
+func (x *KommunCoverage) GetCapacity() int64 {
+	if x != nil {
+		return x.Capacity
+	}
+	return 0
+}
+
+func (x *KommunCoverage) GetActiveParticipants() int64 {
+	if x != nil {
+		return x.ActiveParticipants
+	}
+	return 0
+}
+
+func (x *KommunCoverage) GetUtilisation() float64 {
+	if x != nil {
+		return x.Utilisation
+	}
+	return 0
+}
+
+func (x *KommunCoverage) GetNearestActivityKm() float64 {
+	if x != nil {
+		return x.NearestActivityKm
+	}
+	return 0
+}
+
+func (x *KommunCoverage) GetNearestActivityKommunCode() string {
+	if x != nil {
+		return x.NearestActivityKommunCode
+	}
+	return ""
+}
+
+func (x *KommunCoverage) GetRouteActivities() int32 {
+	if x != nil {
+		return x.RouteActivities
+	}
+	return 0
+}
+
+func (x *KommunCoverage) GetRouteCapacity() int64 {
+	if x != nil {
+		return x.RouteCapacity
+	}
+	return 0
+}
+
+func (x *KommunCoverage) GetUnmetNeed() int64 {
+	if x != nil {
+		return x.UnmetNeed
+	}
+	return 0
+}
+
+// Request for ExportCoverage.
+type ExportCoverageRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}/coverage`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The day; today when empty.
+	Date          string `protobuf:"bytes,2,opt,name=date,proto3" json:"date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportCoverageRequest) Reset() {
+	*x = ExportCoverageRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportCoverageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportCoverageRequest) ProtoMessage() {}
+
+func (x *ExportCoverageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportCoverageRequest.ProtoReflect.Descriptor instead.
+func (*ExportCoverageRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ExportCoverageRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ExportCoverageRequest) GetDate() string {
+	if x != nil {
+		return x.Date
+	}
+	return ""
+}
+
+// Response for ExportCoverage.
+type ExportCoverageResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// text/csv.
+	ContentType string `protobuf:"bytes,1,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// The CSV: a header line, then one line per kommun.
+	Csv           string `protobuf:"bytes,2,opt,name=csv,proto3" json:"csv,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportCoverageResponse) Reset() {
+	*x = ExportCoverageResponse{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportCoverageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportCoverageResponse) ProtoMessage() {}
+
+func (x *ExportCoverageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportCoverageResponse.ProtoReflect.Descriptor instead.
+func (*ExportCoverageResponse) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ExportCoverageResponse) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *ExportCoverageResponse) GetCsv() string {
+	if x != nil {
+		return x.Csv
+	}
+	return ""
+}
+
+// Request for SearchCatalogue.
+type SearchCatalogueRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Where the asylum seeker lives: SCB kommun code.
+	KommunCode string `protobuf:"bytes,1,opt,name=kommun_code,json=kommunCode,proto3" json:"kommun_code,omitempty"`
+	// Also activities in kommuner whose seat is within this many km (0: none).
+	WithinKm float64 `protobuf:"fixed64,2,opt,name=within_km,json=withinKm,proto3" json:"within_km,omitempty"`
+	// Also activities in kommuner reachable through an approved travel route.
+	IncludeRoutes bool `protobuf:"varint,3,opt,name=include_routes,json=includeRoutes,proto3" json:"include_routes,omitempty"`
+	// Only activities with this focus.
+	Focus Focus `protobuf:"varint,4,opt,name=focus,proto3,enum=tia.activity.v1.Focus" json:"focus,omitempty"`
+	// Only activities using this language (ISO 639 code).
+	Language string `protobuf:"bytes,5,opt,name=language,proto3" json:"language,omitempty"`
+	// At most this many (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchCatalogueRequest) Reset() {
+	*x = SearchCatalogueRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchCatalogueRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchCatalogueRequest) ProtoMessage() {}
+
+func (x *SearchCatalogueRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchCatalogueRequest.ProtoReflect.Descriptor instead.
+func (*SearchCatalogueRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *SearchCatalogueRequest) GetKommunCode() string {
+	if x != nil {
+		return x.KommunCode
+	}
+	return ""
+}
+
+func (x *SearchCatalogueRequest) GetWithinKm() float64 {
+	if x != nil {
+		return x.WithinKm
+	}
+	return 0
+}
+
+func (x *SearchCatalogueRequest) GetIncludeRoutes() bool {
+	if x != nil {
+		return x.IncludeRoutes
+	}
+	return false
+}
+
+func (x *SearchCatalogueRequest) GetFocus() Focus {
+	if x != nil {
+		return x.Focus
+	}
+	return Focus_FOCUS_UNSPECIFIED
+}
+
+func (x *SearchCatalogueRequest) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *SearchCatalogueRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *SearchCatalogueRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// CatalogueEntry is one activity found in the catalogue.
+type CatalogueEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The activity.
+	Activity *Activity `protobuf:"bytes,1,opt,name=activity,proto3" json:"activity,omitempty"`
+	// Km between the kommun seats (0 in the same kommun).
+	DistanceKm float64 `protobuf:"fixed64,2,opt,name=distance_km,json=distanceKm,proto3" json:"distance_km,omitempty"`
+	// True when reachable through an approved travel route.
+	ViaRoute      bool `protobuf:"varint,3,opt,name=via_route,json=viaRoute,proto3" json:"via_route,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CatalogueEntry) Reset() {
+	*x = CatalogueEntry{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CatalogueEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CatalogueEntry) ProtoMessage() {}
+
+func (x *CatalogueEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CatalogueEntry.ProtoReflect.Descriptor instead.
+func (*CatalogueEntry) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *CatalogueEntry) GetActivity() *Activity {
+	if x != nil {
+		return x.Activity
+	}
+	return nil
+}
+
+func (x *CatalogueEntry) GetDistanceKm() float64 {
+	if x != nil {
+		return x.DistanceKm
+	}
+	return 0
+}
+
+func (x *CatalogueEntry) GetViaRoute() bool {
+	if x != nil {
+		return x.ViaRoute
+	}
+	return false
+}
+
+// Response for SearchCatalogue.
+type SearchCatalogueResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Planned and ongoing activities, nearest first.
+	Entries []*CatalogueEntry `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchCatalogueResponse) Reset() {
+	*x = SearchCatalogueResponse{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchCatalogueResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchCatalogueResponse) ProtoMessage() {}
+
+func (x *SearchCatalogueResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchCatalogueResponse.ProtoReflect.Descriptor instead.
+func (*SearchCatalogueResponse) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *SearchCatalogueResponse) GetEntries() []*CatalogueEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+func (x *SearchCatalogueResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 // Request for CreateActivity.
 type CreateActivityRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -353,7 +3079,7 @@ type CreateActivityRequest struct {
 
 func (x *CreateActivityRequest) Reset() {
 	*x = CreateActivityRequest{}
-	mi := &file_tia_activity_v1_activity_proto_msgTypes[1]
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -365,7 +3091,7 @@ func (x *CreateActivityRequest) String() string {
 func (*CreateActivityRequest) ProtoMessage() {}
 
 func (x *CreateActivityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tia_activity_v1_activity_proto_msgTypes[1]
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -378,7 +3104,7 @@ func (x *CreateActivityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateActivityRequest.ProtoReflect.Descriptor instead.
 func (*CreateActivityRequest) Descriptor() ([]byte, []int) {
-	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{1}
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CreateActivityRequest) GetParent() string {
@@ -413,7 +3139,7 @@ type GetActivityRequest struct {
 
 func (x *GetActivityRequest) Reset() {
 	*x = GetActivityRequest{}
-	mi := &file_tia_activity_v1_activity_proto_msgTypes[2]
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -425,7 +3151,7 @@ func (x *GetActivityRequest) String() string {
 func (*GetActivityRequest) ProtoMessage() {}
 
 func (x *GetActivityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tia_activity_v1_activity_proto_msgTypes[2]
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -438,7 +3164,7 @@ func (x *GetActivityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetActivityRequest.ProtoReflect.Descriptor instead.
 func (*GetActivityRequest) Descriptor() ([]byte, []int) {
-	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{2}
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetActivityRequest) GetName() string {
@@ -465,7 +3191,7 @@ type ListActivitiesRequest struct {
 
 func (x *ListActivitiesRequest) Reset() {
 	*x = ListActivitiesRequest{}
-	mi := &file_tia_activity_v1_activity_proto_msgTypes[3]
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -477,7 +3203,7 @@ func (x *ListActivitiesRequest) String() string {
 func (*ListActivitiesRequest) ProtoMessage() {}
 
 func (x *ListActivitiesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tia_activity_v1_activity_proto_msgTypes[3]
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -490,7 +3216,7 @@ func (x *ListActivitiesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActivitiesRequest.ProtoReflect.Descriptor instead.
 func (*ListActivitiesRequest) Descriptor() ([]byte, []int) {
-	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{3}
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListActivitiesRequest) GetParent() string {
@@ -534,7 +3260,7 @@ type ListActivitiesResponse struct {
 
 func (x *ListActivitiesResponse) Reset() {
 	*x = ListActivitiesResponse{}
-	mi := &file_tia_activity_v1_activity_proto_msgTypes[4]
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -546,7 +3272,7 @@ func (x *ListActivitiesResponse) String() string {
 func (*ListActivitiesResponse) ProtoMessage() {}
 
 func (x *ListActivitiesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tia_activity_v1_activity_proto_msgTypes[4]
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -559,7 +3285,7 @@ func (x *ListActivitiesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActivitiesResponse.ProtoReflect.Descriptor instead.
 func (*ListActivitiesResponse) Descriptor() ([]byte, []int) {
-	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{4}
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListActivitiesResponse) GetActivities() []*Activity {
@@ -606,7 +3332,7 @@ type Certificate struct {
 
 func (x *Certificate) Reset() {
 	*x = Certificate{}
-	mi := &file_tia_activity_v1_activity_proto_msgTypes[5]
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -618,7 +3344,7 @@ func (x *Certificate) String() string {
 func (*Certificate) ProtoMessage() {}
 
 func (x *Certificate) ProtoReflect() protoreflect.Message {
-	mi := &file_tia_activity_v1_activity_proto_msgTypes[5]
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -631,7 +3357,7 @@ func (x *Certificate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Certificate.ProtoReflect.Descriptor instead.
 func (*Certificate) Descriptor() ([]byte, []int) {
-	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{5}
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Certificate) GetName() string {
@@ -708,7 +3434,7 @@ type CheckCertificateRequest struct {
 
 func (x *CheckCertificateRequest) Reset() {
 	*x = CheckCertificateRequest{}
-	mi := &file_tia_activity_v1_activity_proto_msgTypes[6]
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -720,7 +3446,7 @@ func (x *CheckCertificateRequest) String() string {
 func (*CheckCertificateRequest) ProtoMessage() {}
 
 func (x *CheckCertificateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tia_activity_v1_activity_proto_msgTypes[6]
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -733,7 +3459,7 @@ func (x *CheckCertificateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckCertificateRequest.ProtoReflect.Descriptor instead.
 func (*CheckCertificateRequest) Descriptor() ([]byte, []int) {
-	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{6}
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *CheckCertificateRequest) GetName() string {
@@ -782,7 +3508,7 @@ type CheckCertificateResponse struct {
 
 func (x *CheckCertificateResponse) Reset() {
 	*x = CheckCertificateResponse{}
-	mi := &file_tia_activity_v1_activity_proto_msgTypes[7]
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -794,7 +3520,7 @@ func (x *CheckCertificateResponse) String() string {
 func (*CheckCertificateResponse) ProtoMessage() {}
 
 func (x *CheckCertificateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tia_activity_v1_activity_proto_msgTypes[7]
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -807,7 +3533,7 @@ func (x *CheckCertificateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckCertificateResponse.ProtoReflect.Descriptor instead.
 func (*CheckCertificateResponse) Descriptor() ([]byte, []int) {
-	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{7}
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *CheckCertificateResponse) GetValid() bool {
@@ -842,7 +3568,7 @@ var File_tia_activity_v1_activity_proto protoreflect.FileDescriptor
 
 const file_tia_activity_v1_activity_proto_rawDesc = "" +
 	"\n" +
-	"\x1etia/activity/v1/activity.proto\x12\x0ftia.activity.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb4\x04\n" +
+	"\x1etia/activity/v1/activity.proto\x12\x0ftia.activity.v1\x1a\x1bbuf/validate/validate.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf4\x06\n" +
 	"\bActivity\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\x05title\x18\x02 \x01(\tB\n" +
@@ -861,7 +3587,210 @@ const file_tia_activity_v1_activity_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xdb\x01\n" +
+	"updateTime\x12L\n" +
+	"\rfunding_basis\x18\f \x01(\x0e2\x1d.tia.activity.v1.FundingBasisB\b\xbaH\x05\x82\x01\x02\x10\x01R\ffundingBasis\x12B\n" +
+	"\tprogramme\x18\r \x01(\x0e2\x1a.tia.activity.v1.ProgrammeB\b\xbaH\x05\x82\x01\x02\x10\x01R\tprogramme\x12&\n" +
+	"\tagreement\x18\x0e \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\tagreement\x12\"\n" +
+	"\aaddress\x18\x0f \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\aaddress\x12$\n" +
+	"\bschedule\x18\x10 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\bschedule\x12:\n" +
+	"\tlanguages\x18\x11 \x03(\tB\x1c\xbaH\x19\x92\x01\x16\x10\x14\x18\x01\"\x10r\x0e2\f^[a-z]{2,3}$R\tlanguages\"\x93\x01\n" +
+	"\x15UpdateActivityRequest\x12=\n" +
+	"\bactivity\x18\x01 \x01(\v2\x19.tia.activity.v1.ActivityB\x06\xbaH\x03\xd8\x01\x03R\bactivity\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"\xe3\x02\n" +
+	"\tOrganiser\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"org_number\x18\x02 \x01(\tR\torgNumber\x12+\n" +
+	"\fdisplay_name\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\x12<\n" +
+	"\x04kind\x18\x04 \x01(\x0e2\x1e.tia.activity.v1.OrganiserKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12>\n" +
+	"\bcontacts\x18\x05 \x03(\v2\x18.tia.activity.v1.ContactB\b\xbaH\x05\x92\x01\x02\x10dR\bcontacts\x12;\n" +
+	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"\xe8\x01\n" +
+	"\aContact\x12:\n" +
+	"\x04role\x18\x01 \x01(\x0e2\x1c.tia.activity.v1.ContactRoleB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04role\x12+\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\x12\x1e\n" +
+	"\x05email\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05email\x12\x1d\n" +
+	"\x05phone\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x182R\x05phone\x125\n" +
+	"\tlan_codes\x18\x05 \x03(\tB\x18\xbaH\x15\x92\x01\x12\x10\x15\"\x0er\f2\n" +
+	"^[0-9]{2}$R\blanCodes\"Z\n" +
+	"\x16CreateOrganiserRequest\x12@\n" +
+	"\torganiser\x18\x01 \x01(\v2\x1a.tia.activity.v1.OrganiserB\x06\xbaH\x03\xc8\x01\x01R\torganiser\"H\n" +
+	"\x13GetOrganiserRequest\x121\n" +
+	"\x04name\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^organisers/[0-9]{10}$R\x04name\"\x97\x01\n" +
+	"\x16UpdateOrganiserRequest\x12@\n" +
+	"\torganiser\x18\x01 \x01(\v2\x1a.tia.activity.v1.OrganiserB\x06\xbaH\x03\xc8\x01\x01R\torganiser\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"\x81\x01\n" +
+	"\x15ListOrganisersRequest\x12'\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12 \n" +
+	"\x06filter\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06filter\"|\n" +
+	"\x16ListOrganisersResponse\x12:\n" +
+	"\n" +
+	"organisers\x18\x01 \x03(\v2\x1a.tia.activity.v1.OrganiserR\n" +
+	"organisers\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"G\n" +
+	"\x16ListLanContactsRequest\x12-\n" +
+	"\x06parent\x18\x01 \x01(\tB\x15\xbaH\x12r\x102\x0e^lan/[0-9]{2}$R\x06parent\"\xdb\x01\n" +
+	"\n" +
+	"LanContact\x12\x1c\n" +
+	"\torganiser\x18\x01 \x01(\tR\torganiser\x124\n" +
+	"\x16organiser_display_name\x18\x02 \x01(\tR\x14organiserDisplayName\x12E\n" +
+	"\x0eorganiser_kind\x18\x03 \x01(\x0e2\x1e.tia.activity.v1.OrganiserKindR\rorganiserKind\x122\n" +
+	"\acontact\x18\x04 \x01(\v2\x18.tia.activity.v1.ContactR\acontact\"R\n" +
+	"\x17ListLanContactsResponse\x127\n" +
+	"\bcontacts\x18\x01 \x03(\v2\x1b.tia.activity.v1.LanContactR\bcontacts\"\x85\x03\n" +
+	"\tAgreement\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12;\n" +
+	"\torganiser\x18\x02 \x01(\tB\x1d\xbaH\x1ar\x182\x16^organisers/[0-9]{10}$R\torganiser\x12\x1b\n" +
+	"\tsign_date\x18\x03 \x01(\tR\bsignDate\x12B\n" +
+	"\n" +
+	"start_date\x18\x04 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\tstartDate\x12>\n" +
+	"\bend_date\x18\x05 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\aendDate\x12\x1d\n" +
+	"\n" +
+	"ended_date\x18\x06 \x01(\tR\tendedDate\x12*\n" +
+	"\vdescription\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\vdescription\x12;\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"\x89\x01\n" +
+	"\x16CreateAgreementRequest\x12-\n" +
+	"\x06parent\x18\x01 \x01(\tB\x15\xbaH\x12r\x102\x0e^lan/[0-9]{2}$R\x06parent\x12@\n" +
+	"\tagreement\x18\x02 \x01(\v2\x1a.tia.activity.v1.AgreementB\x06\xbaH\x03\xc8\x01\x01R\tagreement\"[\n" +
+	"\x13GetAgreementRequest\x12D\n" +
+	"\x04name\x18\x01 \x01(\tB0\xbaH-r+2)^lan/[0-9]{2}/agreements/[a-z0-9-]{1,63}$R\x04name\"\xb4\x01\n" +
+	"\x15ListAgreementsRequest\x121\n" +
+	"\x06parent\x18\x01 \x01(\tB\x19\xbaH\x16r\x142\x12^lan/([0-9]{2}|-)$R\x06parent\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12 \n" +
+	"\x06filter\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06filter\"|\n" +
+	"\x16ListAgreementsResponse\x12:\n" +
+	"\n" +
+	"agreements\x18\x01 \x03(\v2\x1a.tia.activity.v1.AgreementR\n" +
+	"agreements\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9b\x01\n" +
+	"\x13EndAgreementRequest\x12D\n" +
+	"\x04name\x18\x01 \x01(\tB0\xbaH-r+2)^lan/[0-9]{2}/agreements/[a-z0-9-]{1,63}$R\x04name\x12>\n" +
+	"\bend_date\x18\x02 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\aendDate\"\xb4\x01\n" +
+	"\x18CreateCertificateRequest\x12P\n" +
+	"\x06parent\x18\x01 \x01(\tB8\xbaH5r321^organisers/[0-9]{10}/activities/[a-z0-9-]{1,63}$R\x06parent\x12F\n" +
+	"\vcertificate\x18\x02 \x01(\v2\x1c.tia.activity.v1.CertificateB\x06\xbaH\x03\xc8\x01\x01R\vcertificate\"\x82\x01\n" +
+	"\x15GetCertificateRequest\x12i\n" +
+	"\x04name\x18\x01 \x01(\tBU\xbaHRrP2N^organisers/[0-9]{10}/activities/[a-z0-9-]{1,63}/certificates/[a-z0-9-]{1,63}$R\x04name\"\xdd\x01\n" +
+	"\x17ListCertificatesRequest\x12X\n" +
+	"\x06parent\x18\x01 \x01(\tB@\xbaH=r;29^organisers/([0-9]{10}|-)/activities/([a-z0-9-]{1,63}|-)$R\x06parent\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12 \n" +
+	"\x06filter\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06filter\"\x84\x01\n" +
+	"\x18ListCertificatesResponse\x12@\n" +
+	"\fcertificates\x18\x01 \x03(\v2\x1c.tia.activity.v1.CertificateR\fcertificates\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x84\x01\n" +
+	"\x17RenewCertificateRequest\x12i\n" +
+	"\x04name\x18\x01 \x01(\tBU\xbaHRrP2N^organisers/[0-9]{10}/activities/[a-z0-9-]{1,63}/certificates/[a-z0-9-]{1,63}$R\x04name\"\x86\x01\n" +
+	"\x19StartParticipationRequest\x12i\n" +
+	"\x04name\x18\x01 \x01(\tBU\xbaHRrP2N^organisers/[0-9]{10}/activities/[a-z0-9-]{1,63}/certificates/[a-z0-9-]{1,63}$R\x04name\"\x8a\x02\n" +
+	"\x17EndParticipationRequest\x12i\n" +
+	"\x04name\x18\x01 \x01(\tBU\xbaHRrP2N^organisers/[0-9]{10}/activities/[a-z0-9-]{1,63}/certificates/[a-z0-9-]{1,63}$R\x04name\x12D\n" +
+	"\aoutcome\x18\x02 \x01(\x0e2\x1e.tia.activity.v1.ParticipationB\n" +
+	"\xbaH\a\x82\x01\x04\x18\x03\x18\x04R\aoutcome\x12>\n" +
+	"\bend_date\x18\x03 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\aendDate\"\xcb\x01\n" +
+	"\x1cGetFolkbildningReportRequest\x12'\n" +
+	"\x03lan\x18\x01 \x01(\tB\x15\xbaH\x12r\x102\x0e^lan/[0-9]{2}$R\x03lan\x12B\n" +
+	"\n" +
+	"start_date\x18\x02 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\tstartDate\x12>\n" +
+	"\bend_date\x18\x03 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\aendDate\"\x84\x02\n" +
+	"\x12FolkbildningReport\x12\x10\n" +
+	"\x03lan\x18\x01 \x01(\tR\x03lan\x12\x1d\n" +
+	"\n" +
+	"start_date\x18\x02 \x01(\tR\tstartDate\x12\x19\n" +
+	"\bend_date\x18\x03 \x01(\tR\aendDate\x12@\n" +
+	"\n" +
+	"activities\x18\x04 \x03(\v2 .tia.activity.v1.StartedActivityR\n" +
+	"activities\x129\n" +
+	"\bkommuner\x18\x05 \x03(\v2\x1d.tia.activity.v1.KommunStartsR\bkommuner\x12%\n" +
+	"\x0etotal_capacity\x18\x06 \x01(\x03R\rtotalCapacity\"\xb2\x02\n" +
+	"\x0fStartedActivity\x12\x1a\n" +
+	"\bactivity\x18\x01 \x01(\tR\bactivity\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1c\n" +
+	"\torganiser\x18\x03 \x01(\tR\torganiser\x12E\n" +
+	"\x0eorganiser_kind\x18\x04 \x01(\x0e2\x1e.tia.activity.v1.OrganiserKindR\rorganiserKind\x12\x1f\n" +
+	"\vkommun_code\x18\x05 \x01(\tR\n" +
+	"kommunCode\x12\x1d\n" +
+	"\n" +
+	"start_date\x18\x06 \x01(\tR\tstartDate\x12\x1a\n" +
+	"\bcapacity\x18\a \x01(\x05R\bcapacity\x12,\n" +
+	"\x05focus\x18\b \x03(\x0e2\x16.tia.activity.v1.FocusR\x05focus\"\x8c\x01\n" +
+	"\fKommunStarts\x12\x1f\n" +
+	"\vkommun_code\x18\x01 \x01(\tR\n" +
+	"kommunCode\x12\x1f\n" +
+	"\vkommun_name\x18\x02 \x01(\tR\n" +
+	"kommunName\x12\x1e\n" +
+	"\n" +
+	"activities\x18\x03 \x01(\x05R\n" +
+	"activities\x12\x1a\n" +
+	"\bcapacity\x18\x04 \x01(\x03R\bcapacity\"\x84\x01\n" +
+	"\x12GetCoverageRequest\x122\n" +
+	"\x04name\x18\x01 \x01(\tB\x1e\xbaH\x1br\x192\x17^lan/[0-9]{2}/coverage$R\x04name\x12:\n" +
+	"\x04date\x18\x02 \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\x04date\"\xa0\x02\n" +
+	"\bCoverage\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04date\x18\x02 \x01(\tR\x04date\x12#\n" +
+	"\rsnapshot_date\x18\x03 \x01(\tR\fsnapshotDate\x12'\n" +
+	"\x0fprojection_date\x18\x04 \x01(\tR\x0eprojectionDate\x125\n" +
+	"\x05total\x18\x05 \x01(\v2\x1f.tia.activity.v1.KommunCoverageR\x05total\x12;\n" +
+	"\bkommuner\x18\x06 \x03(\v2\x1f.tia.activity.v1.KommunCoverageR\bkommuner\x12*\n" +
+	"\x11ranked_unmet_need\x18\a \x03(\tR\x0frankedUnmetNeed\"\xab\x04\n" +
+	"\x0eKommunCoverage\x12\x1f\n" +
+	"\vkommun_code\x18\x01 \x01(\tR\n" +
+	"kommunCode\x12\x1f\n" +
+	"\vkommun_name\x18\x02 \x01(\tR\n" +
+	"kommunName\x12!\n" +
+	"\ftarget_group\x18\x03 \x01(\x03R\vtargetGroup\x124\n" +
+	"\x16projected_target_group\x18\x04 \x01(\x03R\x14projectedTargetGroup\x12-\n" +
+	"\x12ongoing_activities\x18\x05 \x01(\x05R\x11ongoingActivities\x12\x1a\n" +
+	"\bcapacity\x18\x06 \x01(\x03R\bcapacity\x12/\n" +
+	"\x13active_participants\x18\a \x01(\x03R\x12activeParticipants\x12 \n" +
+	"\vutilisation\x18\b \x01(\x01R\vutilisation\x12.\n" +
+	"\x13nearest_activity_km\x18\t \x01(\x01R\x11nearestActivityKm\x12?\n" +
+	"\x1cnearest_activity_kommun_code\x18\n" +
+	" \x01(\tR\x19nearestActivityKommunCode\x12)\n" +
+	"\x10route_activities\x18\v \x01(\x05R\x0frouteActivities\x12%\n" +
+	"\x0eroute_capacity\x18\f \x01(\x03R\rrouteCapacity\x12\x1d\n" +
+	"\n" +
+	"unmet_need\x18\r \x01(\x03R\tunmetNeed\"\x87\x01\n" +
+	"\x15ExportCoverageRequest\x122\n" +
+	"\x04name\x18\x01 \x01(\tB\x1e\xbaH\x1br\x192\x17^lan/[0-9]{2}/coverage$R\x04name\x12:\n" +
+	"\x04date\x18\x02 \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\x04date\"M\n" +
+	"\x16ExportCoverageResponse\x12!\n" +
+	"\fcontent_type\x18\x01 \x01(\tR\vcontentType\x12\x10\n" +
+	"\x03csv\x18\x02 \x01(\tR\x03csv\"\xdd\x02\n" +
+	"\x16SearchCatalogueRequest\x122\n" +
+	"\vkommun_code\x18\x01 \x01(\tB\x11\xbaH\x0er\f2\n" +
+	"^[0-9]{4}$R\n" +
+	"kommunCode\x124\n" +
+	"\twithin_km\x18\x02 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00@\x9f@)\x00\x00\x00\x00\x00\x00\x00\x00R\bwithinKm\x12%\n" +
+	"\x0einclude_routes\x18\x03 \x01(\bR\rincludeRoutes\x126\n" +
+	"\x05focus\x18\x04 \x01(\x0e2\x16.tia.activity.v1.FocusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05focus\x122\n" +
+	"\blanguage\x18\x05 \x01(\tB\x16\xbaH\x13r\x112\x0f^([a-z]{2,3})?$R\blanguage\x12'\n" +
+	"\tpage_size\x18\x06 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\a \x01(\tR\tpageToken\"\x85\x01\n" +
+	"\x0eCatalogueEntry\x125\n" +
+	"\bactivity\x18\x01 \x01(\v2\x19.tia.activity.v1.ActivityR\bactivity\x12\x1f\n" +
+	"\vdistance_km\x18\x02 \x01(\x01R\n" +
+	"distanceKm\x12\x1b\n" +
+	"\tvia_route\x18\x03 \x01(\bR\bviaRoute\"|\n" +
+	"\x17SearchCatalogueResponse\x129\n" +
+	"\aentries\x18\x01 \x03(\v2\x1f.tia.activity.v1.CatalogueEntryR\aentries\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xdb\x01\n" +
 	"\x15CreateActivityRequest\x125\n" +
 	"\x06parent\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^organisers/[0-9]{10}$R\x06parent\x12=\n" +
 	"\bactivity\x18\x02 \x01(\v2\x19.tia.activity.v1.ActivityB\x06\xbaH\x03\xc8\x01\x01R\bactivity\x12L\n" +
@@ -908,7 +3837,30 @@ const file_tia_activity_v1_activity_proto_rawDesc = "" +
 	"\rFOCUS_SWEDISH\x10\x01\x12\x11\n" +
 	"\rFOCUS_SOCIETY\x10\x02\x12\x17\n" +
 	"\x13FOCUS_LABOUR_MARKET\x10\x03\x12\x10\n" +
-	"\fFOCUS_HEALTH\x10\x04*\x86\x01\n" +
+	"\fFOCUS_HEALTH\x10\x04*\xb4\x01\n" +
+	"\fFundingBasis\x12\x1d\n" +
+	"\x19FUNDING_BASIS_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17FUNDING_BASIS_AGREEMENT\x10\x01\x12%\n" +
+	"!FUNDING_BASIS_ORDINANCE_2016_1364\x10\x02\x12$\n" +
+	" FUNDING_BASIS_ORDINANCE_2015_521\x10\x03\x12\x1b\n" +
+	"\x17FUNDING_BASIS_JOBSKILLS\x10\x04*h\n" +
+	"\tProgramme\x12\x19\n" +
+	"\x15PROGRAMME_UNSPECIFIED\x10\x00\x12\"\n" +
+	"\x1ePROGRAMME_SVENSKA_FRAN_DAG_ETT\x10\x01\x12\x1c\n" +
+	"\x18PROGRAMME_VARDAGSSVENSKA\x10\x02*\xa0\x02\n" +
+	"\rOrganiserKind\x12\x1e\n" +
+	"\x1aORGANISER_KIND_UNSPECIFIED\x10\x00\x12$\n" +
+	" ORGANISER_KIND_STUDY_ASSOCIATION\x10\x01\x12#\n" +
+	"\x1fORGANISER_KIND_FOLK_HIGH_SCHOOL\x10\x02\x12\x1d\n" +
+	"\x19ORGANISER_KIND_NON_PROFIT\x10\x03\x12\"\n" +
+	"\x1eORGANISER_KIND_FAITH_COMMUNITY\x10\x04\x12\x1f\n" +
+	"\x1bORGANISER_KIND_MUNICIPALITY\x10\x05\x12\x19\n" +
+	"\x15ORGANISER_KIND_REGION\x10\x06\x12%\n" +
+	"!ORGANISER_KIND_ARBETSFORMEDLINGEN\x10\a*e\n" +
+	"\vContactRole\x12\x1c\n" +
+	"\x18CONTACT_ROLE_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15CONTACT_ROLE_REGIONAL\x10\x01\x12\x1d\n" +
+	"\x19CONTACT_ROLE_PARTICIPANTS\x10\x02*\x86\x01\n" +
 	"\x0eActivityStatus\x12\x1f\n" +
 	"\x1bACTIVITY_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17ACTIVITY_STATUS_PLANNED\x10\x01\x12\x1b\n" +
@@ -919,12 +3871,32 @@ const file_tia_activity_v1_activity_proto_rawDesc = "" +
 	"\x14PARTICIPATION_ISSUED\x10\x01\x12\x19\n" +
 	"\x15PARTICIPATION_STARTED\x10\x02\x12\x1d\n" +
 	"\x19PARTICIPATION_DROPPED_OUT\x10\x03\x12\x1f\n" +
-	"\x1bPARTICIPATION_NEVER_STARTED\x10\x042\x81\x03\n" +
+	"\x1bPARTICIPATION_NEVER_STARTED\x10\x042\xbc\x11\n" +
 	"\x0fActivityService\x12S\n" +
 	"\x0eCreateActivity\x12&.tia.activity.v1.CreateActivityRequest\x1a\x19.tia.activity.v1.Activity\x12M\n" +
 	"\vGetActivity\x12#.tia.activity.v1.GetActivityRequest\x1a\x19.tia.activity.v1.Activity\x12a\n" +
 	"\x0eListActivities\x12&.tia.activity.v1.ListActivitiesRequest\x1a'.tia.activity.v1.ListActivitiesResponse\x12g\n" +
-	"\x10CheckCertificate\x12(.tia.activity.v1.CheckCertificateRequest\x1a).tia.activity.v1.CheckCertificateResponseBBZ@github.com/tia-platform/tia/proto/gen/tia/activity/v1;activityv1b\x06proto3"
+	"\x10CheckCertificate\x12(.tia.activity.v1.CheckCertificateRequest\x1a).tia.activity.v1.CheckCertificateResponse\x12S\n" +
+	"\x0eUpdateActivity\x12&.tia.activity.v1.UpdateActivityRequest\x1a\x19.tia.activity.v1.Activity\x12V\n" +
+	"\x0fCreateOrganiser\x12'.tia.activity.v1.CreateOrganiserRequest\x1a\x1a.tia.activity.v1.Organiser\x12P\n" +
+	"\fGetOrganiser\x12$.tia.activity.v1.GetOrganiserRequest\x1a\x1a.tia.activity.v1.Organiser\x12V\n" +
+	"\x0fUpdateOrganiser\x12'.tia.activity.v1.UpdateOrganiserRequest\x1a\x1a.tia.activity.v1.Organiser\x12a\n" +
+	"\x0eListOrganisers\x12&.tia.activity.v1.ListOrganisersRequest\x1a'.tia.activity.v1.ListOrganisersResponse\x12d\n" +
+	"\x0fListLanContacts\x12'.tia.activity.v1.ListLanContactsRequest\x1a(.tia.activity.v1.ListLanContactsResponse\x12V\n" +
+	"\x0fCreateAgreement\x12'.tia.activity.v1.CreateAgreementRequest\x1a\x1a.tia.activity.v1.Agreement\x12P\n" +
+	"\fGetAgreement\x12$.tia.activity.v1.GetAgreementRequest\x1a\x1a.tia.activity.v1.Agreement\x12a\n" +
+	"\x0eListAgreements\x12&.tia.activity.v1.ListAgreementsRequest\x1a'.tia.activity.v1.ListAgreementsResponse\x12P\n" +
+	"\fEndAgreement\x12$.tia.activity.v1.EndAgreementRequest\x1a\x1a.tia.activity.v1.Agreement\x12\\\n" +
+	"\x11CreateCertificate\x12).tia.activity.v1.CreateCertificateRequest\x1a\x1c.tia.activity.v1.Certificate\x12V\n" +
+	"\x0eGetCertificate\x12&.tia.activity.v1.GetCertificateRequest\x1a\x1c.tia.activity.v1.Certificate\x12g\n" +
+	"\x10ListCertificates\x12(.tia.activity.v1.ListCertificatesRequest\x1a).tia.activity.v1.ListCertificatesResponse\x12Z\n" +
+	"\x10RenewCertificate\x12(.tia.activity.v1.RenewCertificateRequest\x1a\x1c.tia.activity.v1.Certificate\x12^\n" +
+	"\x12StartParticipation\x12*.tia.activity.v1.StartParticipationRequest\x1a\x1c.tia.activity.v1.Certificate\x12Z\n" +
+	"\x10EndParticipation\x12(.tia.activity.v1.EndParticipationRequest\x1a\x1c.tia.activity.v1.Certificate\x12k\n" +
+	"\x15GetFolkbildningReport\x12-.tia.activity.v1.GetFolkbildningReportRequest\x1a#.tia.activity.v1.FolkbildningReport\x12M\n" +
+	"\vGetCoverage\x12#.tia.activity.v1.GetCoverageRequest\x1a\x19.tia.activity.v1.Coverage\x12a\n" +
+	"\x0eExportCoverage\x12&.tia.activity.v1.ExportCoverageRequest\x1a'.tia.activity.v1.ExportCoverageResponse\x12d\n" +
+	"\x0fSearchCatalogue\x12'.tia.activity.v1.SearchCatalogueRequest\x1a(.tia.activity.v1.SearchCatalogueResponseBBZ@github.com/tia-platform/tia/proto/gen/tia/activity/v1;activityv1b\x06proto3"
 
 var (
 	file_tia_activity_v1_activity_proto_rawDescOnce sync.Once
@@ -938,44 +3910,156 @@ func file_tia_activity_v1_activity_proto_rawDescGZIP() []byte {
 	return file_tia_activity_v1_activity_proto_rawDescData
 }
 
-var file_tia_activity_v1_activity_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_tia_activity_v1_activity_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_tia_activity_v1_activity_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_tia_activity_v1_activity_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_tia_activity_v1_activity_proto_goTypes = []any{
-	(Focus)(0),                       // 0: tia.activity.v1.Focus
-	(ActivityStatus)(0),              // 1: tia.activity.v1.ActivityStatus
-	(Participation)(0),               // 2: tia.activity.v1.Participation
-	(*Activity)(nil),                 // 3: tia.activity.v1.Activity
-	(*CreateActivityRequest)(nil),    // 4: tia.activity.v1.CreateActivityRequest
-	(*GetActivityRequest)(nil),       // 5: tia.activity.v1.GetActivityRequest
-	(*ListActivitiesRequest)(nil),    // 6: tia.activity.v1.ListActivitiesRequest
-	(*ListActivitiesResponse)(nil),   // 7: tia.activity.v1.ListActivitiesResponse
-	(*Certificate)(nil),              // 8: tia.activity.v1.Certificate
-	(*CheckCertificateRequest)(nil),  // 9: tia.activity.v1.CheckCertificateRequest
-	(*CheckCertificateResponse)(nil), // 10: tia.activity.v1.CheckCertificateResponse
-	(*timestamppb.Timestamp)(nil),    // 11: google.protobuf.Timestamp
+	(Focus)(0),                           // 0: tia.activity.v1.Focus
+	(FundingBasis)(0),                    // 1: tia.activity.v1.FundingBasis
+	(Programme)(0),                       // 2: tia.activity.v1.Programme
+	(OrganiserKind)(0),                   // 3: tia.activity.v1.OrganiserKind
+	(ContactRole)(0),                     // 4: tia.activity.v1.ContactRole
+	(ActivityStatus)(0),                  // 5: tia.activity.v1.ActivityStatus
+	(Participation)(0),                   // 6: tia.activity.v1.Participation
+	(*Activity)(nil),                     // 7: tia.activity.v1.Activity
+	(*UpdateActivityRequest)(nil),        // 8: tia.activity.v1.UpdateActivityRequest
+	(*Organiser)(nil),                    // 9: tia.activity.v1.Organiser
+	(*Contact)(nil),                      // 10: tia.activity.v1.Contact
+	(*CreateOrganiserRequest)(nil),       // 11: tia.activity.v1.CreateOrganiserRequest
+	(*GetOrganiserRequest)(nil),          // 12: tia.activity.v1.GetOrganiserRequest
+	(*UpdateOrganiserRequest)(nil),       // 13: tia.activity.v1.UpdateOrganiserRequest
+	(*ListOrganisersRequest)(nil),        // 14: tia.activity.v1.ListOrganisersRequest
+	(*ListOrganisersResponse)(nil),       // 15: tia.activity.v1.ListOrganisersResponse
+	(*ListLanContactsRequest)(nil),       // 16: tia.activity.v1.ListLanContactsRequest
+	(*LanContact)(nil),                   // 17: tia.activity.v1.LanContact
+	(*ListLanContactsResponse)(nil),      // 18: tia.activity.v1.ListLanContactsResponse
+	(*Agreement)(nil),                    // 19: tia.activity.v1.Agreement
+	(*CreateAgreementRequest)(nil),       // 20: tia.activity.v1.CreateAgreementRequest
+	(*GetAgreementRequest)(nil),          // 21: tia.activity.v1.GetAgreementRequest
+	(*ListAgreementsRequest)(nil),        // 22: tia.activity.v1.ListAgreementsRequest
+	(*ListAgreementsResponse)(nil),       // 23: tia.activity.v1.ListAgreementsResponse
+	(*EndAgreementRequest)(nil),          // 24: tia.activity.v1.EndAgreementRequest
+	(*CreateCertificateRequest)(nil),     // 25: tia.activity.v1.CreateCertificateRequest
+	(*GetCertificateRequest)(nil),        // 26: tia.activity.v1.GetCertificateRequest
+	(*ListCertificatesRequest)(nil),      // 27: tia.activity.v1.ListCertificatesRequest
+	(*ListCertificatesResponse)(nil),     // 28: tia.activity.v1.ListCertificatesResponse
+	(*RenewCertificateRequest)(nil),      // 29: tia.activity.v1.RenewCertificateRequest
+	(*StartParticipationRequest)(nil),    // 30: tia.activity.v1.StartParticipationRequest
+	(*EndParticipationRequest)(nil),      // 31: tia.activity.v1.EndParticipationRequest
+	(*GetFolkbildningReportRequest)(nil), // 32: tia.activity.v1.GetFolkbildningReportRequest
+	(*FolkbildningReport)(nil),           // 33: tia.activity.v1.FolkbildningReport
+	(*StartedActivity)(nil),              // 34: tia.activity.v1.StartedActivity
+	(*KommunStarts)(nil),                 // 35: tia.activity.v1.KommunStarts
+	(*GetCoverageRequest)(nil),           // 36: tia.activity.v1.GetCoverageRequest
+	(*Coverage)(nil),                     // 37: tia.activity.v1.Coverage
+	(*KommunCoverage)(nil),               // 38: tia.activity.v1.KommunCoverage
+	(*ExportCoverageRequest)(nil),        // 39: tia.activity.v1.ExportCoverageRequest
+	(*ExportCoverageResponse)(nil),       // 40: tia.activity.v1.ExportCoverageResponse
+	(*SearchCatalogueRequest)(nil),       // 41: tia.activity.v1.SearchCatalogueRequest
+	(*CatalogueEntry)(nil),               // 42: tia.activity.v1.CatalogueEntry
+	(*SearchCatalogueResponse)(nil),      // 43: tia.activity.v1.SearchCatalogueResponse
+	(*CreateActivityRequest)(nil),        // 44: tia.activity.v1.CreateActivityRequest
+	(*GetActivityRequest)(nil),           // 45: tia.activity.v1.GetActivityRequest
+	(*ListActivitiesRequest)(nil),        // 46: tia.activity.v1.ListActivitiesRequest
+	(*ListActivitiesResponse)(nil),       // 47: tia.activity.v1.ListActivitiesResponse
+	(*Certificate)(nil),                  // 48: tia.activity.v1.Certificate
+	(*CheckCertificateRequest)(nil),      // 49: tia.activity.v1.CheckCertificateRequest
+	(*CheckCertificateResponse)(nil),     // 50: tia.activity.v1.CheckCertificateResponse
+	(*timestamppb.Timestamp)(nil),        // 51: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),        // 52: google.protobuf.FieldMask
 }
 var file_tia_activity_v1_activity_proto_depIdxs = []int32{
 	0,  // 0: tia.activity.v1.Activity.focus:type_name -> tia.activity.v1.Focus
-	1,  // 1: tia.activity.v1.Activity.status:type_name -> tia.activity.v1.ActivityStatus
-	11, // 2: tia.activity.v1.Activity.create_time:type_name -> google.protobuf.Timestamp
-	11, // 3: tia.activity.v1.Activity.update_time:type_name -> google.protobuf.Timestamp
-	3,  // 4: tia.activity.v1.CreateActivityRequest.activity:type_name -> tia.activity.v1.Activity
-	3,  // 5: tia.activity.v1.ListActivitiesResponse.activities:type_name -> tia.activity.v1.Activity
-	2,  // 6: tia.activity.v1.Certificate.participation:type_name -> tia.activity.v1.Participation
-	11, // 7: tia.activity.v1.Certificate.create_time:type_name -> google.protobuf.Timestamp
-	4,  // 8: tia.activity.v1.ActivityService.CreateActivity:input_type -> tia.activity.v1.CreateActivityRequest
-	5,  // 9: tia.activity.v1.ActivityService.GetActivity:input_type -> tia.activity.v1.GetActivityRequest
-	6,  // 10: tia.activity.v1.ActivityService.ListActivities:input_type -> tia.activity.v1.ListActivitiesRequest
-	9,  // 11: tia.activity.v1.ActivityService.CheckCertificate:input_type -> tia.activity.v1.CheckCertificateRequest
-	3,  // 12: tia.activity.v1.ActivityService.CreateActivity:output_type -> tia.activity.v1.Activity
-	3,  // 13: tia.activity.v1.ActivityService.GetActivity:output_type -> tia.activity.v1.Activity
-	7,  // 14: tia.activity.v1.ActivityService.ListActivities:output_type -> tia.activity.v1.ListActivitiesResponse
-	10, // 15: tia.activity.v1.ActivityService.CheckCertificate:output_type -> tia.activity.v1.CheckCertificateResponse
-	12, // [12:16] is the sub-list for method output_type
-	8,  // [8:12] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	5,  // 1: tia.activity.v1.Activity.status:type_name -> tia.activity.v1.ActivityStatus
+	51, // 2: tia.activity.v1.Activity.create_time:type_name -> google.protobuf.Timestamp
+	51, // 3: tia.activity.v1.Activity.update_time:type_name -> google.protobuf.Timestamp
+	1,  // 4: tia.activity.v1.Activity.funding_basis:type_name -> tia.activity.v1.FundingBasis
+	2,  // 5: tia.activity.v1.Activity.programme:type_name -> tia.activity.v1.Programme
+	7,  // 6: tia.activity.v1.UpdateActivityRequest.activity:type_name -> tia.activity.v1.Activity
+	52, // 7: tia.activity.v1.UpdateActivityRequest.update_mask:type_name -> google.protobuf.FieldMask
+	3,  // 8: tia.activity.v1.Organiser.kind:type_name -> tia.activity.v1.OrganiserKind
+	10, // 9: tia.activity.v1.Organiser.contacts:type_name -> tia.activity.v1.Contact
+	51, // 10: tia.activity.v1.Organiser.create_time:type_name -> google.protobuf.Timestamp
+	51, // 11: tia.activity.v1.Organiser.update_time:type_name -> google.protobuf.Timestamp
+	4,  // 12: tia.activity.v1.Contact.role:type_name -> tia.activity.v1.ContactRole
+	9,  // 13: tia.activity.v1.CreateOrganiserRequest.organiser:type_name -> tia.activity.v1.Organiser
+	9,  // 14: tia.activity.v1.UpdateOrganiserRequest.organiser:type_name -> tia.activity.v1.Organiser
+	52, // 15: tia.activity.v1.UpdateOrganiserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	9,  // 16: tia.activity.v1.ListOrganisersResponse.organisers:type_name -> tia.activity.v1.Organiser
+	3,  // 17: tia.activity.v1.LanContact.organiser_kind:type_name -> tia.activity.v1.OrganiserKind
+	10, // 18: tia.activity.v1.LanContact.contact:type_name -> tia.activity.v1.Contact
+	17, // 19: tia.activity.v1.ListLanContactsResponse.contacts:type_name -> tia.activity.v1.LanContact
+	51, // 20: tia.activity.v1.Agreement.create_time:type_name -> google.protobuf.Timestamp
+	19, // 21: tia.activity.v1.CreateAgreementRequest.agreement:type_name -> tia.activity.v1.Agreement
+	19, // 22: tia.activity.v1.ListAgreementsResponse.agreements:type_name -> tia.activity.v1.Agreement
+	48, // 23: tia.activity.v1.CreateCertificateRequest.certificate:type_name -> tia.activity.v1.Certificate
+	48, // 24: tia.activity.v1.ListCertificatesResponse.certificates:type_name -> tia.activity.v1.Certificate
+	6,  // 25: tia.activity.v1.EndParticipationRequest.outcome:type_name -> tia.activity.v1.Participation
+	34, // 26: tia.activity.v1.FolkbildningReport.activities:type_name -> tia.activity.v1.StartedActivity
+	35, // 27: tia.activity.v1.FolkbildningReport.kommuner:type_name -> tia.activity.v1.KommunStarts
+	3,  // 28: tia.activity.v1.StartedActivity.organiser_kind:type_name -> tia.activity.v1.OrganiserKind
+	0,  // 29: tia.activity.v1.StartedActivity.focus:type_name -> tia.activity.v1.Focus
+	38, // 30: tia.activity.v1.Coverage.total:type_name -> tia.activity.v1.KommunCoverage
+	38, // 31: tia.activity.v1.Coverage.kommuner:type_name -> tia.activity.v1.KommunCoverage
+	0,  // 32: tia.activity.v1.SearchCatalogueRequest.focus:type_name -> tia.activity.v1.Focus
+	7,  // 33: tia.activity.v1.CatalogueEntry.activity:type_name -> tia.activity.v1.Activity
+	42, // 34: tia.activity.v1.SearchCatalogueResponse.entries:type_name -> tia.activity.v1.CatalogueEntry
+	7,  // 35: tia.activity.v1.CreateActivityRequest.activity:type_name -> tia.activity.v1.Activity
+	7,  // 36: tia.activity.v1.ListActivitiesResponse.activities:type_name -> tia.activity.v1.Activity
+	6,  // 37: tia.activity.v1.Certificate.participation:type_name -> tia.activity.v1.Participation
+	51, // 38: tia.activity.v1.Certificate.create_time:type_name -> google.protobuf.Timestamp
+	44, // 39: tia.activity.v1.ActivityService.CreateActivity:input_type -> tia.activity.v1.CreateActivityRequest
+	45, // 40: tia.activity.v1.ActivityService.GetActivity:input_type -> tia.activity.v1.GetActivityRequest
+	46, // 41: tia.activity.v1.ActivityService.ListActivities:input_type -> tia.activity.v1.ListActivitiesRequest
+	49, // 42: tia.activity.v1.ActivityService.CheckCertificate:input_type -> tia.activity.v1.CheckCertificateRequest
+	8,  // 43: tia.activity.v1.ActivityService.UpdateActivity:input_type -> tia.activity.v1.UpdateActivityRequest
+	11, // 44: tia.activity.v1.ActivityService.CreateOrganiser:input_type -> tia.activity.v1.CreateOrganiserRequest
+	12, // 45: tia.activity.v1.ActivityService.GetOrganiser:input_type -> tia.activity.v1.GetOrganiserRequest
+	13, // 46: tia.activity.v1.ActivityService.UpdateOrganiser:input_type -> tia.activity.v1.UpdateOrganiserRequest
+	14, // 47: tia.activity.v1.ActivityService.ListOrganisers:input_type -> tia.activity.v1.ListOrganisersRequest
+	16, // 48: tia.activity.v1.ActivityService.ListLanContacts:input_type -> tia.activity.v1.ListLanContactsRequest
+	20, // 49: tia.activity.v1.ActivityService.CreateAgreement:input_type -> tia.activity.v1.CreateAgreementRequest
+	21, // 50: tia.activity.v1.ActivityService.GetAgreement:input_type -> tia.activity.v1.GetAgreementRequest
+	22, // 51: tia.activity.v1.ActivityService.ListAgreements:input_type -> tia.activity.v1.ListAgreementsRequest
+	24, // 52: tia.activity.v1.ActivityService.EndAgreement:input_type -> tia.activity.v1.EndAgreementRequest
+	25, // 53: tia.activity.v1.ActivityService.CreateCertificate:input_type -> tia.activity.v1.CreateCertificateRequest
+	26, // 54: tia.activity.v1.ActivityService.GetCertificate:input_type -> tia.activity.v1.GetCertificateRequest
+	27, // 55: tia.activity.v1.ActivityService.ListCertificates:input_type -> tia.activity.v1.ListCertificatesRequest
+	29, // 56: tia.activity.v1.ActivityService.RenewCertificate:input_type -> tia.activity.v1.RenewCertificateRequest
+	30, // 57: tia.activity.v1.ActivityService.StartParticipation:input_type -> tia.activity.v1.StartParticipationRequest
+	31, // 58: tia.activity.v1.ActivityService.EndParticipation:input_type -> tia.activity.v1.EndParticipationRequest
+	32, // 59: tia.activity.v1.ActivityService.GetFolkbildningReport:input_type -> tia.activity.v1.GetFolkbildningReportRequest
+	36, // 60: tia.activity.v1.ActivityService.GetCoverage:input_type -> tia.activity.v1.GetCoverageRequest
+	39, // 61: tia.activity.v1.ActivityService.ExportCoverage:input_type -> tia.activity.v1.ExportCoverageRequest
+	41, // 62: tia.activity.v1.ActivityService.SearchCatalogue:input_type -> tia.activity.v1.SearchCatalogueRequest
+	7,  // 63: tia.activity.v1.ActivityService.CreateActivity:output_type -> tia.activity.v1.Activity
+	7,  // 64: tia.activity.v1.ActivityService.GetActivity:output_type -> tia.activity.v1.Activity
+	47, // 65: tia.activity.v1.ActivityService.ListActivities:output_type -> tia.activity.v1.ListActivitiesResponse
+	50, // 66: tia.activity.v1.ActivityService.CheckCertificate:output_type -> tia.activity.v1.CheckCertificateResponse
+	7,  // 67: tia.activity.v1.ActivityService.UpdateActivity:output_type -> tia.activity.v1.Activity
+	9,  // 68: tia.activity.v1.ActivityService.CreateOrganiser:output_type -> tia.activity.v1.Organiser
+	9,  // 69: tia.activity.v1.ActivityService.GetOrganiser:output_type -> tia.activity.v1.Organiser
+	9,  // 70: tia.activity.v1.ActivityService.UpdateOrganiser:output_type -> tia.activity.v1.Organiser
+	15, // 71: tia.activity.v1.ActivityService.ListOrganisers:output_type -> tia.activity.v1.ListOrganisersResponse
+	18, // 72: tia.activity.v1.ActivityService.ListLanContacts:output_type -> tia.activity.v1.ListLanContactsResponse
+	19, // 73: tia.activity.v1.ActivityService.CreateAgreement:output_type -> tia.activity.v1.Agreement
+	19, // 74: tia.activity.v1.ActivityService.GetAgreement:output_type -> tia.activity.v1.Agreement
+	23, // 75: tia.activity.v1.ActivityService.ListAgreements:output_type -> tia.activity.v1.ListAgreementsResponse
+	19, // 76: tia.activity.v1.ActivityService.EndAgreement:output_type -> tia.activity.v1.Agreement
+	48, // 77: tia.activity.v1.ActivityService.CreateCertificate:output_type -> tia.activity.v1.Certificate
+	48, // 78: tia.activity.v1.ActivityService.GetCertificate:output_type -> tia.activity.v1.Certificate
+	28, // 79: tia.activity.v1.ActivityService.ListCertificates:output_type -> tia.activity.v1.ListCertificatesResponse
+	48, // 80: tia.activity.v1.ActivityService.RenewCertificate:output_type -> tia.activity.v1.Certificate
+	48, // 81: tia.activity.v1.ActivityService.StartParticipation:output_type -> tia.activity.v1.Certificate
+	48, // 82: tia.activity.v1.ActivityService.EndParticipation:output_type -> tia.activity.v1.Certificate
+	33, // 83: tia.activity.v1.ActivityService.GetFolkbildningReport:output_type -> tia.activity.v1.FolkbildningReport
+	37, // 84: tia.activity.v1.ActivityService.GetCoverage:output_type -> tia.activity.v1.Coverage
+	40, // 85: tia.activity.v1.ActivityService.ExportCoverage:output_type -> tia.activity.v1.ExportCoverageResponse
+	43, // 86: tia.activity.v1.ActivityService.SearchCatalogue:output_type -> tia.activity.v1.SearchCatalogueResponse
+	63, // [63:87] is the sub-list for method output_type
+	39, // [39:63] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_tia_activity_v1_activity_proto_init() }
@@ -988,8 +4072,8 @@ func file_tia_activity_v1_activity_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tia_activity_v1_activity_proto_rawDesc), len(file_tia_activity_v1_activity_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   8,
+			NumEnums:      7,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

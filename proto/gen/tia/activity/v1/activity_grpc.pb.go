@@ -19,10 +19,30 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ActivityService_CreateActivity_FullMethodName   = "/tia.activity.v1.ActivityService/CreateActivity"
-	ActivityService_GetActivity_FullMethodName      = "/tia.activity.v1.ActivityService/GetActivity"
-	ActivityService_ListActivities_FullMethodName   = "/tia.activity.v1.ActivityService/ListActivities"
-	ActivityService_CheckCertificate_FullMethodName = "/tia.activity.v1.ActivityService/CheckCertificate"
+	ActivityService_CreateActivity_FullMethodName        = "/tia.activity.v1.ActivityService/CreateActivity"
+	ActivityService_GetActivity_FullMethodName           = "/tia.activity.v1.ActivityService/GetActivity"
+	ActivityService_ListActivities_FullMethodName        = "/tia.activity.v1.ActivityService/ListActivities"
+	ActivityService_CheckCertificate_FullMethodName      = "/tia.activity.v1.ActivityService/CheckCertificate"
+	ActivityService_UpdateActivity_FullMethodName        = "/tia.activity.v1.ActivityService/UpdateActivity"
+	ActivityService_CreateOrganiser_FullMethodName       = "/tia.activity.v1.ActivityService/CreateOrganiser"
+	ActivityService_GetOrganiser_FullMethodName          = "/tia.activity.v1.ActivityService/GetOrganiser"
+	ActivityService_UpdateOrganiser_FullMethodName       = "/tia.activity.v1.ActivityService/UpdateOrganiser"
+	ActivityService_ListOrganisers_FullMethodName        = "/tia.activity.v1.ActivityService/ListOrganisers"
+	ActivityService_ListLanContacts_FullMethodName       = "/tia.activity.v1.ActivityService/ListLanContacts"
+	ActivityService_CreateAgreement_FullMethodName       = "/tia.activity.v1.ActivityService/CreateAgreement"
+	ActivityService_GetAgreement_FullMethodName          = "/tia.activity.v1.ActivityService/GetAgreement"
+	ActivityService_ListAgreements_FullMethodName        = "/tia.activity.v1.ActivityService/ListAgreements"
+	ActivityService_EndAgreement_FullMethodName          = "/tia.activity.v1.ActivityService/EndAgreement"
+	ActivityService_CreateCertificate_FullMethodName     = "/tia.activity.v1.ActivityService/CreateCertificate"
+	ActivityService_GetCertificate_FullMethodName        = "/tia.activity.v1.ActivityService/GetCertificate"
+	ActivityService_ListCertificates_FullMethodName      = "/tia.activity.v1.ActivityService/ListCertificates"
+	ActivityService_RenewCertificate_FullMethodName      = "/tia.activity.v1.ActivityService/RenewCertificate"
+	ActivityService_StartParticipation_FullMethodName    = "/tia.activity.v1.ActivityService/StartParticipation"
+	ActivityService_EndParticipation_FullMethodName      = "/tia.activity.v1.ActivityService/EndParticipation"
+	ActivityService_GetFolkbildningReport_FullMethodName = "/tia.activity.v1.ActivityService/GetFolkbildningReport"
+	ActivityService_GetCoverage_FullMethodName           = "/tia.activity.v1.ActivityService/GetCoverage"
+	ActivityService_ExportCoverage_FullMethodName        = "/tia.activity.v1.ActivityService/ExportCoverage"
+	ActivityService_SearchCatalogue_FullMethodName       = "/tia.activity.v1.ActivityService/SearchCatalogue"
 )
 
 // ActivityServiceClient is the client API for ActivityService service.
@@ -44,6 +64,64 @@ type ActivityServiceClient interface {
 	// Answers whether a participation certificate lets its holder travel to its
 	// activity on a date. The travel service asks it for every trip claimed.
 	CheckCertificate(ctx context.Context, in *CheckCertificateRequest, opts ...grpc.CallOption) (*CheckCertificateResponse, error)
+	// Changes an activity: only the fields named in update_mask. The organiser
+	// itself or Folkbildningsrådet may do so.
+	UpdateActivity(ctx context.Context, in *UpdateActivityRequest, opts ...grpc.CallOption) (*Activity, error)
+	// Registers an organiser. The organiser itself, Folkbildningsrådet or a
+	// county board may do so.
+	CreateOrganiser(ctx context.Context, in *CreateOrganiserRequest, opts ...grpc.CallOption) (*Organiser, error)
+	// Gets one organiser with its contact persons. Any signed-in caller.
+	GetOrganiser(ctx context.Context, in *GetOrganiserRequest, opts ...grpc.CallOption) (*Organiser, error)
+	// Changes an organiser (display name, kind, contacts) by field mask.
+	UpdateOrganiser(ctx context.Context, in *UpdateOrganiserRequest, opts ...grpc.CallOption) (*Organiser, error)
+	// Lists organisers. Any signed-in caller.
+	ListOrganisers(ctx context.Context, in *ListOrganisersRequest, opts ...grpc.CallOption) (*ListOrganisersResponse, error)
+	// Lists, for one län, who to call at every organiser: the regional/local
+	// contacts and the contacts participants are referred to (the guidance's
+	// clear contact paths). County boards (their own län), Migrationsverket
+	// and Folkbildningsrådet.
+	ListLanContacts(ctx context.Context, in *ListLanContactsRequest, opts ...grpc.CallOption) (*ListLanContactsResponse, error)
+	// Signs an agreement (TIA-överenskommelse) between the county board of a
+	// län and an organiser. Only the county board of that län.
+	CreateAgreement(ctx context.Context, in *CreateAgreementRequest, opts ...grpc.CallOption) (*Agreement, error)
+	// Gets one agreement.
+	GetAgreement(ctx context.Context, in *GetAgreementRequest, opts ...grpc.CallOption) (*Agreement, error)
+	// Lists agreements of one län (`lan/{lan_code}`) or of all (`lan/-`).
+	ListAgreements(ctx context.Context, in *ListAgreementsRequest, opts ...grpc.CallOption) (*ListAgreementsResponse, error)
+	// Ends an agreement early, from a date.
+	EndAgreement(ctx context.Context, in *EndAgreementRequest, opts ...grpc.CallOption) (*Agreement, error)
+	// Issues a participation certificate (deltagarintyg) to a participant for
+	// one of the organiser's activities, if the organiser may issue
+	// certificates for it today.
+	CreateCertificate(ctx context.Context, in *CreateCertificateRequest, opts ...grpc.CallOption) (*Certificate, error)
+	// Gets one certificate: the organiser, Migrationsverket, or the participant.
+	GetCertificate(ctx context.Context, in *GetCertificateRequest, opts ...grpc.CallOption) (*Certificate, error)
+	// Lists certificates of an activity (`organisers/{org}/activities/{a}`) or
+	// of all activities (`organisers/{org}/activities/-`, `organisers/-/activities/-`).
+	// Organisers see only their own; asylum seekers only theirs; county boards
+	// never (they see counts in the coverage picture).
+	ListCertificates(ctx context.Context, in *ListCertificatesRequest, opts ...grpc.CallOption) (*ListCertificatesResponse, error)
+	// Renews a certificate: a new three-month period linked to the old one.
+	RenewCertificate(ctx context.Context, in *RenewCertificateRequest, opts ...grpc.CallOption) (*Certificate, error)
+	// Records that the participant started.
+	StartParticipation(ctx context.Context, in *StartParticipationRequest, opts ...grpc.CallOption) (*Certificate, error)
+	// Records that the participant dropped out or never started; publishes
+	// ParticipationEnded so that it reaches Migrationsverket.
+	EndParticipation(ctx context.Context, in *EndParticipationRequest, opts ...grpc.CallOption) (*Certificate, error)
+	// Folkbildningsrådet's report: which activities of study associations and
+	// folk high schools started in a län during a period, where, and at what
+	// capacity.
+	GetFolkbildningReport(ctx context.Context, in *GetFolkbildningReportRequest, opts ...grpc.CallOption) (*FolkbildningReport, error)
+	// The coverage picture (lägesbild) of a län: need against supply in each
+	// of its kommuner. County boards (their own län), Migrationsverket and
+	// Folkbildningsrådet.
+	GetCoverage(ctx context.Context, in *GetCoverageRequest, opts ...grpc.CallOption) (*Coverage, error)
+	// The coverage picture as CSV, one row per kommun.
+	ExportCoverage(ctx context.Context, in *ExportCoverageRequest, opts ...grpc.CallOption) (*ExportCoverageResponse, error)
+	// The public catalogue: planned and ongoing activities in or near a kommun,
+	// and those reachable through approved travel routes. No token needed;
+	// no personal data.
+	SearchCatalogue(ctx context.Context, in *SearchCatalogueRequest, opts ...grpc.CallOption) (*SearchCatalogueResponse, error)
 }
 
 type activityServiceClient struct {
@@ -94,6 +172,206 @@ func (c *activityServiceClient) CheckCertificate(ctx context.Context, in *CheckC
 	return out, nil
 }
 
+func (c *activityServiceClient) UpdateActivity(ctx context.Context, in *UpdateActivityRequest, opts ...grpc.CallOption) (*Activity, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Activity)
+	err := c.cc.Invoke(ctx, ActivityService_UpdateActivity_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) CreateOrganiser(ctx context.Context, in *CreateOrganiserRequest, opts ...grpc.CallOption) (*Organiser, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Organiser)
+	err := c.cc.Invoke(ctx, ActivityService_CreateOrganiser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) GetOrganiser(ctx context.Context, in *GetOrganiserRequest, opts ...grpc.CallOption) (*Organiser, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Organiser)
+	err := c.cc.Invoke(ctx, ActivityService_GetOrganiser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) UpdateOrganiser(ctx context.Context, in *UpdateOrganiserRequest, opts ...grpc.CallOption) (*Organiser, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Organiser)
+	err := c.cc.Invoke(ctx, ActivityService_UpdateOrganiser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) ListOrganisers(ctx context.Context, in *ListOrganisersRequest, opts ...grpc.CallOption) (*ListOrganisersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListOrganisersResponse)
+	err := c.cc.Invoke(ctx, ActivityService_ListOrganisers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) ListLanContacts(ctx context.Context, in *ListLanContactsRequest, opts ...grpc.CallOption) (*ListLanContactsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListLanContactsResponse)
+	err := c.cc.Invoke(ctx, ActivityService_ListLanContacts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) CreateAgreement(ctx context.Context, in *CreateAgreementRequest, opts ...grpc.CallOption) (*Agreement, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Agreement)
+	err := c.cc.Invoke(ctx, ActivityService_CreateAgreement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) GetAgreement(ctx context.Context, in *GetAgreementRequest, opts ...grpc.CallOption) (*Agreement, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Agreement)
+	err := c.cc.Invoke(ctx, ActivityService_GetAgreement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) ListAgreements(ctx context.Context, in *ListAgreementsRequest, opts ...grpc.CallOption) (*ListAgreementsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAgreementsResponse)
+	err := c.cc.Invoke(ctx, ActivityService_ListAgreements_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) EndAgreement(ctx context.Context, in *EndAgreementRequest, opts ...grpc.CallOption) (*Agreement, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Agreement)
+	err := c.cc.Invoke(ctx, ActivityService_EndAgreement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) CreateCertificate(ctx context.Context, in *CreateCertificateRequest, opts ...grpc.CallOption) (*Certificate, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Certificate)
+	err := c.cc.Invoke(ctx, ActivityService_CreateCertificate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) GetCertificate(ctx context.Context, in *GetCertificateRequest, opts ...grpc.CallOption) (*Certificate, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Certificate)
+	err := c.cc.Invoke(ctx, ActivityService_GetCertificate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) ListCertificates(ctx context.Context, in *ListCertificatesRequest, opts ...grpc.CallOption) (*ListCertificatesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCertificatesResponse)
+	err := c.cc.Invoke(ctx, ActivityService_ListCertificates_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) RenewCertificate(ctx context.Context, in *RenewCertificateRequest, opts ...grpc.CallOption) (*Certificate, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Certificate)
+	err := c.cc.Invoke(ctx, ActivityService_RenewCertificate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) StartParticipation(ctx context.Context, in *StartParticipationRequest, opts ...grpc.CallOption) (*Certificate, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Certificate)
+	err := c.cc.Invoke(ctx, ActivityService_StartParticipation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) EndParticipation(ctx context.Context, in *EndParticipationRequest, opts ...grpc.CallOption) (*Certificate, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Certificate)
+	err := c.cc.Invoke(ctx, ActivityService_EndParticipation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) GetFolkbildningReport(ctx context.Context, in *GetFolkbildningReportRequest, opts ...grpc.CallOption) (*FolkbildningReport, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FolkbildningReport)
+	err := c.cc.Invoke(ctx, ActivityService_GetFolkbildningReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) GetCoverage(ctx context.Context, in *GetCoverageRequest, opts ...grpc.CallOption) (*Coverage, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Coverage)
+	err := c.cc.Invoke(ctx, ActivityService_GetCoverage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) ExportCoverage(ctx context.Context, in *ExportCoverageRequest, opts ...grpc.CallOption) (*ExportCoverageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExportCoverageResponse)
+	err := c.cc.Invoke(ctx, ActivityService_ExportCoverage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) SearchCatalogue(ctx context.Context, in *SearchCatalogueRequest, opts ...grpc.CallOption) (*SearchCatalogueResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SearchCatalogueResponse)
+	err := c.cc.Invoke(ctx, ActivityService_SearchCatalogue_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ActivityServiceServer is the server API for ActivityService service.
 // All implementations must embed UnimplementedActivityServiceServer
 // for forward compatibility.
@@ -113,6 +391,64 @@ type ActivityServiceServer interface {
 	// Answers whether a participation certificate lets its holder travel to its
 	// activity on a date. The travel service asks it for every trip claimed.
 	CheckCertificate(context.Context, *CheckCertificateRequest) (*CheckCertificateResponse, error)
+	// Changes an activity: only the fields named in update_mask. The organiser
+	// itself or Folkbildningsrådet may do so.
+	UpdateActivity(context.Context, *UpdateActivityRequest) (*Activity, error)
+	// Registers an organiser. The organiser itself, Folkbildningsrådet or a
+	// county board may do so.
+	CreateOrganiser(context.Context, *CreateOrganiserRequest) (*Organiser, error)
+	// Gets one organiser with its contact persons. Any signed-in caller.
+	GetOrganiser(context.Context, *GetOrganiserRequest) (*Organiser, error)
+	// Changes an organiser (display name, kind, contacts) by field mask.
+	UpdateOrganiser(context.Context, *UpdateOrganiserRequest) (*Organiser, error)
+	// Lists organisers. Any signed-in caller.
+	ListOrganisers(context.Context, *ListOrganisersRequest) (*ListOrganisersResponse, error)
+	// Lists, for one län, who to call at every organiser: the regional/local
+	// contacts and the contacts participants are referred to (the guidance's
+	// clear contact paths). County boards (their own län), Migrationsverket
+	// and Folkbildningsrådet.
+	ListLanContacts(context.Context, *ListLanContactsRequest) (*ListLanContactsResponse, error)
+	// Signs an agreement (TIA-överenskommelse) between the county board of a
+	// län and an organiser. Only the county board of that län.
+	CreateAgreement(context.Context, *CreateAgreementRequest) (*Agreement, error)
+	// Gets one agreement.
+	GetAgreement(context.Context, *GetAgreementRequest) (*Agreement, error)
+	// Lists agreements of one län (`lan/{lan_code}`) or of all (`lan/-`).
+	ListAgreements(context.Context, *ListAgreementsRequest) (*ListAgreementsResponse, error)
+	// Ends an agreement early, from a date.
+	EndAgreement(context.Context, *EndAgreementRequest) (*Agreement, error)
+	// Issues a participation certificate (deltagarintyg) to a participant for
+	// one of the organiser's activities, if the organiser may issue
+	// certificates for it today.
+	CreateCertificate(context.Context, *CreateCertificateRequest) (*Certificate, error)
+	// Gets one certificate: the organiser, Migrationsverket, or the participant.
+	GetCertificate(context.Context, *GetCertificateRequest) (*Certificate, error)
+	// Lists certificates of an activity (`organisers/{org}/activities/{a}`) or
+	// of all activities (`organisers/{org}/activities/-`, `organisers/-/activities/-`).
+	// Organisers see only their own; asylum seekers only theirs; county boards
+	// never (they see counts in the coverage picture).
+	ListCertificates(context.Context, *ListCertificatesRequest) (*ListCertificatesResponse, error)
+	// Renews a certificate: a new three-month period linked to the old one.
+	RenewCertificate(context.Context, *RenewCertificateRequest) (*Certificate, error)
+	// Records that the participant started.
+	StartParticipation(context.Context, *StartParticipationRequest) (*Certificate, error)
+	// Records that the participant dropped out or never started; publishes
+	// ParticipationEnded so that it reaches Migrationsverket.
+	EndParticipation(context.Context, *EndParticipationRequest) (*Certificate, error)
+	// Folkbildningsrådet's report: which activities of study associations and
+	// folk high schools started in a län during a period, where, and at what
+	// capacity.
+	GetFolkbildningReport(context.Context, *GetFolkbildningReportRequest) (*FolkbildningReport, error)
+	// The coverage picture (lägesbild) of a län: need against supply in each
+	// of its kommuner. County boards (their own län), Migrationsverket and
+	// Folkbildningsrådet.
+	GetCoverage(context.Context, *GetCoverageRequest) (*Coverage, error)
+	// The coverage picture as CSV, one row per kommun.
+	ExportCoverage(context.Context, *ExportCoverageRequest) (*ExportCoverageResponse, error)
+	// The public catalogue: planned and ongoing activities in or near a kommun,
+	// and those reachable through approved travel routes. No token needed;
+	// no personal data.
+	SearchCatalogue(context.Context, *SearchCatalogueRequest) (*SearchCatalogueResponse, error)
 	mustEmbedUnimplementedActivityServiceServer()
 }
 
@@ -134,6 +470,66 @@ func (UnimplementedActivityServiceServer) ListActivities(context.Context, *ListA
 }
 func (UnimplementedActivityServiceServer) CheckCertificate(context.Context, *CheckCertificateRequest) (*CheckCertificateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CheckCertificate not implemented")
+}
+func (UnimplementedActivityServiceServer) UpdateActivity(context.Context, *UpdateActivityRequest) (*Activity, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateActivity not implemented")
+}
+func (UnimplementedActivityServiceServer) CreateOrganiser(context.Context, *CreateOrganiserRequest) (*Organiser, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateOrganiser not implemented")
+}
+func (UnimplementedActivityServiceServer) GetOrganiser(context.Context, *GetOrganiserRequest) (*Organiser, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetOrganiser not implemented")
+}
+func (UnimplementedActivityServiceServer) UpdateOrganiser(context.Context, *UpdateOrganiserRequest) (*Organiser, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateOrganiser not implemented")
+}
+func (UnimplementedActivityServiceServer) ListOrganisers(context.Context, *ListOrganisersRequest) (*ListOrganisersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListOrganisers not implemented")
+}
+func (UnimplementedActivityServiceServer) ListLanContacts(context.Context, *ListLanContactsRequest) (*ListLanContactsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListLanContacts not implemented")
+}
+func (UnimplementedActivityServiceServer) CreateAgreement(context.Context, *CreateAgreementRequest) (*Agreement, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateAgreement not implemented")
+}
+func (UnimplementedActivityServiceServer) GetAgreement(context.Context, *GetAgreementRequest) (*Agreement, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetAgreement not implemented")
+}
+func (UnimplementedActivityServiceServer) ListAgreements(context.Context, *ListAgreementsRequest) (*ListAgreementsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAgreements not implemented")
+}
+func (UnimplementedActivityServiceServer) EndAgreement(context.Context, *EndAgreementRequest) (*Agreement, error) {
+	return nil, status.Error(codes.Unimplemented, "method EndAgreement not implemented")
+}
+func (UnimplementedActivityServiceServer) CreateCertificate(context.Context, *CreateCertificateRequest) (*Certificate, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateCertificate not implemented")
+}
+func (UnimplementedActivityServiceServer) GetCertificate(context.Context, *GetCertificateRequest) (*Certificate, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCertificate not implemented")
+}
+func (UnimplementedActivityServiceServer) ListCertificates(context.Context, *ListCertificatesRequest) (*ListCertificatesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCertificates not implemented")
+}
+func (UnimplementedActivityServiceServer) RenewCertificate(context.Context, *RenewCertificateRequest) (*Certificate, error) {
+	return nil, status.Error(codes.Unimplemented, "method RenewCertificate not implemented")
+}
+func (UnimplementedActivityServiceServer) StartParticipation(context.Context, *StartParticipationRequest) (*Certificate, error) {
+	return nil, status.Error(codes.Unimplemented, "method StartParticipation not implemented")
+}
+func (UnimplementedActivityServiceServer) EndParticipation(context.Context, *EndParticipationRequest) (*Certificate, error) {
+	return nil, status.Error(codes.Unimplemented, "method EndParticipation not implemented")
+}
+func (UnimplementedActivityServiceServer) GetFolkbildningReport(context.Context, *GetFolkbildningReportRequest) (*FolkbildningReport, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetFolkbildningReport not implemented")
+}
+func (UnimplementedActivityServiceServer) GetCoverage(context.Context, *GetCoverageRequest) (*Coverage, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCoverage not implemented")
+}
+func (UnimplementedActivityServiceServer) ExportCoverage(context.Context, *ExportCoverageRequest) (*ExportCoverageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExportCoverage not implemented")
+}
+func (UnimplementedActivityServiceServer) SearchCatalogue(context.Context, *SearchCatalogueRequest) (*SearchCatalogueResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchCatalogue not implemented")
 }
 func (UnimplementedActivityServiceServer) mustEmbedUnimplementedActivityServiceServer() {}
 func (UnimplementedActivityServiceServer) testEmbeddedByValue()                         {}
@@ -228,6 +624,366 @@ func _ActivityService_CheckCertificate_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ActivityService_UpdateActivity_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateActivityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).UpdateActivity(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_UpdateActivity_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).UpdateActivity(ctx, req.(*UpdateActivityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_CreateOrganiser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateOrganiserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).CreateOrganiser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_CreateOrganiser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).CreateOrganiser(ctx, req.(*CreateOrganiserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_GetOrganiser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetOrganiserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).GetOrganiser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_GetOrganiser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).GetOrganiser(ctx, req.(*GetOrganiserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_UpdateOrganiser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateOrganiserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).UpdateOrganiser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_UpdateOrganiser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).UpdateOrganiser(ctx, req.(*UpdateOrganiserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_ListOrganisers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListOrganisersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).ListOrganisers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_ListOrganisers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).ListOrganisers(ctx, req.(*ListOrganisersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_ListLanContacts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListLanContactsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).ListLanContacts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_ListLanContacts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).ListLanContacts(ctx, req.(*ListLanContactsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_CreateAgreement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateAgreementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).CreateAgreement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_CreateAgreement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).CreateAgreement(ctx, req.(*CreateAgreementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_GetAgreement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAgreementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).GetAgreement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_GetAgreement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).GetAgreement(ctx, req.(*GetAgreementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_ListAgreements_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAgreementsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).ListAgreements(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_ListAgreements_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).ListAgreements(ctx, req.(*ListAgreementsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_EndAgreement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EndAgreementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).EndAgreement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_EndAgreement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).EndAgreement(ctx, req.(*EndAgreementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_CreateCertificate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateCertificateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).CreateCertificate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_CreateCertificate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).CreateCertificate(ctx, req.(*CreateCertificateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_GetCertificate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCertificateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).GetCertificate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_GetCertificate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).GetCertificate(ctx, req.(*GetCertificateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_ListCertificates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCertificatesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).ListCertificates(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_ListCertificates_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).ListCertificates(ctx, req.(*ListCertificatesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_RenewCertificate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RenewCertificateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).RenewCertificate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_RenewCertificate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).RenewCertificate(ctx, req.(*RenewCertificateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_StartParticipation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StartParticipationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).StartParticipation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_StartParticipation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).StartParticipation(ctx, req.(*StartParticipationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_EndParticipation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EndParticipationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).EndParticipation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_EndParticipation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).EndParticipation(ctx, req.(*EndParticipationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_GetFolkbildningReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetFolkbildningReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).GetFolkbildningReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_GetFolkbildningReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).GetFolkbildningReport(ctx, req.(*GetFolkbildningReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_GetCoverage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCoverageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).GetCoverage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_GetCoverage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).GetCoverage(ctx, req.(*GetCoverageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_ExportCoverage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExportCoverageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).ExportCoverage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_ExportCoverage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).ExportCoverage(ctx, req.(*ExportCoverageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_SearchCatalogue_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SearchCatalogueRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).SearchCatalogue(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_SearchCatalogue_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).SearchCatalogue(ctx, req.(*SearchCatalogueRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ActivityService_ServiceDesc is the grpc.ServiceDesc for ActivityService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -250,6 +1006,86 @@ var ActivityService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CheckCertificate",
 			Handler:    _ActivityService_CheckCertificate_Handler,
+		},
+		{
+			MethodName: "UpdateActivity",
+			Handler:    _ActivityService_UpdateActivity_Handler,
+		},
+		{
+			MethodName: "CreateOrganiser",
+			Handler:    _ActivityService_CreateOrganiser_Handler,
+		},
+		{
+			MethodName: "GetOrganiser",
+			Handler:    _ActivityService_GetOrganiser_Handler,
+		},
+		{
+			MethodName: "UpdateOrganiser",
+			Handler:    _ActivityService_UpdateOrganiser_Handler,
+		},
+		{
+			MethodName: "ListOrganisers",
+			Handler:    _ActivityService_ListOrganisers_Handler,
+		},
+		{
+			MethodName: "ListLanContacts",
+			Handler:    _ActivityService_ListLanContacts_Handler,
+		},
+		{
+			MethodName: "CreateAgreement",
+			Handler:    _ActivityService_CreateAgreement_Handler,
+		},
+		{
+			MethodName: "GetAgreement",
+			Handler:    _ActivityService_GetAgreement_Handler,
+		},
+		{
+			MethodName: "ListAgreements",
+			Handler:    _ActivityService_ListAgreements_Handler,
+		},
+		{
+			MethodName: "EndAgreement",
+			Handler:    _ActivityService_EndAgreement_Handler,
+		},
+		{
+			MethodName: "CreateCertificate",
+			Handler:    _ActivityService_CreateCertificate_Handler,
+		},
+		{
+			MethodName: "GetCertificate",
+			Handler:    _ActivityService_GetCertificate_Handler,
+		},
+		{
+			MethodName: "ListCertificates",
+			Handler:    _ActivityService_ListCertificates_Handler,
+		},
+		{
+			MethodName: "RenewCertificate",
+			Handler:    _ActivityService_RenewCertificate_Handler,
+		},
+		{
+			MethodName: "StartParticipation",
+			Handler:    _ActivityService_StartParticipation_Handler,
+		},
+		{
+			MethodName: "EndParticipation",
+			Handler:    _ActivityService_EndParticipation_Handler,
+		},
+		{
+			MethodName: "GetFolkbildningReport",
+			Handler:    _ActivityService_GetFolkbildningReport_Handler,
+		},
+		{
+			MethodName: "GetCoverage",
+			Handler:    _ActivityService_GetCoverage_Handler,
+		},
+		{
+			MethodName: "ExportCoverage",
+			Handler:    _ActivityService_ExportCoverage_Handler,
+		},
+		{
+			MethodName: "SearchCatalogue",
+			Handler:    _ActivityService_SearchCatalogue_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

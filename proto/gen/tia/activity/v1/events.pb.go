@@ -172,6 +172,278 @@ func (x *ParticipationEnded) GetLanCode() string {
 	return ""
 }
 
+// ActivityUpdated is published on `tia.activity.ActivityUpdated` when an
+// activity is changed.
+type ActivityUpdated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The activity after the change.
+	Activity *Activity `protobuf:"bytes,1,opt,name=activity,proto3" json:"activity,omitempty"`
+	// The fields changed.
+	ChangedFields []string `protobuf:"bytes,2,rep,name=changed_fields,json=changedFields,proto3" json:"changed_fields,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ActivityUpdated) Reset() {
+	*x = ActivityUpdated{}
+	mi := &file_tia_activity_v1_events_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActivityUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActivityUpdated) ProtoMessage() {}
+
+func (x *ActivityUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_events_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActivityUpdated.ProtoReflect.Descriptor instead.
+func (*ActivityUpdated) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_events_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ActivityUpdated) GetActivity() *Activity {
+	if x != nil {
+		return x.Activity
+	}
+	return nil
+}
+
+func (x *ActivityUpdated) GetChangedFields() []string {
+	if x != nil {
+		return x.ChangedFields
+	}
+	return nil
+}
+
+// OrganiserRegistered is published on `tia.activity.OrganiserRegistered`.
+type OrganiserRegistered struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The organiser.
+	Organiser     *Organiser `protobuf:"bytes,1,opt,name=organiser,proto3" json:"organiser,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OrganiserRegistered) Reset() {
+	*x = OrganiserRegistered{}
+	mi := &file_tia_activity_v1_events_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OrganiserRegistered) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OrganiserRegistered) ProtoMessage() {}
+
+func (x *OrganiserRegistered) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_events_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OrganiserRegistered.ProtoReflect.Descriptor instead.
+func (*OrganiserRegistered) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_events_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *OrganiserRegistered) GetOrganiser() *Organiser {
+	if x != nil {
+		return x.Organiser
+	}
+	return nil
+}
+
+// AgreementSigned is published on `tia.activity.AgreementSigned` when a
+// county board signs an agreement with an organiser.
+type AgreementSigned struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The agreement.
+	Agreement *Agreement `protobuf:"bytes,1,opt,name=agreement,proto3" json:"agreement,omitempty"`
+	// Län of the county board.
+	LanCode       string `protobuf:"bytes,2,opt,name=lan_code,json=lanCode,proto3" json:"lan_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AgreementSigned) Reset() {
+	*x = AgreementSigned{}
+	mi := &file_tia_activity_v1_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AgreementSigned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AgreementSigned) ProtoMessage() {}
+
+func (x *AgreementSigned) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AgreementSigned.ProtoReflect.Descriptor instead.
+func (*AgreementSigned) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *AgreementSigned) GetAgreement() *Agreement {
+	if x != nil {
+		return x.Agreement
+	}
+	return nil
+}
+
+func (x *AgreementSigned) GetLanCode() string {
+	if x != nil {
+		return x.LanCode
+	}
+	return ""
+}
+
+// AgreementEnded is published on `tia.activity.AgreementEnded` when an
+// agreement is ended early.
+type AgreementEnded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The agreement, with ended_date set.
+	Agreement *Agreement `protobuf:"bytes,1,opt,name=agreement,proto3" json:"agreement,omitempty"`
+	// Län of the county board.
+	LanCode       string `protobuf:"bytes,2,opt,name=lan_code,json=lanCode,proto3" json:"lan_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AgreementEnded) Reset() {
+	*x = AgreementEnded{}
+	mi := &file_tia_activity_v1_events_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AgreementEnded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AgreementEnded) ProtoMessage() {}
+
+func (x *AgreementEnded) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_events_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AgreementEnded.ProtoReflect.Descriptor instead.
+func (*AgreementEnded) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_events_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *AgreementEnded) GetAgreement() *Agreement {
+	if x != nil {
+		return x.Agreement
+	}
+	return nil
+}
+
+func (x *AgreementEnded) GetLanCode() string {
+	if x != nil {
+		return x.LanCode
+	}
+	return ""
+}
+
+// FolkbildningReportPublished is published on
+// `tia.activity.FolkbildningReportPublished` when the scheduled report of
+// Folkbildningsrådet for a län and period is made; it goes to that county
+// board.
+type FolkbildningReportPublished struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The report.
+	Report *FolkbildningReport `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	// Län of the county board it is for.
+	LanCode       string `protobuf:"bytes,2,opt,name=lan_code,json=lanCode,proto3" json:"lan_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FolkbildningReportPublished) Reset() {
+	*x = FolkbildningReportPublished{}
+	mi := &file_tia_activity_v1_events_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FolkbildningReportPublished) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FolkbildningReportPublished) ProtoMessage() {}
+
+func (x *FolkbildningReportPublished) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_events_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FolkbildningReportPublished.ProtoReflect.Descriptor instead.
+func (*FolkbildningReportPublished) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *FolkbildningReportPublished) GetReport() *FolkbildningReport {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+func (x *FolkbildningReportPublished) GetLanCode() string {
+	if x != nil {
+		return x.LanCode
+	}
+	return ""
+}
+
 var File_tia_activity_v1_events_proto protoreflect.FileDescriptor
 
 const file_tia_activity_v1_events_proto_rawDesc = "" +
@@ -187,7 +459,21 @@ const file_tia_activity_v1_events_proto_rawDesc = "" +
 	"\bend_date\x18\x05 \x01(\tR\aendDate\x12\x1f\n" +
 	"\vkommun_code\x18\x06 \x01(\tR\n" +
 	"kommunCode\x12\x19\n" +
-	"\blan_code\x18\a \x01(\tR\alanCodeBBZ@github.com/tia-platform/tia/proto/gen/tia/activity/v1;activityv1b\x06proto3"
+	"\blan_code\x18\a \x01(\tR\alanCode\"o\n" +
+	"\x0fActivityUpdated\x125\n" +
+	"\bactivity\x18\x01 \x01(\v2\x19.tia.activity.v1.ActivityR\bactivity\x12%\n" +
+	"\x0echanged_fields\x18\x02 \x03(\tR\rchangedFields\"O\n" +
+	"\x13OrganiserRegistered\x128\n" +
+	"\torganiser\x18\x01 \x01(\v2\x1a.tia.activity.v1.OrganiserR\torganiser\"f\n" +
+	"\x0fAgreementSigned\x128\n" +
+	"\tagreement\x18\x01 \x01(\v2\x1a.tia.activity.v1.AgreementR\tagreement\x12\x19\n" +
+	"\blan_code\x18\x02 \x01(\tR\alanCode\"e\n" +
+	"\x0eAgreementEnded\x128\n" +
+	"\tagreement\x18\x01 \x01(\v2\x1a.tia.activity.v1.AgreementR\tagreement\x12\x19\n" +
+	"\blan_code\x18\x02 \x01(\tR\alanCode\"u\n" +
+	"\x1bFolkbildningReportPublished\x12;\n" +
+	"\x06report\x18\x01 \x01(\v2#.tia.activity.v1.FolkbildningReportR\x06report\x12\x19\n" +
+	"\blan_code\x18\x02 \x01(\tR\alanCodeBBZ@github.com/tia-platform/tia/proto/gen/tia/activity/v1;activityv1b\x06proto3"
 
 var (
 	file_tia_activity_v1_events_proto_rawDescOnce sync.Once
@@ -201,21 +487,34 @@ func file_tia_activity_v1_events_proto_rawDescGZIP() []byte {
 	return file_tia_activity_v1_events_proto_rawDescData
 }
 
-var file_tia_activity_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_tia_activity_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_tia_activity_v1_events_proto_goTypes = []any{
-	(*ActivityRegistered)(nil), // 0: tia.activity.v1.ActivityRegistered
-	(*ParticipationEnded)(nil), // 1: tia.activity.v1.ParticipationEnded
-	(*Activity)(nil),           // 2: tia.activity.v1.Activity
-	(Participation)(0),         // 3: tia.activity.v1.Participation
+	(*ActivityRegistered)(nil),          // 0: tia.activity.v1.ActivityRegistered
+	(*ParticipationEnded)(nil),          // 1: tia.activity.v1.ParticipationEnded
+	(*ActivityUpdated)(nil),             // 2: tia.activity.v1.ActivityUpdated
+	(*OrganiserRegistered)(nil),         // 3: tia.activity.v1.OrganiserRegistered
+	(*AgreementSigned)(nil),             // 4: tia.activity.v1.AgreementSigned
+	(*AgreementEnded)(nil),              // 5: tia.activity.v1.AgreementEnded
+	(*FolkbildningReportPublished)(nil), // 6: tia.activity.v1.FolkbildningReportPublished
+	(*Activity)(nil),                    // 7: tia.activity.v1.Activity
+	(Participation)(0),                  // 8: tia.activity.v1.Participation
+	(*Organiser)(nil),                   // 9: tia.activity.v1.Organiser
+	(*Agreement)(nil),                   // 10: tia.activity.v1.Agreement
+	(*FolkbildningReport)(nil),          // 11: tia.activity.v1.FolkbildningReport
 }
 var file_tia_activity_v1_events_proto_depIdxs = []int32{
-	2, // 0: tia.activity.v1.ActivityRegistered.activity:type_name -> tia.activity.v1.Activity
-	3, // 1: tia.activity.v1.ParticipationEnded.outcome:type_name -> tia.activity.v1.Participation
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	7,  // 0: tia.activity.v1.ActivityRegistered.activity:type_name -> tia.activity.v1.Activity
+	8,  // 1: tia.activity.v1.ParticipationEnded.outcome:type_name -> tia.activity.v1.Participation
+	7,  // 2: tia.activity.v1.ActivityUpdated.activity:type_name -> tia.activity.v1.Activity
+	9,  // 3: tia.activity.v1.OrganiserRegistered.organiser:type_name -> tia.activity.v1.Organiser
+	10, // 4: tia.activity.v1.AgreementSigned.agreement:type_name -> tia.activity.v1.Agreement
+	10, // 5: tia.activity.v1.AgreementEnded.agreement:type_name -> tia.activity.v1.Agreement
+	11, // 6: tia.activity.v1.FolkbildningReportPublished.report:type_name -> tia.activity.v1.FolkbildningReport
+	7,  // [7:7] is the sub-list for method output_type
+	7,  // [7:7] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_tia_activity_v1_events_proto_init() }
@@ -230,7 +529,7 @@ func file_tia_activity_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tia_activity_v1_events_proto_rawDesc), len(file_tia_activity_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

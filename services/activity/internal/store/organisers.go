@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/tia-platform/tia/services/activity/internal/domain"
+	"github.com/tia-platform/tia/services/platform/db"
+	"github.com/tia-platform/tia/services/platform/listing"
+)
+
+type organiserRow struct {
+	OrgNumber   string `db:"org_number"`
+	DisplayName string `db:"display_name"`
+	Kind        string `db:"kind"`
+	CreateTime  string `db:"create_time"`
+	UpdateTime  string `db:"update_time"`
+}
+
+type contactRow struct {
+	OrgNumber   string `db:"org_number"`
+	Position    int    `db:"position"`
+	Role        string `db:"role"`
+	DisplayName string `db:"display_name"`
+	Email       string `db:"email"`
+	Phone       string `db:"phone"`
+	LanCodes    string `db:"lan_codes"`
+}
+
+func (c contactRow) contact() domain.Contact {
+	return domain.Contact{Role: domain.ContactRole(c.Role), DisplayName: c.DisplayName, Email: c.Email,
+		Phone: c.Phone, LanCodes: splitList(c.LanCodes)}
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+// CreateOrganiser inserts o with its contacts and runs also in the same
+// transaction.
+func (s *Store) CreateOrganiser(ctx context.Context, o domain.Organiser, also func(*sqlx.Tx) error) error {
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO organisers (org_number, display_name, kind, create_time, update_time) "+
+			"VALUES (?, ?, ?, ?, ?)"), o.OrgNumber, o.DisplayName, string(o.Kind), formatTime(o.CreateTime), formatTime(o.UpdateTime))
+		if db.IsUniqueViolation(err) {
+			return ErrExists
+		}
+		if err != nil {
+			return fmt.Errorf("insert organiser: %w", err)
+		}
+		if err := insertContacts(ctx, tx, o); err != nil {
+			return err
+		}
+		return also(tx)
+	})
+}
+
+// UpdateOrganiser replaces o and its contacts.
+func (s *Store) UpdateOrganiser(ctx context.Context, o domain.Organiser, also func(*sqlx.Tx) error) error {
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, tx.Rebind("UPDATE organisers SET display_name = ?, kind = ?, update_time = ? WHERE org_number = ?"),
+			o.DisplayName, string(o.Kind), formatTime(o.UpdateTime), o.OrgNumber)
+		if err != nil {
+			return fmt.Errorf("update organiser: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM organiser_contacts WHERE org_number = ?"), o.OrgNumber); err != nil {
+			return fmt.Errorf("delete contacts: %w", err)
+		}
+		if err := insertContacts(ctx, tx, o); err != nil {
+			return err
+		}
+		return also(tx)
+	})
+}
+
+func insertContacts(ctx context.Context, tx *sqlx.Tx, o domain.Organiser) error {
+	for i, c := range o.Contacts {
+		_, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO organiser_contacts (org_number, position, role, display_name, email, phone, lan_codes) "+
+			"VALUES (?, ?, ?, ?, ?, ?, ?)"), o.OrgNumber, i, string(c.Role), c.DisplayName, c.Email, c.Phone, joinList(c.LanCodes))
+		if err != nil {
+			return fmt.Errorf("insert contact: %w", err)
+		}
+	}
+	return nil
+}
+
+// GetOrganiser returns one organiser with its contacts. q may be the
+// database or a transaction.
+func (s *Store) GetOrganiser(ctx context.Context, org string) (domain.Organiser, error) {
+	return getOrganiser(ctx, s.db, org)
+}
+
+func getOrganiser(ctx context.Context, q sqlx.QueryerContext, org string) (domain.Organiser, error) {
+	var r organiserRow
+	err := sqlx.GetContext(ctx, q, &r, q.(interface{ Rebind(string) string }).Rebind(
+		"SELECT org_number, display_name, kind, create_time, update_time FROM organisers WHERE org_number = ?"), org)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Organiser{}, ErrNotFound
+	}
+	if err != nil {
+		return domain.Organiser{}, fmt.Errorf("get organiser: %w", err)
+	}
+	o := r.organiser()
+	var cs []contactRow
+	if err := sqlx.SelectContext(ctx, q, &cs, q.(interface{ Rebind(string) string }).Rebind(
+		"SELECT org_number, position, role, display_name, email, phone, lan_codes FROM organiser_contacts WHERE org_number = ? ORDER BY position"), org); err != nil {
+		return domain.Organiser{}, fmt.Errorf("get contacts: %w", err)
+	}
+	for _, c := range cs {
+		o.Contacts = append(o.Contacts, c.contact())
+	}
+	return o, nil
+}
+
+func (r organiserRow) organiser() domain.Organiser {
+	return domain.Organiser{OrgNumber: r.OrgNumber, DisplayName: r.DisplayName, Kind: domain.Kind(r.Kind),
+		CreateTime: parseTime(r.CreateTime), UpdateTime: parseTime(r.UpdateTime)}
+}
+
+// OrganiserFilterFields are the fields an organiser list filter may name.
+var OrganiserFilterFields = map[string]listing.Field{
+	"kind":         {SQL: "kind"},
+	"display_name": {SQL: "display_name"},
+}
+
+// ListOrganisers returns a page of organisers with their contacts.
+func (s *Store) ListOrganisers(ctx context.Context, filter listing.Filter, page listing.Page) ([]domain.Organiser, error) {
+	var rows []organiserRow
+	q := "SELECT org_number, display_name, kind, create_time, update_time FROM organisers WHERE " + filter.SQL +
+		" ORDER BY org_number LIMIT ? OFFSET ?"
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), append(filter.Args, page.Limit(), page.Offset)...); err != nil {
+		return nil, fmt.Errorf("list organisers: %w", err)
+	}
+	out := make([]domain.Organiser, len(rows))
+	idx := map[string]int{}
+	orgs := make([]any, len(rows))
+	for i, r := range rows {
+		out[i] = r.organiser()
+		idx[r.OrgNumber] = i
+		orgs[i] = r.OrgNumber
+	}
+	if len(rows) == 0 {
+		return out, nil
+	}
+	q, args, err := sqlx.In("SELECT org_number, position, role, display_name, email, phone, lan_codes FROM organiser_contacts "+
+		"WHERE org_number IN (?) ORDER BY org_number, position", orgs)
+	if err != nil {
+		return nil, err
+	}
+	var cs []contactRow
+	if err := s.db.SelectContext(ctx, &cs, s.db.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("list contacts: %w", err)
+	}
+	for _, c := range cs {
+		i := idx[c.OrgNumber]
+		out[i].Contacts = append(out[i].Contacts, c.contact())
+	}
+	return out, nil
+}
+
+// LanContact is a contact of an organiser covering a län.
+type LanContact struct {
+	Organiser domain.Organiser // without contacts
+	Contact   domain.Contact
+}
+
+// LanContacts lists every contact covering län lan, by organiser and role.
+func (s *Store) LanContacts(ctx context.Context, lan string) ([]LanContact, error) {
+	var rows []struct {
+		organiserRow
+		C contactRow `db:"c"`
+	}
+	q := "SELECT o.org_number, o.display_name, o.kind, o.create_time, o.update_time, " +
+		"c.org_number AS \"c.org_number\", c.position AS \"c.position\", c.role AS \"c.role\", c.display_name AS \"c.display_name\", " +
+		"c.email AS \"c.email\", c.phone AS \"c.phone\", c.lan_codes AS \"c.lan_codes\" " +
+		"FROM organiser_contacts c JOIN organisers o ON o.org_number = c.org_number " +
+		"WHERE c.lan_codes = '' OR c.lan_codes LIKE ? ORDER BY o.org_number, c.role, c.position"
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), "%,"+lan+",%"); err != nil {
+		return nil, fmt.Errorf("list län contacts: %w", err)
+	}
+	out := make([]LanContact, len(rows))
+	for i, r := range rows {
+		out[i] = LanContact{Organiser: r.organiser(), Contact: r.C.contact()}
+	}
+	return out, nil
+}
