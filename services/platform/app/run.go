@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/resolver"
 	"google.golang.org/grpc/resolver/manual"
 
@@ -91,11 +92,16 @@ func Run(ctx context.Context, c Component, args []string, peers ...string) error
 	if err != nil {
 		return err
 	}
-	var creds []grpc.ServerOption
-	if serverTLS != nil {
-		creds = append(creds, grpc.Creds(credentials.NewTLS(serverTLS)))
+	serverOpts := []grpc.ServerOption{
+		// Clients reconnect, and so re-resolve the instances behind a DNS
+		// name, at least this often: new instances of a scaled-out service
+		// get their share of long-lived connections.
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: 2 * time.Minute, MaxConnectionAgeGrace: 30 * time.Second}),
 	}
-	srv, err := grpcserver.New(grpcserver.Options{Logger: log, Verifier: verifier, IsPublic: access.IsPublic}, creds...)
+	if serverTLS != nil {
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(serverTLS)))
+	}
+	srv, err := grpcserver.New(grpcserver.Options{Logger: log, Verifier: verifier, IsPublic: access.IsPublic}, serverOpts...)
 	if err != nil {
 		return err
 	}
