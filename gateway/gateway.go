@@ -40,13 +40,16 @@ func (b Backends) named() map[string]grpc.ClientConnInterface {
 
 // New returns the edge's HTTP handler.
 func New(ctx context.Context, b Backends) (http.Handler, error) {
+	jsonMarshaler := &runtime.HTTPBodyMarshaler{
+		Marshaler: &runtime.JSONPb{
+			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		},
+	}
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{
-			Marshaler: &runtime.JSONPb{
-				MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
-				UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-			},
-		}),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, jsonMarshaler),
+		// Spreadsheets: `Accept: text/csv` downloads, text/csv import bodies (csv.go).
+		runtime.WithMarshalerOption(MIMECSV, &CSVMarshaler{JSON: jsonMarshaler}),
 	)
 	registrations := []struct {
 		name     string
@@ -77,9 +80,10 @@ func New(ctx context.Context, b Backends) (http.Handler, error) {
 	}
 
 	root := http.NewServeMux()
-	root.Handle("/", otelhttp.NewHandler(mux, "gateway", otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+	root.Handle("/", otelhttp.NewHandler(csvUploads(mux), "gateway", otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
 		return r.Method + " " + r.URL.Path
 	})))
+	mountFeeds(root, b.Notification)
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	root.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if down := notReady(r.Context(), backends); len(down) > 0 {

@@ -15,6 +15,14 @@ type Grid []int64
 // kommunIndex numbers the kommuner in code order; lanOf gives each one's län.
 var (
 	kommunList  = refdata.Kommuner()
+	lanList     = refdata.Lans()
+	lanOfKommun = func() []int {
+		out := make([]int, len(kommunList))
+		for i, k := range kommunList {
+			out[i] = slices.IndexFunc(lanList, func(l refdata.Lan) bool { return l.Code == k.LanCode })
+		}
+		return out
+	}()
 	kommunIndex = func() map[string]int {
 		m := make(map[string]int, len(kommunList))
 		for i, k := range kommunList {
@@ -128,49 +136,85 @@ func (g Grid) Sum(q Query) []Row {
 	}
 	by := func(d Dimension) bool { return slices.Contains(q.GroupBy, d) }
 	byLan, byKommun, byHousing, bySex, byAge := by(DimLan), by(DimKommun), by(DimHousing), by(DimSex), by(DimAgeBand)
-	sums := map[Row]int64{}
-	var order []Row
+	// Sum into a dense array indexed by group, in mixed radix: place (the
+	// kommun, or its län), housing, sex, age band. A dimension not grouped
+	// by has radix 1.
+	radix := func(on bool, n int) int {
+		if on {
+			return n
+		}
+		return 1
+	}
+	nPlace := 1
+	switch {
+	case byKommun:
+		nPlace = len(kommunList)
+	case byLan:
+		nPlace = len(lanList)
+	}
+	nH, nS, nA := radix(byHousing, nHousing), radix(bySex, nSex), radix(byAge, nAge)
+	sums := make([]int64, nPlace*nH*nS*nA)
+	// groupOf maps a position within a kommun's block to its group.
+	groupsPerPlace := nH * nS * nA
+	var groupOf [perKommun]int
+	for j := range perKommun {
+		_, h, s, a := coords(j)
+		groupOf[j] = ((h%nH)*nS+s%nS)*nA + a%nA
+	}
 	for k, kd := range kommunList {
 		if lanSet != nil && !lanSet[kd.LanCode] || kommunSet != nil && !kommunSet[kd.Code] {
 			continue
 		}
+		place := 0
+		switch {
+		case byKommun:
+			place = k
+		case byLan:
+			place = lanOfKommun[k]
+		}
 		base := g[k*perKommun : (k+1)*perKommun]
 		for j, n := range base {
-			if n == 0 {
-				continue
+			if n != 0 {
+				sums[place*groupsPerPlace+groupOf[j]] += n
 			}
-			_, h, s, a := coords(j)
-			var r Row
-			if byLan {
-				r.LanCode = kd.LanCode
-			}
-			if byKommun {
-				r.KommunCode = kd.Code
-			}
-			if byHousing {
-				r.Housing = HousingTypes[h]
-			}
-			if bySex {
-				r.Sex = Sexes[s]
-			}
-			if byAge {
-				r.AgeBand = AgeBands[a]
-			}
-			if _, seen := sums[r]; !seen {
-				order = append(order, r)
-			}
-			sums[r] += n
 		}
 	}
 	if len(q.GroupBy) == 0 {
-		return []Row{{Count: sums[Row{}]}}
+		return []Row{{Count: sums[0]}}
 	}
-	out := make([]Row, len(order))
-	for i, r := range order {
-		r.Count = sums[r]
-		out[i] = r
+	var out []Row
+	for gi, n := range sums {
+		if n == 0 {
+			continue
+		}
+		a := gi % nA
+		s := gi / nA % nS
+		h := gi / (nA * nS) % nH
+		place := gi / (nA * nS * nH)
+		var r Row
+		switch {
+		case byKommun:
+			r.KommunCode = kommunList[place].Code
+			if byLan {
+				r.LanCode = kommunList[place].LanCode
+			}
+		case byLan:
+			r.LanCode = lanList[place].Code
+		}
+		if byHousing {
+			r.Housing = HousingTypes[h]
+		}
+		if bySex {
+			r.Sex = Sexes[s]
+		}
+		if byAge {
+			r.AgeBand = AgeBands[a]
+		}
+		r.Count = n
+		out = append(out, r)
 	}
-	slices.SortFunc(out, CompareRows)
+	// Kommun codes begin with their län's code and both lists are in code
+	// order, so the rows are already sorted.
 	return out
 }
 

@@ -1,0 +1,337 @@
+// Command statistics-bench measures the statistics service (`make bench`):
+//
+//   - import of a 1,000,000-row person-level extract into PostgreSQL through
+//     the service (gRPC client streaming, the file sent in 256 kB pieces), in
+//     rows per second, next to `psql \copy` of the same file into a bare table
+//     in the same database in the same run; and the peak RSS (VmHWM) of the
+//     service process, which runs as a separate process (this binary,
+//     re-executed with -serve) so that the figure is the service's alone;
+//   - a grouped query (by län and housing type) and a 24-month time series
+//     (by län) over 24 snapshots at the 2016 scale (about 180,000 adults),
+//     through gRPC as a county board (so with disclosure control): p50 and p99.
+//
+// It prints BENCH lines. The load is sequential and local (loopback).
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
+	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/statistics"
+	"github.com/tia-platform/tia/services/statistics/generate"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "-serve" {
+		// The service itself, as the production binary runs it.
+		if err := app.Run(context.Background(), statistics.Component, os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	rows := flag.Int("rows", 1_000_000, "rows of the import benchmark")
+	adults := flag.Int("adults", 180_000, "adults per snapshot of the query benchmark")
+	months := flag.Int("months", 24, "snapshots of the query benchmark")
+	queries := flag.Int("queries", 1000, "calls per query benchmark")
+	admin := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL DSN to create the bench database from")
+	flag.Parse()
+	if err := run(*admin, *rows, *adults, *months, *queries); err != nil {
+		fmt.Fprintln(os.Stderr, "statistics-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(adminDSN string, rows, adults, months, queries int) error {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "statistics-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	dsn, drop, err := freshDatabase(ctx, adminDSN)
+	if err != nil {
+		return err
+	}
+	defer drop()
+
+	// The extract, on disk like Migrationsverket's file.
+	file := filepath.Join(dir, "extract.csv")
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	const refDate = "2026-10-31"
+	if err := generate.Write(f, generate.Options{Seed: 1, Rows: rows, ReferenceDate: refDate}); err != nil {
+		return err
+	}
+	f.Close()
+
+	// The service as its own process.
+	key, err := auth.DevKey(filepath.Join(dir, "dev.pem"))
+	if err != nil {
+		return err
+	}
+	issuer := auth.NewIssuer(key, "")
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(self, "-serve", "-database-dsn", dsn, "-grpc-addr", addr, "-token-key", filepath.Join(dir, "dev.pem.pub"),
+		"-nats-prefix", "bench"+randomHex(4), "-log-level", "WARN")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
+
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := waitServing(ctx, conn); err != nil {
+		return err
+	}
+	client := statisticsv1.NewStatisticsServiceClient(conn)
+	mv, err := creds(issuer, auth.Principal{Subject: "bench-mv", Role: auth.RoleMigrationsverket})
+	if err != nil {
+		return err
+	}
+	board, err := creds(issuer, auth.Principal{Subject: "bench-lst", Role: auth.RoleCountyBoard, Lan: "01"})
+	if err != nil {
+		return err
+	}
+
+	// 1. Import through the service.
+	in, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	summary, err := importCSV(ctx, client, mv, "snapshots/"+refDate, in)
+	in.Close()
+	if err != nil {
+		return err
+	}
+	serviceSecs := time.Since(start).Seconds()
+	if summary.GetRowsRead() != int64(rows) {
+		return fmt.Errorf("service read %d rows, want %d", summary.GetRowsRead(), rows)
+	}
+	hwm, err := vmHWM(cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+
+	// 2. psql \copy of the same file into a bare table, same database.
+	if out, err := exec.Command("psql", dsn, "-q", "-c",
+		"CREATE TABLE bare_extract (kommunkod TEXT, boendeform TEXT, kon TEXT, fodelsedatum TEXT)").CombinedOutput(); err != nil {
+		return fmt.Errorf("psql create: %v: %s", err, out)
+	}
+	start = time.Now()
+	if out, err := exec.Command("psql", dsn, "-q", "-c",
+		fmt.Sprintf(`\copy bare_extract FROM '%s' WITH (FORMAT csv, HEADER true)`, file)).CombinedOutput(); err != nil {
+		return fmt.Errorf("psql copy: %v: %s", err, out)
+	}
+	copySecs := time.Since(start).Seconds()
+	serviceRate, copyRate := float64(rows)/serviceSecs, float64(rows)/copySecs
+	fmt.Printf("BENCH statistics_import_1m_rows %.0f rows/s\n", serviceRate)
+	fmt.Printf("BENCH statistics_import_psql_copy %.0f rows/s\n", copyRate)
+	fmt.Printf("BENCH statistics_import_1m_rows ratio %.2f vs statistics_import_psql_copy\n", serviceRate/copyRate)
+	fmt.Printf("BENCH statistics_import_service_peak_rss %.1f MB\n", float64(hwm)/1024)
+	fmt.Printf("BENCH statistics_import_under_18 %d rows\n", summary.GetUnder_18())
+
+	// 3. 24 monthly snapshots at the 2016 scale, then the queries.
+	dates := generate.MonthEnds(refDate, months)
+	for i, d := range dates {
+		pr, pw := io.Pipe()
+		go func() {
+			pw.CloseWithError(generate.Write(pw, generate.Options{Seed: uint64(100 + i), Rows: generate.RowsForAdults(adults), ReferenceDate: d}))
+		}()
+		if _, err := importCSV(ctx, client, mv, "snapshots/"+d, pr); err != nil {
+			return fmt.Errorf("import %s: %w", d, err)
+		}
+	}
+	grouped := &statisticsv1.QuerySnapshotRequest{
+		Snapshot: "snapshots/" + dates[len(dates)-1],
+		GroupBy:  []statisticsv1.Dimension{statisticsv1.Dimension_DIMENSION_LAN, statisticsv1.Dimension_DIMENSION_HOUSING_TYPE},
+	}
+	series := &statisticsv1.QueryTimeSeriesRequest{
+		FromDate: dates[0], ToDate: dates[len(dates)-1],
+		GroupBy: []statisticsv1.Dimension{statisticsv1.Dimension_DIMENSION_LAN},
+	}
+	if err := latency("statistics_query_lan_housing", queries, func() error {
+		_, err := client.QuerySnapshot(ctx, grouped, board)
+		return err
+	}); err != nil {
+		return err
+	}
+	var seriesRows int
+	if err := latency("statistics_time_series_24_months", queries, func() error {
+		resp, err := client.QueryTimeSeries(ctx, series, board)
+		seriesRows = len(resp.GetRows())
+		return err
+	}); err != nil {
+		return err
+	}
+	if seriesRows < months*21 {
+		return fmt.Errorf("time series has %d rows, want at least %d", seriesRows, months*21)
+	}
+	return nil
+}
+
+// importCSV streams r to ImportPersons in 256 kB pieces.
+func importCSV(ctx context.Context, c statisticsv1.StatisticsServiceClient, mv grpc.CallOption, name string, r io.Reader) (*statisticsv1.ImportSummary, error) {
+	stream, err := c.ImportPersons(ctx, mv)
+	if err != nil {
+		return nil, err
+	}
+	if err := stream.Send(&statisticsv1.ImportPersonsRequest{Kind: &statisticsv1.ImportPersonsRequest_Header{Header: &statisticsv1.ImportHeader{Snapshot: name}}}); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 256<<10)
+	for {
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			if serr := stream.Send(&statisticsv1.ImportPersonsRequest{Kind: &statisticsv1.ImportPersonsRequest_CsvData{CsvData: buf[:n]}}); serr != nil {
+				if errors.Is(serr, io.EOF) {
+					break // the service stopped reading; CloseAndRecv says why
+				}
+				return nil, serr
+			}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return stream.CloseAndRecv()
+}
+
+func latency(name string, n int, call func() error) error {
+	for range min(50, n) { // warm-up
+		if err := call(); err != nil {
+			return err
+		}
+	}
+	d := make([]time.Duration, n)
+	for i := range d {
+		start := time.Now()
+		if err := call(); err != nil {
+			return err
+		}
+		d[i] = time.Since(start)
+	}
+	slices.Sort(d)
+	ms := func(x time.Duration) float64 { return float64(x.Microseconds()) / 1000 }
+	fmt.Printf("BENCH %s_p50 %.2f ms\n", name, ms(d[n/2]))
+	fmt.Printf("BENCH %s_p99 %.2f ms\n", name, ms(d[n*99/100]))
+	return nil
+}
+
+func creds(i *auth.Issuer, p auth.Principal) (grpc.CallOption, error) {
+	tok, err := i.Issue(p, time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	return grpc.PerRPCCredentials(auth.BearerToken(tok)), nil
+}
+
+func waitServing(ctx context.Context, conn *grpc.ClientConn) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		resp, err := healthpb.NewHealthClient(conn).Check(cctx, &healthpb.HealthCheckRequest{})
+		cancel()
+		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("service not serving: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// vmHWM is the peak resident set of a process, in kB.
+func vmHWM(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+		}
+	}
+	return 0, errors.New("no VmHWM")
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// freshDatabase creates an empty database and returns its DSN and a function
+// that drops it.
+func freshDatabase(ctx context.Context, adminDSN string) (string, func(), error) {
+	admin, err := sql.Open("pgx", adminDSN)
+	if err != nil {
+		return "", nil, err
+	}
+	name := "statbench_" + randomHex(6)
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	u, err := url.Parse(adminDSN)
+	if err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	u.Path = "/" + name
+	return u.String(), func() {
+		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		admin.Close()
+	}, nil
+}
