@@ -41,8 +41,16 @@ func Suppress(values []int64, eqs []Equation) []bool {
 	if !slices.Contains(sup, true) {
 		return sup
 	}
+	memberOf := make([][]int, len(values))
+	for ei, e := range eqs {
+		memberOf[e.Total] = append(memberOf[e.Total], ei)
+		for _, p := range e.Parts {
+			memberOf[p] = append(memberOf[p], ei)
+		}
+	}
+	pick := func(e Equation) int { return candidate(values, e, sup, eqs, memberOf) }
 	for {
-		protectEquations(values, eqs, sup)
+		protectEquations(eqs, sup, pick)
 		determined := determinedValues(values, eqs, sup)
 		if len(determined) == 0 {
 			return sup
@@ -55,7 +63,7 @@ func Suppress(values []int64, eqs []Equation) []bool {
 				if e.Total != d && !slices.Contains(e.Parts, d) {
 					continue
 				}
-				if c := candidate(values, e, sup); c >= 0 {
+				if c := pick(e); c >= 0 {
 					sup[c] = true
 					progressed = true
 					break
@@ -75,14 +83,14 @@ func Suppress(values []int64, eqs []Equation) []bool {
 }
 
 // protectEquations repeats the one-withheld-member rule until it holds.
-func protectEquations(values []int64, eqs []Equation, sup []bool) {
+func protectEquations(eqs []Equation, sup []bool, pick func(Equation) int) {
 	for changed := true; changed; {
 		changed = false
 		for _, e := range eqs {
 			if withheld(e, sup) != 1 {
 				continue
 			}
-			if c := candidate(values, e, sup); c >= 0 {
+			if c := pick(e); c >= 0 {
 				sup[c] = true
 				changed = true
 			}
@@ -103,16 +111,24 @@ func withheld(e Equation, sup []bool) int {
 	return n
 }
 
-// candidate is the published member of e to withhold next: the smallest
-// part (ties to the first), or the total when every part is withheld.
-func candidate(values []int64, e Equation, sup []bool) int {
-	best := -1
+// candidate is the published member of e to withhold next: a part that
+// also sits in other equations with exactly one withheld member (so one
+// withholding protects several), the smallest among equals (ties to the
+// first); or the total when every part is withheld.
+func candidate(values []int64, e Equation, sup []bool, eqs []Equation, memberOf [][]int) int {
+	best, bestScore := -1, -1
 	for _, p := range e.Parts {
 		if sup[p] {
 			continue
 		}
-		if best < 0 || values[p] < values[best] {
-			best = p
+		score := 0
+		for _, ei := range memberOf[p] {
+			if withheld(eqs[ei], sup) == 1 {
+				score++
+			}
+		}
+		if best < 0 || score > bestScore || score == bestScore && values[p] < values[best] {
+			best, bestScore = p, score
 		}
 	}
 	if best < 0 && !sup[e.Total] {

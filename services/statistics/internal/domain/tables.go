@@ -62,12 +62,13 @@ func Tabulate(rows []Row, groupBy []Dimension, protect bool) Table {
 		}
 		slices.SortFunc(order, CompareRows)
 		for _, k := range order {
+			parts := groups[k]
 			var sum int64
-			for _, i := range groups[k] {
+			for _, i := range parts {
 				sum += rows[i].Count
 			}
 			k.Count = sum
-			eqs = append(eqs, Equation{Total: len(values), Parts: groups[k]})
+			eqs = append(eqs, Equation{Total: len(values), Parts: parts})
 			values = append(values, sum)
 			t.Subtotals = append(t.Subtotals, k)
 		}

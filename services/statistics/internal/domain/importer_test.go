@@ -1,0 +1,139 @@
+package domain
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tia-platform/tia/services/platform/badrequest"
+)
+
+func TestImportPersonsCSV(t *testing.T) {
+	const ref = "2026-10-31"
+	head := "kommunkod,boendeform,kön,födelsedatum\n"
+	tests := []struct {
+		name    string
+		csv     string
+		limits  Limits
+		fields  []string
+		adults  int64
+		under18 int64
+	}{
+		{name: "valid", csv: head + "0180,ABE,kvinna,1990-01-15\n0180,EBO,man,2008-10-31\n1280,ÖVRIGT,man,2008-11-01\n", adults: 2, under18: 1},
+		{name: "semicolons, BOM, CRLF, any case, any column order",
+			csv:    "\ufeffKön;Kommunkod;Födelsedatum;Boendeform\r\nKVINNA;0180;1960-05-05;övrigt\r\nman;2584;1950-01-01;abe\r\n",
+			adults: 2},
+		{name: "no trailing newline", csv: head + "0180,ABE,kvinna,1990-01-15", adults: 1},
+		{name: "wrong header", csv: "kommun,boendeform,kön,födelsedatum\n0180,ABE,kvinna,1990-01-15\n",
+			fields: []string{"line 1, column 1", "line 1, column kommunkod"}},
+		{name: "missing column", csv: "kommunkod,boendeform,kön\n0180,ABE,kvinna\n", fields: []string{"line 1, column födelsedatum"}},
+		{name: "empty file", csv: "", fields: []string{"line 1"}},
+		{name: "header only", csv: head, fields: []string{"fil"}},
+		{name: "unknown kommun", csv: head + "0180,ABE,kvinna,1990-01-15\n9999,ABE,kvinna,1990-01-15\n", fields: []string{"line 3, column kommunkod"}},
+		{name: "unknown housing type", csv: head + "0180,HVB,kvinna,1990-01-15\n", fields: []string{"line 2, column boendeform"}},
+		{name: "unknown sex", csv: head + "0180,ABE,x,1990-01-15\n", fields: []string{"line 2, column kön"}},
+		{name: "bad date", csv: head + "0180,ABE,kvinna,1990-02-30\n0180,ABE,kvinna,15/01/1990\n",
+			fields: []string{"line 2, column födelsedatum", "line 3, column födelsedatum"}},
+		{name: "born after the reference date", csv: head + "0180,ABE,kvinna,2027-01-01\n", fields: []string{"line 2, column födelsedatum"}},
+		{name: "truncated line", csv: head + "0180,ABE,kvinna,1990-01-15\n0180,EBO\n", fields: []string{"line 3, column kön"}},
+		{name: "cut mid-value", csv: head + "0180,ABE,kvinna,1990-01-15\n0180,EBO,man,1990-0", fields: []string{"line 3, column födelsedatum"}},
+		{name: "extra column", csv: head + "0180,ABE,kvinna,1990-01-15,x\n", fields: []string{"line 2"}},
+		{name: "broken quote", csv: head + "0180,\"ABE,kvinna,1990-01-15\n", fields: []string{"line 2"}},
+		{name: "several on one line", csv: head + "0000,XYZ,kvinna,1990-01-15\n", fields: []string{"line 2, column kommunkod", "line 2, column boendeform"}},
+		{name: "body over the size limit", csv: head + strings.Repeat("0180,ABE,kvinna,1990-01-15\n", 100), limits: Limits{MaxBytes: 500},
+			fields: []string{"line 19"}},
+		{name: "too many rows", csv: head + strings.Repeat("0180,ABE,kvinna,1990-01-15\n", 10), limits: Limits{MaxRows: 5},
+			fields: []string{"line 7"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			im := NewPersonImport(ref, tt.limits)
+			if err := im.ReadCSV(strings.NewReader(tt.csv)); err != nil {
+				t.Fatal(err)
+			}
+			g, err := im.Finish()
+			if got := badrequest.Fields(err); !slices.Equal(got, tt.fields) {
+				t.Fatalf("fields = %q, want %q (%v)", got, tt.fields, err)
+			}
+			if err != nil {
+				return
+			}
+			if g.Total() != tt.adults || im.Under18 != tt.under18 {
+				t.Fatalf("adults %d, under 18 %d; want %d, %d", g.Total(), im.Under18, tt.adults, tt.under18)
+			}
+		})
+	}
+}
+
+func TestImportCellsCSV(t *testing.T) {
+	head := "kommunkod,boendeform,kön,åldersgrupp,antal\n"
+	tests := []struct {
+		name   string
+		csv    string
+		fields []string
+		total  int64
+	}{
+		{name: "valid", csv: head + "0180,ABE,kvinna,18-24,12\n0180,ABE,kvinna,65+,3\n1280,EBO,man,25–34,0\n", total: 15},
+		{name: "negative count", csv: head + "0180,ABE,kvinna,18-24,-1\n", fields: []string{"line 2, column antal"}},
+		{name: "count not a number", csv: head + "0180,ABE,kvinna,18-24,tolv\n", fields: []string{"line 2, column antal"}},
+		{name: "unknown age band", csv: head + "0180,ABE,kvinna,18-25,1\n", fields: []string{"line 2, column åldersgrupp"}},
+		{name: "duplicated cell", csv: head + "0180,ABE,kvinna,18-24,12\n0184,ABE,kvinna,18-24,1\n0180,ABE,kvinna,18–24,5\n", fields: []string{"line 4"}},
+		{name: "person header for cells", csv: "kommunkod,boendeform,kön,födelsedatum\n",
+			fields: []string{"line 1, column 4", "line 1, column åldersgrupp", "line 1, column antal"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			im := NewCellImport("2026-10-31", Limits{})
+			if err := im.ReadCSV(strings.NewReader(tt.csv)); err != nil {
+				t.Fatal(err)
+			}
+			g, err := im.Finish()
+			if got := badrequest.Fields(err); !slices.Equal(got, tt.fields) {
+				t.Fatalf("fields = %q, want %q (%v)", got, tt.fields, err)
+			}
+			if err == nil && g.Total() != tt.total {
+				t.Fatalf("total %d, want %d", g.Total(), tt.total)
+			}
+		})
+	}
+}
+
+func TestImportCapsViolations(t *testing.T) {
+	im := NewPersonImport("2026-10-31", Limits{})
+	_ = im.ReadCSV(strings.NewReader("kommunkod,boendeform,kön,födelsedatum\n" + strings.Repeat("0000,ABE,kvinna,1990-01-15\n", 1000)))
+	_, err := im.Finish()
+	f := badrequest.Fields(err)
+	if len(f) != MaxViolations || im.Rows != MaxViolations {
+		t.Fatalf("%d violations after %d rows, want reading to stop at %d", len(f), im.Rows, MaxViolations)
+	}
+}
+
+func TestAges(t *testing.T) {
+	tests := []struct {
+		birth string
+		band  AgeBand // "" for under 18
+	}{
+		{"2008-10-31", Age18to24}, // 18 on the reference date
+		{"2008-11-01", ""},        // 18 the day after
+		{"2001-11-01", Age18to24}, // 24
+		{"2001-10-31", Age25to34}, // 25
+		{"1961-10-31", Age65Plus},
+		{"1961-11-01", Age55to64},
+		{"2000-02-29", Age25to34},
+	}
+	for _, tt := range tests {
+		im := NewPersonImport("2026-10-31", Limits{})
+		im.AddPerson("row", 1, "0180", HousingEBO, SexMan, tt.birth)
+		g, err := im.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cells := g.Cells()
+		switch {
+		case tt.band == "" && (len(cells) != 0 || im.Under18 != 1):
+			t.Errorf("%s: counted %v, want under 18", tt.birth, cells)
+		case tt.band != "" && (len(cells) != 1 || cells[0].AgeBand != tt.band):
+			t.Errorf("%s: %v, want %s", tt.birth, cells, tt.band)
+		}
+	}
+}
