@@ -25,7 +25,7 @@ var (
 // its own file (seed_<service>.go).
 func Seed(ctx context.Context, p *Platform) error {
 	d := demo{p: p, today: time.Now()}
-	for _, seed := range []func(context.Context, demo) error{seedActivity, seedStatistics, seedTravel} {
+	for _, seed := range []func(context.Context, demo) error{seedActivity, seedStatistics, seedTravel, seedNotification} {
 		if err := seed(ctx, d); err != nil {
 			return err
 		}

@@ -1,0 +1,390 @@
+package embedded
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// hookServer is a webhook receiver on a fixed loopback port that can be
+// taken down and brought back.
+type hookServer struct {
+	t     *testing.T
+	addr  string
+	calls chan hookCall
+	srv   *http.Server
+}
+
+type hookCall struct {
+	header http.Header
+	body   []byte
+}
+
+func newHookServer(t *testing.T) *hookServer {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &hookServer{t: t, addr: l.Addr().String(), calls: make(chan hookCall, 100)}
+	h.serve(l)
+	t.Cleanup(h.down)
+	return h
+}
+
+func (h *hookServer) serve(l net.Listener) {
+	srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		h.calls <- hookCall{header: r.Header.Clone(), body: body}
+	})}
+	h.srv = srv
+	go func() { _ = srv.Serve(l) }()
+}
+
+func (h *hookServer) down() {
+	if h.srv != nil {
+		_ = h.srv.Close()
+		h.srv = nil
+	}
+}
+
+func (h *hookServer) up() {
+	var l net.Listener
+	var err error
+	for range 50 {
+		if l, err = net.Listen("tcp", h.addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.serve(l)
+}
+
+func (h *hookServer) next(t *testing.T) hookCall {
+	t.Helper()
+	select {
+	case c := <-h.calls:
+		return c
+	case <-time.After(15 * time.Second):
+		t.Fatal("no webhook call")
+	}
+	return hookCall{}
+}
+
+// verifySignature checks the documented webhook signature:
+// Tia-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + "." + body)>.
+func verifySignature(t *testing.T, secret string, c hookCall) {
+	t.Helper()
+	var ts, sig string
+	for _, part := range strings.Split(c.header.Get("Tia-Signature"), ",") {
+		k, v, _ := strings.Cut(part, "=")
+		if k == "t" {
+			ts = v
+		} else if k == "v1" {
+			sig = v
+		}
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ts + "." + string(c.body)))
+	if ts == "" || sig != hex.EncodeToString(mac.Sum(nil)) {
+		t.Fatalf("signature %q does not verify", c.header.Get("Tia-Signature"))
+	}
+}
+
+// joinAsOrganiser registers the organiser with the activity registry, which
+// wants to know an organiser before its activities.
+func joinAsOrganiser(t *testing.T, c client, org string) {
+	t.Helper()
+	code, body := c.do("POST", "/v1/organisers", map[string]any{"orgNumber": org, "displayName": "Demo", "kind": "ORGANISER_KIND_STUDY_ASSOCIATION"})
+	if code != http.StatusOK && code != http.StatusConflict {
+		t.Fatalf("register organiser: HTTP %d %v", code, body)
+	}
+}
+
+// get fetches a non-JSON document.
+func get(t *testing.T, p *Platform, path string) (int, string, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + p.HTTPAddr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Content-Type"), string(body)
+}
+
+func startNotifying(t *testing.T) *Platform {
+	t.Setenv("TIA_DEVELOPMENT", "true") // webhooks on plain-http loopback
+	t.Setenv("TIA_DELIVERY_BACKOFF", "10ms")
+	t.Setenv("TIA_DELIVERY_BACKOFF_MAX", "20ms")
+	t.Setenv("TIA_DELIVERY_MAX_ATTEMPTS", "3")
+	t.Setenv("TIA_DELIVERY_POLL_INTERVAL", "20ms")
+	return start(t)
+}
+
+// TestForum: the county board builds its forum, plans a meeting; members are
+// invited (inbox and signed webhook), propose agenda items, and calendar
+// clients read the meetings as iCalendar without an account.
+func TestForum(t *testing.T) {
+	p := startNotifying(t)
+	board := p.as(t, &DemoCountyBoard)
+	org := p.as(t, &DemoStudyAssociation)
+	other := p.as(t, &DemoFolkHighSchool)
+	hooks := newHookServer(t)
+
+	for _, m := range []map[string]any{
+		{"recipient": "organiser-" + DemoStudyAssociation.Org, "displayName": "Studieförbundet"},
+		{"recipient": "migrationsverket-01", "displayName": "Migrationsverket, region Stockholm"},
+	} {
+		if code, body := board.do("POST", "/v1/lan/01/members", m); code != http.StatusOK {
+			t.Fatalf("add member: HTTP %d %v", code, body)
+		}
+	}
+	if code, _ := org.do("POST", "/v1/lan/01/members", map[string]any{"recipient": "organiser-" + DemoFolkHighSchool.Org, "displayName": "x"}); code != http.StatusForbidden {
+		t.Fatalf("an organiser added a member: HTTP %d", code)
+	}
+	code, hook := org.do("POST", "/v1/recipients/organiser-"+DemoStudyAssociation.Org+"/webhooks", map[string]any{"url": "http://" + hooks.addr + "/tia", "description": "intranät"})
+	if code != http.StatusOK || hook["secret"] == "" {
+		t.Fatalf("webhook: HTTP %d %v", code, hook)
+	}
+	code, sub := org.do("PATCH", "/v1/recipients/organiser-"+DemoStudyAssociation.Org+"/subscriptions/forum.meeting_invited",
+		map[string]any{"channels": []string{"CHANNEL_WEBHOOK"}, "language": "LANGUAGE_EN"})
+	if code != http.StatusOK {
+		t.Fatalf("subscribe: HTTP %d %v", code, sub)
+	}
+
+	start := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Hour)
+	meeting := map[string]any{
+		"title": "Regionalt forum: lägesbild", "level": "COOPERATION_LEVEL_DIALOG", "location": "Länsstyrelsen, Hantverkargatan 29",
+		"startTime": start.Format(time.RFC3339), "endTime": start.Add(2 * time.Hour).Format(time.RFC3339),
+		"agenda": []map[string]any{{"title": "Lägesbild per kommun"}},
+	}
+	code, created := board.do("POST", "/v1/lan/01/meetings", meeting)
+	if code != http.StatusOK {
+		t.Fatalf("create meeting: HTTP %d %v", code, created)
+	}
+	name := created["name"].(string)
+
+	msgs := waitInbox(t, org, "organiser-"+DemoStudyAssociation.Org, 1)
+	invite := msgs[0].(map[string]any)
+	if invite["topic"] != "forum.meeting_invited" || !strings.HasPrefix(invite["title"].(string), "Invitation") || invite["subjectResource"] != name {
+		t.Fatalf("invitation = %v", invite)
+	}
+	call := hooks.next(t)
+	verifySignature(t, hook["secret"].(string), call)
+	if !strings.Contains(string(call.body), `"topic":"forum.meeting_invited"`) {
+		t.Fatalf("webhook body %s", call.body)
+	}
+	mv := p.as(t, &DemoMigrationsverket)
+	if msgs := waitInbox(t, mv, "migrationsverket-01", 1); !strings.HasPrefix(msgs[0].(map[string]any)["title"].(string), "Inbjudan") {
+		t.Fatalf("Migrationsverket's invitation = %v", msgs[0])
+	}
+
+	code, proposed := org.do("POST", "/v1/"+name+":proposeAgendaItem", map[string]any{"item": map[string]any{"title": "Resvägar till Norrtälje"}})
+	if code != http.StatusOK {
+		t.Fatalf("propose: HTTP %d %v", code, proposed)
+	}
+	agenda := proposed["agenda"].([]any)
+	if len(agenda) != 2 || agenda[1].(map[string]any)["proposedBy"] != "organiser-"+DemoStudyAssociation.Org {
+		t.Fatalf("agenda = %v", agenda)
+	}
+	if code, _ := other.do("POST", "/v1/"+name+":proposeAgendaItem", map[string]any{"item": map[string]any{"title": "x"}}); code != http.StatusForbidden {
+		t.Fatalf("a non-member proposed: HTTP %d", code)
+	}
+	code, fb := board.do("POST", "/v1/"+name+":recordFeedback", map[string]any{"feedback": map[string]any{
+		"respondent": "Studieförbundet", "response": "Fler platser i Norrtälje behövs.", "outcome": "Tas upp med Migrationsverket om resvägar."}})
+	if code != http.StatusOK || len(fb["feedback"].([]any)) != 1 {
+		t.Fatalf("feedback: HTTP %d %v", code, fb)
+	}
+	code, upd := board.do("PATCH", "/v1/"+name+"?updateMask=minutes", map[string]any{"minutes": "Forumet gick igenom lägesbilden."})
+	if code != http.StatusOK || upd["minutes"] == "" {
+		t.Fatalf("minutes: HTTP %d %v", code, upd)
+	}
+	waitInbox(t, org, "organiser-"+DemoStudyAssociation.Org, 2)
+
+	code, ctype, cal := get(t, p, "/v1/lan/01/meetings.ics")
+	if code != http.StatusOK || !strings.HasPrefix(ctype, "text/calendar") {
+		t.Fatalf("calendar: HTTP %d %s", code, ctype)
+	}
+	for _, want := range []string{"BEGIN:VCALENDAR\r\n", "VERSION:2.0", "PRODID:", "BEGIN:VEVENT", "DTSTAMP:", "SUMMARY:Regionalt forum: lägesbild",
+		"DTSTART:" + start.Format("20060102T150405Z"), "END:VCALENDAR"} {
+		if !strings.Contains(cal, want) {
+			t.Fatalf("calendar lacks %q:\n%s", want, cal)
+		}
+	}
+	if code, _, _ := get(t, p, "/v1/lan/99/meetings.ics"); code != http.StatusNotFound {
+		t.Fatalf("calendar of an unknown län: HTTP %d", code)
+	}
+}
+
+// TestNotificationErrors: bad input names the field.
+func TestNotificationErrors(t *testing.T) {
+	p := startNotifying(t)
+	board := p.as(t, &DemoCountyBoard)
+	future := time.Now().Add(48 * time.Hour).UTC()
+	meeting := func(change func(map[string]any)) map[string]any {
+		m := map[string]any{"title": "Forum", "level": "COOPERATION_LEVEL_SAMRAD",
+			"startTime": future.Format(time.RFC3339), "endTime": future.Add(time.Hour).Format(time.RFC3339)}
+		change(m)
+		return m
+	}
+	tests := []struct {
+		name, method, path string
+		body               any
+		field              string
+	}{
+		{"unknown topic", "PATCH", "/v1/recipients/lansstyrelse-01/subscriptions/activity.nothing", map[string]any{"channels": []string{"CHANNEL_INBOX"}}, "subscription.name"},
+		{"email without an address", "PATCH", "/v1/recipients/lansstyrelse-01/subscriptions/activity.registered", map[string]any{"channels": []string{"CHANNEL_EMAIL"}}, "subscription.email_address"},
+		{"webhook not a URL", "POST", "/v1/recipients/lansstyrelse-01/webhooks", map[string]any{"url": "mailto:x@example.org"}, "webhook.url"},
+		{"meeting at an unknown level", "POST", "/v1/lan/01/meetings", meeting(func(m map[string]any) { m["level"] = 9 }), "meeting.level"},
+		{"meeting without a level", "POST", "/v1/lan/01/meetings", meeting(func(m map[string]any) { delete(m, "level") }), "meeting.level"},
+		{"meeting in the past", "POST", "/v1/lan/01/meetings", meeting(func(m map[string]any) {
+			m["startTime"] = time.Now().Add(-48 * time.Hour).UTC().Format(time.RFC3339)
+			m["endTime"] = time.Now().Add(-47 * time.Hour).UTC().Format(time.RFC3339)
+		}), "meeting.start_time"},
+		{"meeting ending before it starts", "POST", "/v1/lan/01/meetings", meeting(func(m map[string]any) { m["endTime"] = future.Add(-time.Hour).Format(time.RFC3339) }), "meeting.end_time"},
+		{"contact without a way to reach", "POST", "/v1/lan/01/contacts", map[string]any{"actor": "lansstyrelse-01", "actorDisplayName": "Länsstyrelsen", "function": "TIA"}, "contact.email"},
+		{"forum member who cannot exist", "POST", "/v1/lan/01/members", map[string]any{"recipient": "someone", "displayName": "x"}, "member.recipient"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := board
+			c.t = t
+			code, body := c.do(tt.method, tt.path, tt.body)
+			if code != http.StatusBadRequest || !contains(violatedFields(body), tt.field) {
+				t.Fatalf("HTTP %d %v, want 400 naming %s", code, body, tt.field)
+			}
+		})
+	}
+	// An unknown level by name is refused by the JSON reader, which names it.
+	code, body := board.do("POST", "/v1/lan/01/meetings", meeting(func(m map[string]any) { m["level"] = "COOPERATION_LEVEL_KAFFE" }))
+	if code != http.StatusBadRequest || !strings.Contains(body["message"].(string), "level") {
+		t.Fatalf("unknown level name: HTTP %d %v", code, body)
+	}
+}
+
+// TestInboxChannelsAndFeeds: the inbox (unread count, mark read), a webhook
+// that is down is retried, dead-lettered and replayed, contacts are public or
+// not, and the Atom feed shows a kommun's new activities to anyone.
+func TestInboxChannelsAndFeeds(t *testing.T) {
+	p := startNotifying(t)
+	board := p.as(t, &DemoCountyBoard)
+	org := p.as(t, &DemoStudyAssociation)
+	anyone := p.as(t, nil)
+	hooks := newHookServer(t)
+	hooks.down()
+
+	code, hook := board.do("POST", "/v1/recipients/lansstyrelse-01/webhooks", map[string]any{"url": "http://" + hooks.addr + "/tia"})
+	if code != http.StatusOK {
+		t.Fatalf("webhook: HTTP %d %v", code, hook)
+	}
+	if code, body := board.do("PATCH", "/v1/recipients/lansstyrelse-01/subscriptions/activity.registered",
+		map[string]any{"channels": []string{"CHANNEL_WEBHOOK"}}); code != http.StatusOK {
+		t.Fatalf("subscribe: HTTP %d %v", code, body)
+	}
+	joinAsOrganiser(t, org, DemoStudyAssociation.Org)
+	open := activityBody("0184")
+	open["startDate"] = time.Now().AddDate(0, 0, 7).Format("2006-01-02")
+	open["endDate"] = time.Now().AddDate(0, 3, 0).Format("2006-01-02")
+	if code, body := org.do("POST", "/v1/organisers/"+DemoStudyAssociation.Org+"/activities", open); code != http.StatusOK {
+		t.Fatalf("activity: HTTP %d %v", code, body)
+	}
+	msg := waitInbox(t, board, "lansstyrelse-01", 1)[0].(map[string]any)
+
+	// Three tries against a target that is down, then the dead-letter list.
+	var dead []any
+	deadline := time.Now().Add(15 * time.Second)
+	for len(dead) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the delivery was not dead-lettered")
+		}
+		time.Sleep(50 * time.Millisecond)
+		_, body := board.do("GET", "/v1/recipients/lansstyrelse-01/deadLetters", nil)
+		dead, _ = body["deliveries"].([]any)
+	}
+	d := dead[0].(map[string]any)
+	if d["state"] != "STATE_DEAD_LETTERED" || d["attempts"] != float64(3) || d["lastError"] == "" || d["channel"] != "CHANNEL_WEBHOOK" {
+		t.Fatalf("dead letter = %v", d)
+	}
+	hooks.up()
+	if code, body := board.do("POST", "/v1/"+d["name"].(string)+":replay", map[string]any{}); code != http.StatusOK || body["state"] != "STATE_PENDING" {
+		t.Fatalf("replay: HTTP %d %v", code, body)
+	}
+	call := hooks.next(t)
+	verifySignature(t, hook["secret"].(string), call)
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		_, got := board.do("GET", "/v1/"+msg["name"].(string), nil)
+		ds, _ := got["deliveries"].([]any)
+		if len(ds) == 1 && ds[0].(map[string]any)["state"] == "STATE_DELIVERED" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivery status = %v", got["deliveries"])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	_, unread := board.do("GET", "/v1/recipients/lansstyrelse-01/messages:countUnread", nil)
+	if unread["unreadCount"] != "1" {
+		t.Fatalf("unread = %v", unread)
+	}
+	if code, read := board.do("POST", "/v1/"+msg["name"].(string)+":markRead", map[string]any{}); code != http.StatusOK || read["readTime"] == nil {
+		t.Fatalf("mark read: HTTP %d %v", code, read)
+	}
+	_, unread = board.do("GET", "/v1/recipients/lansstyrelse-01/messages:countUnread", nil)
+	if unread["unreadCount"] != "0" {
+		t.Fatalf("unread after reading = %v", unread)
+	}
+
+	// The Atom feed of Solna shows the new activity to anyone.
+	code, ctype, atom := get(t, p, "/v1/kommuner/0184/activities.atom")
+	if code != http.StatusOK || !strings.HasPrefix(ctype, "application/atom+xml") {
+		t.Fatalf("feed: HTTP %d %s", code, ctype)
+	}
+	var feed struct {
+		XMLName xml.Name `xml:"http://www.w3.org/2005/Atom feed"`
+		Title   string   `xml:"title"`
+		ID      string   `xml:"id"`
+		Entries []struct {
+			Title string `xml:"title"`
+			ID    string `xml:"id"`
+		} `xml:"entry"`
+	}
+	if err := xml.Unmarshal([]byte(atom), &feed); err != nil {
+		t.Fatalf("feed is not Atom: %v\n%s", err, atom)
+	}
+	if len(feed.Entries) != 1 || feed.Entries[0].Title != "Svenska för nybörjare" || !strings.Contains(feed.Title, "Solna") {
+		t.Fatalf("feed = %+v", feed)
+	}
+	if _, _, other := get(t, p, "/v1/kommuner/0180/activities.atom"); strings.Contains(other, "<entry>") {
+		t.Fatalf("Stockholm's feed shows Solna's activity: %s", other)
+	}
+
+	// Contacts: the participant-facing one to anyone, all to actors.
+	for _, c := range []map[string]any{
+		{"actor": "migrationsverket-01", "actorDisplayName": "Migrationsverket", "function": "Reseersättning", "phone": "0771-235 235", "public": true},
+		{"actor": "migrationsverket-01", "actorDisplayName": "Migrationsverket", "function": "Regional kontakt TIA", "email": "tia.stockholm@migrationsverket.example"},
+	} {
+		if code, body := board.do("POST", "/v1/lan/01/contacts", c); code != http.StatusOK {
+			t.Fatalf("contact: HTTP %d %v", code, body)
+		}
+	}
+	_, pub := anyone.do("GET", "/v1/lan/01/contacts", nil)
+	_, all := org.do("GET", "/v1/lan/01/contacts", nil)
+	if len(pub["contacts"].([]any)) != 1 || len(all["contacts"].([]any)) != 2 {
+		t.Fatalf("public %v / signed in %v", pub, all)
+	}
+	if code, _ := org.do("POST", "/v1/lan/01/contacts", map[string]any{"actor": "migrationsverket-01", "actorDisplayName": "x", "function": "y", "phone": "1"}); code != http.StatusForbidden {
+		t.Fatalf("an organiser added Migrationsverket's contact: HTTP %d", code)
+	}
+}
