@@ -1699,13 +1699,14 @@ type Meeting struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// `lan/{lan_code}/meetings/{meeting}`. Output only.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// What the meeting is called.
+	// What the meeting is called. Required (checked by the service, so that
+	// an update may leave it out).
 	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
-	// The level of cooperation.
+	// The level of cooperation. Required.
 	Level CooperationLevel `protobuf:"varint,3,opt,name=level,proto3,enum=tia.notification.v1.CooperationLevel" json:"level,omitempty"`
-	// When it starts; not in the past.
+	// When it starts; not in the past. Required.
 	StartTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
-	// When it ends; after start_time.
+	// When it ends; after start_time. Required.
 	EndTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
 	// Where (an address or a link).
 	Location string `protobuf:"bytes,6,opt,name=location,proto3" json:"location,omitempty"`
@@ -3123,16 +3124,14 @@ const file_tia_notification_v1_notification_proto_rawDesc = "" +
 	"\amembers\x18\x01 \x03(\v2 .tia.notification.v1.ForumMemberR\amembers\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"]\n" +
 	"\x18DeleteForumMemberRequest\x12A\n" +
-	"\x04name\x18\x01 \x01(\tB-\xbaH*r(2&^lan/[0-9]{2}/members/[a-z0-9-]{1,63}$R\x04name\"\xcd\x04\n" +
+	"\x04name\x18\x01 \x01(\tB-\xbaH*r(2&^lan/[0-9]{2}/members/[a-z0-9-]{1,63}$R\x04name\"\xaf\x04\n" +
 	"\aMeeting\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
-	"\x05title\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x05title\x12G\n" +
-	"\x05level\x18\x03 \x01(\x0e2%.tia.notification.v1.CooperationLevelB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x05level\x12A\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n" +
+	"\x05title\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05title\x12;\n" +
+	"\x05level\x18\x03 \x01(\x0e2%.tia.notification.v1.CooperationLevelR\x05level\x129\n" +
 	"\n" +
-	"start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\tstartTime\x12=\n" +
-	"\bend_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\aendTime\x12$\n" +
+	"start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12$\n" +
 	"\blocation\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\blocation\x12A\n" +
 	"\x06agenda\x18\a \x03(\v2\x1f.tia.notification.v1.AgendaItemB\b\xbaH\x05\x92\x01\x02\x10dR\x06agenda\x12#\n" +
 	"\aminutes\x18\b \x01(\tB\t\xbaH\x06r\x04\x18\xa0\x8d\x06R\aminutes\x129\n" +
