@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 
+	"time"
+
 	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -12,12 +15,16 @@ import (
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/listing"
 	"github.com/tia-platform/tia/services/travel/internal/domain"
 	"github.com/tia-platform/tia/services/travel/internal/store"
 )
 
-// CreateRoute records a route decision. Only Migrationsverket decides routes.
+// CreateRoute records a direct route decision (without a consultation, for
+// instance to continue a route decided before). Only Migrationsverket
+// decides routes; DecideConsultation is the usual way. RouteDecided is
+// published either way.
 func (s *Service) CreateRoute(ctx context.Context, req *travelv1.CreateRouteRequest) (*travelv1.Route, error) {
 	if _, err := auth.Require(ctx, auth.RoleMigrationsverket); err != nil {
 		return nil, err
@@ -31,9 +38,38 @@ func (s *Service) CreateRoute(ctx context.Context, req *travelv1.CreateRouteRequ
 	}
 	r.ID = uuid.Must(uuid.NewV7()).String()
 	r.CreateTime = s.now().UTC()
-	if err := s.store.Create(ctx, r); err != nil {
+	out := toProto(r)
+	if err := s.store.Create(ctx, r, func(tx *sqlx.Tx) error {
+		_, err := events.Publish(ctx, tx, SubjectRouteDecided, &travelv1.RouteDecided{Route: out})
+		return err
+	}); err != nil {
 		return nil, err
 	}
+	s.notify()
+	return out, nil
+}
+
+// RevokeRoute ends a route from a date. Migrationsverket only.
+func (s *Service) RevokeRoute(ctx context.Context, req *travelv1.RevokeRouteRequest) (*travelv1.Route, error) {
+	if _, err := auth.Require(ctx, auth.RoleMigrationsverket); err != nil {
+		return nil, err
+	}
+	id, ok := domain.ParseName(req.GetName())
+	if !ok {
+		return nil, badrequest.Field("name", "must be routes/{id}")
+	}
+	r, err := s.store.Revoke(ctx, id, func(r *domain.Route) error { return r.Revoke(req.GetRevokedFrom()) },
+		func(tx *sqlx.Tx, r domain.Route) error {
+			_, err := events.Publish(ctx, tx, SubjectRouteRevoked, &travelv1.RouteRevoked{Route: toProto(r), RevokedFrom: r.RevokedFrom})
+			return err
+		})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.notify()
 	return toProto(r), nil
 }
 
@@ -92,6 +128,21 @@ func toProto(r domain.Route) *travelv1.Route {
 	return &travelv1.Route{
 		Name: r.Name(), FromKommunCode: r.FromKommunCode, ToKommunCode: r.ToKommunCode,
 		ValidFrom: r.ValidFrom, ValidTo: r.ValidTo, Reason: r.Reason, DistanceKm: r.DistanceKm,
-		CreateTime: timestamppb.New(r.CreateTime),
+		CreateTime: timestamppb.New(r.CreateTime), RevokedFrom: r.RevokedFrom, Consultation: consultationName(r.Consultation),
 	}
+}
+
+func consultationName(id string) string {
+	if id == "" {
+		return ""
+	}
+	return domain.Consultation{ID: id}.Name()
+}
+
+// ts is a timestamp, or nil for the zero time.
+func ts(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
 }

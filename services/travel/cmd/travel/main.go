@@ -7,4 +7,6 @@ import (
 	"github.com/tia-platform/tia/services/travel"
 )
 
-func main() { app.Main(travel.Component) }
+// The travel service asks the activity registry about certificates
+// (TIA_ACTIVITY_ADDR).
+func main() { app.Main(travel.Component, "activity") }

@@ -43,6 +43,35 @@ type Route struct {
 	// reference data do not rewrite past decisions.
 	DistanceKm float64
 	CreateTime time.Time
+	// RevokedFrom is the first day no longer approved, once revoked.
+	RevokedFrom string
+	// Consultation is the id of the consultation the route was decided
+	// after; empty for a direct decision.
+	Consultation string
+}
+
+// Revoke ends the route the day before from. The route must have started
+// before from and not be revoked already; from must fall within it.
+func (r *Route) Revoke(from string) error {
+	var v badrequest.Violations
+	switch {
+	case r.RevokedFrom != "":
+		v.Add("name", "the route is already revoked from "+r.RevokedFrom)
+	default:
+		day, err := time.Parse(DateLayout, from)
+		switch {
+		case err != nil:
+			v.Add("revoked_from", "must be a date written YYYY-MM-DD")
+		case from <= r.ValidFrom:
+			v.Add("revoked_from", "must be after valid_from "+r.ValidFrom)
+		case from > r.ValidTo:
+			v.Add("revoked_from", "must not be after valid_to "+r.ValidTo)
+		default:
+			r.RevokedFrom = from
+			r.ValidTo = day.AddDate(0, 0, -1).Format(DateLayout)
+		}
+	}
+	return v.Err()
 }
 
 // Name is the route's resource name.

@@ -44,15 +44,18 @@ type row struct {
 	Reason         string  `db:"reason"`
 	DistanceKm     float64 `db:"distance_km"`
 	CreateTime     string  `db:"create_time"`
+	RevokedFrom    string  `db:"revoked_from"`
+	Consultation   string  `db:"consultation"`
 }
 
-const columns = "id, from_kommun_code, to_kommun_code, valid_from, valid_to, reason, distance_km, create_time"
+const columns = "id, from_kommun_code, to_kommun_code, valid_from, valid_to, reason, distance_km, create_time, revoked_from, consultation"
 
 func toRow(r domain.Route) row {
 	return row{
 		ID: r.ID, FromKommunCode: r.FromKommunCode, ToKommunCode: r.ToKommunCode,
 		ValidFrom: r.ValidFrom, ValidTo: r.ValidTo, Reason: r.Reason, DistanceKm: r.DistanceKm,
-		CreateTime: r.CreateTime.UTC().Format(time.RFC3339Nano),
+		CreateTime:  r.CreateTime.UTC().Format(time.RFC3339Nano),
+		RevokedFrom: r.RevokedFrom, Consultation: r.Consultation,
 	}
 }
 
@@ -61,25 +64,91 @@ func (r row) route() domain.Route {
 	return domain.Route{
 		ID: r.ID, FromKommunCode: r.FromKommunCode, ToKommunCode: r.ToKommunCode,
 		ValidFrom: r.ValidFrom, ValidTo: r.ValidTo, Reason: r.Reason, DistanceKm: r.DistanceKm,
-		CreateTime: created,
+		CreateTime: created, RevokedFrom: r.RevokedFrom, Consultation: r.Consultation,
 	}
 }
 
-// Create inserts r and its two ends in one transaction.
-func (s *Store) Create(ctx context.Context, r domain.Route) error {
+// Create inserts r and its two ends in one transaction, with then (events)
+// in the same transaction.
+func (s *Store) Create(ctx context.Context, r domain.Route, then ...func(*sqlx.Tx) error) error {
 	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		_, err := tx.NamedExecContext(ctx, "INSERT INTO routes ("+columns+") VALUES ("+
-			":id, :from_kommun_code, :to_kommun_code, :valid_from, :valid_to, :reason, :distance_km, :create_time)", toRow(r))
-		if err != nil {
-			return fmt.Errorf("insert route: %w", err)
+		if err := CreateRouteTx(ctx, tx, r); err != nil {
+			return err
 		}
-		_, err = tx.ExecContext(ctx, tx.Rebind("INSERT INTO route_ends (kommun_code, route_id) VALUES (?, ?), (?, ?)"),
-			r.FromKommunCode, r.ID, r.ToKommunCode, r.ID)
-		if err != nil {
-			return fmt.Errorf("insert route ends: %w", err)
-		}
-		return nil
+		return runAll(tx, then)
 	})
+}
+
+// CreateRouteTx inserts r and its two ends within tx.
+func CreateRouteTx(ctx context.Context, tx *sqlx.Tx, r domain.Route) error {
+	_, err := tx.NamedExecContext(ctx, "INSERT INTO routes ("+columns+") VALUES ("+
+		":id, :from_kommun_code, :to_kommun_code, :valid_from, :valid_to, :reason, :distance_km, :create_time, :revoked_from, :consultation)", toRow(r))
+	if err != nil {
+		return fmt.Errorf("insert route: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, tx.Rebind("INSERT INTO route_ends (kommun_code, route_id) VALUES (?, ?), (?, ?)"),
+		r.FromKommunCode, r.ID, r.ToKommunCode, r.ID)
+	if err != nil {
+		return fmt.Errorf("insert route ends: %w", err)
+	}
+	return nil
+}
+
+// Revoke applies revoke to the route id under a lock on its row and stores
+// the result, with then in the same transaction.
+func (s *Store) Revoke(ctx context.Context, id string, revoke func(*domain.Route) error, then func(*sqlx.Tx, domain.Route) error) (domain.Route, error) {
+	var out domain.Route
+	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		var r row
+		err := tx.GetContext(ctx, &r, tx.Rebind("SELECT "+columns+" FROM routes WHERE id = ?"+forUpdate(s.db)), id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("get route: %w", err)
+		}
+		out = r.route()
+		if err := revoke(&out); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE routes SET valid_to = ?, revoked_from = ? WHERE id = ?"),
+			out.ValidTo, out.RevokedFrom, id); err != nil {
+			return fmt.Errorf("revoke route: %w", err)
+		}
+		return then(tx, out)
+	})
+	return out, err
+}
+
+// RouteApproved reports whether an approved route joins kommuner a and b
+// (either direction) on date.
+func RouteApproved(ctx context.Context, q queryer, a, b, date string) (bool, error) {
+	var n int
+	err := sqlx.GetContext(ctx, q, &n, q.Rebind(`SELECT COUNT(*) FROM routes
+		WHERE ((from_kommun_code = ? AND to_kommun_code = ?) OR (from_kommun_code = ? AND to_kommun_code = ?))
+		AND valid_from <= ? AND valid_to >= ?`), a, b, b, a, date, date)
+	if err != nil {
+		return false, fmt.Errorf("find route: %w", err)
+	}
+	return n > 0, nil
+}
+
+func runAll(tx *sqlx.Tx, fns []func(*sqlx.Tx) error) error {
+	for _, fn := range fns {
+		if err := fn(tx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forUpdate locks the rows read on PostgreSQL; SQLite has one writer and
+// needs no lock.
+func forUpdate(d *sqlx.DB) string {
+	if db.Dialect(d) == db.DialectPostgres {
+		return " FOR UPDATE"
+	}
+	return ""
 }
 
 // Get returns one route.
@@ -144,4 +213,10 @@ func mustSub(f fs.FS, dir string) fs.FS {
 		panic(err)
 	}
 	return sub
+}
+
+// queryer is a database or a transaction.
+type queryer interface {
+	sqlx.QueryerContext
+	Rebind(string) string
 }

@@ -125,6 +125,216 @@ func (x *RouteRevoked) GetRevokedFrom() string {
 	return ""
 }
 
+// ConsultationOpened is published on `tia.travel.ConsultationOpened` when
+// Migrationsverket opens a consultation, so that the county boards and
+// organisers of the län concerned (lan_codes) are told.
+type ConsultationOpened struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The consultation as opened.
+	Consultation  *Consultation `protobuf:"bytes,1,opt,name=consultation,proto3" json:"consultation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsultationOpened) Reset() {
+	*x = ConsultationOpened{}
+	mi := &file_tia_travel_v1_events_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsultationOpened) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsultationOpened) ProtoMessage() {}
+
+func (x *ConsultationOpened) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_events_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsultationOpened.ProtoReflect.Descriptor instead.
+func (*ConsultationOpened) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_events_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ConsultationOpened) GetConsultation() *Consultation {
+	if x != nil {
+		return x.Consultation
+	}
+	return nil
+}
+
+// ConsultationDecided is published on `tia.travel.ConsultationDecided` when
+// Migrationsverket decides a consultation, so that every respondent receives
+// the feedback on their response.
+type ConsultationDecided struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The consultation with its responses and decision.
+	Consultation  *Consultation `protobuf:"bytes,1,opt,name=consultation,proto3" json:"consultation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsultationDecided) Reset() {
+	*x = ConsultationDecided{}
+	mi := &file_tia_travel_v1_events_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsultationDecided) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsultationDecided) ProtoMessage() {}
+
+func (x *ConsultationDecided) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_events_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsultationDecided.ProtoReflect.Descriptor instead.
+func (*ConsultationDecided) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_events_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ConsultationDecided) GetConsultation() *Consultation {
+	if x != nil {
+		return x.Consultation
+	}
+	return nil
+}
+
+// ClaimDecided is published on `tia.travel.ClaimDecided` when a claim is
+// approved (automatically or in review), sent to review or rejected, so that
+// the claimant is told. It carries the dossier number: only Migrationsverket's
+// services and the notification service consume it.
+type ClaimDecided struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The claim as decided.
+	Claim         *Claim `protobuf:"bytes,1,opt,name=claim,proto3" json:"claim,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClaimDecided) Reset() {
+	*x = ClaimDecided{}
+	mi := &file_tia_travel_v1_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClaimDecided) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClaimDecided) ProtoMessage() {}
+
+func (x *ClaimDecided) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClaimDecided.ProtoReflect.Descriptor instead.
+func (*ClaimDecided) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ClaimDecided) GetClaim() *Claim {
+	if x != nil {
+		return x.Claim
+	}
+	return nil
+}
+
+// ClaimPaid is published on `tia.travel.ClaimPaid` once per claim, when a
+// payment run pays it. It carries the dossier number, like ClaimDecided.
+type ClaimPaid struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The claim as paid.
+	Claim *Claim `protobuf:"bytes,1,opt,name=claim,proto3" json:"claim,omitempty"`
+	// The payment run, `paymentRuns/{run}`.
+	PaymentRun string `protobuf:"bytes,2,opt,name=payment_run,json=paymentRun,proto3" json:"payment_run,omitempty"`
+	// Amount paid, öre.
+	AmountOre     int64 `protobuf:"varint,3,opt,name=amount_ore,json=amountOre,proto3" json:"amount_ore,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClaimPaid) Reset() {
+	*x = ClaimPaid{}
+	mi := &file_tia_travel_v1_events_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClaimPaid) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClaimPaid) ProtoMessage() {}
+
+func (x *ClaimPaid) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_events_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClaimPaid.ProtoReflect.Descriptor instead.
+func (*ClaimPaid) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_events_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ClaimPaid) GetClaim() *Claim {
+	if x != nil {
+		return x.Claim
+	}
+	return nil
+}
+
+func (x *ClaimPaid) GetPaymentRun() string {
+	if x != nil {
+		return x.PaymentRun
+	}
+	return ""
+}
+
+func (x *ClaimPaid) GetAmountOre() int64 {
+	if x != nil {
+		return x.AmountOre
+	}
+	return 0
+}
+
 var File_tia_travel_v1_events_proto protoreflect.FileDescriptor
 
 const file_tia_travel_v1_events_proto_rawDesc = "" +
@@ -134,7 +344,19 @@ const file_tia_travel_v1_events_proto_rawDesc = "" +
 	"\x05route\x18\x01 \x01(\v2\x14.tia.travel.v1.RouteR\x05route\"]\n" +
 	"\fRouteRevoked\x12*\n" +
 	"\x05route\x18\x01 \x01(\v2\x14.tia.travel.v1.RouteR\x05route\x12!\n" +
-	"\frevoked_from\x18\x02 \x01(\tR\vrevokedFromB>Z<github.com/tia-platform/tia/proto/gen/tia/travel/v1;travelv1b\x06proto3"
+	"\frevoked_from\x18\x02 \x01(\tR\vrevokedFrom\"U\n" +
+	"\x12ConsultationOpened\x12?\n" +
+	"\fconsultation\x18\x01 \x01(\v2\x1b.tia.travel.v1.ConsultationR\fconsultation\"V\n" +
+	"\x13ConsultationDecided\x12?\n" +
+	"\fconsultation\x18\x01 \x01(\v2\x1b.tia.travel.v1.ConsultationR\fconsultation\":\n" +
+	"\fClaimDecided\x12*\n" +
+	"\x05claim\x18\x01 \x01(\v2\x14.tia.travel.v1.ClaimR\x05claim\"w\n" +
+	"\tClaimPaid\x12*\n" +
+	"\x05claim\x18\x01 \x01(\v2\x14.tia.travel.v1.ClaimR\x05claim\x12\x1f\n" +
+	"\vpayment_run\x18\x02 \x01(\tR\n" +
+	"paymentRun\x12\x1d\n" +
+	"\n" +
+	"amount_ore\x18\x03 \x01(\x03R\tamountOreB>Z<github.com/tia-platform/tia/proto/gen/tia/travel/v1;travelv1b\x06proto3"
 
 var (
 	file_tia_travel_v1_events_proto_rawDescOnce sync.Once
@@ -148,20 +370,30 @@ func file_tia_travel_v1_events_proto_rawDescGZIP() []byte {
 	return file_tia_travel_v1_events_proto_rawDescData
 }
 
-var file_tia_travel_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_tia_travel_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_tia_travel_v1_events_proto_goTypes = []any{
-	(*RouteDecided)(nil), // 0: tia.travel.v1.RouteDecided
-	(*RouteRevoked)(nil), // 1: tia.travel.v1.RouteRevoked
-	(*Route)(nil),        // 2: tia.travel.v1.Route
+	(*RouteDecided)(nil),        // 0: tia.travel.v1.RouteDecided
+	(*RouteRevoked)(nil),        // 1: tia.travel.v1.RouteRevoked
+	(*ConsultationOpened)(nil),  // 2: tia.travel.v1.ConsultationOpened
+	(*ConsultationDecided)(nil), // 3: tia.travel.v1.ConsultationDecided
+	(*ClaimDecided)(nil),        // 4: tia.travel.v1.ClaimDecided
+	(*ClaimPaid)(nil),           // 5: tia.travel.v1.ClaimPaid
+	(*Route)(nil),               // 6: tia.travel.v1.Route
+	(*Consultation)(nil),        // 7: tia.travel.v1.Consultation
+	(*Claim)(nil),               // 8: tia.travel.v1.Claim
 }
 var file_tia_travel_v1_events_proto_depIdxs = []int32{
-	2, // 0: tia.travel.v1.RouteDecided.route:type_name -> tia.travel.v1.Route
-	2, // 1: tia.travel.v1.RouteRevoked.route:type_name -> tia.travel.v1.Route
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	6, // 0: tia.travel.v1.RouteDecided.route:type_name -> tia.travel.v1.Route
+	6, // 1: tia.travel.v1.RouteRevoked.route:type_name -> tia.travel.v1.Route
+	7, // 2: tia.travel.v1.ConsultationOpened.consultation:type_name -> tia.travel.v1.Consultation
+	7, // 3: tia.travel.v1.ConsultationDecided.consultation:type_name -> tia.travel.v1.Consultation
+	8, // 4: tia.travel.v1.ClaimDecided.claim:type_name -> tia.travel.v1.Claim
+	8, // 5: tia.travel.v1.ClaimPaid.claim:type_name -> tia.travel.v1.Claim
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_tia_travel_v1_events_proto_init() }
@@ -176,7 +408,7 @@ func file_tia_travel_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tia_travel_v1_events_proto_rawDesc), len(file_tia_travel_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

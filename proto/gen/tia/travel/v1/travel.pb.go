@@ -23,6 +23,295 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ConsultationState is where a consultation stands.
+type ConsultationState int32
+
+const (
+	// Not set.
+	ConsultationState_CONSULTATION_STATE_UNSPECIFIED ConsultationState = 0
+	// Open for responses until the deadline.
+	ConsultationState_CONSULTATION_STATE_OPEN ConsultationState = 1
+	// Decided; closed.
+	ConsultationState_CONSULTATION_STATE_DECIDED ConsultationState = 2
+)
+
+// Enum value maps for ConsultationState.
+var (
+	ConsultationState_name = map[int32]string{
+		0: "CONSULTATION_STATE_UNSPECIFIED",
+		1: "CONSULTATION_STATE_OPEN",
+		2: "CONSULTATION_STATE_DECIDED",
+	}
+	ConsultationState_value = map[string]int32{
+		"CONSULTATION_STATE_UNSPECIFIED": 0,
+		"CONSULTATION_STATE_OPEN":        1,
+		"CONSULTATION_STATE_DECIDED":     2,
+	}
+)
+
+func (x ConsultationState) Enum() *ConsultationState {
+	p := new(ConsultationState)
+	*p = x
+	return p
+}
+
+func (x ConsultationState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ConsultationState) Descriptor() protoreflect.EnumDescriptor {
+	return file_tia_travel_v1_travel_proto_enumTypes[0].Descriptor()
+}
+
+func (ConsultationState) Type() protoreflect.EnumType {
+	return &file_tia_travel_v1_travel_proto_enumTypes[0]
+}
+
+func (x ConsultationState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ConsultationState.Descriptor instead.
+func (ConsultationState) EnumDescriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{0}
+}
+
+// Stance is what a response says about the proposal.
+type Stance int32
+
+const (
+	// Not set; rejected on input.
+	Stance_STANCE_UNSPECIFIED Stance = 0
+	// Supports the proposal.
+	Stance_STANCE_SUPPORT Stance = 1
+	// Objects to it.
+	Stance_STANCE_OBJECT Stance = 2
+	// Comments without taking a side.
+	Stance_STANCE_COMMENT Stance = 3
+)
+
+// Enum value maps for Stance.
+var (
+	Stance_name = map[int32]string{
+		0: "STANCE_UNSPECIFIED",
+		1: "STANCE_SUPPORT",
+		2: "STANCE_OBJECT",
+		3: "STANCE_COMMENT",
+	}
+	Stance_value = map[string]int32{
+		"STANCE_UNSPECIFIED": 0,
+		"STANCE_SUPPORT":     1,
+		"STANCE_OBJECT":      2,
+		"STANCE_COMMENT":     3,
+	}
+)
+
+func (x Stance) Enum() *Stance {
+	p := new(Stance)
+	*p = x
+	return p
+}
+
+func (x Stance) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Stance) Descriptor() protoreflect.EnumDescriptor {
+	return file_tia_travel_v1_travel_proto_enumTypes[1].Descriptor()
+}
+
+func (Stance) Type() protoreflect.EnumType {
+	return &file_tia_travel_v1_travel_proto_enumTypes[1]
+}
+
+func (x Stance) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Stance.Descriptor instead.
+func (Stance) EnumDescriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{1}
+}
+
+// ClaimState is where a claim stands.
+type ClaimState int32
+
+const (
+	// Not set.
+	ClaimState_CLAIM_STATE_UNSPECIFIED ClaimState = 0
+	// Waiting for the activity registry to answer the certificate check.
+	ClaimState_CLAIM_STATE_PENDING ClaimState = 1
+	// Failed a check; waits for a Migrationsverket case officer.
+	ClaimState_CLAIM_STATE_IN_REVIEW ClaimState = 2
+	// Approved, automatically or in review; waits for a payment run.
+	ClaimState_CLAIM_STATE_APPROVED ClaimState = 3
+	// Rejected in review.
+	ClaimState_CLAIM_STATE_REJECTED ClaimState = 4
+	// Paid.
+	ClaimState_CLAIM_STATE_PAID ClaimState = 5
+)
+
+// Enum value maps for ClaimState.
+var (
+	ClaimState_name = map[int32]string{
+		0: "CLAIM_STATE_UNSPECIFIED",
+		1: "CLAIM_STATE_PENDING",
+		2: "CLAIM_STATE_IN_REVIEW",
+		3: "CLAIM_STATE_APPROVED",
+		4: "CLAIM_STATE_REJECTED",
+		5: "CLAIM_STATE_PAID",
+	}
+	ClaimState_value = map[string]int32{
+		"CLAIM_STATE_UNSPECIFIED": 0,
+		"CLAIM_STATE_PENDING":     1,
+		"CLAIM_STATE_IN_REVIEW":   2,
+		"CLAIM_STATE_APPROVED":    3,
+		"CLAIM_STATE_REJECTED":    4,
+		"CLAIM_STATE_PAID":        5,
+	}
+)
+
+func (x ClaimState) Enum() *ClaimState {
+	p := new(ClaimState)
+	*p = x
+	return p
+}
+
+func (x ClaimState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ClaimState) Descriptor() protoreflect.EnumDescriptor {
+	return file_tia_travel_v1_travel_proto_enumTypes[2].Descriptor()
+}
+
+func (ClaimState) Type() protoreflect.EnumType {
+	return &file_tia_travel_v1_travel_proto_enumTypes[2]
+}
+
+func (x ClaimState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ClaimState.Descriptor instead.
+func (ClaimState) EnumDescriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{2}
+}
+
+// TicketType is how the trip was made.
+type TicketType int32
+
+const (
+	// Not set; rejected on input.
+	TicketType_TICKET_TYPE_UNSPECIFIED TicketType = 0
+	// A single ticket on public transport.
+	TicketType_TICKET_TYPE_SINGLE TicketType = 1
+	// A return ticket (claimed on the outbound trip).
+	TicketType_TICKET_TYPE_RETURN TicketType = 2
+	// A period ticket, pro rata.
+	TicketType_TICKET_TYPE_PERIOD TicketType = 3
+	// Own car or other mileage-based travel.
+	TicketType_TICKET_TYPE_MILEAGE TicketType = 4
+)
+
+// Enum value maps for TicketType.
+var (
+	TicketType_name = map[int32]string{
+		0: "TICKET_TYPE_UNSPECIFIED",
+		1: "TICKET_TYPE_SINGLE",
+		2: "TICKET_TYPE_RETURN",
+		3: "TICKET_TYPE_PERIOD",
+		4: "TICKET_TYPE_MILEAGE",
+	}
+	TicketType_value = map[string]int32{
+		"TICKET_TYPE_UNSPECIFIED": 0,
+		"TICKET_TYPE_SINGLE":      1,
+		"TICKET_TYPE_RETURN":      2,
+		"TICKET_TYPE_PERIOD":      3,
+		"TICKET_TYPE_MILEAGE":     4,
+	}
+)
+
+func (x TicketType) Enum() *TicketType {
+	p := new(TicketType)
+	*p = x
+	return p
+}
+
+func (x TicketType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TicketType) Descriptor() protoreflect.EnumDescriptor {
+	return file_tia_travel_v1_travel_proto_enumTypes[3].Descriptor()
+}
+
+func (TicketType) Type() protoreflect.EnumType {
+	return &file_tia_travel_v1_travel_proto_enumTypes[3]
+}
+
+func (x TicketType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TicketType.Descriptor instead.
+func (TicketType) EnumDescriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{3}
+}
+
+// PaymentRunState is where a payment run stands.
+type PaymentRunState int32
+
+const (
+	// Not set.
+	PaymentRunState_PAYMENT_RUN_STATE_UNSPECIFIED PaymentRunState = 0
+	// Paying; resumed after a restart.
+	PaymentRunState_PAYMENT_RUN_STATE_RUNNING PaymentRunState = 1
+	// Every claim paid and the payment file written.
+	PaymentRunState_PAYMENT_RUN_STATE_SUCCEEDED PaymentRunState = 2
+)
+
+// Enum value maps for PaymentRunState.
+var (
+	PaymentRunState_name = map[int32]string{
+		0: "PAYMENT_RUN_STATE_UNSPECIFIED",
+		1: "PAYMENT_RUN_STATE_RUNNING",
+		2: "PAYMENT_RUN_STATE_SUCCEEDED",
+	}
+	PaymentRunState_value = map[string]int32{
+		"PAYMENT_RUN_STATE_UNSPECIFIED": 0,
+		"PAYMENT_RUN_STATE_RUNNING":     1,
+		"PAYMENT_RUN_STATE_SUCCEEDED":   2,
+	}
+)
+
+func (x PaymentRunState) Enum() *PaymentRunState {
+	p := new(PaymentRunState)
+	*p = x
+	return p
+}
+
+func (x PaymentRunState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PaymentRunState) Descriptor() protoreflect.EnumDescriptor {
+	return file_tia_travel_v1_travel_proto_enumTypes[4].Descriptor()
+}
+
+func (PaymentRunState) Type() protoreflect.EnumType {
+	return &file_tia_travel_v1_travel_proto_enumTypes[4]
+}
+
+func (x PaymentRunState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PaymentRunState.Descriptor instead.
+func (PaymentRunState) EnumDescriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{4}
+}
+
 // Route is Migrationsverket's decision that travel between two kommuner is
 // compensated (beslut om resor mellan kommuner).
 type Route struct {
@@ -42,7 +331,12 @@ type Route struct {
 	// Great-circle distance between the kommun seats, km. Output only.
 	DistanceKm float64 `protobuf:"fixed64,7,opt,name=distance_km,json=distanceKm,proto3" json:"distance_km,omitempty"`
 	// When the decision was recorded. Output only.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// First day the route is no longer approved, when revoked. Output only.
+	RevokedFrom string `protobuf:"bytes,9,opt,name=revoked_from,json=revokedFrom,proto3" json:"revoked_from,omitempty"`
+	// The consultation the route was decided after, `consultations/{id}`;
+	// empty for a direct decision through CreateRoute. Output only.
+	Consultation  string `protobuf:"bytes,10,opt,name=consultation,proto3" json:"consultation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -131,6 +425,20 @@ func (x *Route) GetCreateTime() *timestamppb.Timestamp {
 		return x.CreateTime
 	}
 	return nil
+}
+
+func (x *Route) GetRevokedFrom() string {
+	if x != nil {
+		return x.RevokedFrom
+	}
+	return ""
+}
+
+func (x *Route) GetConsultation() string {
+	if x != nil {
+		return x.Consultation
+	}
+	return ""
 }
 
 // Request for CreateRoute.
@@ -344,11 +652,2298 @@ func (x *ListRoutesResponse) GetNextPageToken() string {
 	return ""
 }
 
+// Request for RevokeRoute.
+type RevokeRouteRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `routes/{route}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// First day the route is no longer approved, YYYY-MM-DD.
+	RevokedFrom string `protobuf:"bytes,2,opt,name=revoked_from,json=revokedFrom,proto3" json:"revoked_from,omitempty"`
+	// Why.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeRouteRequest) Reset() {
+	*x = RevokeRouteRequest{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeRouteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeRouteRequest) ProtoMessage() {}
+
+func (x *RevokeRouteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeRouteRequest.ProtoReflect.Descriptor instead.
+func (*RevokeRouteRequest) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RevokeRouteRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RevokeRouteRequest) GetRevokedFrom() string {
+	if x != nil {
+		return x.RevokedFrom
+	}
+	return ""
+}
+
+func (x *RevokeRouteRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Consultation (samråd) on proposed routes before Migrationsverket decides.
+type Consultation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `consultations/{consultation}`. Output only.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The proposed routes (from, to, valid_from, valid_to, reason).
+	Proposals []*Route `protobuf:"bytes,2,rep,name=proposals,proto3" json:"proposals,omitempty"`
+	// Last day responses are accepted, YYYY-MM-DD.
+	Deadline string `protobuf:"bytes,3,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	// The län concerned (of every proposed route's ends): their county boards
+	// and organisers are addressed. Output only.
+	LanCodes []string `protobuf:"bytes,4,rep,name=lan_codes,json=lanCodes,proto3" json:"lan_codes,omitempty"`
+	// Output only.
+	State ConsultationState `protobuf:"varint,5,opt,name=state,proto3,enum=tia.travel.v1.ConsultationState" json:"state,omitempty"`
+	// The responses received. Output only.
+	Responses []*ConsultationResponse `protobuf:"bytes,6,rep,name=responses,proto3" json:"responses,omitempty"`
+	// The decision, once made. Output only.
+	Decision *ConsultationDecision `protobuf:"bytes,7,opt,name=decision,proto3" json:"decision,omitempty"`
+	// Output only.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// What the consultation is about, shown to those addressed.
+	Description   string `protobuf:"bytes,9,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Consultation) Reset() {
+	*x = Consultation{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Consultation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Consultation) ProtoMessage() {}
+
+func (x *Consultation) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Consultation.ProtoReflect.Descriptor instead.
+func (*Consultation) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Consultation) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Consultation) GetProposals() []*Route {
+	if x != nil {
+		return x.Proposals
+	}
+	return nil
+}
+
+func (x *Consultation) GetDeadline() string {
+	if x != nil {
+		return x.Deadline
+	}
+	return ""
+}
+
+func (x *Consultation) GetLanCodes() []string {
+	if x != nil {
+		return x.LanCodes
+	}
+	return nil
+}
+
+func (x *Consultation) GetState() ConsultationState {
+	if x != nil {
+		return x.State
+	}
+	return ConsultationState_CONSULTATION_STATE_UNSPECIFIED
+}
+
+func (x *Consultation) GetResponses() []*ConsultationResponse {
+	if x != nil {
+		return x.Responses
+	}
+	return nil
+}
+
+func (x *Consultation) GetDecision() *ConsultationDecision {
+	if x != nil {
+		return x.Decision
+	}
+	return nil
+}
+
+func (x *Consultation) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Consultation) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+// ConsultationResponse is one addressee's answer.
+type ConsultationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `consultations/{consultation}/responses/{response}`. Output only.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Support, object or comment.
+	Stance Stance `protobuf:"varint,2,opt,name=stance,proto3,enum=tia.travel.v1.Stance" json:"stance,omitempty"`
+	// The response's text.
+	Comment string `protobuf:"bytes,3,opt,name=comment,proto3" json:"comment,omitempty"`
+	// Who responded: the token's subject. Output only.
+	Respondent string `protobuf:"bytes,4,opt,name=respondent,proto3" json:"respondent,omitempty"`
+	// The respondent's län (county boards). Output only.
+	LanCode string `protobuf:"bytes,5,opt,name=lan_code,json=lanCode,proto3" json:"lan_code,omitempty"`
+	// The respondent's organisation number (organisers). Output only.
+	OrgNumber string `protobuf:"bytes,6,opt,name=org_number,json=orgNumber,proto3" json:"org_number,omitempty"`
+	// Output only.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsultationResponse) Reset() {
+	*x = ConsultationResponse{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsultationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsultationResponse) ProtoMessage() {}
+
+func (x *ConsultationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsultationResponse.ProtoReflect.Descriptor instead.
+func (*ConsultationResponse) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ConsultationResponse) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ConsultationResponse) GetStance() Stance {
+	if x != nil {
+		return x.Stance
+	}
+	return Stance_STANCE_UNSPECIFIED
+}
+
+func (x *ConsultationResponse) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+func (x *ConsultationResponse) GetRespondent() string {
+	if x != nil {
+		return x.Respondent
+	}
+	return ""
+}
+
+func (x *ConsultationResponse) GetLanCode() string {
+	if x != nil {
+		return x.LanCode
+	}
+	return ""
+}
+
+func (x *ConsultationResponse) GetOrgNumber() string {
+	if x != nil {
+		return x.OrgNumber
+	}
+	return ""
+}
+
+func (x *ConsultationResponse) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+// Feedback (återkoppling) on one response: what the agency did with it.
+type Feedback struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `consultations/{consultation}/responses/{response}`.
+	Response string `protobuf:"bytes,1,opt,name=response,proto3" json:"response,omitempty"`
+	// The feedback.
+	Text          string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Feedback) Reset() {
+	*x = Feedback{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Feedback) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Feedback) ProtoMessage() {}
+
+func (x *Feedback) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Feedback.ProtoReflect.Descriptor instead.
+func (*Feedback) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Feedback) GetResponse() string {
+	if x != nil {
+		return x.Response
+	}
+	return ""
+}
+
+func (x *Feedback) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+// ConsultationDecision is Migrationsverket's decision after a consultation.
+type ConsultationDecision struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The routes decided, `routes/{route}`, in proposal order.
+	Routes []string `protobuf:"bytes,1,rep,name=routes,proto3" json:"routes,omitempty"`
+	// Indexes (0-based) of the approved proposals.
+	Approved []int32 `protobuf:"varint,2,rep,packed,name=approved,proto3" json:"approved,omitempty"`
+	// Feedback on every response.
+	Feedback []*Feedback `protobuf:"bytes,3,rep,name=feedback,proto3" json:"feedback,omitempty"`
+	// Why.
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// When decided.
+	DecideTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=decide_time,json=decideTime,proto3" json:"decide_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsultationDecision) Reset() {
+	*x = ConsultationDecision{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsultationDecision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsultationDecision) ProtoMessage() {}
+
+func (x *ConsultationDecision) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsultationDecision.ProtoReflect.Descriptor instead.
+func (*ConsultationDecision) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ConsultationDecision) GetRoutes() []string {
+	if x != nil {
+		return x.Routes
+	}
+	return nil
+}
+
+func (x *ConsultationDecision) GetApproved() []int32 {
+	if x != nil {
+		return x.Approved
+	}
+	return nil
+}
+
+func (x *ConsultationDecision) GetFeedback() []*Feedback {
+	if x != nil {
+		return x.Feedback
+	}
+	return nil
+}
+
+func (x *ConsultationDecision) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ConsultationDecision) GetDecideTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DecideTime
+	}
+	return nil
+}
+
+// Request for CreateConsultation.
+type CreateConsultationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The consultation.
+	Consultation  *Consultation `protobuf:"bytes,1,opt,name=consultation,proto3" json:"consultation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateConsultationRequest) Reset() {
+	*x = CreateConsultationRequest{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateConsultationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateConsultationRequest) ProtoMessage() {}
+
+func (x *CreateConsultationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateConsultationRequest.ProtoReflect.Descriptor instead.
+func (*CreateConsultationRequest) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CreateConsultationRequest) GetConsultation() *Consultation {
+	if x != nil {
+		return x.Consultation
+	}
+	return nil
+}
+
+// Request for GetConsultation.
+type GetConsultationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `consultations/{consultation}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConsultationRequest) Reset() {
+	*x = GetConsultationRequest{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConsultationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConsultationRequest) ProtoMessage() {}
+
+func (x *GetConsultationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConsultationRequest.ProtoReflect.Descriptor instead.
+func (*GetConsultationRequest) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GetConsultationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request for ListConsultations.
+type ListConsultationsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most this many (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// AIP-160 filter on state and lan_code.
+	Filter        string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConsultationsRequest) Reset() {
+	*x = ListConsultationsRequest{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConsultationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConsultationsRequest) ProtoMessage() {}
+
+func (x *ListConsultationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConsultationsRequest.ProtoReflect.Descriptor instead.
+func (*ListConsultationsRequest) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListConsultationsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListConsultationsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListConsultationsRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+// Response for ListConsultations.
+type ListConsultationsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page.
+	Consultations []*Consultation `protobuf:"bytes,1,rep,name=consultations,proto3" json:"consultations,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConsultationsResponse) Reset() {
+	*x = ListConsultationsResponse{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConsultationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConsultationsResponse) ProtoMessage() {}
+
+func (x *ListConsultationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConsultationsResponse.ProtoReflect.Descriptor instead.
+func (*ListConsultationsResponse) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListConsultationsResponse) GetConsultations() []*Consultation {
+	if x != nil {
+		return x.Consultations
+	}
+	return nil
+}
+
+func (x *ListConsultationsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for CreateConsultationResponse.
+type CreateConsultationResponseRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `consultations/{consultation}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The response.
+	Response      *ConsultationResponse `protobuf:"bytes,2,opt,name=response,proto3" json:"response,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateConsultationResponseRequest) Reset() {
+	*x = CreateConsultationResponseRequest{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateConsultationResponseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateConsultationResponseRequest) ProtoMessage() {}
+
+func (x *CreateConsultationResponseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateConsultationResponseRequest.ProtoReflect.Descriptor instead.
+func (*CreateConsultationResponseRequest) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *CreateConsultationResponseRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateConsultationResponseRequest) GetResponse() *ConsultationResponse {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+// Request for DecideConsultation.
+type DecideConsultationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `consultations/{consultation}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Indexes (0-based) of the proposals approved; the others are not.
+	Approved []int32 `protobuf:"varint,2,rep,packed,name=approved,proto3" json:"approved,omitempty"`
+	// Feedback on every response received; a response without feedback
+	// refuses the decision.
+	Feedback []*Feedback `protobuf:"bytes,3,rep,name=feedback,proto3" json:"feedback,omitempty"`
+	// Why.
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideConsultationRequest) Reset() {
+	*x = DecideConsultationRequest{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideConsultationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideConsultationRequest) ProtoMessage() {}
+
+func (x *DecideConsultationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideConsultationRequest.ProtoReflect.Descriptor instead.
+func (*DecideConsultationRequest) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *DecideConsultationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DecideConsultationRequest) GetApproved() []int32 {
+	if x != nil {
+		return x.Approved
+	}
+	return nil
+}
+
+func (x *DecideConsultationRequest) GetFeedback() []*Feedback {
+	if x != nil {
+		return x.Feedback
+	}
+	return nil
+}
+
+func (x *DecideConsultationRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Claim is a claim for travel compensation for one trip.
+type Claim struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `claims/{claim}`. Output only.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The asylum seeker's dossier number, NN-NNNNNN (a card serial `/N` is
+	// accepted and dropped). An asylum seeker may leave it empty. Personal
+	// data: county boards never see it.
+	DossierNumber string `protobuf:"bytes,2,opt,name=dossier_number,json=dossierNumber,proto3" json:"dossier_number,omitempty"`
+	// Day of the trip, YYYY-MM-DD.
+	TripDate string `protobuf:"bytes,3,opt,name=trip_date,json=tripDate,proto3" json:"trip_date,omitempty"`
+	// SCB code of the kommun travelled from.
+	FromKommunCode string `protobuf:"bytes,4,opt,name=from_kommun_code,json=fromKommunCode,proto3" json:"from_kommun_code,omitempty"`
+	// SCB code of the kommun travelled to.
+	ToKommunCode string `protobuf:"bytes,5,opt,name=to_kommun_code,json=toKommunCode,proto3" json:"to_kommun_code,omitempty"`
+	// The activity: `organisers/{org_number}/activities/{activity}`.
+	Activity string `protobuf:"bytes,6,opt,name=activity,proto3" json:"activity,omitempty"`
+	// The participation certificate:
+	// `organisers/{org_number}/activities/{activity}/certificates/{certificate}`.
+	Certificate string `protobuf:"bytes,7,opt,name=certificate,proto3" json:"certificate,omitempty"`
+	// Distance travelled, km.
+	DistanceKm float64 `protobuf:"fixed64,8,opt,name=distance_km,json=distanceKm,proto3" json:"distance_km,omitempty"`
+	// Cost of the trip in öre.
+	CostOre int64 `protobuf:"varint,9,opt,name=cost_ore,json=costOre,proto3" json:"cost_ore,omitempty"`
+	// Ticket type.
+	TicketType TicketType `protobuf:"varint,10,opt,name=ticket_type,json=ticketType,proto3,enum=tia.travel.v1.TicketType" json:"ticket_type,omitempty"`
+	// Output only.
+	State ClaimState `protobuf:"varint,11,opt,name=state,proto3,enum=tia.travel.v1.ClaimState" json:"state,omitempty"`
+	// Reason codes of the checks that failed (or could not yet be made):
+	// CERTIFICATE_NOT_FOUND, WRONG_PARTICIPANT, WRONG_ACTIVITY,
+	// NOT_VALID_ON_DATE, PARTICIPATION_ENDED, REGISTRY_UNREACHABLE,
+	// TOO_SHORT, NO_ROUTE, DUPLICATE_TRIP, COST_ABOVE_MAXIMUM, SUBMITTED_LATE.
+	// Output only.
+	Reasons []string `protobuf:"bytes,12,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	// A case officer's reason when approving or rejecting. Output only.
+	DecisionReason string `protobuf:"bytes,13,opt,name=decision_reason,json=decisionReason,proto3" json:"decision_reason,omitempty"`
+	// Län of the kommun travelled from. Output only.
+	LanCode string `protobuf:"bytes,14,opt,name=lan_code,json=lanCode,proto3" json:"lan_code,omitempty"`
+	// Output only.
+	SubmitTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=submit_time,json=submitTime,proto3" json:"submit_time,omitempty"`
+	// When approved or rejected. Output only.
+	DecideTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=decide_time,json=decideTime,proto3" json:"decide_time,omitempty"`
+	// When paid. Output only.
+	PayTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=pay_time,json=payTime,proto3" json:"pay_time,omitempty"`
+	// The payment run that paid it, `paymentRuns/{run}`. Output only.
+	PaymentRun    string `protobuf:"bytes,18,opt,name=payment_run,json=paymentRun,proto3" json:"payment_run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Claim) Reset() {
+	*x = Claim{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Claim) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Claim) ProtoMessage() {}
+
+func (x *Claim) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Claim.ProtoReflect.Descriptor instead.
+func (*Claim) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Claim) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Claim) GetDossierNumber() string {
+	if x != nil {
+		return x.DossierNumber
+	}
+	return ""
+}
+
+func (x *Claim) GetTripDate() string {
+	if x != nil {
+		return x.TripDate
+	}
+	return ""
+}
+
+func (x *Claim) GetFromKommunCode() string {
+	if x != nil {
+		return x.FromKommunCode
+	}
+	return ""
+}
+
+func (x *Claim) GetToKommunCode() string {
+	if x != nil {
+		return x.ToKommunCode
+	}
+	return ""
+}
+
+func (x *Claim) GetActivity() string {
+	if x != nil {
+		return x.Activity
+	}
+	return ""
+}
+
+func (x *Claim) GetCertificate() string {
+	if x != nil {
+		return x.Certificate
+	}
+	return ""
+}
+
+func (x *Claim) GetDistanceKm() float64 {
+	if x != nil {
+		return x.DistanceKm
+	}
+	return 0
+}
+
+func (x *Claim) GetCostOre() int64 {
+	if x != nil {
+		return x.CostOre
+	}
+	return 0
+}
+
+func (x *Claim) GetTicketType() TicketType {
+	if x != nil {
+		return x.TicketType
+	}
+	return TicketType_TICKET_TYPE_UNSPECIFIED
+}
+
+func (x *Claim) GetState() ClaimState {
+	if x != nil {
+		return x.State
+	}
+	return ClaimState_CLAIM_STATE_UNSPECIFIED
+}
+
+func (x *Claim) GetReasons() []string {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
+func (x *Claim) GetDecisionReason() string {
+	if x != nil {
+		return x.DecisionReason
+	}
+	return ""
+}
+
+func (x *Claim) GetLanCode() string {
+	if x != nil {
+		return x.LanCode
+	}
+	return ""
+}
+
+func (x *Claim) GetSubmitTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SubmitTime
+	}
+	return nil
+}
+
+func (x *Claim) GetDecideTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DecideTime
+	}
+	return nil
+}
+
+func (x *Claim) GetPayTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PayTime
+	}
+	return nil
+}
+
+func (x *Claim) GetPaymentRun() string {
+	if x != nil {
+		return x.PaymentRun
+	}
+	return ""
+}
+
+// Request for CreateClaim.
+type CreateClaimRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The claim.
+	Claim *Claim `protobuf:"bytes,1,opt,name=claim,proto3" json:"claim,omitempty"`
+	// Idempotency key: a retried request with the same key (by the same
+	// dossier) returns the claim first created.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateClaimRequest) Reset() {
+	*x = CreateClaimRequest{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateClaimRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateClaimRequest) ProtoMessage() {}
+
+func (x *CreateClaimRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateClaimRequest.ProtoReflect.Descriptor instead.
+func (*CreateClaimRequest) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *CreateClaimRequest) GetClaim() *Claim {
+	if x != nil {
+		return x.Claim
+	}
+	return nil
+}
+
+func (x *CreateClaimRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// Request for GetClaim.
+type GetClaimRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `claims/{claim}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetClaimRequest) Reset() {
+	*x = GetClaimRequest{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetClaimRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetClaimRequest) ProtoMessage() {}
+
+func (x *GetClaimRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetClaimRequest.ProtoReflect.Descriptor instead.
+func (*GetClaimRequest) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GetClaimRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request for ListClaims.
+type ListClaimsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most this many (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// AIP-160 filter on state (`state = "IN_REVIEW"`), lan_code, trip_date
+	// and (Migrationsverket only) dossier_number.
+	Filter        string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListClaimsRequest) Reset() {
+	*x = ListClaimsRequest{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListClaimsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListClaimsRequest) ProtoMessage() {}
+
+func (x *ListClaimsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListClaimsRequest.ProtoReflect.Descriptor instead.
+func (*ListClaimsRequest) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListClaimsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListClaimsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListClaimsRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+// Response for ListClaims.
+type ListClaimsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page.
+	Claims []*Claim `protobuf:"bytes,1,rep,name=claims,proto3" json:"claims,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListClaimsResponse) Reset() {
+	*x = ListClaimsResponse{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListClaimsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListClaimsResponse) ProtoMessage() {}
+
+func (x *ListClaimsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListClaimsResponse.ProtoReflect.Descriptor instead.
+func (*ListClaimsResponse) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ListClaimsResponse) GetClaims() []*Claim {
+	if x != nil {
+		return x.Claims
+	}
+	return nil
+}
+
+func (x *ListClaimsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for ApproveClaim.
+type ApproveClaimRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `claims/{claim}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Why, for the claimant.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveClaimRequest) Reset() {
+	*x = ApproveClaimRequest{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveClaimRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveClaimRequest) ProtoMessage() {}
+
+func (x *ApproveClaimRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveClaimRequest.ProtoReflect.Descriptor instead.
+func (*ApproveClaimRequest) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ApproveClaimRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ApproveClaimRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Request for RejectClaim.
+type RejectClaimRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `claims/{claim}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Why, for the claimant. Required.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RejectClaimRequest) Reset() {
+	*x = RejectClaimRequest{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RejectClaimRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RejectClaimRequest) ProtoMessage() {}
+
+func (x *RejectClaimRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RejectClaimRequest.ProtoReflect.Descriptor instead.
+func (*RejectClaimRequest) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RejectClaimRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RejectClaimRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// PaymentRun pays every approved, unpaid claim once.
+type PaymentRun struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `paymentRuns/{run}`. Output only.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Output only.
+	State PaymentRunState `protobuf:"varint,2,opt,name=state,proto3,enum=tia.travel.v1.PaymentRunState" json:"state,omitempty"`
+	// Claims paid by the run so far. Output only.
+	ClaimCount int64 `protobuf:"varint,3,opt,name=claim_count,json=claimCount,proto3" json:"claim_count,omitempty"`
+	// Sum paid so far, öre. Output only.
+	TotalOre int64 `protobuf:"varint,4,opt,name=total_ore,json=totalOre,proto3" json:"total_ore,omitempty"`
+	// Output only.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Output only.
+	CompleteTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=complete_time,json=completeTime,proto3" json:"complete_time,omitempty"`
+	// The payment file's message id (GrpHdr/MsgId). Output only.
+	MessageId     string `protobuf:"bytes,7,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaymentRun) Reset() {
+	*x = PaymentRun{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaymentRun) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaymentRun) ProtoMessage() {}
+
+func (x *PaymentRun) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaymentRun.ProtoReflect.Descriptor instead.
+func (*PaymentRun) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *PaymentRun) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PaymentRun) GetState() PaymentRunState {
+	if x != nil {
+		return x.State
+	}
+	return PaymentRunState_PAYMENT_RUN_STATE_UNSPECIFIED
+}
+
+func (x *PaymentRun) GetClaimCount() int64 {
+	if x != nil {
+		return x.ClaimCount
+	}
+	return 0
+}
+
+func (x *PaymentRun) GetTotalOre() int64 {
+	if x != nil {
+		return x.TotalOre
+	}
+	return 0
+}
+
+func (x *PaymentRun) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *PaymentRun) GetCompleteTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CompleteTime
+	}
+	return nil
+}
+
+func (x *PaymentRun) GetMessageId() string {
+	if x != nil {
+		return x.MessageId
+	}
+	return ""
+}
+
+// Request for CreatePaymentRun.
+type CreatePaymentRunRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Idempotency key: a retried request with the same key returns the run
+	// first created. Also, while a run is RUNNING, it is returned instead of
+	// starting another.
+	RequestId     string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreatePaymentRunRequest) Reset() {
+	*x = CreatePaymentRunRequest{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatePaymentRunRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatePaymentRunRequest) ProtoMessage() {}
+
+func (x *CreatePaymentRunRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatePaymentRunRequest.ProtoReflect.Descriptor instead.
+func (*CreatePaymentRunRequest) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *CreatePaymentRunRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// Request for GetPaymentRun.
+type GetPaymentRunRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `paymentRuns/{run}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPaymentRunRequest) Reset() {
+	*x = GetPaymentRunRequest{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPaymentRunRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPaymentRunRequest) ProtoMessage() {}
+
+func (x *GetPaymentRunRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPaymentRunRequest.ProtoReflect.Descriptor instead.
+func (*GetPaymentRunRequest) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *GetPaymentRunRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request for ListPaymentRuns.
+type ListPaymentRunsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most this many (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPaymentRunsRequest) Reset() {
+	*x = ListPaymentRunsRequest{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPaymentRunsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPaymentRunsRequest) ProtoMessage() {}
+
+func (x *ListPaymentRunsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPaymentRunsRequest.ProtoReflect.Descriptor instead.
+func (*ListPaymentRunsRequest) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListPaymentRunsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListPaymentRunsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// Response for ListPaymentRuns.
+type ListPaymentRunsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page.
+	PaymentRuns []*PaymentRun `protobuf:"bytes,1,rep,name=payment_runs,json=paymentRuns,proto3" json:"payment_runs,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPaymentRunsResponse) Reset() {
+	*x = ListPaymentRunsResponse{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPaymentRunsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPaymentRunsResponse) ProtoMessage() {}
+
+func (x *ListPaymentRunsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPaymentRunsResponse.ProtoReflect.Descriptor instead.
+func (*ListPaymentRunsResponse) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListPaymentRunsResponse) GetPaymentRuns() []*PaymentRun {
+	if x != nil {
+		return x.PaymentRuns
+	}
+	return nil
+}
+
+func (x *ListPaymentRunsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for GetPaymentFile.
+type GetPaymentFileRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `paymentRuns/{run}/file`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPaymentFileRequest) Reset() {
+	*x = GetPaymentFileRequest{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPaymentFileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPaymentFileRequest) ProtoMessage() {}
+
+func (x *GetPaymentFileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPaymentFileRequest.ProtoReflect.Descriptor instead.
+func (*GetPaymentFileRequest) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *GetPaymentFileRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// PaymentFile is a run's ISO 20022 customer credit transfer initiation.
+type PaymentFile struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `paymentRuns/{run}/file`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// application/xml.
+	ContentType string `protobuf:"bytes,2,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// The pain.001.001.10 document.
+	Content       []byte `protobuf:"bytes,3,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaymentFile) Reset() {
+	*x = PaymentFile{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaymentFile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaymentFile) ProtoMessage() {}
+
+func (x *PaymentFile) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaymentFile.ProtoReflect.Descriptor instead.
+func (*PaymentFile) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *PaymentFile) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PaymentFile) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *PaymentFile) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+// Request for GetLeadTimeReport.
+type GetLeadTimeReportRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this län; a county board always gets its own.
+	LanCode       string `protobuf:"bytes,1,opt,name=lan_code,json=lanCode,proto3" json:"lan_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLeadTimeReportRequest) Reset() {
+	*x = GetLeadTimeReportRequest{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLeadTimeReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLeadTimeReportRequest) ProtoMessage() {}
+
+func (x *GetLeadTimeReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLeadTimeReportRequest.ProtoReflect.Descriptor instead.
+func (*GetLeadTimeReportRequest) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *GetLeadTimeReportRequest) GetLanCode() string {
+	if x != nil {
+		return x.LanCode
+	}
+	return ""
+}
+
+// LeadTimeRow is the lead time of the claims paid in one län and month.
+type LeadTimeRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Län (of the kommun travelled from).
+	LanCode string `protobuf:"bytes,1,opt,name=lan_code,json=lanCode,proto3" json:"lan_code,omitempty"`
+	// Month paid, YYYY-MM.
+	Month string `protobuf:"bytes,2,opt,name=month,proto3" json:"month,omitempty"`
+	// Claims paid.
+	PaidClaims int64 `protobuf:"varint,3,opt,name=paid_claims,json=paidClaims,proto3" json:"paid_claims,omitempty"`
+	// Median days from submission to payment.
+	P50Days float64 `protobuf:"fixed64,4,opt,name=p50_days,json=p50Days,proto3" json:"p50_days,omitempty"`
+	// 90th percentile of days from submission to payment.
+	P90Days float64 `protobuf:"fixed64,5,opt,name=p90_days,json=p90Days,proto3" json:"p90_days,omitempty"`
+	// Paid within the target.
+	WithinTarget  int64 `protobuf:"varint,6,opt,name=within_target,json=withinTarget,proto3" json:"within_target,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeadTimeRow) Reset() {
+	*x = LeadTimeRow{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeadTimeRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeadTimeRow) ProtoMessage() {}
+
+func (x *LeadTimeRow) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeadTimeRow.ProtoReflect.Descriptor instead.
+func (*LeadTimeRow) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *LeadTimeRow) GetLanCode() string {
+	if x != nil {
+		return x.LanCode
+	}
+	return ""
+}
+
+func (x *LeadTimeRow) GetMonth() string {
+	if x != nil {
+		return x.Month
+	}
+	return ""
+}
+
+func (x *LeadTimeRow) GetPaidClaims() int64 {
+	if x != nil {
+		return x.PaidClaims
+	}
+	return 0
+}
+
+func (x *LeadTimeRow) GetP50Days() float64 {
+	if x != nil {
+		return x.P50Days
+	}
+	return 0
+}
+
+func (x *LeadTimeRow) GetP90Days() float64 {
+	if x != nil {
+		return x.P90Days
+	}
+	return 0
+}
+
+func (x *LeadTimeRow) GetWithinTarget() int64 {
+	if x != nil {
+		return x.WithinTarget
+	}
+	return 0
+}
+
+// AtRiskClaim is an unpaid claim close to (or past) the target.
+type AtRiskClaim struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `claims/{claim}`.
+	Claim string `protobuf:"bytes,1,opt,name=claim,proto3" json:"claim,omitempty"`
+	// Län.
+	LanCode string `protobuf:"bytes,2,opt,name=lan_code,json=lanCode,proto3" json:"lan_code,omitempty"`
+	// Output only.
+	State ClaimState `protobuf:"varint,3,opt,name=state,proto3,enum=tia.travel.v1.ClaimState" json:"state,omitempty"`
+	// Submitted.
+	SubmitTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=submit_time,json=submitTime,proto3" json:"submit_time,omitempty"`
+	// Last day to pay within the target, YYYY-MM-DD.
+	DueDate string `protobuf:"bytes,5,opt,name=due_date,json=dueDate,proto3" json:"due_date,omitempty"`
+	// Days left until then (negative: missed).
+	DaysLeft      int32 `protobuf:"varint,6,opt,name=days_left,json=daysLeft,proto3" json:"days_left,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AtRiskClaim) Reset() {
+	*x = AtRiskClaim{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AtRiskClaim) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AtRiskClaim) ProtoMessage() {}
+
+func (x *AtRiskClaim) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AtRiskClaim.ProtoReflect.Descriptor instead.
+func (*AtRiskClaim) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *AtRiskClaim) GetClaim() string {
+	if x != nil {
+		return x.Claim
+	}
+	return ""
+}
+
+func (x *AtRiskClaim) GetLanCode() string {
+	if x != nil {
+		return x.LanCode
+	}
+	return ""
+}
+
+func (x *AtRiskClaim) GetState() ClaimState {
+	if x != nil {
+		return x.State
+	}
+	return ClaimState_CLAIM_STATE_UNSPECIFIED
+}
+
+func (x *AtRiskClaim) GetSubmitTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SubmitTime
+	}
+	return nil
+}
+
+func (x *AtRiskClaim) GetDueDate() string {
+	if x != nil {
+		return x.DueDate
+	}
+	return ""
+}
+
+func (x *AtRiskClaim) GetDaysLeft() int32 {
+	if x != nil {
+		return x.DaysLeft
+	}
+	return 0
+}
+
+// LeadTimeReport is how promptly compensation is paid.
+type LeadTimeReport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The service-level target, days from submission to payment.
+	TargetDays int32 `protobuf:"varint,1,opt,name=target_days,json=targetDays,proto3" json:"target_days,omitempty"`
+	// Per län and month.
+	Rows []*LeadTimeRow `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
+	// Unpaid claims whose target is at most the warning window away.
+	AtRisk        []*AtRiskClaim `protobuf:"bytes,3,rep,name=at_risk,json=atRisk,proto3" json:"at_risk,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeadTimeReport) Reset() {
+	*x = LeadTimeReport{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeadTimeReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeadTimeReport) ProtoMessage() {}
+
+func (x *LeadTimeReport) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeadTimeReport.ProtoReflect.Descriptor instead.
+func (*LeadTimeReport) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *LeadTimeReport) GetTargetDays() int32 {
+	if x != nil {
+		return x.TargetDays
+	}
+	return 0
+}
+
+func (x *LeadTimeReport) GetRows() []*LeadTimeRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+func (x *LeadTimeReport) GetAtRisk() []*AtRiskClaim {
+	if x != nil {
+		return x.AtRisk
+	}
+	return nil
+}
+
+// Request for GetUsageReport.
+type GetUsageReportRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this län; a county board always gets its own.
+	LanCode       string `protobuf:"bytes,1,opt,name=lan_code,json=lanCode,proto3" json:"lan_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUsageReportRequest) Reset() {
+	*x = GetUsageReportRequest{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUsageReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUsageReportRequest) ProtoMessage() {}
+
+func (x *GetUsageReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUsageReportRequest.ProtoReflect.Descriptor instead.
+func (*GetUsageReportRequest) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *GetUsageReportRequest) GetLanCode() string {
+	if x != nil {
+		return x.LanCode
+	}
+	return ""
+}
+
+// UsageRow sums one län.
+type UsageRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Län.
+	LanCode string `protobuf:"bytes,1,opt,name=lan_code,json=lanCode,proto3" json:"lan_code,omitempty"`
+	// Claims submitted.
+	Claims int64 `protobuf:"varint,2,opt,name=claims,proto3" json:"claims,omitempty"`
+	// Claims approved or paid.
+	Approved int64 `protobuf:"varint,3,opt,name=approved,proto3" json:"approved,omitempty"`
+	// Sum approved or paid, öre.
+	ApprovedOre int64 `protobuf:"varint,4,opt,name=approved_ore,json=approvedOre,proto3" json:"approved_ore,omitempty"`
+	// Claims with at least one flag.
+	Flagged int64 `protobuf:"varint,5,opt,name=flagged,proto3" json:"flagged,omitempty"`
+	// Claims for trips after a reported drop-out.
+	AfterDropOut int64 `protobuf:"varint,6,opt,name=after_drop_out,json=afterDropOut,proto3" json:"after_drop_out,omitempty"`
+	// Claims of people travelling unusually often.
+	Frequent int64 `protobuf:"varint,7,opt,name=frequent,proto3" json:"frequent,omitempty"`
+	// Claims costing far above the median of the same route.
+	CostOutlier   int64 `protobuf:"varint,8,opt,name=cost_outlier,json=costOutlier,proto3" json:"cost_outlier,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UsageRow) Reset() {
+	*x = UsageRow{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UsageRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UsageRow) ProtoMessage() {}
+
+func (x *UsageRow) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UsageRow.ProtoReflect.Descriptor instead.
+func (*UsageRow) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *UsageRow) GetLanCode() string {
+	if x != nil {
+		return x.LanCode
+	}
+	return ""
+}
+
+func (x *UsageRow) GetClaims() int64 {
+	if x != nil {
+		return x.Claims
+	}
+	return 0
+}
+
+func (x *UsageRow) GetApproved() int64 {
+	if x != nil {
+		return x.Approved
+	}
+	return 0
+}
+
+func (x *UsageRow) GetApprovedOre() int64 {
+	if x != nil {
+		return x.ApprovedOre
+	}
+	return 0
+}
+
+func (x *UsageRow) GetFlagged() int64 {
+	if x != nil {
+		return x.Flagged
+	}
+	return 0
+}
+
+func (x *UsageRow) GetAfterDropOut() int64 {
+	if x != nil {
+		return x.AfterDropOut
+	}
+	return 0
+}
+
+func (x *UsageRow) GetFrequent() int64 {
+	if x != nil {
+		return x.Frequent
+	}
+	return 0
+}
+
+func (x *UsageRow) GetCostOutlier() int64 {
+	if x != nil {
+		return x.CostOutlier
+	}
+	return 0
+}
+
+// FlaggedClaim is a claim worth a second look.
+type FlaggedClaim struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `claims/{claim}`.
+	Claim string `protobuf:"bytes,1,opt,name=claim,proto3" json:"claim,omitempty"`
+	// Län.
+	LanCode string `protobuf:"bytes,2,opt,name=lan_code,json=lanCode,proto3" json:"lan_code,omitempty"`
+	// AFTER_DROP_OUT, FREQUENT, COST_OUTLIER.
+	Flags []string `protobuf:"bytes,3,rep,name=flags,proto3" json:"flags,omitempty"`
+	// Output only.
+	State         ClaimState `protobuf:"varint,4,opt,name=state,proto3,enum=tia.travel.v1.ClaimState" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FlaggedClaim) Reset() {
+	*x = FlaggedClaim{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FlaggedClaim) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FlaggedClaim) ProtoMessage() {}
+
+func (x *FlaggedClaim) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FlaggedClaim.ProtoReflect.Descriptor instead.
+func (*FlaggedClaim) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *FlaggedClaim) GetClaim() string {
+	if x != nil {
+		return x.Claim
+	}
+	return ""
+}
+
+func (x *FlaggedClaim) GetLanCode() string {
+	if x != nil {
+		return x.LanCode
+	}
+	return ""
+}
+
+func (x *FlaggedClaim) GetFlags() []string {
+	if x != nil {
+		return x.Flags
+	}
+	return nil
+}
+
+func (x *FlaggedClaim) GetState() ClaimState {
+	if x != nil {
+		return x.State
+	}
+	return ClaimState_CLAIM_STATE_UNSPECIFIED
+}
+
+// UsageReport is whether compensation is used as intended.
+type UsageReport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Per län.
+	Rows []*UsageRow `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
+	// The flagged claims.
+	Flagged       []*FlaggedClaim `protobuf:"bytes,2,rep,name=flagged,proto3" json:"flagged,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UsageReport) Reset() {
+	*x = UsageReport{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UsageReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UsageReport) ProtoMessage() {}
+
+func (x *UsageReport) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UsageReport.ProtoReflect.Descriptor instead.
+func (*UsageReport) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *UsageReport) GetRows() []*UsageRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+func (x *UsageReport) GetFlagged() []*FlaggedClaim {
+	if x != nil {
+		return x.Flagged
+	}
+	return nil
+}
+
 var File_tia_travel_v1_travel_proto protoreflect.FileDescriptor
 
 const file_tia_travel_v1_travel_proto_rawDesc = "" +
 	"\n" +
-	"\x1atia/travel/v1/travel.proto\x12\rtia.travel.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x03\n" +
+	"\x1atia/travel/v1/travel.proto\x12\rtia.travel.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdc\x03\n" +
 	"\x05Route\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12;\n" +
 	"\x10from_kommun_code\x18\x02 \x01(\tB\x11\xbaH\x0er\f2\n" +
@@ -362,7 +2957,10 @@ const file_tia_travel_v1_travel_proto_rawDesc = "" +
 	"\vdistance_km\x18\a \x01(\x01R\n" +
 	"distanceKm\x12;\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"H\n" +
+	"createTime\x12!\n" +
+	"\frevoked_from\x18\t \x01(\tR\vrevokedFrom\x12\"\n" +
+	"\fconsultation\x18\n" +
+	" \x01(\tR\fconsultation\"H\n" +
 	"\x12CreateRouteRequest\x122\n" +
 	"\x05route\x18\x01 \x01(\v2\x14.tia.travel.v1.RouteB\x06\xbaH\x03\xc8\x01\x01R\x05route\"F\n" +
 	"\x0fGetRouteRequest\x123\n" +
@@ -375,12 +2973,241 @@ const file_tia_travel_v1_travel_proto_rawDesc = "" +
 	"\x06filter\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06filter\"j\n" +
 	"\x12ListRoutesResponse\x12,\n" +
 	"\x06routes\x18\x01 \x03(\v2\x14.tia.travel.v1.RouteR\x06routes\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xec\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb3\x01\n" +
+	"\x12RevokeRouteRequest\x123\n" +
+	"\x04name\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^routes/[a-z0-9-]{1,63}$R\x04name\x12F\n" +
+	"\frevoked_from\x18\x02 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\vrevokedFrom\x12 \n" +
+	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\"\xe5\x03\n" +
+	"\fConsultation\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12>\n" +
+	"\tproposals\x18\x02 \x03(\v2\x14.tia.travel.v1.RouteB\n" +
+	"\xbaH\a\x92\x01\x04\b\x01\x102R\tproposals\x12?\n" +
+	"\bdeadline\x18\x03 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\bdeadline\x12\x1b\n" +
+	"\tlan_codes\x18\x04 \x03(\tR\blanCodes\x126\n" +
+	"\x05state\x18\x05 \x01(\x0e2 .tia.travel.v1.ConsultationStateR\x05state\x12A\n" +
+	"\tresponses\x18\x06 \x03(\v2#.tia.travel.v1.ConsultationResponseR\tresponses\x12?\n" +
+	"\bdecision\x18\a \x01(\v2#.tia.travel.v1.ConsultationDecisionR\bdecision\x12;\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12*\n" +
+	"\vdescription\x18\t \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\vdescription\"\xa0\x02\n" +
+	"\x14ConsultationResponse\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x129\n" +
+	"\x06stance\x18\x02 \x01(\x0e2\x15.tia.travel.v1.StanceB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x06stance\x12\"\n" +
+	"\acomment\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\acomment\x12\x1e\n" +
+	"\n" +
+	"respondent\x18\x04 \x01(\tR\n" +
+	"respondent\x12\x19\n" +
+	"\blan_code\x18\x05 \x01(\tR\alanCode\x12\x1d\n" +
+	"\n" +
+	"org_number\x18\x06 \x01(\tR\torgNumber\x12;\n" +
+	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"O\n" +
+	"\bFeedback\x12#\n" +
+	"\bresponse\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\bresponse\x12\x1e\n" +
+	"\x04text\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xa0\x1fR\x04text\"\xd4\x01\n" +
+	"\x14ConsultationDecision\x12\x16\n" +
+	"\x06routes\x18\x01 \x03(\tR\x06routes\x12\x1a\n" +
+	"\bapproved\x18\x02 \x03(\x05R\bapproved\x123\n" +
+	"\bfeedback\x18\x03 \x03(\v2\x17.tia.travel.v1.FeedbackR\bfeedback\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12;\n" +
+	"\vdecide_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"decideTime\"d\n" +
+	"\x19CreateConsultationRequest\x12G\n" +
+	"\fconsultation\x18\x01 \x01(\v2\x1b.tia.travel.v1.ConsultationB\x06\xbaH\x03\xc8\x01\x01R\fconsultation\"T\n" +
+	"\x16GetConsultationRequest\x12:\n" +
+	"\x04name\x18\x01 \x01(\tB&\xbaH#r!2\x1f^consultations/[a-z0-9-]{1,63}$R\x04name\"\x84\x01\n" +
+	"\x18ListConsultationsRequest\x12'\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12 \n" +
+	"\x06filter\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06filter\"\x86\x01\n" +
+	"\x19ListConsultationsResponse\x12A\n" +
+	"\rconsultations\x18\x01 \x03(\v2\x1b.tia.travel.v1.ConsultationR\rconsultations\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xac\x01\n" +
+	"!CreateConsultationResponseRequest\x12>\n" +
+	"\x06parent\x18\x01 \x01(\tB&\xbaH#r!2\x1f^consultations/[a-z0-9-]{1,63}$R\x06parent\x12G\n" +
+	"\bresponse\x18\x02 \x01(\v2#.tia.travel.v1.ConsultationResponseB\x06\xbaH\x03\xc8\x01\x01R\bresponse\"\xca\x01\n" +
+	"\x19DecideConsultationRequest\x12:\n" +
+	"\x04name\x18\x01 \x01(\tB&\xbaH#r!2\x1f^consultations/[a-z0-9-]{1,63}$R\x04name\x12\x1a\n" +
+	"\bapproved\x18\x02 \x03(\x05R\bapproved\x123\n" +
+	"\bfeedback\x18\x03 \x03(\v2\x17.tia.travel.v1.FeedbackR\bfeedback\x12 \n" +
+	"\x06reason\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\x06reason\"\xb5\a\n" +
+	"\x05Claim\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12.\n" +
+	"\x0edossier_number\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18\x14R\rdossierNumber\x12@\n" +
+	"\ttrip_date\x18\x03 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\btripDate\x12;\n" +
+	"\x10from_kommun_code\x18\x04 \x01(\tB\x11\xbaH\x0er\f2\n" +
+	"^[0-9]{4}$R\x0efromKommunCode\x127\n" +
+	"\x0eto_kommun_code\x18\x05 \x01(\tB\x11\xbaH\x0er\f2\n" +
+	"^[0-9]{4}$R\ftoKommunCode\x12T\n" +
+	"\bactivity\x18\x06 \x01(\tB8\xbaH5r321^organisers/[0-9]{10}/activities/[a-z0-9-]{1,63}$R\bactivity\x12w\n" +
+	"\vcertificate\x18\a \x01(\tBU\xbaHRrP2N^organisers/[0-9]{10}/activities/[a-z0-9-]{1,63}/certificates/[a-z0-9-]{1,63}$R\vcertificate\x12\x1f\n" +
+	"\vdistance_km\x18\b \x01(\x01R\n" +
+	"distanceKm\x12\x19\n" +
+	"\bcost_ore\x18\t \x01(\x03R\acostOre\x12D\n" +
+	"\vticket_type\x18\n" +
+	" \x01(\x0e2\x19.tia.travel.v1.TicketTypeB\b\xbaH\x05\x82\x01\x02\x10\x01R\n" +
+	"ticketType\x12/\n" +
+	"\x05state\x18\v \x01(\x0e2\x19.tia.travel.v1.ClaimStateR\x05state\x12\x18\n" +
+	"\areasons\x18\f \x03(\tR\areasons\x12'\n" +
+	"\x0fdecision_reason\x18\r \x01(\tR\x0edecisionReason\x12\x19\n" +
+	"\blan_code\x18\x0e \x01(\tR\alanCode\x12;\n" +
+	"\vsubmit_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"submitTime\x12;\n" +
+	"\vdecide_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"decideTime\x125\n" +
+	"\bpay_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\apayTime\x12\x1f\n" +
+	"\vpayment_run\x18\x12 \x01(\tR\n" +
+	"paymentRun\"\x82\x01\n" +
+	"\x12CreateClaimRequest\x122\n" +
+	"\x05claim\x18\x01 \x01(\v2\x14.tia.travel.v1.ClaimB\x06\xbaH\x03\xc8\x01\x01R\x05claim\x128\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\trequestId\"F\n" +
+	"\x0fGetClaimRequest\x123\n" +
+	"\x04name\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^claims/[a-z0-9-]{1,63}$R\x04name\"}\n" +
+	"\x11ListClaimsRequest\x12'\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12 \n" +
+	"\x06filter\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06filter\"j\n" +
+	"\x12ListClaimsResponse\x12,\n" +
+	"\x06claims\x18\x01 \x03(\v2\x14.tia.travel.v1.ClaimR\x06claims\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"l\n" +
+	"\x13ApproveClaimRequest\x123\n" +
+	"\x04name\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^claims/[a-z0-9-]{1,63}$R\x04name\x12 \n" +
+	"\x06reason\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\"m\n" +
+	"\x12RejectClaimRequest\x123\n" +
+	"\x04name\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^claims/[a-z0-9-]{1,63}$R\x04name\x12\"\n" +
+	"\x06reason\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\x06reason\"\xb1\x02\n" +
+	"\n" +
+	"PaymentRun\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x124\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x1e.tia.travel.v1.PaymentRunStateR\x05state\x12\x1f\n" +
+	"\vclaim_count\x18\x03 \x01(\x03R\n" +
+	"claimCount\x12\x1b\n" +
+	"\ttotal_ore\x18\x04 \x01(\x03R\btotalOre\x12;\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12?\n" +
+	"\rcomplete_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\fcompleteTime\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\a \x01(\tR\tmessageId\"S\n" +
+	"\x17CreatePaymentRunRequest\x128\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\trequestId\"P\n" +
+	"\x14GetPaymentRunRequest\x128\n" +
+	"\x04name\x18\x01 \x01(\tB$\xbaH!r\x1f2\x1d^paymentRuns/[a-z0-9-]{1,63}$R\x04name\"`\n" +
+	"\x16ListPaymentRunsRequest\x12'\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"\x7f\n" +
+	"\x17ListPaymentRunsResponse\x12<\n" +
+	"\fpayment_runs\x18\x01 \x03(\v2\x19.tia.travel.v1.PaymentRunR\vpaymentRuns\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"V\n" +
+	"\x15GetPaymentFileRequest\x12=\n" +
+	"\x04name\x18\x01 \x01(\tB)\xbaH&r$2\"^paymentRuns/[a-z0-9-]{1,63}/file$R\x04name\"^\n" +
+	"\vPaymentFile\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
+	"\fcontent_type\x18\x02 \x01(\tR\vcontentType\x12\x18\n" +
+	"\acontent\x18\x03 \x01(\fR\acontent\"K\n" +
+	"\x18GetLeadTimeReportRequest\x12/\n" +
+	"\blan_code\x18\x01 \x01(\tB\x14\xbaH\x11r\x0f2\r^([0-9]{2})?$R\alanCode\"\xba\x01\n" +
+	"\vLeadTimeRow\x12\x19\n" +
+	"\blan_code\x18\x01 \x01(\tR\alanCode\x12\x14\n" +
+	"\x05month\x18\x02 \x01(\tR\x05month\x12\x1f\n" +
+	"\vpaid_claims\x18\x03 \x01(\x03R\n" +
+	"paidClaims\x12\x19\n" +
+	"\bp50_days\x18\x04 \x01(\x01R\ap50Days\x12\x19\n" +
+	"\bp90_days\x18\x05 \x01(\x01R\ap90Days\x12#\n" +
+	"\rwithin_target\x18\x06 \x01(\x03R\fwithinTarget\"\xe4\x01\n" +
+	"\vAtRiskClaim\x12\x14\n" +
+	"\x05claim\x18\x01 \x01(\tR\x05claim\x12\x19\n" +
+	"\blan_code\x18\x02 \x01(\tR\alanCode\x12/\n" +
+	"\x05state\x18\x03 \x01(\x0e2\x19.tia.travel.v1.ClaimStateR\x05state\x12;\n" +
+	"\vsubmit_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"submitTime\x12\x19\n" +
+	"\bdue_date\x18\x05 \x01(\tR\adueDate\x12\x1b\n" +
+	"\tdays_left\x18\x06 \x01(\x05R\bdaysLeft\"\x96\x01\n" +
+	"\x0eLeadTimeReport\x12\x1f\n" +
+	"\vtarget_days\x18\x01 \x01(\x05R\n" +
+	"targetDays\x12.\n" +
+	"\x04rows\x18\x02 \x03(\v2\x1a.tia.travel.v1.LeadTimeRowR\x04rows\x123\n" +
+	"\aat_risk\x18\x03 \x03(\v2\x1a.tia.travel.v1.AtRiskClaimR\x06atRisk\"H\n" +
+	"\x15GetUsageReportRequest\x12/\n" +
+	"\blan_code\x18\x01 \x01(\tB\x14\xbaH\x11r\x0f2\r^([0-9]{2})?$R\alanCode\"\xfb\x01\n" +
+	"\bUsageRow\x12\x19\n" +
+	"\blan_code\x18\x01 \x01(\tR\alanCode\x12\x16\n" +
+	"\x06claims\x18\x02 \x01(\x03R\x06claims\x12\x1a\n" +
+	"\bapproved\x18\x03 \x01(\x03R\bapproved\x12!\n" +
+	"\fapproved_ore\x18\x04 \x01(\x03R\vapprovedOre\x12\x18\n" +
+	"\aflagged\x18\x05 \x01(\x03R\aflagged\x12$\n" +
+	"\x0eafter_drop_out\x18\x06 \x01(\x03R\fafterDropOut\x12\x1a\n" +
+	"\bfrequent\x18\a \x01(\x03R\bfrequent\x12!\n" +
+	"\fcost_outlier\x18\b \x01(\x03R\vcostOutlier\"\x86\x01\n" +
+	"\fFlaggedClaim\x12\x14\n" +
+	"\x05claim\x18\x01 \x01(\tR\x05claim\x12\x19\n" +
+	"\blan_code\x18\x02 \x01(\tR\alanCode\x12\x14\n" +
+	"\x05flags\x18\x03 \x03(\tR\x05flags\x12/\n" +
+	"\x05state\x18\x04 \x01(\x0e2\x19.tia.travel.v1.ClaimStateR\x05state\"q\n" +
+	"\vUsageReport\x12+\n" +
+	"\x04rows\x18\x01 \x03(\v2\x17.tia.travel.v1.UsageRowR\x04rows\x125\n" +
+	"\aflagged\x18\x02 \x03(\v2\x1b.tia.travel.v1.FlaggedClaimR\aflagged*t\n" +
+	"\x11ConsultationState\x12\"\n" +
+	"\x1eCONSULTATION_STATE_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17CONSULTATION_STATE_OPEN\x10\x01\x12\x1e\n" +
+	"\x1aCONSULTATION_STATE_DECIDED\x10\x02*[\n" +
+	"\x06Stance\x12\x16\n" +
+	"\x12STANCE_UNSPECIFIED\x10\x00\x12\x12\n" +
+	"\x0eSTANCE_SUPPORT\x10\x01\x12\x11\n" +
+	"\rSTANCE_OBJECT\x10\x02\x12\x12\n" +
+	"\x0eSTANCE_COMMENT\x10\x03*\xa7\x01\n" +
+	"\n" +
+	"ClaimState\x12\x1b\n" +
+	"\x17CLAIM_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13CLAIM_STATE_PENDING\x10\x01\x12\x19\n" +
+	"\x15CLAIM_STATE_IN_REVIEW\x10\x02\x12\x18\n" +
+	"\x14CLAIM_STATE_APPROVED\x10\x03\x12\x18\n" +
+	"\x14CLAIM_STATE_REJECTED\x10\x04\x12\x14\n" +
+	"\x10CLAIM_STATE_PAID\x10\x05*\x8a\x01\n" +
+	"\n" +
+	"TicketType\x12\x1b\n" +
+	"\x17TICKET_TYPE_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12TICKET_TYPE_SINGLE\x10\x01\x12\x16\n" +
+	"\x12TICKET_TYPE_RETURN\x10\x02\x12\x16\n" +
+	"\x12TICKET_TYPE_PERIOD\x10\x03\x12\x17\n" +
+	"\x13TICKET_TYPE_MILEAGE\x10\x04*t\n" +
+	"\x0fPaymentRunState\x12!\n" +
+	"\x1dPAYMENT_RUN_STATE_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19PAYMENT_RUN_STATE_RUNNING\x10\x01\x12\x1f\n" +
+	"\x1bPAYMENT_RUN_STATE_SUCCEEDED\x10\x022\xa0\r\n" +
 	"\rTravelService\x12F\n" +
 	"\vCreateRoute\x12!.tia.travel.v1.CreateRouteRequest\x1a\x14.tia.travel.v1.Route\x12@\n" +
 	"\bGetRoute\x12\x1e.tia.travel.v1.GetRouteRequest\x1a\x14.tia.travel.v1.Route\x12Q\n" +
 	"\n" +
-	"ListRoutes\x12 .tia.travel.v1.ListRoutesRequest\x1a!.tia.travel.v1.ListRoutesResponseB>Z<github.com/tia-platform/tia/proto/gen/tia/travel/v1;travelv1b\x06proto3"
+	"ListRoutes\x12 .tia.travel.v1.ListRoutesRequest\x1a!.tia.travel.v1.ListRoutesResponse\x12F\n" +
+	"\vRevokeRoute\x12!.tia.travel.v1.RevokeRouteRequest\x1a\x14.tia.travel.v1.Route\x12[\n" +
+	"\x12CreateConsultation\x12(.tia.travel.v1.CreateConsultationRequest\x1a\x1b.tia.travel.v1.Consultation\x12U\n" +
+	"\x0fGetConsultation\x12%.tia.travel.v1.GetConsultationRequest\x1a\x1b.tia.travel.v1.Consultation\x12f\n" +
+	"\x11ListConsultations\x12'.tia.travel.v1.ListConsultationsRequest\x1a(.tia.travel.v1.ListConsultationsResponse\x12s\n" +
+	"\x1aCreateConsultationResponse\x120.tia.travel.v1.CreateConsultationResponseRequest\x1a#.tia.travel.v1.ConsultationResponse\x12[\n" +
+	"\x12DecideConsultation\x12(.tia.travel.v1.DecideConsultationRequest\x1a\x1b.tia.travel.v1.Consultation\x12F\n" +
+	"\vCreateClaim\x12!.tia.travel.v1.CreateClaimRequest\x1a\x14.tia.travel.v1.Claim\x12@\n" +
+	"\bGetClaim\x12\x1e.tia.travel.v1.GetClaimRequest\x1a\x14.tia.travel.v1.Claim\x12Q\n" +
+	"\n" +
+	"ListClaims\x12 .tia.travel.v1.ListClaimsRequest\x1a!.tia.travel.v1.ListClaimsResponse\x12H\n" +
+	"\fApproveClaim\x12\".tia.travel.v1.ApproveClaimRequest\x1a\x14.tia.travel.v1.Claim\x12F\n" +
+	"\vRejectClaim\x12!.tia.travel.v1.RejectClaimRequest\x1a\x14.tia.travel.v1.Claim\x12U\n" +
+	"\x10CreatePaymentRun\x12&.tia.travel.v1.CreatePaymentRunRequest\x1a\x19.tia.travel.v1.PaymentRun\x12O\n" +
+	"\rGetPaymentRun\x12#.tia.travel.v1.GetPaymentRunRequest\x1a\x19.tia.travel.v1.PaymentRun\x12`\n" +
+	"\x0fListPaymentRuns\x12%.tia.travel.v1.ListPaymentRunsRequest\x1a&.tia.travel.v1.ListPaymentRunsResponse\x12R\n" +
+	"\x0eGetPaymentFile\x12$.tia.travel.v1.GetPaymentFileRequest\x1a\x1a.tia.travel.v1.PaymentFile\x12[\n" +
+	"\x11GetLeadTimeReport\x12'.tia.travel.v1.GetLeadTimeReportRequest\x1a\x1d.tia.travel.v1.LeadTimeReport\x12R\n" +
+	"\x0eGetUsageReport\x12$.tia.travel.v1.GetUsageReportRequest\x1a\x1a.tia.travel.v1.UsageReportB>Z<github.com/tia-platform/tia/proto/gen/tia/travel/v1;travelv1b\x06proto3"
 
 var (
 	file_tia_travel_v1_travel_proto_rawDescOnce sync.Once
@@ -394,30 +3221,134 @@ func file_tia_travel_v1_travel_proto_rawDescGZIP() []byte {
 	return file_tia_travel_v1_travel_proto_rawDescData
 }
 
-var file_tia_travel_v1_travel_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_tia_travel_v1_travel_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_tia_travel_v1_travel_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_tia_travel_v1_travel_proto_goTypes = []any{
-	(*Route)(nil),                 // 0: tia.travel.v1.Route
-	(*CreateRouteRequest)(nil),    // 1: tia.travel.v1.CreateRouteRequest
-	(*GetRouteRequest)(nil),       // 2: tia.travel.v1.GetRouteRequest
-	(*ListRoutesRequest)(nil),     // 3: tia.travel.v1.ListRoutesRequest
-	(*ListRoutesResponse)(nil),    // 4: tia.travel.v1.ListRoutesResponse
-	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
+	(ConsultationState)(0),                    // 0: tia.travel.v1.ConsultationState
+	(Stance)(0),                               // 1: tia.travel.v1.Stance
+	(ClaimState)(0),                           // 2: tia.travel.v1.ClaimState
+	(TicketType)(0),                           // 3: tia.travel.v1.TicketType
+	(PaymentRunState)(0),                      // 4: tia.travel.v1.PaymentRunState
+	(*Route)(nil),                             // 5: tia.travel.v1.Route
+	(*CreateRouteRequest)(nil),                // 6: tia.travel.v1.CreateRouteRequest
+	(*GetRouteRequest)(nil),                   // 7: tia.travel.v1.GetRouteRequest
+	(*ListRoutesRequest)(nil),                 // 8: tia.travel.v1.ListRoutesRequest
+	(*ListRoutesResponse)(nil),                // 9: tia.travel.v1.ListRoutesResponse
+	(*RevokeRouteRequest)(nil),                // 10: tia.travel.v1.RevokeRouteRequest
+	(*Consultation)(nil),                      // 11: tia.travel.v1.Consultation
+	(*ConsultationResponse)(nil),              // 12: tia.travel.v1.ConsultationResponse
+	(*Feedback)(nil),                          // 13: tia.travel.v1.Feedback
+	(*ConsultationDecision)(nil),              // 14: tia.travel.v1.ConsultationDecision
+	(*CreateConsultationRequest)(nil),         // 15: tia.travel.v1.CreateConsultationRequest
+	(*GetConsultationRequest)(nil),            // 16: tia.travel.v1.GetConsultationRequest
+	(*ListConsultationsRequest)(nil),          // 17: tia.travel.v1.ListConsultationsRequest
+	(*ListConsultationsResponse)(nil),         // 18: tia.travel.v1.ListConsultationsResponse
+	(*CreateConsultationResponseRequest)(nil), // 19: tia.travel.v1.CreateConsultationResponseRequest
+	(*DecideConsultationRequest)(nil),         // 20: tia.travel.v1.DecideConsultationRequest
+	(*Claim)(nil),                             // 21: tia.travel.v1.Claim
+	(*CreateClaimRequest)(nil),                // 22: tia.travel.v1.CreateClaimRequest
+	(*GetClaimRequest)(nil),                   // 23: tia.travel.v1.GetClaimRequest
+	(*ListClaimsRequest)(nil),                 // 24: tia.travel.v1.ListClaimsRequest
+	(*ListClaimsResponse)(nil),                // 25: tia.travel.v1.ListClaimsResponse
+	(*ApproveClaimRequest)(nil),               // 26: tia.travel.v1.ApproveClaimRequest
+	(*RejectClaimRequest)(nil),                // 27: tia.travel.v1.RejectClaimRequest
+	(*PaymentRun)(nil),                        // 28: tia.travel.v1.PaymentRun
+	(*CreatePaymentRunRequest)(nil),           // 29: tia.travel.v1.CreatePaymentRunRequest
+	(*GetPaymentRunRequest)(nil),              // 30: tia.travel.v1.GetPaymentRunRequest
+	(*ListPaymentRunsRequest)(nil),            // 31: tia.travel.v1.ListPaymentRunsRequest
+	(*ListPaymentRunsResponse)(nil),           // 32: tia.travel.v1.ListPaymentRunsResponse
+	(*GetPaymentFileRequest)(nil),             // 33: tia.travel.v1.GetPaymentFileRequest
+	(*PaymentFile)(nil),                       // 34: tia.travel.v1.PaymentFile
+	(*GetLeadTimeReportRequest)(nil),          // 35: tia.travel.v1.GetLeadTimeReportRequest
+	(*LeadTimeRow)(nil),                       // 36: tia.travel.v1.LeadTimeRow
+	(*AtRiskClaim)(nil),                       // 37: tia.travel.v1.AtRiskClaim
+	(*LeadTimeReport)(nil),                    // 38: tia.travel.v1.LeadTimeReport
+	(*GetUsageReportRequest)(nil),             // 39: tia.travel.v1.GetUsageReportRequest
+	(*UsageRow)(nil),                          // 40: tia.travel.v1.UsageRow
+	(*FlaggedClaim)(nil),                      // 41: tia.travel.v1.FlaggedClaim
+	(*UsageReport)(nil),                       // 42: tia.travel.v1.UsageReport
+	(*timestamppb.Timestamp)(nil),             // 43: google.protobuf.Timestamp
 }
 var file_tia_travel_v1_travel_proto_depIdxs = []int32{
-	5, // 0: tia.travel.v1.Route.create_time:type_name -> google.protobuf.Timestamp
-	0, // 1: tia.travel.v1.CreateRouteRequest.route:type_name -> tia.travel.v1.Route
-	0, // 2: tia.travel.v1.ListRoutesResponse.routes:type_name -> tia.travel.v1.Route
-	1, // 3: tia.travel.v1.TravelService.CreateRoute:input_type -> tia.travel.v1.CreateRouteRequest
-	2, // 4: tia.travel.v1.TravelService.GetRoute:input_type -> tia.travel.v1.GetRouteRequest
-	3, // 5: tia.travel.v1.TravelService.ListRoutes:input_type -> tia.travel.v1.ListRoutesRequest
-	0, // 6: tia.travel.v1.TravelService.CreateRoute:output_type -> tia.travel.v1.Route
-	0, // 7: tia.travel.v1.TravelService.GetRoute:output_type -> tia.travel.v1.Route
-	4, // 8: tia.travel.v1.TravelService.ListRoutes:output_type -> tia.travel.v1.ListRoutesResponse
-	6, // [6:9] is the sub-list for method output_type
-	3, // [3:6] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	43, // 0: tia.travel.v1.Route.create_time:type_name -> google.protobuf.Timestamp
+	5,  // 1: tia.travel.v1.CreateRouteRequest.route:type_name -> tia.travel.v1.Route
+	5,  // 2: tia.travel.v1.ListRoutesResponse.routes:type_name -> tia.travel.v1.Route
+	5,  // 3: tia.travel.v1.Consultation.proposals:type_name -> tia.travel.v1.Route
+	0,  // 4: tia.travel.v1.Consultation.state:type_name -> tia.travel.v1.ConsultationState
+	12, // 5: tia.travel.v1.Consultation.responses:type_name -> tia.travel.v1.ConsultationResponse
+	14, // 6: tia.travel.v1.Consultation.decision:type_name -> tia.travel.v1.ConsultationDecision
+	43, // 7: tia.travel.v1.Consultation.create_time:type_name -> google.protobuf.Timestamp
+	1,  // 8: tia.travel.v1.ConsultationResponse.stance:type_name -> tia.travel.v1.Stance
+	43, // 9: tia.travel.v1.ConsultationResponse.create_time:type_name -> google.protobuf.Timestamp
+	13, // 10: tia.travel.v1.ConsultationDecision.feedback:type_name -> tia.travel.v1.Feedback
+	43, // 11: tia.travel.v1.ConsultationDecision.decide_time:type_name -> google.protobuf.Timestamp
+	11, // 12: tia.travel.v1.CreateConsultationRequest.consultation:type_name -> tia.travel.v1.Consultation
+	11, // 13: tia.travel.v1.ListConsultationsResponse.consultations:type_name -> tia.travel.v1.Consultation
+	12, // 14: tia.travel.v1.CreateConsultationResponseRequest.response:type_name -> tia.travel.v1.ConsultationResponse
+	13, // 15: tia.travel.v1.DecideConsultationRequest.feedback:type_name -> tia.travel.v1.Feedback
+	3,  // 16: tia.travel.v1.Claim.ticket_type:type_name -> tia.travel.v1.TicketType
+	2,  // 17: tia.travel.v1.Claim.state:type_name -> tia.travel.v1.ClaimState
+	43, // 18: tia.travel.v1.Claim.submit_time:type_name -> google.protobuf.Timestamp
+	43, // 19: tia.travel.v1.Claim.decide_time:type_name -> google.protobuf.Timestamp
+	43, // 20: tia.travel.v1.Claim.pay_time:type_name -> google.protobuf.Timestamp
+	21, // 21: tia.travel.v1.CreateClaimRequest.claim:type_name -> tia.travel.v1.Claim
+	21, // 22: tia.travel.v1.ListClaimsResponse.claims:type_name -> tia.travel.v1.Claim
+	4,  // 23: tia.travel.v1.PaymentRun.state:type_name -> tia.travel.v1.PaymentRunState
+	43, // 24: tia.travel.v1.PaymentRun.create_time:type_name -> google.protobuf.Timestamp
+	43, // 25: tia.travel.v1.PaymentRun.complete_time:type_name -> google.protobuf.Timestamp
+	28, // 26: tia.travel.v1.ListPaymentRunsResponse.payment_runs:type_name -> tia.travel.v1.PaymentRun
+	2,  // 27: tia.travel.v1.AtRiskClaim.state:type_name -> tia.travel.v1.ClaimState
+	43, // 28: tia.travel.v1.AtRiskClaim.submit_time:type_name -> google.protobuf.Timestamp
+	36, // 29: tia.travel.v1.LeadTimeReport.rows:type_name -> tia.travel.v1.LeadTimeRow
+	37, // 30: tia.travel.v1.LeadTimeReport.at_risk:type_name -> tia.travel.v1.AtRiskClaim
+	2,  // 31: tia.travel.v1.FlaggedClaim.state:type_name -> tia.travel.v1.ClaimState
+	40, // 32: tia.travel.v1.UsageReport.rows:type_name -> tia.travel.v1.UsageRow
+	41, // 33: tia.travel.v1.UsageReport.flagged:type_name -> tia.travel.v1.FlaggedClaim
+	6,  // 34: tia.travel.v1.TravelService.CreateRoute:input_type -> tia.travel.v1.CreateRouteRequest
+	7,  // 35: tia.travel.v1.TravelService.GetRoute:input_type -> tia.travel.v1.GetRouteRequest
+	8,  // 36: tia.travel.v1.TravelService.ListRoutes:input_type -> tia.travel.v1.ListRoutesRequest
+	10, // 37: tia.travel.v1.TravelService.RevokeRoute:input_type -> tia.travel.v1.RevokeRouteRequest
+	15, // 38: tia.travel.v1.TravelService.CreateConsultation:input_type -> tia.travel.v1.CreateConsultationRequest
+	16, // 39: tia.travel.v1.TravelService.GetConsultation:input_type -> tia.travel.v1.GetConsultationRequest
+	17, // 40: tia.travel.v1.TravelService.ListConsultations:input_type -> tia.travel.v1.ListConsultationsRequest
+	19, // 41: tia.travel.v1.TravelService.CreateConsultationResponse:input_type -> tia.travel.v1.CreateConsultationResponseRequest
+	20, // 42: tia.travel.v1.TravelService.DecideConsultation:input_type -> tia.travel.v1.DecideConsultationRequest
+	22, // 43: tia.travel.v1.TravelService.CreateClaim:input_type -> tia.travel.v1.CreateClaimRequest
+	23, // 44: tia.travel.v1.TravelService.GetClaim:input_type -> tia.travel.v1.GetClaimRequest
+	24, // 45: tia.travel.v1.TravelService.ListClaims:input_type -> tia.travel.v1.ListClaimsRequest
+	26, // 46: tia.travel.v1.TravelService.ApproveClaim:input_type -> tia.travel.v1.ApproveClaimRequest
+	27, // 47: tia.travel.v1.TravelService.RejectClaim:input_type -> tia.travel.v1.RejectClaimRequest
+	29, // 48: tia.travel.v1.TravelService.CreatePaymentRun:input_type -> tia.travel.v1.CreatePaymentRunRequest
+	30, // 49: tia.travel.v1.TravelService.GetPaymentRun:input_type -> tia.travel.v1.GetPaymentRunRequest
+	31, // 50: tia.travel.v1.TravelService.ListPaymentRuns:input_type -> tia.travel.v1.ListPaymentRunsRequest
+	33, // 51: tia.travel.v1.TravelService.GetPaymentFile:input_type -> tia.travel.v1.GetPaymentFileRequest
+	35, // 52: tia.travel.v1.TravelService.GetLeadTimeReport:input_type -> tia.travel.v1.GetLeadTimeReportRequest
+	39, // 53: tia.travel.v1.TravelService.GetUsageReport:input_type -> tia.travel.v1.GetUsageReportRequest
+	5,  // 54: tia.travel.v1.TravelService.CreateRoute:output_type -> tia.travel.v1.Route
+	5,  // 55: tia.travel.v1.TravelService.GetRoute:output_type -> tia.travel.v1.Route
+	9,  // 56: tia.travel.v1.TravelService.ListRoutes:output_type -> tia.travel.v1.ListRoutesResponse
+	5,  // 57: tia.travel.v1.TravelService.RevokeRoute:output_type -> tia.travel.v1.Route
+	11, // 58: tia.travel.v1.TravelService.CreateConsultation:output_type -> tia.travel.v1.Consultation
+	11, // 59: tia.travel.v1.TravelService.GetConsultation:output_type -> tia.travel.v1.Consultation
+	18, // 60: tia.travel.v1.TravelService.ListConsultations:output_type -> tia.travel.v1.ListConsultationsResponse
+	12, // 61: tia.travel.v1.TravelService.CreateConsultationResponse:output_type -> tia.travel.v1.ConsultationResponse
+	11, // 62: tia.travel.v1.TravelService.DecideConsultation:output_type -> tia.travel.v1.Consultation
+	21, // 63: tia.travel.v1.TravelService.CreateClaim:output_type -> tia.travel.v1.Claim
+	21, // 64: tia.travel.v1.TravelService.GetClaim:output_type -> tia.travel.v1.Claim
+	25, // 65: tia.travel.v1.TravelService.ListClaims:output_type -> tia.travel.v1.ListClaimsResponse
+	21, // 66: tia.travel.v1.TravelService.ApproveClaim:output_type -> tia.travel.v1.Claim
+	21, // 67: tia.travel.v1.TravelService.RejectClaim:output_type -> tia.travel.v1.Claim
+	28, // 68: tia.travel.v1.TravelService.CreatePaymentRun:output_type -> tia.travel.v1.PaymentRun
+	28, // 69: tia.travel.v1.TravelService.GetPaymentRun:output_type -> tia.travel.v1.PaymentRun
+	32, // 70: tia.travel.v1.TravelService.ListPaymentRuns:output_type -> tia.travel.v1.ListPaymentRunsResponse
+	34, // 71: tia.travel.v1.TravelService.GetPaymentFile:output_type -> tia.travel.v1.PaymentFile
+	38, // 72: tia.travel.v1.TravelService.GetLeadTimeReport:output_type -> tia.travel.v1.LeadTimeReport
+	42, // 73: tia.travel.v1.TravelService.GetUsageReport:output_type -> tia.travel.v1.UsageReport
+	54, // [54:74] is the sub-list for method output_type
+	34, // [34:54] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_tia_travel_v1_travel_proto_init() }
@@ -430,13 +3361,14 @@ func file_tia_travel_v1_travel_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tia_travel_v1_travel_proto_rawDesc), len(file_tia_travel_v1_travel_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   5,
+			NumEnums:      5,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_tia_travel_v1_travel_proto_goTypes,
 		DependencyIndexes: file_tia_travel_v1_travel_proto_depIdxs,
+		EnumInfos:         file_tia_travel_v1_travel_proto_enumTypes,
 		MessageInfos:      file_tia_travel_v1_travel_proto_msgTypes,
 	}.Build()
 	File_tia_travel_v1_travel_proto = out.File

@@ -19,9 +19,26 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	TravelService_CreateRoute_FullMethodName = "/tia.travel.v1.TravelService/CreateRoute"
-	TravelService_GetRoute_FullMethodName    = "/tia.travel.v1.TravelService/GetRoute"
-	TravelService_ListRoutes_FullMethodName  = "/tia.travel.v1.TravelService/ListRoutes"
+	TravelService_CreateRoute_FullMethodName                = "/tia.travel.v1.TravelService/CreateRoute"
+	TravelService_GetRoute_FullMethodName                   = "/tia.travel.v1.TravelService/GetRoute"
+	TravelService_ListRoutes_FullMethodName                 = "/tia.travel.v1.TravelService/ListRoutes"
+	TravelService_RevokeRoute_FullMethodName                = "/tia.travel.v1.TravelService/RevokeRoute"
+	TravelService_CreateConsultation_FullMethodName         = "/tia.travel.v1.TravelService/CreateConsultation"
+	TravelService_GetConsultation_FullMethodName            = "/tia.travel.v1.TravelService/GetConsultation"
+	TravelService_ListConsultations_FullMethodName          = "/tia.travel.v1.TravelService/ListConsultations"
+	TravelService_CreateConsultationResponse_FullMethodName = "/tia.travel.v1.TravelService/CreateConsultationResponse"
+	TravelService_DecideConsultation_FullMethodName         = "/tia.travel.v1.TravelService/DecideConsultation"
+	TravelService_CreateClaim_FullMethodName                = "/tia.travel.v1.TravelService/CreateClaim"
+	TravelService_GetClaim_FullMethodName                   = "/tia.travel.v1.TravelService/GetClaim"
+	TravelService_ListClaims_FullMethodName                 = "/tia.travel.v1.TravelService/ListClaims"
+	TravelService_ApproveClaim_FullMethodName               = "/tia.travel.v1.TravelService/ApproveClaim"
+	TravelService_RejectClaim_FullMethodName                = "/tia.travel.v1.TravelService/RejectClaim"
+	TravelService_CreatePaymentRun_FullMethodName           = "/tia.travel.v1.TravelService/CreatePaymentRun"
+	TravelService_GetPaymentRun_FullMethodName              = "/tia.travel.v1.TravelService/GetPaymentRun"
+	TravelService_ListPaymentRuns_FullMethodName            = "/tia.travel.v1.TravelService/ListPaymentRuns"
+	TravelService_GetPaymentFile_FullMethodName             = "/tia.travel.v1.TravelService/GetPaymentFile"
+	TravelService_GetLeadTimeReport_FullMethodName          = "/tia.travel.v1.TravelService/GetLeadTimeReport"
+	TravelService_GetUsageReport_FullMethodName             = "/tia.travel.v1.TravelService/GetUsageReport"
 )
 
 // TravelServiceClient is the client API for TravelService service.
@@ -38,6 +55,55 @@ type TravelServiceClient interface {
 	GetRoute(ctx context.Context, in *GetRouteRequest, opts ...grpc.CallOption) (*Route, error)
 	// Lists route decisions. Supports the filter `kommun_code = "0180"` (either end).
 	ListRoutes(ctx context.Context, in *ListRoutesRequest, opts ...grpc.CallOption) (*ListRoutesResponse, error)
+	// Revokes a route from a date: travel on and after revoked_from is no
+	// longer compensated. Migrationsverket only.
+	RevokeRoute(ctx context.Context, in *RevokeRouteRequest, opts ...grpc.CallOption) (*Route, error)
+	// Opens a consultation (samråd) on proposed routes, addressed to the county
+	// boards of the län concerned and the organisers there. Migrationsverket only.
+	CreateConsultation(ctx context.Context, in *CreateConsultationRequest, opts ...grpc.CallOption) (*Consultation, error)
+	// Gets one consultation with its responses and, once decided, the decision.
+	GetConsultation(ctx context.Context, in *GetConsultationRequest, opts ...grpc.CallOption) (*Consultation, error)
+	// Lists consultations, newest last. Filters: `state = "OPEN"`, `lan_code = "25"`.
+	ListConsultations(ctx context.Context, in *ListConsultationsRequest, opts ...grpc.CallOption) (*ListConsultationsResponse, error)
+	// Responds to an open consultation, up to its deadline: a county board of a
+	// län concerned or an organiser.
+	CreateConsultationResponse(ctx context.Context, in *CreateConsultationResponseRequest, opts ...grpc.CallOption) (*ConsultationResponse, error)
+	// Decides a consultation: approves some (or none) of the proposed routes and
+	// gives feedback (återkoppling) on every response. Migrationsverket only.
+	DecideConsultation(ctx context.Context, in *DecideConsultationRequest, opts ...grpc.CallOption) (*Consultation, error)
+	// Submits a claim for one trip: an asylum seeker for themself or a
+	// Migrationsverket case officer on their behalf. The automatic checks run at
+	// once; the claim is approved, sent to review, or waits as pending while the
+	// activity registry cannot be reached. A retried request with the same
+	// request_id returns the claim first created.
+	CreateClaim(ctx context.Context, in *CreateClaimRequest, opts ...grpc.CallOption) (*Claim, error)
+	// Gets one claim: Migrationsverket any, an asylum seeker their own, a county
+	// board those of its län without the dossier number.
+	GetClaim(ctx context.Context, in *GetClaimRequest, opts ...grpc.CallOption) (*Claim, error)
+	// Lists claims in the caller's scope, oldest first. Filters: state,
+	// lan_code, trip_date, dossier_number (Migrationsverket only).
+	ListClaims(ctx context.Context, in *ListClaimsRequest, opts ...grpc.CallOption) (*ListClaimsResponse, error)
+	// Approves a claim in the review queue. Migrationsverket only.
+	ApproveClaim(ctx context.Context, in *ApproveClaimRequest, opts ...grpc.CallOption) (*Claim, error)
+	// Rejects a claim in the review queue (or pending), with a reason.
+	// Migrationsverket only.
+	RejectClaim(ctx context.Context, in *RejectClaimRequest, opts ...grpc.CallOption) (*Claim, error)
+	// Starts a payment run that pays every approved, unpaid claim exactly once.
+	// It runs in the background and resumes after a restart. Migrationsverket only.
+	CreatePaymentRun(ctx context.Context, in *CreatePaymentRunRequest, opts ...grpc.CallOption) (*PaymentRun, error)
+	// Gets one payment run and its progress.
+	GetPaymentRun(ctx context.Context, in *GetPaymentRunRequest, opts ...grpc.CallOption) (*PaymentRun, error)
+	// Lists payment runs, oldest first.
+	ListPaymentRuns(ctx context.Context, in *ListPaymentRunsRequest, opts ...grpc.CallOption) (*ListPaymentRunsResponse, error)
+	// Gets the payment file (ISO 20022 pain.001.001.10) of a completed run.
+	GetPaymentFile(ctx context.Context, in *GetPaymentFileRequest, opts ...grpc.CallOption) (*PaymentFile, error)
+	// Lead time from submission to payment per län and month (p50, p90), the
+	// service-level target and the unpaid claims about to miss it.
+	// Migrationsverket, or a county board for its own län.
+	GetLeadTimeReport(ctx context.Context, in *GetLeadTimeReportRequest, opts ...grpc.CallOption) (*LeadTimeReport, error)
+	// Whether compensation is used as intended: flagged claims and a summary per
+	// län. Migrationsverket, or a county board for its own län.
+	GetUsageReport(ctx context.Context, in *GetUsageReportRequest, opts ...grpc.CallOption) (*UsageReport, error)
 }
 
 type travelServiceClient struct {
@@ -78,6 +144,176 @@ func (c *travelServiceClient) ListRoutes(ctx context.Context, in *ListRoutesRequ
 	return out, nil
 }
 
+func (c *travelServiceClient) RevokeRoute(ctx context.Context, in *RevokeRouteRequest, opts ...grpc.CallOption) (*Route, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Route)
+	err := c.cc.Invoke(ctx, TravelService_RevokeRoute_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *travelServiceClient) CreateConsultation(ctx context.Context, in *CreateConsultationRequest, opts ...grpc.CallOption) (*Consultation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Consultation)
+	err := c.cc.Invoke(ctx, TravelService_CreateConsultation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *travelServiceClient) GetConsultation(ctx context.Context, in *GetConsultationRequest, opts ...grpc.CallOption) (*Consultation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Consultation)
+	err := c.cc.Invoke(ctx, TravelService_GetConsultation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *travelServiceClient) ListConsultations(ctx context.Context, in *ListConsultationsRequest, opts ...grpc.CallOption) (*ListConsultationsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListConsultationsResponse)
+	err := c.cc.Invoke(ctx, TravelService_ListConsultations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *travelServiceClient) CreateConsultationResponse(ctx context.Context, in *CreateConsultationResponseRequest, opts ...grpc.CallOption) (*ConsultationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConsultationResponse)
+	err := c.cc.Invoke(ctx, TravelService_CreateConsultationResponse_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *travelServiceClient) DecideConsultation(ctx context.Context, in *DecideConsultationRequest, opts ...grpc.CallOption) (*Consultation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Consultation)
+	err := c.cc.Invoke(ctx, TravelService_DecideConsultation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *travelServiceClient) CreateClaim(ctx context.Context, in *CreateClaimRequest, opts ...grpc.CallOption) (*Claim, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Claim)
+	err := c.cc.Invoke(ctx, TravelService_CreateClaim_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *travelServiceClient) GetClaim(ctx context.Context, in *GetClaimRequest, opts ...grpc.CallOption) (*Claim, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Claim)
+	err := c.cc.Invoke(ctx, TravelService_GetClaim_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *travelServiceClient) ListClaims(ctx context.Context, in *ListClaimsRequest, opts ...grpc.CallOption) (*ListClaimsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListClaimsResponse)
+	err := c.cc.Invoke(ctx, TravelService_ListClaims_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *travelServiceClient) ApproveClaim(ctx context.Context, in *ApproveClaimRequest, opts ...grpc.CallOption) (*Claim, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Claim)
+	err := c.cc.Invoke(ctx, TravelService_ApproveClaim_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *travelServiceClient) RejectClaim(ctx context.Context, in *RejectClaimRequest, opts ...grpc.CallOption) (*Claim, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Claim)
+	err := c.cc.Invoke(ctx, TravelService_RejectClaim_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *travelServiceClient) CreatePaymentRun(ctx context.Context, in *CreatePaymentRunRequest, opts ...grpc.CallOption) (*PaymentRun, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PaymentRun)
+	err := c.cc.Invoke(ctx, TravelService_CreatePaymentRun_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *travelServiceClient) GetPaymentRun(ctx context.Context, in *GetPaymentRunRequest, opts ...grpc.CallOption) (*PaymentRun, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PaymentRun)
+	err := c.cc.Invoke(ctx, TravelService_GetPaymentRun_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *travelServiceClient) ListPaymentRuns(ctx context.Context, in *ListPaymentRunsRequest, opts ...grpc.CallOption) (*ListPaymentRunsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPaymentRunsResponse)
+	err := c.cc.Invoke(ctx, TravelService_ListPaymentRuns_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *travelServiceClient) GetPaymentFile(ctx context.Context, in *GetPaymentFileRequest, opts ...grpc.CallOption) (*PaymentFile, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PaymentFile)
+	err := c.cc.Invoke(ctx, TravelService_GetPaymentFile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *travelServiceClient) GetLeadTimeReport(ctx context.Context, in *GetLeadTimeReportRequest, opts ...grpc.CallOption) (*LeadTimeReport, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LeadTimeReport)
+	err := c.cc.Invoke(ctx, TravelService_GetLeadTimeReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *travelServiceClient) GetUsageReport(ctx context.Context, in *GetUsageReportRequest, opts ...grpc.CallOption) (*UsageReport, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UsageReport)
+	err := c.cc.Invoke(ctx, TravelService_GetUsageReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TravelServiceServer is the server API for TravelService service.
 // All implementations must embed UnimplementedTravelServiceServer
 // for forward compatibility.
@@ -92,6 +328,55 @@ type TravelServiceServer interface {
 	GetRoute(context.Context, *GetRouteRequest) (*Route, error)
 	// Lists route decisions. Supports the filter `kommun_code = "0180"` (either end).
 	ListRoutes(context.Context, *ListRoutesRequest) (*ListRoutesResponse, error)
+	// Revokes a route from a date: travel on and after revoked_from is no
+	// longer compensated. Migrationsverket only.
+	RevokeRoute(context.Context, *RevokeRouteRequest) (*Route, error)
+	// Opens a consultation (samråd) on proposed routes, addressed to the county
+	// boards of the län concerned and the organisers there. Migrationsverket only.
+	CreateConsultation(context.Context, *CreateConsultationRequest) (*Consultation, error)
+	// Gets one consultation with its responses and, once decided, the decision.
+	GetConsultation(context.Context, *GetConsultationRequest) (*Consultation, error)
+	// Lists consultations, newest last. Filters: `state = "OPEN"`, `lan_code = "25"`.
+	ListConsultations(context.Context, *ListConsultationsRequest) (*ListConsultationsResponse, error)
+	// Responds to an open consultation, up to its deadline: a county board of a
+	// län concerned or an organiser.
+	CreateConsultationResponse(context.Context, *CreateConsultationResponseRequest) (*ConsultationResponse, error)
+	// Decides a consultation: approves some (or none) of the proposed routes and
+	// gives feedback (återkoppling) on every response. Migrationsverket only.
+	DecideConsultation(context.Context, *DecideConsultationRequest) (*Consultation, error)
+	// Submits a claim for one trip: an asylum seeker for themself or a
+	// Migrationsverket case officer on their behalf. The automatic checks run at
+	// once; the claim is approved, sent to review, or waits as pending while the
+	// activity registry cannot be reached. A retried request with the same
+	// request_id returns the claim first created.
+	CreateClaim(context.Context, *CreateClaimRequest) (*Claim, error)
+	// Gets one claim: Migrationsverket any, an asylum seeker their own, a county
+	// board those of its län without the dossier number.
+	GetClaim(context.Context, *GetClaimRequest) (*Claim, error)
+	// Lists claims in the caller's scope, oldest first. Filters: state,
+	// lan_code, trip_date, dossier_number (Migrationsverket only).
+	ListClaims(context.Context, *ListClaimsRequest) (*ListClaimsResponse, error)
+	// Approves a claim in the review queue. Migrationsverket only.
+	ApproveClaim(context.Context, *ApproveClaimRequest) (*Claim, error)
+	// Rejects a claim in the review queue (or pending), with a reason.
+	// Migrationsverket only.
+	RejectClaim(context.Context, *RejectClaimRequest) (*Claim, error)
+	// Starts a payment run that pays every approved, unpaid claim exactly once.
+	// It runs in the background and resumes after a restart. Migrationsverket only.
+	CreatePaymentRun(context.Context, *CreatePaymentRunRequest) (*PaymentRun, error)
+	// Gets one payment run and its progress.
+	GetPaymentRun(context.Context, *GetPaymentRunRequest) (*PaymentRun, error)
+	// Lists payment runs, oldest first.
+	ListPaymentRuns(context.Context, *ListPaymentRunsRequest) (*ListPaymentRunsResponse, error)
+	// Gets the payment file (ISO 20022 pain.001.001.10) of a completed run.
+	GetPaymentFile(context.Context, *GetPaymentFileRequest) (*PaymentFile, error)
+	// Lead time from submission to payment per län and month (p50, p90), the
+	// service-level target and the unpaid claims about to miss it.
+	// Migrationsverket, or a county board for its own län.
+	GetLeadTimeReport(context.Context, *GetLeadTimeReportRequest) (*LeadTimeReport, error)
+	// Whether compensation is used as intended: flagged claims and a summary per
+	// län. Migrationsverket, or a county board for its own län.
+	GetUsageReport(context.Context, *GetUsageReportRequest) (*UsageReport, error)
 	mustEmbedUnimplementedTravelServiceServer()
 }
 
@@ -110,6 +395,57 @@ func (UnimplementedTravelServiceServer) GetRoute(context.Context, *GetRouteReque
 }
 func (UnimplementedTravelServiceServer) ListRoutes(context.Context, *ListRoutesRequest) (*ListRoutesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListRoutes not implemented")
+}
+func (UnimplementedTravelServiceServer) RevokeRoute(context.Context, *RevokeRouteRequest) (*Route, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeRoute not implemented")
+}
+func (UnimplementedTravelServiceServer) CreateConsultation(context.Context, *CreateConsultationRequest) (*Consultation, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateConsultation not implemented")
+}
+func (UnimplementedTravelServiceServer) GetConsultation(context.Context, *GetConsultationRequest) (*Consultation, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetConsultation not implemented")
+}
+func (UnimplementedTravelServiceServer) ListConsultations(context.Context, *ListConsultationsRequest) (*ListConsultationsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListConsultations not implemented")
+}
+func (UnimplementedTravelServiceServer) CreateConsultationResponse(context.Context, *CreateConsultationResponseRequest) (*ConsultationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateConsultationResponse not implemented")
+}
+func (UnimplementedTravelServiceServer) DecideConsultation(context.Context, *DecideConsultationRequest) (*Consultation, error) {
+	return nil, status.Error(codes.Unimplemented, "method DecideConsultation not implemented")
+}
+func (UnimplementedTravelServiceServer) CreateClaim(context.Context, *CreateClaimRequest) (*Claim, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateClaim not implemented")
+}
+func (UnimplementedTravelServiceServer) GetClaim(context.Context, *GetClaimRequest) (*Claim, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetClaim not implemented")
+}
+func (UnimplementedTravelServiceServer) ListClaims(context.Context, *ListClaimsRequest) (*ListClaimsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListClaims not implemented")
+}
+func (UnimplementedTravelServiceServer) ApproveClaim(context.Context, *ApproveClaimRequest) (*Claim, error) {
+	return nil, status.Error(codes.Unimplemented, "method ApproveClaim not implemented")
+}
+func (UnimplementedTravelServiceServer) RejectClaim(context.Context, *RejectClaimRequest) (*Claim, error) {
+	return nil, status.Error(codes.Unimplemented, "method RejectClaim not implemented")
+}
+func (UnimplementedTravelServiceServer) CreatePaymentRun(context.Context, *CreatePaymentRunRequest) (*PaymentRun, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreatePaymentRun not implemented")
+}
+func (UnimplementedTravelServiceServer) GetPaymentRun(context.Context, *GetPaymentRunRequest) (*PaymentRun, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPaymentRun not implemented")
+}
+func (UnimplementedTravelServiceServer) ListPaymentRuns(context.Context, *ListPaymentRunsRequest) (*ListPaymentRunsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPaymentRuns not implemented")
+}
+func (UnimplementedTravelServiceServer) GetPaymentFile(context.Context, *GetPaymentFileRequest) (*PaymentFile, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPaymentFile not implemented")
+}
+func (UnimplementedTravelServiceServer) GetLeadTimeReport(context.Context, *GetLeadTimeReportRequest) (*LeadTimeReport, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetLeadTimeReport not implemented")
+}
+func (UnimplementedTravelServiceServer) GetUsageReport(context.Context, *GetUsageReportRequest) (*UsageReport, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetUsageReport not implemented")
 }
 func (UnimplementedTravelServiceServer) mustEmbedUnimplementedTravelServiceServer() {}
 func (UnimplementedTravelServiceServer) testEmbeddedByValue()                       {}
@@ -186,6 +522,312 @@ func _TravelService_ListRoutes_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TravelService_RevokeRoute_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeRouteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TravelServiceServer).RevokeRoute(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TravelService_RevokeRoute_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TravelServiceServer).RevokeRoute(ctx, req.(*RevokeRouteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TravelService_CreateConsultation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateConsultationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TravelServiceServer).CreateConsultation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TravelService_CreateConsultation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TravelServiceServer).CreateConsultation(ctx, req.(*CreateConsultationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TravelService_GetConsultation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetConsultationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TravelServiceServer).GetConsultation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TravelService_GetConsultation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TravelServiceServer).GetConsultation(ctx, req.(*GetConsultationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TravelService_ListConsultations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListConsultationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TravelServiceServer).ListConsultations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TravelService_ListConsultations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TravelServiceServer).ListConsultations(ctx, req.(*ListConsultationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TravelService_CreateConsultationResponse_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateConsultationResponseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TravelServiceServer).CreateConsultationResponse(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TravelService_CreateConsultationResponse_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TravelServiceServer).CreateConsultationResponse(ctx, req.(*CreateConsultationResponseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TravelService_DecideConsultation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DecideConsultationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TravelServiceServer).DecideConsultation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TravelService_DecideConsultation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TravelServiceServer).DecideConsultation(ctx, req.(*DecideConsultationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TravelService_CreateClaim_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateClaimRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TravelServiceServer).CreateClaim(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TravelService_CreateClaim_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TravelServiceServer).CreateClaim(ctx, req.(*CreateClaimRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TravelService_GetClaim_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetClaimRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TravelServiceServer).GetClaim(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TravelService_GetClaim_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TravelServiceServer).GetClaim(ctx, req.(*GetClaimRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TravelService_ListClaims_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListClaimsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TravelServiceServer).ListClaims(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TravelService_ListClaims_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TravelServiceServer).ListClaims(ctx, req.(*ListClaimsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TravelService_ApproveClaim_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ApproveClaimRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TravelServiceServer).ApproveClaim(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TravelService_ApproveClaim_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TravelServiceServer).ApproveClaim(ctx, req.(*ApproveClaimRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TravelService_RejectClaim_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RejectClaimRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TravelServiceServer).RejectClaim(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TravelService_RejectClaim_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TravelServiceServer).RejectClaim(ctx, req.(*RejectClaimRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TravelService_CreatePaymentRun_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreatePaymentRunRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TravelServiceServer).CreatePaymentRun(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TravelService_CreatePaymentRun_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TravelServiceServer).CreatePaymentRun(ctx, req.(*CreatePaymentRunRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TravelService_GetPaymentRun_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPaymentRunRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TravelServiceServer).GetPaymentRun(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TravelService_GetPaymentRun_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TravelServiceServer).GetPaymentRun(ctx, req.(*GetPaymentRunRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TravelService_ListPaymentRuns_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPaymentRunsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TravelServiceServer).ListPaymentRuns(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TravelService_ListPaymentRuns_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TravelServiceServer).ListPaymentRuns(ctx, req.(*ListPaymentRunsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TravelService_GetPaymentFile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPaymentFileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TravelServiceServer).GetPaymentFile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TravelService_GetPaymentFile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TravelServiceServer).GetPaymentFile(ctx, req.(*GetPaymentFileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TravelService_GetLeadTimeReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLeadTimeReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TravelServiceServer).GetLeadTimeReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TravelService_GetLeadTimeReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TravelServiceServer).GetLeadTimeReport(ctx, req.(*GetLeadTimeReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TravelService_GetUsageReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetUsageReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TravelServiceServer).GetUsageReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TravelService_GetUsageReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TravelServiceServer).GetUsageReport(ctx, req.(*GetUsageReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TravelService_ServiceDesc is the grpc.ServiceDesc for TravelService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -204,6 +846,74 @@ var TravelService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListRoutes",
 			Handler:    _TravelService_ListRoutes_Handler,
+		},
+		{
+			MethodName: "RevokeRoute",
+			Handler:    _TravelService_RevokeRoute_Handler,
+		},
+		{
+			MethodName: "CreateConsultation",
+			Handler:    _TravelService_CreateConsultation_Handler,
+		},
+		{
+			MethodName: "GetConsultation",
+			Handler:    _TravelService_GetConsultation_Handler,
+		},
+		{
+			MethodName: "ListConsultations",
+			Handler:    _TravelService_ListConsultations_Handler,
+		},
+		{
+			MethodName: "CreateConsultationResponse",
+			Handler:    _TravelService_CreateConsultationResponse_Handler,
+		},
+		{
+			MethodName: "DecideConsultation",
+			Handler:    _TravelService_DecideConsultation_Handler,
+		},
+		{
+			MethodName: "CreateClaim",
+			Handler:    _TravelService_CreateClaim_Handler,
+		},
+		{
+			MethodName: "GetClaim",
+			Handler:    _TravelService_GetClaim_Handler,
+		},
+		{
+			MethodName: "ListClaims",
+			Handler:    _TravelService_ListClaims_Handler,
+		},
+		{
+			MethodName: "ApproveClaim",
+			Handler:    _TravelService_ApproveClaim_Handler,
+		},
+		{
+			MethodName: "RejectClaim",
+			Handler:    _TravelService_RejectClaim_Handler,
+		},
+		{
+			MethodName: "CreatePaymentRun",
+			Handler:    _TravelService_CreatePaymentRun_Handler,
+		},
+		{
+			MethodName: "GetPaymentRun",
+			Handler:    _TravelService_GetPaymentRun_Handler,
+		},
+		{
+			MethodName: "ListPaymentRuns",
+			Handler:    _TravelService_ListPaymentRuns_Handler,
+		},
+		{
+			MethodName: "GetPaymentFile",
+			Handler:    _TravelService_GetPaymentFile_Handler,
+		},
+		{
+			MethodName: "GetLeadTimeReport",
+			Handler:    _TravelService_GetLeadTimeReport_Handler,
+		},
+		{
+			MethodName: "GetUsageReport",
+			Handler:    _TravelService_GetUsageReport_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,236 @@
+package travel
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
+	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/travel/internal/domain"
+	"github.com/tia-platform/tia/services/travel/internal/store"
+)
+
+// CreateConsultation opens a consultation on proposed routes.
+func (s *Service) CreateConsultation(ctx context.Context, req *travelv1.CreateConsultationRequest) (*travelv1.Consultation, error) {
+	if _, err := auth.Require(ctx, auth.RoleMigrationsverket); err != nil {
+		return nil, err
+	}
+	in := req.GetConsultation()
+	if in == nil {
+		return nil, badrequest.Field("consultation", "required")
+	}
+	c := domain.Consultation{Deadline: in.GetDeadline(), Description: in.GetDescription()}
+	for _, p := range in.GetProposals() {
+		c.Proposals = append(c.Proposals, fromProto(p))
+	}
+	if err := c.Normalize(s.today()); err != nil {
+		return nil, badrequest.Prefix("consultation", err)
+	}
+	c.ID = uuid.Must(uuid.NewV7()).String()
+	c.State = domain.ConsultationOpen
+	c.CreateTime = s.now().UTC()
+	out := consultationToProto(c)
+	if err := s.store.CreateConsultation(ctx, c, func(tx *sqlx.Tx) error {
+		_, err := events.Publish(ctx, tx, SubjectConsultationOpened, &travelv1.ConsultationOpened{Consultation: out})
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	s.notify()
+	return out, nil
+}
+
+// GetConsultation returns a consultation to any signed-in caller: the
+// agencies, the county boards and organisers addressed, and the public
+// concerned (consultations hold no personal data).
+func (s *Service) GetConsultation(ctx context.Context, req *travelv1.GetConsultationRequest) (*travelv1.Consultation, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return nil, err
+	}
+	c, err := s.consultation(ctx, req.GetName(), "name")
+	if err != nil {
+		return nil, err
+	}
+	return consultationToProto(c), nil
+}
+
+// ListConsultations lists consultations; a county board sees those
+// concerning its län.
+func (s *Service) ListConsultations(ctx context.Context, req *travelv1.ListConsultationsRequest) (*travelv1.ListConsultationsResponse, error) {
+	p, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := listing.ParsePage(req)
+	if err != nil {
+		return nil, err
+	}
+	filter, err := listing.ParseFilter(req, store.ConsultationFilterFields)
+	if err != nil {
+		return nil, err
+	}
+	lan := ""
+	if p.Role == auth.RoleCountyBoard {
+		lan = p.Lan
+	}
+	list, err := s.store.ListConsultations(ctx, filter, lan, page)
+	if err != nil {
+		return nil, err
+	}
+	list, next := listing.Trim(page, list)
+	resp := &travelv1.ListConsultationsResponse{NextPageToken: next}
+	for _, c := range list {
+		resp.Consultations = append(resp.Consultations, consultationToProto(c))
+	}
+	return resp, nil
+}
+
+// CreateConsultationResponse records a response from a county board of a
+// län concerned or from an organiser, up to the deadline.
+func (s *Service) CreateConsultationResponse(ctx context.Context, req *travelv1.CreateConsultationResponseRequest) (*travelv1.ConsultationResponse, error) {
+	p, err := auth.Require(ctx, auth.RoleCountyBoard, auth.RoleOrganiser)
+	if err != nil {
+		return nil, err
+	}
+	id, ok := domain.ParseConsultationName(req.GetParent())
+	if !ok {
+		return nil, badrequest.Field("parent", "must be consultations/{id}")
+	}
+	in := req.GetResponse()
+	if in == nil {
+		return nil, badrequest.Field("response", "required")
+	}
+	if in.GetStance() == travelv1.Stance_STANCE_UNSPECIFIED {
+		return nil, badrequest.Field("response.stance", "required")
+	}
+	r := domain.Response{
+		ID: uuid.Must(uuid.NewV7()).String(), ConsultationID: id, Stance: int32(in.GetStance()), Comment: in.GetComment(),
+		Respondent: p.Subject, LanCode: p.Lan, OrgNumber: p.Org, CreateTime: s.now().UTC(),
+	}
+	err = s.store.AddResponse(ctx, r, func(c domain.Consultation) error {
+		if p.Role == auth.RoleCountyBoard && !slices.Contains(c.LanCodes, p.Lan) {
+			return status.Error(codes.PermissionDenied, "the consultation does not concern this county board's län")
+		}
+		return c.CheckResponse(s.today())
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetParent())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return responseToProto(r), nil
+}
+
+// DecideConsultation approves some (or none) of the proposals, creating
+// their routes, with feedback on every response.
+func (s *Service) DecideConsultation(ctx context.Context, req *travelv1.DecideConsultationRequest) (*travelv1.Consultation, error) {
+	if _, err := auth.Require(ctx, auth.RoleMigrationsverket); err != nil {
+		return nil, err
+	}
+	id, ok := domain.ParseConsultationName(req.GetName())
+	if !ok {
+		return nil, badrequest.Field("name", "must be consultations/{id}")
+	}
+	var feedback []domain.Feedback
+	for _, f := range req.GetFeedback() {
+		feedback = append(feedback, domain.Feedback{Response: f.GetResponse(), Text: f.GetText()})
+	}
+	now := s.now().UTC()
+	c, err := s.store.Decide(ctx, id, func(c *domain.Consultation) ([]domain.Route, error) {
+		if err := c.CheckDecision(req.GetApproved(), feedback); err != nil {
+			return nil, err
+		}
+		approved := slices.Clone(req.GetApproved())
+		slices.Sort(approved)
+		d := &domain.Decision{Approved: approved, Feedback: feedback, Reason: req.GetReason(), DecideTime: now}
+		var routes []domain.Route
+		for _, i := range approved {
+			r := c.Proposals[i]
+			r.ID = uuid.Must(uuid.NewV7()).String()
+			r.CreateTime = now
+			r.Consultation = c.ID
+			routes = append(routes, r)
+			d.Routes = append(d.Routes, r.Name())
+		}
+		c.State = domain.ConsultationDecided
+		c.Decision = d
+		return routes, nil
+	}, func(tx *sqlx.Tx, c domain.Consultation, routes []domain.Route) error {
+		for _, r := range routes {
+			if _, err := events.Publish(ctx, tx, SubjectRouteDecided, &travelv1.RouteDecided{Route: toProto(r)}); err != nil {
+				return err
+			}
+		}
+		_, err := events.Publish(ctx, tx, SubjectConsultationDecided, &travelv1.ConsultationDecided{Consultation: consultationToProto(c)})
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.notify()
+	return consultationToProto(c), nil
+}
+
+func (s *Service) consultation(ctx context.Context, name, field string) (domain.Consultation, error) {
+	id, ok := domain.ParseConsultationName(name)
+	if !ok {
+		return domain.Consultation{}, badrequest.Field(field, "must be consultations/{id}")
+	}
+	c, err := s.store.GetConsultation(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return c, status.Errorf(codes.NotFound, "%s not found", name)
+	}
+	return c, err
+}
+
+func (s *Service) today() string { return s.now().UTC().Format(domain.DateLayout) }
+
+func consultationToProto(c domain.Consultation) *travelv1.Consultation {
+	out := &travelv1.Consultation{
+		Name: c.Name(), Deadline: c.Deadline, Description: c.Description, LanCodes: c.LanCodes,
+		CreateTime: ts(c.CreateTime),
+	}
+	switch c.State {
+	case domain.ConsultationOpen:
+		out.State = travelv1.ConsultationState_CONSULTATION_STATE_OPEN
+	case domain.ConsultationDecided:
+		out.State = travelv1.ConsultationState_CONSULTATION_STATE_DECIDED
+	}
+	for _, p := range c.Proposals {
+		pr := toProto(p)
+		pr.Name, pr.CreateTime = "", nil
+		out.Proposals = append(out.Proposals, pr)
+	}
+	for _, r := range c.Responses {
+		out.Responses = append(out.Responses, responseToProto(r))
+	}
+	if d := c.Decision; d != nil {
+		out.Decision = &travelv1.ConsultationDecision{
+			Routes: d.Routes, Approved: d.Approved, Reason: d.Reason, DecideTime: ts(d.DecideTime),
+		}
+		for _, f := range d.Feedback {
+			out.Decision.Feedback = append(out.Decision.Feedback, &travelv1.Feedback{Response: f.Response, Text: f.Text})
+		}
+	}
+	return out
+}
+
+func responseToProto(r domain.Response) *travelv1.ConsultationResponse {
+	return &travelv1.ConsultationResponse{
+		Name: r.Name(), Stance: travelv1.Stance(r.Stance), Comment: r.Comment, Respondent: r.Respondent,
+		LanCode: r.LanCode, OrgNumber: r.OrgNumber, CreateTime: ts(r.CreateTime),
+	}
+}

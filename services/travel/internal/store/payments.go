@@ -1,0 +1,213 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/tia-platform/tia/services/platform/db"
+	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/travel/internal/domain"
+)
+
+type runRow struct {
+	ID           string `db:"id"`
+	State        string `db:"state"`
+	RequestID    string `db:"request_id"`
+	ClaimCount   int64  `db:"claim_count"`
+	TotalOre     int64  `db:"total_ore"`
+	CreateTime   string `db:"create_time"`
+	CompleteTime string `db:"complete_time"`
+}
+
+func (r runRow) run() domain.PaymentRun {
+	return domain.PaymentRun{
+		ID: r.ID, State: r.State, RequestID: r.RequestID, ClaimCount: r.ClaimCount, TotalOre: r.TotalOre,
+		CreateTime: parseTime(r.CreateTime), CompleteTime: parseTime(r.CompleteTime),
+	}
+}
+
+const runColumns = "id, state, request_id, claim_count, total_ore, create_time, complete_time"
+
+// CreateRun starts run. While another run is RUNNING, or a run with the
+// same request id exists, it returns ErrExists.
+func (s *Store) CreateRun(ctx context.Context, r domain.PaymentRun) error {
+	_, err := s.db.NamedExecContext(ctx, "INSERT INTO payment_runs ("+runColumns+
+		") VALUES (:id, :state, :request_id, :claim_count, :total_ore, :create_time, :complete_time)", runRow{
+		ID: r.ID, State: r.State, RequestID: r.RequestID, CreateTime: fmtTime(r.CreateTime),
+	})
+	if db.IsUniqueViolation(err) {
+		return ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("insert payment run: %w", err)
+	}
+	return nil
+}
+
+// GetRun returns one run.
+func (s *Store) GetRun(ctx context.Context, id string) (domain.PaymentRun, error) {
+	return s.getRun(ctx, "id = ?", id)
+}
+
+// RunByRequest returns the run started with requestID.
+func (s *Store) RunByRequest(ctx context.Context, requestID string) (domain.PaymentRun, error) {
+	return s.getRun(ctx, "request_id = ?", requestID)
+}
+
+// RunningRuns returns the runs not yet completed.
+func (s *Store) RunningRuns(ctx context.Context) ([]domain.PaymentRun, error) {
+	var rows []runRow
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind("SELECT "+runColumns+" FROM payment_runs WHERE state = ? ORDER BY id"),
+		domain.RunRunning); err != nil {
+		return nil, fmt.Errorf("running payment runs: %w", err)
+	}
+	out := make([]domain.PaymentRun, len(rows))
+	for i, r := range rows {
+		out[i] = r.run()
+	}
+	return out, nil
+}
+
+func (s *Store) getRun(ctx context.Context, where string, args ...any) (domain.PaymentRun, error) {
+	var r runRow
+	err := s.db.GetContext(ctx, &r, s.db.Rebind("SELECT "+runColumns+" FROM payment_runs WHERE "+where), args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.PaymentRun{}, ErrNotFound
+	}
+	if err != nil {
+		return domain.PaymentRun{}, fmt.Errorf("get payment run: %w", err)
+	}
+	return r.run(), nil
+}
+
+// ListRuns returns a page of runs, oldest first.
+func (s *Store) ListRuns(ctx context.Context, page listing.Page) ([]domain.PaymentRun, error) {
+	var rows []runRow
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind("SELECT "+runColumns+" FROM payment_runs ORDER BY id LIMIT ? OFFSET ?"),
+		page.Limit(), page.Offset); err != nil {
+		return nil, fmt.Errorf("list payment runs: %w", err)
+	}
+	out := make([]domain.PaymentRun, len(rows))
+	for i, r := range rows {
+		out[i] = r.run()
+	}
+	return out, nil
+}
+
+// PayBatch pays up to n approved claims for run in one transaction: a
+// payment row per claim (the primary key on claim_id makes a second payment
+// of a claim impossible), the claims marked PAID, the run's totals, and
+// then(tx, paid) (the ClaimPaid events) — all or nothing, so a crash at any
+// point leaves either the whole batch paid or none of it. It returns how
+// many claims it took; 0 when none is left.
+func (s *Store) PayBatch(ctx context.Context, runID string, n int, now time.Time, then func(*sqlx.Tx, []domain.Claim, []domain.Payment) error) (int, error) {
+	lock := ""
+	if db.Dialect(s.db) == db.DialectPostgres {
+		// Another instance resuming the same run skips rather than waits.
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	paidTime := fmtTime(now)
+	var taken int
+	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		var rows []claimRow
+		if err := tx.SelectContext(ctx, &rows, tx.Rebind("SELECT "+claimColumns+
+			" FROM claims WHERE state = ? ORDER BY state, id LIMIT ?"+lock), domain.StateApproved, n); err != nil {
+			return fmt.Errorf("approved claims: %w", err)
+		}
+		taken = len(rows)
+		if taken == 0 {
+			return nil
+		}
+		var b strings.Builder
+		b.WriteString("INSERT INTO payments (claim_id, run_id, amount_ore, dossier, trip_date, paid_time) VALUES ")
+		args := make([]any, 0, 6*len(rows))
+		ids := make([]any, 0, len(rows))
+		for i, r := range rows {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?)")
+			args = append(args, r.ID, runID, r.CostOre, r.Dossier, r.TripDate, paidTime)
+			ids = append(ids, r.ID)
+		}
+		b.WriteString(" ON CONFLICT (claim_id) DO NOTHING RETURNING claim_id")
+		var inserted []string
+		if err := tx.SelectContext(ctx, &inserted, tx.Rebind(b.String()), args...); err != nil {
+			return fmt.Errorf("insert payments: %w", err)
+		}
+		q, qargs, err := sqlx.In("UPDATE claims SET state = ?, payment_run = ?, pay_time = ? WHERE state = ? AND id IN (?)",
+			domain.StatePaid, runID, paidTime, domain.StateApproved, ids)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q), qargs...); err != nil {
+			return fmt.Errorf("mark claims paid: %w", err)
+		}
+		fresh := make(map[string]bool, len(inserted))
+		for _, id := range inserted {
+			fresh[id] = true
+		}
+		var paid []domain.Claim
+		var payments []domain.Payment
+		var sum int64
+		for _, r := range rows {
+			if !fresh[r.ID] {
+				continue // paid before (by another run): not again
+			}
+			c := r.claim()
+			c.State, c.PaymentRun, c.PayTime = domain.StatePaid, runID, parseTime(paidTime)
+			paid = append(paid, c)
+			payments = append(payments, domain.Payment{ClaimID: r.ID, RunID: runID, AmountOre: r.CostOre,
+				Dossier: r.Dossier, TripDate: r.TripDate, PaidTime: paidTime})
+			sum += r.CostOre
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(
+			"UPDATE payment_runs SET claim_count = claim_count + ?, total_ore = total_ore + ? WHERE id = ?"),
+			len(paid), sum, runID); err != nil {
+			return fmt.Errorf("update run totals: %w", err)
+		}
+		return then(tx, paid, payments)
+	})
+	return taken, err
+}
+
+// CompleteRun marks run SUCCEEDED with its totals recounted from the
+// stored payments.
+func (s *Store) CompleteRun(ctx context.Context, runID string, now time.Time) (domain.PaymentRun, error) {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE payment_runs SET state = ?, complete_time = ?,
+		claim_count = (SELECT COUNT(*) FROM payments WHERE run_id = ?),
+		total_ore = (SELECT COALESCE(SUM(amount_ore), 0) FROM payments WHERE run_id = ?)
+		WHERE id = ? AND state = ?`), domain.RunSucceeded, fmtTime(now), runID, runID, runID, domain.RunRunning)
+	if err != nil {
+		return domain.PaymentRun{}, fmt.Errorf("complete payment run: %w", err)
+	}
+	return s.GetRun(ctx, runID)
+}
+
+// Payments streams the payments of run in claim order to fn.
+func (s *Store) Payments(ctx context.Context, runID string, fn func(next func() (domain.Payment, bool, error)) error) error {
+	rows, err := s.db.QueryxContext(ctx, s.db.Rebind(
+		"SELECT claim_id, run_id, amount_ore, dossier, trip_date, paid_time FROM payments WHERE run_id = ? ORDER BY claim_id"), runID)
+	if err != nil {
+		return fmt.Errorf("payments: %w", err)
+	}
+	defer rows.Close()
+	err = fn(func() (domain.Payment, bool, error) {
+		if !rows.Next() {
+			return domain.Payment{}, false, rows.Err()
+		}
+		var p domain.Payment
+		err := rows.StructScan(&p)
+		return p, err == nil, err
+	})
+	if err != nil {
+		return err
+	}
+	return rows.Err()
+}

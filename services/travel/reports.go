@@ -1,0 +1,85 @@
+package travel
+
+import (
+	"context"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
+	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/travel/internal/domain"
+	"github.com/tia-platform/tia/services/travel/internal/store"
+)
+
+// reportScope is the län a report covers: a county board's own, or the one
+// asked for (all when empty).
+func reportScope(ctx context.Context, lan string) (store.Scope, error) {
+	p, err := auth.Require(ctx, auth.RoleMigrationsverket, auth.RoleCountyBoard)
+	if err != nil {
+		return store.Scope{}, err
+	}
+	if p.Role == auth.RoleCountyBoard {
+		if lan != "" && lan != p.Lan {
+			return store.Scope{}, status.Error(codes.PermissionDenied, "a county board sees reports of its own län only")
+		}
+		lan = p.Lan
+	}
+	return store.Scope{Lan: lan}, nil
+}
+
+// GetLeadTimeReport reports how promptly claims are paid.
+func (s *Service) GetLeadTimeReport(ctx context.Context, req *travelv1.GetLeadTimeReportRequest) (*travelv1.LeadTimeReport, error) {
+	sc, err := reportScope(ctx, req.GetLanCode())
+	if err != nil {
+		return nil, err
+	}
+	claims, err := s.store.AllClaims(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	rows, risk := domain.LeadTimes(claims, s.opts.Reports, s.now())
+	out := &travelv1.LeadTimeReport{TargetDays: int32(s.opts.Reports.TargetDays)}
+	for _, r := range rows {
+		out.Rows = append(out.Rows, &travelv1.LeadTimeRow{
+			LanCode: r.LanCode, Month: r.Month, PaidClaims: r.Paid, P50Days: r.P50, P90Days: r.P90, WithinTarget: r.WithinTarget,
+		})
+	}
+	for _, r := range risk {
+		out.AtRisk = append(out.AtRisk, &travelv1.AtRiskClaim{
+			Claim: r.Claim.Name(), LanCode: r.Claim.LanCode, State: claimStates[r.Claim.State],
+			SubmitTime: ts(r.Claim.SubmitTime), DueDate: r.DueDate, DaysLeft: int32(r.DaysLeft),
+		})
+	}
+	return out, nil
+}
+
+// GetUsageReport reports flagged claims and a summary per län.
+func (s *Service) GetUsageReport(ctx context.Context, req *travelv1.GetUsageReportRequest) (*travelv1.UsageReport, error) {
+	sc, err := reportScope(ctx, req.GetLanCode())
+	if err != nil {
+		return nil, err
+	}
+	claims, err := s.store.AllClaims(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	ends, err := s.store.ParticipationEnds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, flagged := domain.UsageReport(claims, ends, s.opts.Reports)
+	out := &travelv1.UsageReport{}
+	for _, r := range rows {
+		out.Rows = append(out.Rows, &travelv1.UsageRow{
+			LanCode: r.LanCode, Claims: r.Claims, Approved: r.Approved, ApprovedOre: r.ApprovedOre, Flagged: r.Flagged,
+			AfterDropOut: r.AfterDropOut, Frequent: r.Frequent, CostOutlier: r.Out,
+		})
+	}
+	for _, f := range flagged {
+		out.Flagged = append(out.Flagged, &travelv1.FlaggedClaim{
+			Claim: f.Claim.Name(), LanCode: f.Claim.LanCode, Flags: f.Flags, State: claimStates[f.Claim.State],
+		})
+	}
+	return out, nil
+}
