@@ -124,6 +124,11 @@ func Start(ctx context.Context, o Options) (_ *Platform, err error) {
 	healthpb.RegisterHealthServer(p.grpc, p.host.Health())
 	p.Channel.RegisterService(&healthpb.Health_ServiceDesc, p.host.Health())
 	for _, c := range Components {
+		if c.Name == travel.Component.Name {
+			// The travel service asks the activity registry on its own
+			// behalf too (background re-checks): give it service tokens.
+			c = travel.NewComponent(travel.Options{ServiceToken: travel.IssuedTokens(p.Issuer)})
+		}
 		dsn := "sqlite:" + filepath.Join(o.DataDir, c.Name+".db")
 		if err := p.host.Add(ctx, c, dsn, p.grpc, p.Channel); err != nil {
 			return nil, err
