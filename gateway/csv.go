@@ -201,6 +201,11 @@ var rowKinds = map[protoreflect.Name]string{"rows": "rad", "subtotals": "delsumm
 
 // tableFields are the repeated message fields of m that make up its table.
 func tableFields(m protoreflect.Message) []protoreflect.FieldDescriptor {
+	// Only the platform's own responses are tables (not google.rpc.Status,
+	// whose details are repeated too).
+	if !strings.HasPrefix(string(m.Descriptor().FullName()), "tia.") {
+		return nil
+	}
 	var out []protoreflect.FieldDescriptor
 	fields := m.Descriptor().Fields()
 	for i := range fields.Len() {
@@ -266,8 +271,17 @@ func writeTable(w io.Writer, m protoreflect.Message) error {
 	if len(kinds) > 1 {
 		cols = append(cols, column{"typ", nil})
 	}
+	// The reference date of a time series comes first.
+	order := make([]protoreflect.FieldDescriptor, 0, rf.Len())
+	if fd := rf.ByName("reference_date"); fd != nil {
+		order = append(order, fd)
+	}
 	for i := range rf.Len() {
-		fd := rf.Get(i)
+		if fd := rf.Get(i); fd.Name() != "reference_date" {
+			order = append(order, fd)
+		}
+	}
+	for _, fd := range order {
 		if _, isFlag := suppressionOf[fd.Name()]; isFlag {
 			continue
 		}
