@@ -35,6 +35,7 @@ e2e:
 ## bench: benchmarks; prints BENCH lines
 bench:
 	$(GO) run ./services/embedded/cmd/tia-bench
+	$(GO) run ./services/statistics/cmd/statistics-bench
 
 ## build: one binary per service, the gateway, and the embedded default into bin/
 build:
