@@ -1,0 +1,199 @@
+package tlsconfig
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+type ca struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	file string
+}
+
+func newCA(t *testing.T, dir, name string) *ca {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	c := &ca{cert: cert, key: key, file: filepath.Join(dir, name+"-ca.crt")}
+	writePEM(t, c.file, "CERTIFICATE", der)
+	return c
+}
+
+// issue writes a loopback certificate named cn into dir/<file>.crt and .key.
+func (c *ca) issue(t *testing.T, dir, file, cn string) (string, string) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:   time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.cert, &key.PublicKey, c.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile := filepath.Join(dir, file+".crt"), filepath.Join(dir, file+".key")
+	writePEM(t, certFile, "CERTIFICATE", der)
+	writePEM(t, keyFile, "EC PRIVATE KEY", kder)
+	return certFile, keyFile
+}
+
+func writePEM(t *testing.T, path, typ string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// serve runs a gRPC health server with the configuration of Server(f, true).
+func serve(t *testing.T, f Files) string {
+	t.Helper()
+	cfg, err := Server(f, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer(grpc.Creds(credentials.NewTLS(cfg)))
+	healthpb.RegisterHealthServer(srv, health.NewServer())
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	return lis.Addr().String()
+}
+
+func check(t *testing.T, addr string, f Files) error {
+	t.Helper()
+	cfg, err := Client(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err = healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{})
+	return err
+}
+
+func TestMutualTLS(t *testing.T) {
+	dir := t.TempDir()
+	internal := newCA(t, dir, "internal")
+	other := newCA(t, dir, "other")
+	srvCert, srvKey := internal.issue(t, dir, "server", "activity")
+	cliCert, cliKey := internal.issue(t, dir, "client", "gateway")
+	badCert, badKey := other.issue(t, dir, "bad", "intruder")
+	addr := serve(t, Files{Cert: srvCert, Key: srvKey, CA: internal.file})
+
+	if err := check(t, addr, Files{CA: internal.file, ClientCert: cliCert, ClientKey: cliKey}); err != nil {
+		t.Errorf("client certificate of the internal CA: %v", err)
+	}
+	// A service's own certificate doubles as its client certificate.
+	if err := check(t, addr, Files{Cert: srvCert, Key: srvKey, CA: internal.file}); err != nil {
+		t.Errorf("serving certificate as client certificate: %v", err)
+	}
+	if err := check(t, addr, Files{CA: internal.file}); err == nil {
+		t.Error("a client without a certificate was served")
+	}
+	if err := check(t, addr, Files{CA: internal.file, ClientCert: badCert, ClientKey: badKey}); err == nil {
+		t.Error("a client with a certificate of another CA was served")
+	}
+	if err := check(t, addr, Files{CA: other.file, ClientCert: cliCert, ClientKey: cliKey}); err == nil {
+		t.Error("the client accepted a server certificate of a CA it does not trust")
+	}
+}
+
+func TestServerWithoutCAIsOneWayTLS(t *testing.T) {
+	dir := t.TempDir()
+	internal := newCA(t, dir, "internal")
+	srvCert, srvKey := internal.issue(t, dir, "server", "edge")
+	cfg, err := Server(Files{Cert: srvCert, Key: srvKey, CA: internal.file}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.GetConfigForClient != nil || cfg.ClientAuth != tls.NoClientCert {
+		t.Error("an edge server (requireClientCert false) asks for client certificates")
+	}
+}
+
+func TestRotationIsPickedUp(t *testing.T) {
+	dir := t.TempDir()
+	first := newCA(t, dir, "first")
+	certFile, keyFile := first.issue(t, dir, "server", "activity")
+	k := &keyPair{cert: certFile, key: keyFile}
+	before, err := k.get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := newCA(t, dir, "second")
+	second.issue(t, dir, "server", "activity") // overwrites the files
+	// Files changed on disk are read again once the recheck interval has passed.
+	k.checked = time.Now().Add(-2 * recheck)
+	after, err := k.get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(before.Certificate[0]) == string(after.Certificate[0]) {
+		t.Error("the rotated certificate was not loaded")
+	}
+	// A half-written rotation keeps the last good certificate.
+	if err := os.WriteFile(keyFile, []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k.checked = time.Now().Add(-2 * recheck)
+	if kept, err := k.get(); err != nil || kept != after {
+		t.Errorf("a broken rotation replaced the certificate: %v", err)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	for _, f := range []Files{{Cert: "a"}, {Key: "b"}, {ClientCert: "c"}, {ClientKey: "d"}} {
+		if err := f.Check(); err == nil || !strings.Contains(err.Error(), "together") {
+			t.Errorf("%+v: %v", f, err)
+		}
+	}
+	if cfg, err := Server(Files{}, true); cfg != nil || err != nil {
+		t.Errorf("no files: %v %v, want plaintext", cfg, err)
+	}
+	if cfg, err := Client(Files{}); cfg != nil || err != nil {
+		t.Errorf("no CA: %v %v, want plaintext", cfg, err)
+	}
+	if _, err := Server(Files{Cert: "/nonexistent.crt", Key: "/nonexistent.key"}, true); err == nil {
+		t.Error("missing files accepted")
+	}
+}
