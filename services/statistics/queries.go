@@ -314,8 +314,12 @@ func (s *Service) DeletePlannedChange(ctx context.Context, req *statisticsv1.Del
 	if !ok || id == "" {
 		return nil, badrequest.Field("name", "must be plannedChanges/{id}")
 	}
+	all, err := s.store.Changes(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
 	var date string
-	for _, c := range mustChanges(s.store.Changes(ctx, nil)) {
+	for _, c := range all {
 		if c.ID == id {
 			date = c.EffectiveDate
 		}
@@ -341,13 +345,6 @@ func (s *Service) DeletePlannedChange(ctx context.Context, req *statisticsv1.Del
 	}
 	s.notify()
 	return &emptypb.Empty{}, nil
-}
-
-func mustChanges(c []domain.PlannedChange, err error) []domain.PlannedChange {
-	if err != nil {
-		return nil
-	}
-	return c
 }
 
 func changeToProto(c domain.PlannedChange) *statisticsv1.PlannedChange {
