@@ -36,6 +36,7 @@ e2e:
 bench:
 	$(GO) run ./services/embedded/cmd/tia-bench
 	$(GO) run ./services/statistics/cmd/statistics-bench
+	$(GO) run ./services/embedded/cmd/activity-bench
 
 ## build: one binary per service, the gateway, and the embedded default into bin/
 build:

@@ -48,6 +48,8 @@ type Service struct {
 	log   *slog.Logger
 	// reportEvery is how often the scheduler looks for reports due.
 	reportEvery time.Duration
+	// supply caches the kommuner with ongoing activities.
+	supply supplyCache
 }
 
 // Register adds the gRPC API.

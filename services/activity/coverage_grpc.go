@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
@@ -36,11 +37,21 @@ func (s *Service) coverage(ctx context.Context, name, date string) (*activityv1.
 	} else if _, err := time.Parse(domain.DateLayout, date); err != nil {
 		return nil, badrequest.Field("date", "must be a date written YYYY-MM-DD")
 	}
-	data, err := s.store.Coverage(ctx, lan, date, allKommunCodes)
+	var inLan []string
+	for _, k := range refdata.KommunerIn(lan) {
+		inLan = append(inLan, k.Code)
+	}
+	data, err := s.store.Coverage(ctx, lan, date, inLan)
 	if err != nil {
 		return nil, err
 	}
-	c := domain.ComputeCoverage(lan, data.Kommuner, data.WithActivity)
+	withActivity, err := s.supply.get(ctx, date, func() ([]string, error) {
+		return s.store.KommunerWithActivity(ctx, date, allKommunCodes)
+	})
+	if err != nil {
+		return nil, err
+	}
+	c := domain.ComputeCoverage(lan, data.Kommuner, withActivity)
 	out := &activityv1.Coverage{
 		Name: "lan/" + lan + "/coverage", Date: date, SnapshotDate: data.SnapshotDate, ProjectionDate: data.ProjectionDate,
 		Total: kommunCoverageToProto(c.Total), RankedUnmetNeed: c.Ranked,
@@ -234,4 +245,45 @@ func (s *Service) folkbildningReport(ctx context.Context, lan, from, to string) 
 	}
 	sort.Slice(r.Kommuner, func(i, j int) bool { return r.Kommuner[i].KommunCode < r.Kommuner[j].KommunCode })
 	return r, nil
+}
+
+// supplyCache keeps, per day, the kommuner in Sweden with an ongoing
+// activity: the same for every län's coverage picture, and changed only by
+// activities being registered or changed (which clear it here) or by time
+// (so it is also renewed after supplyTTL, for changes made through other
+// replicas).
+type supplyCache struct {
+	mu       sync.Mutex
+	day      string
+	at       time.Time
+	kommuner []string
+}
+
+// supplyTTL bounds how stale the nearest-activity distances can be when
+// another replica registers an activity.
+const supplyTTL = 30 * time.Second
+
+func (c *supplyCache) get(ctx context.Context, day string, load func() ([]string, error)) ([]string, error) {
+	c.mu.Lock()
+	if c.day == day && time.Since(c.at) < supplyTTL {
+		k := c.kommuner
+		c.mu.Unlock()
+		return k, nil
+	}
+	c.mu.Unlock()
+	k, err := load()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.day, c.at, c.kommuner = day, time.Now(), k
+	c.mu.Unlock()
+	return k, nil
+}
+
+// clear forgets the cached set after a change of activities.
+func (c *supplyCache) clear() {
+	c.mu.Lock()
+	c.day = ""
+	c.mu.Unlock()
 }

@@ -64,6 +64,7 @@ func (s *Service) CreateActivity(ctx context.Context, req *activityv1.CreateActi
 	if err != nil {
 		return nil, err
 	}
+	s.supply.clear()
 	s.relay.Notify()
 	return out, nil
 }
@@ -182,6 +183,7 @@ func (s *Service) UpdateActivity(ctx context.Context, req *activityv1.UpdateActi
 	if err != nil {
 		return nil, err
 	}
+	s.supply.clear()
 	s.relay.Notify()
 	return out, nil
 }

@@ -143,6 +143,7 @@ func TestVerticalSlice(t *testing.T) {
 	anyone := p.as(t, nil)
 	stockholm := p.as(t, &DemoCountyBoard)
 	skane := p.as(t, &DemoOtherCountyBoard)
+	registerOrganiser(t, p, org)
 
 	code, created := organiser.do("POST", "/v1/organisers/"+org.Org+"/activities", activityBody("0184"))
 	if code != http.StatusOK {
@@ -297,6 +298,7 @@ func TestOneTrace(t *testing.T) {
 	p := start(t)
 	org := DemoStudyAssociation
 	organiser := p.as(t, &org)
+	registerOrganiser(t, p, org)
 	code, created := organiser.do("POST", "/v1/organisers/"+org.Org+"/activities", activityBody("0380"))
 	if code != http.StatusOK {
 		t.Fatalf("create: HTTP %d %v", code, created)

@@ -14,8 +14,6 @@ type CoverageData struct {
 	SnapshotDate   string
 	ProjectionDate string
 	Kommuner       map[string]domain.CoverageInput
-	// WithActivity are the kommuner anywhere with an ongoing activity.
-	WithActivity []string
 }
 
 // activeParticipation is the SQL condition for a certificate that counts as
@@ -23,9 +21,9 @@ type CoverageData struct {
 const activeParticipation = "(participation IN ('issued', 'started') OR (participation = 'dropped_out' AND end_date >= ?))"
 
 // Coverage aggregates, in a handful of grouped queries (never one per
-// kommun), what the coverage picture of lan on day needs. allKommuner are
-// the codes of every kommun in Sweden, for the nearest-activity search.
-func (s *Store) Coverage(ctx context.Context, lan, day string, allKommuner []string) (CoverageData, error) {
+// kommun), what the coverage picture of lan on day needs. lanKommuner are
+// the codes of the län's kommuner.
+func (s *Store) Coverage(ctx context.Context, lan, day string, lanKommuner []string) (CoverageData, error) {
 	d := CoverageData{Kommuner: map[string]domain.CoverageInput{}}
 	put := func(code string, f func(*domain.CoverageInput)) {
 		x := d.Kommuner[code]
@@ -38,18 +36,52 @@ func (s *Store) Coverage(ctx context.Context, lan, day string, allKommuner []str
 	}
 	defer func() { _ = tx.Rollback() }()
 
-	// Ongoing activities and their capacity per kommun.
+	// Approved routes that day from the län's kommuner to others.
+	var routes []struct {
+		From string `db:"from_kommun"`
+		To   string `db:"to_kommun"`
+	}
+	if err := tx.SelectContext(ctx, &routes, tx.Rebind("SELECT DISTINCT from_kommun, to_kommun FROM routes "+
+		"WHERE from_lan = ? AND valid_to >= ? AND valid_from <= ? AND to_kommun <> from_kommun"), lan, day, day); err != nil {
+		return d, fmt.Errorf("coverage routes: %w", err)
+	}
+
+	// Ongoing activities and their capacity per kommun, for the län's
+	// kommuner and those its routes lead to: one grouped query whose IN
+	// list the (kommun_code, end_date, start_date, capacity) index answers.
+	supply := map[string]domain.CoverageInput{}
+	codes := append([]string(nil), lanKommuner...)
+	for _, r := range routes {
+		codes = append(codes, r.To)
+	}
 	var acts []struct {
 		Kommun   string `db:"kommun_code"`
 		N        int32  `db:"n"`
 		Capacity int64  `db:"capacity"`
 	}
-	if err := tx.SelectContext(ctx, &acts, tx.Rebind("SELECT kommun_code, COUNT(*) AS n, COALESCE(SUM(capacity), 0) AS capacity "+
-		"FROM activities WHERE lan_code = ? AND end_date >= ? AND start_date <= ? GROUP BY kommun_code"), lan, day, day); err != nil {
+	q, args := inList("SELECT kommun_code, COUNT(*) AS n, COALESCE(SUM(capacity), 0) AS capacity FROM activities "+
+		"WHERE kommun_code IN (%s) AND end_date >= ? AND start_date <= ? GROUP BY kommun_code", codes, day, day)
+	if err := tx.SelectContext(ctx, &acts, tx.Rebind(q), args...); err != nil {
 		return d, fmt.Errorf("coverage activities: %w", err)
 	}
 	for _, a := range acts {
-		put(a.Kommun, func(x *domain.CoverageInput) { x.Activities, x.Capacity = a.N, a.Capacity })
+		supply[a.Kommun] = domain.CoverageInput{Activities: a.N, Capacity: a.Capacity}
+	}
+	inLan := map[string]bool{}
+	for _, k := range lanKommuner {
+		inLan[k] = true
+	}
+	for k, x := range supply {
+		if inLan[k] {
+			put(k, func(in *domain.CoverageInput) { in.Activities, in.Capacity = x.Activities, x.Capacity })
+		}
+	}
+	for _, r := range routes {
+		x := supply[r.To]
+		put(r.From, func(in *domain.CoverageInput) {
+			in.RouteActivities += x.Activities
+			in.RouteCapacity += x.Capacity
+		})
 	}
 
 	// Active participants per kommun.
@@ -104,35 +136,6 @@ func (s *Store) Coverage(ctx context.Context, lan, day string, allKommuner []str
 		}
 	}
 
-	// Ongoing activities in other kommuner reachable through routes
-	// approved that day, per kommun travelled from.
-	var routes []struct {
-		Kommun   string `db:"from_kommun"`
-		N        int32  `db:"n"`
-		Capacity int64  `db:"capacity"`
-	}
-	if err := tx.SelectContext(ctx, &routes, tx.Rebind("SELECT r.from_kommun, COUNT(*) AS n, COALESCE(SUM(a.capacity), 0) AS capacity "+
-		"FROM (SELECT DISTINCT from_kommun, to_kommun FROM routes WHERE from_lan = ? AND valid_to >= ? AND valid_from <= ? AND to_kommun <> from_kommun) r "+
-		"JOIN activities a ON a.kommun_code = r.to_kommun AND a.end_date >= ? AND a.start_date <= ? GROUP BY r.from_kommun"),
-		lan, day, day, day, day); err != nil {
-		return d, fmt.Errorf("coverage routes: %w", err)
-	}
-	for _, r := range routes {
-		put(r.Kommun, func(x *domain.CoverageInput) { x.RouteActivities, x.RouteCapacity = r.N, r.Capacity })
-	}
-
-	// Kommuner anywhere with an ongoing activity: one index probe per
-	// kommun inside a single statement.
-	values := strings.TrimSuffix(strings.Repeat("(?),", len(allKommuner)), ",")
-	args := make([]any, 0, len(allKommuner)+2)
-	for _, k := range allKommuner {
-		args = append(args, k)
-	}
-	args = append(args, day, day)
-	if err := tx.SelectContext(ctx, &d.WithActivity, tx.Rebind("SELECT v.column1 FROM (VALUES "+values+") AS v "+
-		"WHERE EXISTS (SELECT 1 FROM activities a WHERE a.kommun_code = v.column1 AND a.end_date >= ? AND a.start_date <= ?)"), args...); err != nil {
-		return d, fmt.Errorf("coverage kommuner with activities: %w", err)
-	}
 	return d, tx.Commit()
 }
 
@@ -260,4 +263,32 @@ func (s *Store) ClaimReport(ctx context.Context, lan, periodStart, now string, a
 		return also(tx)
 	})
 	return claimed, err
+}
+
+// inList fills the %s of q with one placeholder per code and returns the
+// arguments: the codes, then rest.
+func inList(q string, codes []string, rest ...any) (string, []any) {
+	args := make([]any, 0, len(codes)+len(rest))
+	for _, c := range codes {
+		args = append(args, c)
+	}
+	return fmt.Sprintf(q, strings.TrimSuffix(strings.Repeat("?,", len(codes)), ",")), append(args, rest...)
+}
+
+// KommunerWithActivity returns those of kommuner (every kommun in Sweden,
+// for the nearest-activity search) with an activity ongoing on day: one
+// index probe per kommun inside a single statement.
+func (s *Store) KommunerWithActivity(ctx context.Context, day string, kommuner []string) ([]string, error) {
+	var out []string
+	values := strings.TrimSuffix(strings.Repeat("(?),", len(kommuner)), ",")
+	args := make([]any, 0, len(kommuner)+2)
+	for _, k := range kommuner {
+		args = append(args, k)
+	}
+	args = append(args, day, day)
+	if err := s.db.SelectContext(ctx, &out, s.db.Rebind("SELECT v.column1 FROM (VALUES "+values+") AS v "+
+		"WHERE EXISTS (SELECT 1 FROM activities a WHERE a.kommun_code = v.column1 AND a.end_date >= ? AND a.start_date <= ?)"), args...); err != nil {
+		return nil, fmt.Errorf("kommuner with activities: %w", err)
+	}
+	return out, nil
 }

@@ -1,0 +1,264 @@
+package embedded
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tia-platform/tia/services/platform/auth"
+)
+
+// registerOrganiser registers pr's organisation as a study association
+// through the REST edge, as activities need a registered organiser.
+func registerOrganiser(t *testing.T, p *Platform, pr auth.Principal) {
+	t.Helper()
+	code, body := p.as(t, &pr).do("POST", "/v1/organisers", map[string]any{
+		"orgNumber": pr.Org, "displayName": "Organiser " + pr.Org, "kind": "ORGANISER_KIND_STUDY_ASSOCIATION",
+		"contacts": []map[string]any{
+			{"role": "CONTACT_ROLE_REGIONAL", "displayName": "Regional kontakt", "email": "tia@example.se", "lanCodes": []string{"01", "03"}},
+			{"role": "CONTACT_ROLE_PARTICIPANTS", "displayName": "Deltagarkontakt", "phone": "010-123 45 67"},
+		},
+	})
+	if code != http.StatusOK {
+		t.Fatalf("register organiser: HTTP %d %v", code, body)
+	}
+}
+
+func day(days int) string { return time.Now().AddDate(0, 0, days).Format("2006-01-02") }
+
+// raw fetches path as c and returns the status, content type and body.
+func (c client) raw(path, accept string) (int, string, string) {
+	c.t.Helper()
+	req, err := http.NewRequest("GET", c.base+path, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+}
+
+// TestActivityRegistry follows the registry's main flows through the REST
+// edge: organiser, agreement, activity, certificate, drop-out, the coverage
+// picture (with the target group and routes learnt from events), the public
+// catalogue and Folkbildningsrådet's report.
+func TestActivityRegistry(t *testing.T) {
+	p := start(t)
+	org := DemoStudyAssociation
+	organiser := p.as(t, &org)
+	board := p.as(t, &DemoCountyBoard)
+	otherBoard := p.as(t, &DemoOtherCountyBoard)
+	mv := p.as(t, &DemoMigrationsverket)
+	fbr := p.as(t, &DemoFolkbildning)
+	anyone := p.as(t, nil)
+
+	// Bad organisation number: 400 naming the field, nothing stored.
+	code, body := fbr.do("POST", "/v1/organisers", map[string]any{"orgNumber": "8020038885", "displayName": "X", "kind": "ORGANISER_KIND_NON_PROFIT"})
+	if code != http.StatusBadRequest || !contains(violatedFields(body), "organiser.org_number") {
+		t.Fatalf("bad org number: HTTP %d %v", code, body)
+	}
+	registerOrganiser(t, p, org)
+	code, contacts := board.do("GET", "/v1/lan/01/organiserContacts", nil)
+	if cs, _ := contacts["contacts"].([]any); code != http.StatusOK || len(cs) != 2 {
+		t.Fatalf("contacts: HTTP %d %v", code, contacts)
+	}
+
+	// Agreement: back-dated and over-long ones are refused by field.
+	agreementPath := "/v1/lan/01/agreements"
+	for _, tt := range []struct{ start, end, field string }{
+		{day(-1), day(100), "agreement.start_date"},
+		{day(0), day(400), "agreement.end_date"},
+	} {
+		code, body := board.do("POST", agreementPath, map[string]any{"organiser": "organisers/" + org.Org, "startDate": tt.start, "endDate": tt.end})
+		if code != http.StatusBadRequest || !contains(violatedFields(body), tt.field) {
+			t.Fatalf("agreement %s..%s: HTTP %d %v", tt.start, tt.end, code, body)
+		}
+	}
+	if code, _ := otherBoard.do("POST", agreementPath, map[string]any{"organiser": "organisers/" + org.Org, "startDate": day(0), "endDate": day(100)}); code != http.StatusForbidden {
+		t.Fatalf("other county board signs: HTTP %d", code)
+	}
+	code, agreement := board.do("POST", agreementPath, map[string]any{"organiser": "organisers/" + org.Org, "startDate": day(0), "endDate": day(300)})
+	if code != http.StatusOK {
+		t.Fatalf("agreement: HTTP %d %v", code, agreement)
+	}
+	if code, list := board.do("GET", agreementPath, nil); code != http.StatusOK || len(list["agreements"].([]any)) != 1 {
+		t.Fatalf("agreements: HTTP %d %v", code, list)
+	}
+
+	// Activities: one under the agreement in Stockholm, one ongoing in Uppsala.
+	body0 := activityBody("0180")
+	body0["startDate"], body0["endDate"] = day(0), day(200)
+	body0["fundingBasis"], body0["agreement"], body0["languages"] = "FUNDING_BASIS_AGREEMENT", agreement["name"], []string{"sv", "ar"}
+	code, a1 := organiser.do("POST", "/v1/organisers/"+org.Org+"/activities", body0)
+	if code != http.StatusOK || a1["status"] != "ACTIVITY_STATUS_ONGOING" {
+		t.Fatalf("activity: HTTP %d %v", code, a1)
+	}
+	body1 := activityBody("0380")
+	body1["startDate"], body1["endDate"] = day(-10), day(100)
+	body1["fundingBasis"], body1["programme"], body1["capacity"] = "FUNDING_BASIS_ORDINANCE_2015_521", "PROGRAMME_VARDAGSSVENSKA", 30
+	code, a2 := fbr.do("POST", "/v1/organisers/"+org.Org+"/activities", body1)
+	if code != http.StatusOK {
+		t.Fatalf("activity by Folkbildningsrådet: HTTP %d %v", code, a2)
+	}
+	code, patched := organiser.do("PATCH", "/v1/"+a2["name"].(string)+"?updateMask=capacity,schedule", map[string]any{"capacity": 25, "schedule": "tis 9-12", "title": "ignored"})
+	if code != http.StatusOK || patched["capacity"] != float64(25) || patched["schedule"] != "tis 9-12" || patched["title"] != a2["title"] {
+		t.Fatalf("patch: HTTP %d %v", code, patched)
+	}
+
+	// Certificates.
+	certs := "/v1/" + a1["name"].(string) + "/certificates"
+	code, cert := organiser.do("POST", certs, map[string]any{"dossierNumber": "12-345678"})
+	if code != http.StatusOK || cert["validFrom"] != day(0) {
+		t.Fatalf("certificate: HTTP %d %v", code, cert)
+	}
+	code, cert2 := organiser.do("POST", "/v1/"+a2["name"].(string)+"/certificates", map[string]any{"dossierNumber": "12-000002"})
+	if code != http.StatusOK {
+		t.Fatalf("certificate 2: HTTP %d %v", code, cert2)
+	}
+	if code, _ := p.as(t, &DemoFolkHighSchool).do("POST", certs, map[string]any{"dossierNumber": "12-345678"}); code != http.StatusForbidden {
+		t.Fatalf("another organiser's activity: HTTP %d", code)
+	}
+	if code, _ := board.do("GET", "/v1/organisers/-/activities/-/certificates", nil); code != http.StatusForbidden {
+		t.Fatalf("county board lists certificates: HTTP %d", code)
+	}
+	if code, list := p.as(t, &DemoAsylumSeeker).do("GET", "/v1/organisers/-/activities/-/certificates", nil); code != http.StatusOK || len(list["certificates"].([]any)) != 1 {
+		t.Fatalf("asylum seeker's own certificates: HTTP %d %v", code, list)
+	}
+	code, body = organiser.do("POST", "/v1/"+cert2["name"].(string)+":end", map[string]any{"outcome": "PARTICIPATION_DROPPED_OUT", "endDate": day(-1)})
+	if code != http.StatusBadRequest || !contains(violatedFields(body), "end_date") {
+		t.Fatalf("drop-out before the start: HTTP %d %v", code, body)
+	}
+	code, ended := organiser.do("POST", "/v1/"+cert2["name"].(string)+":end", map[string]any{"outcome": "PARTICIPATION_DROPPED_OUT", "endDate": day(0)})
+	if code != http.StatusOK || ended["participation"] != "PARTICIPATION_DROPPED_OUT" {
+		t.Fatalf("drop-out: HTTP %d %v", code, ended)
+	}
+	check := map[string]any{"dossierNumber": "12-000002", "activity": a2["name"], "date": day(1)}
+	if code, r := mv.do("POST", "/v1/"+cert2["name"].(string)+":check", check); code != http.StatusOK || r["valid"] != false ||
+		!strings.Contains(toJSON(r["reasons"]), "PARTICIPATION_ENDED") {
+		t.Fatalf("check: HTTP %d %v", code, r)
+	}
+
+	// Need (from statistics' SnapshotPublished) and a route (from travel's RouteDecided).
+	cells := []map[string]any{
+		{"kommunCode": "0381", "housingType": "HOUSING_TYPE_EBO", "sex": "SEX_MAN", "ageBand": "AGE_BAND_25_34", "count": 70},
+		{"kommunCode": "0380", "housingType": "HOUSING_TYPE_ABE", "sex": "SEX_KVINNA", "ageBand": "AGE_BAND_25_34", "count": 40},
+	}
+	if code, body := mv.do("POST", "/v1/snapshots/"+day(-1)+":import", map[string]any{"cells": cells}); code != http.StatusOK {
+		t.Fatalf("import: HTTP %d %v", code, body)
+	}
+	if code, body := mv.do("POST", "/v1/routes", map[string]any{"fromKommunCode": "0381", "toKommunCode": "0380",
+		"validFrom": day(-5), "validTo": day(200), "reason": "samråd"}); code != http.StatusOK {
+		t.Fatalf("route: HTTP %d %v", code, body)
+	}
+	uppsala := p.as(t, &auth.Principal{Subject: "lst-03", Role: auth.RoleCountyBoard, Lan: "03"})
+	var coverage map[string]any
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		code, coverage = uppsala.do("GET", "/v1/lan/03/coverage", nil)
+		if code != http.StatusOK {
+			t.Fatalf("coverage: HTTP %d %v", code, coverage)
+		}
+		en := kommunIn(coverage, "0381")
+		if en["targetGroup"] == "70" && en["routeActivities"] == float64(1) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("coverage never showed the snapshot and the route: %v", en)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The participant who dropped out today still counts today.
+	if u := kommunIn(coverage, "0380"); u["capacity"] != "25" || u["activeParticipants"] != "1" || u["unmetNeed"] != "15" {
+		t.Fatalf("Uppsala = %v", u)
+	}
+	code, c01 := board.do("GET", "/v1/lan/01/coverage", nil)
+	if code != http.StatusOK || kommunIn(c01, "0180")["activeParticipants"] != "1" {
+		t.Fatalf("coverage 01: HTTP %d %v", code, kommunIn(c01, "0180"))
+	}
+	// County boards see counts, never dossier numbers.
+	if s := toJSON(c01); strings.Contains(s, "12-345678") || strings.Contains(s, "dossier") {
+		t.Fatalf("coverage shows personal data: %s", s)
+	}
+	if code, _ := otherBoard.do("GET", "/v1/lan/01/coverage", nil); code != http.StatusForbidden {
+		t.Fatalf("other county board's coverage: HTTP %d", code)
+	}
+	code, ctype, csv := uppsala.raw("/v1/lan/03/coverage:export", "")
+	if code != http.StatusOK || !strings.Contains(ctype, "json") || !strings.Contains(csv, "kommun_code,kommun_name") {
+		t.Fatalf("export: HTTP %d %s %s", code, ctype, csv)
+	}
+	if code, ctype, csv := uppsala.raw("/v1/lan/03/coverage", "text/csv"); code == http.StatusOK && strings.HasPrefix(ctype, "text/csv") {
+		if !strings.Contains(csv, "0381") || strings.Contains(csv, "12-345678") {
+			t.Fatalf("coverage as CSV: %s", csv)
+		}
+	}
+
+	// The public catalogue: no token, no personal data.
+	q := url.Values{"kommunCode": {"0381"}, "includeRoutes": {"true"}}
+	code, found := anyone.do("GET", "/v1/catalogue:search?"+q.Encode(), nil)
+	entries, _ := found["entries"].([]any)
+	if code != http.StatusOK || len(entries) != 1 || entries[0].(map[string]any)["viaRoute"] != true {
+		t.Fatalf("catalogue: HTTP %d %v", code, found)
+	}
+	q = url.Values{"kommunCode": {"0180"}, "language": {"ar"}, "focus": {"FOCUS_SWEDISH"}}
+	code, found = anyone.do("GET", "/v1/catalogue:search?"+q.Encode(), nil)
+	if entries, _ := found["entries"].([]any); code != http.StatusOK || len(entries) != 1 || strings.Contains(toJSON(found), "12-345678") {
+		t.Fatalf("catalogue by language: HTTP %d %v", code, found)
+	}
+	code, body = anyone.do("GET", "/v1/catalogue:search?kommunCode=9999", nil)
+	if code != http.StatusBadRequest || !contains(violatedFields(body), "kommun_code") {
+		t.Fatalf("catalogue unknown kommun: HTTP %d %v", code, body)
+	}
+
+	// Folkbildningsrådet's report for Uppsala län.
+	code, report := fbr.do("GET", "/v1/lan/03/folkbildningReport?startDate="+day(-30)+"&endDate="+day(0), nil)
+	if acts, _ := report["activities"].([]any); code != http.StatusOK || len(acts) != 1 || report["totalCapacity"] != "25" {
+		t.Fatalf("report: HTTP %d %v", code, report)
+	}
+}
+
+func kommunIn(coverage map[string]any, code string) map[string]any {
+	ks, _ := coverage["kommuner"].([]any)
+	for _, k := range ks {
+		if m := k.(map[string]any); m["kommunCode"] == code {
+			return m
+		}
+	}
+	return nil
+}
+
+func toJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestSeedActivity loads the registry's demo data through the API: the
+// organisers, the agreement, activities under every funding basis and a
+// certificate all pass the rules.
+func TestSeedActivity(t *testing.T) {
+	p := start(t)
+	if err := seedActivity(t.Context(), demo{p: p, today: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	code, list := p.as(t, nil).do("GET", "/v1/organisers/-/activities", nil)
+	if acts, _ := list["activities"].([]any); code != http.StatusOK || len(acts) != 6 {
+		t.Fatalf("demo activities: HTTP %d %v", code, list)
+	}
+	code, certs := p.as(t, &DemoAsylumSeeker).do("GET", "/v1/organisers/-/activities/-/certificates", nil)
+	if cs, _ := certs["certificates"].([]any); code != http.StatusOK || len(cs) != 1 {
+		t.Fatalf("demo certificate: HTTP %d %v", code, certs)
+	}
+}
