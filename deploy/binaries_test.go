@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"flag"
+	"os"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -124,6 +125,25 @@ func TestBinaryVarsAreDerived(t *testing.T) {
 		for _, w := range want {
 			if !strings.Contains(" "+vars+" ", " "+w+" ") {
 				t.Errorf("%s: %s not among the variables read: %s", b, w, vars)
+			}
+		}
+	}
+}
+
+// TestREADMEDocumentsEveryVariable: the operations guide names every
+// variable a binary reads.
+func TestREADMEDocumentsEveryVariable(t *testing.T) {
+	guide, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range append(append([]string(nil), services...), gateway) {
+		for _, v := range binaryVars(t, b) {
+			if _, peer := peerVar(v); peer && b != gateway {
+				continue // documented as TIA_<PEER>_ADDR
+			}
+			if !strings.Contains(string(guide), "`"+v+"`") {
+				t.Errorf("deploy/README.md does not document %s (%s)", v, b)
 			}
 		}
 	}
