@@ -67,6 +67,9 @@ type Subscription struct {
 	Subjects []string
 	// Handler applies an event inside the consumer's transaction.
 	Handler events.Handler
+	// Concurrency lets that many events be applied at once (default 1,
+	// in stream order); see events.WithConcurrency.
+	Concurrency int
 }
 
 // Background work (relays, consumers) runs under this context type so tests

@@ -128,7 +128,8 @@ func (h *Host) Add(ctx context.Context, c Component, dsn string, regs ...grpc.Se
 			d.Close()
 			return fmt.Errorf("%s: %w", c.Name, err)
 		}
-		consumer := events.NewConsumer(d, h.js, c.Name+"-from-"+sub.Producer, stream, subjects, sub.Handler)
+		consumer := events.NewConsumer(d, h.js, c.Name+"-from-"+sub.Producer, stream, subjects, sub.Handler,
+			events.WithConcurrency(sub.Concurrency))
 		h.go_(consumer.Run)
 	}
 	h.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -72,6 +73,7 @@ type Consumer struct {
 
 	nakDelayMin time.Duration
 	nakDelayMax time.Duration
+	concurrency int
 	log         *slog.Logger
 	tracer      trace.Tracer
 }
@@ -85,6 +87,18 @@ func WithNakDelay(minDelay, maxDelay time.Duration) ConsumerOption {
 	return func(c *Consumer) {
 		if minDelay > 0 && maxDelay >= minDelay {
 			c.nakDelayMin, c.nakDelayMax = minDelay, maxDelay
+		}
+	}
+}
+
+// WithConcurrency lets up to n events be applied at once, each in its own
+// transaction (default 1: one after the other, in stream order). Only for
+// handlers whose events do not depend on each other's order; each event is
+// still applied exactly once.
+func WithConcurrency(n int) ConsumerOption {
+	return func(c *Consumer) {
+		if n > 0 {
+			c.concurrency = n
 		}
 	}
 }
@@ -112,6 +126,7 @@ func NewConsumer(d *sqlx.DB, js jetstream.JetStream, name string, stream Stream,
 		handler:     h,
 		nakDelayMin: defaultNakDelayMin,
 		nakDelayMax: defaultNakDelayMax,
+		concurrency: 1,
 		log:         slog.Default(),
 		tracer:      otel.Tracer(instrumentationName),
 	}
@@ -170,8 +185,23 @@ func (c *Consumer) consume(ctx context.Context) error {
 	// Errors reported by the subscription trigger a check whether the
 	// consumer still exists; buffered so reporting never blocks.
 	check := make(chan struct{}, 1)
+	// With concurrency above 1, the callback hands each message to a
+	// goroutine, blocking while that many are in flight.
+	slots := make(chan struct{}, c.concurrency)
+	var inflight sync.WaitGroup
+	defer inflight.Wait()
 	cc, err := cons.Consume(
-		func(msg jetstream.Msg) { c.handle(handleCtx, msg) },
+		func(msg jetstream.Msg) {
+			if c.concurrency == 1 {
+				c.handle(handleCtx, msg)
+				return
+			}
+			slots <- struct{}{}
+			inflight.Go(func() {
+				defer func() { <-slots }()
+				c.handle(handleCtx, msg)
+			})
+		},
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			c.log.Debug("subscription reported an error", "error", err)
 			select {

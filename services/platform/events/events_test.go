@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -590,4 +591,45 @@ func mustStream(t *testing.T, js jetstream.JetStream, name string) jetstream.Str
 		t.Fatalf("stream %s: %v", name, err)
 	}
 	return s
+}
+
+// TestConcurrentConsumerAppliesEachEventOnce: with WithConcurrency, events
+// are applied in parallel, each exactly once.
+func TestConcurrentConsumerAppliesEachEventOnce(t *testing.T) {
+	t.Parallel()
+	eachEnv(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		if _, err := e.db.ExecContext(ctx, "CREATE TABLE applied (event_id TEXT NOT NULL PRIMARY KEY)"); err != nil {
+			t.Fatal(err)
+		}
+		var inFlight, most atomic.Int32
+		handler := func(ctx context.Context, tx *sqlx.Tx, ev events.Event) error {
+			n := inFlight.Add(1)
+			defer inFlight.Add(-1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			time.Sleep(5 * time.Millisecond)
+			_, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO applied (event_id) VALUES (?)"), ev.ID)
+			return err
+		}
+		if err := events.EnsureStream(ctx, e.js, e.stream); err != nil {
+			t.Fatal(err)
+		}
+		const n = 40
+		for i := range n {
+			e.publish(t, ctx, e.subject("Thing"), wrapperspb.String(strconv.Itoa(i)))
+		}
+		e.startRelay(t).Notify()
+		c := events.NewConsumer(e.db, e.js, "parallel", e.stream, nil, handler,
+			events.WithConcurrency(4), events.WithNakDelay(10*time.Millisecond, 50*time.Millisecond), events.WithConsumerLogger(testLogger(t)))
+		run(t, c.Run)
+		eventually(t, "all applied", func() bool { return count(t, e.db, "SELECT COUNT(*) FROM applied") == n })
+		if got := count(t, e.db, "SELECT COUNT(*) FROM processed_events WHERE consumer = 'parallel'"); got != n {
+			t.Errorf("processed_events has %d rows, want %d", got, n)
+		}
+		// SQLite writes one transaction at a time; PostgreSQL overlaps them.
+		if db.Dialect(e.db) == db.DialectPostgres && most.Load() < 2 {
+			t.Errorf("at most %d events in flight, want more than 1", most.Load())
+		}
+	})
 }
