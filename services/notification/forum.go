@@ -502,7 +502,7 @@ func (s *Service) GetMeetingCalendar(ctx context.Context, req *notificationv1.Ge
 			ev.SetLocation(mm.Location)
 		}
 	}
-	return &notificationv1.Feed{ContentType: "text/calendar; charset=utf-8", Data: []byte(cal.Serialize())}, nil
+	return &notificationv1.Feed{ContentType: "text/calendar; charset=utf-8", Data: []byte(cal.Serialize(ics.WithNewLine("\r\n")))}, nil
 }
 
 func memberToProto(m store.Member) *notificationv1.ForumMember {

@@ -153,10 +153,13 @@ func (s *Service) Register(r grpc.ServiceRegistrar) {
 // Subscriptions read every producer's stream; the routing table decides
 // what each event means.
 func (s *Service) Subscriptions() []app.Subscription {
+	// Events are independent of each other here (one message per recipient
+	// per event, whatever the order), so they are applied in parallel.
+	const concurrency = 16
 	return []app.Subscription{
-		{Producer: "activity", Handler: s.handle},
-		{Producer: "statistics", Handler: s.handle},
-		{Producer: "travel", Handler: s.handle},
+		{Producer: "activity", Handler: s.handle, Concurrency: concurrency},
+		{Producer: "statistics", Handler: s.handle, Concurrency: concurrency},
+		{Producer: "travel", Handler: s.handle, Concurrency: concurrency},
 	}
 }
 

@@ -102,7 +102,9 @@ func smtpTarget(t *testing.T, box *mailbox) *target {
 		srv.Domain = "localhost"
 		srv.AllowInsecureAuth = true
 		go func() { _ = srv.Serve(l) }()
-		return func() { _ = srv.Close() }
+		// Closing the listener too covers a Close that comes before Serve
+		// has taken it.
+		return func() { _ = srv.Close(); _ = l.Close() }
 	})
 }
 
@@ -118,7 +120,7 @@ func webhookTarget(t *testing.T, calls chan<- hookCall) *target {
 			calls <- hookCall{header: r.Header.Clone(), body: body}
 		}), ReadHeaderTimeout: time.Second}
 		go func() { _ = srv.Serve(l) }()
-		return func() { _ = srv.Close() }
+		return func() { _ = srv.Close(); _ = l.Close() }
 	})
 }
 
@@ -184,7 +186,9 @@ func runUntil(t *testing.T, d *Dispatcher, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
-		_, _ = d.RunOnce(context.Background())
+		if _, err := d.RunOnce(context.Background()); err != nil {
+			t.Log(err)
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -56,25 +56,25 @@ func New(d *sqlx.DB) *Store { return &Store{db: d} }
 // Deliver puts m in its recipient's inbox within tx, unless a message for the
 // same event is already there; inserted says whether it was put there now.
 func Deliver(ctx context.Context, tx *sqlx.Tx, m Message) (inserted bool, err error) {
-	var n int
-	if err := tx.GetContext(ctx, &n, tx.Rebind("SELECT COUNT(*) FROM messages WHERE recipient = ? AND event_id = ?"), m.Recipient, m.EventID); err != nil {
-		return false, fmt.Errorf("check inbox: %w", err)
-	}
-	if n > 0 {
-		return false, nil
-	}
 	if m.CreateTime == "" {
 		m.CreateTime = time.Now().UTC().Format(time.RFC3339Nano)
 	}
 	if m.Language == "" {
 		m.Language = "sv"
 	}
-	_, err = tx.NamedExecContext(ctx, "INSERT INTO messages ("+columns+") VALUES "+
-		"(:recipient, :id, :topic, :title, :body, :event_id, :event_type, :subject_resource, :create_time, :read_time, :language)", m)
+	// UNIQUE (recipient, event_id) decides: a second message for the same
+	// event affects no row.
+	res, err := tx.NamedExecContext(ctx, "INSERT INTO messages ("+columns+") VALUES "+
+		"(:recipient, :id, :topic, :title, :body, :event_id, :event_type, :subject_resource, :create_time, :read_time, :language) "+
+		"ON CONFLICT (recipient, event_id) DO NOTHING", m)
 	if err != nil {
 		return false, fmt.Errorf("deliver message: %w", err)
 	}
-	return true, nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("deliver message: %w", err)
+	}
+	return n == 1, nil
 }
 
 // MarkRead sets a message's read time unless it is set already, and
