@@ -85,11 +85,11 @@ func (s *Service) QuerySnapshot(ctx context.Context, req *statisticsv1.QuerySnap
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	_, grid, err := s.grid(ctx, req.GetSnapshot(), date)
+	snap, grid, err := s.grid(ctx, req.GetSnapshot(), date)
 	if err != nil {
 		return nil, err
 	}
-	t := domain.Tabulate(grid.Sum(q), q.GroupBy, protected(ctx))
+	t := domain.Tabulate(s.sum(snap, grid, q), q.GroupBy, protected(ctx))
 	return &statisticsv1.QuerySnapshotResponse{
 		Rows: rowsToProto(t.Rows, ""), Total: t.Total, TotalSuppressed: t.TotalSuppressed, Subtotals: rowsToProto(t.Subtotals, ""),
 	}, nil

@@ -72,6 +72,10 @@ func csvMsgs(text string, n int) []*statisticsv1.ImportPersonsRequest {
 }
 
 func genCSV(t *testing.T, seed uint64, rows int, date string) string {
+	return genCSVB(t, seed, rows, date)
+}
+
+func genCSVB(t testing.TB, seed uint64, rows int, date string) string {
 	t.Helper()
 	var b bytes.Buffer
 	if err := generate.Write(&b, generate.Options{Seed: seed, Rows: rows, ReferenceDate: date}); err != nil {
@@ -85,7 +89,11 @@ type env struct {
 	db  *sqlx.DB
 }
 
-func newEnv(t *testing.T, dsn string, l domain.Limits) env {
+func newEnv(t *testing.T, dsn string, l domain.Limits) env { return newEnvTB(t, dsn, l) }
+
+func newEnvB(b *testing.B, dsn string) env { return newEnvTB(b, dsn, domain.DefaultLimits) }
+
+func newEnvTB(t testing.TB, dsn string, l domain.Limits) env {
 	t.Helper()
 	ctx := context.Background()
 	d, err := db.Open(ctx, dsn)

@@ -61,12 +61,40 @@ func (s *Service) gridOf(ctx context.Context, snap domain.Snapshot) (domain.Snap
 	return snap, g, nil
 }
 
+// sum answers q on the grid of snap, from the answers kept with the grid
+// when the same query was asked before.
+func (s *Service) sum(snap domain.Snapshot, g domain.Grid, q domain.Query) []domain.Row {
+	key := strings.Join(q.LanCodes, ",") + "|" + strings.Join(q.KommunCodes, ",") + "|" + fmt.Sprint(q.GroupBy)
+	s.mu.Lock()
+	c, ok := s.grids[snap.ReferenceDate]
+	ok = ok && c.importTime.Equal(snap.ImportTime)
+	if ok {
+		if rows, hit := c.sums[key]; hit {
+			s.mu.Unlock()
+			return rows
+		}
+	}
+	s.mu.Unlock()
+	rows := g.Sum(q)
+	if ok {
+		s.mu.Lock()
+		if c, still := s.grids[snap.ReferenceDate]; still && c.importTime.Equal(snap.ImportTime) {
+			if len(c.sums) >= maxCachedSums {
+				clear(c.sums)
+			}
+			c.sums[key] = rows
+		}
+		s.mu.Unlock()
+	}
+	return rows
+}
+
 // remember caches a grid (which is never changed after), dropping the least
 // recently used one beyond maxCachedGrids.
 func (s *Service) remember(snap domain.Snapshot, g domain.Grid) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.grids[snap.ReferenceDate] = cachedGrid{importTime: snap.ImportTime, grid: g, used: time.Now()}
+	s.grids[snap.ReferenceDate] = cachedGrid{importTime: snap.ImportTime, grid: g, used: time.Now(), sums: map[string][]domain.Row{}}
 	for len(s.grids) > maxCachedGrids {
 		oldest := ""
 		for d, c := range s.grids {
@@ -145,11 +173,11 @@ func (s *Service) QueryTimeSeries(ctx context.Context, req *statisticsv1.QueryTi
 		if from != "" && sn.ReferenceDate < from || to != "" && sn.ReferenceDate > to {
 			continue
 		}
-		_, g, err := s.gridOf(ctx, sn)
+		sn, g, err := s.gridOf(ctx, sn)
 		if err != nil {
 			return nil, err
 		}
-		t := domain.Tabulate(g.Sum(q), q.GroupBy, protect)
+		t := domain.Tabulate(s.sum(sn, g, q), q.GroupBy, protect)
 		resp.Rows = append(resp.Rows, rowsToProto(t.Rows, sn.ReferenceDate)...)
 		if len(q.GroupBy) > 0 {
 			resp.Rows = append(resp.Rows, &statisticsv1.QueryRow{ReferenceDate: sn.ReferenceDate, Count: t.Total, Suppressed: t.TotalSuppressed})

@@ -73,7 +73,14 @@ type cachedGrid struct {
 	importTime time.Time
 	grid       domain.Grid
 	used       time.Time
+	// sums are answers already computed on the grid, by query (the grid
+	// never changes, so neither do they); at most maxCachedSums.
+	sums map[string][]domain.Row
 }
+
+// maxCachedSums bounds the answers kept per snapshot: the groupings the
+// county boards' spreadsheets ask for again and again.
+const maxCachedSums = 64
 
 // maxCachedGrids bounds the cache (83 kB a snapshot): four years of month ends.
 const maxCachedGrids = 48
