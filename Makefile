@@ -15,7 +15,7 @@ PROTOVALIDATE := github.com/bufbuild/protovalidate@v1.2.2
 # buf breaking compares the protos with this git revision.
 BREAKING_AGAINST ?= HEAD~1
 
-.PHONY: run test unit e2e bench proto proto-deps tools lint vet fmt-check check-generated breaking build clean
+.PHONY: run test unit e2e deploy-test images bench proto proto-deps tools lint vet fmt-check check-generated breaking build clean
 
 ## run: start the embedded default (all services + REST edge) with demo data
 run:
@@ -31,6 +31,16 @@ unit:
 ## e2e: only the production-path test (separate binaries, PostgreSQL, NATS)
 e2e:
 	$(GO) test -count=1 -timeout 10m -run 'TestProduction' -v ./services/embedded/e2e/
+
+## deploy-test: the deployment checks (compose, kustomize), TLS and the independent upgrade under load
+deploy-test:
+	$(GO) test -count=1 -timeout 10m -v ./deploy/
+
+## images: build the container images (needs a Docker engine; none runs on the build machines)
+images:
+	for svc in activity statistics travel notification; do \
+		docker build -f services/$$svc/Dockerfile -t tia-$$svc . ; done
+	docker build -f gateway/Dockerfile -t tia-gateway .
 
 ## bench: benchmarks; prints BENCH lines
 bench:
