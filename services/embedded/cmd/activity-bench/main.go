@@ -26,6 +26,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
@@ -57,9 +58,11 @@ func main() {
 	rounds := flag.Int("coverage-rounds", 60, "coverage pictures per län")
 	workers := flag.Int("workers", 8, "concurrent catalogue clients")
 	duration := flag.Duration("duration", 5*time.Second, "catalogue load per handler")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the catalogue runs to this file")
 	keep := flag.Bool("keep", false, "keep the bench database (its name is printed) and skip the timing")
 	flag.Parse()
 	keepDB = *keep
+	cpuProfile = *profile
 	if err := run(*dsn, *nActivities, *nCerts, *rounds, *workers, *duration); err != nil {
 		log.Fatal(err)
 	}
@@ -182,6 +185,14 @@ func run(base string, nActivities, nCerts, rounds, workers int, duration time.Du
 			return fmt.Errorf("the handlers disagree on %s: %v vs %v", q, a, b)
 		}
 	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		_ = pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	edgeRPS, edgeP99 := hammer(edgeURL+"/v1/catalogue:search?", queries, workers, duration)
 	handRPS, handP99 := hammer(handURL+"/catalogue?", queries, workers, duration)
 	fmt.Printf("BENCH activity_catalogue_rest_rps %.0f req/s\n", edgeRPS)
@@ -192,7 +203,10 @@ func run(base string, nActivities, nCerts, rounds, workers int, duration time.Du
 	return nil
 }
 
-var keepDB bool
+var (
+	keepDB     bool
+	cpuProfile string
+)
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
