@@ -8,7 +8,10 @@
 //     re-executed with -serve) so that the figure is the service's alone;
 //   - a grouped query (by län and housing type) and a 24-month time series
 //     (by län) over 24 snapshots at the 2016 scale (about 180,000 adults),
-//     through gRPC as a county board (so with disclosure control): p50 and p99.
+//     through gRPC as a county board (so with disclosure control): p50 and p99;
+//     the service keeps each answer with its (immutable) snapshot, so the
+//     repeated query measures that path, and a variant with a different
+//     kommun filter each call measures answers computed afresh.
 //
 // It prints BENCH lines. The load is sequential and local (loopback).
 package main
@@ -22,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/url"
 	"os"
@@ -40,6 +44,7 @@ import (
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
 	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/refdata"
 	"github.com/tia-platform/tia/services/statistics"
 	"github.com/tia-platform/tia/services/statistics/generate"
 )
@@ -205,7 +210,23 @@ func run(adminDSN string, rows, adults, months, queries int) error {
 	if seriesRows < months*21 {
 		return fmt.Errorf("time series has %d rows, want at least %d", seriesRows, months*21)
 	}
-	return nil
+	// The same over a different set of 250 kommuner each call, so that the
+	// service sums nearly the whole country afresh every time instead of
+	// finding the answer kept with the snapshot.
+	kommuner := refdata.Kommuner()
+	r := mrand.New(mrand.NewPCG(1, 2))
+	return latency("statistics_time_series_24_months_uncached", queries, func() error {
+		r.Shuffle(len(kommuner), func(i, j int) { kommuner[i], kommuner[j] = kommuner[j], kommuner[i] })
+		codes := make([]string, 250)
+		for i := range codes {
+			codes[i] = kommuner[i].Code
+		}
+		_, err := client.QueryTimeSeries(ctx, &statisticsv1.QueryTimeSeriesRequest{
+			FromDate: dates[0], ToDate: dates[len(dates)-1], KommunCodes: codes,
+			GroupBy: []statisticsv1.Dimension{statisticsv1.Dimension_DIMENSION_LAN},
+		}, board)
+		return err
+	})
 }
 
 // importCSV streams r to ImportPersons in 256 kB pieces.
