@@ -105,34 +105,52 @@ func (s *Service) resumeRuns(ctx context.Context) {
 func (s *Service) ExecuteRun(ctx context.Context, id string) error {
 	s.paying.Lock()
 	defer s.paying.Unlock()
+	// Batches walk the approved claims in id order; when they run out, one
+	// more walk from the start picks up claims approved behind the cursor
+	// meanwhile.
+	after, fromStart := "", true
 	for {
-		n, err := s.store.PayBatch(ctx, id, s.opts.PaymentBatch, s.now(), func(tx *sqlx.Tx, paid []domain.Claim, payments []domain.Payment) error {
+		n, last, err := s.store.PayBatch(ctx, id, after, s.opts.PaymentBatch, s.now(), func(tx *sqlx.Tx, paid []domain.Claim, payments []domain.Payment) error {
 			name := domain.PaymentRun{ID: id}.Name()
+			msgs := make([]*travelv1.ClaimPaid, len(paid))
 			for i, c := range paid {
-				if _, err := events.Publish(ctx, tx, SubjectClaimPaid, &travelv1.ClaimPaid{
-					Claim: claimToProto(c, ServicePrincipal), PaymentRun: name, AmountOre: payments[i].AmountOre,
-				}); err != nil {
-					return err
-				}
+				msgs[i] = &travelv1.ClaimPaid{Claim: claimToProto(c, ServicePrincipal), PaymentRun: name, AmountOre: payments[i].AmountOre}
 			}
-			return nil
+			_, err := events.PublishBatch(ctx, tx, SubjectClaimPaid, msgs)
+			return err
 		})
 		if err != nil {
 			return err
 		}
 		s.notify()
-		if n == 0 {
+		if n > 0 {
+			after, fromStart = last, false
+			continue
+		}
+		if fromStart {
 			break
 		}
+		after, fromStart = "", true
 	}
-	run, err := s.store.CompleteRun(ctx, id, s.now())
+	// The file first, then the completion, both with the same time: a
+	// crash in between rewrites the file on resume, and the file served by
+	// GetPaymentFile is the one written.
+	run, err := s.store.GetRun(ctx, id)
+	if err != nil || run.State != domain.RunRunning {
+		return err
+	}
+	run.CompleteTime = s.now().UTC()
+	run.ClaimCount, run.TotalOre, err = s.store.RunTotals(ctx, id)
 	if err != nil {
 		return err
 	}
-	if s.opts.PaymentDir != "" && run.State == domain.RunSucceeded {
-		return s.writeFile(ctx, run)
+	if s.opts.PaymentDir != "" {
+		if err := s.writeFile(ctx, run); err != nil {
+			return err
+		}
 	}
-	return nil
+	_, err = s.store.CompleteRun(ctx, id, run.CompleteTime)
+	return err
 }
 
 // writeFile writes the run's payment file into the payment folder,

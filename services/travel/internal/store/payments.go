@@ -106,7 +106,11 @@ func (s *Store) ListRuns(ctx context.Context, page listing.Page) ([]domain.Payme
 // then(tx, paid) (the ClaimPaid events) — all or nothing, so a crash at any
 // point leaves either the whole batch paid or none of it. It returns how
 // many claims it took; 0 when none is left.
-func (s *Store) PayBatch(ctx context.Context, runID string, n int, now time.Time, then func(*sqlx.Tx, []domain.Claim, []domain.Payment) error) (int, error) {
+//
+// after is a cursor: only claims with a greater id are taken (the dead
+// index entries of claims paid by earlier batches are not scanned again).
+// It returns the id of the last claim taken.
+func (s *Store) PayBatch(ctx context.Context, runID, after string, n int, now time.Time, then func(*sqlx.Tx, []domain.Claim, []domain.Payment) error) (int, string, error) {
 	lock := ""
 	if db.Dialect(s.db) == db.DialectPostgres {
 		// Another instance resuming the same run skips rather than waits.
@@ -114,16 +118,18 @@ func (s *Store) PayBatch(ctx context.Context, runID string, n int, now time.Time
 	}
 	paidTime := fmtTime(now)
 	var taken int
+	var last string
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var rows []claimRow
 		if err := tx.SelectContext(ctx, &rows, tx.Rebind("SELECT "+claimColumns+
-			" FROM claims WHERE state = ? ORDER BY state, id LIMIT ?"+lock), domain.StateApproved, n); err != nil {
+			" FROM claims WHERE state = ? AND id > ? ORDER BY state, id LIMIT ?"+lock), domain.StateApproved, after, n); err != nil {
 			return fmt.Errorf("approved claims: %w", err)
 		}
 		taken = len(rows)
 		if taken == 0 {
 			return nil
 		}
+		last = rows[taken-1].ID
 		var b strings.Builder
 		b.WriteString("INSERT INTO payments (claim_id, run_id, amount_ore, dossier, trip_date, paid_time) VALUES ")
 		args := make([]any, 0, 6*len(rows))
@@ -174,7 +180,7 @@ func (s *Store) PayBatch(ctx context.Context, runID string, n int, now time.Time
 		}
 		return then(tx, paid, payments)
 	})
-	return taken, err
+	return taken, last, err
 }
 
 // CompleteRun marks run SUCCEEDED with its totals recounted from the
@@ -188,6 +194,19 @@ func (s *Store) CompleteRun(ctx context.Context, runID string, now time.Time) (d
 		return domain.PaymentRun{}, fmt.Errorf("complete payment run: %w", err)
 	}
 	return s.GetRun(ctx, runID)
+}
+
+// RunTotals counts and sums the run's stored payments.
+func (s *Store) RunTotals(ctx context.Context, runID string) (count, totalOre int64, err error) {
+	var t struct {
+		N   int64 `db:"n"`
+		Sum int64 `db:"total"`
+	}
+	err = s.db.GetContext(ctx, &t, s.db.Rebind("SELECT COUNT(*) AS n, COALESCE(SUM(amount_ore), 0) AS total FROM payments WHERE run_id = ?"), runID)
+	if err != nil {
+		return 0, 0, fmt.Errorf("run totals: %w", err)
+	}
+	return t.N, t.Sum, nil
 }
 
 // Payments streams the payments of run in claim order to fn.

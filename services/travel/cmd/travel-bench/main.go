@@ -1,0 +1,194 @@
+// Command travel-bench measures a payment run of 100,000 approved claims
+// against PostgreSQL: claims paid per second (payments, claim states, run
+// totals, one ClaimPaid event per claim in the outbox, and the pain.001
+// file), next to a plain SQL INSERT … SELECT writing the same payment rows,
+// and the process's peak RSS. It prints BENCH lines.
+//
+//	go run ./services/travel/cmd/travel-bench [-claims 100000] [-dsn postgres://…]
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
+	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/db"
+	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/travel"
+	"github.com/tia-platform/tia/services/travel/internal/benchdata"
+	"github.com/tia-platform/tia/services/travel/internal/store"
+)
+
+func main() {
+	claims := flag.Int("claims", 100000, "approved claims to pay")
+	dsn := flag.String("dsn", envOr("TIA_TEST_POSTGRES_DSN", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"),
+		"PostgreSQL server (a fresh database is created on it and dropped afterwards)")
+	flag.Parse()
+	if err := run(*claims, *dsn); err != nil {
+		fmt.Fprintln(os.Stderr, "travel-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(n int, base string) error {
+	ctx := context.Background()
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "travel_bench_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		return err
+	}
+	defer admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") //nolint:errcheck
+	u, err := url.Parse(base)
+	if err != nil {
+		return err
+	}
+	u.Path = "/" + name
+	d, err := db.Open(ctx, u.String())
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := events.Migrate(ctx, d); err != nil {
+		return err
+	}
+	if err := db.Migrate(ctx, d, store.Migrations, "travel_migrations"); err != nil {
+		return err
+	}
+	submitted := time.Now().AddDate(0, 0, -1)
+	want, err := benchdata.InsertApproved(ctx, d, n, submitted)
+	if err != nil {
+		return err
+	}
+	if _, err := d.ExecContext(ctx, "ANALYZE"); err != nil {
+		return err
+	}
+
+	dir, err := os.MkdirTemp("", "travel-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	svc, err := travel.NewComponent(travel.Options{PaymentDir: dir}).New(app.Deps{DB: d, Logger: quiet})
+	if err != nil {
+		return err
+	}
+	s := svc.(*travel.Service)
+	mv := auth.WithPrincipal(ctx, auth.Principal{Subject: "bench", Role: auth.RoleMigrationsverket})
+
+	// The payment run, as the service runs it.
+	start := time.Now()
+	r, err := s.CreatePaymentRun(mv, &travelv1.CreatePaymentRunRequest{})
+	if err != nil {
+		return err
+	}
+	for {
+		got, err := s.GetPaymentRun(mv, &travelv1.GetPaymentRunRequest{Name: r.GetName()})
+		if err != nil {
+			return err
+		}
+		if got.GetState() == travelv1.PaymentRunState_PAYMENT_RUN_STATE_SUCCEEDED {
+			if got.GetClaimCount() != int64(n) || got.GetTotalOre() != want {
+				return fmt.Errorf("run paid %d claims, %d öre; want %d, %d", got.GetClaimCount(), got.GetTotalOre(), n, want)
+			}
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	runTime := time.Since(start)
+	files, _ := os.ReadDir(dir)
+	if len(files) != 1 {
+		return fmt.Errorf("%d payment files written, want 1", len(files))
+	}
+
+	// The baseline: the same payment rows and claim states written by one
+	// INSERT … SELECT and one UPDATE in one transaction (no events, no file).
+	if _, err := d.ExecContext(ctx, `UPDATE claims SET state = 'APPROVED', payment_run = '', pay_time = ''`); err != nil {
+		return err
+	}
+	if _, err := d.ExecContext(ctx, `INSERT INTO payment_runs (id, state, request_id, claim_count, total_ore, create_time, complete_time)
+		VALUES ('baseline', 'SUCCEEDED', '', 0, 0, '', '')`); err != nil {
+		return err
+	}
+	if _, err := d.ExecContext(ctx, `DELETE FROM payments`); err != nil {
+		return err
+	}
+	if _, err := d.ExecContext(ctx, "VACUUM ANALYZE claims"); err != nil {
+		return err
+	}
+	start = time.Now()
+	tx, err := d.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	paid := time.Now().UTC().Format(store.TimeLayout)
+	res, err := tx.ExecContext(ctx, `INSERT INTO payments (claim_id, run_id, amount_ore, dossier, trip_date, paid_time)
+		SELECT id, 'baseline', cost_ore, dossier, trip_date, $1 FROM claims WHERE state = 'APPROVED'`, paid)
+	if err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = 'PAID', payment_run = 'baseline', pay_time = $1 WHERE state = 'APPROVED'`, paid); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	baseTime := time.Since(start)
+	if rows, _ := res.RowsAffected(); rows != int64(n) {
+		return fmt.Errorf("baseline wrote %d payments, want %d", rows, n)
+	}
+
+	rate := float64(n) / runTime.Seconds()
+	baseRate := float64(n) / baseTime.Seconds()
+	fmt.Printf("BENCH travel_payment_run_claims %d claims\n", n)
+	fmt.Printf("BENCH travel_payment_run %.0f claims/s\n", rate)
+	fmt.Printf("BENCH travel_payment_run_seconds %.2f s\n", runTime.Seconds())
+	fmt.Printf("BENCH travel_payment_insert_select %.0f claims/s\n", baseRate)
+	fmt.Printf("BENCH travel_payment_run ratio %.2f vs travel_payment_insert_select\n", rate/baseRate)
+	fmt.Printf("BENCH travel_bench_peak_rss %.0f MB\n", peakRSSMB())
+	return nil
+}
+
+// peakRSSMB is the process's peak resident set (VmHWM), in MB.
+func peakRSSMB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(rest), "%f", &kb)
+			return kb / 1024
+		}
+	}
+	return 0
+}
