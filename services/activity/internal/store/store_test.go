@@ -1,0 +1,159 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/tia-platform/tia/services/activity/internal/domain"
+	"github.com/tia-platform/tia/services/platform/db"
+	"github.com/tia-platform/tia/services/platform/db/dbtest"
+	"github.com/tia-platform/tia/services/platform/events"
+)
+
+func open(t *testing.T, dsn string) *Store {
+	t.Helper()
+	ctx := context.Background()
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	if err := events.Migrate(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx, d, Migrations, "activity_migrations"); err != nil {
+		t.Fatal(err)
+	}
+	return New(d)
+}
+
+func none(*sqlx.Tx) error { return nil }
+
+func activity(id, kommun, lan, start, end string, capacity int32) domain.Activity {
+	return domain.Activity{Org: "8020038884", ID: id, Title: id, KommunCode: kommun, LanCode: lan,
+		Focus: []domain.Focus{domain.FocusSwedish}, Capacity: capacity, StartDate: start, EndDate: end,
+		Languages: []string{"sv", "ar"}, CreateTime: time.Now(), UpdateTime: time.Now()}
+}
+
+// TestStore checks the registry's SQL on both databases: the aggregates of
+// the coverage picture, duplicated routes, certificates following their
+// activity's kommun, one renewal per certificate, the catalogue's order and
+// filters, and a scheduled report claimed once.
+func TestStore(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := open(t, dsn)
+		const day = "2026-03-10"
+		for _, a := range []domain.Activity{
+			activity("a", "0380", "03", "2026-03-01", "2026-06-30", 10),
+			activity("b", "0380", "03", "2026-02-01", "2026-03-10", 5),
+			activity("c", "0380", "03", "2026-03-11", "2026-06-30", 7), // planned
+			activity("d", "0381", "03", "2026-01-01", "2026-03-09", 9), // ended
+			activity("e", "0180", "01", "2026-01-01", "2026-12-31", 3),
+		} {
+			if err := s.Create(ctx, a, none); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, c := range []domain.Certificate{
+			{ID: "1", ActivityID: "a", Participation: domain.ParticipationStarted},
+			{ID: "2", ActivityID: "a", Participation: domain.ParticipationDroppedOut, EndDate: "2026-03-09"},
+			{ID: "3", ActivityID: "a", Participation: domain.ParticipationNeverStarted, EndDate: "2026-03-02"},
+			{ID: "4", ActivityID: "b", Participation: domain.ParticipationIssued},
+		} {
+			c.Org, c.Dossier, c.ValidFrom, c.ValidTo, c.KommunCode, c.LanCode = "8020038884", "12-00000"+c.ID, "2026-03-01", "2026-05-31", "0380", "03"
+			if err := s.CreateCertificate(ctx, c, none); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+			for _, r := range []Route{
+				{Name: "routes/1", FromKommun: "0381", FromLan: "03", ToKommun: "0380", ValidFrom: "2026-01-01", ValidTo: "2026-12-31"},
+				{Name: "routes/2", FromKommun: "0381", FromLan: "03", ToKommun: "0380", ValidFrom: "2026-01-01", ValidTo: "2026-12-31"},
+				{Name: "routes/3", FromKommun: "0382", FromLan: "03", ToKommun: "0380", ValidFrom: "2026-04-01", ValidTo: "2026-12-31"},
+			} {
+				if err := PutRoute(ctx, tx, r); err != nil {
+					return err
+				}
+			}
+			return PutSnapshot(ctx, tx, "2026-02-28", "t", []KommunTotal{{KommunCode: "0380", LanCode: "03", Adults: 50}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		cov, err := s.Coverage(ctx, "03", day, []string{"0380", "0381", "0382"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, en, os := cov.Kommuner["0380"], cov.Kommuner["0381"], cov.Kommuner["0382"]
+		if u.Activities != 2 || u.Capacity != 15 || u.Participants != 2 || u.Target != 50 || cov.SnapshotDate != "2026-02-28" {
+			t.Errorf("Uppsala = %+v", u)
+		}
+		if en.Activities != 0 || en.RouteActivities != 2 || en.RouteCapacity != 15 {
+			t.Errorf("Enköping (two routes to the same kommun count once) = %+v", en)
+		}
+		if os.RouteActivities != 0 {
+			t.Errorf("Östhammar (route not yet valid) = %+v", os)
+		}
+		with, err := s.KommunerWithActivity(ctx, day, []string{"0180", "0380", "0381", "0382"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(with)
+		if !slices.Equal(with, []string{"0180", "0380"}) {
+			t.Errorf("kommuner with activity = %v", with)
+		}
+
+		// Moving an activity moves its certificates in the picture.
+		a, _ := s.Get(ctx, "8020038884", "b")
+		a.KommunCode = "0381"
+		if err := s.Update(ctx, a, none); err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := s.GetCertificate(ctx, "8020038884", "b", "4"); c.KommunCode != "0381" {
+			t.Errorf("certificate kommun = %s", c.KommunCode)
+		}
+
+		// One renewal per certificate.
+		old, _ := s.GetCertificate(ctx, "8020038884", "a", "1")
+		n := old
+		n.ID, n.Renews, n.ValidFrom = "5", old.Name(), "2026-06-01"
+		if err := s.CreateCertificate(ctx, n, none); err != nil {
+			t.Fatal(err)
+		}
+		n.ID = "6"
+		if err := s.CreateCertificate(ctx, n, none); !errors.Is(err, ErrConflict) {
+			t.Errorf("second renewal: %v", err)
+		}
+
+		// The catalogue: the kommuner's order, then start date; not ended; by language.
+		got, err := s.Catalogue(ctx, CatalogueQuery{Kommuner: []string{"0381", "0380"}, Day: day, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, a := range got {
+			ids = append(ids, a.ID)
+		}
+		if !slices.Equal(ids, []string{"b", "a", "c"}) {
+			t.Errorf("catalogue = %v", ids)
+		}
+		if got, _ := s.Catalogue(ctx, CatalogueQuery{Kommuner: []string{"0380"}, Day: day, Language: "ti", Limit: 10}); len(got) != 0 {
+			t.Errorf("language filter = %v", got)
+		}
+
+		// A scheduled report is claimed once.
+		for i, want := range []bool{true, false} {
+			ok, err := s.ClaimReport(ctx, "03", "2026-02-01", "now", func(Tx) error { return nil })
+			if err != nil || ok != want {
+				t.Fatalf("claim %d = %v, %v", i, ok, err)
+			}
+		}
+	})
+}
