@@ -44,7 +44,7 @@ func (s *Service) CreateContact(ctx context.Context, req *notificationv1.CreateC
 	}
 	in := req.GetContact()
 	var v badrequest.Violations
-	if !routing.ValidRecipient(in.GetActor()) {
+	if !routing.ValidActor(in.GetActor()) {
 		v.Add("contact.actor", "is not an actor: use lansstyrelse-NN, migrationsverket-NN, folkbildningsradet or organiser-<organisation number>")
 	}
 	if in.GetEmail() == "" && in.GetPhone() == "" {

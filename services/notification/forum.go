@@ -61,7 +61,7 @@ func (s *Service) CreateForumMember(ctx context.Context, req *notificationv1.Cre
 		return nil, err
 	}
 	m := req.GetMember()
-	if !routing.ValidRecipient(m.GetRecipient()) {
+	if !routing.ValidActor(m.GetRecipient()) {
 		return nil, badrequest.Field("member.recipient", "is not a recipient: use lansstyrelse-NN, migrationsverket-NN, folkbildningsradet or organiser-<organisation number>")
 	}
 	row := store.Member{Lan: lan, Recipient: m.GetRecipient(), DisplayName: m.GetDisplayName(), CreateTime: s.now().UTC().Format(time.RFC3339Nano)}

@@ -24,14 +24,23 @@ import (
 )
 
 // authorize checks that the caller reads its own inbox (or, for
-// Migrationsverket, one of its regional ones).
-func authorize(ctx context.Context, recipient string) error {
+// Migrationsverket, one of its regional ones). `recipients/me` is the
+// caller's own inbox; *recipient is replaced by its id (an asylum seeker
+// cannot know the pseudonym of theirs).
+func authorize(ctx context.Context, recipient *string) error {
 	p, err := auth.Require(ctx)
 	if err != nil {
 		return err
 	}
-	if !routing.MayRead(p, recipient) {
-		return status.Errorf(codes.PermissionDenied, "recipients/%s is not the caller's inbox", recipient)
+	if *recipient == "me" {
+		own, ok := routing.RecipientOf(p)
+		if !ok {
+			return status.Error(codes.PermissionDenied, "the caller has no inbox")
+		}
+		*recipient = own
+	}
+	if !routing.MayRead(p, *recipient) {
+		return status.Errorf(codes.PermissionDenied, "recipients/%s is not the caller's inbox", *recipient)
 	}
 	return nil
 }
@@ -49,7 +58,7 @@ func segment(name string, i int) string {
 // ListMessages lists the caller's inbox, newest first.
 func (s *Service) ListMessages(ctx context.Context, req *notificationv1.ListMessagesRequest) (*notificationv1.ListMessagesResponse, error) {
 	recipient := segment(req.GetParent(), 1)
-	if err := authorize(ctx, recipient); err != nil {
+	if err := authorize(ctx, &recipient); err != nil {
 		return nil, err
 	}
 	page, err := listing.ParsePage(req)
@@ -90,7 +99,7 @@ func (s *Service) MarkMessageRead(ctx context.Context, req *notificationv1.MarkM
 
 func (s *Service) message(ctx context.Context, name string, markRead bool) (*notificationv1.Message, error) {
 	recipient, id := segment(name, 1), segment(name, 3)
-	if err := authorize(ctx, recipient); err != nil {
+	if err := authorize(ctx, &recipient); err != nil {
 		return nil, err
 	}
 	var m store.Message
@@ -116,7 +125,7 @@ func (s *Service) message(ctx context.Context, name string, markRead bool) (*not
 // CountUnreadMessages counts the caller's unread messages.
 func (s *Service) CountUnreadMessages(ctx context.Context, req *notificationv1.CountUnreadMessagesRequest) (*notificationv1.CountUnreadMessagesResponse, error) {
 	recipient := segment(req.GetParent(), 1)
-	if err := authorize(ctx, recipient); err != nil {
+	if err := authorize(ctx, &recipient); err != nil {
 		return nil, err
 	}
 	n, err := s.store.CountUnread(ctx, recipient)
@@ -129,7 +138,7 @@ func (s *Service) CountUnreadMessages(ctx context.Context, req *notificationv1.C
 // ListDeadLetters lists the caller's dead-lettered deliveries.
 func (s *Service) ListDeadLetters(ctx context.Context, req *notificationv1.ListDeadLettersRequest) (*notificationv1.ListDeadLettersResponse, error) {
 	recipient := segment(req.GetParent(), 1)
-	if err := authorize(ctx, recipient); err != nil {
+	if err := authorize(ctx, &recipient); err != nil {
 		return nil, err
 	}
 	page, err := listing.ParsePage(req)
@@ -151,7 +160,7 @@ func (s *Service) ListDeadLetters(ctx context.Context, req *notificationv1.ListD
 // ReplayDelivery queues a dead-lettered delivery again.
 func (s *Service) ReplayDelivery(ctx context.Context, req *notificationv1.ReplayDeliveryRequest) (*notificationv1.Delivery, error) {
 	recipient, message, id := segment(req.GetName(), 1), segment(req.GetName(), 3), segment(req.GetName(), 5)
-	if err := authorize(ctx, recipient); err != nil {
+	if err := authorize(ctx, &recipient); err != nil {
 		return nil, err
 	}
 	d, err := s.store.Replay(ctx, recipient, message, id, s.now())
@@ -171,7 +180,7 @@ func (s *Service) ReplayDelivery(ctx context.Context, req *notificationv1.Replay
 // inbox only in Swedish, when it made none).
 func (s *Service) GetSubscription(ctx context.Context, req *notificationv1.GetSubscriptionRequest) (*notificationv1.Subscription, error) {
 	recipient, topic := segment(req.GetName(), 1), segment(req.GetName(), 3)
-	if err := authorize(ctx, recipient); err != nil {
+	if err := authorize(ctx, &recipient); err != nil {
 		return nil, err
 	}
 	if !routing.KnownTopic(topic) {
@@ -187,7 +196,7 @@ func (s *Service) GetSubscription(ctx context.Context, req *notificationv1.GetSu
 // ListSubscriptions lists the caller's subscriptions.
 func (s *Service) ListSubscriptions(ctx context.Context, req *notificationv1.ListSubscriptionsRequest) (*notificationv1.ListSubscriptionsResponse, error) {
 	recipient := segment(req.GetParent(), 1)
-	if err := authorize(ctx, recipient); err != nil {
+	if err := authorize(ctx, &recipient); err != nil {
 		return nil, err
 	}
 	page, err := listing.ParsePage(req)
@@ -210,7 +219,7 @@ func (s *Service) ListSubscriptions(ctx context.Context, req *notificationv1.Lis
 func (s *Service) UpdateSubscription(ctx context.Context, req *notificationv1.UpdateSubscriptionRequest) (*notificationv1.Subscription, error) {
 	in := req.GetSubscription()
 	recipient, topic := segment(in.GetName(), 1), segment(in.GetName(), 3)
-	if err := authorize(ctx, recipient); err != nil {
+	if err := authorize(ctx, &recipient); err != nil {
 		return nil, err
 	}
 	cur, _, err := store.GetSubscription(ctx, s.store.DB(), recipient, topic)
@@ -257,7 +266,7 @@ func (s *Service) UpdateSubscription(ctx context.Context, req *notificationv1.Up
 // CreateWebhook registers a webhook for the caller and returns its secret.
 func (s *Service) CreateWebhook(ctx context.Context, req *notificationv1.CreateWebhookRequest) (*notificationv1.Webhook, error) {
 	recipient := segment(req.GetParent(), 1)
-	if err := authorize(ctx, recipient); err != nil {
+	if err := authorize(ctx, &recipient); err != nil {
 		return nil, err
 	}
 	if err := domain.CheckWebhookURL(req.GetWebhook().GetUrl(), s.cfg.Development); err != nil {
@@ -279,7 +288,7 @@ func (s *Service) CreateWebhook(ctx context.Context, req *notificationv1.CreateW
 // ListWebhooks lists the caller's webhooks without their secrets.
 func (s *Service) ListWebhooks(ctx context.Context, req *notificationv1.ListWebhooksRequest) (*notificationv1.ListWebhooksResponse, error) {
 	recipient := segment(req.GetParent(), 1)
-	if err := authorize(ctx, recipient); err != nil {
+	if err := authorize(ctx, &recipient); err != nil {
 		return nil, err
 	}
 	page, err := listing.ParsePage(req)
@@ -302,7 +311,7 @@ func (s *Service) ListWebhooks(ctx context.Context, req *notificationv1.ListWebh
 // deliveries are dead-lettered when next tried.
 func (s *Service) DeleteWebhook(ctx context.Context, req *notificationv1.DeleteWebhookRequest) (*emptypb.Empty, error) {
 	recipient, id := segment(req.GetName(), 1), segment(req.GetName(), 3)
-	if err := authorize(ctx, recipient); err != nil {
+	if err := authorize(ctx, &recipient); err != nil {
 		return nil, err
 	}
 	if err := s.store.DeleteWebhook(ctx, recipient, id); errors.Is(err, store.ErrNotFound) {

@@ -205,6 +205,15 @@ func (s *Service) handle(ctx context.Context, tx *sqlx.Tx, ev events.Event) erro
 // noteReadModels keeps this service's own copy of what it needs later:
 // activities for the public feed, organisers active per län for routing.
 func (s *Service) noteReadModels(ctx context.Context, tx *sqlx.Tx, msg any) error {
+	if ev, ok := msg.(*activityv1.OrganiserRegistered); ok {
+		o := ev.GetOrganiser()
+		for _, lan := range routing.OrganiserLans(o) {
+			if err := store.NoteOrganiser(ctx, tx, lan, routing.Organiser(o.GetOrgNumber())); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	ev, ok := msg.(*activityv1.ActivityRegistered)
 	if !ok {
 		return nil

@@ -12,6 +12,8 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/jmoiron/sqlx"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
@@ -20,6 +22,7 @@ import (
 	"github.com/tia-platform/tia/services/notification/internal/store"
 	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/badrequest"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
 	"github.com/tia-platform/tia/services/platform/events"
@@ -179,4 +182,54 @@ func TestOncePerRecipientAndChannels(t *testing.T) {
 			t.Fatalf("unread after marking = %d", n.GetUnreadCount())
 		}
 	})
+}
+
+// TestClaimantInbox: a claim decision reaches the asylum seeker's own
+// inbox, which they read as recipients/me; the dossier number appears in no
+// name and no text.
+func TestClaimantInbox(t *testing.T) {
+	s := newTestService(t, dbtest.NewSQLite(t), Config{Delivery: dispatchFast})
+	apply(t, s, "ev-claim", &travelv1.ClaimDecided{Claim: &travelv1.Claim{
+		Name: "claims/k1", DossierNumber: "12-345678", TripDate: "2026-02-03", FromKommunCode: "0381", ToKommunCode: "0380",
+		CostOre: 4550, State: travelv1.ClaimState_CLAIM_STATE_APPROVED,
+	}})
+	seeker := auth.Principal{Subject: "as", Role: auth.RoleAsylumSeeker, Dossier: "12-345678"}
+	list, err := s.ListMessages(as(seeker), &notificationv1.ListMessagesRequest{Parent: "recipients/me"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.GetMessages()) != 1 {
+		t.Fatalf("claimant's inbox = %v", list)
+	}
+	m := list.GetMessages()[0]
+	if !strings.Contains(m.GetBody(), "45,50 kr") || strings.Contains(m.GetName()+m.GetTitle()+m.GetBody(), "345678") {
+		t.Fatalf("message = %v", m)
+	}
+	other := auth.Principal{Subject: "as2", Role: auth.RoleAsylumSeeker, Dossier: "12-999999"}
+	if l, err := s.ListMessages(as(other), &notificationv1.ListMessagesRequest{Parent: "recipients/me"}); err != nil || len(l.GetMessages()) != 0 {
+		t.Fatalf("another asylum seeker sees %v, %v", l, err)
+	}
+	if _, err := s.GetMessage(as(other), &notificationv1.GetMessageRequest{Name: m.GetName()}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("another asylum seeker reads the message: %v", err)
+	}
+}
+
+// TestWebhookNeedsHTTPS: outside development mode a plain-http webhook is
+// refused, naming the field.
+func TestWebhookNeedsHTTPS(t *testing.T) {
+	s := newTestService(t, dbtest.NewSQLite(t), Config{})
+	_, err := s.CreateWebhook(as(countyBoard01), &notificationv1.CreateWebhookRequest{Parent: "recipients/lansstyrelse-01",
+		Webhook: &notificationv1.Webhook{Url: "http://intranet.example/tia"}})
+	if got := badrequest.Fields(err); len(got) != 1 || got[0] != "webhook.url" {
+		t.Fatalf("err = %v", err)
+	}
+	w, err := s.CreateWebhook(as(countyBoard01), &notificationv1.CreateWebhookRequest{Parent: "recipients/lansstyrelse-01",
+		Webhook: &notificationv1.Webhook{Url: "https://intranet.example/tia"}})
+	if err != nil || !strings.HasPrefix(w.GetSecret(), "whsec_") {
+		t.Fatalf("https webhook = %v, %v", w, err)
+	}
+	list, err := s.ListWebhooks(as(countyBoard01), &notificationv1.ListWebhooksRequest{Parent: "recipients/lansstyrelse-01"})
+	if err != nil || len(list.GetWebhooks()) != 1 || list.GetWebhooks()[0].GetSecret() != "" {
+		t.Fatalf("list shows %v, %v", list, err)
+	}
 }

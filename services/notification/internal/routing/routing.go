@@ -12,6 +12,8 @@ package routing
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -70,6 +72,15 @@ const Folkbildningsradet = "folkbildningsradet"
 // Organiser is the recipient id of one organiser.
 func Organiser(org string) string { return "organiser-" + org }
 
+// AsylumSeeker is the inbox of the asylum seeker with a dossier number: a
+// pseudonym (a hash of the number without the card serial), so that the
+// number never appears in resource names, URLs or logs.
+func AsylumSeeker(dossier string) string {
+	d, _, _ := strings.Cut(strings.TrimSpace(dossier), "/")
+	sum := sha256.Sum256([]byte("tia-asylum-seeker:" + d))
+	return "asylsokande-" + hex.EncodeToString(sum[:10])
+}
+
 // OrganiserOf is the organiser of a resource named organisers/{org}/...
 func OrganiserOf(resource string) string {
 	parts := strings.Split(resource, "/")
@@ -112,6 +123,10 @@ func RecipientOf(p auth.Principal) (string, bool) {
 		return Folkbildningsradet, true
 	case auth.RoleOrganiser:
 		return Organiser(p.Org), true
+	case auth.RoleAsylumSeeker:
+		if p.Dossier != "" {
+			return AsylumSeeker(p.Dossier), true
+		}
 	}
 	return "", false
 }
@@ -129,6 +144,12 @@ func MayRead(p auth.Principal, recipient string) bool {
 	return false
 }
 
+// ValidActor reports whether id names an organisation (not a person): one
+// that can sit in a forum or be listed in a contact directory.
+func ValidActor(id string) bool {
+	return ValidRecipient(id) && !strings.HasPrefix(id, "asylsokande-")
+}
+
 // ValidRecipient reports whether id names a recipient that can exist.
 func ValidRecipient(id string) bool {
 	switch {
@@ -140,6 +161,10 @@ func ValidRecipient(id string) bool {
 	case strings.HasPrefix(id, "migrationsverket-"):
 		_, ok := refdata.LanByCode(strings.TrimPrefix(id, "migrationsverket-"))
 		return ok
+	case strings.HasPrefix(id, "asylsokande-"):
+		h := strings.TrimPrefix(id, "asylsokande-")
+		_, err := hex.DecodeString(h)
+		return len(h) == 20 && err == nil && strings.ToLower(h) == h
 	case strings.HasPrefix(id, "organiser-"):
 		org := strings.TrimPrefix(id, "organiser-")
 		if len(org) != 10 {

@@ -81,6 +81,74 @@ var examples = map[string]struct {
 		}, RevokedFrom: "2026-06-01"},
 		recipients: []string{"lansstyrelse-01", "organiser-8020038884", "organiser-8176055559"},
 	},
+	"tia.activity.v1.ActivityUpdated": {
+		event: &activityv1.ActivityUpdated{Activity: &activityv1.Activity{
+			Name: "organisers/8020016281/activities/a1", Title: "Svenska", KommunCode: "0380", LanCode: "03", Capacity: 30,
+			StartDate: "2026-01-10", EndDate: "2026-06-30",
+		}, ChangedFields: []string{"capacity"}},
+		recipients: []string{"lansstyrelse-03"},
+	},
+	"tia.activity.v1.OrganiserRegistered": {
+		event: &activityv1.OrganiserRegistered{Organiser: &activityv1.Organiser{
+			Name: "organisers/8020038884", OrgNumber: "8020038884", DisplayName: "Studieförbundet",
+			Contacts: []*activityv1.Contact{{DisplayName: "Anna", LanCodes: []string{"01", "03"}}, {DisplayName: "Bo", LanCodes: []string{"03"}}},
+		}},
+		recipients: []string{"lansstyrelse-01", "lansstyrelse-03"},
+	},
+	"tia.activity.v1.AgreementSigned": {
+		event: &activityv1.AgreementSigned{Agreement: &activityv1.Agreement{
+			Name: "lan/01/agreements/g1", Organiser: "organisers/8020038884", SignDate: "2026-01-05", StartDate: "2026-01-05", EndDate: "2026-12-31",
+		}, LanCode: "01"},
+		recipients: []string{"organiser-8020038884", "lansstyrelse-01", "migrationsverket-01"},
+	},
+	"tia.activity.v1.AgreementEnded": {
+		event: &activityv1.AgreementEnded{Agreement: &activityv1.Agreement{
+			Name: "lan/01/agreements/g1", Organiser: "organisers/8020038884", SignDate: "2026-01-05", StartDate: "2026-01-05", EndDate: "2026-12-31", EndedDate: "2026-06-30",
+		}, LanCode: "01"},
+		recipients: []string{"organiser-8020038884", "lansstyrelse-01", "migrationsverket-01"},
+	},
+	"tia.activity.v1.FolkbildningReportPublished": {
+		event: &activityv1.FolkbildningReportPublished{Report: &activityv1.FolkbildningReport{
+			Lan: "lan/12", StartDate: "2026-01-01", EndDate: "2026-03-31", TotalCapacity: 80,
+			Activities: []*activityv1.StartedActivity{{Activity: "organisers/8020038884/activities/a1", KommunCode: "1280", Capacity: 80}},
+			Kommuner:   []*activityv1.KommunStarts{{KommunCode: "1280", KommunName: "Malmö", Activities: 1, Capacity: 80}},
+		}, LanCode: "12"},
+		recipients: []string{"lansstyrelse-12"},
+	},
+	"tia.travel.v1.ConsultationOpened": {
+		event: &travelv1.ConsultationOpened{Consultation: &travelv1.Consultation{
+			Name: "consultations/c1", Deadline: "2026-03-01", LanCodes: []string{"03"},
+			Proposals: []*travelv1.Route{{FromKommunCode: "0381", ToKommunCode: "0380"}},
+		}},
+		recipients: []string{"lansstyrelse-03", "organiser-8176055559"},
+	},
+	"tia.travel.v1.ConsultationDecided": {
+		event: &travelv1.ConsultationDecided{Consultation: &travelv1.Consultation{
+			Name: "consultations/c1", Deadline: "2026-03-01", LanCodes: []string{"03", "01"},
+			Proposals: []*travelv1.Route{{FromKommunCode: "0381", ToKommunCode: "0380"}},
+			Responses: []*travelv1.ConsultationResponse{
+				{Name: "consultations/c1/responses/r1", LanCode: "03", OrgNumber: "8176055559", Comment: "Behövs."},
+				{Name: "consultations/c1/responses/r2", LanCode: "03", Comment: "Länsstyrelsen tillstyrker."},
+			},
+			Decision: &travelv1.ConsultationDecision{Approved: []int32{0}, Reason: "Utbudet i Knivsta räcker inte.",
+				Feedback: []*travelv1.Feedback{{Response: "consultations/c1/responses/r1", Text: "Resvägen godkändes."}}},
+		}},
+		recipients: []string{"organiser-8176055559", "lansstyrelse-03", "lansstyrelse-01"},
+	},
+	"tia.travel.v1.ClaimDecided": {
+		event: &travelv1.ClaimDecided{Claim: &travelv1.Claim{
+			Name: "claims/k1", DossierNumber: "12-345678", TripDate: "2026-02-03", FromKommunCode: "0381", ToKommunCode: "0380",
+			CostOre: 4500, State: travelv1.ClaimState_CLAIM_STATE_APPROVED,
+		}},
+		recipients: []string{AsylumSeeker("12-345678")},
+	},
+	"tia.travel.v1.ClaimPaid": {
+		event: &travelv1.ClaimPaid{Claim: &travelv1.Claim{
+			Name: "claims/k1", DossierNumber: "12-345678/2", TripDate: "2026-02-03", FromKommunCode: "0381", ToKommunCode: "0380",
+			State: travelv1.ClaimState_CLAIM_STATE_PAID,
+		}, PaymentRun: "paymentRuns/p1", AmountOre: 4500},
+		recipients: []string{AsylumSeeker("12-345678")},
+	},
 }
 
 // TestEveryRule routes one example of every event type, checks who is told,
@@ -119,7 +187,7 @@ func TestEveryRule(t *testing.T) {
 					if title == "" || body == "" || strings.Contains(title+body, "<no value>") {
 						t.Errorf("%s in %s reads %q / %q", rule.Topic, lang, title, body)
 					}
-					if strings.Contains(title+body, "12-345678") {
+					if strings.Contains(title+body+m.Recipient, "12-345678") || strings.Contains(title+body, "345678") {
 						t.Errorf("%s carries a dossier number: %q", rule.Topic, body)
 					}
 				}
@@ -168,7 +236,8 @@ func TestRecipients(t *testing.T) {
 		{auth.Principal{Role: auth.RoleCountyBoard, Lan: "01"}, "lansstyrelse-01", true},
 		{auth.Principal{Role: auth.RoleOrganiser, Org: "8020016281"}, "organiser-8020016281", true},
 		{auth.Principal{Role: auth.RoleMigrationsverket}, "migrationsverket", true},
-		{auth.Principal{Role: auth.RoleAsylumSeeker, Dossier: "12-345678"}, "", false},
+		{auth.Principal{Role: auth.RoleAsylumSeeker, Dossier: "12-345678"}, AsylumSeeker("12-345678"), true},
+		{auth.Principal{Role: auth.RoleAsylumSeeker}, "", false},
 	}
 	for _, tt := range tests {
 		got, ok := RecipientOf(tt.p)

@@ -2,6 +2,8 @@ package routing
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -21,6 +23,15 @@ import (
 //	statistics.ProjectionPublished          statistics.projection_published county board of every län in the projection
 //	travel.RouteDecided                     travel.route_decided            county boards and organisers of both ends' län
 //	travel.RouteRevoked                     travel.route_revoked            county boards and organisers of both ends' län
+//	activity.ActivityUpdated                activity.updated                county board of the län
+//	activity.OrganiserRegistered            organiser.registered            county board of every län the organiser names a contact for
+//	activity.AgreementSigned                agreement.signed                the organiser, the county board, Migrationsverket (regional contact)
+//	activity.AgreementEnded                 agreement.ended                 the organiser, the county board, Migrationsverket (regional contact)
+//	activity.FolkbildningReportPublished    folkbildning.report_published   county board of the län
+//	travel.ConsultationOpened               travel.consultation_opened      county boards, organisers and forum members of the län concerned
+//	travel.ConsultationDecided              travel.consultation_decided     every respondent (with the feedback on its response), county boards
+//	travel.ClaimDecided                     travel.claim_decided            the claimant (asylum seeker)
+//	travel.ClaimPaid                        travel.claim_paid               the claimant (asylum seeker)
 var Rules = map[string]Rule{
 	"tia.activity.v1.ActivityRegistered": rule("activity.registered",
 		func(_ context.Context, ev *activityv1.ActivityRegistered, _ Directory) ([]Message, error) {
@@ -60,6 +71,167 @@ var Rules = map[string]Rule{
 		func(ctx context.Context, ev *travelv1.RouteRevoked, dir Directory) ([]Message, error) {
 			return routeMessages(ctx, ev.GetRoute(), ev.GetRevokedFrom(), dir)
 		}),
+
+	"tia.activity.v1.ActivityUpdated": rule("activity.updated",
+		func(_ context.Context, ev *activityv1.ActivityUpdated, _ Directory) ([]Message, error) {
+			a := ev.GetActivity()
+			data := activityData(a)
+			data["Changed"] = strings.Join(ev.GetChangedFields(), ", ")
+			return to(a.GetName(), data, CountyBoard(a.GetLanCode())), nil
+		}),
+
+	"tia.activity.v1.OrganiserRegistered": rule("organiser.registered",
+		func(_ context.Context, ev *activityv1.OrganiserRegistered, _ Directory) ([]Message, error) {
+			o := ev.GetOrganiser()
+			var boards []string
+			for _, lan := range OrganiserLans(o) {
+				boards = append(boards, CountyBoard(lan))
+			}
+			data := map[string]any{"Organiser": o.GetDisplayName(), "Name": o.GetName(), "OrgNumber": o.GetOrgNumber()}
+			return to(o.GetName(), data, boards...), nil
+		}),
+
+	"tia.activity.v1.AgreementSigned": rule("agreement.signed",
+		func(_ context.Context, ev *activityv1.AgreementSigned, _ Directory) ([]Message, error) {
+			return agreementMessages(ev.GetAgreement(), ev.GetLanCode()), nil
+		}),
+
+	"tia.activity.v1.AgreementEnded": rule("agreement.ended",
+		func(_ context.Context, ev *activityv1.AgreementEnded, _ Directory) ([]Message, error) {
+			return agreementMessages(ev.GetAgreement(), ev.GetLanCode()), nil
+		}),
+
+	"tia.activity.v1.FolkbildningReportPublished": rule("folkbildning.report_published",
+		func(_ context.Context, ev *activityv1.FolkbildningReportPublished, _ Directory) ([]Message, error) {
+			r := ev.GetReport()
+			lan := ev.GetLanCode()
+			var kommuner []string
+			for _, k := range r.GetKommuner() {
+				kommuner = append(kommuner, fmt.Sprintf("%s: %d (%d platser)", k.GetKommunName(), k.GetActivities(), k.GetCapacity()))
+			}
+			data := map[string]any{
+				"Lan": lanName(lan), "StartDate": r.GetStartDate(), "EndDate": r.GetEndDate(),
+				"Activities": len(r.GetActivities()), "Capacity": r.GetTotalCapacity(), "Kommuner": kommuner,
+			}
+			return to(r.GetLan(), data, CountyBoard(lan)), nil
+		}),
+
+	"tia.travel.v1.ConsultationOpened": rule("travel.consultation_opened",
+		func(ctx context.Context, ev *travelv1.ConsultationOpened, dir Directory) ([]Message, error) {
+			c := ev.GetConsultation()
+			var recipients []string
+			for _, lan := range c.GetLanCodes() {
+				recipients = append(recipients, CountyBoard(lan))
+			}
+			recipients, err := group(ctx, recipients, dir.Organisers, c.GetLanCodes()...)
+			if err != nil {
+				return nil, err
+			}
+			if recipients, err = group(ctx, recipients, dir.ForumMembers, c.GetLanCodes()...); err != nil {
+				return nil, err
+			}
+			data := consultationData(c)
+			return to(c.GetName(), data, recipients...), nil
+		}),
+
+	"tia.travel.v1.ConsultationDecided": rule("travel.consultation_decided",
+		func(_ context.Context, ev *travelv1.ConsultationDecided, _ Directory) ([]Message, error) {
+			c := ev.GetConsultation()
+			feedback := map[string]string{}
+			for _, f := range c.GetDecision().GetFeedback() {
+				feedback[f.GetResponse()] = f.GetText()
+			}
+			var out []Message
+			seen := map[string]bool{}
+			// Each respondent hears what was done with its own response.
+			for _, r := range c.GetResponses() {
+				recipient := CountyBoard(r.GetLanCode())
+				if r.GetOrgNumber() != "" {
+					recipient = Organiser(r.GetOrgNumber())
+				}
+				if seen[recipient] || !ValidRecipient(recipient) {
+					continue
+				}
+				seen[recipient] = true
+				data := consultationData(c)
+				data["Feedback"] = feedback[r.GetName()]
+				data["Response"] = r.GetComment()
+				out = append(out, Message{Recipient: recipient, SubjectResource: c.GetName(), Data: data})
+			}
+			for _, lan := range c.GetLanCodes() {
+				if !seen[CountyBoard(lan)] {
+					seen[CountyBoard(lan)] = true
+					out = append(out, Message{Recipient: CountyBoard(lan), SubjectResource: c.GetName(), Data: consultationData(c)})
+				}
+			}
+			return out, nil
+		}),
+
+	"tia.travel.v1.ClaimDecided": rule("travel.claim_decided",
+		func(_ context.Context, ev *travelv1.ClaimDecided, _ Directory) ([]Message, error) {
+			return claimMessages(ev.GetClaim(), 0), nil
+		}),
+
+	"tia.travel.v1.ClaimPaid": rule("travel.claim_paid",
+		func(_ context.Context, ev *travelv1.ClaimPaid, _ Directory) ([]Message, error) {
+			return claimMessages(ev.GetClaim(), ev.GetAmountOre()), nil
+		}),
+}
+
+// OrganiserLans are the län an organiser names contacts for.
+func OrganiserLans(o *activityv1.Organiser) []string {
+	var lans []string
+	for _, c := range o.GetContacts() {
+		for _, lan := range c.GetLanCodes() {
+			if !slices.Contains(lans, lan) {
+				lans = append(lans, lan)
+			}
+		}
+	}
+	return lans
+}
+
+func agreementMessages(a *activityv1.Agreement, lan string) []Message {
+	data := map[string]any{
+		"Name": a.GetName(), "Organiser": a.GetOrganiser(), "Lan": lanName(lan), "SignDate": a.GetSignDate(),
+		"StartDate": a.GetStartDate(), "EndDate": a.GetEndDate(), "EndedDate": a.GetEndedDate(),
+	}
+	return to(a.GetName(), data, OrganiserOf(a.GetOrganiser()), CountyBoard(lan), MigrationsverketRegion(lan))
+}
+
+func consultationData(c *travelv1.Consultation) map[string]any {
+	var routes []string
+	for _, r := range c.GetProposals() {
+		routes = append(routes, kommunName(r.GetFromKommunCode())+"–"+kommunName(r.GetToKommunCode()))
+	}
+	var lans []string
+	for _, l := range c.GetLanCodes() {
+		lans = append(lans, lanName(l))
+	}
+	return map[string]any{
+		"Name": c.GetName(), "Deadline": c.GetDeadline(), "Routes": strings.Join(routes, ", "), "Lans": strings.Join(lans, ", "),
+		"Description": c.GetDescription(), "Reason": c.GetDecision().GetReason(),
+		"Approved": len(c.GetDecision().GetApproved()), "Proposed": len(c.GetProposals()),
+	}
+}
+
+// claimMessages tell the claimant. The claimant's inbox is named by a
+// pseudonym of the dossier number; the number itself never enters a
+// message.
+func claimMessages(c *travelv1.Claim, amountOre int64) []Message {
+	if c.GetDossierNumber() == "" {
+		return nil
+	}
+	if amountOre == 0 {
+		amountOre = c.GetCostOre()
+	}
+	data := map[string]any{
+		"Name": c.GetName(), "TripDate": c.GetTripDate(), "From": kommunName(c.GetFromKommunCode()), "To": kommunName(c.GetToKommunCode()),
+		"Approved": c.GetState() == travelv1.ClaimState_CLAIM_STATE_APPROVED || c.GetState() == travelv1.ClaimState_CLAIM_STATE_PAID,
+		"Rejected": c.GetState() == travelv1.ClaimState_CLAIM_STATE_REJECTED,
+		"Reason":   c.GetDecisionReason(), "Amount": fmt.Sprintf("%d,%02d", amountOre/100, amountOre%100),
+	}
+	return to(c.GetName(), data, AsylumSeeker(c.GetDossierNumber()))
 }
 
 // rule adapts a typed routing function to the table.

@@ -245,9 +245,15 @@ func NoteActivity(ctx context.Context, tx *sqlx.Tx, a FeedActivity, organiser st
 		return fmt.Errorf("note activity: %w", err)
 	}
 	if organiser != "" && a.LanCode != "" {
-		if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO active_organisers (lan, recipient) VALUES (?, ?) ON CONFLICT DO NOTHING"), a.LanCode, organiser); err != nil {
-			return fmt.Errorf("note organiser: %w", err)
-		}
+		return NoteOrganiser(ctx, tx, a.LanCode, organiser)
+	}
+	return nil
+}
+
+// NoteOrganiser records, within tx, that an organiser is active in a län.
+func NoteOrganiser(ctx context.Context, tx *sqlx.Tx, lan, organiser string) error {
+	if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO active_organisers (lan, recipient) VALUES (?, ?) ON CONFLICT DO NOTHING"), lan, organiser); err != nil {
+		return fmt.Errorf("note organiser: %w", err)
 	}
 	return nil
 }
