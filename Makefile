@@ -47,6 +47,7 @@ bench:
 	$(GO) run ./services/embedded/cmd/tia-bench
 	$(GO) run ./services/statistics/cmd/statistics-bench
 	$(GO) run ./services/embedded/cmd/activity-bench
+	$(GO) run ./services/notification/cmd/notification-bench -duration 60s
 
 ## build: one binary per service, the gateway, and the embedded default into bin/
 build:
