@@ -143,11 +143,18 @@ type csvBody struct {
 }
 
 // csvUploads wraps the body of every text/csv request so that the decoder
-// can read the snapshot named in the query (`?snapshot=snapshots/2026-03-31`).
+// can read the snapshot named in the query (`?snapshot=snapshots/2026-03-31`),
+// and turns `?format=csv` into `Accept: text/csv`, for a link pasted into a
+// spreadsheet program, which cannot set headers.
 func csvUploads(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && ct == MIMECSV && r.Body != nil {
 			r.Body = &csvBody{ReadCloser: r.Body, snapshot: r.URL.Query().Get("snapshot")}
+		}
+		if q := r.URL.Query(); q.Get("format") == "csv" {
+			q.Del("format")
+			r.URL.RawQuery = q.Encode()
+			r.Header.Set("Accept", MIMECSV)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -67,6 +67,15 @@ func readDownload(t *testing.T, contentType string, b []byte) [][]string {
 	return recs
 }
 
+// manyLines names column kön on n lines from line from.
+func manyLines(from, n int) []string {
+	var out []string
+	for i := range n {
+		out = append(out, "line "+strconv.Itoa(from+i)+", column kön")
+	}
+	return out
+}
+
 func extractCSV(t *testing.T, seed uint64, adults int, date string) []byte {
 	t.Helper()
 	var b bytes.Buffer
@@ -112,6 +121,7 @@ func TestStatisticsCSVUpload(t *testing.T) {
 			"line 1, column kommunkod", "line 1, column boendeform", "line 1, column födelsedatum"}},
 		{"truncated", path, strings.Join(lines[:50], "") + "0180,EBO", []string{"line 51, column kön"}},
 		{"no snapshot named", "/v1/snapshots:importPersons", string(extract), []string{"header.snapshot"}},
+		{"every line wrong: reading stops", path, strings.ReplaceAll(strings.ReplaceAll(string(extract), ",man,", ",x,"), ",kvinna,", ",x,"), manyLines(2, 20)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -218,6 +228,11 @@ func TestStatisticsCSVDownload(t *testing.T) {
 	code, ct, body = board.send("GET", "/v1/snapshots:compare?fromSnapshot=snapshots/2026-09-30&toSnapshot=snapshots/2026-10-31", "", "text/csv", nil)
 	if recs = readDownload(t, ct, body); code != http.StatusOK || !slices.Contains(recs[0], "förändring") || !slices.Contains(recs[0], "antal_från") {
 		t.Fatalf("compare: HTTP %d %q", code, recs[:min(3, len(recs))])
+	}
+	// A link with format=csv, for spreadsheet programs that set no headers.
+	code, ct, body = board.send("GET", "/v1/snapshots/2026-10-31:query?groupBy=DIMENSION_SEX&format=csv", "", "", nil)
+	if recs = readDownload(t, ct, body); code != http.StatusOK || !slices.Equal(recs[0], []string{"typ", "kön", "antal"}) || len(recs) != 4 {
+		t.Fatalf("format=csv: HTTP %d %q", code, recs)
 	}
 	// JSON stays the default.
 	if code, body := board.do("GET", "/v1/snapshots/2026-10-31:query?groupBy=DIMENSION_LAN", nil); code != http.StatusOK || body["rows"] == nil {
