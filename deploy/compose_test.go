@@ -294,3 +294,39 @@ func TestDockerfiles(t *testing.T) {
 		}
 	}
 }
+
+// TestDockerfileCopySources: every file a Dockerfile of the compose stack
+// copies from the build context exists (no Docker engine runs the builds
+// here).
+func TestDockerfileCopySources(t *testing.T) {
+	p := loadCompose(t)
+	copyLine := regexp.MustCompile(`(?m)^COPY\s+(.+)$`)
+	for name, s := range p.Services {
+		if s.Build == nil {
+			continue
+		}
+		df := s.Build.Dockerfile
+		if !filepath.IsAbs(df) {
+			df = filepath.Join(s.Build.Context, df)
+		}
+		text, err := os.ReadFile(df)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		for _, m := range copyLine.FindAllStringSubmatch(string(text), -1) {
+			fields := strings.Fields(m[1])
+			if strings.HasPrefix(fields[0], "--from=") {
+				continue
+			}
+			for _, src := range fields[:len(fields)-1] {
+				if strings.HasPrefix(src, "--") || src == "." {
+					continue
+				}
+				if _, err := os.Stat(filepath.Join(s.Build.Context, src)); err != nil {
+					t.Errorf("%s: %s copies %s, which is not in the build context", name, filepath.Base(df), src)
+				}
+			}
+		}
+	}
+}
