@@ -15,6 +15,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tia-platform/tia/services/platform/refdata"
@@ -356,7 +357,7 @@ func writeTable(w io.Writer, m protoreflect.Message) error {
 
 func dynamicRow(md protoreflect.MessageDescriptor) protoreflect.Message {
 	// Every row type is a generated message; make one of the same type.
-	mt, err := protoregistryFind(md)
+	mt, err := protoregistry.GlobalTypes.FindMessageByName(md.FullName())
 	if err != nil {
 		panic(err)
 	}
