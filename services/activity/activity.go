@@ -135,9 +135,10 @@ func route(r *travelv1.Route, revokedFrom string) store.Route {
 	return out
 }
 
-// Run is the scheduler of Folkbildningsrådet's report: each month, for
-// every län, the activities of study associations and folk high schools
-// that started the month before go to the county board as a
+// Run is the scheduler of Folkbildningsrådet's report: for every län, once
+// a period (monthly unless the county board chose weekly or quarterly), the
+// activities of study associations and folk high schools that started in
+// the previous period go to the county board as a
 // FolkbildningReportPublished event. Each report is sent once, however many
 // replicas run (report_runs is claimed in the same transaction).
 func (s *Service) Run(ctx context.Context) error {
@@ -153,20 +154,22 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-// SendDueReports sends every monthly report that is due and not yet sent:
-// the previous calendar month's, for each län.
+// SendDueReports sends every report that is due and not yet sent: the
+// previous complete period's, for each län.
 func (s *Service) SendDueReports(ctx context.Context) error {
+	schedules, err := s.store.Schedules(ctx)
+	if err != nil {
+		return err
+	}
 	today := s.today()
-	first := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC)
-	from := first.AddDate(0, -1, 0).Format(domain.DateLayout)
-	to := first.AddDate(0, 0, -1).Format(domain.DateLayout)
 	sent := false
 	for _, l := range refdata.Lans() {
+		from, to := domain.ReportPeriod(schedules[l.Code].Frequency, today)
 		report, err := s.folkbildningReport(ctx, l.Code, from, to)
 		if err != nil {
 			return err
 		}
-		ok, err := s.store.ClaimReport(ctx, l.Code, from, s.now().UTC().Format(time.RFC3339Nano), func(tx store.Tx) error {
+		ok, err := s.store.ClaimReport(ctx, l.Code, from+"/"+to, s.now().UTC().Format(time.RFC3339Nano), func(tx store.Tx) error {
 			_, err := events.Publish(ctx, tx, SubjectFolkbildningReportPublished,
 				&activityv1.FolkbildningReportPublished{Report: report, LanCode: l.Code})
 			return err

@@ -130,3 +130,8 @@ func certificateToProto(c domain.Certificate) *activityv1.Certificate {
 		Renews: c.Renews, Participation: participationToProto[c.Participation], EndDate: c.EndDate,
 		CreateTime: timestamppb.New(c.CreateTime)}
 }
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}

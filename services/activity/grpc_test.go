@@ -500,5 +500,26 @@ func TestCoverageCatalogueAndReport(t *testing.T) {
 		if n != 21 {
 			t.Fatalf("%d reports sent, want 21", n)
 		}
+
+		// Uppsala's county board chooses a weekly report: one more is due.
+		sched := &activityv1.ReportSchedule{Name: "lan/03/folkbildningReportSchedule", Frequency: activityv1.ReportFrequency_REPORT_FREQUENCY_WEEKLY}
+		mask := &fieldmaskpb.FieldMask{Paths: []string{"frequency"}}
+		_, err = s.UpdateReportSchedule(as(board01), &activityv1.UpdateReportScheduleRequest{Schedule: sched, UpdateMask: mask})
+		wantCode(t, err, codes.PermissionDenied)
+		if got := must(s.UpdateReportSchedule(as(fbr), &activityv1.UpdateReportScheduleRequest{Schedule: sched, UpdateMask: mask})); got.GetFrequency() != activityv1.ReportFrequency_REPORT_FREQUENCY_WEEKLY {
+			t.Fatalf("schedule = %v", got)
+		}
+		if got := must(s.GetReportSchedule(as(board01), &activityv1.GetReportScheduleRequest{Name: "lan/01/folkbildningReportSchedule"})); got.GetFrequency() != activityv1.ReportFrequency_REPORT_FREQUENCY_MONTHLY {
+			t.Fatalf("default schedule = %v", got)
+		}
+		if err := s.SendDueReports(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.db.Get(&n, e.db.Rebind("SELECT COUNT(*) FROM outbox WHERE subject = ?"), activity.SubjectFolkbildningReportPublished); err != nil {
+			t.Fatal(err)
+		}
+		if n != 22 {
+			t.Fatalf("%d reports sent, want 22", n)
+		}
 	})
 }

@@ -468,3 +468,26 @@ func TestCoverage(t *testing.T) {
 		t.Errorf("empty coverage = %+v", none.Total)
 	}
 }
+
+func TestReportPeriod(t *testing.T) {
+	tests := []struct {
+		f        Frequency
+		today    string
+		from, to string
+	}{
+		{Monthly, "2026-03-10", "2026-02-01", "2026-02-28"},
+		{Monthly, "2026-01-01", "2025-12-01", "2025-12-31"},
+		{"", "2026-03-10", "2026-02-01", "2026-02-28"},
+		{Weekly, "2026-03-10", "2026-03-02", "2026-03-08"}, // a Tuesday
+		{Weekly, "2026-03-09", "2026-03-02", "2026-03-08"}, // a Monday
+		{Weekly, "2026-03-08", "2026-02-23", "2026-03-01"}, // a Sunday
+		{Quarterly, "2026-05-20", "2026-01-01", "2026-03-31"},
+		{Quarterly, "2026-01-05", "2025-10-01", "2025-12-31"},
+	}
+	for _, tt := range tests {
+		from, to := ReportPeriod(tt.f, date(tt.today))
+		if from != tt.from || to != tt.to {
+			t.Errorf("ReportPeriod(%s, %s) = %s..%s, want %s..%s", tt.f, tt.today, from, to, tt.from, tt.to)
+		}
+	}
+}

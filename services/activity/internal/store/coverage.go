@@ -246,13 +246,13 @@ func (s *Store) Started(ctx context.Context, lan, from, to string, kinds []domai
 }
 
 // ClaimReport records that the scheduled report for lan and the period
-// starting periodStart is being sent; false when it already was. also runs
+// (its key, "from/to") is being sent; false when it already was. also runs
 // in the same transaction (it publishes the report).
-func (s *Store) ClaimReport(ctx context.Context, lan, periodStart, now string, also func(tx Tx) error) (bool, error) {
+func (s *Store) ClaimReport(ctx context.Context, lan, period, now string, also func(tx Tx) error) (bool, error) {
 	claimed := false
 	err := inTx(ctx, s, func(tx Tx) error {
 		res, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO report_runs (lan_code, period_start, create_time) VALUES (?, ?, ?) "+
-			"ON CONFLICT (lan_code, period_start) DO NOTHING"), lan, periodStart, now)
+			"ON CONFLICT (lan_code, period_start) DO NOTHING"), lan, period, now)
 		if err != nil {
 			return fmt.Errorf("claim report: %w", err)
 		}

@@ -443,6 +443,63 @@ func (Participation) EnumDescriptor() ([]byte, []int) {
 	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{6}
 }
 
+// ReportFrequency is how often Folkbildningsrådet's report is sent.
+type ReportFrequency int32
+
+const (
+	// Not set: monthly.
+	ReportFrequency_REPORT_FREQUENCY_UNSPECIFIED ReportFrequency = 0
+	// Every week, for the previous week (Monday to Sunday).
+	ReportFrequency_REPORT_FREQUENCY_WEEKLY ReportFrequency = 1
+	// Every month, for the previous calendar month.
+	ReportFrequency_REPORT_FREQUENCY_MONTHLY ReportFrequency = 2
+	// Every quarter, for the previous calendar quarter.
+	ReportFrequency_REPORT_FREQUENCY_QUARTERLY ReportFrequency = 3
+)
+
+// Enum value maps for ReportFrequency.
+var (
+	ReportFrequency_name = map[int32]string{
+		0: "REPORT_FREQUENCY_UNSPECIFIED",
+		1: "REPORT_FREQUENCY_WEEKLY",
+		2: "REPORT_FREQUENCY_MONTHLY",
+		3: "REPORT_FREQUENCY_QUARTERLY",
+	}
+	ReportFrequency_value = map[string]int32{
+		"REPORT_FREQUENCY_UNSPECIFIED": 0,
+		"REPORT_FREQUENCY_WEEKLY":      1,
+		"REPORT_FREQUENCY_MONTHLY":     2,
+		"REPORT_FREQUENCY_QUARTERLY":   3,
+	}
+)
+
+func (x ReportFrequency) Enum() *ReportFrequency {
+	p := new(ReportFrequency)
+	*p = x
+	return p
+}
+
+func (x ReportFrequency) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReportFrequency) Descriptor() protoreflect.EnumDescriptor {
+	return file_tia_activity_v1_activity_proto_enumTypes[7].Descriptor()
+}
+
+func (ReportFrequency) Type() protoreflect.EnumType {
+	return &file_tia_activity_v1_activity_proto_enumTypes[7]
+}
+
+func (x ReportFrequency) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReportFrequency.Descriptor instead.
+func (ReportFrequency) EnumDescriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{7}
+}
+
 // Activity is one activity held by an organiser in one kommun.
 type Activity struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3564,6 +3621,172 @@ func (x *CheckCertificateResponse) GetParticipationEndDate() string {
 	return ""
 }
 
+// ReportSchedule is when Folkbildningsrådet's report goes to the county
+// board of a län.
+type ReportSchedule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}/folkbildningReportSchedule`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// How often.
+	Frequency ReportFrequency `protobuf:"varint,2,opt,name=frequency,proto3,enum=tia.activity.v1.ReportFrequency" json:"frequency,omitempty"`
+	// When it was last changed. Output only.
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportSchedule) Reset() {
+	*x = ReportSchedule{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportSchedule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportSchedule) ProtoMessage() {}
+
+func (x *ReportSchedule) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportSchedule.ProtoReflect.Descriptor instead.
+func (*ReportSchedule) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *ReportSchedule) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ReportSchedule) GetFrequency() ReportFrequency {
+	if x != nil {
+		return x.Frequency
+	}
+	return ReportFrequency_REPORT_FREQUENCY_UNSPECIFIED
+}
+
+func (x *ReportSchedule) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+// Request for GetReportSchedule.
+type GetReportScheduleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `lan/{lan_code}/folkbildningReportSchedule`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReportScheduleRequest) Reset() {
+	*x = GetReportScheduleRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReportScheduleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReportScheduleRequest) ProtoMessage() {}
+
+func (x *GetReportScheduleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReportScheduleRequest.ProtoReflect.Descriptor instead.
+func (*GetReportScheduleRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *GetReportScheduleRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request for UpdateReportSchedule.
+type UpdateReportScheduleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The schedule with its name set.
+	Schedule *ReportSchedule `protobuf:"bytes,1,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	// Fields to change: frequency.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateReportScheduleRequest) Reset() {
+	*x = UpdateReportScheduleRequest{}
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateReportScheduleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateReportScheduleRequest) ProtoMessage() {}
+
+func (x *UpdateReportScheduleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_activity_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateReportScheduleRequest.ProtoReflect.Descriptor instead.
+func (*UpdateReportScheduleRequest) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_activity_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *UpdateReportScheduleRequest) GetSchedule() *ReportSchedule {
+	if x != nil {
+		return x.Schedule
+	}
+	return nil
+}
+
+func (x *UpdateReportScheduleRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
 var File_tia_activity_v1_activity_proto protoreflect.FileDescriptor
 
 const file_tia_activity_v1_activity_proto_rawDesc = "" +
@@ -3831,7 +4054,18 @@ const file_tia_activity_v1_activity_proto_rawDesc = "" +
 	"\areasons\x18\x02 \x03(\tR\areasons\x12\x1f\n" +
 	"\vkommun_code\x18\x03 \x01(\tR\n" +
 	"kommunCode\x124\n" +
-	"\x16participation_end_date\x18\x04 \x01(\tR\x14participationEndDate*o\n" +
+	"\x16participation_end_date\x18\x04 \x01(\tR\x14participationEndDate\"\xab\x01\n" +
+	"\x0eReportSchedule\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12H\n" +
+	"\tfrequency\x18\x02 \x01(\x0e2 .tia.activity.v1.ReportFrequencyB\b\xbaH\x05\x82\x01\x02\x10\x01R\tfrequency\x12;\n" +
+	"\vupdate_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"`\n" +
+	"\x18GetReportScheduleRequest\x12D\n" +
+	"\x04name\x18\x01 \x01(\tB0\xbaH-r+2)^lan/[0-9]{2}/folkbildningReportSchedule$R\x04name\"\x9f\x01\n" +
+	"\x1bUpdateReportScheduleRequest\x12C\n" +
+	"\bschedule\x18\x01 \x01(\v2\x1f.tia.activity.v1.ReportScheduleB\x06\xbaH\x03\xc8\x01\x01R\bschedule\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask*o\n" +
 	"\x05Focus\x12\x15\n" +
 	"\x11FOCUS_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rFOCUS_SWEDISH\x10\x01\x12\x11\n" +
@@ -3871,7 +4105,12 @@ const file_tia_activity_v1_activity_proto_rawDesc = "" +
 	"\x14PARTICIPATION_ISSUED\x10\x01\x12\x19\n" +
 	"\x15PARTICIPATION_STARTED\x10\x02\x12\x1d\n" +
 	"\x19PARTICIPATION_DROPPED_OUT\x10\x03\x12\x1f\n" +
-	"\x1bPARTICIPATION_NEVER_STARTED\x10\x042\xbc\x11\n" +
+	"\x1bPARTICIPATION_NEVER_STARTED\x10\x04*\x8e\x01\n" +
+	"\x0fReportFrequency\x12 \n" +
+	"\x1cREPORT_FREQUENCY_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17REPORT_FREQUENCY_WEEKLY\x10\x01\x12\x1c\n" +
+	"\x18REPORT_FREQUENCY_MONTHLY\x10\x02\x12\x1e\n" +
+	"\x1aREPORT_FREQUENCY_QUARTERLY\x10\x032\x84\x13\n" +
 	"\x0fActivityService\x12S\n" +
 	"\x0eCreateActivity\x12&.tia.activity.v1.CreateActivityRequest\x1a\x19.tia.activity.v1.Activity\x12M\n" +
 	"\vGetActivity\x12#.tia.activity.v1.GetActivityRequest\x1a\x19.tia.activity.v1.Activity\x12a\n" +
@@ -3893,7 +4132,9 @@ const file_tia_activity_v1_activity_proto_rawDesc = "" +
 	"\x10RenewCertificate\x12(.tia.activity.v1.RenewCertificateRequest\x1a\x1c.tia.activity.v1.Certificate\x12^\n" +
 	"\x12StartParticipation\x12*.tia.activity.v1.StartParticipationRequest\x1a\x1c.tia.activity.v1.Certificate\x12Z\n" +
 	"\x10EndParticipation\x12(.tia.activity.v1.EndParticipationRequest\x1a\x1c.tia.activity.v1.Certificate\x12k\n" +
-	"\x15GetFolkbildningReport\x12-.tia.activity.v1.GetFolkbildningReportRequest\x1a#.tia.activity.v1.FolkbildningReport\x12M\n" +
+	"\x15GetFolkbildningReport\x12-.tia.activity.v1.GetFolkbildningReportRequest\x1a#.tia.activity.v1.FolkbildningReport\x12_\n" +
+	"\x11GetReportSchedule\x12).tia.activity.v1.GetReportScheduleRequest\x1a\x1f.tia.activity.v1.ReportSchedule\x12e\n" +
+	"\x14UpdateReportSchedule\x12,.tia.activity.v1.UpdateReportScheduleRequest\x1a\x1f.tia.activity.v1.ReportSchedule\x12M\n" +
 	"\vGetCoverage\x12#.tia.activity.v1.GetCoverageRequest\x1a\x19.tia.activity.v1.Coverage\x12a\n" +
 	"\x0eExportCoverage\x12&.tia.activity.v1.ExportCoverageRequest\x1a'.tia.activity.v1.ExportCoverageResponse\x12d\n" +
 	"\x0fSearchCatalogue\x12'.tia.activity.v1.SearchCatalogueRequest\x1a(.tia.activity.v1.SearchCatalogueResponseBBZ@github.com/tia-platform/tia/proto/gen/tia/activity/v1;activityv1b\x06proto3"
@@ -3910,8 +4151,8 @@ func file_tia_activity_v1_activity_proto_rawDescGZIP() []byte {
 	return file_tia_activity_v1_activity_proto_rawDescData
 }
 
-var file_tia_activity_v1_activity_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_tia_activity_v1_activity_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_tia_activity_v1_activity_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_tia_activity_v1_activity_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_tia_activity_v1_activity_proto_goTypes = []any{
 	(Focus)(0),                           // 0: tia.activity.v1.Focus
 	(FundingBasis)(0),                    // 1: tia.activity.v1.FundingBasis
@@ -3920,146 +4161,158 @@ var file_tia_activity_v1_activity_proto_goTypes = []any{
 	(ContactRole)(0),                     // 4: tia.activity.v1.ContactRole
 	(ActivityStatus)(0),                  // 5: tia.activity.v1.ActivityStatus
 	(Participation)(0),                   // 6: tia.activity.v1.Participation
-	(*Activity)(nil),                     // 7: tia.activity.v1.Activity
-	(*UpdateActivityRequest)(nil),        // 8: tia.activity.v1.UpdateActivityRequest
-	(*Organiser)(nil),                    // 9: tia.activity.v1.Organiser
-	(*Contact)(nil),                      // 10: tia.activity.v1.Contact
-	(*CreateOrganiserRequest)(nil),       // 11: tia.activity.v1.CreateOrganiserRequest
-	(*GetOrganiserRequest)(nil),          // 12: tia.activity.v1.GetOrganiserRequest
-	(*UpdateOrganiserRequest)(nil),       // 13: tia.activity.v1.UpdateOrganiserRequest
-	(*ListOrganisersRequest)(nil),        // 14: tia.activity.v1.ListOrganisersRequest
-	(*ListOrganisersResponse)(nil),       // 15: tia.activity.v1.ListOrganisersResponse
-	(*ListLanContactsRequest)(nil),       // 16: tia.activity.v1.ListLanContactsRequest
-	(*LanContact)(nil),                   // 17: tia.activity.v1.LanContact
-	(*ListLanContactsResponse)(nil),      // 18: tia.activity.v1.ListLanContactsResponse
-	(*Agreement)(nil),                    // 19: tia.activity.v1.Agreement
-	(*CreateAgreementRequest)(nil),       // 20: tia.activity.v1.CreateAgreementRequest
-	(*GetAgreementRequest)(nil),          // 21: tia.activity.v1.GetAgreementRequest
-	(*ListAgreementsRequest)(nil),        // 22: tia.activity.v1.ListAgreementsRequest
-	(*ListAgreementsResponse)(nil),       // 23: tia.activity.v1.ListAgreementsResponse
-	(*EndAgreementRequest)(nil),          // 24: tia.activity.v1.EndAgreementRequest
-	(*CreateCertificateRequest)(nil),     // 25: tia.activity.v1.CreateCertificateRequest
-	(*GetCertificateRequest)(nil),        // 26: tia.activity.v1.GetCertificateRequest
-	(*ListCertificatesRequest)(nil),      // 27: tia.activity.v1.ListCertificatesRequest
-	(*ListCertificatesResponse)(nil),     // 28: tia.activity.v1.ListCertificatesResponse
-	(*RenewCertificateRequest)(nil),      // 29: tia.activity.v1.RenewCertificateRequest
-	(*StartParticipationRequest)(nil),    // 30: tia.activity.v1.StartParticipationRequest
-	(*EndParticipationRequest)(nil),      // 31: tia.activity.v1.EndParticipationRequest
-	(*GetFolkbildningReportRequest)(nil), // 32: tia.activity.v1.GetFolkbildningReportRequest
-	(*FolkbildningReport)(nil),           // 33: tia.activity.v1.FolkbildningReport
-	(*StartedActivity)(nil),              // 34: tia.activity.v1.StartedActivity
-	(*KommunStarts)(nil),                 // 35: tia.activity.v1.KommunStarts
-	(*GetCoverageRequest)(nil),           // 36: tia.activity.v1.GetCoverageRequest
-	(*Coverage)(nil),                     // 37: tia.activity.v1.Coverage
-	(*KommunCoverage)(nil),               // 38: tia.activity.v1.KommunCoverage
-	(*ExportCoverageRequest)(nil),        // 39: tia.activity.v1.ExportCoverageRequest
-	(*ExportCoverageResponse)(nil),       // 40: tia.activity.v1.ExportCoverageResponse
-	(*SearchCatalogueRequest)(nil),       // 41: tia.activity.v1.SearchCatalogueRequest
-	(*CatalogueEntry)(nil),               // 42: tia.activity.v1.CatalogueEntry
-	(*SearchCatalogueResponse)(nil),      // 43: tia.activity.v1.SearchCatalogueResponse
-	(*CreateActivityRequest)(nil),        // 44: tia.activity.v1.CreateActivityRequest
-	(*GetActivityRequest)(nil),           // 45: tia.activity.v1.GetActivityRequest
-	(*ListActivitiesRequest)(nil),        // 46: tia.activity.v1.ListActivitiesRequest
-	(*ListActivitiesResponse)(nil),       // 47: tia.activity.v1.ListActivitiesResponse
-	(*Certificate)(nil),                  // 48: tia.activity.v1.Certificate
-	(*CheckCertificateRequest)(nil),      // 49: tia.activity.v1.CheckCertificateRequest
-	(*CheckCertificateResponse)(nil),     // 50: tia.activity.v1.CheckCertificateResponse
-	(*timestamppb.Timestamp)(nil),        // 51: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),        // 52: google.protobuf.FieldMask
+	(ReportFrequency)(0),                 // 7: tia.activity.v1.ReportFrequency
+	(*Activity)(nil),                     // 8: tia.activity.v1.Activity
+	(*UpdateActivityRequest)(nil),        // 9: tia.activity.v1.UpdateActivityRequest
+	(*Organiser)(nil),                    // 10: tia.activity.v1.Organiser
+	(*Contact)(nil),                      // 11: tia.activity.v1.Contact
+	(*CreateOrganiserRequest)(nil),       // 12: tia.activity.v1.CreateOrganiserRequest
+	(*GetOrganiserRequest)(nil),          // 13: tia.activity.v1.GetOrganiserRequest
+	(*UpdateOrganiserRequest)(nil),       // 14: tia.activity.v1.UpdateOrganiserRequest
+	(*ListOrganisersRequest)(nil),        // 15: tia.activity.v1.ListOrganisersRequest
+	(*ListOrganisersResponse)(nil),       // 16: tia.activity.v1.ListOrganisersResponse
+	(*ListLanContactsRequest)(nil),       // 17: tia.activity.v1.ListLanContactsRequest
+	(*LanContact)(nil),                   // 18: tia.activity.v1.LanContact
+	(*ListLanContactsResponse)(nil),      // 19: tia.activity.v1.ListLanContactsResponse
+	(*Agreement)(nil),                    // 20: tia.activity.v1.Agreement
+	(*CreateAgreementRequest)(nil),       // 21: tia.activity.v1.CreateAgreementRequest
+	(*GetAgreementRequest)(nil),          // 22: tia.activity.v1.GetAgreementRequest
+	(*ListAgreementsRequest)(nil),        // 23: tia.activity.v1.ListAgreementsRequest
+	(*ListAgreementsResponse)(nil),       // 24: tia.activity.v1.ListAgreementsResponse
+	(*EndAgreementRequest)(nil),          // 25: tia.activity.v1.EndAgreementRequest
+	(*CreateCertificateRequest)(nil),     // 26: tia.activity.v1.CreateCertificateRequest
+	(*GetCertificateRequest)(nil),        // 27: tia.activity.v1.GetCertificateRequest
+	(*ListCertificatesRequest)(nil),      // 28: tia.activity.v1.ListCertificatesRequest
+	(*ListCertificatesResponse)(nil),     // 29: tia.activity.v1.ListCertificatesResponse
+	(*RenewCertificateRequest)(nil),      // 30: tia.activity.v1.RenewCertificateRequest
+	(*StartParticipationRequest)(nil),    // 31: tia.activity.v1.StartParticipationRequest
+	(*EndParticipationRequest)(nil),      // 32: tia.activity.v1.EndParticipationRequest
+	(*GetFolkbildningReportRequest)(nil), // 33: tia.activity.v1.GetFolkbildningReportRequest
+	(*FolkbildningReport)(nil),           // 34: tia.activity.v1.FolkbildningReport
+	(*StartedActivity)(nil),              // 35: tia.activity.v1.StartedActivity
+	(*KommunStarts)(nil),                 // 36: tia.activity.v1.KommunStarts
+	(*GetCoverageRequest)(nil),           // 37: tia.activity.v1.GetCoverageRequest
+	(*Coverage)(nil),                     // 38: tia.activity.v1.Coverage
+	(*KommunCoverage)(nil),               // 39: tia.activity.v1.KommunCoverage
+	(*ExportCoverageRequest)(nil),        // 40: tia.activity.v1.ExportCoverageRequest
+	(*ExportCoverageResponse)(nil),       // 41: tia.activity.v1.ExportCoverageResponse
+	(*SearchCatalogueRequest)(nil),       // 42: tia.activity.v1.SearchCatalogueRequest
+	(*CatalogueEntry)(nil),               // 43: tia.activity.v1.CatalogueEntry
+	(*SearchCatalogueResponse)(nil),      // 44: tia.activity.v1.SearchCatalogueResponse
+	(*CreateActivityRequest)(nil),        // 45: tia.activity.v1.CreateActivityRequest
+	(*GetActivityRequest)(nil),           // 46: tia.activity.v1.GetActivityRequest
+	(*ListActivitiesRequest)(nil),        // 47: tia.activity.v1.ListActivitiesRequest
+	(*ListActivitiesResponse)(nil),       // 48: tia.activity.v1.ListActivitiesResponse
+	(*Certificate)(nil),                  // 49: tia.activity.v1.Certificate
+	(*CheckCertificateRequest)(nil),      // 50: tia.activity.v1.CheckCertificateRequest
+	(*CheckCertificateResponse)(nil),     // 51: tia.activity.v1.CheckCertificateResponse
+	(*ReportSchedule)(nil),               // 52: tia.activity.v1.ReportSchedule
+	(*GetReportScheduleRequest)(nil),     // 53: tia.activity.v1.GetReportScheduleRequest
+	(*UpdateReportScheduleRequest)(nil),  // 54: tia.activity.v1.UpdateReportScheduleRequest
+	(*timestamppb.Timestamp)(nil),        // 55: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),        // 56: google.protobuf.FieldMask
 }
 var file_tia_activity_v1_activity_proto_depIdxs = []int32{
 	0,  // 0: tia.activity.v1.Activity.focus:type_name -> tia.activity.v1.Focus
 	5,  // 1: tia.activity.v1.Activity.status:type_name -> tia.activity.v1.ActivityStatus
-	51, // 2: tia.activity.v1.Activity.create_time:type_name -> google.protobuf.Timestamp
-	51, // 3: tia.activity.v1.Activity.update_time:type_name -> google.protobuf.Timestamp
+	55, // 2: tia.activity.v1.Activity.create_time:type_name -> google.protobuf.Timestamp
+	55, // 3: tia.activity.v1.Activity.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: tia.activity.v1.Activity.funding_basis:type_name -> tia.activity.v1.FundingBasis
 	2,  // 5: tia.activity.v1.Activity.programme:type_name -> tia.activity.v1.Programme
-	7,  // 6: tia.activity.v1.UpdateActivityRequest.activity:type_name -> tia.activity.v1.Activity
-	52, // 7: tia.activity.v1.UpdateActivityRequest.update_mask:type_name -> google.protobuf.FieldMask
+	8,  // 6: tia.activity.v1.UpdateActivityRequest.activity:type_name -> tia.activity.v1.Activity
+	56, // 7: tia.activity.v1.UpdateActivityRequest.update_mask:type_name -> google.protobuf.FieldMask
 	3,  // 8: tia.activity.v1.Organiser.kind:type_name -> tia.activity.v1.OrganiserKind
-	10, // 9: tia.activity.v1.Organiser.contacts:type_name -> tia.activity.v1.Contact
-	51, // 10: tia.activity.v1.Organiser.create_time:type_name -> google.protobuf.Timestamp
-	51, // 11: tia.activity.v1.Organiser.update_time:type_name -> google.protobuf.Timestamp
+	11, // 9: tia.activity.v1.Organiser.contacts:type_name -> tia.activity.v1.Contact
+	55, // 10: tia.activity.v1.Organiser.create_time:type_name -> google.protobuf.Timestamp
+	55, // 11: tia.activity.v1.Organiser.update_time:type_name -> google.protobuf.Timestamp
 	4,  // 12: tia.activity.v1.Contact.role:type_name -> tia.activity.v1.ContactRole
-	9,  // 13: tia.activity.v1.CreateOrganiserRequest.organiser:type_name -> tia.activity.v1.Organiser
-	9,  // 14: tia.activity.v1.UpdateOrganiserRequest.organiser:type_name -> tia.activity.v1.Organiser
-	52, // 15: tia.activity.v1.UpdateOrganiserRequest.update_mask:type_name -> google.protobuf.FieldMask
-	9,  // 16: tia.activity.v1.ListOrganisersResponse.organisers:type_name -> tia.activity.v1.Organiser
+	10, // 13: tia.activity.v1.CreateOrganiserRequest.organiser:type_name -> tia.activity.v1.Organiser
+	10, // 14: tia.activity.v1.UpdateOrganiserRequest.organiser:type_name -> tia.activity.v1.Organiser
+	56, // 15: tia.activity.v1.UpdateOrganiserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	10, // 16: tia.activity.v1.ListOrganisersResponse.organisers:type_name -> tia.activity.v1.Organiser
 	3,  // 17: tia.activity.v1.LanContact.organiser_kind:type_name -> tia.activity.v1.OrganiserKind
-	10, // 18: tia.activity.v1.LanContact.contact:type_name -> tia.activity.v1.Contact
-	17, // 19: tia.activity.v1.ListLanContactsResponse.contacts:type_name -> tia.activity.v1.LanContact
-	51, // 20: tia.activity.v1.Agreement.create_time:type_name -> google.protobuf.Timestamp
-	19, // 21: tia.activity.v1.CreateAgreementRequest.agreement:type_name -> tia.activity.v1.Agreement
-	19, // 22: tia.activity.v1.ListAgreementsResponse.agreements:type_name -> tia.activity.v1.Agreement
-	48, // 23: tia.activity.v1.CreateCertificateRequest.certificate:type_name -> tia.activity.v1.Certificate
-	48, // 24: tia.activity.v1.ListCertificatesResponse.certificates:type_name -> tia.activity.v1.Certificate
+	11, // 18: tia.activity.v1.LanContact.contact:type_name -> tia.activity.v1.Contact
+	18, // 19: tia.activity.v1.ListLanContactsResponse.contacts:type_name -> tia.activity.v1.LanContact
+	55, // 20: tia.activity.v1.Agreement.create_time:type_name -> google.protobuf.Timestamp
+	20, // 21: tia.activity.v1.CreateAgreementRequest.agreement:type_name -> tia.activity.v1.Agreement
+	20, // 22: tia.activity.v1.ListAgreementsResponse.agreements:type_name -> tia.activity.v1.Agreement
+	49, // 23: tia.activity.v1.CreateCertificateRequest.certificate:type_name -> tia.activity.v1.Certificate
+	49, // 24: tia.activity.v1.ListCertificatesResponse.certificates:type_name -> tia.activity.v1.Certificate
 	6,  // 25: tia.activity.v1.EndParticipationRequest.outcome:type_name -> tia.activity.v1.Participation
-	34, // 26: tia.activity.v1.FolkbildningReport.activities:type_name -> tia.activity.v1.StartedActivity
-	35, // 27: tia.activity.v1.FolkbildningReport.kommuner:type_name -> tia.activity.v1.KommunStarts
+	35, // 26: tia.activity.v1.FolkbildningReport.activities:type_name -> tia.activity.v1.StartedActivity
+	36, // 27: tia.activity.v1.FolkbildningReport.kommuner:type_name -> tia.activity.v1.KommunStarts
 	3,  // 28: tia.activity.v1.StartedActivity.organiser_kind:type_name -> tia.activity.v1.OrganiserKind
 	0,  // 29: tia.activity.v1.StartedActivity.focus:type_name -> tia.activity.v1.Focus
-	38, // 30: tia.activity.v1.Coverage.total:type_name -> tia.activity.v1.KommunCoverage
-	38, // 31: tia.activity.v1.Coverage.kommuner:type_name -> tia.activity.v1.KommunCoverage
+	39, // 30: tia.activity.v1.Coverage.total:type_name -> tia.activity.v1.KommunCoverage
+	39, // 31: tia.activity.v1.Coverage.kommuner:type_name -> tia.activity.v1.KommunCoverage
 	0,  // 32: tia.activity.v1.SearchCatalogueRequest.focus:type_name -> tia.activity.v1.Focus
-	7,  // 33: tia.activity.v1.CatalogueEntry.activity:type_name -> tia.activity.v1.Activity
-	42, // 34: tia.activity.v1.SearchCatalogueResponse.entries:type_name -> tia.activity.v1.CatalogueEntry
-	7,  // 35: tia.activity.v1.CreateActivityRequest.activity:type_name -> tia.activity.v1.Activity
-	7,  // 36: tia.activity.v1.ListActivitiesResponse.activities:type_name -> tia.activity.v1.Activity
+	8,  // 33: tia.activity.v1.CatalogueEntry.activity:type_name -> tia.activity.v1.Activity
+	43, // 34: tia.activity.v1.SearchCatalogueResponse.entries:type_name -> tia.activity.v1.CatalogueEntry
+	8,  // 35: tia.activity.v1.CreateActivityRequest.activity:type_name -> tia.activity.v1.Activity
+	8,  // 36: tia.activity.v1.ListActivitiesResponse.activities:type_name -> tia.activity.v1.Activity
 	6,  // 37: tia.activity.v1.Certificate.participation:type_name -> tia.activity.v1.Participation
-	51, // 38: tia.activity.v1.Certificate.create_time:type_name -> google.protobuf.Timestamp
-	44, // 39: tia.activity.v1.ActivityService.CreateActivity:input_type -> tia.activity.v1.CreateActivityRequest
-	45, // 40: tia.activity.v1.ActivityService.GetActivity:input_type -> tia.activity.v1.GetActivityRequest
-	46, // 41: tia.activity.v1.ActivityService.ListActivities:input_type -> tia.activity.v1.ListActivitiesRequest
-	49, // 42: tia.activity.v1.ActivityService.CheckCertificate:input_type -> tia.activity.v1.CheckCertificateRequest
-	8,  // 43: tia.activity.v1.ActivityService.UpdateActivity:input_type -> tia.activity.v1.UpdateActivityRequest
-	11, // 44: tia.activity.v1.ActivityService.CreateOrganiser:input_type -> tia.activity.v1.CreateOrganiserRequest
-	12, // 45: tia.activity.v1.ActivityService.GetOrganiser:input_type -> tia.activity.v1.GetOrganiserRequest
-	13, // 46: tia.activity.v1.ActivityService.UpdateOrganiser:input_type -> tia.activity.v1.UpdateOrganiserRequest
-	14, // 47: tia.activity.v1.ActivityService.ListOrganisers:input_type -> tia.activity.v1.ListOrganisersRequest
-	16, // 48: tia.activity.v1.ActivityService.ListLanContacts:input_type -> tia.activity.v1.ListLanContactsRequest
-	20, // 49: tia.activity.v1.ActivityService.CreateAgreement:input_type -> tia.activity.v1.CreateAgreementRequest
-	21, // 50: tia.activity.v1.ActivityService.GetAgreement:input_type -> tia.activity.v1.GetAgreementRequest
-	22, // 51: tia.activity.v1.ActivityService.ListAgreements:input_type -> tia.activity.v1.ListAgreementsRequest
-	24, // 52: tia.activity.v1.ActivityService.EndAgreement:input_type -> tia.activity.v1.EndAgreementRequest
-	25, // 53: tia.activity.v1.ActivityService.CreateCertificate:input_type -> tia.activity.v1.CreateCertificateRequest
-	26, // 54: tia.activity.v1.ActivityService.GetCertificate:input_type -> tia.activity.v1.GetCertificateRequest
-	27, // 55: tia.activity.v1.ActivityService.ListCertificates:input_type -> tia.activity.v1.ListCertificatesRequest
-	29, // 56: tia.activity.v1.ActivityService.RenewCertificate:input_type -> tia.activity.v1.RenewCertificateRequest
-	30, // 57: tia.activity.v1.ActivityService.StartParticipation:input_type -> tia.activity.v1.StartParticipationRequest
-	31, // 58: tia.activity.v1.ActivityService.EndParticipation:input_type -> tia.activity.v1.EndParticipationRequest
-	32, // 59: tia.activity.v1.ActivityService.GetFolkbildningReport:input_type -> tia.activity.v1.GetFolkbildningReportRequest
-	36, // 60: tia.activity.v1.ActivityService.GetCoverage:input_type -> tia.activity.v1.GetCoverageRequest
-	39, // 61: tia.activity.v1.ActivityService.ExportCoverage:input_type -> tia.activity.v1.ExportCoverageRequest
-	41, // 62: tia.activity.v1.ActivityService.SearchCatalogue:input_type -> tia.activity.v1.SearchCatalogueRequest
-	7,  // 63: tia.activity.v1.ActivityService.CreateActivity:output_type -> tia.activity.v1.Activity
-	7,  // 64: tia.activity.v1.ActivityService.GetActivity:output_type -> tia.activity.v1.Activity
-	47, // 65: tia.activity.v1.ActivityService.ListActivities:output_type -> tia.activity.v1.ListActivitiesResponse
-	50, // 66: tia.activity.v1.ActivityService.CheckCertificate:output_type -> tia.activity.v1.CheckCertificateResponse
-	7,  // 67: tia.activity.v1.ActivityService.UpdateActivity:output_type -> tia.activity.v1.Activity
-	9,  // 68: tia.activity.v1.ActivityService.CreateOrganiser:output_type -> tia.activity.v1.Organiser
-	9,  // 69: tia.activity.v1.ActivityService.GetOrganiser:output_type -> tia.activity.v1.Organiser
-	9,  // 70: tia.activity.v1.ActivityService.UpdateOrganiser:output_type -> tia.activity.v1.Organiser
-	15, // 71: tia.activity.v1.ActivityService.ListOrganisers:output_type -> tia.activity.v1.ListOrganisersResponse
-	18, // 72: tia.activity.v1.ActivityService.ListLanContacts:output_type -> tia.activity.v1.ListLanContactsResponse
-	19, // 73: tia.activity.v1.ActivityService.CreateAgreement:output_type -> tia.activity.v1.Agreement
-	19, // 74: tia.activity.v1.ActivityService.GetAgreement:output_type -> tia.activity.v1.Agreement
-	23, // 75: tia.activity.v1.ActivityService.ListAgreements:output_type -> tia.activity.v1.ListAgreementsResponse
-	19, // 76: tia.activity.v1.ActivityService.EndAgreement:output_type -> tia.activity.v1.Agreement
-	48, // 77: tia.activity.v1.ActivityService.CreateCertificate:output_type -> tia.activity.v1.Certificate
-	48, // 78: tia.activity.v1.ActivityService.GetCertificate:output_type -> tia.activity.v1.Certificate
-	28, // 79: tia.activity.v1.ActivityService.ListCertificates:output_type -> tia.activity.v1.ListCertificatesResponse
-	48, // 80: tia.activity.v1.ActivityService.RenewCertificate:output_type -> tia.activity.v1.Certificate
-	48, // 81: tia.activity.v1.ActivityService.StartParticipation:output_type -> tia.activity.v1.Certificate
-	48, // 82: tia.activity.v1.ActivityService.EndParticipation:output_type -> tia.activity.v1.Certificate
-	33, // 83: tia.activity.v1.ActivityService.GetFolkbildningReport:output_type -> tia.activity.v1.FolkbildningReport
-	37, // 84: tia.activity.v1.ActivityService.GetCoverage:output_type -> tia.activity.v1.Coverage
-	40, // 85: tia.activity.v1.ActivityService.ExportCoverage:output_type -> tia.activity.v1.ExportCoverageResponse
-	43, // 86: tia.activity.v1.ActivityService.SearchCatalogue:output_type -> tia.activity.v1.SearchCatalogueResponse
-	63, // [63:87] is the sub-list for method output_type
-	39, // [39:63] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	55, // 38: tia.activity.v1.Certificate.create_time:type_name -> google.protobuf.Timestamp
+	7,  // 39: tia.activity.v1.ReportSchedule.frequency:type_name -> tia.activity.v1.ReportFrequency
+	55, // 40: tia.activity.v1.ReportSchedule.update_time:type_name -> google.protobuf.Timestamp
+	52, // 41: tia.activity.v1.UpdateReportScheduleRequest.schedule:type_name -> tia.activity.v1.ReportSchedule
+	56, // 42: tia.activity.v1.UpdateReportScheduleRequest.update_mask:type_name -> google.protobuf.FieldMask
+	45, // 43: tia.activity.v1.ActivityService.CreateActivity:input_type -> tia.activity.v1.CreateActivityRequest
+	46, // 44: tia.activity.v1.ActivityService.GetActivity:input_type -> tia.activity.v1.GetActivityRequest
+	47, // 45: tia.activity.v1.ActivityService.ListActivities:input_type -> tia.activity.v1.ListActivitiesRequest
+	50, // 46: tia.activity.v1.ActivityService.CheckCertificate:input_type -> tia.activity.v1.CheckCertificateRequest
+	9,  // 47: tia.activity.v1.ActivityService.UpdateActivity:input_type -> tia.activity.v1.UpdateActivityRequest
+	12, // 48: tia.activity.v1.ActivityService.CreateOrganiser:input_type -> tia.activity.v1.CreateOrganiserRequest
+	13, // 49: tia.activity.v1.ActivityService.GetOrganiser:input_type -> tia.activity.v1.GetOrganiserRequest
+	14, // 50: tia.activity.v1.ActivityService.UpdateOrganiser:input_type -> tia.activity.v1.UpdateOrganiserRequest
+	15, // 51: tia.activity.v1.ActivityService.ListOrganisers:input_type -> tia.activity.v1.ListOrganisersRequest
+	17, // 52: tia.activity.v1.ActivityService.ListLanContacts:input_type -> tia.activity.v1.ListLanContactsRequest
+	21, // 53: tia.activity.v1.ActivityService.CreateAgreement:input_type -> tia.activity.v1.CreateAgreementRequest
+	22, // 54: tia.activity.v1.ActivityService.GetAgreement:input_type -> tia.activity.v1.GetAgreementRequest
+	23, // 55: tia.activity.v1.ActivityService.ListAgreements:input_type -> tia.activity.v1.ListAgreementsRequest
+	25, // 56: tia.activity.v1.ActivityService.EndAgreement:input_type -> tia.activity.v1.EndAgreementRequest
+	26, // 57: tia.activity.v1.ActivityService.CreateCertificate:input_type -> tia.activity.v1.CreateCertificateRequest
+	27, // 58: tia.activity.v1.ActivityService.GetCertificate:input_type -> tia.activity.v1.GetCertificateRequest
+	28, // 59: tia.activity.v1.ActivityService.ListCertificates:input_type -> tia.activity.v1.ListCertificatesRequest
+	30, // 60: tia.activity.v1.ActivityService.RenewCertificate:input_type -> tia.activity.v1.RenewCertificateRequest
+	31, // 61: tia.activity.v1.ActivityService.StartParticipation:input_type -> tia.activity.v1.StartParticipationRequest
+	32, // 62: tia.activity.v1.ActivityService.EndParticipation:input_type -> tia.activity.v1.EndParticipationRequest
+	33, // 63: tia.activity.v1.ActivityService.GetFolkbildningReport:input_type -> tia.activity.v1.GetFolkbildningReportRequest
+	53, // 64: tia.activity.v1.ActivityService.GetReportSchedule:input_type -> tia.activity.v1.GetReportScheduleRequest
+	54, // 65: tia.activity.v1.ActivityService.UpdateReportSchedule:input_type -> tia.activity.v1.UpdateReportScheduleRequest
+	37, // 66: tia.activity.v1.ActivityService.GetCoverage:input_type -> tia.activity.v1.GetCoverageRequest
+	40, // 67: tia.activity.v1.ActivityService.ExportCoverage:input_type -> tia.activity.v1.ExportCoverageRequest
+	42, // 68: tia.activity.v1.ActivityService.SearchCatalogue:input_type -> tia.activity.v1.SearchCatalogueRequest
+	8,  // 69: tia.activity.v1.ActivityService.CreateActivity:output_type -> tia.activity.v1.Activity
+	8,  // 70: tia.activity.v1.ActivityService.GetActivity:output_type -> tia.activity.v1.Activity
+	48, // 71: tia.activity.v1.ActivityService.ListActivities:output_type -> tia.activity.v1.ListActivitiesResponse
+	51, // 72: tia.activity.v1.ActivityService.CheckCertificate:output_type -> tia.activity.v1.CheckCertificateResponse
+	8,  // 73: tia.activity.v1.ActivityService.UpdateActivity:output_type -> tia.activity.v1.Activity
+	10, // 74: tia.activity.v1.ActivityService.CreateOrganiser:output_type -> tia.activity.v1.Organiser
+	10, // 75: tia.activity.v1.ActivityService.GetOrganiser:output_type -> tia.activity.v1.Organiser
+	10, // 76: tia.activity.v1.ActivityService.UpdateOrganiser:output_type -> tia.activity.v1.Organiser
+	16, // 77: tia.activity.v1.ActivityService.ListOrganisers:output_type -> tia.activity.v1.ListOrganisersResponse
+	19, // 78: tia.activity.v1.ActivityService.ListLanContacts:output_type -> tia.activity.v1.ListLanContactsResponse
+	20, // 79: tia.activity.v1.ActivityService.CreateAgreement:output_type -> tia.activity.v1.Agreement
+	20, // 80: tia.activity.v1.ActivityService.GetAgreement:output_type -> tia.activity.v1.Agreement
+	24, // 81: tia.activity.v1.ActivityService.ListAgreements:output_type -> tia.activity.v1.ListAgreementsResponse
+	20, // 82: tia.activity.v1.ActivityService.EndAgreement:output_type -> tia.activity.v1.Agreement
+	49, // 83: tia.activity.v1.ActivityService.CreateCertificate:output_type -> tia.activity.v1.Certificate
+	49, // 84: tia.activity.v1.ActivityService.GetCertificate:output_type -> tia.activity.v1.Certificate
+	29, // 85: tia.activity.v1.ActivityService.ListCertificates:output_type -> tia.activity.v1.ListCertificatesResponse
+	49, // 86: tia.activity.v1.ActivityService.RenewCertificate:output_type -> tia.activity.v1.Certificate
+	49, // 87: tia.activity.v1.ActivityService.StartParticipation:output_type -> tia.activity.v1.Certificate
+	49, // 88: tia.activity.v1.ActivityService.EndParticipation:output_type -> tia.activity.v1.Certificate
+	34, // 89: tia.activity.v1.ActivityService.GetFolkbildningReport:output_type -> tia.activity.v1.FolkbildningReport
+	52, // 90: tia.activity.v1.ActivityService.GetReportSchedule:output_type -> tia.activity.v1.ReportSchedule
+	52, // 91: tia.activity.v1.ActivityService.UpdateReportSchedule:output_type -> tia.activity.v1.ReportSchedule
+	38, // 92: tia.activity.v1.ActivityService.GetCoverage:output_type -> tia.activity.v1.Coverage
+	41, // 93: tia.activity.v1.ActivityService.ExportCoverage:output_type -> tia.activity.v1.ExportCoverageResponse
+	44, // 94: tia.activity.v1.ActivityService.SearchCatalogue:output_type -> tia.activity.v1.SearchCatalogueResponse
+	69, // [69:95] is the sub-list for method output_type
+	43, // [43:69] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_tia_activity_v1_activity_proto_init() }
@@ -4072,8 +4325,8 @@ func file_tia_activity_v1_activity_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tia_activity_v1_activity_proto_rawDesc), len(file_tia_activity_v1_activity_proto_rawDesc)),
-			NumEnums:      7,
-			NumMessages:   44,
+			NumEnums:      8,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

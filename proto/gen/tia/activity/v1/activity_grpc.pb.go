@@ -40,6 +40,8 @@ const (
 	ActivityService_StartParticipation_FullMethodName    = "/tia.activity.v1.ActivityService/StartParticipation"
 	ActivityService_EndParticipation_FullMethodName      = "/tia.activity.v1.ActivityService/EndParticipation"
 	ActivityService_GetFolkbildningReport_FullMethodName = "/tia.activity.v1.ActivityService/GetFolkbildningReport"
+	ActivityService_GetReportSchedule_FullMethodName     = "/tia.activity.v1.ActivityService/GetReportSchedule"
+	ActivityService_UpdateReportSchedule_FullMethodName  = "/tia.activity.v1.ActivityService/UpdateReportSchedule"
 	ActivityService_GetCoverage_FullMethodName           = "/tia.activity.v1.ActivityService/GetCoverage"
 	ActivityService_ExportCoverage_FullMethodName        = "/tia.activity.v1.ActivityService/ExportCoverage"
 	ActivityService_SearchCatalogue_FullMethodName       = "/tia.activity.v1.ActivityService/SearchCatalogue"
@@ -112,6 +114,12 @@ type ActivityServiceClient interface {
 	// folk high schools started in a län during a period, where, and at what
 	// capacity.
 	GetFolkbildningReport(ctx context.Context, in *GetFolkbildningReportRequest, opts ...grpc.CallOption) (*FolkbildningReport, error)
+	// How often Folkbildningsrådet's report goes to a county board (monthly
+	// unless changed).
+	GetReportSchedule(ctx context.Context, in *GetReportScheduleRequest, opts ...grpc.CallOption) (*ReportSchedule, error)
+	// Changes how often the report goes to a county board: the county board
+	// itself or Folkbildningsrådet.
+	UpdateReportSchedule(ctx context.Context, in *UpdateReportScheduleRequest, opts ...grpc.CallOption) (*ReportSchedule, error)
 	// The coverage picture (lägesbild) of a län: need against supply in each
 	// of its kommuner. County boards (their own län), Migrationsverket and
 	// Folkbildningsrådet.
@@ -342,6 +350,26 @@ func (c *activityServiceClient) GetFolkbildningReport(ctx context.Context, in *G
 	return out, nil
 }
 
+func (c *activityServiceClient) GetReportSchedule(ctx context.Context, in *GetReportScheduleRequest, opts ...grpc.CallOption) (*ReportSchedule, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReportSchedule)
+	err := c.cc.Invoke(ctx, ActivityService_GetReportSchedule_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) UpdateReportSchedule(ctx context.Context, in *UpdateReportScheduleRequest, opts ...grpc.CallOption) (*ReportSchedule, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReportSchedule)
+	err := c.cc.Invoke(ctx, ActivityService_UpdateReportSchedule_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *activityServiceClient) GetCoverage(ctx context.Context, in *GetCoverageRequest, opts ...grpc.CallOption) (*Coverage, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Coverage)
@@ -439,6 +467,12 @@ type ActivityServiceServer interface {
 	// folk high schools started in a län during a period, where, and at what
 	// capacity.
 	GetFolkbildningReport(context.Context, *GetFolkbildningReportRequest) (*FolkbildningReport, error)
+	// How often Folkbildningsrådet's report goes to a county board (monthly
+	// unless changed).
+	GetReportSchedule(context.Context, *GetReportScheduleRequest) (*ReportSchedule, error)
+	// Changes how often the report goes to a county board: the county board
+	// itself or Folkbildningsrådet.
+	UpdateReportSchedule(context.Context, *UpdateReportScheduleRequest) (*ReportSchedule, error)
 	// The coverage picture (lägesbild) of a län: need against supply in each
 	// of its kommuner. County boards (their own län), Migrationsverket and
 	// Folkbildningsrådet.
@@ -521,6 +555,12 @@ func (UnimplementedActivityServiceServer) EndParticipation(context.Context, *End
 }
 func (UnimplementedActivityServiceServer) GetFolkbildningReport(context.Context, *GetFolkbildningReportRequest) (*FolkbildningReport, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetFolkbildningReport not implemented")
+}
+func (UnimplementedActivityServiceServer) GetReportSchedule(context.Context, *GetReportScheduleRequest) (*ReportSchedule, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetReportSchedule not implemented")
+}
+func (UnimplementedActivityServiceServer) UpdateReportSchedule(context.Context, *UpdateReportScheduleRequest) (*ReportSchedule, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateReportSchedule not implemented")
 }
 func (UnimplementedActivityServiceServer) GetCoverage(context.Context, *GetCoverageRequest) (*Coverage, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCoverage not implemented")
@@ -930,6 +970,42 @@ func _ActivityService_GetFolkbildningReport_Handler(srv interface{}, ctx context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ActivityService_GetReportSchedule_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetReportScheduleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).GetReportSchedule(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_GetReportSchedule_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).GetReportSchedule(ctx, req.(*GetReportScheduleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_UpdateReportSchedule_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateReportScheduleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).UpdateReportSchedule(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_UpdateReportSchedule_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).UpdateReportSchedule(ctx, req.(*UpdateReportScheduleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ActivityService_GetCoverage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetCoverageRequest)
 	if err := dec(in); err != nil {
@@ -1074,6 +1150,14 @@ var ActivityService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetFolkbildningReport",
 			Handler:    _ActivityService_GetFolkbildningReport_Handler,
+		},
+		{
+			MethodName: "GetReportSchedule",
+			Handler:    _ActivityService_GetReportSchedule_Handler,
+		},
+		{
+			MethodName: "UpdateReportSchedule",
+			Handler:    _ActivityService_UpdateReportSchedule_Handler,
 		},
 		{
 			MethodName: "GetCoverage",

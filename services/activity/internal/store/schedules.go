@@ -1,0 +1,45 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tia-platform/tia/services/activity/internal/domain"
+	"github.com/tia-platform/tia/services/platform/db"
+)
+
+// Schedule is how often a län's county board gets Folkbildningsrådet's
+// report.
+type Schedule struct {
+	LanCode    string           `db:"lan_code"`
+	Frequency  domain.Frequency `db:"frequency"`
+	UpdateTime string           `db:"update_time"`
+}
+
+// Schedules returns the schedules set, by län; län without one are monthly.
+func (s *Store) Schedules(ctx context.Context) (map[string]Schedule, error) {
+	var rows []Schedule
+	if err := s.db.SelectContext(ctx, &rows, "SELECT lan_code, frequency, update_time FROM report_schedules"); err != nil {
+		return nil, fmt.Errorf("report schedules: %w", err)
+	}
+	out := make(map[string]Schedule, len(rows))
+	for _, r := range rows {
+		out[r.LanCode] = r
+	}
+	return out, nil
+}
+
+// PutSchedule sets a län's schedule.
+func (s *Store) PutSchedule(ctx context.Context, lan string, f domain.Frequency, at time.Time) error {
+	return db.InTx(ctx, s.db, func(tx Tx) error {
+		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM report_schedules WHERE lan_code = ?"), lan); err != nil {
+			return fmt.Errorf("replace schedule: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO report_schedules (lan_code, frequency, update_time) VALUES (?, ?, ?)"),
+			lan, string(f), formatTime(at)); err != nil {
+			return fmt.Errorf("insert schedule: %w", err)
+		}
+		return nil
+	})
+}
