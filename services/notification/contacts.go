@@ -62,7 +62,7 @@ func (s *Service) CreateContact(ctx context.Context, req *notificationv1.CreateC
 	c := store.Contact{
 		Lan: lan, ID: uuid.Must(uuid.NewV7()).String(), Actor: in.GetActor(), ActorDisplayName: in.GetActorDisplayName(),
 		Purpose: in.GetFunction(), PersonName: in.GetPersonName(), Email: in.GetEmail(), Phone: in.GetPhone(),
-		Public: in.GetPublic(), CreateTime: s.now().UTC().Format(time.RFC3339Nano),
+		Public: boolInt(in.GetPublic()), CreateTime: s.now().UTC().Format(time.RFC3339Nano),
 	}
 	if err := s.store.CreateContact(ctx, c); err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func (s *Service) DeleteContact(ctx context.Context, req *notificationv1.DeleteC
 func contactToProto(c store.Contact) *notificationv1.Contact {
 	return &notificationv1.Contact{
 		Name: "lan/" + c.Lan + "/contacts/" + c.ID, Actor: c.Actor, ActorDisplayName: c.ActorDisplayName,
-		Function: c.Purpose, PersonName: c.PersonName, Email: c.Email, Phone: c.Phone, Public: c.Public,
+		Function: c.Purpose, PersonName: c.PersonName, Email: c.Email, Phone: c.Phone, Public: c.Public == 1,
 	}
 }
 
@@ -181,4 +181,11 @@ func (s *Service) GetActivityFeed(ctx context.Context, req *notificationv1.GetAc
 		return nil, err
 	}
 	return &notificationv1.Feed{ContentType: "application/atom+xml; charset=utf-8", Data: []byte(atom)}, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

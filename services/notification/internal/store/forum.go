@@ -162,7 +162,7 @@ type Contact struct {
 	PersonName       string `db:"person_name"`
 	Email            string `db:"email"`
 	Phone            string `db:"phone"`
-	Public           bool   `db:"is_public"`
+	Public           int    `db:"is_public"` // 1: participant-facing
 	CreateTime       string `db:"create_time"`
 }
 
@@ -189,7 +189,7 @@ func (s *Store) ListContacts(ctx context.Context, lan string, publicOnly bool, p
 	q := s.db.Rebind("SELECT " + contactColumns + " FROM contacts WHERE " + where + " ORDER BY actor, purpose, id LIMIT ? OFFSET ?")
 	args := []any{lan}
 	if publicOnly {
-		args = append(args, true)
+		args = append(args, 1)
 	}
 	args = append(args, page.Limit(), page.Offset)
 	if err := s.db.SelectContext(ctx, &out, q, args...); err != nil {
