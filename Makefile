@@ -47,6 +47,8 @@ bench:
 	$(GO) run ./services/embedded/cmd/tia-bench
 	$(GO) run ./services/statistics/cmd/statistics-bench
 	$(GO) run ./services/embedded/cmd/activity-bench
+	$(GO) run ./services/travel/cmd/travel-bench
+	$(GO) run ./services/embedded/cmd/travel-bench
 	$(GO) run ./services/notification/cmd/notification-bench -duration 60s
 
 ## build: one binary per service, the gateway, and the embedded default into bin/

@@ -1,0 +1,191 @@
+package embedded
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tia-platform/tia/services/platform/auth"
+)
+
+// TestTravelClaims follows a claim through the REST edge: the asylum seeker
+// submits it with the certificate the demo organiser issued, the travel
+// service asks the activity registry (in-process, with its service token)
+// and approves it; a retry with the same request id returns it again; a
+// second trip the same day and direction goes to review; bad input names
+// the field; the county board sees no dossier numbers; a payment run pays
+// the approved claim once and serves its pain.001 file.
+func TestTravelClaims(t *testing.T) {
+	p := start(t)
+	if err := Seed(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	seeker := p.as(t, &DemoAsylumSeeker)
+	mv := p.as(t, &DemoMigrationsverket)
+	board := p.as(t, &DemoCountyBoard)
+
+	code, certs := seeker.do("GET", "/v1/organisers/-/activities/-/certificates", nil)
+	list, _ := certs["certificates"].([]any)
+	if code != http.StatusOK || len(list) == 0 {
+		t.Fatalf("own certificates: HTTP %d %v", code, certs)
+	}
+	cert := list[0].(map[string]any)["name"].(string)
+	activity := cert[:strings.Index(cert, "/certificates/")]
+	claim := map[string]any{
+		"tripDate": day(0), "fromKommunCode": "0184", "toKommunCode": "0180", "activity": activity,
+		"certificate": cert, "distanceKm": 7.5, "costOre": 4200, "ticketType": "TICKET_TYPE_SINGLE",
+	}
+	code, first := seeker.do("POST", "/v1/claims?requestId=trip-1", claim)
+	if code != http.StatusOK || first["state"] != "CLAIM_STATE_APPROVED" || first["dossierNumber"] != DemoAsylumSeeker.Dossier {
+		t.Fatalf("claim: HTTP %d %v", code, first)
+	}
+	if code, again := seeker.do("POST", "/v1/claims?requestId=trip-1", claim); code != http.StatusOK || again["name"] != first["name"] {
+		t.Fatalf("retried claim: HTTP %d %v, want %s", code, again, first["name"])
+	}
+	code, dup := seeker.do("POST", "/v1/claims", claim)
+	if code != http.StatusOK || dup["state"] != "CLAIM_STATE_IN_REVIEW" || !slices.Equal(toStrings(dup["reasons"]), []string{"DUPLICATE_TRIP"}) {
+		t.Fatalf("second claim for the trip: HTTP %d %v", code, dup)
+	}
+
+	for _, bad := range []struct {
+		field string
+		set   func(map[string]any)
+	}{
+		{"claim.dossier_number", func(c map[string]any) { c["dossierNumber"] = "12-34567" }},
+		{"claim.to_kommun_code", func(c map[string]any) { c["toKommunCode"] = "0100" }},
+		{"claim.trip_date", func(c map[string]any) { c["tripDate"] = day(1) }},
+		{"claim.cost_ore", func(c map[string]any) { c["costOre"] = -5 }},
+	} {
+		body := map[string]any{"dossierNumber": DemoAsylumSeeker.Dossier}
+		for k, v := range claim {
+			body[k] = v
+		}
+		bad.set(body)
+		code, resp := mv.do("POST", "/v1/claims", body)
+		if code != http.StatusBadRequest || !contains(violatedFields(resp), bad.field) {
+			t.Errorf("%s: HTTP %d %v", bad.field, code, resp)
+		}
+	}
+	code, mine := seeker.do("GET", "/v1/claims", nil)
+	// Two of theirs and the demo claim.
+	if code != http.StatusOK || len(mine["claims"].([]any)) != 3 {
+		t.Fatalf("own claims after bad input: HTTP %d %v", code, mine)
+	}
+
+	other := auth.Principal{Subject: "annan", Role: auth.RoleAsylumSeeker, Dossier: "99-999999"}
+	if code, _ := p.as(t, &other).do("GET", "/v1/"+first["name"].(string), nil); code != http.StatusForbidden {
+		t.Fatalf("someone else's claim: HTTP %d", code)
+	}
+	code, seen := board.do("GET", "/v1/claims", nil)
+	if code != http.StatusOK || len(seen["claims"].([]any)) != 3 {
+		t.Fatalf("county board's claims: HTTP %d %v", code, seen)
+	}
+	for _, c := range seen["claims"].([]any) {
+		if d, _ := c.(map[string]any)["dossierNumber"].(string); d != "" {
+			t.Fatal("a county board sees a dossier number")
+		}
+	}
+
+	if code, r := mv.do("POST", "/v1/"+dup["name"].(string)+":reject", map[string]any{"reason": "Resan är redan ersatt."}); code != http.StatusOK || r["state"] != "CLAIM_STATE_REJECTED" {
+		t.Fatalf("reject: HTTP %d %v", code, r)
+	}
+	code, run := mv.do("POST", "/v1/paymentRuns", map[string]any{"requestId": "run-1"})
+	if code != http.StatusOK {
+		t.Fatalf("payment run: HTTP %d %v", code, run)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for run["state"] != "PAYMENT_RUN_STATE_SUCCEEDED" {
+		if time.Now().After(deadline) {
+			t.Fatalf("run %v", run)
+		}
+		time.Sleep(20 * time.Millisecond)
+		_, run = mv.do("GET", "/v1/"+run["name"].(string), nil)
+	}
+	// This claim and the approved demo claim; neither the rejected one nor
+	// the demo claim in review.
+	if run["claimCount"] != "2" || run["totalOre"] != "8100" {
+		t.Fatalf("run %v", run)
+	}
+	code, file := mv.do("GET", "/v1/"+run["name"].(string)+"/file", nil)
+	if code != http.StatusOK {
+		t.Fatalf("payment file: HTTP %d %v", code, file)
+	}
+	xml, _ := base64.StdEncoding.DecodeString(file["content"].(string))
+	id := strings.ReplaceAll(strings.TrimPrefix(first["name"].(string), "claims/"), "-", "")
+	if !strings.Contains(string(xml), "pain.001.001.10") || !strings.Contains(string(xml), "<EndToEndId>"+id+"</EndToEndId>") ||
+		!strings.Contains(string(xml), `<InstdAmt Ccy="SEK">42.00</InstdAmt>`) {
+		t.Fatalf("payment file:\n%s", xml)
+	}
+	if code, _ := board.do("GET", "/v1/"+run["name"].(string)+"/file", nil); code != http.StatusForbidden {
+		t.Fatalf("county board reads the payment file: HTTP %d", code)
+	}
+	code, paid := seeker.do("GET", "/v1/"+first["name"].(string), nil)
+	if code != http.StatusOK || paid["state"] != "CLAIM_STATE_PAID" || paid["paymentRun"] != run["name"] {
+		t.Fatalf("paid claim: HTTP %d %v", code, paid)
+	}
+	code, lead := board.do("GET", "/v1/claims:leadTimeReport", nil)
+	if code != http.StatusOK || lead["targetDays"] != float64(14) || len(lead["rows"].([]any)) != 1 {
+		t.Fatalf("lead-time report: HTTP %d %v", code, lead)
+	}
+	if code, _ := board.do("GET", "/v1/claims:usageReport?lanCode=12", nil); code != http.StatusForbidden {
+		t.Fatalf("another län's usage report: HTTP %d", code)
+	}
+}
+
+// TestTravelConsultation: a consultation is opened, answered and decided
+// through the REST edge; a decision without feedback on every response, or
+// on a decided consultation, is refused with the field named.
+func TestTravelConsultation(t *testing.T) {
+	p := start(t)
+	mv := p.as(t, &DemoMigrationsverket)
+	board := p.as(t, &DemoCountyBoard)
+	code, c := mv.do("POST", "/v1/consultations", map[string]any{
+		"deadline": day(14), "description": "Resor till SFI i Stockholm.",
+		"proposals": []map[string]any{{"fromKommunCode": "0186", "toKommunCode": "0180", "validFrom": day(20), "validTo": day(200), "reason": "Tunt utbud."}},
+	})
+	if code != http.StatusOK || c["state"] != "CONSULTATION_STATE_OPEN" || !slices.Equal(toStrings(c["lanCodes"]), []string{"01"}) {
+		t.Fatalf("open: HTTP %d %v", code, c)
+	}
+	code, r := board.do("POST", "/v1/"+c["name"].(string)+"/responses", map[string]any{"stance": "STANCE_SUPPORT", "comment": "Bra."})
+	if code != http.StatusOK {
+		t.Fatalf("respond: HTTP %d %v", code, r)
+	}
+	if code, body := mv.do("POST", "/v1/"+c["name"].(string)+":decide", map[string]any{"approved": []int{0}}); code != http.StatusBadRequest ||
+		!contains(violatedFields(body), "feedback") {
+		t.Fatalf("decision without feedback: HTTP %d %v", code, body)
+	}
+	decision := map[string]any{"approved": []int{0}, "reason": "Beviljas.",
+		"feedback": []map[string]any{{"response": r["name"], "text": "Tack; beviljas som föreslaget."}}}
+	code, d := mv.do("POST", "/v1/"+c["name"].(string)+":decide", decision)
+	if code != http.StatusOK || d["state"] != "CONSULTATION_STATE_DECIDED" {
+		t.Fatalf("decide: HTTP %d %v", code, d)
+	}
+	routes := d["decision"].(map[string]any)["routes"].([]any)
+	if code, route := board.do("GET", "/v1/"+routes[0].(string), nil); code != http.StatusOK || route["consultation"] != c["name"] {
+		t.Fatalf("decided route: HTTP %d %v", code, route)
+	}
+	if code, body := mv.do("POST", "/v1/"+c["name"].(string)+":decide", decision); code != http.StatusBadRequest || !contains(violatedFields(body), "name") {
+		t.Fatalf("decide again: HTTP %d %v", code, body)
+	}
+	if code, body := mv.do("POST", "/v1/"+routes[0].(string)+":revoke", map[string]any{"revokedFrom": day(10)}); code != http.StatusBadRequest ||
+		!contains(violatedFields(body), "revoked_from") {
+		t.Fatalf("revoke before the start: HTTP %d %v", code, body)
+	}
+	if code, body := mv.do("POST", "/v1/"+routes[0].(string)+":revoke", map[string]any{"revokedFrom": day(100)}); code != http.StatusOK || body["validTo"] != day(99) {
+		t.Fatalf("revoke: HTTP %d %v", code, body)
+	}
+}
+
+func toStrings(v any) []string {
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		s, _ := x.(string)
+		out = append(out, s)
+	}
+	return out
+}
