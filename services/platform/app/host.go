@@ -23,12 +23,13 @@ import (
 // database, relays its outbox, runs its consumers, and keeps the gRPC health
 // status of its services true to whether the database and NATS answer.
 type Host struct {
-	log    *slog.Logger
-	nc     *nats.Conn
-	js     jetstream.JetStream
-	health *health.Server
-	peer   func(string) (grpc.ClientConnInterface, error)
-	prefix string
+	log      *slog.Logger
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	health   *health.Server
+	peer     func(string) (grpc.ClientConnInterface, error)
+	prefix   string
+	replicas int
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -52,6 +53,12 @@ type HostOption func(*Host)
 // prefix, so that several deployments (or test runs) can share one NATS.
 func WithEventPrefix(prefix string) HostOption {
 	return func(h *Host) { h.prefix = prefix }
+}
+
+// WithStreamReplicas keeps the host's event streams on n servers of a NATS
+// cluster (0: the server default of one).
+func WithStreamReplicas(n int) HostOption {
+	return func(h *Host) { h.replicas = n }
 }
 
 // NewHost returns a host whose background work runs until Close. peer
@@ -99,7 +106,7 @@ func (h *Host) Add(ctx context.Context, c Component, dsn string, regs ...grpc.Se
 		d.Close()
 		return fmt.Errorf("%s: %w", c.Name, err)
 	}
-	if err := events.EnsureStream(ctx, h.js, events.StreamFor(c.Name).WithPrefix(h.prefix)); err != nil {
+	if err := events.EnsureStream(ctx, h.js, events.StreamFor(c.Name).WithPrefix(h.prefix).WithReplicas(h.replicas)); err != nil {
 		d.Close()
 		return fmt.Errorf("%s: %w", c.Name, err)
 	}
@@ -119,7 +126,7 @@ func (h *Host) Add(ctx context.Context, c Component, dsn string, regs ...grpc.Se
 		h.go_(r.Run)
 	}
 	for _, sub := range svc.Subscriptions() {
-		stream := events.StreamFor(sub.Producer).WithPrefix(h.prefix)
+		stream := events.StreamFor(sub.Producer).WithPrefix(h.prefix).WithReplicas(h.replicas)
 		subjects := make([]string, len(sub.Subjects))
 		for i, subj := range sub.Subjects {
 			subjects[i] = h.prefix + subj

@@ -89,7 +89,7 @@ func Run(ctx context.Context, c Component, args []string, peers ...string) error
 
 	peerConns := newPeers(cfg.Peers, clientTLS)
 	defer peerConns.close()
-	host, err := NewHost(log, nc, peerConns.get, WithEventPrefix(cfg.NATSPrefix))
+	host, err := NewHost(log, nc, peerConns.get, WithEventPrefix(cfg.NATSPrefix), WithStreamReplicas(cfg.NATSReplicas))
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,9 @@ type Service struct {
 	// NATSPrefix is put before every event subject and stream name, so that
 	// several deployments can share one NATS cluster (TIA_NATS_PREFIX).
 	NATSPrefix string
+	// NATSReplicas is how many servers of the NATS cluster keep each event
+	// stream (TIA_NATS_REPLICAS): 3 on a three-server cluster.
+	NATSReplicas int
 	// TokenKey is the PEM public key or JWKS file that verifies bearer tokens
 	// (TIA_TOKEN_KEY).
 	TokenKey string
@@ -59,6 +62,7 @@ func (s *Service) Register(fs *flag.FlagSet, defaultGRPC string, peers ...string
 	fs.StringVar(&s.DatabaseDSN, "database-dsn", "", "database DSN: postgres://... or sqlite:<file>")
 	fs.StringVar(&s.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS URL")
 	fs.StringVar(&s.NATSPrefix, "nats-prefix", "", "prefix of event subjects and stream names (to share one NATS)")
+	fs.IntVar(&s.NATSReplicas, "nats-replicas", 1, "how many NATS servers keep each event stream (3 on a three-server cluster)")
 	fs.StringVar(&s.TokenKey, "token-key", "", "PEM public key or JWKS file that verifies bearer tokens")
 	fs.TextVar(&s.LogLevel, "log-level", slog.LevelInfo, "log level")
 	fs.DurationVar(&s.DrainTimeout, "drain-timeout", 20*time.Second, "how long shutdown waits for calls in flight")

@@ -22,6 +22,9 @@ type Stream struct {
 	Name string
 	// Subjects are the subjects the stream captures, e.g. "tia.activity.>".
 	Subjects []string
+	// Replicas is how many servers of a NATS cluster hold the stream; 0
+	// means the server default (1).
+	Replicas int
 }
 
 // StreamFor returns the conventional stream of a producer:
@@ -49,11 +52,17 @@ func (s Stream) WithPrefix(prefix string) Stream {
 		}
 		return r
 	}, strings.ToUpper(prefix))
-	out := Stream{Name: name + s.Name}
+	out := Stream{Name: name + s.Name, Replicas: s.Replicas}
 	for _, subj := range s.Subjects {
 		out.Subjects = append(out.Subjects, prefix+subj)
 	}
 	return out
+}
+
+// WithReplicas returns s kept on n servers of a NATS cluster.
+func (s Stream) WithReplicas(n int) Stream {
+	s.Replicas = n
+	return s
 }
 
 // config is the JetStream configuration of s: file storage and limits
@@ -66,6 +75,7 @@ func (s Stream) config() jetstream.StreamConfig {
 		Storage:    jetstream.FileStorage,
 		Retention:  jetstream.LimitsPolicy,
 		Duplicates: duplicateWindow,
+		Replicas:   s.Replicas,
 	}
 }
 
