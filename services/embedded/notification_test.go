@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ type hookServer struct {
 	addr  string
 	calls chan hookCall
 	srv   *http.Server
+	l     net.Listener
 }
 
 type hookCall struct {
@@ -43,13 +45,14 @@ func (h *hookServer) serve(l net.Listener) {
 		body, _ := io.ReadAll(r.Body)
 		h.calls <- hookCall{header: r.Header.Clone(), body: body}
 	})}
-	h.srv = srv
+	h.srv, h.l = srv, l
 	go func() { _ = srv.Serve(l) }()
 }
 
 func (h *hookServer) down() {
 	if h.srv != nil {
 		_ = h.srv.Close()
+		_ = h.l.Close() // also when Close came before Serve took it
 		h.srv = nil
 	}
 }
@@ -107,6 +110,25 @@ func joinAsOrganiser(t *testing.T, c client, org string) {
 	code, body := c.do("POST", "/v1/organisers", map[string]any{"orgNumber": org, "displayName": "Demo", "kind": "ORGANISER_KIND_STUDY_ASSOCIATION"})
 	if code != http.StatusOK && code != http.StatusConflict {
 		t.Fatalf("register organiser: HTTP %d %v", code, body)
+	}
+}
+
+// waitTopic polls a recipient's inbox until it holds a message on topic.
+func waitTopic(t *testing.T, c client, recipient, topic string) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, body := c.do("GET", "/v1/recipients/"+recipient+"/messages", nil)
+		msgs, _ := body["messages"].([]any)
+		for _, m := range msgs {
+			if mm := m.(map[string]any); mm["topic"] == topic {
+				return mm
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s message for %s: %v", topic, recipient, body)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -174,9 +196,8 @@ func TestForum(t *testing.T) {
 	}
 	name := created["name"].(string)
 
-	msgs := waitInbox(t, org, "organiser-"+DemoStudyAssociation.Org, 1)
-	invite := msgs[0].(map[string]any)
-	if invite["topic"] != "forum.meeting_invited" || !strings.HasPrefix(invite["title"].(string), "Invitation") || invite["subjectResource"] != name {
+	invite := waitTopic(t, org, "organiser-"+DemoStudyAssociation.Org, "forum.meeting_invited")
+	if !strings.HasPrefix(invite["title"].(string), "Invitation") || invite["subjectResource"] != name {
 		t.Fatalf("invitation = %v", invite)
 	}
 	call := hooks.next(t)
@@ -185,8 +206,8 @@ func TestForum(t *testing.T) {
 		t.Fatalf("webhook body %s", call.body)
 	}
 	mv := p.as(t, &DemoMigrationsverket)
-	if msgs := waitInbox(t, mv, "migrationsverket-01", 1); !strings.HasPrefix(msgs[0].(map[string]any)["title"].(string), "Inbjudan") {
-		t.Fatalf("Migrationsverket's invitation = %v", msgs[0])
+	if m := waitTopic(t, mv, "migrationsverket-01", "forum.meeting_invited"); !strings.HasPrefix(m["title"].(string), "Inbjudan") {
+		t.Fatalf("Migrationsverket's invitation = %v", m)
 	}
 
 	code, proposed := org.do("POST", "/v1/"+name+":proposeAgendaItem", map[string]any{"item": map[string]any{"title": "Resvägar till Norrtälje"}})
@@ -209,7 +230,7 @@ func TestForum(t *testing.T) {
 	if code != http.StatusOK || upd["minutes"] == "" {
 		t.Fatalf("minutes: HTTP %d %v", code, upd)
 	}
-	waitInbox(t, org, "organiser-"+DemoStudyAssociation.Org, 2)
+	waitTopic(t, org, "organiser-"+DemoStudyAssociation.Org, "forum.minutes_published")
 
 	code, ctype, cal := get(t, p, "/v1/lan/01/meetings.ics")
 	if code != http.StatusOK || !strings.HasPrefix(ctype, "text/calendar") {
@@ -298,7 +319,7 @@ func TestInboxChannelsAndFeeds(t *testing.T) {
 	if code, body := org.do("POST", "/v1/organisers/"+DemoStudyAssociation.Org+"/activities", open); code != http.StatusOK {
 		t.Fatalf("activity: HTTP %d %v", code, body)
 	}
-	msg := waitInbox(t, board, "lansstyrelse-01", 1)[0].(map[string]any)
+	msg := waitTopic(t, board, "lansstyrelse-01", "activity.registered")
 
 	// Three tries against a target that is down, then the dead-letter list.
 	var dead []any
@@ -334,16 +355,18 @@ func TestInboxChannelsAndFeeds(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
+	// The activity registry's scheduled reports may be in the inbox too.
 	_, unread := board.do("GET", "/v1/recipients/lansstyrelse-01/messages:countUnread", nil)
-	if unread["unreadCount"] != "1" {
+	before, _ := strconv.Atoi(unread["unreadCount"].(string))
+	if before < 1 {
 		t.Fatalf("unread = %v", unread)
 	}
 	if code, read := board.do("POST", "/v1/"+msg["name"].(string)+":markRead", map[string]any{}); code != http.StatusOK || read["readTime"] == nil {
 		t.Fatalf("mark read: HTTP %d %v", code, read)
 	}
 	_, unread = board.do("GET", "/v1/recipients/lansstyrelse-01/messages:countUnread", nil)
-	if unread["unreadCount"] != "0" {
-		t.Fatalf("unread after reading = %v", unread)
+	if unread["unreadCount"] != strconv.Itoa(before-1) {
+		t.Fatalf("unread after reading = %v, want %d", unread, before-1)
 	}
 
 	// The Atom feed of Solna shows the new activity to anyone.

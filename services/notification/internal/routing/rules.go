@@ -246,14 +246,25 @@ func rule[T proto.Message](topic string, route func(context.Context, T, Director
 	}
 }
 
+// focusNames are the focus areas in Swedish and English.
+var focusNames = map[activityv1.Focus][2]string{
+	activityv1.Focus_FOCUS_SWEDISH:       {"svenska språket", "the Swedish language"},
+	activityv1.Focus_FOCUS_SOCIETY:       {"samhällskunskap", "Swedish society"},
+	activityv1.Focus_FOCUS_LABOUR_MARKET: {"arbetsmarknad", "the labour market"},
+	activityv1.Focus_FOCUS_HEALTH:        {"hälsa", "health"},
+}
+
 func activityData(a *activityv1.Activity) map[string]any {
-	var focus []string
+	var sv, en []string
 	for _, f := range a.GetFocus() {
-		focus = append(focus, strings.ToLower(strings.TrimPrefix(f.String(), "FOCUS_")))
+		if n, ok := focusNames[f]; ok {
+			sv, en = append(sv, n[0]), append(en, n[1])
+		}
 	}
 	return map[string]any{
 		"Title": a.GetTitle(), "Name": a.GetName(), "Kommun": kommunName(a.GetKommunCode()), "Lan": lanName(a.GetLanCode()),
-		"StartDate": a.GetStartDate(), "EndDate": a.GetEndDate(), "Capacity": a.GetCapacity(), "Focus": strings.Join(focus, ", "),
+		"StartDate": a.GetStartDate(), "EndDate": a.GetEndDate(), "Capacity": a.GetCapacity(),
+		"FocusSv": strings.Join(sv, ", "), "FocusEn": strings.Join(en, ", "),
 	}
 }
 
