@@ -194,6 +194,7 @@ func run(base string, nActivities, nCerts, rounds, workers int, duration time.Du
 		defer pprof.StopCPUProfile()
 	}
 	edgeRPS, edgeP99 := hammer(edgeURL+"/v1/catalogue:search?", queries, workers, duration)
+	pprof.StopCPUProfile()
 	handRPS, handP99 := hammer(handURL+"/catalogue?", queries, workers, duration)
 	fmt.Printf("BENCH activity_catalogue_rest_rps %.0f req/s\n", edgeRPS)
 	fmt.Printf("BENCH activity_catalogue_rest_p99 %.2f ms\n", ms(edgeP99))
