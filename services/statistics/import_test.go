@@ -481,3 +481,58 @@ func TestDisclosureByRole(t *testing.T) {
 		t.Fatal("unreachable")
 	}
 }
+
+// TestReadersNeverSeeHalfAnImport re-imports a date over and over while
+// readers query it: every answer is wholly one import or the other.
+func TestReadersNeverSeeHalfAnImport(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn, domain.DefaultLimits)
+		const name = "snapshots/2026-10-31"
+		texts := []string{genCSV(t, 21, 4000, "2026-10-31"), genCSV(t, 22, 6000, "2026-10-31")}
+		totals := map[int64]bool{}
+		for _, text := range texts {
+			sum, err := e.importPersons(t, append([]*statisticsv1.ImportPersonsRequest{header(name)}, csvMsgs(text, 8192)...), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			totals[sum.GetAdults()] = true
+		}
+		done := make(chan error, 1)
+		go func() {
+			for i := range 8 {
+				s := &personStream{ctx: as(migrationsverket), msgs: append([]*statisticsv1.ImportPersonsRequest{header(name)}, csvMsgs(texts[i%2], 8192)...)}
+				if err := e.svc.ImportPersons(s); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+		for reading := true; reading; {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				reading = false
+			default:
+			}
+			resp, err := e.svc.QuerySnapshot(as(migrationsverket), &statisticsv1.QuerySnapshotRequest{Snapshot: name,
+				GroupBy: []statisticsv1.Dimension{dimKommun}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sum int64
+			for _, r := range resp.GetRows() {
+				sum += r.GetCount()
+			}
+			if !totals[resp.GetTotal()] || sum != resp.GetTotal() {
+				t.Fatalf("saw total %d (rows %d), want one of %v", resp.GetTotal(), sum, totals)
+			}
+			snap, err := e.svc.GetSnapshot(as(countyBoard), &statisticsv1.GetSnapshotRequest{Name: name})
+			if err != nil || !totals[snap.GetTotal()] {
+				t.Fatalf("snapshot %v, %v", snap, err)
+			}
+		}
+	})
+}
