@@ -2,15 +2,21 @@ package embedded
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/tia-platform/tia/gateway"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/statistics/generate"
 )
@@ -239,4 +245,36 @@ func TestStatisticsCSVDownload(t *testing.T) {
 		t.Fatalf("JSON query: HTTP %d %v", code, body)
 	}
 	_ = auth.RoleMigrationsverket
+}
+
+// TestStatisticsCSVOverNetwork sends a CSV upload through a gateway that
+// reaches the services over network gRPC, as in production (the embedded
+// default uses an in-process channel).
+func TestStatisticsCSVOverNetwork(t *testing.T) {
+	p := start(t)
+	conn, err := grpc.NewClient(p.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	h, err := gateway.New(context.Background(), gateway.Backends{Activity: conn, Statistics: conn, Travel: conn, Notification: conn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	mv := p.as(t, &DemoMigrationsverket)
+	mv.base = srv.URL
+	extract := extractCSV(t, 3, 20_000, "2026-10-31")
+	code, _, body := mv.send("POST", "/v1/snapshots:importPersons?snapshot=snapshots/2026-10-31", "text/csv", "", bytes.NewReader(extract))
+	if code != http.StatusOK || jsonBody(t, body)["rowsRead"] != strconv.Itoa(bytes.Count(extract, []byte("\n"))-1) {
+		t.Fatalf("upload over the network: HTTP %d %s", code, body)
+	}
+	lines := strings.SplitAfter(string(extract), "\n")
+	lines[1] = "9999,ABE,man,1990-01-01\n" // line 2: an unknown kommun
+	bad := strings.Join(lines, "")
+	code, _, body = mv.send("POST", "/v1/snapshots:importPersons?snapshot=snapshots/2026-10-31", "text/csv", "", strings.NewReader(bad))
+	if got := violatedFields(jsonBody(t, body)); code != http.StatusBadRequest || !slices.Equal(got, []string{"line 2, column kommunkod"}) {
+		t.Fatalf("bad upload over the network: HTTP %d %q", code, got)
+	}
 }
