@@ -136,40 +136,51 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []error
+	delivered := map[string]int{}
 	for _, j := range jobs {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := d.try(ctx, j); err != nil {
-				mu.Lock()
+			ok, err := d.try(ctx, j)
+			mu.Lock()
+			defer mu.Unlock()
+			if ok {
+				delivered[j.ID] = j.Attempts + 1
+			}
+			if err != nil {
 				errs = append(errs, err)
-				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
+	if len(delivered) > 0 {
+		// Successes are recorded together, even if ctx ended meanwhile.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		errs = append(errs, d.store.Delivered(rctx, delivered, d.now()))
+		cancel()
+	}
 	return len(jobs), errors.Join(append(errs, err)...)
 }
 
-// try sends one delivery once and records the outcome.
-func (d *Dispatcher) try(ctx context.Context, j store.Job) error {
+// try sends one delivery once; a failure is recorded at once, a success is
+// reported (ok) for RunOnce to record with the others.
+func (d *Dispatcher) try(ctx context.Context, j store.Job) (ok bool, err error) {
 	attempts := j.Attempts + 1
 	sendErr := d.send(ctx, j)
+	if sendErr == nil {
+		return true, nil
+	}
 	now := d.now()
-	// Record the outcome even if ctx was cancelled meanwhile.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if sendErr == nil {
-		return d.store.Delivered(rctx, j.ID, attempts, now)
-	}
 	var next time.Time
 	if attempts < d.cfg.MaxAttempts && !errors.Is(sendErr, errPermanent) {
 		next = now.Add(d.cfg.Backoff(attempts))
 	} else {
 		d.log.WarnContext(ctx, "delivery dead-lettered", "delivery", j.ID, "channel", j.Channel, "attempts", attempts, "err", sendErr)
 	}
-	return d.store.Failed(rctx, j.ID, attempts, sendErr.Error(), next, now)
+	return false, d.store.Failed(rctx, j.ID, attempts, sendErr.Error(), next, now)
 }
 
 // errPermanent marks failures no retry can mend.

@@ -312,3 +312,50 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimIsExclusive: dispatchers claiming at the same time (replicas)
+// never take the same delivery.
+func TestClaimIsExclusive(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		st := open(t, dsn)
+		hook := store.Webhook{Recipient: "lansstyrelse-01", ID: "h", URL: "https://example.org/", Secret: "s", CreateTime: time.Now().UTC().Format(time.RFC3339Nano)}
+		for i := range 30 {
+			queue(t, st, "m"+strings.Repeat("x", i), "a@example.org", hook)
+		}
+		var mu sync.Mutex
+		seen := map[string]int{}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for {
+					jobs, err := st.Claim(ctx, time.Now(), 7, time.Minute)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if len(jobs) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, j := range jobs {
+						seen[j.ID]++
+						if j.Message.Title == "" {
+							t.Errorf("job %s without its message", j.ID)
+						}
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if len(seen) != 60 {
+			t.Fatalf("%d deliveries claimed, want 60", len(seen))
+		}
+		for id, n := range seen {
+			if n != 1 {
+				t.Errorf("%s claimed %d times", id, n)
+			}
+		}
+	})
+}

@@ -129,50 +129,98 @@ type Job struct {
 	Webhook *Webhook
 }
 
-// Claim takes up to limit due deliveries for this dispatcher: each one's
-// next try is pushed lease into the future, so another dispatcher (another
-// replica) does not take it too; a crash leaves it to be retried after the
-// lease.
+// Claim takes up to limit due deliveries for this dispatcher in one
+// statement: each one's next try is pushed lease into the future, so
+// another dispatcher (another replica) does not take it too; a crash leaves
+// it to be retried after the lease. The outer conditions are checked again
+// on each row, so two dispatchers never claim the same row.
 func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]Job, error) {
-	var due []Delivery
-	q := s.db.Rebind("SELECT " + deliveryColumns + " FROM deliveries WHERE state = ? AND next_attempt_ms <= ? ORDER BY next_attempt_ms LIMIT ?")
-	if err := s.db.SelectContext(ctx, &due, q, StatePending, now.UnixMilli(), limit); err != nil {
-		return nil, fmt.Errorf("due deliveries: %w", err)
+	var claimed []Delivery
+	q := s.db.Rebind("UPDATE deliveries SET next_attempt_ms = ? WHERE id IN " +
+		"(SELECT id FROM deliveries WHERE state = ? AND next_attempt_ms <= ? ORDER BY next_attempt_ms LIMIT ?) " +
+		"AND state = ? AND next_attempt_ms <= ? RETURNING " + deliveryColumns)
+	nowMS := now.UnixMilli()
+	if err := s.db.SelectContext(ctx, &claimed, q, now.Add(lease).UnixMilli(), StatePending, nowMS, limit, StatePending, nowMS); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
-	var jobs []Job
-	until := now.Add(lease).UnixMilli()
-	for _, d := range due {
-		res, err := s.db.ExecContext(ctx, s.db.Rebind("UPDATE deliveries SET next_attempt_ms = ? WHERE id = ? AND state = ? AND next_attempt_ms = ?"),
-			until, d.ID, StatePending, d.NextAttemptMS)
-		if err != nil {
-			return jobs, fmt.Errorf("claim delivery: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			continue // another dispatcher took it
-		}
-		d.NextAttemptMS = until
-		j := Job{Delivery: d}
-		if j.Message, err = s.Get(ctx, d.Recipient, d.MessageID); err != nil {
-			return jobs, err
-		}
+	if len(claimed) == 0 {
+		return nil, nil
+	}
+	// The messages and webhooks the deliveries need, a query or two per
+	// recipient (by primary key).
+	type key struct{ recipient, id string }
+	messages := map[key]Message{}
+	hooks := map[key]*Webhook{}
+	msgIDs, hookIDs := map[string][]string{}, map[string][]string{}
+	for _, d := range claimed {
+		msgIDs[d.Recipient] = append(msgIDs[d.Recipient], d.MessageID)
 		if d.Channel == ChannelWebhook {
-			if w, err := s.GetWebhook(ctx, d.Recipient, d.WebhookID); err == nil {
-				j.Webhook = &w
-			} else if !errors.Is(err, ErrNotFound) {
-				return jobs, err
-			}
+			hookIDs[d.Recipient] = append(hookIDs[d.Recipient], d.WebhookID)
+		}
+	}
+	for recipient, ids := range msgIDs {
+		var ms []Message
+		if err := s.selectIn(ctx, &ms, "SELECT "+columns+" FROM messages WHERE recipient = ? AND id IN (?)", recipient, ids); err != nil {
+			return nil, fmt.Errorf("claimed messages: %w", err)
+		}
+		for _, m := range ms {
+			messages[key{m.Recipient, m.ID}] = m
+		}
+	}
+	for recipient, ids := range hookIDs {
+		var ws []Webhook
+		if err := s.selectIn(ctx, &ws, "SELECT "+webhookColumns+" FROM webhooks WHERE recipient = ? AND id IN (?)", recipient, ids); err != nil {
+			return nil, fmt.Errorf("claimed webhooks: %w", err)
+		}
+		for i := range ws {
+			hooks[key{ws[i].Recipient, ws[i].ID}] = &ws[i]
+		}
+	}
+	jobs := make([]Job, 0, len(claimed))
+	for _, d := range claimed {
+		j := Job{Delivery: d, Message: messages[key{d.Recipient, d.MessageID}]}
+		if d.Channel == ChannelWebhook {
+			j.Webhook = hooks[key{d.Recipient, d.WebhookID}] // nil: deleted since
 		}
 		jobs = append(jobs, j)
 	}
 	return jobs, nil
 }
 
-// Delivered records success.
-func (s *Store) Delivered(ctx context.Context, id string, attempts int, now time.Time) error {
-	_, err := s.db.ExecContext(ctx, s.db.Rebind("UPDATE deliveries SET state = ?, attempts = ?, deliver_time = ?, last_error = '' WHERE id = ?"),
-		StateDelivered, attempts, now.UTC().Format(time.RFC3339Nano), id)
+// selectIn runs a query with a recipient and one IN (?) list of distinct
+// ids.
+func (s *Store) selectIn(ctx context.Context, dest any, query, recipient string, ids []string) error {
+	seen := map[string]bool{}
+	var distinct []string
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			distinct = append(distinct, id)
+		}
+	}
+	q, args, err := sqlx.In(query, recipient, distinct)
 	if err != nil {
-		return fmt.Errorf("record delivery: %w", err)
+		return err
+	}
+	return s.db.SelectContext(ctx, dest, s.db.Rebind(q), args...)
+}
+
+// Delivered records the success of deliveries, each after its number of
+// tries.
+func (s *Store) Delivered(ctx context.Context, attempts map[string]int, now time.Time) error {
+	byAttempts := map[int][]string{}
+	for id, n := range attempts {
+		byAttempts[n] = append(byAttempts[n], id)
+	}
+	for n, ids := range byAttempts {
+		q, args, err := sqlx.In("UPDATE deliveries SET state = ?, attempts = ?, deliver_time = ?, last_error = '' WHERE id IN (?)",
+			StateDelivered, n, now.UTC().Format(time.RFC3339Nano), ids)
+		if err != nil {
+			return err
+		}
+		if _, err := s.db.ExecContext(ctx, s.db.Rebind(q), args...); err != nil {
+			return fmt.Errorf("record deliveries: %w", err)
+		}
 	}
 	return nil
 }
