@@ -63,7 +63,7 @@ func (s *Service) CreatePaymentRun(ctx context.Context, req *travelv1.CreatePaym
 // Runs execute one at a time.
 func (s *Service) start(run domain.PaymentRun) {
 	s.mu.Lock()
-	if s.executing[run.ID] {
+	if s.executing[run.ID] || s.closing {
 		s.mu.Unlock()
 		return
 	}
@@ -71,8 +71,8 @@ func (s *Service) start(run domain.PaymentRun) {
 		s.executing = map[string]bool{}
 	}
 	s.executing[run.ID] = true
-	s.mu.Unlock()
 	s.runs.Add(1)
+	s.mu.Unlock()
 	go func() {
 		defer s.runs.Done()
 		defer func() {

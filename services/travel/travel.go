@@ -238,6 +238,7 @@ type Service struct {
 	// executing are the runs started in this process (under mu); paying is
 	// held by the one executing now.
 	executing map[string]bool
+	closing   bool
 	paying    sync.Mutex
 }
 
@@ -259,7 +260,13 @@ func (s *Service) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.bg = ctx
 	s.mu.Unlock()
-	defer s.runs.Wait()
+	defer func() {
+		// No run starts after this; those running stop with ctx.
+		s.mu.Lock()
+		s.closing = true
+		s.mu.Unlock()
+		s.runs.Wait()
+	}()
 	s.resumeRuns(ctx)
 	t := time.NewTicker(s.opts.RecheckInterval)
 	defer t.Stop()
