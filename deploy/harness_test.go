@@ -141,7 +141,8 @@ func packageOf(binary string) string {
 func build(t *testing.T, src string, binaries ...string) string {
 	t.Helper()
 	out := t.TempDir()
-	args := []string{"build", "-o", out + string(os.PathSeparator)}
+	// No symbol tables or DWARF: linking is a good part of the build time.
+	args := []string{"build", "-ldflags=-s -w", "-o", out + string(os.PathSeparator)}
 	for _, b := range binaries {
 		args = append(args, packageOf(b))
 	}
