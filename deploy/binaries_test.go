@@ -2,10 +2,10 @@ package deploy
 
 import (
 	"flag"
-	"os"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
