@@ -20,9 +20,13 @@ type CoverageData struct {
 // an active participant on day ? (bound once): see domain.Certificate.ActiveOn.
 const activeParticipation = "(participation IN ('issued', 'started') OR (participation = 'dropped_out' AND end_date >= ?))"
 
-// Coverage aggregates, in a handful of grouped queries (never one per
-// kommun), what the coverage picture of lan on day needs. lanKommuner are
-// the codes of the län's kommuner.
+// Coverage aggregates what the coverage picture of lan on day needs in two
+// statements (never one per kommun): the routes approved that day from the
+// län, then one UNION ALL of grouped aggregates, each answered by a covering
+// index: ongoing activities per kommun (the län's and those its routes lead
+// to), active participants per kommun, the target group of the latest
+// snapshot and the latest projection. lanKommuner are the codes of the
+// län's kommuner.
 func (s *Store) Coverage(ctx context.Context, lan, day string, lanKommuner []string) (CoverageData, error) {
 	d := CoverageData{Kommuner: map[string]domain.CoverageInput{}}
 	put := func(code string, f func(*domain.CoverageInput)) {
@@ -30,50 +34,61 @@ func (s *Store) Coverage(ctx context.Context, lan, day string, lanKommuner []str
 		f(&x)
 		d.Kommuner[code] = x
 	}
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return d, err
-	}
-	defer func() { _ = tx.Rollback() }()
 
-	// Approved routes that day from the län's kommuner to others.
 	var routes []struct {
 		From string `db:"from_kommun"`
 		To   string `db:"to_kommun"`
 	}
-	if err := tx.SelectContext(ctx, &routes, tx.Rebind("SELECT DISTINCT from_kommun, to_kommun FROM routes "+
+	if err := s.db.SelectContext(ctx, &routes, s.db.Rebind("SELECT DISTINCT from_kommun, to_kommun FROM routes "+
 		"WHERE from_lan = ? AND valid_to >= ? AND valid_from <= ? AND to_kommun <> from_kommun"), lan, day, day); err != nil {
 		return d, fmt.Errorf("coverage routes: %w", err)
 	}
-
-	// Ongoing activities and their capacity per kommun, for the län's
-	// kommuner and those its routes lead to: one grouped query whose IN
-	// list the (kommun_code, end_date, start_date, capacity) index answers.
-	supply := map[string]domain.CoverageInput{}
 	codes := append([]string(nil), lanKommuner...)
 	for _, r := range routes {
 		codes = append(codes, r.To)
 	}
-	var acts []struct {
-		Kommun   string `db:"kommun_code"`
-		N        int32  `db:"n"`
-		Capacity int64  `db:"capacity"`
-	}
-	q, args := inList("SELECT kommun_code, COUNT(*) AS n, COALESCE(SUM(capacity), 0) AS capacity FROM activities "+
+
+	supplySQL, args := inList("SELECT 'a' AS kind, kommun_code AS k, COUNT(*) AS n, COALESCE(SUM(capacity), 0) AS v FROM activities "+
 		"WHERE kommun_code IN (%s) AND end_date >= ? AND start_date <= ? GROUP BY kommun_code", codes, day, day)
-	if err := tx.SelectContext(ctx, &acts, tx.Rebind(q), args...); err != nil {
-		return d, fmt.Errorf("coverage activities: %w", err)
+	q := supplySQL +
+		" UNION ALL SELECT 'p', kommun_code, COUNT(*), 0 FROM certificates WHERE lan_code = ? AND valid_to >= ? AND valid_from <= ? AND " +
+		activeParticipation + " GROUP BY kommun_code" +
+		" UNION ALL SELECT 't', kommun_code, 0, adults FROM target_group WHERE reference_date = (SELECT MAX(reference_date) FROM snapshots) AND lan_code = ?" +
+		" UNION ALL SELECT 's', COALESCE(MAX(reference_date), ''), 0, 0 FROM snapshots" +
+		" UNION ALL SELECT 'j', kommun_code, 0, adults FROM projection_totals WHERE projection_date = (" + latestProjection + ") AND lan_code = ?" +
+		" UNION ALL SELECT 'd', COALESCE((" + latestProjection + "), ''), 0, 0"
+	args = append(args, lan, day, day, day, lan, lan)
+	var rows []struct {
+		Kind string `db:"kind"`
+		K    string `db:"k"`
+		N    int64  `db:"n"`
+		V    int64  `db:"v"`
 	}
-	for _, a := range acts {
-		supply[a.Kommun] = domain.CoverageInput{Activities: a.N, Capacity: a.Capacity}
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
+		return d, fmt.Errorf("coverage: %w", err)
 	}
-	inLan := map[string]bool{}
+	inLan := make(map[string]bool, len(lanKommuner))
 	for _, k := range lanKommuner {
 		inLan[k] = true
 	}
-	for k, x := range supply {
-		if inLan[k] {
-			put(k, func(in *domain.CoverageInput) { in.Activities, in.Capacity = x.Activities, x.Capacity })
+	supply := map[string]domain.CoverageInput{}
+	for _, r := range rows {
+		switch r.Kind {
+		case "a":
+			supply[r.K] = domain.CoverageInput{Activities: int32(r.N), Capacity: r.V}
+			if inLan[r.K] {
+				put(r.K, func(x *domain.CoverageInput) { x.Activities, x.Capacity = int32(r.N), r.V })
+			}
+		case "p":
+			put(r.K, func(x *domain.CoverageInput) { x.Participants = r.N })
+		case "t":
+			put(r.K, func(x *domain.CoverageInput) { x.Target = r.V })
+		case "j":
+			put(r.K, func(x *domain.CoverageInput) { x.Projected = r.V })
+		case "s":
+			d.SnapshotDate = r.K
+		case "d":
+			d.ProjectionDate = r.K
 		}
 	}
 	for _, r := range routes {
@@ -83,61 +98,11 @@ func (s *Store) Coverage(ctx context.Context, lan, day string, lanKommuner []str
 			in.RouteCapacity += x.Capacity
 		})
 	}
-
-	// Active participants per kommun.
-	var parts []struct {
-		Kommun string `db:"kommun_code"`
-		N      int64  `db:"n"`
-	}
-	if err := tx.SelectContext(ctx, &parts, tx.Rebind("SELECT kommun_code, COUNT(*) AS n FROM certificates "+
-		"WHERE lan_code = ? AND valid_to >= ? AND valid_from <= ? AND "+activeParticipation+" GROUP BY kommun_code"),
-		lan, day, day, day); err != nil {
-		return d, fmt.Errorf("coverage participants: %w", err)
-	}
-	for _, p := range parts {
-		put(p.Kommun, func(x *domain.CoverageInput) { x.Participants = p.N })
-	}
-
-	// The target group from the latest snapshot.
-	var totals []struct {
-		Kommun string `db:"kommun_code"`
-		Adults int64  `db:"adults"`
-		Date   string `db:"reference_date"`
-	}
-	if err := tx.SelectContext(ctx, &totals, tx.Rebind("SELECT t.kommun_code, t.adults, t.reference_date FROM target_group t "+
-		"WHERE t.reference_date = (SELECT MAX(reference_date) FROM snapshots) AND t.lan_code = ?"), lan); err != nil {
-		return d, fmt.Errorf("coverage target group: %w", err)
-	}
-	for _, t := range totals {
-		d.SnapshotDate = t.Date
-		put(t.Kommun, func(x *domain.CoverageInput) { x.Target = t.Adults })
-	}
-	if d.SnapshotDate == "" {
-		_ = tx.GetContext(ctx, &d.SnapshotDate, "SELECT COALESCE(MAX(reference_date), '') FROM snapshots")
-	}
-
-	// The latest projection published.
-	var proj []string
-	if err := tx.SelectContext(ctx, &proj, "SELECT projection_date FROM projections ORDER BY publish_time DESC, projection_date DESC LIMIT 1"); err != nil {
-		return d, fmt.Errorf("coverage projection: %w", err)
-	}
-	if len(proj) == 1 {
-		d.ProjectionDate = proj[0]
-		var pt []struct {
-			Kommun string `db:"kommun_code"`
-			Adults int64  `db:"adults"`
-		}
-		if err := tx.SelectContext(ctx, &pt, tx.Rebind("SELECT kommun_code, adults FROM projection_totals WHERE projection_date = ? AND lan_code = ?"),
-			d.ProjectionDate, lan); err != nil {
-			return d, fmt.Errorf("coverage projection totals: %w", err)
-		}
-		for _, t := range pt {
-			put(t.Kommun, func(x *domain.CoverageInput) { x.Projected = t.Adults })
-		}
-	}
-
-	return d, tx.Commit()
+	return d, nil
 }
+
+// latestProjection selects the date of the projection published last.
+const latestProjection = "SELECT projection_date FROM projections ORDER BY publish_time DESC, projection_date DESC LIMIT 1"
 
 // CatalogueQuery is a public catalogue search.
 type CatalogueQuery struct {
