@@ -75,7 +75,12 @@ func (s *Service) sum(snap domain.Snapshot, g domain.Grid, q domain.Query) []dom
 		}
 	}
 	s.mu.Unlock()
-	rows := g.Sum(q)
+	var rows []domain.Row
+	if ok && q.ByPlaceOnly() {
+		rows = c.places.Sum(q)
+	} else {
+		rows = g.Sum(q)
+	}
 	if ok {
 		s.mu.Lock()
 		if c, still := s.grids[snap.ReferenceDate]; still && c.importTime.Equal(snap.ImportTime) {
@@ -94,7 +99,7 @@ func (s *Service) sum(snap domain.Snapshot, g domain.Grid, q domain.Query) []dom
 func (s *Service) remember(snap domain.Snapshot, g domain.Grid) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.grids[snap.ReferenceDate] = cachedGrid{importTime: snap.ImportTime, grid: g, used: time.Now(), sums: map[string][]domain.Row{}}
+	s.grids[snap.ReferenceDate] = cachedGrid{importTime: snap.ImportTime, grid: g, places: g.PlaceTotals(), used: time.Now(), sums: map[string][]domain.Row{}}
 	for len(s.grids) > maxCachedGrids {
 		oldest := ""
 		for d, c := range s.grids {

@@ -72,6 +72,7 @@ type Service struct {
 type cachedGrid struct {
 	importTime time.Time
 	grid       domain.Grid
+	places     domain.PlaceTotals
 	used       time.Time
 	// sums are answers already computed on the grid, by query (the grid
 	// never changes, so neither do they); at most maxCachedSums.

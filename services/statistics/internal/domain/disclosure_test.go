@@ -300,3 +300,30 @@ func TestCompareAndProject(t *testing.T) {
 		t.Fatalf("small kommun published in projection: %+v", prp[1])
 	}
 }
+
+func TestPlaceTotalsAnswerLikeTheGrid(t *testing.T) {
+	g := NewGrid()
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 5000 {
+		g[r.IntN(len(g))] += int64(1 + r.IntN(3))
+	}
+	p := g.PlaceTotals()
+	for _, q := range []Query{
+		{},
+		{GroupBy: []Dimension{DimLan}},
+		{GroupBy: []Dimension{DimKommun}},
+		{GroupBy: []Dimension{DimKommun, DimLan}},
+		{GroupBy: []Dimension{DimLan}, LanCodes: []string{"01", "25"}},
+		{GroupBy: []Dimension{DimKommun}, KommunCodes: []string{"0180", "2584", "1280"}, LanCodes: []string{"01", "12"}},
+	} {
+		if !q.ByPlaceOnly() {
+			t.Fatalf("%v not by place only", q)
+		}
+		if a, b := g.Sum(q), p.Sum(q); !slices.Equal(a, b) {
+			t.Fatalf("%+v: grid %v, place totals %v", q, a, b)
+		}
+	}
+	if (Query{GroupBy: []Dimension{DimLan, DimSex}}).ByPlaceOnly() {
+		t.Fatal("by sex counted as by place")
+	}
+}

@@ -120,7 +120,42 @@ func (g Grid) KommunTotals() []KommunTotal {
 // order of the dimensions (län, kommun, housing, sex, age band), or one
 // grand-total row when q groups by nothing. Filters must have passed
 // q.Validate.
-func (g Grid) Sum(q Query) []Row {
+func (g Grid) Sum(q Query) []Row { return sumBlocks(g, perKommun, q) }
+
+// PlaceTotals are a grid's totals per kommun (in kommun order): all that
+// queries grouping by place only (län, kommun or nothing) need, so they sum
+// 290 numbers instead of 10,440.
+type PlaceTotals []int64
+
+// PlaceTotals sums the grid per kommun.
+func (g Grid) PlaceTotals() PlaceTotals {
+	out := make(PlaceTotals, len(kommunList))
+	for k := range out {
+		for _, n := range g[k*perKommun : (k+1)*perKommun] {
+			out[k] += n
+		}
+	}
+	return out
+}
+
+// ByPlaceOnly reports whether q groups by nothing but län and kommun, so
+// that PlaceTotals can answer it.
+func (q Query) ByPlaceOnly() bool {
+	for _, d := range q.GroupBy {
+		if d != DimLan && d != DimKommun {
+			return false
+		}
+	}
+	return true
+}
+
+// Sum answers q, which must group by place only (ByPlaceOnly), as Grid.Sum
+// would.
+func (p PlaceTotals) Sum(q Query) []Row { return sumBlocks(p, 1, q) }
+
+// sumBlocks sums values laid out as one block of per counts per kommun: the
+// grid (per = perKommun) or its place totals (per = 1).
+func sumBlocks(g []int64, per int, q Query) []Row {
 	var lanSet, kommunSet map[string]bool
 	if len(q.LanCodes) > 0 {
 		lanSet = map[string]bool{}
@@ -157,9 +192,11 @@ func (g Grid) Sum(q Query) []Row {
 	// groupOf maps a position within a kommun's block to its group.
 	groupsPerPlace := nH * nS * nA
 	var groupOf [perKommun]int
-	for j := range perKommun {
-		_, h, s, a := coords(j)
-		groupOf[j] = ((h%nH)*nS+s%nS)*nA + a%nA
+	if per == perKommun {
+		for j := range perKommun {
+			_, h, s, a := coords(j)
+			groupOf[j] = ((h%nH)*nS+s%nS)*nA + a%nA
+		}
 	}
 	for k, kd := range kommunList {
 		if lanSet != nil && !lanSet[kd.LanCode] || kommunSet != nil && !kommunSet[kd.Code] {
@@ -172,7 +209,7 @@ func (g Grid) Sum(q Query) []Row {
 		case byLan:
 			place = lanOfKommun[k]
 		}
-		base := g[k*perKommun : (k+1)*perKommun]
+		base := g[k*per : (k+1)*per]
 		for j, n := range base {
 			if n != 0 {
 				sums[place*groupsPerPlace+groupOf[j]] += n
