@@ -78,6 +78,7 @@ func (*producer) Subscriptions() []app.Subscription { return nil }
 func run(pgURL, natsURL string, rate int, duration time.Duration, webhooks, fanEvents int) error {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	slog.SetDefault(log) // the consumers log through the default logger
 	suffix := randomHex(6)
 
 	admin, err := sql.Open("pgx", pgURL)
@@ -134,6 +135,18 @@ func run(pgURL, natsURL string, rate int, duration time.Duration, webhooks, fanE
 		return err
 	}
 	defer ndb.Close()
+
+	// Seeing each event on the wire splits the latency into the relay's
+	// part (commit to NATS) and the consumer's (NATS to inbox).
+	var onWire sync.Map
+	sub, err := nc.Subscribe(prefix+"tia.activity.>", func(m *nats.Msg) {
+		onWire.LoadOrStore(m.Header.Get(events.HeaderEventID), time.Now())
+	})
+	if err != nil {
+		return err
+	}
+	defer sub.Unsubscribe() //nolint:errcheck
+	wire = &onWire
 
 	if err := latency(ctx, prod, ndb, rate, duration); err != nil {
 		return err
@@ -243,7 +256,7 @@ func latency(ctx context.Context, p *producer, ndb *sqlx.DB, rate int, duration 
 		t, _ := time.Parse(time.RFC3339Nano, r.CreateTime)
 		inbox[r.EventID] = t
 	}
-	var lat []time.Duration
+	var lat, relayLat, consumeLat []time.Duration
 	lost := 0
 	for i, id := range ids {
 		t, ok := inbox[id]
@@ -252,20 +265,31 @@ func latency(ctx context.Context, p *producer, ndb *sqlx.DB, rate int, duration 
 			continue
 		}
 		lat = append(lat, t.Sub(commits[i]))
+		if w, ok := wire.Load(id); ok {
+			relayLat = append(relayLat, w.(time.Time).Sub(commits[i]))
+			consumeLat = append(consumeLat, t.Sub(w.(time.Time)))
+		}
 	}
 	slices.Sort(lat)
-	pct := func(q float64) float64 {
-		if len(lat) == 0 {
+	slices.Sort(relayLat)
+	slices.Sort(consumeLat)
+	pctOf := func(l []time.Duration, q float64) float64 {
+		if len(l) == 0 {
 			return 0
 		}
-		return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))].Microseconds()) / 1000
+		return float64(l[min(len(l)-1, int(q*float64(len(l))))].Microseconds()) / 1000
 	}
+	pct := func(q float64) float64 { return pctOf(lat, q) }
 	name := fmt.Sprintf("notification_event_to_inbox_%dps_%ds", rate, int(duration.Seconds()))
 	fmt.Printf("BENCH %s_offered %.0f events/s\n", name, float64(total)/sent.Seconds())
 	fmt.Printf("BENCH %s_p50 %.1f ms\n", name, pct(0.50))
 	fmt.Printf("BENCH %s_p99 %.1f ms\n", name, pct(0.99))
 	fmt.Printf("BENCH %s_max %.1f ms\n", name, pct(1))
 	fmt.Printf("BENCH %s_lost %d events\n", name, lost)
+	fmt.Printf("BENCH %s_relay_p50 %.1f ms (commit to NATS)\n", name, pctOf(relayLat, 0.5))
+	fmt.Printf("BENCH %s_relay_p99 %.1f ms (commit to NATS)\n", name, pctOf(relayLat, 0.99))
+	fmt.Printf("BENCH %s_consumer_p50 %.1f ms (NATS to inbox row)\n", name, pctOf(consumeLat, 0.5))
+	fmt.Printf("BENCH %s_consumer_p99 %.1f ms (NATS to inbox row)\n", name, pctOf(consumeLat, 0.99))
 	fmt.Printf("BENCH %s_p99 ratio %.2f vs goal_100ms\n", name, pct(0.99)/100)
 	if dup := len(rows) - len(inbox); dup != 0 {
 		return fmt.Errorf("%d events reached the inbox twice", dup)
@@ -329,6 +353,7 @@ func fanOut(ctx context.Context, p *producer, ndb *sqlx.DB, webhooks, evts int) 
 var (
 	progressNC     *nats.Conn
 	progressStream string
+	wire           *sync.Map // event id -> when it was seen on NATS
 )
 
 func randomHex(n int) string {
