@@ -411,3 +411,32 @@ func TestInboxChannelsAndFeeds(t *testing.T) {
 		t.Fatalf("an organiser added Migrationsverket's contact: HTTP %d", code)
 	}
 }
+
+// TestRouteDecisionsReachOrganisers: a route decision in the travel service
+// reaches, through its event stream, the county board and the organisers
+// of the län (here a forum member), and its revocation too.
+func TestRouteDecisionsReachOrganisers(t *testing.T) {
+	p := startNotifying(t)
+	board := p.as(t, &DemoCountyBoard)
+	org := p.as(t, &DemoFolkHighSchool)
+	mv := p.as(t, &DemoMigrationsverket)
+	if code, body := board.do("POST", "/v1/lan/01/members", map[string]any{"recipient": "organiser-" + DemoFolkHighSchool.Org, "displayName": "Folkhögskolan"}); code != http.StatusOK {
+		t.Fatalf("member: HTTP %d %v", code, body)
+	}
+	today := time.Now().Format("2006-01-02")
+	code, route := mv.do("POST", "/v1/routes", map[string]any{"fromKommunCode": "0186", "toKommunCode": "0180",
+		"validFrom": today, "validTo": time.Now().AddDate(0, 6, 0).Format("2006-01-02"), "reason": "Utbudet i Lidingö räcker inte."})
+	if code != http.StatusOK {
+		t.Fatalf("route: HTTP %d %v", code, route)
+	}
+	decided := waitTopic(t, org, "organiser-"+DemoFolkHighSchool.Org, "travel.route_decided")
+	if decided["subjectResource"] != route["name"] || !strings.Contains(decided["title"].(string), "Lidingö") {
+		t.Fatalf("decision message = %v", decided)
+	}
+	waitTopic(t, board, "lansstyrelse-01", "travel.route_decided")
+	if code, body := mv.do("POST", "/v1/"+route["name"].(string)+":revoke", map[string]any{
+		"revokedFrom": time.Now().AddDate(0, 1, 0).Format("2006-01-02"), "reason": "Ny aktivitet i Lidingö."}); code != http.StatusOK {
+		t.Fatalf("revoke: HTTP %d %v", code, body)
+	}
+	waitTopic(t, org, "organiser-"+DemoFolkHighSchool.Org, "travel.route_revoked")
+}
