@@ -9,7 +9,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // Column names of the CSV files, in Swedish as in Migrationsverket's
@@ -234,26 +233,22 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 func (im *Import) ReadCSV(r io.Reader) error {
 	lr := &limitedReader{r: r, left: im.limits.MaxBytes, limit: im.limits.MaxBytes > 0}
 	br := bufio.NewReaderSize(lr, 64<<10)
-	comma := ','
+	comma := byte(',')
 	if head, _ := br.Peek(4096); bytes.IndexByte(firstLine(head), ';') >= 0 && bytes.IndexByte(firstLine(head), ',') < 0 {
 		comma = ';'
 	}
-	cr := csv.NewReader(br)
-	cr.Comma = comma
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
+	lines := &lineReader{br: br, comma: comma}
 	want := CellColumns
 	if im.persons {
 		want = PersonColumns
 	}
-	pos, ok := im.readHeader(cr, want)
+	pos, ok := im.readHeader(lines, want)
 	if !ok {
 		return nil
 	}
-	fields := make([]string, len(want))
-	lastLine := 1
+	f := make([][]byte, len(want))
 	for !im.Stopped() {
-		rec, err := cr.Read()
+		line, rec, err := lines.next()
 		if err == io.EOF {
 			break
 		}
@@ -261,16 +256,14 @@ func (im *Import) ReadCSV(r io.Reader) error {
 			var pe *csv.ParseError
 			switch {
 			case errors.Is(err, errTooLarge):
-				im.v.add(fmt.Sprintf("line %d", lastLine+1), fmt.Sprintf("the file is larger than %d bytes, the configured limit for one import", im.limits.MaxBytes))
+				im.v.add(fmt.Sprintf("line %d", line), fmt.Sprintf("the file is larger than %d bytes, the configured limit for one import", im.limits.MaxBytes))
 				return nil
 			case errors.As(err, &pe):
-				im.v.add(fmt.Sprintf("line %d", pe.Line), fmt.Sprintf("not valid CSV at character %d: %v", pe.Column, pe.Err))
+				im.v.add(fmt.Sprintf("line %d", line), fmt.Sprintf("not valid CSV at character %d: %v", pe.Column, pe.Err))
 				return nil
 			}
 			return err
 		}
-		line, _ := cr.FieldPos(0)
-		lastLine = line
 		if len(rec) > len(pos) {
 			im.countRow("line", line)
 			im.v.add(fmt.Sprintf("line %d", line), fmt.Sprintf("has %d columns, the header has %d", len(rec), len(pos)))
@@ -288,27 +281,141 @@ func (im *Import) ReadCSV(r io.Reader) error {
 			continue
 		}
 		for c, p := range pos {
-			fields[c] = strings.TrimSpace(rec[p])
+			f[c] = bytes.TrimSpace(rec[p])
 		}
 		if im.persons {
-			im.AddPerson("line", line, fields[0], ParseHousing(fields[1]), ParseSex(fields[2]), fields[3])
+			if !im.fastPerson(line, f[0], f[1], f[2], f[3]) {
+				im.AddPerson("line", line, string(f[0]), ParseHousing(string(f[1])), ParseSex(string(f[2])), string(f[3]))
+			}
 			continue
 		}
-		n, err := strconv.ParseInt(fields[4], 10, 64)
+		n, err := strconv.ParseInt(string(f[4]), 10, 64)
 		if err != nil {
 			im.countRow("line", line)
-			im.v.add(at("line", line, ColCount), fmt.Sprintf("%q is not a whole number", fields[4]))
+			im.v.add(at("line", line, ColCount), fmt.Sprintf("%q is not a whole number", f[4]))
 			continue
 		}
-		im.AddCell("line", line, Cell{KommunCode: fields[0], Housing: ParseHousing(fields[1]), Sex: ParseSex(fields[2]), AgeBand: ParseAgeBand(fields[3]), Count: n})
+		im.AddCell("line", line, Cell{KommunCode: string(f[0]), Housing: ParseHousing(string(f[1])), Sex: ParseSex(string(f[2])),
+			AgeBand: ParseAgeBand(string(f[3])), Count: n})
 	}
 	return nil
 }
 
+// fastPerson counts a well-formed person line without allocating and
+// reports false for anything unusual, which AddPerson then reads with full
+// checks and messages.
+func (im *Import) fastPerson(line int, kommun, housing, sex, birth []byte) bool {
+	k, ok := kommunIndex[string(kommun)]
+	if !ok {
+		return false
+	}
+	h, s := -1, -1
+	switch string(housing) {
+	case "ABE":
+		h = 0
+	case "EBO":
+		h = 1
+	case "ÖVRIGT", "OVRIGT":
+		h = 2
+	}
+	switch string(sex) {
+	case "kvinna":
+		s = 0
+	case "man":
+		s = 1
+	}
+	y, m, d, okD := parseDate(birth)
+	if h < 0 || s < 0 || !okD {
+		return false
+	}
+	age := im.ry - y
+	if im.rm < m || im.rm == m && im.rd < d {
+		age--
+	}
+	if age < 0 {
+		return false
+	}
+	if !im.countRow("line", line) {
+		return true
+	}
+	if age < 18 {
+		im.Under18++
+		return true
+	}
+	im.grid[index(k, h, s, ageBandIndex(age))]++
+	return true
+}
+
+// lineReader splits CSV text into records, one a line, keeping the line
+// numbers. Fields are slices of its buffer, valid until the next call.
+// Lines without quotes (all of a machine-written extract) are split
+// directly; a line with quotes goes through encoding/csv. A quoted field
+// may not span lines.
+type lineReader struct {
+	br     *bufio.Reader
+	comma  byte
+	line   int
+	long   []byte
+	fields [][]byte
+}
+
+// next returns the next non-empty record and its line number (on an error,
+// the number of the line being read).
+func (l *lineReader) next() (int, [][]byte, error) {
+	for {
+		b, err := l.br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			l.long = append(l.long[:0], b...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				b, err = l.br.ReadSlice('\n')
+				l.long = append(l.long, b...)
+			}
+			b = l.long
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return l.line + 1, nil, err
+		}
+		if len(b) == 0 && err != nil {
+			return l.line + 1, nil, io.EOF
+		}
+		l.line++
+		b = bytes.TrimSuffix(b, []byte("\n"))
+		b = bytes.TrimSuffix(b, []byte("\r"))
+		if len(b) == 0 {
+			continue
+		}
+		if bytes.IndexByte(b, '"') >= 0 {
+			cr := csv.NewReader(bytes.NewReader(b))
+			cr.Comma = rune(l.comma)
+			cr.FieldsPerRecord = -1
+			rec, perr := cr.Read()
+			if perr != nil {
+				return l.line, nil, perr
+			}
+			l.fields = l.fields[:0]
+			for _, f := range rec {
+				l.fields = append(l.fields, []byte(f))
+			}
+			return l.line, l.fields, nil
+		}
+		l.fields = l.fields[:0]
+		for {
+			i := bytes.IndexByte(b, l.comma)
+			if i < 0 {
+				l.fields = append(l.fields, b)
+				break
+			}
+			l.fields = append(l.fields, b[:i])
+			b = b[i+1:]
+		}
+		return l.line, l.fields, nil
+	}
+}
+
 // readHeader maps the header's columns to want: pos[i] is the position of
 // want[i] in the file.
-func (im *Import) readHeader(cr *csv.Reader, want []string) ([]int, bool) {
-	rec, err := cr.Read()
+func (im *Import) readHeader(lines *lineReader, want []string) ([]int, bool) {
+	_, fields, err := lines.next()
 	switch {
 	case err == io.EOF:
 		im.v.add("line 1", "empty file: expected the header "+strings.Join(want, ","))
@@ -324,6 +431,10 @@ func (im *Import) readHeader(cr *csv.Reader, want []string) ([]int, bool) {
 		}
 		im.v.add("line 1", err.Error())
 		return nil, false
+	}
+	rec := make([]string, len(fields))
+	for i, f := range fields {
+		rec[i] = string(f)
 	}
 	pos := make([]int, len(want))
 	for i := range pos {
@@ -459,11 +570,11 @@ func AgeBandOf(age int) AgeBand { return AgeBands[ageBandIndex(age)] }
 var daysIn = [13]int{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 
 // parseDate reads YYYY-MM-DD without allocating and checks the day exists.
-func parseDate(s string) (y, m, d int, ok bool) {
-	if len(s) != 10 || s[4] != '-' || s[7] != '-' || !utf8.ValidString(s) {
+func parseDate[T ~string | ~[]byte](s T) (y, m, d int, ok bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
 		return 0, 0, 0, false
 	}
-	num := func(b string) (int, bool) {
+	num := func(b T) (int, bool) {
 		n := 0
 		for i := 0; i < len(b); i++ {
 			c := b[i]
