@@ -37,6 +37,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -44,6 +45,7 @@ import (
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
 	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/refdata"
 	"github.com/tia-platform/tia/services/statistics"
 	"github.com/tia-platform/tia/services/statistics/generate"
@@ -110,8 +112,10 @@ func run(adminDSN string, rows, adults, months, queries int) error {
 	if err != nil {
 		return err
 	}
+	prefix := "bench" + randomHex(4)
+	defer deleteStream(prefix)
 	cmd := exec.Command(self, "-serve", "-database-dsn", dsn, "-grpc-addr", addr, "-token-key", filepath.Join(dir, "dev.pem.pub"),
-		"-nats-prefix", "bench"+randomHex(4), "-log-level", "WARN")
+		"-nats-prefix", prefix, "-log-level", "WARN")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return err
@@ -302,6 +306,23 @@ func waitServing(ctx context.Context, conn *grpc.ClientConn) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// deleteStream removes the JetStream stream the service created for its
+// events under prefix, so that runs leave nothing behind on the shared NATS.
+func deleteStream(prefix string) {
+	nc, err := events.Connect("nats://127.0.0.1:4222", "statistics-bench")
+	if err != nil {
+		return
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = js.DeleteStream(ctx, events.StreamFor("statistics").WithPrefix(prefix).Name)
 }
 
 // vmHWM is the peak resident set of a process, in kB.
