@@ -7,6 +7,8 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -63,19 +65,82 @@ func peersOf(t *testing.T, service string) []string {
 	return peers
 }
 
-// binaryVars returns the TIA_* variables a binary reads, from the flag set
-// it builds (config.Service for the services, config.Gateway for the edge).
+// binaryVars returns the TIA_* variables a binary reads: those of the flag
+// set it builds (config.Service for the services, config.Gateway for the
+// edge) and, for a service, the variables its own code reads directly.
 func binaryVars(t *testing.T, binary string) []string {
 	t.Helper()
 	fs := flag.NewFlagSet(binary, flag.ContinueOnError)
 	if binary == gateway {
 		var g config.Gateway
 		g.Register(fs)
-	} else {
-		var s config.Service
-		s.Register(fs, "", peersOf(t, binary)...)
+		return config.EnvVars(fs)
 	}
-	return config.EnvVars(fs)
+	var s config.Service
+	s.Register(fs, "", peersOf(t, binary)...)
+	vars := config.EnvVars(fs)
+	for _, v := range ownVars(t, binary) {
+		if !slices.Contains(vars, v) {
+			vars = append(vars, v)
+		}
+	}
+	return vars
+}
+
+var envName = regexp.MustCompile(`^TIA_[A-Z0-9_]+$`)
+
+// ownVars finds the TIA_* variables a service's code reads itself (with
+// os.Getenv, in its options): every string literal that is such a name, in
+// the non-test Go files of the service's module outside its benchmark
+// commands.
+func ownVars(t *testing.T, service string) []string {
+	t.Helper()
+	var vars []string
+	dir := filepath.Join(repoRoot, "services", service)
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if strings.HasSuffix(d.Name(), "-bench") || d.Name() == "testdata" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if v, err := strconv.Unquote(lit.Value); err == nil && envName.MatchString(v) && !slices.Contains(vars, v) {
+					vars = append(vars, v)
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(vars)
+	return vars
+}
+
+// secretValue reports whether a variable holds a secret itself: it must
+// come from a Secret when set.
+func secretValue(v string) bool {
+	return strings.HasSuffix(v, "_PASSWORD") || v == "TIA_SERVICE_TOKEN"
+}
+
+// secretFile reports whether a variable names a file of key material: it
+// must lie in a volume mounted from a Secret when set.
+func secretFile(v string) bool {
+	return v == "TIA_TOKEN_KEY" || v == "TIA_SERVICE_KEY" || strings.HasPrefix(v, "TIA_TLS_")
 }
 
 // peerVar reports whether a variable names another service's address, and which.

@@ -221,19 +221,24 @@ func TestComposeConfiguresEveryVariable(t *testing.T) {
 				t.Errorf("%s: TIA_NATS_URL does not name the nats service", b)
 			}
 		}
-		if key := env["TIA_TOKEN_KEY"]; key != nil {
+		// Key material comes from mounted secrets.
+		for _, v := range binaryVars(t, b) {
+			val := env[v]
+			if !secretFile(v) || val == nil || *val == "" {
+				continue
+			}
 			mounted := false
 			for _, sec := range s.Secrets {
 				target := sec.Target
 				if target == "" {
 					target = "/run/secrets/" + sec.Source
 				}
-				if target == *key {
+				if target == *val {
 					mounted = true
 				}
 			}
 			if !mounted {
-				t.Errorf("%s: TIA_TOKEN_KEY %s is not a mounted secret", b, *key)
+				t.Errorf("%s: %s=%s is not a mounted secret", b, v, *val)
 			}
 		}
 	}

@@ -212,9 +212,12 @@ func (r *rendered) checkWorkload(t *testing.T, b string) {
 		if peer, ok := peerVar(v); ok {
 			r.checkPeerAddr(t, v, val, peer)
 		}
-		// Files the binary reads come from mounted secrets.
-		if (v == "TIA_TOKEN_KEY" || strings.HasPrefix(v, "TIA_TLS_")) && val != "" && !secretMounted(pod, c, val) {
+		// Key material comes from Secrets, by reference.
+		if secretFile(v) && val != "" && !secretMounted(pod, c, val) {
 			t.Errorf("%s=%s is not in a volume mounted from a Secret", v, val)
+		}
+		if secretValue(v) && val != "" && !strings.HasPrefix(val, "secret:") {
+			t.Errorf("%s is set, but not from a Secret", v)
 		}
 	}
 	if v, ok := env["OTEL_EXPORTER_OTLP_ENDPOINT"]; !ok || v == "" {
