@@ -111,59 +111,30 @@ func (s *Store) ListRuns(ctx context.Context, page listing.Page) ([]domain.Payme
 // index entries of claims paid by earlier batches are not scanned again).
 // It returns the id of the last claim taken.
 func (s *Store) PayBatch(ctx context.Context, runID, after string, n int, now time.Time, then func(*sqlx.Tx, []domain.Claim, []domain.Payment) error) (int, string, error) {
-	lock := ""
-	if db.Dialect(s.db) == db.DialectPostgres {
-		// Another instance resuming the same run skips rather than waits.
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
 	paidTime := fmtTime(now)
 	var taken int
 	var last string
 	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		var rows []claimRow
-		if err := tx.SelectContext(ctx, &rows, tx.Rebind("SELECT "+claimColumns+
-			" FROM claims WHERE state = ? AND id > ? ORDER BY state, id LIMIT ?"+lock), domain.StateApproved, after, n); err != nil {
-			return fmt.Errorf("approved claims: %w", err)
+		var rows []paidRow
+		var err error
+		if db.Dialect(s.db) == db.DialectPostgres {
+			rows, err = payBatchPostgres(ctx, tx, runID, after, n, paidTime)
+		} else {
+			rows, err = payBatchPortable(ctx, tx, runID, after, n, paidTime)
+		}
+		if err != nil {
+			return err
 		}
 		taken = len(rows)
 		if taken == 0 {
 			return nil
 		}
 		last = rows[taken-1].ID
-		var b strings.Builder
-		b.WriteString("INSERT INTO payments (claim_id, run_id, amount_ore, dossier, trip_date, paid_time) VALUES ")
-		args := make([]any, 0, 6*len(rows))
-		ids := make([]any, 0, len(rows))
-		for i, r := range rows {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?)")
-			args = append(args, r.ID, runID, r.CostOre, r.Dossier, r.TripDate, paidTime)
-			ids = append(ids, r.ID)
-		}
-		b.WriteString(" ON CONFLICT (claim_id) DO NOTHING RETURNING claim_id")
-		var inserted []string
-		if err := tx.SelectContext(ctx, &inserted, tx.Rebind(b.String()), args...); err != nil {
-			return fmt.Errorf("insert payments: %w", err)
-		}
-		q, qargs, err := sqlx.In("UPDATE claims SET state = ?, payment_run = ?, pay_time = ? WHERE state = ? AND id IN (?)",
-			domain.StatePaid, runID, paidTime, domain.StateApproved, ids)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(q), qargs...); err != nil {
-			return fmt.Errorf("mark claims paid: %w", err)
-		}
-		fresh := make(map[string]bool, len(inserted))
-		for _, id := range inserted {
-			fresh[id] = true
-		}
 		var paid []domain.Claim
 		var payments []domain.Payment
 		var sum int64
 		for _, r := range rows {
-			if !fresh[r.ID] {
+			if !r.Fresh {
 				continue // paid before (by another run): not again
 			}
 			c := r.claim()
@@ -181,6 +152,82 @@ func (s *Store) PayBatch(ctx context.Context, runID, after string, n int, now ti
 		return then(tx, paid, payments)
 	})
 	return taken, last, err
+}
+
+// paidRow is a claim taken by a batch; Fresh when this batch inserted its
+// payment.
+type paidRow struct {
+	claimRow
+	Fresh bool `db:"fresh"`
+}
+
+// payBatchPostgres takes, marks and pays the batch in one statement (one
+// round trip): the claims are locked (skipping those another instance
+// holds), set PAID, and their payments inserted.
+func payBatchPostgres(ctx context.Context, tx *sqlx.Tx, runID, after string, n int, paidTime string) ([]paidRow, error) {
+	cols := "c." + strings.ReplaceAll(claimColumns, ", ", ", c.")
+	q := `WITH sel AS (
+			SELECT id FROM claims WHERE state = $1 AND id > $2 ORDER BY state, id LIMIT $3 FOR UPDATE SKIP LOCKED
+		), upd AS (
+			UPDATE claims c SET state = $4, payment_run = $5, pay_time = $6 FROM sel WHERE c.id = sel.id
+			RETURNING ` + cols + `
+		), ins AS (
+			INSERT INTO payments (claim_id, run_id, amount_ore, dossier, trip_date, paid_time)
+			SELECT id, $5, cost_ore, dossier, trip_date, $6 FROM upd
+			ON CONFLICT (claim_id) DO NOTHING RETURNING claim_id
+		)
+		SELECT upd.*, ins.claim_id IS NOT NULL AS fresh FROM upd LEFT JOIN ins ON ins.claim_id = upd.id ORDER BY upd.id`
+	var rows []paidRow
+	if err := tx.SelectContext(ctx, &rows, q, domain.StateApproved, after, n, domain.StatePaid, runID, paidTime); err != nil {
+		return nil, fmt.Errorf("pay claims: %w", err)
+	}
+	return rows, nil
+}
+
+// payBatchPortable does the same in three statements (SQLite has a single
+// writer, so no locking is needed).
+func payBatchPortable(ctx context.Context, tx *sqlx.Tx, runID, after string, n int, paidTime string) ([]paidRow, error) {
+	var rows []paidRow
+	if err := tx.SelectContext(ctx, &rows, tx.Rebind("SELECT "+claimColumns+
+		", 0 AS fresh FROM claims WHERE state = ? AND id > ? ORDER BY state, id LIMIT ?"), domain.StateApproved, after, n); err != nil {
+		return nil, fmt.Errorf("approved claims: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	var b strings.Builder
+	b.WriteString("INSERT INTO payments (claim_id, run_id, amount_ore, dossier, trip_date, paid_time) VALUES ")
+	args := make([]any, 0, 6*len(rows))
+	ids := make([]any, 0, len(rows))
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?)")
+		args = append(args, r.ID, runID, r.CostOre, r.Dossier, r.TripDate, paidTime)
+		ids = append(ids, r.ID)
+	}
+	b.WriteString(" ON CONFLICT (claim_id) DO NOTHING RETURNING claim_id")
+	var inserted []string
+	if err := tx.SelectContext(ctx, &inserted, tx.Rebind(b.String()), args...); err != nil {
+		return nil, fmt.Errorf("insert payments: %w", err)
+	}
+	q, qargs, err := sqlx.In("UPDATE claims SET state = ?, payment_run = ?, pay_time = ? WHERE state = ? AND id IN (?)",
+		domain.StatePaid, runID, paidTime, domain.StateApproved, ids)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), qargs...); err != nil {
+		return nil, fmt.Errorf("mark claims paid: %w", err)
+	}
+	fresh := make(map[string]bool, len(inserted))
+	for _, id := range inserted {
+		fresh[id] = true
+	}
+	for i := range rows {
+		rows[i].Fresh = fresh[rows[i].ID]
+	}
+	return rows, nil
 }
 
 // CompleteRun marks run SUCCEEDED with its totals recounted from the
