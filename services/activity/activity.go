@@ -155,16 +155,26 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 // SendDueReports sends every report that is due and not yet sent: the
-// previous complete period's, for each län.
+// previous complete period's, for each län, if the registry was running by
+// the period's last day.
 func (s *Service) SendDueReports(ctx context.Context) error {
 	schedules, err := s.store.Schedules(ctx)
 	if err != nil {
 		return err
 	}
 	today := s.today()
+	// Only periods the registry was running for are reported: a new
+	// installation does not send 21 empty reports for the month before it.
+	since, err := s.store.ReportsSince(ctx, today.Format(domain.DateLayout))
+	if err != nil {
+		return err
+	}
 	sent := false
 	for _, l := range refdata.Lans() {
 		from, to := domain.ReportPeriod(schedules[l.Code].Frequency, today)
+		if to < since {
+			continue
+		}
 		report, err := s.folkbildningReport(ctx, l.Code, from, to)
 		if err != nil {
 			return err

@@ -486,7 +486,14 @@ func TestCoverageCatalogueAndReport(t *testing.T) {
 		_, err = s.GetFolkbildningReport(as(fbr), &activityv1.GetFolkbildningReportRequest{Lan: "lan/03", StartDate: "2026-03-31", EndDate: "2026-03-01"})
 		wantField(t, err, "end_date")
 
-		// The monthly report goes out once per län and month.
+		// The monthly report goes out once per län and month, for months
+		// the registry was running by their end: none for February.
+		if err := s.SendDueReports(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if subjects := e.outbox(t); slices.Contains(subjects, activity.SubjectFolkbildningReportPublished) {
+			t.Fatalf("a report for the month before the registry ran: %v", subjects)
+		}
 		activity.SetClock(s, func() time.Time { return time.Date(2026, 4, 2, 9, 0, 0, 0, time.UTC) })
 		for range 2 {
 			if err := s.SendDueReports(context.Background()); err != nil {

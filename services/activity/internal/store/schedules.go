@@ -43,3 +43,17 @@ func (s *Store) PutSchedule(ctx context.Context, lan string, f domain.Frequency,
 		return nil
 	})
 }
+
+// ReportsSince returns the day the report scheduler first ran, recording
+// today when it never has.
+func (s *Store) ReportsSince(ctx context.Context, today string) (string, error) {
+	if _, err := s.db.ExecContext(ctx, s.db.Rebind("INSERT INTO registry_state (name, value) VALUES ('reports_since', ?) "+
+		"ON CONFLICT (name) DO NOTHING"), today); err != nil {
+		return "", fmt.Errorf("reports since: %w", err)
+	}
+	var since string
+	if err := s.db.GetContext(ctx, &since, "SELECT value FROM registry_state WHERE name = 'reports_since'"); err != nil {
+		return "", fmt.Errorf("reports since: %w", err)
+	}
+	return since, nil
+}
