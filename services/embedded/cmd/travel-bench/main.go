@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -30,8 +31,17 @@ import (
 func main() {
 	workers := flag.Int("workers", 8, "concurrent clients")
 	duration := flag.Duration("duration", 5*time.Second, "load duration")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the load phase here")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	if err := run(*workers, *duration); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "travel-bench:", err)
 		os.Exit(1)
 	}
