@@ -209,3 +209,6 @@ var stockholm = func() *time.Location {
 	}
 	return loc
 }()
+
+// local is the current time in Sweden, for statuses that follow dates.
+func (s *Service) local() time.Time { return s.now().In(stockholm) }

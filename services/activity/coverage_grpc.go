@@ -177,7 +177,7 @@ func (s *Service) SearchCatalogue(ctx context.Context, req *activityv1.SearchCat
 	}
 	list, next := listing.Trim(page, list)
 	resp := &activityv1.SearchCatalogueResponse{NextPageToken: next}
-	now := s.now()
+	now := s.local()
 	for _, a := range list {
 		p := places[a.KommunCode]
 		resp.Entries = append(resp.Entries, &activityv1.CatalogueEntry{

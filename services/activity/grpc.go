@@ -53,7 +53,7 @@ func (s *Service) CreateActivity(ctx context.Context, req *activityv1.CreateActi
 	}
 	a.CreateTime = s.now().UTC()
 	a.UpdateTime = a.CreateTime
-	out := toProto(a, s.now())
+	out := toProto(a, s.local())
 	err = s.store.Create(ctx, a, func(tx *sqlx.Tx) error {
 		_, err := events.Publish(ctx, tx, SubjectActivityRegistered, &activityv1.ActivityRegistered{Activity: out})
 		return err
@@ -172,7 +172,7 @@ func (s *Service) UpdateActivity(ctx context.Context, req *activityv1.UpdateActi
 		return nil, err
 	}
 	a.UpdateTime = s.now().UTC()
-	out := toProto(a, s.now())
+	out := toProto(a, s.local())
 	err = s.store.Update(ctx, a, func(tx *sqlx.Tx) error {
 		_, err := events.Publish(ctx, tx, SubjectActivityUpdated, &activityv1.ActivityUpdated{Activity: out, ChangedFields: paths})
 		return err
@@ -200,7 +200,7 @@ func (s *Service) GetActivity(ctx context.Context, req *activityv1.GetActivityRe
 	if err != nil {
 		return nil, err
 	}
-	return toProto(a, s.now()), nil
+	return toProto(a, s.local()), nil
 }
 
 // ListActivities lists activities of one organiser or, with organisers/-, of
@@ -224,7 +224,7 @@ func (s *Service) ListActivities(ctx context.Context, req *activityv1.ListActivi
 	}
 	list, next := listing.Trim(page, list)
 	resp := &activityv1.ListActivitiesResponse{NextPageToken: next}
-	now := s.now()
+	now := s.local()
 	for _, a := range list {
 		resp.Activities = append(resp.Activities, toProto(a, now))
 	}
