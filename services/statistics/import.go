@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -213,8 +214,20 @@ func runImport[M csvCarrier](ctx context.Context, s *Service, st importStream[M]
 func (s *Service) storeGrid(ctx context.Context, date string, grid domain.Grid) (domain.Snapshot, bool, error) {
 	cells := grid.Cells()
 	snap := domain.Snapshot{ReferenceDate: date, CellCount: int64(len(cells)), Total: grid.Total(), ImportTime: s.now().UTC()}
+	projections, err := s.projectionsFrom(ctx, snap, grid)
+	if err != nil {
+		return domain.Snapshot{}, false, err
+	}
 	replaced, err := s.store.ReplaceAndPublish(ctx, snap, cells, func(tx *sqlx.Tx) error {
-		return publishSnapshot(ctx, tx, snap, grid.KommunTotals())
+		if err := publishSnapshot(ctx, tx, snap, grid.KommunTotals()); err != nil {
+			return err
+		}
+		for _, ev := range projections {
+			if _, err := events.Publish(ctx, tx, SubjectProjectionPublished, ev); err != nil {
+				return fmt.Errorf("publish projection: %w", err)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return domain.Snapshot{}, false, err
@@ -222,6 +235,46 @@ func (s *Service) storeGrid(ctx context.Context, date string, grid domain.Grid) 
 	s.notify()
 	s.remember(snap, grid)
 	return snap, replaced, nil
+}
+
+// projectionsFrom gives, when snap is (or will be) the latest snapshot, the
+// projection to each date on which planned changes after it take effect:
+// a new starting point changes every projection.
+func (s *Service) projectionsFrom(ctx context.Context, snap domain.Snapshot, grid domain.Grid) ([]*statisticsv1.ProjectionPublished, error) {
+	snaps, err := s.store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(snaps) > 0 && snaps[0].ReferenceDate > snap.ReferenceDate {
+		return nil, nil
+	}
+	changes, err := s.store.Changes(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out []*statisticsv1.ProjectionPublished
+	seen := map[string]bool{}
+	totals := grid.KommunTotals()
+	for _, c := range changes { // by effective date
+		if c.EffectiveDate > snap.ReferenceDate && !seen[c.EffectiveDate] {
+			seen[c.EffectiveDate] = true
+			out = append(out, projectionEvent(snap, totals, changes, c.EffectiveDate, snap.ImportTime))
+		}
+	}
+	return out, nil
+}
+
+// projectionEvent is the projection of the snapshot with kommun totals to
+// date, unprotected: events go to services, not to people.
+func projectionEvent(snap domain.Snapshot, totals []domain.KommunTotal, changes []domain.PlannedChange, date string, now time.Time) *statisticsv1.ProjectionPublished {
+	rows, _ := domain.Project(totals, changes, snap.ReferenceDate, date, false)
+	ev := &statisticsv1.ProjectionPublished{Snapshot: snap.Name(), ProjectionDate: date, PublishTime: timestamppb.New(now)}
+	for _, r := range rows {
+		if r.Projected > 0 {
+			ev.KommunTotals = append(ev.KommunTotals, &statisticsv1.KommunTotal{KommunCode: r.KommunCode, LanCode: r.LanCode, Adults: r.Projected})
+		}
+	}
+	return ev
 }
 
 func publishSnapshot(ctx context.Context, tx *sqlx.Tx, snap domain.Snapshot, totals []domain.KommunTotal) error {

@@ -420,10 +420,25 @@ func TestTimeSeriesCompareProjection(t *testing.T) {
 		if ev.GetProjectionDate() != "2026-12-01" || ev.GetSnapshot() != "snapshots/2026-10-31" || len(ev.GetKommunTotals()) != 3 {
 			t.Fatalf("event = %v", &ev)
 		}
+		// A new snapshot moves every projection: one event per date with
+		// planned changes after it.
+		e.importCells(t, "snapshots/2026-11-30", cell("0180", ebo, man, age25, 130))
+		payloads = e.outbox(t, statistics.SubjectProjectionPublished)
+		if len(payloads) != 4 {
+			t.Fatalf("%d projection events after a new snapshot, want 4", len(payloads))
+		}
+		var moved statisticsv1.ProjectionPublished
+		if err := (events.Event{Payload: payloads[2]}).Decode(&moved); err != nil {
+			t.Fatal(err)
+		}
+		if moved.GetSnapshot() != "snapshots/2026-11-30" || moved.GetProjectionDate() != "2026-12-01" ||
+			len(moved.GetKommunTotals()) != 1 || moved.GetKommunTotals()[0].GetAdults() != 430 {
+			t.Fatalf("projection after the new snapshot = %v", &moved)
+		}
 		if _, err := e.svc.DeletePlannedChange(as(migrationsverket), &statisticsv1.DeletePlannedChangeRequest{Name: pc.GetName()}); err != nil {
 			t.Fatal(err)
 		}
-		if p := proj("2026-12-31"); p["0180/01"] != 120 {
+		if p := proj("2026-12-31"); p["0180/01"] != 130 {
 			t.Fatalf("after withdrawal = %v", p)
 		}
 		if _, err := e.svc.DeletePlannedChange(as(migrationsverket), &statisticsv1.DeletePlannedChangeRequest{Name: pc.GetName()}); code(err) != codes.NotFound {
@@ -434,7 +449,7 @@ func TestTimeSeriesCompareProjection(t *testing.T) {
 			t.Fatalf("list = %v, %v", list, err)
 		}
 		snaps, err := e.svc.ListSnapshots(as(countyBoard), &statisticsv1.ListSnapshotsRequest{})
-		if err != nil || len(snaps.GetSnapshots()) != 3 || snaps.GetSnapshots()[0].GetName() != "snapshots/2026-10-31" {
+		if err != nil || len(snaps.GetSnapshots()) != 4 || snaps.GetSnapshots()[0].GetName() != "snapshots/2026-11-30" {
 			t.Fatalf("snapshots = %v, %v", snaps, err)
 		}
 	})

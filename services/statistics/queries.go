@@ -303,13 +303,7 @@ func (s *Service) projectionPublisher(ctx context.Context, date string, added *d
 	if added != nil {
 		changes = append(changes, *added)
 	}
-	rows, _ := domain.Project(g.KommunTotals(), changes, latest.ReferenceDate, date, false)
-	ev := &statisticsv1.ProjectionPublished{Snapshot: latest.Name(), ProjectionDate: date, PublishTime: timestamppb.New(s.now())}
-	for _, r := range rows {
-		if r.Projected > 0 {
-			ev.KommunTotals = append(ev.KommunTotals, &statisticsv1.KommunTotal{KommunCode: r.KommunCode, LanCode: r.LanCode, Adults: r.Projected})
-		}
-	}
+	ev := projectionEvent(latest, g.KommunTotals(), changes, date, s.now())
 	return func(tx *sqlx.Tx) error {
 		if _, err := events.Publish(ctx, tx, SubjectProjectionPublished, ev); err != nil {
 			return fmt.Errorf("publish projection: %w", err)
