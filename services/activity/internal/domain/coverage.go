@@ -3,6 +3,7 @@ package domain
 import (
 	"math"
 	"sort"
+	"sync"
 
 	"github.com/tia-platform/tia/services/platform/refdata"
 )
@@ -52,11 +53,9 @@ type CoverageInput struct {
 // zero. The ranking orders kommuner with unmet need by that need, then by
 // distance to the nearest activity (farther first), then by code.
 func ComputeCoverage(lan string, in map[string]CoverageInput, withActivity []string) Coverage {
-	seats := make([]refdata.Kommun, 0, len(withActivity))
+	ongoing := make(map[string]bool, len(withActivity))
 	for _, code := range withActivity {
-		if k, ok := refdata.KommunByCode(code); ok {
-			seats = append(seats, k)
-		}
+		ongoing[code] = true
 	}
 	c := Coverage{Lan: lan}
 	total := &c.Total
@@ -68,7 +67,7 @@ func ComputeCoverage(lan string, in map[string]CoverageInput, withActivity []str
 			Activities: x.Activities, Capacity: x.Capacity, Participants: x.Participants,
 			RouteActivities: x.RouteActivities, RouteCapacity: x.RouteCapacity,
 		}
-		kc.NearestKm, kc.NearestKommun = Nearest(k, seats)
+		kc.NearestKm, kc.NearestKommun = nearestOngoing(k.Code, ongoing)
 		kc.Utilisation = Utilisation(kc.Participants, kc.Capacity)
 		kc.UnmetNeed = UnmetNeed(kc.Target, kc.Capacity, kc.RouteCapacity)
 		c.Kommuner = append(c.Kommuner, kc)
@@ -114,6 +113,47 @@ func ComputeCoverage(lan string, in map[string]CoverageInput, withActivity []str
 		c.Ranked = append(c.Ranked, kc.Code)
 	}
 	return c
+}
+
+// byDistance lists, for every kommun, all kommuner nearest first (itself
+// first, at 0 km), computed once from the seats' coordinates.
+var byDistance = sync.OnceValue(func() map[string][]neighbour {
+	all := refdata.Kommuner()
+	out := make(map[string][]neighbour, len(all))
+	for _, k := range all {
+		list := make([]neighbour, 0, len(all))
+		for _, o := range all {
+			d := 0.0
+			if o.Code != k.Code {
+				d = refdata.DistanceKm(k, o)
+			}
+			list = append(list, neighbour{code: o.Code, km: d})
+		}
+		sort.Slice(list, func(i, j int) bool {
+			if list[i].km != list[j].km {
+				return list[i].km < list[j].km
+			}
+			return list[i].code < list[j].code
+		})
+		out[k.Code] = list
+	}
+	return out
+})
+
+type neighbour struct {
+	code string
+	km   float64
+}
+
+// nearestOngoing is Nearest over the kommuner in ongoing, walking the
+// precomputed list from the nearest outwards.
+func nearestOngoing(code string, ongoing map[string]bool) (float64, string) {
+	for _, n := range byDistance()[code] {
+		if ongoing[n.code] {
+			return math.Round(n.km*10) / 10, n.code
+		}
+	}
+	return -1, ""
 }
 
 // Nearest returns the distance in km from k's seat to the nearest of seats,

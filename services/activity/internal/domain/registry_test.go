@@ -491,3 +491,23 @@ func TestReportPeriod(t *testing.T) {
 		}
 	}
 }
+
+// TestNearestOngoing: the precomputed neighbour lists give what a search
+// over every seat gives.
+func TestNearestOngoing(t *testing.T) {
+	with := []string{"0180", "0380", "1280", "2580", "1480", "0584"}
+	set := map[string]bool{}
+	var seats []refdata.Kommun
+	for _, c := range with {
+		set[c] = true
+		k, _ := refdata.KommunByCode(c)
+		seats = append(seats, k)
+	}
+	for _, k := range refdata.Kommuner() {
+		km, code := nearestOngoing(k.Code, set)
+		wantKm, wantCode := Nearest(k, seats)
+		if km != wantKm || code != wantCode {
+			t.Fatalf("%s: nearestOngoing = %v %s, Nearest = %v %s", k.Code, km, code, wantKm, wantCode)
+		}
+	}
+}
