@@ -1,0 +1,224 @@
+package app
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/tia-platform/tia/services/platform/auth"
+)
+
+// caller is a service whose one method asks its peer "callee" for health:
+// a call between services.
+type caller struct {
+	peer func(string) (grpc.ClientConnInterface, error)
+}
+
+func (c caller) Register(r grpc.ServiceRegistrar) {
+	r.RegisterService(&grpc.ServiceDesc{
+		ServiceName: "tia.test.v1.Caller",
+		HandlerType: (*any)(nil),
+		Methods: []grpc.MethodDesc{{MethodName: "Ping", Handler: func(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+			if err := dec(&emptypb.Empty{}); err != nil {
+				return nil, err
+			}
+			cc, err := c.peer("callee")
+			if err != nil {
+				return nil, err
+			}
+			resp, err := healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{})
+			if err != nil {
+				return nil, fmt.Errorf("calling callee: %w", err)
+			}
+			if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+				return nil, fmt.Errorf("callee: %s", resp.GetStatus())
+			}
+			return &emptypb.Empty{}, nil
+		}}},
+	}, struct{}{})
+}
+func (caller) Subscriptions() []Subscription { return nil }
+
+// TestServicesCallEachOtherOverMutualTLS runs two services as the production
+// binaries do (Run), each with a certificate of a CA made up here: the
+// caller reaches its peer over mutual TLS, and the peer refuses a client
+// without a certificate.
+func TestServicesCallEachOtherOverMutualTLS(t *testing.T) {
+	natsURL := os.Getenv("TIA_TEST_NATS_URL")
+	if natsURL == "" {
+		natsURL = "nats://127.0.0.1:4222"
+	}
+	dir := t.TempDir()
+	ca, caKey, caFile := testCA(t, dir)
+	calleeCert, calleeKey := testCert(t, dir, "callee", ca, caKey)
+	callerCert, callerKey := testCert(t, dir, "caller", ca, caKey)
+	key, err := auth.DevKey(filepath.Join(dir, "dev.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrations := fstest.MapFS{"00001_t.sql": {Data: []byte("-- +goose Up\nCREATE TABLE t (id TEXT);\n")}}
+	calleeAddr, callerAddr := freeLoopback(t), freeLoopback(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errs := make(chan error, 2)
+	start := func(c Component, args []string, peers ...string) {
+		go func() { errs <- Run(ctx, c, args, peers...) }()
+	}
+	prefix := fmt.Sprintf("mtls%d_", time.Now().UnixNano())
+	t.Cleanup(func() {
+		nc, err := nats.Connect(natsURL)
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		js, _ := jetstream.New(nc)
+		for _, name := range []string{"CALLER", "CALLEE"} {
+			_ = js.DeleteStream(context.Background(), strings.ToUpper(prefix)+"TIA_"+name)
+		}
+	})
+	common := []string{"-nats-url", natsURL, "-nats-prefix", prefix,
+		"-token-key", filepath.Join(dir, "dev.pem.pub"), "-tls-ca", caFile, "-log-level", "warn", "-drain-timeout", "1s"}
+	start(Component{Name: "callee", Migrations: migrations, New: func(Deps) (Service, error) { return noService{}, nil }},
+		append([]string{"-grpc-addr", calleeAddr, "-database-dsn", "sqlite:" + filepath.Join(dir, "callee.db"),
+			"-tls-cert", calleeCert, "-tls-key", calleeKey}, common...))
+	start(Component{Name: "caller", Migrations: migrations, New: func(d Deps) (Service, error) { return caller{peer: d.Peer}, nil }},
+		append([]string{"-grpc-addr", callerAddr, "-database-dsn", "sqlite:" + filepath.Join(dir, "caller.db"),
+			"-tls-cert", callerCert, "-tls-key", callerKey, "-callee-addr", calleeAddr}, common...), "callee")
+
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	clientCert, err := tls.LoadX509KeyPair(callerCert, callerKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withCert := grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool, Certificates: []tls.Certificate{clientCert}}))
+	token, err := auth.NewIssuer(key, "").Issue(auth.Principal{Subject: "t", Role: auth.RoleMigrationsverket}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ping := func(creds grpc.DialOption) error {
+		cc, err := grpc.NewClient(callerAddr, creds)
+		if err != nil {
+			return err
+		}
+		defer cc.Close()
+		cctx, ccancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token), 5*time.Second)
+		defer ccancel()
+		return cc.Invoke(cctx, "/tia.test.v1.Caller/Ping", &emptypb.Empty{}, &emptypb.Empty{})
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := ping(withCert)
+		if err == nil {
+			break
+		}
+		select {
+		case runErr := <-errs:
+			t.Fatalf("a service stopped: %v (last call: %v)", runErr, err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("caller → callee over mutual TLS: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The callee requires a client certificate of the CA.
+	cc, err := grpc.NewClient(calleeAddr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	hctx, hcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer hcancel()
+	if _, err := healthpb.NewHealthClient(cc).Check(hctx, &healthpb.HealthCheckRequest{}); err == nil {
+		t.Error("the callee served a client without a certificate")
+	}
+	if err := ping(grpc.WithTransportCredentials(insecure.NewCredentials())); err == nil {
+		t.Error("the caller served a plaintext client")
+	}
+	cancel()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}
+}
+
+func freeLoopback(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func testCA(t *testing.T, dir string) (*x509.Certificate, *ecdsa.PrivateKey, string) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	file := filepath.Join(dir, "ca.crt")
+	writeTestPEM(t, file, "CERTIFICATE", der)
+	return cert, key, file
+}
+
+func testCert(t *testing.T, dir, name string, ca *x509.Certificate, caKey *ecdsa.PrivateKey) (string, string) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:   time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile := filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
+	writeTestPEM(t, certFile, "CERTIFICATE", der)
+	writeTestPEM(t, keyFile, "EC PRIVATE KEY", kder)
+	return certFile, keyFile
+}
+
+func writeTestPEM(t *testing.T, path, typ string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
