@@ -37,8 +37,11 @@ const (
 // row published again after a crash (published, but not yet marked) is
 // dropped by the stream's duplicate window. On PostgreSQL rows are claimed
 // with SELECT ... FOR UPDATE SKIP LOCKED, so several replicas can relay the
-// same database concurrently. Failed publishes are logged and retried on the
-// next poll; rows behind a failed one wait, which keeps the order.
+// same database concurrently. A batch is sent without waiting for each
+// acknowledgement; failed publishes are logged and retried on the next poll
+// with the rows behind them (so a failed event may follow later ones that
+// JetStream had already taken: consumers, which may see redelivered events
+// late anyway, must not rely on order after a failure).
 type Relay struct {
 	db        *sqlx.DB
 	js        jetstream.JetStream
@@ -259,16 +262,7 @@ func (r *Relay) relayFrom(ctx context.Context, q sqlx.ExtContext) (int, error) {
 		return 0, nil
 	}
 
-	published := make([]string, 0, len(rows))
-	var publishErr error
-	for _, row := range rows {
-		if err := r.publish(ctx, row); err != nil {
-			publishErr = &publishError{err}
-			break
-		}
-		published = append(published, row.ID)
-	}
-
+	published, publishErr := r.publishAll(ctx, rows)
 	if len(published) > 0 {
 		query, args, err := sqlx.In(r.sql.markPublished, published)
 		if err != nil {
@@ -282,10 +276,67 @@ func (r *Relay) relayFrom(ctx context.Context, q sqlx.ExtContext) (int, error) {
 	return len(rows), publishErr
 }
 
-// publish sends one row to JetStream inside a producer span that continues
-// the trace stored with the row; the span's context replaces the stored
-// one on the wire so the consumer's span becomes its child.
-func (r *Relay) publish(ctx context.Context, row outboxRow) error {
+// publishAll sends rows to JetStream without waiting for each
+// acknowledgement before sending the next (the round trip per event would
+// bound the relay to a few hundred events a second), then waits for the
+// acknowledgements in order. It returns the ids of the leading rows that
+// were acknowledged; at the first failure it stops, and the rows from there
+// on are sent again on the next poll (those JetStream took already are
+// dropped by its duplicate window).
+func (r *Relay) publishAll(ctx context.Context, rows []outboxRow) ([]string, error) {
+	type sent struct {
+		row    outboxRow
+		span   trace.Span
+		future jetstream.PubAckFuture
+	}
+	inFlight := make([]sent, 0, len(rows))
+	defer func() {
+		for _, s := range inFlight {
+			s.span.End()
+		}
+	}()
+	var sendErr error
+	for _, row := range rows {
+		span, future, err := r.publishAsync(ctx, row)
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, "publish failed")
+			span.End()
+			sendErr = &publishError{err}
+			break
+		}
+		inFlight = append(inFlight, sent{row: row, span: span, future: future})
+	}
+
+	timeout := time.NewTimer(r.timeout)
+	defer timeout.Stop()
+	published := make([]string, 0, len(inFlight))
+	for _, s := range inFlight {
+		subject := r.prefix + s.row.Subject
+		select {
+		case ack := <-s.future.Ok():
+			if ack.Duplicate {
+				r.log.Debug("event was already in the stream", "event_id", s.row.ID, "subject", subject, "stream", ack.Stream)
+			}
+			published = append(published, s.row.ID)
+		case err := <-s.future.Err():
+			s.span.RecordError(err)
+			s.span.SetStatus(codes.Error, "publish failed")
+			return published, &publishError{fmt.Errorf("publish event %s to %s: %w", s.row.ID, subject, err)}
+		case <-timeout.C:
+			return published, &publishError{fmt.Errorf("publish event %s to %s: no acknowledgement within %s", s.row.ID, subject, r.timeout)}
+		case <-ctx.Done():
+			return published, &publishError{ctx.Err()}
+		}
+	}
+	return published, sendErr
+}
+
+// publishAsync sends one row to JetStream inside a producer span that
+// continues the trace stored with the row; the span's context replaces the
+// stored one on the wire so the consumer's span becomes its child. The
+// caller ends the span.
+func (r *Relay) publishAsync(ctx context.Context, row outboxRow) (trace.Span, jetstream.PubAckFuture, error) {
 	header := nats.Header{}
 	if err := json.Unmarshal([]byte(row.Headers), &header); err != nil {
 		// Publish anyway: losing the trace link is better than blocking
@@ -309,22 +360,12 @@ func (r *Relay) publish(ctx context.Context, row outboxRow) error {
 			semconv.MessagingMessageID(row.ID),
 		),
 	)
-	defer span.End()
 	propagator.Inject(spanCtx, headerCarrier(header))
-
-	pubCtx, cancel := context.WithTimeout(spanCtx, r.timeout)
-	defer cancel()
-	ack, err := r.js.PublishMsg(pubCtx, &nats.Msg{Subject: subject, Data: row.Payload, Header: header},
-		jetstream.WithMsgID(row.ID))
+	future, err := r.js.PublishMsgAsync(&nats.Msg{Subject: subject, Data: row.Payload, Header: header}, jetstream.WithMsgID(row.ID))
 	if err != nil {
-		span.RecordError(err)
-		span.SetStatus(codes.Error, "publish failed")
-		return fmt.Errorf("publish event %s to %s: %w", row.ID, subject, err)
+		return span, nil, fmt.Errorf("publish event %s to %s: %w", row.ID, subject, err)
 	}
-	if ack.Duplicate {
-		r.log.Debug("event was already in the stream", "event_id", row.ID, "subject", subject, "stream", ack.Stream)
-	}
-	return nil
+	return span, future, nil
 }
 
 // deleteExpired deletes published rows older than the retention.
