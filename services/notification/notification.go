@@ -154,8 +154,9 @@ func (s *Service) Register(r grpc.ServiceRegistrar) {
 // what each event means.
 func (s *Service) Subscriptions() []app.Subscription {
 	// Events are independent of each other here (one message per recipient
-	// per event, whatever the order), so they are applied in parallel.
-	const concurrency = 16
+	// per event, whatever the order), so they are applied in parallel, about
+	// as many as the database pool has connections.
+	const concurrency = 20
 	return []app.Subscription{
 		{Producer: "activity", Handler: s.handle, Concurrency: concurrency},
 		{Producer: "statistics", Handler: s.handle, Concurrency: concurrency},

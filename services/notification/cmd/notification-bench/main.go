@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -59,10 +60,19 @@ func main() {
 		duration = flag.Duration("duration", 60*time.Second, "how long to sustain the rate")
 		fanout   = flag.Int("webhooks", 100, "webhooks of the fan-out recipient")
 		fanEvts  = flag.Int("fanout-events", 10, "events sent to the fan-out recipient")
+		cpuProf  = flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	)
 	flag.Parse()
+	if *cpuProf != "" {
+		f, err := os.Create(*cpuProf)
+		if err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	if err := run(*pgURL, *natsURL, *rate, *duration, *fanout, *fanEvts); err != nil {
 		fmt.Fprintln(os.Stderr, "notification-bench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
