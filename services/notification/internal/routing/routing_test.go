@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
@@ -259,5 +260,37 @@ func TestRecipients(t *testing.T) {
 	}
 	if MayRead(auth.Principal{Role: auth.RoleCountyBoard, Lan: "01"}, "lansstyrelse-12") {
 		t.Error("a county board reads another's inbox")
+	}
+}
+
+// TestEveryEventIsRouted: every event the producers declare (a top-level
+// message of their events.proto that no other message there embeds) has a
+// rule, so a new event cannot go unrouted unnoticed.
+func TestEveryEventIsRouted(t *testing.T) {
+	files := []protoreflect.FileDescriptor{
+		activityv1.File_tia_activity_v1_events_proto,
+		statisticsv1.File_tia_statistics_v1_events_proto,
+		travelv1.File_tia_travel_v1_events_proto,
+	}
+	for _, f := range files {
+		msgs := f.Messages()
+		embedded := map[protoreflect.FullName]bool{}
+		for i := range msgs.Len() {
+			fields := msgs.Get(i).Fields()
+			for j := range fields.Len() {
+				if m := fields.Get(j).Message(); m != nil {
+					embedded[m.FullName()] = true
+				}
+			}
+		}
+		for i := range msgs.Len() {
+			name := msgs.Get(i).FullName()
+			if embedded[name] {
+				continue
+			}
+			if _, ok := Rules[string(name)]; !ok {
+				t.Errorf("event %s has no routing rule", name)
+			}
+		}
 	}
 }
