@@ -237,6 +237,9 @@ func (s *Service) EndParticipation(ctx context.Context, req *activityv1.EndParti
 	c, err := s.store.ChangeCertificate(ctx, org, act, id,
 		func(c *domain.Certificate) error { return c.End(outcome, req.GetEndDate(), today) },
 		func(tx *sqlx.Tx, c domain.Certificate) error {
+			if err := store.EndRenewals(ctx, tx, c); err != nil {
+				return err
+			}
 			_, err := events.Publish(ctx, tx, SubjectParticipationEnded, &activityv1.ParticipationEnded{
 				Certificate: c.Name(), Activity: c.ActivityName(), DossierNumber: c.Dossier,
 				Outcome: participationToProto[c.Participation], EndDate: c.EndDate,

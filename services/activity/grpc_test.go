@@ -343,10 +343,19 @@ func TestActivitiesAndCertificates(t *testing.T) {
 		}
 		_, err = s.RenewCertificate(as(church), &activityv1.RenewCertificateRequest{Name: c1.GetName()})
 		wantField(t, err, "name")
+		// A drop-out recorded on the renewed certificate ends the renewal too.
+		must(s.EndParticipation(as(church), &activityv1.EndParticipationRequest{Name: c1.GetName(),
+			Outcome: activityv1.Participation_PARTICIPATION_DROPPED_OUT, EndDate: today}))
+		if r := must(s.GetCertificate(as(mv), &activityv1.GetCertificateRequest{Name: r1.GetName()})); r.GetParticipation() != activityv1.Participation_PARTICIPATION_DROPPED_OUT {
+			t.Fatalf("renewal after the drop-out = %v", r)
+		}
+		if r := check(mv, r1.GetName(), "12-345678", a1.GetName(), "2026-06-15"); !slices.Equal(r.GetReasons(), []string{"PARTICIPATION_ENDED"}) {
+			t.Fatalf("check of the renewal = %v", r)
+		}
 
 		// ParticipationEnded carries what Migrationsverket needs.
 		var payload []byte
-		if err := e.db.Get(&payload, e.db.Rebind("SELECT payload FROM outbox WHERE subject = ?"), activity.SubjectParticipationEnded); err != nil {
+		if err := e.db.Get(&payload, e.db.Rebind("SELECT payload FROM outbox WHERE subject = ? ORDER BY id LIMIT 1"), activity.SubjectParticipationEnded); err != nil {
 			t.Fatal(err)
 		}
 		var pe activityv1.ParticipationEnded

@@ -196,7 +196,8 @@ func (c *Certificate) Start() error {
 // organiser learnt on day that the participant never started. day defaults
 // to today and may not be in the future; a drop-out is not before the
 // certificate's first day, and a participant recorded as started cannot be
-// recorded as never started.
+// recorded as never started. When c was renewed, the caller ends the
+// renewals too (see store.EndRenewals).
 func (c *Certificate) End(outcome Participation, day, today string) error {
 	var v badrequest.Violations
 	if day == "" {

@@ -336,11 +336,15 @@ func TestEndParticipation(t *testing.T) {
 		{"never started after starting", ParticipationStarted, ParticipationNeverStarted, "2026-03-01", []string{"outcome"}, ""},
 		{"already ended", ParticipationDroppedOut, ParticipationDroppedOut, "2026-03-01", []string{"name"}, ""},
 		{"not an outcome", ParticipationIssued, ParticipationStarted, "2026-03-01", []string{"outcome"}, ""},
+		{"renewed", "renewed", ParticipationDroppedOut, "2026-03-01", nil, "2026-03-01"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := base
 			c.Participation = tt.state
+			if tt.state == "renewed" {
+				c.Participation, c.RenewedBy = ParticipationStarted, "organisers/x/activities/a/certificates/next"
+			}
 			err := c.End(tt.outcome, tt.day, "2026-03-10")
 			if got := badrequest.Fields(err); !slices.Equal(got, tt.fields) {
 				t.Fatalf("fields = %v, want %v (%v)", got, tt.fields, err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -164,4 +165,32 @@ func (s *Store) ListCertificates(ctx context.Context, scope CertificateScope, fi
 		out[i] = r.certificate()
 	}
 	return out, nil
+}
+
+// EndRenewals gives the renewals of c (following renewed_by) c's ended
+// participation, so that a drop-out recorded on a renewed certificate also
+// ends the periods after it. It runs in the transaction that ended c.
+func EndRenewals(ctx context.Context, tx Tx, c domain.Certificate) error {
+	for next := c.RenewedBy; next != ""; {
+		org, act, id := splitCertificate(next)
+		n, err := getCertificate(ctx, tx, org, act, id)
+		if err != nil {
+			return fmt.Errorf("renewal %s: %w", next, err)
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE certificates SET participation = ?, end_date = ?, update_time = ? "+
+			"WHERE org_number = ? AND activity_id = ? AND id = ?"), string(c.Participation), c.EndDate,
+			formatTime(time.Now()), org, act, id); err != nil {
+			return fmt.Errorf("end renewal: %w", err)
+		}
+		next = n.RenewedBy
+	}
+	return nil
+}
+
+func splitCertificate(name string) (org, activity, id string) {
+	p := strings.Split(name, "/")
+	if len(p) != 6 {
+		return "", "", ""
+	}
+	return p[1], p[3], p[5]
 }
