@@ -304,7 +304,7 @@ func TestUpgradeActivityWithAddedField(t *testing.T) {
 	}
 	newList := nc.message(t, "tia.activity.v1.ListActivitiesRequest", `{"parent": "organisers/-", "pageSize": 5, "upgradeProbe": "new"}`)
 
-	restClients := &tally{name: "REST (old and new clients alike)"}
+	restClients := &tally{name: "REST through the edge"}
 	oldClients := &tally{name: "gRPC, current generated code"}
 	newClients := &tally{name: "gRPC, new API"}
 	stop := make(chan struct{})
