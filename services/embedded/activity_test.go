@@ -146,6 +146,25 @@ func TestActivityRegistry(t *testing.T) {
 	if code != http.StatusOK || ended["participation"] != "PARTICIPATION_DROPPED_OUT" {
 		t.Fatalf("drop-out: HTTP %d %v", code, ended)
 	}
+	// The drop-out reaches Migrationsverket (through the notification
+	// service), without the dossier number.
+	deadline := time.Now().Add(15 * time.Second)
+	for found := false; !found; {
+		_, inbox := mv.do("GET", "/v1/recipients/migrationsverket-03/messages", nil)
+		msgs, _ := inbox["messages"].([]any)
+		for _, m := range msgs {
+			if mm := m.(map[string]any); mm["topic"] == "participation.ended" && mm["subjectResource"] == cert2["name"] {
+				if strings.Contains(toJSON(mm), "12-000002") {
+					t.Fatalf("message shows the dossier number: %v", mm)
+				}
+				found = true
+			}
+		}
+		if !found && time.Now().After(deadline) {
+			t.Fatalf("Migrationsverket never learnt of the drop-out: %v", msgs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	check := map[string]any{"dossierNumber": "12-000002", "activity": a2["name"], "date": day(1)}
 	if code, r := mv.do("POST", "/v1/"+cert2["name"].(string)+":check", check); code != http.StatusOK || r["valid"] != false ||
 		!strings.Contains(toJSON(r["reasons"]), "PARTICIPATION_ENDED") {
@@ -166,7 +185,7 @@ func TestActivityRegistry(t *testing.T) {
 	}
 	uppsala := p.as(t, &auth.Principal{Subject: "lst-03", Role: auth.RoleCountyBoard, Lan: "03"})
 	var coverage map[string]any
-	deadline := time.Now().Add(15 * time.Second)
+	deadline = time.Now().Add(15 * time.Second)
 	for {
 		code, coverage = uppsala.do("GET", "/v1/lan/03/coverage", nil)
 		if code != http.StatusOK {
