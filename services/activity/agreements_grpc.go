@@ -141,7 +141,9 @@ func (s *Service) EndAgreement(ctx context.Context, req *activityv1.EndAgreement
 	if p.Lan != lan {
 		return nil, status.Errorf(codes.PermissionDenied, "only the county board of län %s ends its agreements", lan)
 	}
-	a, err := s.store.EndAgreement(ctx, lan, id, func(a *domain.Agreement) error { return a.End(req.GetEndDate()) },
+	a, err := s.store.EndAgreement(ctx, lan, id, func(a *domain.Agreement) error {
+		return a.End(req.GetEndDate(), s.today().Format(domain.DateLayout))
+	},
 		func(tx *sqlx.Tx, a domain.Agreement) error {
 			_, err := events.Publish(ctx, tx, SubjectAgreementEnded, &activityv1.AgreementEnded{Agreement: agreementToProto(a), LanCode: lan})
 			return err

@@ -66,9 +66,10 @@ func (a *Agreement) Normalize(today time.Time) error {
 	return v.Err()
 }
 
-// End checks ending the agreement early with last day day and records it.
-// The field path is "end_date".
-func (a *Agreement) End(day string) error {
+// End checks ending the agreement early, on today, with last day day, and
+// records it: before its planned end, not before it starts, and not
+// retroactively (not before today). The field path is "end_date".
+func (a *Agreement) End(day, today string) error {
 	if _, err := time.Parse(DateLayout, day); err != nil {
 		return badrequest.Field("end_date", "must be a date written YYYY-MM-DD")
 	}
@@ -77,6 +78,9 @@ func (a *Agreement) End(day string) error {
 	}
 	if day >= a.EndDate {
 		return badrequest.Field("end_date", "must be before the agreement's end date "+a.EndDate+" to end it early")
+	}
+	if day < today {
+		return badrequest.Field("end_date", "an agreement cannot be ended retroactively: not before "+today)
 	}
 	if day < a.StartDate {
 		// Ending before it starts: the agreement never ran; its last day is

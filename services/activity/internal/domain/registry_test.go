@@ -110,7 +110,7 @@ func TestAgreementRules(t *testing.T) {
 }
 
 func TestAgreementEnd(t *testing.T) {
-	base := Agreement{StartDate: "2026-03-15", EndDate: "2026-12-31"}
+	base := Agreement{StartDate: "2026-03-20", EndDate: "2026-12-31"}
 	tests := []struct {
 		name  string
 		ended string
@@ -118,17 +118,18 @@ func TestAgreementEnd(t *testing.T) {
 		field string
 	}{
 		{"early", "", "2026-06-30", ""},
-		{"the first day", "", "2026-03-15", ""},
+		{"the first day", "", "2026-03-20", ""},
 		{"not early", "", "2026-12-31", "end_date"},
-		{"before it starts", "", "2026-03-14", "end_date"},
+		{"before it starts", "", "2026-03-19", "end_date"},
 		{"already ended", "2026-05-01", "2026-04-01", "end_date"},
 		{"not a date", "", "2026-13-01", "end_date"},
+		{"retroactively", "", "2026-03-09", "end_date"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := base
 			a.EndedDate = tt.ended
-			err := a.End(tt.day)
+			err := a.End(tt.day, "2026-03-10")
 			if got := badrequest.Fields(err); tt.field == "" && got != nil || tt.field != "" && !slices.Equal(got, []string{tt.field}) {
 				t.Fatalf("fields = %v, want %q", got, tt.field)
 			}

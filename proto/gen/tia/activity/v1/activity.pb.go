@@ -1704,7 +1704,8 @@ type EndAgreementRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// `lan/{lan_code}/agreements/{id}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The agreement's new last day, before its planned end_date.
+	// The agreement's new last day: before its planned end_date, not before
+	// its start_date, and not before today (no retroactive end).
 	EndDate       string `protobuf:"bytes,2,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
