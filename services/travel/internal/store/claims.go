@@ -77,7 +77,7 @@ var ClaimFilterFields = map[string]listing.Field{
 // InsertClaim stores c, with then (events) in the same transaction. A claim
 // with the same dossier and request id returns ErrExists.
 func (s *Store) InsertClaim(ctx context.Context, c domain.Claim, then func(*sqlx.Tx) error) error {
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.NamedExecContext(ctx, "INSERT INTO claims ("+claimColumns+") VALUES (:"+
 			strings.ReplaceAll(claimColumns, ", ", ", :")+")", toClaimRow(c)); err != nil {
 			if db.IsUniqueViolation(err) {
@@ -171,8 +171,8 @@ func (s *Store) Facts(ctx context.Context, c domain.Claim) (domain.Facts, error)
 		f.RouteApproved = ok
 	}
 	var n int
-	if err := s.db.GetContext(ctx, &n, s.db.Rebind(`SELECT COUNT(*) FROM claims WHERE dossier = ? AND trip_date = ?
-		AND from_kommun_code = ? AND to_kommun_code = ? AND state <> ? AND id <> ?`),
+	if err := s.db.GetContext(ctx, &n, s.db.Rebind(`SELECT COUNT(*) FROM (SELECT 1 FROM claims WHERE dossier = ? AND trip_date = ?
+		AND from_kommun_code = ? AND to_kommun_code = ? AND state <> ? AND id <> ? LIMIT 1) AS dup`),
 		c.Dossier, c.TripDate, c.FromKommunCode, c.ToKommunCode, domain.StateRejected, c.ID); err != nil {
 		return f, fmt.Errorf("find duplicates: %w", err)
 	}
@@ -189,7 +189,7 @@ func (s *Store) Facts(ctx context.Context, c domain.Claim) (domain.Facts, error)
 // reason and time) if the stored claim is still in one of states, with then
 // in the same transaction; otherwise ErrConflict.
 func (s *Store) UpdateClaim(ctx context.Context, c domain.Claim, states []string, then func(*sqlx.Tx) error) error {
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		return UpdateClaimTx(ctx, tx, c, states, then)
 	})
 }

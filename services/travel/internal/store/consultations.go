@@ -11,7 +11,6 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/listing"
 	"github.com/tia-platform/tia/services/travel/internal/domain"
 )
@@ -129,7 +128,7 @@ func (s *Store) CreateConsultation(ctx context.Context, c domain.Consultation, t
 	if err != nil {
 		return err
 	}
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.NamedExecContext(ctx, "INSERT INTO consultations ("+consultationColumns+
 			") VALUES (:id, :state, :deadline, :description, :proposals, :lan_codes, :decision, :create_time)", row); err != nil {
 			return fmt.Errorf("insert consultation: %w", err)
@@ -191,7 +190,7 @@ func (s *Store) ListConsultations(ctx context.Context, filter listing.Filter, la
 // AddResponse checks with check (under a lock on the consultation) and
 // inserts r.
 func (s *Store) AddResponse(ctx context.Context, r domain.Response, check func(domain.Consultation) error) error {
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		c, err := getConsultation(ctx, tx, r.ConsultationID, forUpdate(s.db))
 		if err != nil {
 			return err
@@ -216,7 +215,7 @@ func (s *Store) AddResponse(ctx context.Context, r domain.Response, check func(d
 func (s *Store) Decide(ctx context.Context, id string, decide func(*domain.Consultation) ([]domain.Route, error),
 	then func(*sqlx.Tx, domain.Consultation, []domain.Route) error) (domain.Consultation, error) {
 	var out domain.Consultation
-	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		c, err := getConsultation(ctx, tx, id, forUpdate(s.db))
 		if err != nil {
 			return err

@@ -114,7 +114,7 @@ func (s *Store) PayBatch(ctx context.Context, runID, after string, n int, now ti
 	paidTime := fmtTime(now)
 	var taken int
 	var last string
-	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var rows []paidRow
 		var err error
 		if db.Dialect(s.db) == db.DialectPostgres {

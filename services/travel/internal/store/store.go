@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -30,10 +31,25 @@ var Migrations = mustSub(migrations, "migrations")
 var ErrNotFound = errors.New("not found")
 
 // Store reads and writes route decisions.
-type Store struct{ db *sqlx.DB }
+type Store struct {
+	db *sqlx.DB
+	// writes serializes this process's write transactions on SQLite, which
+	// has one writer: waiting here is a queue, while waiting in SQLite's
+	// busy handler is sleeping in growing steps.
+	writes sync.Mutex
+}
 
 // New returns a store on a migrated database.
 func New(d *sqlx.DB) *Store { return &Store{db: d} }
+
+// inTx runs fn in a write transaction.
+func (s *Store) inTx(ctx context.Context, fn func(*sqlx.Tx) error) error {
+	if db.Dialect(s.db) == db.DialectSQLite {
+		s.writes.Lock()
+		defer s.writes.Unlock()
+	}
+	return db.InTx(ctx, s.db, fn)
+}
 
 type row struct {
 	ID             string  `db:"id"`
@@ -71,7 +87,7 @@ func (r row) route() domain.Route {
 // Create inserts r and its two ends in one transaction, with then (events)
 // in the same transaction.
 func (s *Store) Create(ctx context.Context, r domain.Route, then ...func(*sqlx.Tx) error) error {
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := CreateRouteTx(ctx, tx, r); err != nil {
 			return err
 		}
@@ -98,7 +114,7 @@ func CreateRouteTx(ctx context.Context, tx *sqlx.Tx, r domain.Route) error {
 // the result, with then in the same transaction.
 func (s *Store) Revoke(ctx context.Context, id string, revoke func(*domain.Route) error, then func(*sqlx.Tx, domain.Route) error) (domain.Route, error) {
 	var out domain.Route
-	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var r row
 		err := tx.GetContext(ctx, &r, tx.Rebind("SELECT "+columns+" FROM routes WHERE id = ?"+forUpdate(s.db)), id)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -124,9 +140,9 @@ func (s *Store) Revoke(ctx context.Context, id string, revoke func(*domain.Route
 // (either direction) on date.
 func RouteApproved(ctx context.Context, q queryer, a, b, date string) (bool, error) {
 	var n int
-	err := sqlx.GetContext(ctx, q, &n, q.Rebind(`SELECT COUNT(*) FROM routes
+	err := sqlx.GetContext(ctx, q, &n, q.Rebind(`SELECT COUNT(*) FROM (SELECT 1 FROM routes
 		WHERE ((from_kommun_code = ? AND to_kommun_code = ?) OR (from_kommun_code = ? AND to_kommun_code = ?))
-		AND valid_from <= ? AND valid_to >= ?`), a, b, b, a, date, date)
+		AND valid_from <= ? AND valid_to >= ? LIMIT 1) AS route`), a, b, b, a, date, date)
 	if err != nil {
 		return false, fmt.Errorf("find route: %w", err)
 	}
