@@ -206,8 +206,9 @@ func (s *Service) claim(ctx context.Context, name string) (domain.Claim, error) 
 	return c, err
 }
 
-// RecheckPending asks the registry again about claims waiting for it and
-// decides those it answers for. It returns how many were decided.
+// RecheckPending asks the registry again about claims waiting for it, oldest
+// first, and decides those it answers for; it stops at the first claim the
+// registry still cannot answer. It returns how many were decided.
 func (s *Service) RecheckPending(ctx context.Context) int {
 	list, err := s.store.PendingClaims(ctx, 200)
 	if err != nil {
@@ -221,7 +222,7 @@ func (s *Service) RecheckPending(ctx context.Context) int {
 			continue
 		}
 		if c.State == domain.StatePending {
-			continue
+			break // still unreachable: try the rest at the next tick
 		}
 		err := s.store.UpdateClaim(ctx, c, []string{domain.StatePending}, func(tx *sqlx.Tx) error { return s.publishDecided(ctx, tx, c) })
 		if err != nil && !errors.Is(err, store.ErrConflict) {
