@@ -78,13 +78,14 @@ func (d Directory) ForumMembers(ctx context.Context, lan string) ([]string, erro
 	return out, err
 }
 
-// Organisers are the organisers that registered activities in lan or sit
-// in its forum.
+// Organisers are the organisers that registered activities in lan, name a
+// contact there, or sit in its forum.
 func (d Directory) Organisers(ctx context.Context, lan string) ([]string, error) {
 	var out []string
 	err := sqlx.SelectContext(ctx, d.Q, &out, d.Q.Rebind(
-		"SELECT recipient FROM active_organisers WHERE lan = ? UNION "+
-			"SELECT recipient FROM forum_members WHERE lan = ? AND recipient LIKE 'organiser-%' ORDER BY recipient"), lan, lan)
+		"SELECT organiser FROM feed_activities WHERE lan_code = ? AND organiser <> '' UNION "+
+			"SELECT recipient FROM active_organisers WHERE lan = ? UNION "+
+			"SELECT recipient FROM forum_members WHERE lan = ? AND recipient LIKE 'organiser-%' ORDER BY 1"), lan, lan, lan)
 	return out, err
 }
 
@@ -236,16 +237,14 @@ type FeedActivity struct {
 	PublishTime string `db:"publish_time"`
 }
 
-// NoteActivity records, within tx, an activity for the feed and its
-// organiser as active in its län. A redelivered event changes nothing.
+// NoteActivity records, within tx, an activity for the feed, with its
+// organiser (which makes the organiser one of the län's active ones). A
+// redelivered event changes nothing.
 func NoteActivity(ctx context.Context, tx *sqlx.Tx, a FeedActivity, organiser string) error {
-	if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO feed_activities (name, kommun_code, lan_code, title, focus, capacity, start_date, end_date, publish_time) "+
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
-		a.Name, a.KommunCode, a.LanCode, a.Title, a.Focus, a.Capacity, a.StartDate, a.EndDate, a.PublishTime); err != nil {
+	if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO feed_activities (name, kommun_code, lan_code, title, focus, capacity, start_date, end_date, publish_time, organiser) "+
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+		a.Name, a.KommunCode, a.LanCode, a.Title, a.Focus, a.Capacity, a.StartDate, a.EndDate, a.PublishTime, organiser); err != nil {
 		return fmt.Errorf("note activity: %w", err)
-	}
-	if organiser != "" && a.LanCode != "" {
-		return NoteOrganiser(ctx, tx, a.LanCode, organiser)
 	}
 	return nil
 }
