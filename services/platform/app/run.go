@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -63,6 +64,9 @@ func Run(ctx context.Context, c Component, args []string, peers ...string) error
 		return Migrate(ctx, c, cfg.DatabaseDSN)
 	}
 	log := logging.New(os.Stderr, c.Name, cfg.LogLevel)
+	// Libraries that log through the default logger (the NATS connection,
+	// for one) then honour the configured level and format too.
+	slog.SetDefault(log)
 	serverTLS, err := tlsconfig.Server(cfg.TLS, true)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -276,19 +277,54 @@ func (c *Consumer) config() jetstream.ConsumerConfig {
 		MaxDeliver:    -1,
 		BackOff:       ackBackOff,
 	}
-	// A single filter uses the older field, which nats-server before 2.10
-	// (no multi-filter consumers) understands too.
+	// A single filter uses the older field, which every nats-server
+	// understands. Several filters need a 2.10 server (FilterSubjects), so
+	// the consumer reads the whole stream and skips the other subjects
+	// itself (see wanted): it then works against any server.
 	if len(c.subjects) == 1 {
 		cfg.FilterSubject = c.subjects[0]
-	} else {
-		cfg.FilterSubjects = c.subjects
 	}
 	return cfg
+}
+
+// wanted reports whether a message on subject is for this consumer. With
+// one filter subject the server already filtered.
+func (c *Consumer) wanted(subject string) bool {
+	if len(c.subjects) <= 1 {
+		return true
+	}
+	for _, s := range c.subjects {
+		if subjectMatches(s, subject) {
+			return true
+		}
+	}
+	return false
+}
+
+// subjectMatches reports whether subject matches the NATS pattern (with the
+// "*" and ">" wildcards).
+func subjectMatches(pattern, subject string) bool {
+	p, s := strings.Split(pattern, "."), strings.Split(subject, ".")
+	for i, tok := range p {
+		if tok == ">" {
+			return len(s) > i
+		}
+		if i >= len(s) || (tok != "*" && tok != s[i]) {
+			return false
+		}
+	}
+	return len(p) == len(s)
 }
 
 // handle applies one message and acks it, or naks it with a delay if the
 // handler failed.
 func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) {
+	if !c.wanted(msg.Subject()) {
+		if err := msg.Ack(); err != nil {
+			c.log.Warn("ack of a skipped message failed", "error", err)
+		}
+		return
+	}
 	ev := c.event(msg)
 	log := c.log.With("event_id", ev.ID, "subject", ev.Subject, "type", ev.Type)
 	if ev.ID == "" {
