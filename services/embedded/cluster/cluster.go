@@ -50,7 +50,7 @@ const (
 	readyTimeout = 60 * time.Second
 	// stopTimeout is how long Stop waits after SIGTERM before SIGKILL.
 	stopTimeout = 15 * time.Second
-	// drainTimeout is the services' TIA_DRAIN_TIMEOUT: short, as nothing
+	// drainTimeout is the processes' TIA_DRAIN_TIMEOUT: short, as nothing
 	// long-running is in flight when a test stops.
 	drainTimeout = "5s"
 	// tailSize is how much recent process output errors quote.
@@ -124,7 +124,6 @@ type Options struct {
 type Cluster struct {
 	dir      string
 	prefix   string
-	natsURL  string
 	issuer   *auth.Issuer
 	httpBase string
 	addrs    map[string]string // gRPC (services) or HTTP (gateway) listen addresses
@@ -166,10 +165,12 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{prefix: o.Prefix, natsURL: o.NATSURL, addrs: map[string]string{}, procs: map[string]*process{}}
+	c := &Cluster{prefix: o.Prefix, addrs: map[string]string{}, procs: map[string]*process{}}
+	started := false
 	defer func() {
-		if err != nil {
-			if tail := c.logs.Tail(); tail != "" {
+		// Also when PostgresDSN ends the goroutine (t.Fatal in a test).
+		if !started {
+			if tail := c.logs.Tail(); tail != "" && err != nil {
 				err = fmt.Errorf("%w\nlast process output:\n%s", err, tail)
 			}
 			c.Stop()
@@ -243,9 +244,18 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 		// Services that call others find them like in production; a binary
 		// that declares no such flag ignores the variable.
 		env = append(env, peers(name)...)
+		if name == "travel" {
+			// Travel asks the activity registry about certificates in the
+			// background too, with tokens it issues itself from this key.
+			env = append(env, "TIA_SERVICE_KEY="+keyPath)
+		}
 		c.procs[name] = &process{name: name, path: filepath.Join(bin, name), env: env, out: c.logs.writer(name)}
 	}
-	gw := append(append([]string(nil), base...), "TIA_HTTP_ADDR="+c.addrs[Gateway])
+	gw := append(append([]string(nil), base...),
+		"TIA_HTTP_ADDR="+c.addrs[Gateway],
+		"TIA_LOG_LEVEL=warn",
+		"TIA_DRAIN_TIMEOUT="+drainTimeout,
+	)
 	gw = append(gw, peers(Gateway)...)
 	c.procs[Gateway] = &process{name: Gateway, path: filepath.Join(bin, Gateway), env: gw, out: c.logs.writer(Gateway)}
 
@@ -257,6 +267,7 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if err := c.waitReady(ctx); err != nil {
 		return nil, err
 	}
+	started = true
 	return c, nil
 }
 
