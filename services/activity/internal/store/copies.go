@@ -60,16 +60,31 @@ func PutProjection(ctx context.Context, tx *sqlx.Tx, projectionDate, snapshot, p
 	return nil
 }
 
-// PutRoute keeps (or replaces) an approved route.
+// PutRoute keeps (or replaces) an approved route. A route covers travel in
+// both directions, so it is kept as two legs.
 func PutRoute(ctx context.Context, tx *sqlx.Tx, r Route) error {
 	if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM routes WHERE name = ?"), r.Name); err != nil {
 		return fmt.Errorf("replace route: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO routes (name, from_kommun, from_lan, to_kommun, valid_from, valid_to) VALUES (?, ?, ?, ?, ?, ?)"),
-		r.Name, r.FromKommun, r.FromLan, r.ToKommun, r.ValidFrom, r.ValidTo); err != nil {
-		return fmt.Errorf("insert route: %w", err)
+	legs := [][3]string{{r.FromKommun, r.FromLan, r.ToKommun}}
+	if r.ToKommun != r.FromKommun {
+		legs = append(legs, [3]string{r.ToKommun, lanOf(r.ToKommun), r.FromKommun})
+	}
+	for _, leg := range legs {
+		if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO routes (name, from_kommun, from_lan, to_kommun, valid_from, valid_to) VALUES (?, ?, ?, ?, ?, ?)"),
+			r.Name, leg[0], leg[1], leg[2], r.ValidFrom, r.ValidTo); err != nil {
+			return fmt.Errorf("insert route: %w", err)
+		}
 	}
 	return nil
+}
+
+// lanOf is the län of a kommun: the first two digits of its SCB code.
+func lanOf(kommun string) string {
+	if len(kommun) < 2 {
+		return ""
+	}
+	return kommun[:2]
 }
 
 // RevokeRoute ends a route: lastDay is its last approved day.

@@ -157,3 +157,39 @@ func TestStore(t *testing.T) {
 		}
 	})
 }
+
+// TestRoutesBothWays: a route decision covers travel in both directions.
+func TestRoutesBothWays(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		d, err := db.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		if err := db.Migrate(ctx, d, Migrations, "activity_migrations"); err != nil {
+			t.Fatal(err)
+		}
+		s := New(d)
+		err = db.InTx(ctx, d, func(tx *sqlx.Tx) error {
+			return PutRoute(ctx, tx, Route{Name: "routes/r", FromKommun: "2582", FromLan: "25", ToKommun: "0180", ValidFrom: "2026-01-01", ValidTo: "2026-12-31"})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for from, want := range map[string]string{"2582": "0180", "0180": "2582"} {
+			got, err := s.RoutesFrom(ctx, from, "2026-06-01")
+			if err != nil || len(got) != 1 || got[0] != want {
+				t.Errorf("RoutesFrom(%s) = %v, %v; want [%s]", from, got, err, want)
+			}
+		}
+		if err := db.InTx(ctx, d, func(tx *sqlx.Tx) error { return RevokeRoute(ctx, tx, "routes/r", "2026-03-31") }); err != nil {
+			t.Fatal(err)
+		}
+		for _, from := range []string{"2582", "0180"} {
+			if got, _ := s.RoutesFrom(ctx, from, "2026-06-01"); len(got) != 0 {
+				t.Errorf("after revocation RoutesFrom(%s) = %v", from, got)
+			}
+		}
+	})
+}
