@@ -260,6 +260,7 @@ func (s *Service) UpdateSubscription(ctx context.Context, req *notificationv1.Up
 	if err := s.store.PutSubscription(ctx, cur); err != nil {
 		return nil, err
 	}
+	s.subs.forget(recipient, topic)
 	return subscriptionToProto(cur), nil
 }
 

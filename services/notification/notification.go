@@ -16,6 +16,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -119,6 +120,49 @@ type Service struct {
 	cfg      Config
 	dispatch *dispatch.Dispatcher
 	now      func() time.Time
+	subs     subscriptionCache
+}
+
+// subscriptionTTL is how long a recipient's choice for a topic is reused
+// without asking the database again: the lookup would otherwise be a round
+// trip per message. A change made through this process applies at once; one
+// made through another replica within this time.
+const subscriptionTTL = time.Second
+
+// subscriptionCache keeps recently read subscriptions.
+type subscriptionCache struct {
+	mu      sync.Mutex
+	entries map[[2]string]cachedSubscription
+}
+
+type cachedSubscription struct {
+	sub     store.Subscription
+	expires time.Time
+}
+
+func (c *subscriptionCache) get(recipient, topic string, now time.Time) (store.Subscription, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[[2]string{recipient, topic}]
+	if !ok || now.After(e.expires) {
+		return store.Subscription{}, false
+	}
+	return e.sub, true
+}
+
+func (c *subscriptionCache) put(sub store.Subscription, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) > 100_000 {
+		c.entries = map[[2]string]cachedSubscription{}
+	}
+	c.entries[[2]string{sub.Recipient, sub.Topic}] = cachedSubscription{sub: sub, expires: now.Add(subscriptionTTL)}
+}
+
+func (c *subscriptionCache) forget(recipient, topic string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, [2]string{recipient, topic})
 }
 
 func newService(d app.Deps, cfg Config) *Service {
@@ -240,9 +284,12 @@ func (s *Service) noteReadModels(ctx context.Context, tx *sqlx.Tx, msg any) erro
 // recipient chose for topic. Nothing is written if the recipient already
 // has a message for eventID. queued says whether deliveries were written.
 func (s *Service) deliver(ctx context.Context, tx *sqlx.Tx, topic, eventID, eventType string, m routing.Message) (queued bool, err error) {
-	sub, _, err := store.GetSubscription(ctx, tx, m.Recipient, topic)
-	if err != nil {
-		return false, err
+	sub, ok := s.subs.get(m.Recipient, topic, s.now())
+	if !ok {
+		if sub, _, err = store.GetSubscription(ctx, tx, m.Recipient, topic); err != nil {
+			return false, err
+		}
+		s.subs.put(sub, s.now())
 	}
 	title, body, err := routing.Render(sub.Language, topic, m.Data)
 	if err != nil {
