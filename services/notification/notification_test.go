@@ -233,3 +233,28 @@ func TestWebhookNeedsHTTPS(t *testing.T) {
 		t.Fatalf("list shows %v, %v", list, err)
 	}
 }
+
+// TestSubscriptionChangeAppliesAtOnce: a change of channels or language
+// applies to the next message, though subscriptions are reused briefly.
+func TestSubscriptionChangeAppliesAtOnce(t *testing.T) {
+	s := newTestService(t, dbtest.NewSQLite(t), Config{Delivery: dispatchFast})
+	route := func(name string) proto.Message {
+		return &travelv1.RouteDecided{Route: &travelv1.Route{Name: name, FromKommunCode: "0180", ToKommunCode: "0184", ValidFrom: "2026-02-01", ValidTo: "2026-12-31"}}
+	}
+	apply(t, s, "ev-1", route("routes/r1"))
+	if _, err := s.UpdateSubscription(as(countyBoard01), &notificationv1.UpdateSubscriptionRequest{Subscription: &notificationv1.Subscription{
+		Name: "recipients/lansstyrelse-01/subscriptions/travel.route_decided", Language: notificationv1.Language_LANGUAGE_EN,
+		Channels: []notificationv1.Channel{notificationv1.Channel_CHANNEL_EMAIL}, EmailAddress: "a@example.org",
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, s, "ev-2", route("routes/r2"))
+	list, err := s.ListMessages(as(countyBoard01), &notificationv1.ListMessagesRequest{Parent: "recipients/lansstyrelse-01"})
+	if err != nil || len(list.GetMessages()) != 2 {
+		t.Fatalf("inbox = %v, %v", list, err)
+	}
+	newest, oldest := list.GetMessages()[0], list.GetMessages()[1]
+	if newest.GetLanguage() != "en" || len(newest.GetDeliveries()) != 1 || oldest.GetLanguage() != "sv" || len(oldest.GetDeliveries()) != 0 {
+		t.Fatalf("before the change %v; after %v", oldest, newest)
+	}
+}
