@@ -53,6 +53,9 @@ type Store struct{ db *sqlx.DB }
 // New returns a store on a migrated database.
 func New(d *sqlx.DB) *Store { return &Store{db: d} }
 
+const deliverSQL = "INSERT INTO messages (" + columns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) " +
+	"ON CONFLICT (recipient, event_id) DO NOTHING"
+
 // Deliver puts m in its recipient's inbox within tx, unless a message for the
 // same event is already there; inserted says whether it was put there now.
 func Deliver(ctx context.Context, tx *sqlx.Tx, m Message) (inserted bool, err error) {
@@ -64,9 +67,8 @@ func Deliver(ctx context.Context, tx *sqlx.Tx, m Message) (inserted bool, err er
 	}
 	// UNIQUE (recipient, event_id) decides: a second message for the same
 	// event affects no row.
-	res, err := tx.NamedExecContext(ctx, "INSERT INTO messages ("+columns+") VALUES "+
-		"(:recipient, :id, :topic, :title, :body, :event_id, :event_type, :subject_resource, :create_time, :read_time, :language) "+
-		"ON CONFLICT (recipient, event_id) DO NOTHING", m)
+	res, err := tx.ExecContext(ctx, tx.Rebind(deliverSQL), m.Recipient, m.ID, m.Topic, m.Title, m.Body, m.EventID, m.EventType,
+		m.SubjectResource, m.CreateTime, m.ReadTime, m.Language)
 	if err != nil {
 		return false, fmt.Errorf("deliver message: %w", err)
 	}
