@@ -336,6 +336,9 @@ func fanOut(ctx context.Context, p *producer, ndb *sqlx.DB, webhooks, evts int) 
 	if err := st.PutSubscription(ctx, store.Subscription{Recipient: recipient, Topic: "activity.registered", Channels: store.ChannelWebhook, Language: "sv"}); err != nil {
 		return err
 	}
+	// The subscription was written to the database directly, as another
+	// replica would; the service reuses what it read for up to a second.
+	time.Sleep(1500 * time.Millisecond)
 	gotland, ok := refdata.KommunByCode("0980")
 	if !ok {
 		return errors.New("no kommun 0980")
