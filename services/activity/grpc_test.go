@@ -2,7 +2,6 @@ package activity_test
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -19,8 +18,7 @@ import (
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
 	"github.com/tia-platform/tia/services/activity"
-	"github.com/tia-platform/tia/services/activity/internal/store"
-	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/app/apptest"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
 	"github.com/tia-platform/tia/services/platform/db"
@@ -51,26 +49,15 @@ type env struct {
 
 func newEnv(t *testing.T, dsn string) env {
 	t.Helper()
-	ctx := context.Background()
-	d, err := db.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Close() })
-	if err := events.Migrate(ctx, d); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Migrate(ctx, d, store.Migrations, "activity_migrations"); err != nil {
-		t.Fatal(err)
-	}
-	svc, err := activity.Component.New(app.Deps{DB: d, Relay: events.NewRelay(d, nil), Logger: slog.Default()})
+	deps := apptest.Deps(t, activity.Component, dsn)
+	svc, err := activity.Component.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := svc.(*activity.Service)
 	now, _ := time.Parse(time.RFC3339, today+"T09:00:00Z")
 	activity.SetClock(s, func() time.Time { return now })
-	return env{svc: s, db: d}
+	return env{svc: s, db: deps.DB}
 }
 
 // outbox returns the subjects in the outbox, oldest first.

@@ -2,7 +2,6 @@ package statistics_test
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -11,14 +10,11 @@ import (
 	"google.golang.org/grpc/status"
 
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
-	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/app/apptest"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
-	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
-	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/statistics"
-	"github.com/tia-platform/tia/services/statistics/internal/store"
 )
 
 var (
@@ -32,19 +28,7 @@ func as(p auth.Principal) context.Context { return auth.WithPrincipal(context.Ba
 // newService builds the service as a host would, on a fresh database.
 func newService(t *testing.T, dsn string) statisticsv1.StatisticsServiceServer {
 	t.Helper()
-	ctx := context.Background()
-	d, err := db.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Close() })
-	if err := events.Migrate(ctx, d); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Migrate(ctx, d, store.Migrations, "statistics_migrations"); err != nil {
-		t.Fatal(err)
-	}
-	svc, err := statistics.Component.New(app.Deps{DB: d, Logger: slog.Default()})
+	svc, err := statistics.Component.New(apptest.Deps(t, statistics.Component, dsn))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package travel_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -18,14 +17,11 @@ import (
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
-	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/app/apptest"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
-	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
-	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/travel"
-	"github.com/tia-platform/tia/services/travel/internal/store"
 )
 
 const (
@@ -100,26 +96,16 @@ var today = time.Date(2026, 3, 16, 9, 0, 0, 0, time.UTC)
 
 func newEnv(t *testing.T, dsn string, opts travel.Options) *env {
 	t.Helper()
-	ctx := context.Background()
-	d, err := db.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Close() })
-	if err := events.Migrate(ctx, d); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Migrate(ctx, d, store.Migrations, "travel_migrations"); err != nil {
-		t.Fatal(err)
-	}
+	deps := apptest.Deps(t, travel.Component, dsn)
+	d := deps.DB
 	e := &env{db: d, reg: &fakeRegistry{}, clock: &clock{t: today}}
 	opts.Now = e.clock.now
 	if opts.RegistryTimeout == 0 {
 		opts.RegistryTimeout = 200 * time.Millisecond
 	}
 	opts.ServiceToken = func(context.Context) (string, error) { return "service-token", nil }
-	svc, err := travel.NewComponent(opts).New(app.Deps{DB: d, Logger: slog.Default(),
-		Peer: func(string) (grpc.ClientConnInterface, error) { return e.reg, nil }})
+	deps.Peer = func(string) (grpc.ClientConnInterface, error) { return e.reg, nil }
+	svc, err := travel.NewComponent(opts).New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
