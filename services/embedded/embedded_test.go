@@ -1,10 +1,7 @@
 package embedded
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/tia-platform/tia/services/embedded/resttest"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/telemetry"
 )
@@ -63,58 +61,13 @@ func (p *Platform) as(t *testing.T, pr *auth.Principal) client {
 
 func (c client) do(method, path string, body any) (int, map[string]any) {
 	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+path, rd)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	if len(raw) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		if err := json.Unmarshal(raw, &out); err != nil {
-			c.t.Fatalf("%s %s: body is not JSON: %s", method, path, raw)
-		}
-	}
-	return resp.StatusCode, out
+	return resttest.Client{T: c.t, Base: c.base, Token: c.token}.Do(method, path, body)
 }
 
-func activityBody(kommun string) map[string]any {
-	return map[string]any{
-		"title": "Svenska för nybörjare", "kommunCode": kommun, "focus": []string{"FOCUS_SWEDISH"},
-		"capacity": 20, "startDate": "2026-01-10", "endDate": "2026-06-30",
-	}
-}
+func activityBody(kommun string) map[string]any { return resttest.ActivityBody(kommun) }
 
 // violatedFields lists the fields named by a 400 body's BadRequest details.
-func violatedFields(body map[string]any) []string {
-	var fields []string
-	details, _ := body["details"].([]any)
-	for _, d := range details {
-		dm, _ := d.(map[string]any)
-		fvs, _ := dm["fieldViolations"].([]any)
-		for _, fv := range fvs {
-			if m, ok := fv.(map[string]any); ok {
-				fields = append(fields, m["field"].(string))
-			}
-		}
-	}
-	return fields
-}
+func violatedFields(body map[string]any) []string { return resttest.ViolatedFields(body) }
 
 // waitInbox polls a recipient's inbox until it holds n messages.
 func waitInbox(t *testing.T, c client, recipient string, n int) []any {

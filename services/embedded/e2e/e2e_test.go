@@ -10,8 +10,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/tia-platform/tia/services/embedded"
 	"github.com/tia-platform/tia/services/embedded/cluster"
+	"github.com/tia-platform/tia/services/embedded/resttest"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
 )
@@ -187,38 +186,9 @@ func as(t *testing.T, c *cluster.Cluster, pr *auth.Principal) client {
 	return cl
 }
 
-var httpClient = &http.Client{Timeout: 10 * time.Second}
-
 func (c client) do(method, path string, body any) (int, map[string]any) {
 	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+path, rd)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	if len(raw) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		if err := json.Unmarshal(raw, &out); err != nil {
-			c.t.Fatalf("%s %s: body is not JSON: %s", method, path, raw)
-		}
-	}
-	return resp.StatusCode, out
+	return resttest.Client{T: c.t, Base: c.base, Token: c.token}.Do(method, path, body)
 }
 
 func organiserBody(pr auth.Principal) map[string]any {
@@ -230,30 +200,10 @@ func organiserBody(pr auth.Principal) map[string]any {
 	}
 }
 
-func activityBody(kommun string) map[string]any {
-	return map[string]any{
-		"title": "Svenska för nybörjare", "kommunCode": kommun, "focus": []string{"FOCUS_SWEDISH"},
-		"capacity": 20, "startDate": "2026-01-10", "endDate": "2026-06-30",
-	}
-}
+func activityBody(kommun string) map[string]any { return resttest.ActivityBody(kommun) }
 
 // violatedFields lists the fields named by a 400 body's BadRequest details.
-func violatedFields(body map[string]any) []string {
-	var fields []string
-	details, _ := body["details"].([]any)
-	for _, d := range details {
-		dm, _ := d.(map[string]any)
-		fvs, _ := dm["fieldViolations"].([]any)
-		for _, fv := range fvs {
-			if m, ok := fv.(map[string]any); ok {
-				if f, ok := m["field"].(string); ok {
-					fields = append(fields, f)
-				}
-			}
-		}
-	}
-	return fields
-}
+func violatedFields(body map[string]any) []string { return resttest.ViolatedFields(body) }
 
 // waitInbox polls a recipient's inbox until it holds n messages about
 // registered activities, and returns those.
