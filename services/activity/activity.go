@@ -146,12 +146,41 @@ func (s *Service) Run(ctx context.Context) error {
 		if err := s.SendDueReports(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("scheduled Folkbildningsrådet reports failed; retrying later", "error", err)
 		}
+		if err := s.AnnounceStarts(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("announcing started activities failed; retrying later", "error", err)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(s.reportEvery):
 		}
 	}
+}
+
+// AnnounceStarts publishes ActivityStarted for every activity whose first
+// day has come since it was registered. Each start is announced once, however
+// many replicas run.
+func (s *Service) AnnounceStarts(ctx context.Context) error {
+	now := s.local()
+	due, err := s.store.DueStarts(ctx, s.today().Format(domain.DateLayout))
+	if err != nil {
+		return err
+	}
+	announced := false
+	for _, a := range due {
+		ok, err := s.store.ClaimStart(ctx, a.Org, a.ID, func(tx store.Tx) error {
+			_, err := events.Publish(ctx, tx, SubjectActivityStarted, &activityv1.ActivityStarted{Activity: toProto(a, now)})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		announced = announced || ok
+	}
+	if announced {
+		s.relay.Notify()
+	}
+	return nil
 }
 
 // SendDueReports sends every report that is due and not yet sent: the

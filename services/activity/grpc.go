@@ -24,6 +24,7 @@ import (
 const (
 	SubjectActivityRegistered          = "tia.activity.ActivityRegistered"
 	SubjectActivityUpdated             = "tia.activity.ActivityUpdated"
+	SubjectActivityStarted             = "tia.activity.ActivityStarted"
 	SubjectOrganiserRegistered         = "tia.activity.OrganiserRegistered"
 	SubjectAgreementSigned             = "tia.activity.AgreementSigned"
 	SubjectAgreementEnded              = "tia.activity.AgreementEnded"

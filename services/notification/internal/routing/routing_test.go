@@ -50,6 +50,13 @@ var examples = map[string]struct {
 		}},
 		recipients: []string{"lansstyrelse-14"},
 	},
+	"tia.activity.v1.ActivityStarted": {
+		event: &activityv1.ActivityStarted{Activity: &activityv1.Activity{
+			Name: "organisers/8020016281/activities/a2", Title: "Hälsa", KommunCode: "2580", LanCode: "25", Capacity: 10,
+			Focus: []activityv1.Focus{activityv1.Focus_FOCUS_HEALTH}, StartDate: "2026-02-01", EndDate: "2026-05-31",
+		}},
+		recipients: []string{"lansstyrelse-25"},
+	},
 	"tia.activity.v1.ParticipationEnded": {
 		event: &activityv1.ParticipationEnded{
 			Certificate: "organisers/8020016281/activities/a1/certificates/c1", Activity: "organisers/8020016281/activities/a1",

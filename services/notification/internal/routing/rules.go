@@ -18,6 +18,7 @@ import (
 //
 //	event                                   topic                           recipients
 //	activity.ActivityRegistered             activity.registered             county board of the län
+//	activity.ActivityStarted                activity.started                county board of the län
 //	activity.ParticipationEnded             participation.ended             Migrationsverket (regional contact of the län)
 //	statistics.SnapshotPublished            statistics.snapshot_published   county board of every län in the snapshot
 //	statistics.ProjectionPublished          statistics.projection_published county board of every län in the projection
@@ -35,6 +36,12 @@ import (
 var Rules = map[string]Rule{
 	"tia.activity.v1.ActivityRegistered": rule("activity.registered",
 		func(_ context.Context, ev *activityv1.ActivityRegistered, _ Directory) ([]Message, error) {
+			a := ev.GetActivity()
+			return to(a.GetName(), activityData(a), CountyBoard(a.GetLanCode())), nil
+		}),
+
+	"tia.activity.v1.ActivityStarted": rule("activity.started",
+		func(_ context.Context, ev *activityv1.ActivityStarted, _ Directory) ([]Message, error) {
 			a := ev.GetActivity()
 			return to(a.GetName(), activityData(a), CountyBoard(a.GetLanCode())), nil
 		}),

@@ -444,6 +444,54 @@ func (x *FolkbildningReportPublished) GetLanCode() string {
 	return ""
 }
 
+// ActivityStarted is published on `tia.activity.ActivityStarted` on the first
+// day of an activity that was registered while still planned, so that the
+// county board and the target group's news feed learn that it is now open.
+type ActivityStarted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The activity, now ongoing.
+	Activity      *Activity `protobuf:"bytes,1,opt,name=activity,proto3" json:"activity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ActivityStarted) Reset() {
+	*x = ActivityStarted{}
+	mi := &file_tia_activity_v1_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActivityStarted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActivityStarted) ProtoMessage() {}
+
+func (x *ActivityStarted) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActivityStarted.ProtoReflect.Descriptor instead.
+func (*ActivityStarted) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ActivityStarted) GetActivity() *Activity {
+	if x != nil {
+		return x.Activity
+	}
+	return nil
+}
+
 var File_tia_activity_v1_events_proto protoreflect.FileDescriptor
 
 const file_tia_activity_v1_events_proto_rawDesc = "" +
@@ -473,7 +521,9 @@ const file_tia_activity_v1_events_proto_rawDesc = "" +
 	"\blan_code\x18\x02 \x01(\tR\alanCode\"u\n" +
 	"\x1bFolkbildningReportPublished\x12;\n" +
 	"\x06report\x18\x01 \x01(\v2#.tia.activity.v1.FolkbildningReportR\x06report\x12\x19\n" +
-	"\blan_code\x18\x02 \x01(\tR\alanCodeBBZ@github.com/tia-platform/tia/proto/gen/tia/activity/v1;activityv1b\x06proto3"
+	"\blan_code\x18\x02 \x01(\tR\alanCode\"H\n" +
+	"\x0fActivityStarted\x125\n" +
+	"\bactivity\x18\x01 \x01(\v2\x19.tia.activity.v1.ActivityR\bactivityBBZ@github.com/tia-platform/tia/proto/gen/tia/activity/v1;activityv1b\x06proto3"
 
 var (
 	file_tia_activity_v1_events_proto_rawDescOnce sync.Once
@@ -487,7 +537,7 @@ func file_tia_activity_v1_events_proto_rawDescGZIP() []byte {
 	return file_tia_activity_v1_events_proto_rawDescData
 }
 
-var file_tia_activity_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_tia_activity_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_tia_activity_v1_events_proto_goTypes = []any{
 	(*ActivityRegistered)(nil),          // 0: tia.activity.v1.ActivityRegistered
 	(*ParticipationEnded)(nil),          // 1: tia.activity.v1.ParticipationEnded
@@ -496,25 +546,27 @@ var file_tia_activity_v1_events_proto_goTypes = []any{
 	(*AgreementSigned)(nil),             // 4: tia.activity.v1.AgreementSigned
 	(*AgreementEnded)(nil),              // 5: tia.activity.v1.AgreementEnded
 	(*FolkbildningReportPublished)(nil), // 6: tia.activity.v1.FolkbildningReportPublished
-	(*Activity)(nil),                    // 7: tia.activity.v1.Activity
-	(Participation)(0),                  // 8: tia.activity.v1.Participation
-	(*Organiser)(nil),                   // 9: tia.activity.v1.Organiser
-	(*Agreement)(nil),                   // 10: tia.activity.v1.Agreement
-	(*FolkbildningReport)(nil),          // 11: tia.activity.v1.FolkbildningReport
+	(*ActivityStarted)(nil),             // 7: tia.activity.v1.ActivityStarted
+	(*Activity)(nil),                    // 8: tia.activity.v1.Activity
+	(Participation)(0),                  // 9: tia.activity.v1.Participation
+	(*Organiser)(nil),                   // 10: tia.activity.v1.Organiser
+	(*Agreement)(nil),                   // 11: tia.activity.v1.Agreement
+	(*FolkbildningReport)(nil),          // 12: tia.activity.v1.FolkbildningReport
 }
 var file_tia_activity_v1_events_proto_depIdxs = []int32{
-	7,  // 0: tia.activity.v1.ActivityRegistered.activity:type_name -> tia.activity.v1.Activity
-	8,  // 1: tia.activity.v1.ParticipationEnded.outcome:type_name -> tia.activity.v1.Participation
-	7,  // 2: tia.activity.v1.ActivityUpdated.activity:type_name -> tia.activity.v1.Activity
-	9,  // 3: tia.activity.v1.OrganiserRegistered.organiser:type_name -> tia.activity.v1.Organiser
-	10, // 4: tia.activity.v1.AgreementSigned.agreement:type_name -> tia.activity.v1.Agreement
-	10, // 5: tia.activity.v1.AgreementEnded.agreement:type_name -> tia.activity.v1.Agreement
-	11, // 6: tia.activity.v1.FolkbildningReportPublished.report:type_name -> tia.activity.v1.FolkbildningReport
-	7,  // [7:7] is the sub-list for method output_type
-	7,  // [7:7] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	8,  // 0: tia.activity.v1.ActivityRegistered.activity:type_name -> tia.activity.v1.Activity
+	9,  // 1: tia.activity.v1.ParticipationEnded.outcome:type_name -> tia.activity.v1.Participation
+	8,  // 2: tia.activity.v1.ActivityUpdated.activity:type_name -> tia.activity.v1.Activity
+	10, // 3: tia.activity.v1.OrganiserRegistered.organiser:type_name -> tia.activity.v1.Organiser
+	11, // 4: tia.activity.v1.AgreementSigned.agreement:type_name -> tia.activity.v1.Agreement
+	11, // 5: tia.activity.v1.AgreementEnded.agreement:type_name -> tia.activity.v1.Agreement
+	12, // 6: tia.activity.v1.FolkbildningReportPublished.report:type_name -> tia.activity.v1.FolkbildningReport
+	8,  // 7: tia.activity.v1.ActivityStarted.activity:type_name -> tia.activity.v1.Activity
+	8,  // [8:8] is the sub-list for method output_type
+	8,  // [8:8] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_tia_activity_v1_events_proto_init() }
@@ -529,7 +581,7 @@ func file_tia_activity_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tia_activity_v1_events_proto_rawDesc), len(file_tia_activity_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,45 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tia-platform/tia/services/activity/internal/domain"
+)
+
+// DueStarts returns the activities that start on or before today, have not
+// ended, were registered before their first day (an activity registered
+// while already ongoing was announced by its registration), and whose start
+// has not been announced yet.
+func (s *Store) DueStarts(ctx context.Context, today string) ([]domain.Activity, error) {
+	var rows []row
+	q := "SELECT " + columns + " FROM activities WHERE started_announced = 0 AND start_date <= ? AND end_date >= ? " +
+		"AND SUBSTR(create_time, 1, 10) < start_date ORDER BY start_date, org_number, id"
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), today, today); err != nil {
+		return nil, fmt.Errorf("due starts: %w", err)
+	}
+	out := make([]domain.Activity, len(rows))
+	for i, r := range rows {
+		out[i] = r.activity()
+	}
+	return out, nil
+}
+
+// ClaimStart marks the start of an activity as announced and runs also in
+// the same transaction, if no one has done so before; it reports whether it
+// did.
+func (s *Store) ClaimStart(ctx context.Context, org, id string, also func(Tx) error) (bool, error) {
+	claimed := false
+	err := inTx(ctx, s, func(tx Tx) error {
+		res, err := tx.ExecContext(ctx, tx.Rebind("UPDATE activities SET started_announced = 1 WHERE org_number = ? AND id = ? AND started_announced = 0"), org, id)
+		if err != nil {
+			return fmt.Errorf("claim start: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		claimed = true
+		return also(tx)
+	})
+	return claimed, err
+}
