@@ -130,6 +130,9 @@ func TestProduction(t *testing.T) {
 	if code, body := stockholm.do("GET", "/v1/recipients/lansstyrelse-01/messages", nil); code != http.StatusServiceUnavailable {
 		t.Fatalf("inbox while notification is down: HTTP %d %v, want 503", code, body)
 	}
+	if code, _ := anyone.do("GET", "/readyz", nil); code != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz while notification is down: HTTP %d, want 503", code)
+	}
 	code, created = organiser.do("POST", activities, activityBody("0180"))
 	if code != http.StatusOK {
 		t.Fatalf("create while notification is down: HTTP %d %v", code, created)
@@ -139,6 +142,15 @@ func TestProduction(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitInbox(t, stockholm, "lansstyrelse-01", 2)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		code, _ := anyone.do("GET", "/readyz", nil)
+		if code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz after notification restarted: HTTP %d, want 200", code)
+		}
+	}
 	// Give a redelivery time to show up as a duplicate.
 	time.Sleep(time.Second)
 	var got []string
