@@ -70,6 +70,9 @@ type Subscription struct {
 	// Concurrency lets that many events be applied at once (default 1,
 	// in stream order); see events.WithConcurrency.
 	Concurrency int
+	// Batch lets each of those appliers commit up to that many waiting
+	// events in one transaction (default 1); see events.WithBatch.
+	Batch int
 }
 
 // Background work (relays, consumers) runs under this context type so tests

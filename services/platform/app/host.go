@@ -136,7 +136,7 @@ func (h *Host) Add(ctx context.Context, c Component, dsn string, regs ...grpc.Se
 			return fmt.Errorf("%s: %w", c.Name, err)
 		}
 		consumer := events.NewConsumer(d, h.js, c.Name+"-from-"+sub.Producer, stream, subjects, sub.Handler,
-			events.WithConcurrency(sub.Concurrency), events.WithConsumerLogger(log))
+			events.WithConcurrency(sub.Concurrency), events.WithBatch(sub.Batch), events.WithConsumerLogger(log))
 		h.go_(consumer.Run)
 	}
 	h.mu.Lock()

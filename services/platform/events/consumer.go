@@ -75,6 +75,7 @@ type Consumer struct {
 	nakDelayMin time.Duration
 	nakDelayMax time.Duration
 	concurrency int
+	batch       int
 	log         *slog.Logger
 	tracer      trace.Tracer
 }
@@ -104,6 +105,21 @@ func WithConcurrency(n int) ConsumerOption {
 	}
 }
 
+// WithBatch lets each of the concurrent appliers (see WithConcurrency) take
+// up to n events that are already waiting and apply them in one transaction,
+// one commit for all (default 1: a transaction per event). Each event is
+// still recorded in processed_events and acked only after the commit. If
+// the batch fails, it is rolled back and its events are applied one by one,
+// so a failing event is redelivered alone and does not hold up the others.
+// It has no effect without WithConcurrency above 1.
+func WithBatch(n int) ConsumerOption {
+	return func(c *Consumer) {
+		if n > 0 {
+			c.batch = n
+		}
+	}
+}
+
 // WithConsumerLogger sets the consumer's logger (default slog.Default()).
 func WithConsumerLogger(l *slog.Logger) ConsumerOption {
 	return func(c *Consumer) {
@@ -128,6 +144,7 @@ func NewConsumer(d *sqlx.DB, js jetstream.JetStream, name string, stream Stream,
 		nakDelayMin: defaultNakDelayMin,
 		nakDelayMax: defaultNakDelayMax,
 		concurrency: 1,
+		batch:       1,
 		log:         slog.Default(),
 		tracer:      otel.Tracer(instrumentationName),
 	}
@@ -191,10 +208,29 @@ func (c *Consumer) consume(ctx context.Context) error {
 	slots := make(chan struct{}, c.concurrency)
 	var inflight sync.WaitGroup
 	defer inflight.Wait()
+	// With batches, the callback queues messages for a fixed set of
+	// appliers, each taking what is waiting, up to c.batch at a time.
+	var queue chan jetstream.Msg
+	stop := make(chan struct{})
+	defer close(stop) // runs after the subscription stopped (below)
+	if c.concurrency > 1 && c.batch > 1 {
+		queue = make(chan jetstream.Msg, c.concurrency*c.batch)
+		for range c.concurrency {
+			inflight.Go(func() { c.applyQueued(handleCtx, queue, stop) })
+		}
+	}
 	cc, err := cons.Consume(
 		func(msg jetstream.Msg) {
 			if c.concurrency == 1 {
 				c.handle(handleCtx, msg)
+				return
+			}
+			if queue != nil {
+				select {
+				case queue <- msg:
+				case <-stop:
+					// Shutting down: unacked, it is redelivered.
+				}
 				return
 			}
 			slots <- struct{}{}
@@ -371,6 +407,140 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) {
 		// The event is committed; the redelivery will be skipped.
 		log.Warn("ack failed", "error", err)
 	}
+}
+
+// applyQueued applies the messages in queue, taking up to c.batch waiting
+// ones at a time, until stop is closed; then it applies what is left.
+func (c *Consumer) applyQueued(ctx context.Context, queue <-chan jetstream.Msg, stop <-chan struct{}) {
+	for {
+		select {
+		case msg := <-queue:
+			c.handleBatch(ctx, c.take(queue, msg))
+		case <-stop:
+			for {
+				select {
+				case msg := <-queue:
+					c.handleBatch(ctx, c.take(queue, msg))
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// take returns first and up to c.batch-1 further messages already waiting
+// in queue, in queue order.
+func (c *Consumer) take(queue <-chan jetstream.Msg, first jetstream.Msg) []jetstream.Msg {
+	batch := []jetstream.Msg{first}
+	for len(batch) < c.batch {
+		select {
+		case msg := <-queue:
+			batch = append(batch, msg)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// handleBatch applies msgs in one transaction and acks them after the
+// commit. If that fails, nothing of it is kept and each message is handled
+// on its own (handle), so only a failing one is redelivered.
+func (c *Consumer) handleBatch(ctx context.Context, msgs []jetstream.Msg) {
+	var (
+		batch []jetstream.Msg
+		evs   []Event
+	)
+	for _, msg := range msgs {
+		ev := c.event(msg)
+		if len(msgs) == 1 || !c.wanted(msg.Subject()) || ev.ID == "" {
+			// Skipped, dropped or alone: the single-event path handles it.
+			c.handle(ctx, msg)
+			continue
+		}
+		batch, evs = append(batch, msg), append(evs, ev)
+	}
+	if len(batch) == 0 {
+		return
+	}
+
+	batchCtx, cancel := context.WithTimeout(ctx, handleTimeout)
+	defer cancel()
+	spans := make([]trace.Span, len(evs))
+	ctxs := make([]context.Context, len(evs))
+	for i, ev := range evs {
+		ectx := otel.GetTextMapPropagator().Extract(batchCtx, headerCarrier(ev.Header))
+		ctxs[i], spans[i] = c.tracer.Start(ectx, "process "+ev.Subject,
+			trace.WithSpanKind(trace.SpanKindConsumer),
+			trace.WithAttributes(
+				semconv.MessagingSystemKey.String("nats"),
+				semconv.MessagingOperationTypeProcess,
+				semconv.MessagingDestinationName(ev.Subject),
+				semconv.MessagingMessageID(ev.ID),
+				semconv.MessagingConsumerGroupName(c.name),
+				semconv.MessagingBatchMessageCount(len(evs)),
+			),
+		)
+	}
+	duplicates, err := c.applyBatch(batchCtx, ctxs, evs)
+	if err != nil {
+		for _, span := range spans {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, "batch rolled back; applying one by one")
+			span.End()
+		}
+		c.log.Debug("applying a batch failed; applying its events one by one", "error", err, "events", len(evs))
+		for _, msg := range batch {
+			c.handle(ctx, msg)
+		}
+		return
+	}
+	for i, msg := range batch {
+		if duplicates[i] {
+			spans[i].SetAttributes(semconv.MessagingOperationName("skip_duplicate"))
+		}
+		if err := msg.Ack(); err != nil {
+			// The event is committed; the redelivery will be skipped.
+			c.log.Warn("ack failed", "error", err, "event_id", evs[i].ID)
+		}
+		spans[i].End()
+	}
+}
+
+// applyBatch is apply for several events in one transaction: each is
+// recorded in processed_events and, unless it was processed before (also
+// earlier in the same batch), handled with its own context. Any error or
+// panic rolls back the whole batch.
+func (c *Consumer) applyBatch(ctx context.Context, ctxs []context.Context, evs []Event) (duplicates []bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("handler panicked: %v", p)
+		}
+	}()
+	duplicates = make([]bool, len(evs))
+	err = db.InTx(ctx, c.db, func(tx *sqlx.Tx) error {
+		mark := tx.Rebind(markProcessedSQL)
+		for i, ev := range evs {
+			res, err := tx.ExecContext(ctx, mark, c.name, ev.ID)
+			if err != nil {
+				return fmt.Errorf("record processed event %s: %w", ev.ID, err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("record processed event %s: %w", ev.ID, err)
+			}
+			if n == 0 {
+				duplicates[i] = true
+				continue
+			}
+			if err := c.handler(ctxs[i], tx, ev); err != nil {
+				return fmt.Errorf("event %s: %w", ev.ID, err)
+			}
+		}
+		return nil
+	})
+	return duplicates, err
 }
 
 // apply runs the handler and the processed_events insert in one
