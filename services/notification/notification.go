@@ -198,13 +198,16 @@ func (s *Service) Register(r grpc.ServiceRegistrar) {
 // what each event means.
 func (s *Service) Subscriptions() []app.Subscription {
 	// Events are independent of each other here (one message per recipient
-	// per event, whatever the order), so they are applied in parallel, about
-	// as many as the database pool has connections.
-	const concurrency = 20
+	// per event, whatever the order), so they are applied in parallel. Each
+	// applier commits the events waiting for it together (up to batch):
+	// at 1,000 events/s, 8 appliers with batches keep p99 from commit to
+	// inbox row well under 100 ms on 2 cores, where 20 appliers with a
+	// transaction each did not (notification-bench).
+	const concurrency, batch = 8, 16
 	return []app.Subscription{
-		{Producer: "activity", Handler: s.handle, Concurrency: concurrency},
-		{Producer: "statistics", Handler: s.handle, Concurrency: concurrency},
-		{Producer: "travel", Handler: s.handle, Concurrency: concurrency},
+		{Producer: "activity", Handler: s.handle, Concurrency: concurrency, Batch: batch},
+		{Producer: "statistics", Handler: s.handle, Concurrency: concurrency, Batch: batch},
+		{Producer: "travel", Handler: s.handle, Concurrency: concurrency, Batch: batch},
 	}
 }
 
