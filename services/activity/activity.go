@@ -168,10 +168,7 @@ func (s *Service) AnnounceStarts(ctx context.Context) error {
 	}
 	announced := false
 	for _, a := range due {
-		ok, err := s.store.ClaimStart(ctx, a.Org, a.ID, func(tx store.Tx) error {
-			_, err := events.Publish(ctx, tx, SubjectActivityStarted, &activityv1.ActivityStarted{Activity: toProto(a, now)})
-			return err
-		})
+		ok, err := s.store.ClaimStart(ctx, a.Org, a.ID, events.Publishing(ctx, SubjectActivityStarted, &activityv1.ActivityStarted{Activity: toProto(a, now)}))
 		if err != nil {
 			return err
 		}

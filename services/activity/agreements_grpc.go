@@ -44,10 +44,7 @@ func (s *Service) CreateAgreement(ctx context.Context, req *activityv1.CreateAgr
 		return nil, err
 	}
 	out := agreementToProto(a)
-	err = s.store.CreateAgreement(ctx, a, func(tx *sqlx.Tx) error {
-		_, err := events.Publish(ctx, tx, SubjectAgreementSigned, &activityv1.AgreementSigned{Agreement: out, LanCode: lan})
-		return err
-	})
+	err = s.store.CreateAgreement(ctx, a, events.Publishing(ctx, SubjectAgreementSigned, &activityv1.AgreementSigned{Agreement: out, LanCode: lan}))
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-	"github.com/jmoiron/sqlx"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -55,10 +54,7 @@ func (s *Service) CreateActivity(ctx context.Context, req *activityv1.CreateActi
 	a.CreateTime = s.now().UTC()
 	a.UpdateTime = a.CreateTime
 	out := toProto(a, s.local())
-	err = s.store.Create(ctx, a, func(tx *sqlx.Tx) error {
-		_, err := events.Publish(ctx, tx, SubjectActivityRegistered, &activityv1.ActivityRegistered{Activity: out})
-		return err
-	})
+	err = s.store.Create(ctx, a, events.Publishing(ctx, SubjectActivityRegistered, &activityv1.ActivityRegistered{Activity: out}))
 	if errors.Is(err, store.ErrExists) {
 		return nil, status.Errorf(codes.AlreadyExists, "%s already exists", a.Name())
 	}
@@ -174,10 +170,7 @@ func (s *Service) UpdateActivity(ctx context.Context, req *activityv1.UpdateActi
 	}
 	a.UpdateTime = s.now().UTC()
 	out := toProto(a, s.local())
-	err = s.store.Update(ctx, a, func(tx *sqlx.Tx) error {
-		_, err := events.Publish(ctx, tx, SubjectActivityUpdated, &activityv1.ActivityUpdated{Activity: out, ChangedFields: paths})
-		return err
-	})
+	err = s.store.Update(ctx, a, events.Publishing(ctx, SubjectActivityUpdated, &activityv1.ActivityUpdated{Activity: out, ChangedFields: paths}))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, status.Errorf(codes.NotFound, "%s not found", name)
 	}

@@ -35,10 +35,7 @@ func (s *Service) CreateOrganiser(ctx context.Context, req *activityv1.CreateOrg
 	o.CreateTime = s.now().UTC()
 	o.UpdateTime = o.CreateTime
 	out := organiserToProto(o)
-	err = s.store.CreateOrganiser(ctx, o, func(tx *sqlx.Tx) error {
-		_, err := events.Publish(ctx, tx, SubjectOrganiserRegistered, &activityv1.OrganiserRegistered{Organiser: out})
-		return err
-	})
+	err = s.store.CreateOrganiser(ctx, o, events.Publishing(ctx, SubjectOrganiserRegistered, &activityv1.OrganiserRegistered{Organiser: out}))
 	if errors.Is(err, store.ErrExists) {
 		return nil, status.Errorf(codes.AlreadyExists, "%s already exists", o.Name())
 	}

@@ -39,10 +39,7 @@ func (s *Service) CreateConsultation(ctx context.Context, req *travelv1.CreateCo
 	c.State = domain.ConsultationOpen
 	c.CreateTime = s.now().UTC()
 	out := consultationToProto(c)
-	if err := s.store.CreateConsultation(ctx, c, func(tx *sqlx.Tx) error {
-		_, err := events.Publish(ctx, tx, SubjectConsultationOpened, &travelv1.ConsultationOpened{Consultation: out})
-		return err
-	}); err != nil {
+	if err := s.store.CreateConsultation(ctx, c, events.Publishing(ctx, SubjectConsultationOpened, &travelv1.ConsultationOpened{Consultation: out})); err != nil {
 		return nil, err
 	}
 	s.notify()

@@ -39,10 +39,7 @@ func (s *Service) CreateRoute(ctx context.Context, req *travelv1.CreateRouteRequ
 	r.ID = uuid.Must(uuid.NewV7()).String()
 	r.CreateTime = s.now().UTC()
 	out := toProto(r)
-	if err := s.store.Create(ctx, r, func(tx *sqlx.Tx) error {
-		_, err := events.Publish(ctx, tx, SubjectRouteDecided, &travelv1.RouteDecided{Route: out})
-		return err
-	}); err != nil {
+	if err := s.store.Create(ctx, r, events.Publishing(ctx, SubjectRouteDecided, &travelv1.RouteDecided{Route: out})); err != nil {
 		return nil, err
 	}
 	s.notify()

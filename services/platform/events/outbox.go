@@ -66,3 +66,13 @@ func validateSubject(subject string) error {
 	}
 	return nil
 }
+
+// Publishing returns a step that publishes msg within the transaction it is
+// given, for stores whose write methods take a func(*sqlx.Tx) error to run
+// alongside their own statements.
+func Publishing(ctx context.Context, subject string, msg proto.Message) func(*sqlx.Tx) error {
+	return func(tx *sqlx.Tx) error {
+		_, err := Publish(ctx, tx, subject, msg)
+		return err
+	}
+}
