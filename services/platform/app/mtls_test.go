@@ -2,15 +2,9 @@ package app
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -18,6 +12,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/tia-platform/tia/services/platform/tlsconfig/tlstest"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -72,9 +68,10 @@ func TestServicesCallEachOtherOverMutualTLS(t *testing.T) {
 		natsURL = "nats://127.0.0.1:4222"
 	}
 	dir := t.TempDir()
-	ca, caKey, caFile := testCA(t, dir)
-	calleeCert, calleeKey := testCert(t, dir, "callee", ca, caKey)
-	callerCert, callerKey := testCert(t, dir, "caller", ca, caKey)
+	ca := tlstest.NewCA(t, dir, "test")
+	caFile := ca.File
+	calleeCert, calleeKey := ca.Issue(t, "callee", "callee")
+	callerCert, callerKey := ca.Issue(t, "caller", "caller")
 	key, err := auth.DevKey(filepath.Join(dir, "dev.pem"))
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +106,7 @@ func TestServicesCallEachOtherOverMutualTLS(t *testing.T) {
 			"-tls-cert", callerCert, "-tls-key", callerKey, "-callee-addr", calleeAddr}, common...), "callee")
 
 	pool := x509.NewCertPool()
-	pool.AddCert(ca)
+	pool.AddCert(ca.Cert)
 	clientCert, err := tls.LoadX509KeyPair(callerCert, callerKey)
 	if err != nil {
 		t.Fatal(err)
@@ -175,50 +172,4 @@ func freeLoopback(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-func testCA(t *testing.T, dir string) (*x509.Certificate, *ecdsa.PrivateKey, string) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	file := filepath.Join(dir, "ca.crt")
-	writeTestPEM(t, file, "CERTIFICATE", der)
-	return cert, key, file
-}
-
-func testCert(t *testing.T, dir, name string, ca *x509.Certificate, caKey *ecdsa.PrivateKey) (string, string) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:   time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile := filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-	writeTestPEM(t, certFile, "CERTIFICATE", der)
-	writeTestPEM(t, keyFile, "EC PRIVATE KEY", kder)
-	return certFile, keyFile
-}
-
-func writeTestPEM(t *testing.T, path, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -2,79 +2,20 @@ package tlsconfig
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tia-platform/tia/services/platform/tlsconfig/tlstest"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
-
-type ca struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	file string
-}
-
-func newCA(t *testing.T, dir, name string) *ca {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	c := &ca{cert: cert, key: key, file: filepath.Join(dir, name+"-ca.crt")}
-	writePEM(t, c.file, "CERTIFICATE", der)
-	return c
-}
-
-// issue writes a loopback certificate named cn into dir/<file>.crt and .key.
-func (c *ca) issue(t *testing.T, dir, file, cn string) (string, string) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:   time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.cert, &key.PublicKey, c.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile := filepath.Join(dir, file+".crt"), filepath.Join(dir, file+".key")
-	writePEM(t, certFile, "CERTIFICATE", der)
-	writePEM(t, keyFile, "EC PRIVATE KEY", kder)
-	return certFile, keyFile
-}
-
-func writePEM(t *testing.T, path, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // serve runs a gRPC health server with the configuration of Server(f, true).
 func serve(t *testing.T, f Files) string {
@@ -113,36 +54,36 @@ func check(t *testing.T, addr string, f Files) error {
 
 func TestMutualTLS(t *testing.T) {
 	dir := t.TempDir()
-	internal := newCA(t, dir, "internal")
-	other := newCA(t, dir, "other")
-	srvCert, srvKey := internal.issue(t, dir, "server", "activity")
-	cliCert, cliKey := internal.issue(t, dir, "client", "gateway")
-	badCert, badKey := other.issue(t, dir, "bad", "intruder")
-	addr := serve(t, Files{Cert: srvCert, Key: srvKey, CA: internal.file})
+	internal := tlstest.NewCA(t, dir, "internal")
+	other := tlstest.NewCA(t, dir, "other")
+	srvCert, srvKey := internal.Issue(t, "server", "activity")
+	cliCert, cliKey := internal.Issue(t, "client", "gateway")
+	badCert, badKey := other.Issue(t, "bad", "intruder")
+	addr := serve(t, Files{Cert: srvCert, Key: srvKey, CA: internal.File})
 
-	if err := check(t, addr, Files{CA: internal.file, ClientCert: cliCert, ClientKey: cliKey}); err != nil {
+	if err := check(t, addr, Files{CA: internal.File, ClientCert: cliCert, ClientKey: cliKey}); err != nil {
 		t.Errorf("client certificate of the internal CA: %v", err)
 	}
 	// A service's own certificate doubles as its client certificate.
-	if err := check(t, addr, Files{Cert: srvCert, Key: srvKey, CA: internal.file}); err != nil {
+	if err := check(t, addr, Files{Cert: srvCert, Key: srvKey, CA: internal.File}); err != nil {
 		t.Errorf("serving certificate as client certificate: %v", err)
 	}
-	if err := check(t, addr, Files{CA: internal.file}); err == nil {
+	if err := check(t, addr, Files{CA: internal.File}); err == nil {
 		t.Error("a client without a certificate was served")
 	}
-	if err := check(t, addr, Files{CA: internal.file, ClientCert: badCert, ClientKey: badKey}); err == nil {
+	if err := check(t, addr, Files{CA: internal.File, ClientCert: badCert, ClientKey: badKey}); err == nil {
 		t.Error("a client with a certificate of another CA was served")
 	}
-	if err := check(t, addr, Files{CA: other.file, ClientCert: cliCert, ClientKey: cliKey}); err == nil {
+	if err := check(t, addr, Files{CA: other.File, ClientCert: cliCert, ClientKey: cliKey}); err == nil {
 		t.Error("the client accepted a server certificate of a CA it does not trust")
 	}
 }
 
 func TestServerWithoutCAIsOneWayTLS(t *testing.T) {
 	dir := t.TempDir()
-	internal := newCA(t, dir, "internal")
-	srvCert, srvKey := internal.issue(t, dir, "server", "edge")
-	cfg, err := Server(Files{Cert: srvCert, Key: srvKey, CA: internal.file}, false)
+	internal := tlstest.NewCA(t, dir, "internal")
+	srvCert, srvKey := internal.Issue(t, "server", "edge")
+	cfg, err := Server(Files{Cert: srvCert, Key: srvKey, CA: internal.File}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,15 +94,15 @@ func TestServerWithoutCAIsOneWayTLS(t *testing.T) {
 
 func TestRotationIsPickedUp(t *testing.T) {
 	dir := t.TempDir()
-	first := newCA(t, dir, "first")
-	certFile, keyFile := first.issue(t, dir, "server", "activity")
+	first := tlstest.NewCA(t, dir, "first")
+	certFile, keyFile := first.Issue(t, "server", "activity")
 	k := &keyPair{cert: certFile, key: keyFile}
 	before, err := k.get()
 	if err != nil {
 		t.Fatal(err)
 	}
-	second := newCA(t, dir, "second")
-	second.issue(t, dir, "server", "activity") // overwrites the files
+	second := tlstest.NewCA(t, dir, "second")
+	second.Issue(t, "server", "activity") // overwrites the files
 	// Files changed on disk are read again once the recheck interval has passed.
 	k.checked = time.Now().Add(-2 * recheck)
 	after, err := k.get()
