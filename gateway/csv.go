@@ -82,6 +82,9 @@ func (m *CSVMarshaler) NewEncoder(w io.Writer) runtime.Encoder {
 // NewDecoder splits a streamed import's body into its messages.
 func (m *CSVMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	snapshot := ""
+	if s, ok := r.(*decodeSlot); ok {
+		r = s.ReadCloser
+	}
 	if b, ok := r.(*csvBody); ok {
 		snapshot = b.snapshot
 	}

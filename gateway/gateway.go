@@ -47,9 +47,13 @@ func New(ctx context.Context, b Backends) (http.Handler, error) {
 		},
 	}
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, jsonMarshaler),
+		// JSON bodies that do not decode are refused naming the field (unmarshal.go).
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, JSONInClientWords{jsonMarshaler}),
 		// Spreadsheets: `Accept: text/csv` downloads, text/csv import bodies (csv.go).
 		runtime.WithMarshalerOption(MIMECSV, &CSVMarshaler{JSON: jsonMarshaler}),
+		// Errors in the client's words (errors.go, unmarshal.go).
+		runtime.WithErrorHandler(handleError),
+		runtime.WithMiddlewares(keepDecodeFailures),
 	)
 	registrations := []struct {
 		name     string

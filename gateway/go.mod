@@ -7,6 +7,7 @@ replace github.com/tia-platform/tia/proto => ../proto
 replace github.com/tia-platform/tia/services/platform => ../services/platform
 
 require (
+	github.com/agnivade/levenshtein v1.2.2
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.32.0
 	github.com/tia-platform/tia/proto v0.0.0-00010101000000-000000000000
 	github.com/tia-platform/tia/services/platform v0.0.0-00010101000000-000000000000
