@@ -2,36 +2,49 @@ package gateway
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
-
-	"github.com/tia-platform/tia/services/platform/refdata"
 )
 
 // MIMECSV is the media type of spreadsheet downloads and uploads.
 const MIMECSV = "text/csv"
 
-// CSVMarshaler serves any response with repeated rows as CSV (UTF-8 with a
-// byte-order mark so that Excel reads å, ä and ö right, Swedish column names,
-// one line per row) to clients that send `Accept: text/csv`, and reads a
+// CSVMarshaler serves every response of the platform as CSV to clients that
+// ask for it (`Accept: text/csv` or `?format=csv`), and reads a
 // `Content-Type: text/csv` body as a streamed import: the first message is
 // the header naming the snapshot (from the `snapshot` query parameter), the
 // rest carry the body in pieces as csv_data, so the service reads the file
-// as it arrives and names the line and column of any mistake. Everything
-// else (import summaries, errors) it hands to JSON.
+// as it arrives and names the line and column of any mistake. Errors it
+// hands to JSON.
+//
+// What a response becomes (csvTable): a list or report gives one line per
+// element of its first repeated message field (with the response's other
+// fields of that row type, such as a total, as further lines); a single
+// resource gives one line. Columns are the row's fields by their JSON names;
+// nested messages are flattened into `a.b` columns, repeated values and map
+// entries are joined with `|` in one cell, enums are written by name,
+// timestamps in RFC 3339, durations and wrappers as in JSON. Statistics'
+// documents keep their own Swedish layout (download_statistics.go).
+//
+// Every cell is neutralised against formula injection (neutralise), and the
+// dialect (Dialect) decides separator, decimal mark and byte-order mark.
 type CSVMarshaler struct {
 	// JSON marshals what is not a table.
 	JSON runtime.Marshaler
@@ -41,25 +54,33 @@ type CSVMarshaler struct {
 
 var _ runtime.Marshaler = (*CSVMarshaler)(nil)
 
-// ContentType is text/csv for tables and JSON's for the rest.
+// ContentType is text/csv for the platform's messages and JSON's for the
+// rest (errors).
 func (m *CSVMarshaler) ContentType(v any) string {
-	if msg, ok := v.(proto.Message); ok && len(tableFields(msg.ProtoReflect())) > 0 {
+	switch v := v.(type) {
+	case *csvDocument, rawDocument:
 		return MIMECSV + "; charset=utf-8"
+	case proto.Message:
+		if isPlatformMessage(v) {
+			return MIMECSV + "; charset=utf-8"
+		}
 	}
 	return m.JSON.ContentType(v)
 }
 
-// Marshal writes a table as CSV and anything else as JSON.
+// Marshal writes the platform's messages as CSV and anything else as JSON.
 func (m *CSVMarshaler) Marshal(v any) ([]byte, error) {
-	msg, ok := v.(proto.Message)
-	if !ok || len(tableFields(msg.ProtoReflect())) == 0 {
-		return m.JSON.Marshal(v)
+	switch v := v.(type) {
+	case rawDocument:
+		return v.data, nil
+	case *csvDocument:
+		return marshalCSV(v.msg.ProtoReflect(), v.dialect, v.table)
+	case proto.Message:
+		if isPlatformMessage(v) {
+			return marshalCSV(v.ProtoReflect(), DialectExcel, "")
+		}
 	}
-	var buf bytes.Buffer
-	if err := writeTable(&buf, msg.ProtoReflect()); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return m.JSON.Marshal(v)
 }
 
 // Unmarshal refuses a whole CSV body: only the streamed imports take CSV.
@@ -77,6 +98,436 @@ func (m *CSVMarshaler) NewEncoder(w io.Writer) runtime.Encoder {
 		_, err = w.Write(b)
 		return err
 	})
+}
+
+// csvDocument is a response on its way to CSV with the request's dialect
+// and table choice (set by the response rewriter, download.go).
+type csvDocument struct {
+	msg     proto.Message
+	dialect Dialect
+	table   string
+}
+
+// isPlatformMessage: only the platform's own messages are documents (not
+// google.rpc.Status, nor google.protobuf.Empty).
+func isPlatformMessage(m proto.Message) bool {
+	return m != nil && strings.HasPrefix(string(m.ProtoReflect().Descriptor().FullName()), "tia.")
+}
+
+// Dialect is how a CSV file is spelled for the program that opens it.
+type Dialect struct {
+	// Name as in `?dialect=`.
+	Name string
+	// Comma separates cells.
+	Comma rune
+	// DecimalComma writes 2,5 instead of 2.5.
+	DecimalComma bool
+	// BOM starts the file with a UTF-8 byte-order mark, without which Excel
+	// reads å, ä and ö as Latin-1.
+	BOM bool
+}
+
+var (
+	// DialectExcel opens right in a spreadsheet program with an English
+	// locale: comma, decimal point, byte-order mark. The default.
+	DialectExcel = Dialect{Name: "excel", Comma: ',', BOM: true}
+	// DialectExcelSv opens right in a Swedish Excel, which expects `;`
+	// between cells because `,` is its decimal mark. The default for
+	// requests that prefer Swedish (Accept-Language: sv).
+	DialectExcelSv = Dialect{Name: "excel-sv", Comma: ';', DecimalComma: true, BOM: true}
+	// DialectRFC4180 is the plain format for programs: comma, decimal
+	// point, no byte-order mark.
+	DialectRFC4180 = Dialect{Name: "rfc4180", Comma: ','}
+)
+
+// Dialects by their `?dialect=` names.
+var Dialects = map[string]Dialect{
+	DialectExcel.Name: DialectExcel, DialectExcelSv.Name: DialectExcelSv, DialectRFC4180.Name: DialectRFC4180,
+}
+
+// number writes a decimal in the dialect.
+func (d Dialect) number(s string) string {
+	if d.DecimalComma {
+		return strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+// csvWriter writes lines in a dialect with every cell neutralised.
+type csvWriter struct {
+	w       *csv.Writer
+	dialect Dialect
+}
+
+func newCSVWriter(w io.Writer, d Dialect) (*csvWriter, error) {
+	if d.BOM {
+		if _, err := io.WriteString(w, "\ufeff"); err != nil {
+			return nil, err
+		}
+	}
+	cw := csv.NewWriter(w)
+	cw.Comma = d.Comma
+	cw.UseCRLF = true
+	return &csvWriter{w: cw, dialect: d}, nil
+}
+
+func (c *csvWriter) write(cells []string) error {
+	for i, s := range cells {
+		cells[i] = neutralise(s)
+	}
+	return c.w.Write(cells)
+}
+
+func (c *csvWriter) flush() error {
+	c.w.Flush()
+	return c.w.Error()
+}
+
+// neutralise defuses formula injection (OWASP "CSV Injection"): a cell that
+// a spreadsheet program would evaluate, one starting with =, +, -, @, a tab
+// or a carriage return, gets a leading apostrophe, which spreadsheets show
+// as text and do not display. A plain number is left alone, so that -3 and
+// +46 stay numbers: a number, with an optional sign and one decimal mark
+// (point or comma), cannot call a function or reach another cell.
+func neutralise(s string) string {
+	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return s
+	}
+	if plainNumber(s) {
+		return s
+	}
+	return "'" + s
+}
+
+// plainNumber: [+-]digits[(.|,)digits].
+func plainNumber(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	intPart, frac, hasFrac := strings.Cut(s, ".")
+	if !hasFrac {
+		intPart, frac, hasFrac = strings.Cut(s, ",")
+	}
+	digits := func(p string) bool {
+		if p == "" {
+			return false
+		}
+		for _, c := range p {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	return digits(intPart) && (!hasFrac || digits(frac))
+}
+
+// marshalCSV writes m as a CSV file in the dialect. table picks the repeated
+// field that makes the lines (by JSON name) when a report has several.
+func marshalCSV(m protoreflect.Message, d Dialect, table string) ([]byte, error) {
+	var buf bytes.Buffer
+	w, err := newCSVWriter(&buf, d)
+	if err != nil {
+		return nil, err
+	}
+	if isStatisticsDocument(m.Descriptor()) {
+		err = writeStatistics(w, m, table)
+	} else {
+		err = writeTable(w, m, table)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := w.flush(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// errNoSuchTable is a `?table=` that names no table of the response.
+type errNoSuchTable struct {
+	table  string
+	tables []string
+}
+
+func (e *errNoSuchTable) Error() string {
+	return fmt.Sprintf("table %q: this response has the tables %s", e.table, strings.Join(e.tables, ", "))
+}
+
+// tableLine is one line of a table: the message and, when the lines come
+// from several fields of the response, that field's JSON name.
+type tableLine struct {
+	kind string
+	row  protoreflect.Message
+}
+
+// tableOf finds the lines of m: the elements of its table field and, after
+// them, its other fields of the same message type (a report's totals). A
+// single resource (a message with a name and a create time) is one line of
+// its own, as is a message with no repeated message field.
+func tableOf(m protoreflect.Message, table string) (protoreflect.MessageDescriptor, []tableLine, error) {
+	md := m.Descriptor()
+	var lists []protoreflect.FieldDescriptor
+	fs := md.Fields()
+	for i := range fs.Len() {
+		if f := fs.Get(i); f.IsList() && f.Message() != nil && !opaque(f.Message()) {
+			lists = append(lists, f)
+		}
+	}
+	resource := fs.ByName("name") != nil && fs.ByName("create_time") != nil
+	if table != "" {
+		var names []string
+		for _, f := range lists {
+			names = append(names, f.JSONName())
+			if f.JSONName() == table || string(f.Name()) == table {
+				lists = []protoreflect.FieldDescriptor{f}
+				resource = false
+				names = nil
+				break
+			}
+		}
+		if names != nil || len(lists) == 0 {
+			return nil, nil, &errNoSuchTable{table: table, tables: names}
+		}
+	}
+	if len(lists) == 0 || resource {
+		return md, []tableLine{{row: m}}, nil
+	}
+	rowType := lists[0].Message()
+	var sources []protoreflect.FieldDescriptor
+	for i := range fs.Len() {
+		f := fs.Get(i)
+		if f.Message() != nil && f.Message().FullName() == rowType.FullName() && !f.IsMap() {
+			if table == "" || f == lists[0] || !f.IsList() {
+				sources = append(sources, f)
+			}
+		}
+	}
+	var lines []tableLine
+	for _, f := range sources {
+		kind := ""
+		if len(sources) > 1 {
+			kind = f.JSONName()
+		}
+		if !f.IsList() {
+			if m.Has(f) {
+				lines = append(lines, tableLine{kind, m.Get(f).Message()})
+			}
+			continue
+		}
+		l := m.Get(f).List()
+		for i := range l.Len() {
+			lines = append(lines, tableLine{kind, l.Get(i).Message()})
+		}
+	}
+	if len(sources) == 1 {
+		return rowType, lines, nil
+	}
+	for i := range lines {
+		if lines[i].kind == "" {
+			lines[i].kind = sources[0].JSONName()
+		}
+	}
+	return rowType, lines, nil
+}
+
+// writeTable writes the generic table of m: a header of JSON names, a line
+// per row.
+func writeTable(w *csvWriter, m protoreflect.Message, table string) error {
+	rowType, lines, err := tableOf(m, table)
+	if err != nil {
+		return err
+	}
+	cols := columnsOf(rowType, "", nil, w.dialect)
+	withKind := len(lines) > 0 && lines[0].kind != ""
+	header := make([]string, 0, len(cols)+1)
+	if withKind {
+		header = append(header, "row")
+	}
+	for _, c := range cols {
+		header = append(header, c.title)
+	}
+	if err := w.write(header); err != nil {
+		return err
+	}
+	line := make([]string, len(header))
+	for _, l := range lines {
+		i := 0
+		if withKind {
+			line[0] = l.kind
+			i = 1
+		}
+		for _, c := range cols {
+			line[i] = c.value(l.row)
+			i++
+		}
+		if err := w.write(line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// column is one CSV column of a row type.
+type column struct {
+	title string
+	value func(protoreflect.Message) string
+}
+
+// maxFlatten is how deep nested messages become columns of their own; deeper
+// ones (and recursive types) are written as JSON in one cell.
+const maxFlatten = 3
+
+// columnsOf lists the columns of md: one per scalar, enum, repeated or map
+// field, and the columns of a nested message under its name ("total.count").
+func columnsOf(md protoreflect.MessageDescriptor, prefix string, seen []protoreflect.FullName, d Dialect) []column {
+	seen = append(seen, md.FullName())
+	var cols []column
+	fs := md.Fields()
+	for i := range fs.Len() {
+		fd := fs.Get(i)
+		title := prefix + fd.JSONName()
+		if fd.Message() != nil && !fd.IsList() && !fd.IsMap() && !opaque(fd.Message()) &&
+			len(seen) < maxFlatten && !slices.Contains(seen, fd.Message().FullName()) {
+			for _, c := range columnsOf(fd.Message(), title+".", seen, d) {
+				cols = append(cols, column{c.title, func(r protoreflect.Message) string {
+					if !r.Has(fd) {
+						return ""
+					}
+					return c.value(r.Get(fd).Message())
+				}})
+			}
+			continue
+		}
+		if fd.IsList() && fd.Message() != nil && !opaque(fd.Message()) &&
+			len(seen) < maxFlatten && !slices.Contains(seen, fd.Message().FullName()) {
+			// A list of messages: a column per field of the element, the
+			// elements' values joined in the same order.
+			for _, c := range columnsOf(fd.Message(), title+".", seen, d) {
+				cols = append(cols, column{c.title, func(r protoreflect.Message) string {
+					l := r.Get(fd).List()
+					parts := make([]string, l.Len())
+					for j := range l.Len() {
+						parts[j] = c.value(l.Get(j).Message())
+					}
+					return strings.Join(parts, "|")
+				}})
+			}
+			continue
+		}
+		cols = append(cols, column{title, func(r protoreflect.Message) string {
+			return fieldText(fd, r.Get(fd), d)
+		}})
+	}
+	return cols
+}
+
+// fieldText writes a field's value: a list's elements and a map's key=value
+// entries (by key) joined with `|`.
+func fieldText(fd protoreflect.FieldDescriptor, v protoreflect.Value, d Dialect) string {
+	switch {
+	case fd.IsList():
+		l := v.List()
+		parts := make([]string, l.Len())
+		for i := range l.Len() {
+			parts[i] = valueText(fd, l.Get(i), d)
+		}
+		return strings.Join(parts, "|")
+	case fd.IsMap():
+		type entry struct{ k, v string }
+		var es []entry
+		v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
+			es = append(es, entry{valueText(fd.MapKey(), k.Value(), d), valueText(fd.MapValue(), mv, d)})
+			return true
+		})
+		slices.SortFunc(es, func(a, b entry) int { return strings.Compare(a.k, b.k) })
+		parts := make([]string, len(es))
+		for i, e := range es {
+			parts[i] = e.k + "=" + e.v
+		}
+		return strings.Join(parts, "|")
+	}
+	return valueText(fd, v, d)
+}
+
+// valueText writes one value of fd's kind.
+func valueText(fd protoreflect.FieldDescriptor, v protoreflect.Value, d Dialect) string {
+	switch fd.Kind() {
+	case protoreflect.EnumKind:
+		if ev := fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
+			return string(ev.Name())
+		}
+		return strconv.Itoa(int(v.Enum()))
+	case protoreflect.StringKind:
+		return v.String()
+	case protoreflect.BytesKind:
+		return base64.StdEncoding.EncodeToString(v.Bytes())
+	case protoreflect.BoolKind:
+		return strconv.FormatBool(v.Bool())
+	case protoreflect.Int32Kind, protoreflect.Int64Kind, protoreflect.Sint32Kind, protoreflect.Sint64Kind,
+		protoreflect.Sfixed32Kind, protoreflect.Sfixed64Kind:
+		return strconv.FormatInt(v.Int(), 10)
+	case protoreflect.Uint32Kind, protoreflect.Uint64Kind, protoreflect.Fixed32Kind, protoreflect.Fixed64Kind:
+		return strconv.FormatUint(v.Uint(), 10)
+	case protoreflect.FloatKind:
+		return floatText(v.Float(), 32, d)
+	case protoreflect.DoubleKind:
+		return floatText(v.Float(), 64, d)
+	case protoreflect.MessageKind, protoreflect.GroupKind:
+		return messageText(v.Message(), d)
+	}
+	return ""
+}
+
+func floatText(f float64, bits int, d Dialect) string {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return strconv.FormatFloat(f, 'g', -1, bits)
+	}
+	return d.number(strconv.FormatFloat(f, 'f', -1, bits))
+}
+
+// messageText writes a message in one cell: well-known types as in JSON
+// (a timestamp in RFC 3339, a wrapper as its value), others as JSON.
+func messageText(m protoreflect.Message, d Dialect) string {
+	md := m.Descriptor()
+	switch md.FullName() {
+	case "google.protobuf.Timestamp":
+		if !m.IsValid() {
+			return ""
+		}
+		ts := m.Interface().(*timestamppb.Timestamp)
+		if !ts.IsValid() {
+			return ""
+		}
+		return ts.AsTime().UTC().Format(time.RFC3339Nano)
+	case "google.protobuf.Duration":
+		if !m.IsValid() {
+			return ""
+		}
+		if du, ok := m.Interface().(*durationpb.Duration); ok && du.IsValid() {
+			return d.number(strconv.FormatFloat(du.AsDuration().Seconds(), 'f', -1, 64)) + "s"
+		}
+		return ""
+	case "google.protobuf.DoubleValue", "google.protobuf.FloatValue", "google.protobuf.Int64Value",
+		"google.protobuf.UInt64Value", "google.protobuf.Int32Value", "google.protobuf.UInt32Value",
+		"google.protobuf.BoolValue", "google.protobuf.StringValue", "google.protobuf.BytesValue":
+		if !m.IsValid() {
+			return ""
+		}
+		fd := md.Fields().ByName("value")
+		return valueText(fd, m.Get(fd), d)
+	case "google.protobuf.FieldMask":
+		fd := md.Fields().ByName("paths")
+		return fieldText(fd, m.Get(fd), d)
+	}
+	if !m.IsValid() {
+		return ""
+	}
+	b, err := protojson.MarshalOptions{}.Marshal(m.Interface())
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 // NewDecoder splits a streamed import's body into its messages.
@@ -148,256 +599,19 @@ type csvBody struct {
 
 // csvUploads wraps the body of every text/csv request so that the decoder
 // can read the snapshot named in the query (`?snapshot=snapshots/2026-03-31`),
-// and turns `?format=csv` into `Accept: text/csv`, for a link pasted into a
-// spreadsheet program, which cannot set headers.
+// and reads what a download asks for (download.go): `?format=csv`, for a
+// link pasted into a spreadsheet program, which cannot set headers,
+// `?dialect=`, `?table=`, Accept and Accept-Language.
 func csvUploads(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && ct == MIMECSV && r.Body != nil {
 			r.Body = &csvBody{ReadCloser: r.Body, snapshot: r.URL.Query().Get("snapshot")}
 		}
-		if q := r.URL.Query(); q.Get("format") == "csv" {
-			q.Del("format")
-			r.URL.RawQuery = q.Encode()
-			r.Header.Set("Accept", MIMECSV)
+		r, err := readDownloadRequest(r)
+		if err != nil {
+			writeEdgeError(w, r, err)
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// Swedish column names for the fields of the statistics API's rows.
-var swedish = map[protoreflect.Name]string{
-	"reference_date":  "referensdatum",
-	"lan_code":        "länskod",
-	"kommun_code":     "kommunkod",
-	"housing_type":    "boendeform",
-	"sex":             "kön",
-	"age_band":        "åldersgrupp",
-	"count":           "antal",
-	"from_count":      "antal_från",
-	"to_count":        "antal_till",
-	"change":          "förändring",
-	"snapshot_count":  "antal_ögonblicksbild",
-	"planned_delta":   "planerad_förändring",
-	"projected_count": "beräknat_antal",
-	"name":            "namn",
-	"cell_count":      "celler",
-	"total":           "totalt",
-	"import_time":     "importerad",
-	"effective_date":  "från_datum",
-	"adults_delta":    "förändring_vuxna",
-	"description":     "beskrivning",
-	"create_time":     "registrerad",
-}
-
-// suppressionOf maps a flag of disclosure control to the counts it withholds;
-// those are written ".." (SCB's mark for a figure not published), and the
-// flags themselves are not written.
-var suppressionOf = map[protoreflect.Name][]protoreflect.Name{
-	"suppressed":        {"count", "snapshot_count", "projected_count"},
-	"from_suppressed":   {"from_count"},
-	"to_suppressed":     {"to_count"},
-	"change_suppressed": {"change"},
-}
-
-// enumLabels are the labels spreadsheet users know.
-var enumLabels = map[string]string{
-	"HOUSING_TYPE_ABE": "ABE", "HOUSING_TYPE_EBO": "EBO", "HOUSING_TYPE_OVRIGT": "ÖVRIGT",
-	"SEX_KVINNA": "kvinna", "SEX_MAN": "man",
-	"AGE_BAND_18_24": "18–24", "AGE_BAND_25_34": "25–34", "AGE_BAND_35_44": "35–44",
-	"AGE_BAND_45_54": "45–54", "AGE_BAND_55_64": "55–64", "AGE_BAND_65_PLUS": "65+",
-}
-
-// rowKinds name the part of the table a row comes from.
-var rowKinds = map[protoreflect.Name]string{"rows": "rad", "subtotals": "delsumma", "totals": "summa"}
-
-// tableFields are the repeated message fields of m that make up its table.
-func tableFields(m protoreflect.Message) []protoreflect.FieldDescriptor {
-	// Only the platform's own responses are tables (not google.rpc.Status,
-	// whose details are repeated too).
-	if !strings.HasPrefix(string(m.Descriptor().FullName()), "tia.") {
-		return nil
-	}
-	var out []protoreflect.FieldDescriptor
-	fields := m.Descriptor().Fields()
-	for i := range fields.Len() {
-		f := fields.Get(i)
-		if f.IsList() && f.Message() != nil && f.Message().FullName() != "google.protobuf.Timestamp" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// writeTable writes the rows of every repeated field of m (which share one
-// message type, or the first field's type is used) and, when m has a total,
-// a last row with it.
-func writeTable(w io.Writer, m protoreflect.Message) error {
-	tf := tableFields(m)
-	rowType := tf[0].Message()
-	type entry struct {
-		kind string
-		row  protoreflect.Message
-	}
-	var rows []entry
-	for _, f := range tf {
-		if f.Message().FullName() != rowType.FullName() {
-			continue
-		}
-		list := m.Get(f).List()
-		for i := range list.Len() {
-			rows = append(rows, entry{rowKinds[f.Name()], list.Get(i).Message()})
-		}
-	}
-	// A response's total (QuerySnapshotResponse.total) becomes the last row.
-	fields := m.Descriptor().Fields()
-	if tot := fields.ByName("total"); tot != nil && !tot.IsList() && rowType.Fields().ByName("count") != nil {
-		r := dynamicRow(rowType)
-		r.Set(rowType.Fields().ByName("count"), m.Get(tot))
-		if sup, rs := fields.ByName("total_suppressed"), rowType.Fields().ByName("suppressed"); sup != nil && rs != nil {
-			r.Set(rs, m.Get(sup))
-		}
-		rows = append(rows, entry{"summa", r})
-	}
-
-	// Columns: every field set in some row, flags of disclosure control
-	// excepted; kommun and län names after their codes.
-	rf := rowType.Fields()
-	withheld := map[protoreflect.Name]protoreflect.FieldDescriptor{}
-	for flag, counts := range suppressionOf {
-		if fd := rf.ByName(flag); fd != nil {
-			for _, c := range counts {
-				withheld[c] = fd
-			}
-		}
-	}
-	type column struct {
-		title string
-		value func(protoreflect.Message) string
-	}
-	var cols []column
-	kinds := map[string]bool{}
-	for _, e := range rows {
-		kinds[e.kind] = true
-	}
-	if len(kinds) > 1 {
-		cols = append(cols, column{"typ", nil})
-	}
-	// The reference date of a time series comes first.
-	order := make([]protoreflect.FieldDescriptor, 0, rf.Len())
-	if fd := rf.ByName("reference_date"); fd != nil {
-		order = append(order, fd)
-	}
-	for i := range rf.Len() {
-		if fd := rf.Get(i); fd.Name() != "reference_date" {
-			order = append(order, fd)
-		}
-	}
-	for _, fd := range order {
-		if _, isFlag := suppressionOf[fd.Name()]; isFlag {
-			continue
-		}
-		used := false
-		for _, e := range rows {
-			if e.row.Has(fd) {
-				used = true
-				break
-			}
-		}
-		isCount := withheld[fd.Name()] != nil
-		if !used && !isCount {
-			continue
-		}
-		title := swedish[fd.Name()]
-		if title == "" {
-			title = string(fd.Name())
-		}
-		cols = append(cols, column{title, func(r protoreflect.Message) string {
-			if flag := withheld[fd.Name()]; flag != nil && r.Get(flag).Bool() {
-				return ".."
-			}
-			return cellText(fd, r.Get(fd))
-		}})
-		switch fd.Name() {
-		case "kommun_code":
-			cols = append(cols, column{"kommun", func(r protoreflect.Message) string {
-				k, _ := refdata.KommunByCode(r.Get(fd).String())
-				return k.Name
-			}})
-		case "lan_code":
-			cols = append(cols, column{"län", func(r protoreflect.Message) string {
-				l, _ := refdata.LanByCode(r.Get(fd).String())
-				return l.Name
-			}})
-		}
-	}
-
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
-	line := make([]string, len(cols))
-	for i, c := range cols {
-		line[i] = c.title
-	}
-	if err := cw.Write(line); err != nil {
-		return err
-	}
-	for _, e := range rows {
-		for i, c := range cols {
-			if c.value == nil {
-				line[i] = e.kind
-				continue
-			}
-			line[i] = c.value(e.row)
-		}
-		if err := cw.Write(line); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-func dynamicRow(md protoreflect.MessageDescriptor) protoreflect.Message {
-	// Every row type is a generated message; make one of the same type.
-	mt, err := protoregistry.GlobalTypes.FindMessageByName(md.FullName())
-	if err != nil {
-		panic(err)
-	}
-	return mt.New()
-}
-
-func cellText(fd protoreflect.FieldDescriptor, v protoreflect.Value) string {
-	switch fd.Kind() {
-	case protoreflect.EnumKind:
-		ev := fd.Enum().Values().ByNumber(v.Enum())
-		if ev == nil || v.Enum() == 0 {
-			return ""
-		}
-		if l, ok := enumLabels[string(ev.Name())]; ok {
-			return l
-		}
-		return string(ev.Name())
-	case protoreflect.StringKind:
-		return v.String()
-	case protoreflect.BoolKind:
-		if v.Bool() {
-			return "ja"
-		}
-		return "nej"
-	case protoreflect.Int32Kind, protoreflect.Int64Kind, protoreflect.Sint32Kind, protoreflect.Sint64Kind,
-		protoreflect.Sfixed32Kind, protoreflect.Sfixed64Kind:
-		return strconv.FormatInt(v.Int(), 10)
-	case protoreflect.Uint32Kind, protoreflect.Uint64Kind, protoreflect.Fixed32Kind, protoreflect.Fixed64Kind:
-		return strconv.FormatUint(v.Uint(), 10)
-	case protoreflect.MessageKind:
-		if ts, ok := v.Message().Interface().(*timestamppb.Timestamp); ok {
-			if !ts.IsValid() || (ts.GetSeconds() == 0 && ts.GetNanos() == 0) {
-				return ""
-			}
-			return ts.AsTime().UTC().Format(time.RFC3339)
-		}
-		return ""
-	}
-	return strings.TrimSpace(fmt.Sprint(v.Interface()))
 }

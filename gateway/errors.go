@@ -11,6 +11,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -270,4 +271,17 @@ func splitPath(path string) []pathSeg {
 		}
 	}
 	return segs
+}
+
+// writeEdgeError writes err as the mux's error handler would, for the few
+// checks the edge makes before a request reaches the mux.
+func writeEdgeError(w http.ResponseWriter, _ *http.Request, err error) {
+	st := status.Convert(err)
+	b, merr := protojson.Marshal(st.Proto())
+	if merr != nil {
+		b = []byte(`{"code":13,"message":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(runtime.HTTPStatusFromCode(st.Code()))
+	_, _ = w.Write(b)
 }

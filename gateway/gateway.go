@@ -51,6 +51,10 @@ func New(ctx context.Context, b Backends) (http.Handler, error) {
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, JSONInClientWords{jsonMarshaler}),
 		// Spreadsheets: `Accept: text/csv` downloads, text/csv import bodies (csv.go).
 		runtime.WithMarshalerOption(MIMECSV, &CSVMarshaler{JSON: jsonMarshaler}),
+		// Downloads: CSV of every response, documents as their own media type (download.go).
+		runtime.WithMarshalerOption(MIMEXML, DocumentMarshaler{Marshaler: jsonMarshaler, MediaType: MIMEXML}),
+		runtime.WithForwardResponseRewriter(rewriteDownload),
+		runtime.WithForwardResponseOption(downloadHeaders),
 		// Errors in the client's words (errors.go, unmarshal.go).
 		runtime.WithErrorHandler(handleError),
 		runtime.WithMiddlewares(keepDecodeFailures),
