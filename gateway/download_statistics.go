@@ -128,7 +128,9 @@ func writeStatistics(w *csvWriter, m protoreflect.Message, table string) error {
 		if _, isFlag := suppressionOf[fd.Name()]; isFlag {
 			continue
 		}
-		used := false
+		// A table shows the columns its rows use (a query grouped by län
+		// has no kommun); a single message or an empty table shows all.
+		used := len(lines) == 0 || rowType == m.Descriptor()
 		for _, l := range lines {
 			if l.row.Has(fd) {
 				used = true
