@@ -289,7 +289,10 @@ func (c *Consumer) createConsumer(ctx context.Context) (jetstream.Consumer, erro
 		// nats-server before 2.10 rejects BackOff with unlimited MaxDeliver.
 		// Keep delivering forever with a constant AckWait instead; handler
 		// failures still back off through NakWithDelay.
-		c.log.Info("server does not support back-off with unlimited redelivery; using a constant ack wait")
+		warnFallback(c.log, "ack-backoff", "nats-server older than "+MinFullServerVersion+
+			" rejects redelivery back-off with unlimited deliveries; using a constant ack wait",
+			"cost", "an event whose consumer died mid-handler is redelivered every "+ackWait.String()+
+				" instead of backing off to "+ackBackOff[len(ackBackOff)-1].String()+"; handler failures still back off")
 		cfg.BackOff = nil
 		cons, err = c.js.CreateOrUpdateConsumer(ctx, c.stream.Name, cfg)
 	}

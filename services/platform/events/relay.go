@@ -23,11 +23,7 @@ import (
 const (
 	defaultPollInterval   = 200 * time.Millisecond
 	defaultBatchSize      = 100
-	defaultRetention      = 7 * 24 * time.Hour
 	defaultPublishTimeout = 5 * time.Second
-	// cleanupInterval is how often published rows older than the retention
-	// are deleted; the retention is measured in days, so hourly is plenty.
-	cleanupInterval = time.Hour
 )
 
 // Relay publishes the outbox rows of one database to JetStream, in seq
@@ -48,7 +44,6 @@ type Relay struct {
 	sql       relaySQL
 	interval  time.Duration
 	batchSize int
-	retention time.Duration
 	timeout   time.Duration
 	log       *slog.Logger
 	tracer    trace.Tracer
@@ -78,16 +73,6 @@ func WithBatchSize(n int) RelayOption {
 	return func(r *Relay) {
 		if n > 0 {
 			r.batchSize = n
-		}
-	}
-}
-
-// WithRetention sets how long published rows are kept in the outbox
-// (default 7 days) for inspection and replay before they are deleted.
-func WithRetention(d time.Duration) RelayOption {
-	return func(r *Relay) {
-		if d > 0 {
-			r.retention = d
 		}
 	}
 }
@@ -127,7 +112,6 @@ func NewRelay(d *sqlx.DB, js jetstream.JetStream, opts ...RelayOption) *Relay {
 		sql:       relaySQLFor(db.Dialect(d)),
 		interval:  defaultPollInterval,
 		batchSize: defaultBatchSize,
-		retention: defaultRetention,
 		timeout:   defaultPublishTimeout,
 		log:       slog.Default(),
 		tracer:    otel.Tracer(instrumentationName),
@@ -155,15 +139,8 @@ func (r *Relay) Notify() {
 func (r *Relay) Run(ctx context.Context) error {
 	ticker := time.NewTicker(r.interval)
 	defer ticker.Stop()
-	var lastCleanup time.Time
 	for {
 		r.relayPending(ctx)
-		if time.Since(lastCleanup) >= cleanupInterval {
-			if err := r.deleteExpired(ctx); err != nil && ctx.Err() == nil {
-				r.log.Warn("deleting published outbox rows failed", "error", err)
-			}
-			lastCleanup = time.Now()
-		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -368,19 +345,6 @@ func (r *Relay) publishAsync(ctx context.Context, row outboxRow) (trace.Span, je
 	return span, future, nil
 }
 
-// deleteExpired deletes published rows older than the retention.
-func (r *Relay) deleteExpired(ctx context.Context) error {
-	query, arg := r.sql.deleteExpired(r.retention)
-	res, err := r.db.ExecContext(ctx, r.db.Rebind(query), arg)
-	if err != nil {
-		return fmt.Errorf("delete published outbox rows older than %s: %w", r.retention, err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n > 0 {
-		r.log.Debug("deleted published outbox rows", "count", n)
-	}
-	return nil
-}
-
 // relaySQL holds the statements that differ between dialects; all use "?"
 // placeholders and are rebound before use.
 type relaySQL struct {
@@ -389,7 +353,6 @@ type relaySQL struct {
 	lockRows      bool
 	selectPending string
 	markPublished string
-	deleteExpired func(retention time.Duration) (string, any)
 }
 
 func relaySQLFor(dialect string) relaySQL {
@@ -400,18 +363,11 @@ func relaySQLFor(dialect string) relaySQL {
 			lockRows:      true,
 			selectPending: selectPending + ` FOR UPDATE SKIP LOCKED`,
 			markPublished: `UPDATE outbox SET published_at = now() WHERE id IN (?)`,
-			deleteExpired: func(retention time.Duration) (string, any) {
-				return `DELETE FROM outbox WHERE published_at < now() - make_interval(secs => ?)`, retention.Seconds()
-			},
 		}
 	}
 	// SQLite keeps timestamps as UTC text that sorts chronologically.
 	return relaySQL{
 		selectPending: selectPending,
 		markPublished: `UPDATE outbox SET published_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE id IN (?)`,
-		deleteExpired: func(retention time.Duration) (string, any) {
-			return `DELETE FROM outbox WHERE published_at < strftime('%Y-%m-%d %H:%M:%f', 'now', ?)`,
-				fmt.Sprintf("-%d seconds", int64(retention.Seconds()))
-		},
 	}
 }

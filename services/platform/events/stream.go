@@ -25,6 +25,12 @@ type Stream struct {
 	// Replicas is how many servers of a NATS cluster hold the stream; 0
 	// means the server default (1).
 	Replicas int
+	// MaxAge and MaxBytes bound what the stream keeps (0: no bound). The
+	// oldest events are discarded first, so a consumer that stays away
+	// longer than MaxAge (or while more than MaxBytes accumulate) misses
+	// events: keep both above the consumers' longest expected outage.
+	MaxAge   time.Duration
+	MaxBytes int64
 }
 
 // StreamFor returns the conventional stream of a producer:
@@ -52,7 +58,7 @@ func (s Stream) WithPrefix(prefix string) Stream {
 		}
 		return r
 	}, strings.ToUpper(prefix))
-	out := Stream{Name: name + s.Name, Replicas: s.Replicas}
+	out := Stream{Name: name + s.Name, Replicas: s.Replicas, MaxAge: s.MaxAge, MaxBytes: s.MaxBytes}
 	for _, subj := range s.Subjects {
 		out.Subjects = append(out.Subjects, prefix+subj)
 	}
@@ -65,18 +71,32 @@ func (s Stream) WithReplicas(n int) Stream {
 	return s
 }
 
+// WithLimits returns s bounded to events younger than maxAge and to
+// maxBytes of storage (0: no bound).
+func (s Stream) WithLimits(maxAge time.Duration, maxBytes int64) Stream {
+	s.MaxAge, s.MaxBytes = maxAge, maxBytes
+	return s
+}
+
 // config is the JetStream configuration of s: file storage and limits
 // retention, so every consumer sees every event independently of the
 // others, and a duplicate window for relay re-publishes.
 func (s Stream) config() jetstream.StreamConfig {
-	return jetstream.StreamConfig{
+	cfg := jetstream.StreamConfig{
 		Name:       s.Name,
 		Subjects:   s.Subjects,
 		Storage:    jetstream.FileStorage,
 		Retention:  jetstream.LimitsPolicy,
 		Duplicates: duplicateWindow,
 		Replicas:   s.Replicas,
+		MaxAge:     s.MaxAge,
+		MaxBytes:   s.MaxBytes,
+		Discard:    jetstream.DiscardOld,
 	}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = -1 // JetStream's "unlimited"
+	}
+	return cfg
 }
 
 // EnsureStream creates s or updates its configuration. It is idempotent, and
