@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/jmoiron/sqlx"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -12,6 +11,7 @@ import (
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/statistics/internal/ckm"
 	"github.com/tia-platform/tia/services/statistics/internal/domain"
 	"github.com/tia-platform/tia/services/statistics/internal/store"
 )
@@ -37,19 +37,21 @@ func (s *Service) ImportSnapshot(ctx context.Context, req *statisticsv1.ImportSn
 	if err != nil {
 		return nil, err
 	}
-	snap.ImportTime = s.now().UTC()
-	grid := domain.NewGrid()
+	grid, keys, src := domain.NewGrid(), domain.NewKeys(), ckm.NewKeySource()
 	for _, c := range cells {
 		grid.Add(c)
 	}
-	if _, err := s.store.ReplaceAndPublish(ctx, snap, cells, func(tx *sqlx.Tx) error {
-		return publishSnapshot(ctx, tx, snap, grid.KommunTotals())
-	}); err != nil {
+	for i := range cells {
+		// The people of a pre-aggregated cell are not known one by one;
+		// their keys' sum is uniform all the same, so one draw stands for it.
+		cells[i].Key = src.RandomKey(cells[i].Count)
+		keys.SetKey(cells[i])
+	}
+	snap, _, err = s.storeGrid(ctx, date, grid, keys)
+	if err != nil {
 		return nil, err
 	}
-	s.notify()
-	s.remember(snap, grid)
-	return snapshotToProto(snap), nil
+	return snapshotToProto(snap, false), nil
 }
 
 // GetSnapshot returns a snapshot's summary to any signed-in caller.
@@ -65,7 +67,23 @@ func (s *Service) GetSnapshot(ctx context.Context, req *statisticsv1.GetSnapshot
 	if err != nil {
 		return nil, err
 	}
-	return snapshotToProto(snap), nil
+	return s.snapshotFor(ctx, snap)
+}
+
+// snapshotFor is a snapshot's summary as the caller may see it: for
+// everyone but Migrationsverket the total is the published national figure
+// and the cell count that of the cells published as other than 0, the same
+// as any query gives.
+func (s *Service) snapshotFor(ctx context.Context, snap domain.Snapshot) (*statisticsv1.Snapshot, error) {
+	if !protected(ctx) {
+		return snapshotToProto(snap, false), nil
+	}
+	l, err := s.gridOf(ctx, snap)
+	if err != nil {
+		return nil, err
+	}
+	snap.Total, snap.CellCount = l.published.Nation(), l.published.NonZeroCells()
+	return snapshotToProto(snap, true), nil
 }
 
 // QuerySnapshot sums a snapshot's cells, filtered and grouped, for any
@@ -85,13 +103,14 @@ func (s *Service) QuerySnapshot(ctx context.Context, req *statisticsv1.QuerySnap
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	snap, grid, err := s.grid(ctx, req.GetSnapshot(), date)
+	l, err := s.grid(ctx, req.GetSnapshot(), date)
 	if err != nil {
 		return nil, err
 	}
-	t := domain.Tabulate(s.sum(snap, grid, q), q.GroupBy, protected(ctx))
+	protect := protected(ctx)
+	t := s.table(l, q, protect)
 	return &statisticsv1.QuerySnapshotResponse{
-		Rows: rowsToProto(t.Rows, ""), Total: t.Total, TotalSuppressed: t.TotalSuppressed, Subtotals: rowsToProto(t.Subtotals, ""),
+		Rows: rowsToProto(t.Rows, ""), Total: t.Total, Subtotals: rowsToProto(t.Subtotals, ""), Perturbed: protect,
 	}, nil
 }
 
@@ -154,8 +173,8 @@ func cellFromProto(c *statisticsv1.Cell) domain.Cell {
 	}
 }
 
-func snapshotToProto(s domain.Snapshot) *statisticsv1.Snapshot {
+func snapshotToProto(s domain.Snapshot, perturbed bool) *statisticsv1.Snapshot {
 	return &statisticsv1.Snapshot{
-		Name: s.Name(), CellCount: s.CellCount, Total: s.Total, ImportTime: timestamppb.New(s.ImportTime),
+		Name: s.Name(), CellCount: s.CellCount, Total: s.Total, ImportTime: timestamppb.New(s.ImportTime), Perturbed: perturbed,
 	}
 }

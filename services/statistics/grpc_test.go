@@ -21,6 +21,9 @@ var (
 	migrationsverket = auth.Principal{Subject: "mv-import", Role: auth.RoleMigrationsverket}
 	countyBoard      = auth.Principal{Subject: "lst-stockholm", Role: auth.RoleCountyBoard, Lan: "01"}
 	organiser        = auth.Principal{Subject: "abf", Role: auth.RoleOrganiser, Org: "8020016281"}
+	// folkbildningsradet and asylumSeeker read figures as the others do.
+	folkbildningsradet = auth.Principal{Subject: "fbr", Role: auth.RoleFolkbildningsradet}
+	asylumSeeker       = auth.Principal{Subject: "as-1", Role: auth.RoleAsylumSeeker}
 )
 
 func as(p auth.Principal) context.Context { return auth.WithPrincipal(context.Background(), p) }
@@ -64,15 +67,28 @@ func TestService(t *testing.T) {
 		if snap.GetName() != name || snap.GetCellCount() != 4 || snap.GetTotal() != 42 || snap.GetImportTime().AsTime().Before(before.Add(-time.Second)) {
 			t.Fatalf("ImportSnapshot = %v", snap)
 		}
-		got, err := svc.GetSnapshot(as(countyBoard), &statisticsv1.GetSnapshotRequest{Name: name})
+		got, err := svc.GetSnapshot(as(migrationsverket), &statisticsv1.GetSnapshotRequest{Name: name})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.GetTotal() != 42 || !got.GetImportTime().AsTime().Equal(snap.GetImportTime().AsTime()) {
+		if got.GetTotal() != 42 || got.GetPerturbed() || !got.GetImportTime().AsTime().Equal(snap.GetImportTime().AsTime()) {
 			t.Fatalf("GetSnapshot = %v, want %v", got, snap)
 		}
+		// A county board gets the published national figure, the same as
+		// its grand-total query gives.
+		board, err := svc.GetSnapshot(as(countyBoard), &statisticsv1.GetSnapshotRequest{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		boardGrand, err := svc.QuerySnapshot(as(countyBoard), &statisticsv1.QuerySnapshotRequest{Snapshot: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !board.GetPerturbed() || board.GetTotal() != boardGrand.GetTotal() || board.GetTotal() < 39 || board.GetTotal() > 45 {
+			t.Fatalf("county board's GetSnapshot = %v, grand total %d", board, boardGrand.GetTotal())
+		}
 
-		resp, err := svc.QuerySnapshot(as(organiser), &statisticsv1.QuerySnapshotRequest{
+		resp, err := svc.QuerySnapshot(as(migrationsverket), &statisticsv1.QuerySnapshotRequest{
 			Snapshot: name, LanCodes: []string{"01"},
 			GroupBy: []statisticsv1.Dimension{statisticsv1.Dimension_DIMENSION_KOMMUN, statisticsv1.Dimension_DIMENSION_HOUSING_TYPE},
 		})
@@ -84,7 +100,7 @@ func TestService(t *testing.T) {
 			{KommunCode: "0180", HousingType: statisticsv1.HousingType_HOUSING_TYPE_EBO, Count: 20},
 			{KommunCode: "0184", HousingType: statisticsv1.HousingType_HOUSING_TYPE_EBO, Count: 5},
 		}
-		if resp.GetTotal() != 35 || len(resp.GetRows()) != len(want) {
+		if resp.GetTotal() != 35 || len(resp.GetRows()) != len(want) || resp.GetPerturbed() {
 			t.Fatalf("QuerySnapshot = %v", resp)
 		}
 		for i, r := range resp.GetRows() {
@@ -94,7 +110,24 @@ func TestService(t *testing.T) {
 				t.Fatalf("row %d = %v, want %v", i, r, w)
 			}
 		}
-		bySex, err := svc.QuerySnapshot(as(countyBoard), &statisticsv1.QuerySnapshotRequest{
+		// An organiser gets the same rows, each within ±3 and never 1 or 2.
+		org, err := svc.QuerySnapshot(as(organiser), &statisticsv1.QuerySnapshotRequest{
+			Snapshot: name, LanCodes: []string{"01"},
+			GroupBy: []statisticsv1.Dimension{statisticsv1.Dimension_DIMENSION_KOMMUN, statisticsv1.Dimension_DIMENSION_HOUSING_TYPE},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !org.GetPerturbed() || len(org.GetRows()) != len(want) || org.GetTotal() < 32 || org.GetTotal() > 38 {
+			t.Fatalf("organiser's QuerySnapshot = %v", org)
+		}
+		for i, r := range org.GetRows() {
+			if w := want[i]; r.GetKommunCode() != w.GetKommunCode() || r.GetHousingType() != w.GetHousingType() ||
+				r.GetCount() < w.GetCount()-3 || r.GetCount() > w.GetCount()+3 || r.GetCount() == 1 || r.GetCount() == 2 {
+				t.Fatalf("organiser's row %d = %v, true %v", i, r, w)
+			}
+		}
+		bySex, err := svc.QuerySnapshot(as(migrationsverket), &statisticsv1.QuerySnapshotRequest{
 			Snapshot: name, GroupBy: []statisticsv1.Dimension{statisticsv1.Dimension_DIMENSION_SEX, statisticsv1.Dimension_DIMENSION_AGE_BAND},
 		})
 		if err != nil {
@@ -104,7 +137,7 @@ func TestService(t *testing.T) {
 			bySex.GetRows()[1].GetAgeBand() != statisticsv1.AgeBand_AGE_BAND_65_PLUS || bySex.GetTotal() != 42 {
 			t.Fatalf("by sex and age = %v", bySex)
 		}
-		grand, err := svc.QuerySnapshot(as(countyBoard), &statisticsv1.QuerySnapshotRequest{Snapshot: name})
+		grand, err := svc.QuerySnapshot(as(migrationsverket), &statisticsv1.QuerySnapshotRequest{Snapshot: name})
 		if err != nil || len(grand.GetRows()) != 1 || grand.GetRows()[0].GetCount() != 42 || grand.GetTotal() != 42 {
 			t.Fatalf("grand total = %v, %v", grand, err)
 		}
@@ -115,7 +148,7 @@ func TestService(t *testing.T) {
 		if _, err := svc.ImportSnapshot(as(migrationsverket), &statisticsv1.ImportSnapshotRequest{Name: name, Cells: bad}); code(err) != codes.InvalidArgument {
 			t.Fatalf("bad re-import: %v", err)
 		}
-		if got, _ := svc.GetSnapshot(as(countyBoard), &statisticsv1.GetSnapshotRequest{Name: name}); got.GetTotal() != 42 {
+		if got, _ := svc.GetSnapshot(as(migrationsverket), &statisticsv1.GetSnapshotRequest{Name: name}); got.GetTotal() != 42 {
 			t.Fatalf("after bad re-import = %v", got)
 		}
 	})
@@ -170,7 +203,7 @@ func TestAccess(t *testing.T) {
 		})
 	}
 	// The refused import by a county board did not touch the snapshot.
-	if got, _ := svc.GetSnapshot(as(countyBoard), &statisticsv1.GetSnapshotRequest{Name: name}); got.GetTotal() != 42 {
+	if got, _ := svc.GetSnapshot(as(migrationsverket), &statisticsv1.GetSnapshotRequest{Name: name}); got.GetTotal() != 42 {
 		t.Fatalf("snapshot changed: %v", got)
 	}
 }
@@ -211,6 +244,16 @@ func TestInvalidArgument(t *testing.T) {
 		{"age band unset", withCells(func(c []*statisticsv1.Cell) []*statisticsv1.Cell { c[2].AgeBand = 0; return c }), []string{"cells[2].age_band"}},
 		{"negative count", withCells(func(c []*statisticsv1.Cell) []*statisticsv1.Cell { c[1].Count = -2; return c }), []string{"cells[1].count"}},
 		{"duplicate cell", withCells(func(c []*statisticsv1.Cell) []*statisticsv1.Cell { return append(c, cells()[1]) }), []string{"cells[4]"}},
+		{"counts that would overflow", withCells(func(c []*statisticsv1.Cell) []*statisticsv1.Cell {
+			c[0].Count, c[1].Count = 9223372036854775807, 9223372036854775807
+			return c
+		}), []string{"cells[0].count", "cells[1].count"}},
+		{"only zero counts", withCells(func(c []*statisticsv1.Cell) []*statisticsv1.Cell {
+			for _, x := range c {
+				x.Count = 0
+			}
+			return c
+		}), []string{"cells"}},
 		{"get bad name", func() error {
 			_, err := svc.GetSnapshot(as(countyBoard), &statisticsv1.GetSnapshotRequest{Name: "snapshots/last"})
 			return err
@@ -218,6 +261,45 @@ func TestInvalidArgument(t *testing.T) {
 		{"query bad snapshot", query(&statisticsv1.QuerySnapshotRequest{Snapshot: "2026-03-31"}), []string{"snapshot"}},
 		{"query unknown län", query(&statisticsv1.QuerySnapshotRequest{LanCodes: []string{"01", "99"}}), []string{"lan_codes[1]"}},
 		{"query unknown kommun", query(&statisticsv1.QuerySnapshotRequest{KommunCodes: []string{"1234"}}), []string{"kommun_codes[0]"}},
+		{"query kommun outside the län filter", query(&statisticsv1.QuerySnapshotRequest{LanCodes: []string{"01"}, KommunCodes: []string{"0180", "1280"}}), []string{"kommun_codes[1]"}},
+		{"query impossible date", query(&statisticsv1.QuerySnapshotRequest{Snapshot: "snapshots/2026-02-30"}), []string{"snapshot"}},
+		{"time series impossible dates", func() error {
+			_, err := svc.QueryTimeSeries(as(countyBoard), &statisticsv1.QueryTimeSeriesRequest{FromDate: "2026-02-30", ToDate: "2026-13-01"})
+			return err
+		}, []string{"from_date", "to_date"}},
+		{"time series unknown län", func() error {
+			_, err := svc.QueryTimeSeries(as(countyBoard), &statisticsv1.QueryTimeSeriesRequest{LanCodes: []string{"99"}})
+			return err
+		}, []string{"lan_codes[0]"}},
+		{"time series unknown kommun", func() error {
+			_, err := svc.QueryTimeSeries(as(countyBoard), &statisticsv1.QueryTimeSeriesRequest{KommunCodes: []string{"0101"}})
+			return err
+		}, []string{"kommun_codes[0]"}},
+		{"compare impossible date", func() error {
+			_, err := svc.CompareSnapshots(as(countyBoard), &statisticsv1.CompareSnapshotsRequest{FromSnapshot: "snapshots/2026-02-29", ToSnapshot: "snapshots/2026-03-31"})
+			return err
+		}, []string{"from_snapshot"}},
+		{"compare unknown län", func() error {
+			_, err := svc.CompareSnapshots(as(countyBoard), &statisticsv1.CompareSnapshotsRequest{FromSnapshot: "snapshots/2026-03-31", ToSnapshot: "snapshots/2026-03-31", LanCodes: []string{"26"}})
+			return err
+		}, []string{"lan_codes[0]"}},
+		{"projection impossible date", func() error {
+			_, err := svc.GetProjection(as(countyBoard), &statisticsv1.GetProjectionRequest{ProjectionDate: "2027-04-31"})
+			return err
+		}, []string{"projection_date"}},
+		{"projection unknown län", func() error {
+			_, err := svc.GetProjection(as(countyBoard), &statisticsv1.GetProjectionRequest{ProjectionDate: "2027-04-30", LanCodes: []string{"00"}})
+			return err
+		}, []string{"lan_codes[0]"}},
+		{"planned changes unknown län", func() error {
+			_, err := svc.ListPlannedChanges(as(countyBoard), &statisticsv1.ListPlannedChangesRequest{LanCodes: []string{"02"}})
+			return err
+		}, []string{"lan_codes[0]"}},
+		{"planned change impossible date", func() error {
+			_, err := svc.CreatePlannedChange(as(migrationsverket), &statisticsv1.CreatePlannedChangeRequest{PlannedChange: &statisticsv1.PlannedChange{
+				KommunCode: "0180", HousingType: statisticsv1.HousingType_HOUSING_TYPE_ABE, EffectiveDate: "2027-02-29", AdultsDelta: 10}})
+			return err
+		}, []string{"planned_change.effective_date"}},
 		{"query unset dimension", query(&statisticsv1.QuerySnapshotRequest{GroupBy: []statisticsv1.Dimension{statisticsv1.Dimension_DIMENSION_SEX, 0}}), []string{"group_by[1]"}},
 		{"query repeated dimension", query(&statisticsv1.QuerySnapshotRequest{GroupBy: []statisticsv1.Dimension{statisticsv1.Dimension_DIMENSION_SEX, statisticsv1.Dimension_DIMENSION_SEX}}), []string{"group_by[1]"}},
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
@@ -15,6 +17,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/badrequest"
 	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/statistics/internal/domain"
+	"github.com/tia-platform/tia/services/statistics/internal/store"
 )
 
 // Event subjects.
@@ -200,26 +203,32 @@ func runImport[M csvCarrier](ctx context.Context, s *Service, st importStream[M]
 	if err != nil {
 		return nil, err
 	}
-	snap, replaced, err := s.storeGrid(ctx, date, grid)
+	snap, replaced, err := s.storeGrid(ctx, date, grid, im.Keys())
 	if err != nil {
 		return nil, err
 	}
 	return &statisticsv1.ImportSummary{
-		Snapshot: snapshotToProto(snap), RowsRead: im.Rows, Under_18: im.Under18, Adults: snap.Total, Replaced: replaced,
+		Snapshot: snapshotToProto(snap, false), RowsRead: im.Rows, Under_18: im.Under18, Adults: snap.Total, Replaced: replaced,
 	}, nil
 }
 
-// storeGrid replaces the snapshot of date with grid and publishes
-// SnapshotPublished in the same transaction.
-func (s *Service) storeGrid(ctx context.Context, date string, grid domain.Grid) (domain.Snapshot, bool, error) {
-	cells := grid.Cells()
+// storeGrid replaces the snapshot of date with grid and its cell keys and
+// publishes SnapshotPublished (and the projections it moves) in the same
+// transaction. The events carry published figures: they reach services
+// whose readers are not Migrationsverket.
+func (s *Service) storeGrid(ctx context.Context, date string, grid domain.Grid, keys domain.Keys) (domain.Snapshot, bool, error) {
+	if err := s.keepKeys(ctx, date, grid, keys); err != nil {
+		return domain.Snapshot{}, false, err
+	}
+	cells := grid.CellsKeyed(keys)
 	snap := domain.Snapshot{ReferenceDate: date, CellCount: int64(len(cells)), Total: grid.Total(), ImportTime: s.now().UTC()}
-	projections, err := s.projectionsFrom(ctx, snap, grid)
+	published := domain.Publish(grid, keys)
+	projections, err := s.projectionsFrom(ctx, snap, published)
 	if err != nil {
 		return domain.Snapshot{}, false, err
 	}
 	replaced, err := s.store.ReplaceAndPublish(ctx, snap, cells, func(tx *sqlx.Tx) error {
-		if err := publishSnapshot(ctx, tx, snap, grid.KommunTotals()); err != nil {
+		if err := publishSnapshot(ctx, tx, snap, published.KommunTotals()); err != nil {
 			return err
 		}
 		for _, ev := range projections {
@@ -233,14 +242,42 @@ func (s *Service) storeGrid(ctx context.Context, date string, grid domain.Grid) 
 		return domain.Snapshot{}, false, err
 	}
 	s.notify()
-	s.remember(snap, grid)
+	s.remember(snap, grid, keys)
 	return snap, replaced, nil
+}
+
+// keepKeys gives the cells of a re-imported date whose count is unchanged
+// the key they had. A re-import (a correction, or the same file again)
+// then changes only the figures of the cells it changes: were every key
+// drawn afresh, each re-import would give readers another independent noise
+// on the same true counts, and enough of them would average it away.
+func (s *Service) keepKeys(ctx context.Context, date string, grid domain.Grid, keys domain.Keys) error {
+	prev, err := s.store.Get(ctx, date)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	old, err := s.gridOf(ctx, prev)
+	if status.Code(err) == codes.NotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for i, n := range grid {
+		if n == old.grid[i] {
+			keys[i] = old.keys[i]
+		}
+	}
+	return nil
 }
 
 // projectionsFrom gives, when snap is (or will be) the latest snapshot, the
 // projection to each date on which planned changes after it take effect:
 // a new starting point changes every projection.
-func (s *Service) projectionsFrom(ctx context.Context, snap domain.Snapshot, grid domain.Grid) ([]*statisticsv1.ProjectionPublished, error) {
+func (s *Service) projectionsFrom(ctx context.Context, snap domain.Snapshot, published domain.Published) ([]*statisticsv1.ProjectionPublished, error) {
 	snaps, err := s.store.List(ctx)
 	if err != nil {
 		return nil, err
@@ -254,21 +291,21 @@ func (s *Service) projectionsFrom(ctx context.Context, snap domain.Snapshot, gri
 	}
 	var out []*statisticsv1.ProjectionPublished
 	seen := map[string]bool{}
-	totals := grid.KommunTotals()
 	for _, c := range changes { // by effective date
 		if c.EffectiveDate > snap.ReferenceDate && !seen[c.EffectiveDate] {
 			seen[c.EffectiveDate] = true
-			out = append(out, projectionEvent(snap, totals, changes, c.EffectiveDate, snap.ImportTime))
+			out = append(out, projectionEvent(snap, published, changes, c.EffectiveDate, snap.ImportTime))
 		}
 	}
 	return out, nil
 }
 
-// projectionEvent is the projection of the snapshot with kommun totals to
-// date, unprotected: events go to services, not to people.
-func projectionEvent(snap domain.Snapshot, totals []domain.KommunTotal, changes []domain.PlannedChange, date string, now time.Time) *statisticsv1.ProjectionPublished {
-	rows, _ := domain.Project(totals, changes, snap.ReferenceDate, date, false)
-	ev := &statisticsv1.ProjectionPublished{Snapshot: snap.Name(), ProjectionDate: date, PublishTime: timestamppb.New(now)}
+// projectionEvent is the projection of the snapshot's published figures to
+// date. Events carry published figures, never exact ones: the services that
+// receive them show them to county boards, organisers and the public.
+func projectionEvent(snap domain.Snapshot, published domain.Published, changes []domain.PlannedChange, date string, now time.Time) *statisticsv1.ProjectionPublished {
+	rows, _ := domain.Project(published.Figures(nil), changes, snap.ReferenceDate, date)
+	ev := &statisticsv1.ProjectionPublished{Snapshot: snap.Name(), ProjectionDate: date, PublishTime: timestamppb.New(now), Perturbed: true}
 	for _, r := range rows {
 		if r.Projected > 0 {
 			ev.KommunTotals = append(ev.KommunTotals, &statisticsv1.KommunTotal{KommunCode: r.KommunCode, LanCode: r.LanCode, Adults: r.Projected})
@@ -280,7 +317,7 @@ func projectionEvent(snap domain.Snapshot, totals []domain.KommunTotal, changes 
 func publishSnapshot(ctx context.Context, tx *sqlx.Tx, snap domain.Snapshot, totals []domain.KommunTotal) error {
 	ev := &statisticsv1.SnapshotPublished{
 		Snapshot: snap.Name(), ReferenceDate: snap.ReferenceDate, PublishTime: timestamppb.New(snap.ImportTime),
-		KommunTotals: kommunTotalsToProto(totals),
+		KommunTotals: kommunTotalsToProto(totals), Perturbed: true,
 	}
 	if _, err := events.Publish(ctx, tx, SubjectSnapshotPublished, ev); err != nil {
 		return fmt.Errorf("publish snapshot: %w", err)

@@ -30,35 +30,60 @@ func protected(ctx context.Context) bool {
 	return p.Role != auth.RoleMigrationsverket
 }
 
-// grid returns the snapshot of date and its grid, from the cache when the
+// loaded is a snapshot with its grid and its published figures.
+type loaded struct {
+	snap      domain.Snapshot
+	grid      domain.Grid
+	keys      domain.Keys
+	published domain.Published
+}
+
+// grid returns the snapshot of date and its figures, from the cache when the
 // snapshot has not been imported again since.
-func (s *Service) grid(ctx context.Context, name, date string) (domain.Snapshot, domain.Grid, error) {
+func (s *Service) grid(ctx context.Context, name, date string) (loaded, error) {
 	snap, err := s.get(ctx, name, date)
 	if err != nil {
-		return domain.Snapshot{}, nil, err
+		return loaded{}, err
 	}
 	return s.gridOf(ctx, snap)
 }
 
-func (s *Service) gridOf(ctx context.Context, snap domain.Snapshot) (domain.Snapshot, domain.Grid, error) {
+func (s *Service) gridOf(ctx context.Context, snap domain.Snapshot) (loaded, error) {
 	s.mu.Lock()
 	c, ok := s.grids[snap.ReferenceDate]
 	if ok && c.importTime.Equal(snap.ImportTime) {
 		c.used = time.Now()
 		s.grids[snap.ReferenceDate] = c
 		s.mu.Unlock()
-		return snap, c.grid, nil
+		return loaded{snap, c.grid, c.keys, c.published}, nil
 	}
 	s.mu.Unlock()
-	snap, g, err := s.store.LoadGrid(ctx, snap.ReferenceDate)
+	snap, g, keys, err := s.store.LoadGrid(ctx, snap.ReferenceDate)
 	if errors.Is(err, store.ErrNotFound) {
-		return domain.Snapshot{}, nil, status.Errorf(codes.NotFound, "%s not found", snap.Name())
+		return loaded{}, status.Errorf(codes.NotFound, "%s not found", snap.Name())
 	}
 	if err != nil {
-		return domain.Snapshot{}, nil, err
+		return loaded{}, err
 	}
-	s.remember(snap, g)
-	return snap, g, nil
+	return s.remember(snap, g, keys), nil
+}
+
+// table answers q on a loaded snapshot: exactly for Migrationsverket, with
+// the published figures for everyone else.
+func (s *Service) table(l loaded, q domain.Query, protect bool) domain.Table {
+	if protect {
+		return l.published.Table(q)
+	}
+	return domain.Tabulate(s.sum(l.snap, l.grid, q), q.GroupBy)
+}
+
+// figures are a loaded snapshot's kommun, län and overall totals in lans
+// (all when empty), exact or published.
+func figures(l loaded, lans []string, protect bool) domain.Figures {
+	if protect {
+		return l.published.Figures(lans)
+	}
+	return domain.ExactFigures(kommunTotals(l.grid, lans))
 }
 
 // sum answers q on the grid of snap, from the answers kept with the grid
@@ -94,12 +119,13 @@ func (s *Service) sum(snap domain.Snapshot, g domain.Grid, q domain.Query) []dom
 	return rows
 }
 
-// remember caches a grid (which is never changed after), dropping the least
-// recently used one beyond maxCachedGrids.
-func (s *Service) remember(snap domain.Snapshot, g domain.Grid) {
+// remember caches a grid (which is never changed after) with its published
+// figures, dropping the least recently used one beyond maxCachedGrids.
+func (s *Service) remember(snap domain.Snapshot, g domain.Grid, keys domain.Keys) loaded {
+	pub := domain.Publish(g, keys)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.grids[snap.ReferenceDate] = cachedGrid{importTime: snap.ImportTime, grid: g, places: g.PlaceTotals(), used: time.Now(), sums: map[string][]domain.Row{}}
+	s.grids[snap.ReferenceDate] = cachedGrid{importTime: snap.ImportTime, grid: g, places: g.PlaceTotals(), published: pub, keys: keys, used: time.Now(), sums: map[string][]domain.Row{}}
 	for len(s.grids) > maxCachedGrids {
 		oldest := ""
 		for d, c := range s.grids {
@@ -109,6 +135,7 @@ func (s *Service) remember(snap domain.Snapshot, g domain.Grid) {
 		}
 		delete(s.grids, oldest)
 	}
+	return loaded{snap, g, keys, pub}
 }
 
 func rowsToProto(rows []domain.Row, date string) []*statisticsv1.QueryRow {
@@ -116,8 +143,7 @@ func rowsToProto(rows []domain.Row, date string) []*statisticsv1.QueryRow {
 	for i, r := range rows {
 		out[i] = &statisticsv1.QueryRow{
 			LanCode: r.LanCode, KommunCode: r.KommunCode, HousingType: housingToProto[r.Housing],
-			Sex: sexToProto[r.Sex], AgeBand: ageBandToProto[r.AgeBand], Count: r.Count, Suppressed: r.Suppressed,
-			ReferenceDate: date,
+			Sex: sexToProto[r.Sex], AgeBand: ageBandToProto[r.AgeBand], Count: r.Count, ReferenceDate: date,
 		}
 	}
 	return out
@@ -134,7 +160,11 @@ func (s *Service) ListSnapshots(ctx context.Context, _ *statisticsv1.ListSnapsho
 	}
 	resp := &statisticsv1.ListSnapshotsResponse{}
 	for _, sn := range snaps {
-		resp.Snapshots = append(resp.Snapshots, snapshotToProto(sn))
+		p, err := s.snapshotFor(ctx, sn)
+		if err != nil {
+			return nil, err
+		}
+		resp.Snapshots = append(resp.Snapshots, p)
 	}
 	return resp, nil
 }
@@ -173,19 +203,19 @@ func (s *Service) QueryTimeSeries(ctx context.Context, req *statisticsv1.QueryTi
 	}
 	slices.Reverse(snaps)
 	protect := protected(ctx)
-	resp := &statisticsv1.QueryTimeSeriesResponse{}
+	resp := &statisticsv1.QueryTimeSeriesResponse{Perturbed: protect}
 	for _, sn := range snaps {
 		if from != "" && sn.ReferenceDate < from || to != "" && sn.ReferenceDate > to {
 			continue
 		}
-		sn, g, err := s.gridOf(ctx, sn)
+		l, err := s.gridOf(ctx, sn)
 		if err != nil {
 			return nil, err
 		}
-		t := domain.Tabulate(s.sum(sn, g, q), q.GroupBy, protect)
-		resp.Rows = append(resp.Rows, rowsToProto(t.Rows, sn.ReferenceDate)...)
+		t := s.table(l, q, protect)
+		resp.Rows = append(resp.Rows, rowsToProto(t.Rows, l.snap.ReferenceDate)...)
 		if len(q.GroupBy) > 0 {
-			resp.Rows = append(resp.Rows, &statisticsv1.QueryRow{ReferenceDate: sn.ReferenceDate, Count: t.Total, Suppressed: t.TotalSuppressed})
+			resp.Rows = append(resp.Rows, &statisticsv1.QueryRow{ReferenceDate: l.snap.ReferenceDate, Count: t.Total})
 		}
 	}
 	return resp, nil
@@ -230,16 +260,17 @@ func (s *Service) CompareSnapshots(ctx context.Context, req *statisticsv1.Compar
 	if err := checkLans(req.GetLanCodes()); err != nil {
 		return nil, err
 	}
-	_, gf, err := s.grid(ctx, req.GetFromSnapshot(), fromDate)
+	lf, err := s.grid(ctx, req.GetFromSnapshot(), fromDate)
 	if err != nil {
 		return nil, err
 	}
-	_, gt, err := s.grid(ctx, req.GetToSnapshot(), toDate)
+	lt, err := s.grid(ctx, req.GetToSnapshot(), toDate)
 	if err != nil {
 		return nil, err
 	}
-	rows, totals := domain.Compare(kommunTotals(gf, req.GetLanCodes()), kommunTotals(gt, req.GetLanCodes()), protected(ctx))
-	return &statisticsv1.CompareSnapshotsResponse{Rows: changeRowsToProto(rows), Totals: changeRowsToProto(totals)}, nil
+	protect := protected(ctx)
+	rows, totals := domain.Compare(figures(lf, req.GetLanCodes(), protect), figures(lt, req.GetLanCodes(), protect))
+	return &statisticsv1.CompareSnapshotsResponse{Rows: changeRowsToProto(rows), Totals: changeRowsToProto(totals), Perturbed: protect}, nil
 }
 
 func changeRowsToProto(rows []domain.ChangeRow) []*statisticsv1.ChangeRow {
@@ -247,7 +278,6 @@ func changeRowsToProto(rows []domain.ChangeRow) []*statisticsv1.ChangeRow {
 	for i, r := range rows {
 		out[i] = &statisticsv1.ChangeRow{
 			LanCode: r.LanCode, KommunCode: r.KommunCode, FromCount: r.From, ToCount: r.To, Change: r.Change,
-			FromSuppressed: r.FromSuppressed, ToSuppressed: r.ToSuppressed, ChangeSuppressed: r.ChangeSuppressed,
 		}
 	}
 	return out
@@ -288,11 +318,11 @@ func (s *Service) projectionPublisher(ctx context.Context, date string, added *d
 	if err != nil || len(snaps) == 0 {
 		return nil, err
 	}
-	latest, g, err := s.gridOf(ctx, snaps[0])
+	latest, err := s.gridOf(ctx, snaps[0])
 	if err != nil {
 		return nil, err
 	}
-	if date < latest.ReferenceDate {
+	if date < latest.snap.ReferenceDate {
 		return nil, nil // the change is already in the snapshots
 	}
 	changes, err := s.store.Changes(ctx, nil)
@@ -303,7 +333,7 @@ func (s *Service) projectionPublisher(ctx context.Context, date string, added *d
 	if added != nil {
 		changes = append(changes, *added)
 	}
-	ev := projectionEvent(latest, g.KommunTotals(), changes, date, s.now())
+	ev := projectionEvent(latest.snap, latest.published, changes, date, s.now())
 	return func(tx *sqlx.Tx) error {
 		if _, err := events.Publish(ctx, tx, SubjectProjectionPublished, ev); err != nil {
 			return fmt.Errorf("publish projection: %w", err)
@@ -402,7 +432,7 @@ func (s *Service) GetProjection(ctx context.Context, req *statisticsv1.GetProjec
 	if err := domain.CheckProjectionDate(req.GetProjectionDate(), snaps[0].ReferenceDate); err != nil {
 		return nil, err
 	}
-	latest, g, err := s.gridOf(ctx, snaps[0])
+	latest, err := s.gridOf(ctx, snaps[0])
 	if err != nil {
 		return nil, err
 	}
@@ -410,10 +440,11 @@ func (s *Service) GetProjection(ctx context.Context, req *statisticsv1.GetProjec
 	if err != nil {
 		return nil, err
 	}
-	rows, totals := domain.Project(kommunTotals(g, req.GetLanCodes()), changes, latest.ReferenceDate, req.GetProjectionDate(), protected(ctx))
+	protect := protected(ctx)
+	rows, totals := domain.Project(figures(latest, req.GetLanCodes(), protect), changes, latest.snap.ReferenceDate, req.GetProjectionDate())
 	return &statisticsv1.Projection{
-		Snapshot: latest.Name(), ProjectionDate: req.GetProjectionDate(),
-		Rows: projectionRowsToProto(rows), Totals: projectionRowsToProto(totals),
+		Snapshot: latest.snap.Name(), ProjectionDate: req.GetProjectionDate(),
+		Rows: projectionRowsToProto(rows), Totals: projectionRowsToProto(totals), Perturbed: protect,
 	}, nil
 }
 
@@ -422,7 +453,7 @@ func projectionRowsToProto(rows []domain.ProjectionRow) []*statisticsv1.Projecti
 	for i, r := range rows {
 		out[i] = &statisticsv1.ProjectionRow{
 			LanCode: r.LanCode, KommunCode: r.KommunCode, SnapshotCount: r.SnapshotCount, PlannedDelta: r.PlannedDelta,
-			ProjectedCount: r.Projected, Suppressed: r.Suppressed,
+			ProjectedCount: r.Projected,
 		}
 	}
 	return out

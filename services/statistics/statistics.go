@@ -73,7 +73,11 @@ type cachedGrid struct {
 	importTime time.Time
 	grid       domain.Grid
 	places     domain.PlaceTotals
-	used       time.Time
+	// published are the snapshot's figures for everyone but
+	// Migrationsverket, perturbed once when the grid is loaded.
+	published domain.Published
+	keys      domain.Keys
+	used      time.Time
 	// sums are answers already computed on the grid, by query (the grid
 	// never changes, so neither do they); at most maxCachedSums.
 	sums map[string][]domain.Row
@@ -83,7 +87,8 @@ type cachedGrid struct {
 // county boards' spreadsheets ask for again and again.
 const maxCachedSums = 64
 
-// maxCachedGrids bounds the cache (83 kB a snapshot): four years of month ends.
+// maxCachedGrids bounds the cache (83 kB a snapshot and 210 kB of published
+// figures): four years of month ends.
 const maxCachedGrids = 48
 
 // Register adds the gRPC API.

@@ -2,6 +2,8 @@ package domain
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/tia-platform/tia/services/platform/badrequest"
@@ -55,112 +57,81 @@ type ProjectionRow struct {
 	SnapshotCount       int64
 	PlannedDelta        int64
 	Projected           int64
-	Suppressed          bool
 }
 
-// Project adds to the per-kommun totals of the snapshot taken on
-// snapshotDate the planned changes that take effect after it and on or
-// before projectionDate. A kommun never goes below 0. It returns one row per
-// kommun with people or changes, and the totals per län and for the nation
-// (LanCode ""). With protect, snapshot counts are withheld by disclosure
-// control across kommuner and totals, and a projected count with them (the
-// planned changes are public, so it would give the snapshot count back).
-func Project(base []KommunTotal, changes []PlannedChange, snapshotDate, projectionDate string, protect bool) (rows, totals []ProjectionRow) {
-	snap := map[string]int64{}
-	for _, k := range base {
-		snap[k.KommunCode] += k.Adults
-	}
+// Project adds to the figures of the snapshot taken on snapshotDate the
+// planned changes that take effect after it and on or before
+// projectionDate. A figure never goes below 0. It returns one row per
+// kommun with people or changes, and the totals per län and for the whole
+// selection (LanCode ""). The projected figure of a published snapshot
+// figure carries that figure's noise (the noise its cell key gives): the
+// planned changes are public, so projected minus snapshot is exactly the
+// change, and a projection tells nothing the snapshot does not.
+func Project(base Figures, changes []PlannedChange, snapshotDate, projectionDate string) (rows, totals []ProjectionRow) {
 	delta := map[string]int64{}
+	kommuner := map[string]bool{}
+	for k := range base.Kommun {
+		kommuner[k] = true
+	}
 	for _, c := range changes {
 		if c.EffectiveDate > snapshotDate && c.EffectiveDate <= projectionDate {
 			delta[c.KommunCode] += c.AdultsDelta
-			if _, ok := snap[c.KommunCode]; !ok {
-				snap[c.KommunCode] = 0
-			}
+			kommuner[c.KommunCode] = true
 		}
 	}
-	h := NewHierarchy(snap)
-	var sup []bool
-	if protect {
-		sup = h.Suppress()
-	}
-	nK := len(h.Kommuner)
 	lanDelta := map[string]int64{}
-	var nationDelta int64
-	for i, k := range h.Kommuner {
+	lans := map[string]bool{}
+	var allDelta int64
+	for _, k := range slices.Sorted(maps.Keys(kommuner)) {
 		d := delta[k]
 		lanDelta[LanOf(k)] += d
-		nationDelta += d
-		rows = append(rows, projectionRow(LanOf(k), k, h.Values[i], d, sup, i))
+		lans[LanOf(k)] = true
+		allDelta += d
+		rows = append(rows, projectionRow(LanOf(k), k, base.Kommun[k], d))
 	}
-	for i, l := range h.Lans {
-		totals = append(totals, projectionRow(l, "", h.Values[nK+i], lanDelta[l], sup, nK+i))
+	for l := range base.Lan {
+		lans[l] = true
 	}
-	totals = append(totals, projectionRow("", "", h.Values[len(h.Values)-1], nationDelta, sup, len(h.Values)-1))
+	for _, l := range slices.Sorted(maps.Keys(lans)) {
+		totals = append(totals, projectionRow(l, "", base.Lan[l], lanDelta[l]))
+	}
+	totals = append(totals, projectionRow("", "", base.All, allDelta))
 	return rows, totals
 }
 
-func projectionRow(lan, kommun string, base, delta int64, sup []bool, i int) ProjectionRow {
-	r := ProjectionRow{LanCode: lan, KommunCode: kommun, SnapshotCount: base, PlannedDelta: delta, Projected: max(0, base+delta)}
-	if sup != nil && sup[i] {
-		r.SnapshotCount, r.Projected, r.Suppressed = 0, 0, true
-	}
-	return r
+func projectionRow(lan, kommun string, base, delta int64) ProjectionRow {
+	return ProjectionRow{LanCode: lan, KommunCode: kommun, SnapshotCount: base, PlannedDelta: delta, Projected: max(0, base+delta)}
 }
 
 // ChangeRow is one kommun's (län's, nation's) change between two snapshots.
 type ChangeRow struct {
-	LanCode, KommunCode          string
-	From, To, Change             int64
-	FromSuppressed, ToSuppressed bool
-	ChangeSuppressed             bool
+	LanCode, KommunCode string
+	From, To, Change    int64
 }
 
-// Compare gives the change per kommun between two snapshots' per-kommun
-// totals, with län and national totals. With protect, each snapshot's
-// counts are withheld by disclosure control, and the change wherever either
-// count is (it would give the withheld one back).
-func Compare(from, to []KommunTotal, protect bool) (rows, totals []ChangeRow) {
-	f, t := map[string]int64{}, map[string]int64{}
-	for _, k := range from {
-		f[k.KommunCode] += k.Adults
-		t[k.KommunCode] += 0
-	}
-	for _, k := range to {
-		t[k.KommunCode] += k.Adults
-		f[k.KommunCode] += 0
-	}
-	hf, ht := NewHierarchy(f), NewHierarchy(t)
-	var sf, st []bool
-	if protect {
-		sf, st = hf.Suppress(), ht.Suppress()
-	}
-	row := func(lan, kommun string, i int) ChangeRow {
-		r := ChangeRow{LanCode: lan, KommunCode: kommun, From: hf.Values[i], To: ht.Values[i]}
-		r.Change = r.To - r.From
-		if protect {
-			r.FromSuppressed, r.ToSuppressed = sf[i], st[i]
-			r.ChangeSuppressed = sf[i] || st[i]
-			if r.FromSuppressed {
-				r.From = 0
-			}
-			if r.ToSuppressed {
-				r.To = 0
-			}
-			if r.ChangeSuppressed {
-				r.Change = 0
-			}
+// Compare gives the change per kommun between two snapshots' figures, with
+// län and overall totals. With published figures the change is the
+// difference of the published ones, so it tells nothing they do not.
+func Compare(from, to Figures) (rows, totals []ChangeRow) {
+	kommuner, lans := map[string]bool{}, map[string]bool{}
+	for _, f := range []Figures{from, to} {
+		for k := range f.Kommun {
+			kommuner[k] = true
 		}
-		return r
+		for l := range f.Lan {
+			lans[l] = true
+		}
 	}
-	nK := len(hf.Kommuner)
-	for i, k := range hf.Kommuner {
-		rows = append(rows, row(LanOf(k), k, i))
+	row := func(lan, kommun string, f, t int64) ChangeRow {
+		return ChangeRow{LanCode: lan, KommunCode: kommun, From: f, To: t, Change: t - f}
 	}
-	for i, l := range hf.Lans {
-		totals = append(totals, row(l, "", nK+i))
+	for _, k := range slices.Sorted(maps.Keys(kommuner)) {
+		rows = append(rows, row(LanOf(k), k, from.Kommun[k], to.Kommun[k]))
 	}
-	totals = append(totals, row("", "", len(hf.Values)-1))
+	for _, l := range slices.Sorted(maps.Keys(lans)) {
+		totals = append(totals, row(l, "", from.Lan[l], to.Lan[l]))
+	}
+	totals = append(totals, row("", "", from.All, to.All))
 	return rows, totals
 }
 

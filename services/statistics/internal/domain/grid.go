@@ -86,6 +86,33 @@ func (g Grid) Cells() []Cell {
 	return out
 }
 
+// CellsKeyed is Cells with each cell's key from keys.
+func (g Grid) CellsKeyed(keys Keys) []Cell {
+	var out []Cell
+	for i, n := range g {
+		if n == 0 {
+			continue
+		}
+		k, h, s, a := coords(i)
+		out = append(out, Cell{
+			KommunCode: kommunList[k].Code, LanCode: kommunList[k].LanCode,
+			Housing: HousingTypes[h], Sex: Sexes[s], AgeBand: AgeBands[a], Count: n, Key: keys[i],
+		})
+	}
+	return out
+}
+
+// SetKey sets the key of the cell c names; it reports false as Add does.
+func (k Keys) SetKey(c Cell) bool {
+	km, ok := kommunIndex[c.KommunCode]
+	h, s, a := slices.Index(HousingTypes, c.Housing), slices.Index(Sexes, c.Sex), slices.Index(AgeBands, c.AgeBand)
+	if !ok || h < 0 || s < 0 || a < 0 {
+		return false
+	}
+	k[index(km, h, s, a)] = c.Key
+	return true
+}
+
 // Total is the sum of the grid.
 func (g Grid) Total() int64 {
 	var t int64

@@ -9,6 +9,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/tia-platform/tia/services/statistics/internal/ckm"
 )
 
 // Column names of the CSV files, in Swedish as in Migrationsverket's
@@ -51,6 +53,8 @@ type Import struct {
 	persons       bool
 	limits        Limits
 	grid          Grid
+	keys          Keys
+	recordKeys    *ckm.KeySource
 	firstLine     []int32 // cells import: the line that set each cell, for duplicates
 	v             capped
 
@@ -76,7 +80,7 @@ func newImport(referenceDate string, l Limits, persons bool) *Import {
 	y, m, d, _ := parseDate(referenceDate)
 	return &Import{
 		referenceDate: referenceDate, ry: y, rm: m, rd: d, persons: persons, limits: l,
-		grid: NewGrid(), v: capped{max: MaxViolations, summary: summaryFile},
+		grid: NewGrid(), keys: NewKeys(), recordKeys: ckm.NewKeySource(), v: capped{max: MaxViolations, summary: summaryFile},
 	}
 }
 
@@ -89,14 +93,29 @@ func (im *Import) Fail(field, description string) { im.v.add(field, description)
 // Finish returns the counted grid, or the recorded problems as an
 // InvalidArgument error with one field violation each.
 func (im *Import) Finish() (Grid, error) {
-	if im.v.n == 0 && im.Rows == 0 {
+	switch {
+	case im.v.n > 0:
+	case im.Rows == 0:
 		im.v.add(summaryFile, "no rows: an empty import would wipe the snapshot")
+	case im.grid.Total() == 0:
+		// Whatever the file held (only zeros, only minors), a snapshot of
+		// nobody would wipe the figures; far more likely a broken file.
+		what := "every count is 0"
+		if im.persons {
+			what = fmt.Sprintf("all %d people are under 18", im.Rows)
+		}
+		im.v.add(summaryFile, what+": a snapshot with no adults would wipe the figures")
 	}
 	if err := im.v.err(); err != nil {
 		return nil, err
 	}
 	return im.grid, nil
 }
+
+// Keys are the cell keys of the grid Finish returns: each cell's sum of its
+// people's record keys. A record key is drawn for each person as they are
+// counted and kept only in that sum.
+func (im *Import) Keys() Keys { return im.keys }
 
 // at names a place in the input for a field violation.
 func at(label string, line int, column string) string {
@@ -154,7 +173,9 @@ func (im *Import) AddPerson(label string, line int, kommun string, housing Housi
 		im.Under18++
 		return
 	}
-	im.grid[index(k, h, s, ageBandIndex(age))]++
+	i := index(k, h, s, ageBandIndex(age))
+	im.grid[i]++
+	im.keys[i] += im.recordKeys.Next()
 }
 
 // AddCell counts one pre-aggregated cell; a cell given twice is refused.
@@ -178,10 +199,13 @@ func (im *Import) AddCell(label string, line int, c Cell) {
 	if a < 0 {
 		im.v.add(at(label, line, ColAgeBand), unknownOrMissing("age band", string(c.AgeBand))+" (18-24, 25-34, 35-44, 45-54, 55-64 or 65+)")
 	}
-	if c.Count < 0 {
+	switch {
+	case c.Count < 0:
 		im.v.add(at(label, line, ColCount), "must not be negative")
+	case c.Count > MaxCount:
+		im.v.add(at(label, line, ColCount), fmt.Sprintf("must be at most %d", MaxCount))
 	}
-	if !okK || h < 0 || s < 0 || a < 0 || c.Count < 0 {
+	if !okK || h < 0 || s < 0 || a < 0 || c.Count < 0 || c.Count > MaxCount {
 		return
 	}
 	i := index(k, h, s, a)
@@ -191,6 +215,9 @@ func (im *Import) AddCell(label string, line int, c Cell) {
 	}
 	im.firstLine[i] = int32(line)
 	im.grid[i] = c.Count
+	// The people of a pre-aggregated cell are not known one by one; their
+	// keys' sum is uniform all the same, so one draw stands for it.
+	im.keys[i] = im.recordKeys.RandomKey(c.Count)
 }
 
 func unknownOrMissing(what, value string) string {
@@ -342,7 +369,9 @@ func (im *Import) fastPerson(line int, kommun, housing, sex, birth []byte) bool 
 		im.Under18++
 		return true
 	}
-	im.grid[index(k, h, s, ageBandIndex(age))]++
+	i := index(k, h, s, ageBandIndex(age))
+	im.grid[i]++
+	im.keys[i] += im.recordKeys.Next()
 	return true
 }
 

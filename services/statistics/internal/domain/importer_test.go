@@ -108,6 +108,40 @@ func TestImportCapsViolations(t *testing.T) {
 	}
 }
 
+// TestImportsOfNobodyRefused: an import that would leave a snapshot with
+// no adults is refused whatever the file held, and counts that could
+// overflow a sum are refused by line and column.
+func TestImportsOfNobodyRefused(t *testing.T) {
+	tests := []struct {
+		name    string
+		persons bool
+		csv     string
+		fields  []string
+	}{
+		{"only zero counts", false, "kommunkod,boendeform,kön,åldersgrupp,antal\n0180,ABE,man,18-24,0\n0184,EBO,kvinna,65+,0\n", []string{"fil"}},
+		{"only minors", true, "kommunkod,boendeform,kön,födelsedatum\n0180,ABE,man,2015-01-01\n0184,EBO,kvinna,2020-06-30\n", []string{"fil"}},
+		{"header only", true, "kommunkod,boendeform,kön,födelsedatum\n", []string{"fil"}},
+		{"counts that would overflow", false, "kommunkod,boendeform,kön,åldersgrupp,antal\n0180,ABE,man,18-24,9223372036854775807\n0184,EBO,kvinna,65+,9223372036854775807\n",
+			[]string{"line 2, column antal", "line 3, column antal"}},
+		{"a count beyond int64", false, "kommunkod,boendeform,kön,åldersgrupp,antal\n0180,ABE,man,18-24,9223372036854775808\n", []string{"line 2, column antal"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			im := NewCellImport("2026-10-31", Limits{})
+			if tt.persons {
+				im = NewPersonImport("2026-10-31", Limits{})
+			}
+			if err := im.ReadCSV(strings.NewReader(tt.csv)); err != nil {
+				t.Fatal(err)
+			}
+			_, err := im.Finish()
+			if got := badrequest.Fields(err); !slices.Equal(got, tt.fields) {
+				t.Fatalf("fields %q, want %q (%v)", got, tt.fields, err)
+			}
+		})
+	}
+}
+
 func TestAges(t *testing.T) {
 	tests := []struct {
 		birth string
@@ -124,11 +158,18 @@ func TestAges(t *testing.T) {
 	for _, tt := range tests {
 		im := NewPersonImport("2026-10-31", Limits{})
 		im.AddPerson("row", 1, "0180", HousingEBO, SexMan, tt.birth)
+		// An adult elsewhere, so the import is not one of nobody.
+		im.AddPerson("row", 2, "2584", HousingABE, SexKvinna, "1980-01-01")
 		g, err := im.Finish()
 		if err != nil {
 			t.Fatal(err)
 		}
-		cells := g.Cells()
+		var cells []Cell
+		for _, c := range g.Cells() {
+			if c.KommunCode == "0180" {
+				cells = append(cells, c)
+			}
+		}
 		switch {
 		case tt.band == "" && (len(cells) != 0 || im.Under18 != 1):
 			t.Errorf("%s: counted %v, want under 18", tt.birth, cells)

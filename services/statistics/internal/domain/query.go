@@ -38,8 +38,6 @@ type Row struct {
 	Sex        Sex
 	AgeBand    AgeBand
 	Count      int64
-	// Suppressed is set by disclosure control; Count is then 0.
-	Suppressed bool
 }
 
 // Validate checks the filters and groupings. Unknown codes are refused
@@ -53,8 +51,14 @@ func (q Query) Validate() error {
 		}
 	}
 	for i, c := range q.KommunCodes {
-		if _, ok := refdata.KommunByCode(c); !ok {
+		k, ok := refdata.KommunByCode(c)
+		switch {
+		case !ok:
 			v.Add(fmt.Sprintf("kommun_codes[%d]", i), "unknown kommun code "+quote(c))
+		case len(q.LanCodes) > 0 && !contains(q.LanCodes, k.LanCode):
+			// Both filters must match, so this kommun could only ever give
+			// an empty answer: more likely a mistake than a question.
+			v.Add(fmt.Sprintf("kommun_codes[%d]", i), fmt.Sprintf("kommun %s is in län %s, which lan_codes leaves out", c, k.LanCode))
 		}
 	}
 	seen := map[Dimension]bool{}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tia-platform/tia/services/platform/badrequest"
 	"github.com/tia-platform/tia/services/platform/refdata"
+	"github.com/tia-platform/tia/services/statistics/internal/ckm"
 )
 
 // DateLayout is how reference dates travel in the API and are stored: ISO
@@ -23,6 +24,12 @@ const namePrefix = "snapshots/"
 // kommuner × 3 housing types × 2 sexes × 6 age bands is 10,440 cells, so
 // this leaves room while keeping one import within one request.
 const MaxCells = 100_000
+
+// MaxCount is the largest count one cell may have. It is far above any real
+// figure (Sweden has about eight million adults) and keeps every sum of a
+// snapshot's cells within int64: two cells of 9223372036854775807 would
+// otherwise add up to -2.
+const MaxCount = 1_000_000_000
 
 // MaxViolations caps the field violations reported for one import. A file
 // with a systematic error (a shifted column, say) would otherwise produce one
@@ -79,6 +86,9 @@ type Cell struct {
 	Sex     Sex
 	AgeBand AgeBand
 	Count   int64
+	// Key is the cell key: the sum of the record keys of the people in the
+	// cell, modulo 256 (package ckm).
+	Key ckm.Key
 }
 
 // key is the combination of dimensions a cell stands for; a snapshot holds
@@ -154,8 +164,11 @@ func NewSnapshot(referenceDate string, cells []Cell) (Snapshot, error) {
 		if c.AgeBand == "" {
 			v.add(at("age_band"), "missing or unknown")
 		}
-		if c.Count < 0 {
+		switch {
+		case c.Count < 0:
 			v.add(at("count"), "must not be negative")
+		case c.Count > MaxCount:
+			v.add(at("count"), fmt.Sprintf("must be at most %d", MaxCount))
 		}
 		k := key{c.KommunCode, c.Housing, c.Sex, c.AgeBand}
 		if first, dup := seen[k]; dup {
@@ -163,7 +176,12 @@ func NewSnapshot(referenceDate string, cells []Cell) (Snapshot, error) {
 		} else {
 			seen[k] = i
 		}
-		total += c.Count
+		total += max(0, min(c.Count, MaxCount))
+	}
+	if len(cells) > 0 && total == 0 && v.n == 0 {
+		// Replacing a snapshot with one of nobody would wipe it, whatever the
+		// file held (only zeros, say): far more likely a broken file.
+		v.add("cells", "every count is 0: a snapshot with no adults would wipe the figures")
 	}
 	if err := v.err(); err != nil {
 		return Snapshot{}, err

@@ -17,6 +17,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/tia-platform/tia/services/platform/db"
+	"github.com/tia-platform/tia/services/statistics/internal/ckm"
 	"github.com/tia-platform/tia/services/statistics/internal/domain"
 )
 
@@ -48,10 +49,10 @@ func (r snapshotRow) snapshot() domain.Snapshot {
 }
 
 // cellColumns are written by every insert, in this order.
-const cellColumns = "reference_date, kommun_code, lan_code, housing_type, sex, age_band, adults"
+const cellColumns = "reference_date, kommun_code, lan_code, housing_type, sex, age_band, adults, cell_key"
 
-// insertBatch is the number of cells per INSERT. Seven parameters a row keeps
-// a batch (3,500 parameters) well below both SQLite's limit of 32,766 bound
+// insertBatch is the number of cells per INSERT. Eight parameters a row keeps
+// a batch (4,000 parameters) well below both SQLite's limit of 32,766 bound
 // parameters and PostgreSQL's of 65,535, while a full snapshot of about 10,000
 // cells still needs only some twenty round trips.
 const insertBatch = 500
@@ -94,12 +95,12 @@ func (s *Store) ReplaceAndPublish(ctx context.Context, snap domain.Snapshot, cel
 		}
 		for start := 0; start < len(cells); start += insertBatch {
 			batch := cells[start:min(start+insertBatch, len(cells))]
-			args := make([]any, 0, len(batch)*7)
+			args := make([]any, 0, len(batch)*8)
 			for _, c := range batch {
-				args = append(args, snap.ReferenceDate, c.KommunCode, c.LanCode, string(c.Housing), string(c.Sex), string(c.AgeBand), c.Count)
+				args = append(args, snap.ReferenceDate, c.KommunCode, c.LanCode, string(c.Housing), string(c.Sex), string(c.AgeBand), c.Count, int64(c.Key))
 			}
 			q := "INSERT INTO snapshot_cells (" + cellColumns + ") VALUES " +
-				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", len(batch)), ", ")
+				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", len(batch)), ", ")
 			if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
 				return fmt.Errorf("insert cells %d–%d: %w", start, start+len(batch)-1, err)
 			}
@@ -132,37 +133,67 @@ type cellRow struct {
 	Sex        string `db:"sex"`
 	AgeBand    string `db:"age_band"`
 	Adults     int64  `db:"adults"`
+	Key        *int64 `db:"cell_key"`
 }
 
-// LoadGrid reads the whole snapshot of referenceDate. The summary and the
-// cells are read apart, so it checks that the summary did not change in
-// between (an import of the same date committing) and reads again if it did:
-// the grid returned always belongs to the summary returned.
-func (s *Store) LoadGrid(ctx context.Context, referenceDate string) (domain.Snapshot, domain.Grid, error) {
+// LoadGrid reads the whole snapshot of referenceDate with its cell keys. The
+// summary and the cells are read apart, so it checks that the summary did
+// not change in between (an import of the same date committing) and reads
+// again if it did: the grid returned always belongs to the summary returned.
+func (s *Store) LoadGrid(ctx context.Context, referenceDate string) (domain.Snapshot, domain.Grid, domain.Keys, error) {
 	for {
 		before, err := s.Get(ctx, referenceDate)
 		if err != nil {
-			return domain.Snapshot{}, nil, err
+			return domain.Snapshot{}, nil, nil, err
 		}
 		var rows []cellRow
 		if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(
-			"SELECT kommun_code, housing_type, sex, age_band, adults FROM snapshot_cells WHERE reference_date = ?"), referenceDate); err != nil {
-			return domain.Snapshot{}, nil, fmt.Errorf("load cells: %w", err)
+			"SELECT kommun_code, housing_type, sex, age_band, adults, cell_key FROM snapshot_cells WHERE reference_date = ?"), referenceDate); err != nil {
+			return domain.Snapshot{}, nil, nil, fmt.Errorf("load cells: %w", err)
 		}
 		after, err := s.Get(ctx, referenceDate)
 		if err != nil {
-			return domain.Snapshot{}, nil, err
+			return domain.Snapshot{}, nil, nil, err
 		}
 		if !after.ImportTime.Equal(before.ImportTime) {
 			continue
 		}
-		g := domain.NewGrid()
-		for _, r := range rows {
-			g.Add(domain.Cell{KommunCode: r.KommunCode, Housing: domain.HousingType(r.Housing), Sex: domain.Sex(r.Sex),
-				AgeBand: domain.AgeBand(r.AgeBand), Count: r.Adults})
+		if slices.ContainsFunc(rows, func(r cellRow) bool { return r.Key == nil }) {
+			if err := s.drawMissingKeys(ctx, referenceDate, rows); err != nil {
+				return domain.Snapshot{}, nil, nil, err
+			}
+			continue // read what was stored: another replica may have drawn first
 		}
-		return after, g, nil
+		g, keys := domain.NewGrid(), domain.NewKeys()
+		for _, r := range rows {
+			c := domain.Cell{KommunCode: r.KommunCode, Housing: domain.HousingType(r.Housing), Sex: domain.Sex(r.Sex),
+				AgeBand: domain.AgeBand(r.AgeBand), Count: r.Adults, Key: ckm.Key(*r.Key)}
+			g.Add(c)
+			keys.SetKey(c)
+		}
+		return after, g, keys, nil
 	}
+}
+
+// drawMissingKeys gives the cells imported before cell keys existed a key
+// each, once: a random one, which stands for the sum of their people's
+// record keys as for a pre-aggregated import. A cell that has a key keeps
+// it, whoever drew it, so every replica publishes the same figures.
+func (s *Store) drawMissingKeys(ctx context.Context, referenceDate string, rows []cellRow) error {
+	src := ckm.NewKeySource()
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		for _, r := range rows {
+			if r.Key != nil {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, tx.Rebind(
+				"UPDATE snapshot_cells SET cell_key = ? WHERE reference_date = ? AND kommun_code = ? AND housing_type = ? AND sex = ? AND age_band = ? AND cell_key IS NULL"),
+				int64(src.RandomKey(r.Adults)), referenceDate, r.KommunCode, r.Housing, r.Sex, r.AgeBand); err != nil {
+				return fmt.Errorf("draw cell key: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
 type changeRow struct {

@@ -32,10 +32,16 @@ type SnapshotPublished struct {
 	Snapshot string `protobuf:"bytes,1,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
 	// The reference date, YYYY-MM-DD.
 	ReferenceDate string `protobuf:"bytes,2,opt,name=reference_date,json=referenceDate,proto3" json:"reference_date,omitempty"`
-	// Adults per kommun; kommuner with nobody are left out.
+	// Adults per kommun, as published (see perturbed); kommuner whose figure
+	// is 0 are left out.
 	KommunTotals []*KommunTotal `protobuf:"bytes,3,rep,name=kommun_totals,json=kommunTotals,proto3" json:"kommun_totals,omitempty"`
 	// When the snapshot was published.
-	PublishTime   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=publish_time,json=publishTime,proto3" json:"publish_time,omitempty"`
+	PublishTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=publish_time,json=publishTime,proto3" json:"publish_time,omitempty"`
+	// Whether the figures carry disclosure control's noise: each kommun's
+	// figure is the one every reader below Migrationsverket gets from the
+	// statistics service, so services that show them disclose nothing more.
+	// Always true from this version on.
+	Perturbed     bool `protobuf:"varint,5,opt,name=perturbed,proto3" json:"perturbed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -96,6 +102,13 @@ func (x *SnapshotPublished) GetPublishTime() *timestamppb.Timestamp {
 		return x.PublishTime
 	}
 	return nil
+}
+
+func (x *SnapshotPublished) GetPerturbed() bool {
+	if x != nil {
+		return x.Perturbed
+	}
+	return false
 }
 
 // KommunTotal is the number of adults in the target group in one kommun.
@@ -171,10 +184,14 @@ type ProjectionPublished struct {
 	Snapshot string `protobuf:"bytes,1,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
 	// The future date projected to, YYYY-MM-DD.
 	ProjectionDate string `protobuf:"bytes,2,opt,name=projection_date,json=projectionDate,proto3" json:"projection_date,omitempty"`
-	// Expected adults per kommun on projection_date.
+	// Expected adults per kommun on projection_date: the published snapshot
+	// figure plus the planned changes.
 	KommunTotals []*KommunTotal `protobuf:"bytes,3,rep,name=kommun_totals,json=kommunTotals,proto3" json:"kommun_totals,omitempty"`
 	// When the projection was made.
-	PublishTime   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=publish_time,json=publishTime,proto3" json:"publish_time,omitempty"`
+	PublishTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=publish_time,json=publishTime,proto3" json:"publish_time,omitempty"`
+	// Whether the figures carry disclosure control's noise, as in
+	// SnapshotPublished.
+	Perturbed     bool `protobuf:"varint,5,opt,name=perturbed,proto3" json:"perturbed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -237,26 +254,35 @@ func (x *ProjectionPublished) GetPublishTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ProjectionPublished) GetPerturbed() bool {
+	if x != nil {
+		return x.Perturbed
+	}
+	return false
+}
+
 var File_tia_statistics_v1_events_proto protoreflect.FileDescriptor
 
 const file_tia_statistics_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1etia/statistics/v1/events.proto\x12\x11tia.statistics.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xda\x01\n" +
+	"\x1etia/statistics/v1/events.proto\x12\x11tia.statistics.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf8\x01\n" +
 	"\x11SnapshotPublished\x12\x1a\n" +
 	"\bsnapshot\x18\x01 \x01(\tR\bsnapshot\x12%\n" +
 	"\x0ereference_date\x18\x02 \x01(\tR\rreferenceDate\x12C\n" +
 	"\rkommun_totals\x18\x03 \x03(\v2\x1e.tia.statistics.v1.KommunTotalR\fkommunTotals\x12=\n" +
-	"\fpublish_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vpublishTime\"a\n" +
+	"\fpublish_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vpublishTime\x12\x1c\n" +
+	"\tperturbed\x18\x05 \x01(\bR\tperturbed\"a\n" +
 	"\vKommunTotal\x12\x1f\n" +
 	"\vkommun_code\x18\x01 \x01(\tR\n" +
 	"kommunCode\x12\x19\n" +
 	"\blan_code\x18\x02 \x01(\tR\alanCode\x12\x16\n" +
-	"\x06adults\x18\x03 \x01(\x03R\x06adults\"\xde\x01\n" +
+	"\x06adults\x18\x03 \x01(\x03R\x06adults\"\xfc\x01\n" +
 	"\x13ProjectionPublished\x12\x1a\n" +
 	"\bsnapshot\x18\x01 \x01(\tR\bsnapshot\x12'\n" +
 	"\x0fprojection_date\x18\x02 \x01(\tR\x0eprojectionDate\x12C\n" +
 	"\rkommun_totals\x18\x03 \x03(\v2\x1e.tia.statistics.v1.KommunTotalR\fkommunTotals\x12=\n" +
-	"\fpublish_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vpublishTimeBFZDgithub.com/tia-platform/tia/proto/gen/tia/statistics/v1;statisticsv1b\x06proto3"
+	"\fpublish_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vpublishTime\x12\x1c\n" +
+	"\tperturbed\x18\x05 \x01(\bR\tperturbedBFZDgithub.com/tia-platform/tia/proto/gen/tia/statistics/v1;statisticsv1b\x06proto3"
 
 var (
 	file_tia_statistics_v1_events_proto_rawDescOnce sync.Once

@@ -360,7 +360,12 @@ type Snapshot struct {
 	// Adults in all cells. Output only.
 	Total int64 `protobuf:"varint,3,opt,name=total,proto3" json:"total,omitempty"`
 	// When the snapshot was imported. Output only.
-	ImportTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=import_time,json=importTime,proto3" json:"import_time,omitempty"`
+	ImportTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=import_time,json=importTime,proto3" json:"import_time,omitempty"`
+	// Whether total and cell_count are published figures (everyone but
+	// Migrationsverket): total is the national figure with its cell-key noise,
+	// the same as a query's; cell_count counts the cells published as other
+	// than 0. Output only.
+	Perturbed     bool `protobuf:"varint,5,opt,name=perturbed,proto3" json:"perturbed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -421,6 +426,13 @@ func (x *Snapshot) GetImportTime() *timestamppb.Timestamp {
 		return x.ImportTime
 	}
 	return nil
+}
+
+func (x *Snapshot) GetPerturbed() bool {
+	if x != nil {
+		return x.Perturbed
+	}
+	return false
 }
 
 // Request for ImportSnapshot.
@@ -602,14 +614,21 @@ type QuerySnapshotResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One row per combination of the grouped dimensions that has people.
 	Rows []*QueryRow `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
-	// Sum of all rows (0 when suppressed).
+	// The total of the query's selection.
 	Total int64 `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
-	// Whether the total is withheld by disclosure control.
+	// Not set any more: disclosure control perturbs figures instead of
+	// withholding them (see perturbed).
 	TotalSuppressed bool `protobuf:"varint,3,opt,name=total_suppressed,json=totalSuppressed,proto3" json:"total_suppressed,omitempty"`
 	// Subtotals when grouping by more than one dimension (per value of each
-	// grouped dimension) and per län when grouping by kommun: they add up with
-	// the rows. Disclosure control covers them too.
-	Subtotals     []*QueryRow `protobuf:"bytes,4,rep,name=subtotals,proto3" json:"subtotals,omitempty"`
+	// grouped dimension) and per län when grouping by kommun.
+	Subtotals []*QueryRow `protobuf:"bytes,4,rep,name=subtotals,proto3" json:"subtotals,omitempty"`
+	// Whether the figures carry disclosure control's noise (everyone but
+	// Migrationsverket): each row, subtotal and total is the figure of its own
+	// group of people, within ±3 of the true count, never 1 or 2, and the
+	// same in every query, call and role; so they need not add up exactly.
+	// Groups whose figure is 0 are left out. When false, the figures are exact
+	// and add up.
+	Perturbed     bool `protobuf:"varint,5,opt,name=perturbed,proto3" json:"perturbed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -672,6 +691,13 @@ func (x *QuerySnapshotResponse) GetSubtotals() []*QueryRow {
 	return nil
 }
 
+func (x *QuerySnapshotResponse) GetPerturbed() bool {
+	if x != nil {
+		return x.Perturbed
+	}
+	return false
+}
+
 // QueryRow is the total of one group; the dimensions not grouped by are empty.
 type QueryRow struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -685,11 +711,11 @@ type QueryRow struct {
 	Sex Sex `protobuf:"varint,4,opt,name=sex,proto3,enum=tia.statistics.v1.Sex" json:"sex,omitempty"`
 	// Age band, when grouped by it.
 	AgeBand AgeBand `protobuf:"varint,5,opt,name=age_band,json=ageBand,proto3,enum=tia.statistics.v1.AgeBand" json:"age_band,omitempty"`
-	// Number of adults; 0 when suppressed.
+	// Number of adults: exact for Migrationsverket, a published figure (see
+	// QuerySnapshotResponse.perturbed) for everyone else.
 	Count int64 `protobuf:"varint,6,opt,name=count,proto3" json:"count,omitempty"`
-	// Whether the count is withheld by disclosure control: counts of 1–4, and
-	// other counts that would let a withheld one be worked out from the rest
-	// of the response. Only Migrationsverket sees every count.
+	// Not set any more: disclosure control perturbs figures instead of
+	// withholding them.
 	Suppressed bool `protobuf:"varint,7,opt,name=suppressed,proto3" json:"suppressed,omitempty"`
 	// The snapshot's reference date, YYYY-MM-DD, in time series.
 	ReferenceDate string `protobuf:"bytes,8,opt,name=reference_date,json=referenceDate,proto3" json:"reference_date,omitempty"`
@@ -1458,7 +1484,10 @@ type QueryTimeSeriesResponse struct {
 	// One row per snapshot and group, by reference date then group; each row
 	// names its reference_date. Snapshots' grand totals are rows with no
 	// dimension set when grouping.
-	Rows          []*QueryRow `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
+	Rows []*QueryRow `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
+	// Whether the figures are published ones, as in
+	// QuerySnapshotResponse.perturbed; each snapshot has noise of its own.
+	Perturbed     bool `protobuf:"varint,2,opt,name=perturbed,proto3" json:"perturbed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1498,6 +1527,13 @@ func (x *QueryTimeSeriesResponse) GetRows() []*QueryRow {
 		return x.Rows
 	}
 	return nil
+}
+
+func (x *QueryTimeSeriesResponse) GetPerturbed() bool {
+	if x != nil {
+		return x.Perturbed
+	}
+	return false
 }
 
 // Request for CompareSnapshots.
@@ -1570,7 +1606,10 @@ type CompareSnapshotsResponse struct {
 	// One row per kommun with people in either snapshot.
 	Rows []*ChangeRow `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
 	// Per län, then the national total (no län code).
-	Totals        []*ChangeRow `protobuf:"bytes,2,rep,name=totals,proto3" json:"totals,omitempty"`
+	Totals []*ChangeRow `protobuf:"bytes,2,rep,name=totals,proto3" json:"totals,omitempty"`
+	// Whether from_count and to_count are published figures (as in
+	// QuerySnapshotResponse.perturbed) and change their difference.
+	Perturbed     bool `protobuf:"varint,3,opt,name=perturbed,proto3" json:"perturbed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1619,6 +1658,13 @@ func (x *CompareSnapshotsResponse) GetTotals() []*ChangeRow {
 	return nil
 }
 
+func (x *CompareSnapshotsResponse) GetPerturbed() bool {
+	if x != nil {
+		return x.Perturbed
+	}
+	return false
+}
+
 // ChangeRow is one kommun's (or län's, or the nation's) change.
 type ChangeRow struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1632,11 +1678,12 @@ type ChangeRow struct {
 	ToCount int64 `protobuf:"varint,4,opt,name=to_count,json=toCount,proto3" json:"to_count,omitempty"`
 	// to_count - from_count.
 	Change int64 `protobuf:"varint,5,opt,name=change,proto3" json:"change,omitempty"`
-	// Whether from_count is withheld.
+	// Not set any more: disclosure control perturbs figures instead of
+	// withholding them.
 	FromSuppressed bool `protobuf:"varint,6,opt,name=from_suppressed,json=fromSuppressed,proto3" json:"from_suppressed,omitempty"`
-	// Whether to_count is withheld.
+	// Not set any more.
 	ToSuppressed bool `protobuf:"varint,7,opt,name=to_suppressed,json=toSuppressed,proto3" json:"to_suppressed,omitempty"`
-	// Whether change is withheld (when either count is).
+	// Not set any more.
 	ChangeSuppressed bool `protobuf:"varint,8,opt,name=change_suppressed,json=changeSuppressed,proto3" json:"change_suppressed,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
@@ -2079,7 +2126,11 @@ type Projection struct {
 	// One row per kommun with people or changes.
 	Rows []*ProjectionRow `protobuf:"bytes,3,rep,name=rows,proto3" json:"rows,omitempty"`
 	// Per län, then the national total (no län code).
-	Totals        []*ProjectionRow `protobuf:"bytes,4,rep,name=totals,proto3" json:"totals,omitempty"`
+	Totals []*ProjectionRow `protobuf:"bytes,4,rep,name=totals,proto3" json:"totals,omitempty"`
+	// Whether snapshot_count is a published figure (as in
+	// QuerySnapshotResponse.perturbed); projected_count then carries the same
+	// noise, so it differs from snapshot_count by exactly planned_delta.
+	Perturbed     bool `protobuf:"varint,5,opt,name=perturbed,proto3" json:"perturbed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2142,6 +2193,13 @@ func (x *Projection) GetTotals() []*ProjectionRow {
 	return nil
 }
 
+func (x *Projection) GetPerturbed() bool {
+	if x != nil {
+		return x.Perturbed
+	}
+	return false
+}
+
 // ProjectionRow is one kommun's (län's, nation's) projection.
 type ProjectionRow struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2155,7 +2213,8 @@ type ProjectionRow struct {
 	PlannedDelta int64 `protobuf:"varint,4,opt,name=planned_delta,json=plannedDelta,proto3" json:"planned_delta,omitempty"`
 	// Expected adults: snapshot_count + planned_delta, never below 0.
 	ProjectedCount int64 `protobuf:"varint,5,opt,name=projected_count,json=projectedCount,proto3" json:"projected_count,omitempty"`
-	// Whether snapshot_count and projected_count are withheld.
+	// Not set any more: disclosure control perturbs figures instead of
+	// withholding them.
 	Suppressed    bool `protobuf:"varint,6,opt,name=suppressed,proto3" json:"suppressed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2248,14 +2307,15 @@ const file_tia_statistics_v1_statistics_proto_rawDesc = "" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x03sex\x12A\n" +
 	"\bage_band\x18\x04 \x01(\x0e2\x1a.tia.statistics.v1.AgeBandB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\aageBand\x12\x1d\n" +
-	"\x05count\x18\x05 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x05count\"\x90\x01\n" +
+	"\x05count\x18\x05 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x05count\"\xae\x01\n" +
 	"\bSnapshot\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
 	"cell_count\x18\x02 \x01(\x03R\tcellCount\x12\x14\n" +
 	"\x05total\x18\x03 \x01(\x03R\x05total\x12;\n" +
 	"\vimport_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"importTime\"\x95\x01\n" +
+	"importTime\x12\x1c\n" +
+	"\tperturbed\x18\x05 \x01(\bR\tperturbed\"\x95\x01\n" +
 	"\x15ImportSnapshotRequest\x12A\n" +
 	"\x04name\x18\x01 \x01(\tB-\xbaH*r(2&^snapshots/[0-9]{4}-[0-9]{2}-[0-9]{2}$R\x04name\x129\n" +
 	"\x05cells\x18\x02 \x03(\v2\x17.tia.statistics.v1.CellB\n" +
@@ -2268,12 +2328,13 @@ const file_tia_statistics_v1_statistics_proto_rawDesc = "" +
 	"^[0-9]{2}$R\blanCodes\x129\n" +
 	"\fkommun_codes\x18\x03 \x03(\tB\x16\xbaH\x13\x92\x01\x10\"\x0er\f2\n" +
 	"^[0-9]{4}$R\vkommunCodes\x12J\n" +
-	"\bgroup_by\x18\x04 \x03(\x0e2\x1c.tia.statistics.v1.DimensionB\x11\xbaH\x0e\x92\x01\v\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\agroupBy\"\xc4\x01\n" +
+	"\bgroup_by\x18\x04 \x03(\x0e2\x1c.tia.statistics.v1.DimensionB\x11\xbaH\x0e\x92\x01\v\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\agroupBy\"\xe2\x01\n" +
 	"\x15QuerySnapshotResponse\x12/\n" +
 	"\x04rows\x18\x01 \x03(\v2\x1b.tia.statistics.v1.QueryRowR\x04rows\x12\x14\n" +
 	"\x05total\x18\x02 \x01(\x03R\x05total\x12)\n" +
 	"\x10total_suppressed\x18\x03 \x01(\bR\x0ftotalSuppressed\x129\n" +
-	"\tsubtotals\x18\x04 \x03(\v2\x1b.tia.statistics.v1.QueryRowR\tsubtotals\"\xc7\x02\n" +
+	"\tsubtotals\x18\x04 \x03(\v2\x1b.tia.statistics.v1.QueryRowR\tsubtotals\x12\x1c\n" +
+	"\tperturbed\x18\x05 \x01(\bR\tperturbed\"\xc7\x02\n" +
 	"\bQueryRow\x12\x19\n" +
 	"\blan_code\x18\x01 \x01(\tR\alanCode\x12\x1f\n" +
 	"\vkommun_code\x18\x02 \x01(\tR\n" +
@@ -2324,18 +2385,20 @@ const file_tia_statistics_v1_statistics_proto_rawDesc = "" +
 	"^[0-9]{2}$R\blanCodes\x129\n" +
 	"\fkommun_codes\x18\x04 \x03(\tB\x16\xbaH\x13\x92\x01\x10\"\x0er\f2\n" +
 	"^[0-9]{4}$R\vkommunCodes\x12J\n" +
-	"\bgroup_by\x18\x05 \x03(\x0e2\x1c.tia.statistics.v1.DimensionB\x11\xbaH\x0e\x92\x01\v\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\agroupBy\"J\n" +
+	"\bgroup_by\x18\x05 \x03(\x0e2\x1c.tia.statistics.v1.DimensionB\x11\xbaH\x0e\x92\x01\v\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\agroupBy\"h\n" +
 	"\x17QueryTimeSeriesResponse\x12/\n" +
-	"\x04rows\x18\x01 \x03(\v2\x1b.tia.statistics.v1.QueryRowR\x04rows\"\xf2\x01\n" +
+	"\x04rows\x18\x01 \x03(\v2\x1b.tia.statistics.v1.QueryRowR\x04rows\x12\x1c\n" +
+	"\tperturbed\x18\x02 \x01(\bR\tperturbed\"\xf2\x01\n" +
 	"\x17CompareSnapshotsRequest\x12R\n" +
 	"\rfrom_snapshot\x18\x01 \x01(\tB-\xbaH*r(2&^snapshots/[0-9]{4}-[0-9]{2}-[0-9]{2}$R\ffromSnapshot\x12N\n" +
 	"\vto_snapshot\x18\x02 \x01(\tB-\xbaH*r(2&^snapshots/[0-9]{4}-[0-9]{2}-[0-9]{2}$R\n" +
 	"toSnapshot\x123\n" +
 	"\tlan_codes\x18\x03 \x03(\tB\x16\xbaH\x13\x92\x01\x10\"\x0er\f2\n" +
-	"^[0-9]{2}$R\blanCodes\"\x82\x01\n" +
+	"^[0-9]{2}$R\blanCodes\"\xa0\x01\n" +
 	"\x18CompareSnapshotsResponse\x120\n" +
 	"\x04rows\x18\x01 \x03(\v2\x1c.tia.statistics.v1.ChangeRowR\x04rows\x124\n" +
-	"\x06totals\x18\x02 \x03(\v2\x1c.tia.statistics.v1.ChangeRowR\x06totals\"\x94\x02\n" +
+	"\x06totals\x18\x02 \x03(\v2\x1c.tia.statistics.v1.ChangeRowR\x06totals\x12\x1c\n" +
+	"\tperturbed\x18\x03 \x01(\bR\tperturbed\"\x94\x02\n" +
 	"\tChangeRow\x12\x19\n" +
 	"\blan_code\x18\x01 \x01(\tR\alanCode\x12\x1f\n" +
 	"\vkommun_code\x18\x02 \x01(\tR\n" +
@@ -2371,13 +2434,14 @@ const file_tia_statistics_v1_statistics_proto_rawDesc = "" +
 	"\x14GetProjectionRequest\x12'\n" +
 	"\x0fprojection_date\x18\x01 \x01(\tR\x0eprojectionDate\x123\n" +
 	"\tlan_codes\x18\x02 \x03(\tB\x16\xbaH\x13\x92\x01\x10\"\x0er\f2\n" +
-	"^[0-9]{2}$R\blanCodes\"\xc1\x01\n" +
+	"^[0-9]{2}$R\blanCodes\"\xdf\x01\n" +
 	"\n" +
 	"Projection\x12\x1a\n" +
 	"\bsnapshot\x18\x01 \x01(\tR\bsnapshot\x12'\n" +
 	"\x0fprojection_date\x18\x02 \x01(\tR\x0eprojectionDate\x124\n" +
 	"\x04rows\x18\x03 \x03(\v2 .tia.statistics.v1.ProjectionRowR\x04rows\x128\n" +
-	"\x06totals\x18\x04 \x03(\v2 .tia.statistics.v1.ProjectionRowR\x06totals\"\xe0\x01\n" +
+	"\x06totals\x18\x04 \x03(\v2 .tia.statistics.v1.ProjectionRowR\x06totals\x12\x1c\n" +
+	"\tperturbed\x18\x05 \x01(\bR\tperturbed\"\xe0\x01\n" +
 	"\rProjectionRow\x12\x19\n" +
 	"\blan_code\x18\x01 \x01(\tR\alanCode\x12\x1f\n" +
 	"\vkommun_code\x18\x02 \x01(\tR\n" +

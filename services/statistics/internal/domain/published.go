@@ -1,0 +1,321 @@
+package domain
+
+import (
+	"github.com/tia-platform/tia/services/statistics/internal/ckm"
+)
+
+// Disclosure control by the cell-key method (package ckm). Every figure the
+// service publishes to anyone but Migrationsverket is the sum over a set of
+// people; the set is what makes it the same figure. Such a set is always a
+// place (a set of kommuner) crossed with one value or all values of each of
+// housing type, sex and age band. The place is split the same way every
+// time into units: a whole län where the set holds all its kommuner (the
+// nation where it holds all of them), single kommuner otherwise. A unit ×
+// combination is a published cell: its count and its cell key (the sum of
+// its people's record keys) give its figure through the perturbation table,
+// once per snapshot. A figure over several units is the sum of their
+// figures, so it tells nothing the units' figures do not already tell.
+//
+// So the same set of people has the same figure in every operation, every
+// repeated call and for every role below Migrationsverket, and the figures
+// a caller can collect are a fixed set of 312 × 84 noisy values per
+// snapshot, however many queries it sends: there is nothing to average.
+
+// Units number the places that carry their own noise: the kommuner in code
+// order, then the län, then the nation.
+var (
+	nUnits     = len(kommunList) + len(lanList) + 1
+	nationUnit = nUnits - 1
+	// lanKommuner lists each län's kommun indexes.
+	lanKommuner = func() [][]int {
+		out := make([][]int, len(lanList))
+		for k, l := range lanOfKommun {
+			out[l] = append(out[l], k)
+		}
+		return out
+	}()
+)
+
+func lanUnit(l int) int { return len(kommunList) + l }
+
+// A combination is a value or all (the last index) of each of housing type,
+// sex and age band: 4 × 3 × 7 = 84 per unit.
+const (
+	allHousing = nHousing
+	allSex     = nSex
+	allAge     = nAge
+	combos     = (nHousing + 1) * (nSex + 1) * (nAge + 1)
+)
+
+func combo(h, s, a int) int { return (h*(nSex+1)+s)*(nAge+1) + a }
+
+// Keys are a snapshot's cell keys, one per cell of its Grid: the sum of
+// the record keys of the people counted into the cell (modulo 256).
+type Keys []ckm.Key
+
+// NewKeys returns the keys of an empty grid.
+func NewKeys() Keys { return make(Keys, GridSize) }
+
+// Published is a snapshot's figures as everyone but Migrationsverket sees
+// them: one per unit and combination.
+type Published []int64
+
+// Publish perturbs every published cell of the grid with its key.
+func Publish(g Grid, k Keys) Published {
+	counts := make([]int64, nUnits*combos)
+	keys := make([]ckm.Key, nUnits*combos)
+	for kom := range kommunList {
+		base := kom * combos
+		for j := range perKommun {
+			i := kom*perKommun + j
+			n, key := g[i], k[i]
+			if n == 0 && key == 0 {
+				continue
+			}
+			_, h, s, a := coords(j)
+			for _, hh := range [2]int{h, allHousing} {
+				for _, ss := range [2]int{s, allSex} {
+					for _, aa := range [2]int{a, allAge} {
+						c := base + combo(hh, ss, aa)
+						counts[c] += n
+						keys[c] += key
+					}
+				}
+			}
+		}
+		lan, nation := lanUnit(lanOfKommun[kom])*combos, nationUnit*combos
+		for c := range combos {
+			counts[lan+c] += counts[base+c]
+			keys[lan+c] += keys[base+c]
+			counts[nation+c] += counts[base+c]
+			keys[nation+c] += keys[base+c]
+		}
+	}
+	out := make(Published, len(counts))
+	for i, n := range counts {
+		out[i] = ckm.Perturb(n, keys[i])
+	}
+	return out
+}
+
+// Cell is the published figure of one unit and combination (allHousing,
+// allSex, allAge for "all").
+func (p Published) cell(unit, h, s, a int) int64 { return p[unit*combos+combo(h, s, a)] }
+
+// places is a set of kommuner by index.
+type places []bool
+
+// placesOf is the set a query's filters select: all when there are none.
+func placesOf(q Query) places {
+	set := make(places, len(kommunList))
+	for k, kd := range kommunList {
+		set[k] = (len(q.LanCodes) == 0 || contains(q.LanCodes, kd.LanCode)) &&
+			(len(q.KommunCodes) == 0 || contains(q.KommunCodes, kd.Code))
+	}
+	return set
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// units splits a set of kommuner into units: whole län, or the nation when
+// every län is whole, and single kommuner.
+func (set places) units() []int {
+	var out []int
+	whole := 0
+	for l, ks := range lanKommuner {
+		all := true
+		for _, k := range ks {
+			all = all && set[k]
+		}
+		if all {
+			out = append(out, lanUnit(l))
+			whole++
+			continue
+		}
+		for _, k := range ks {
+			if set[k] {
+				out = append(out, k)
+			}
+		}
+	}
+	if whole == len(lanList) {
+		return []int{nationUnit}
+	}
+	return out
+}
+
+// sum is the figure of a set of units in one combination.
+func (p Published) sum(units []int, h, s, a int) int64 {
+	var t int64
+	for _, u := range units {
+		t += p.cell(u, h, s, a)
+	}
+	return t
+}
+
+// Place is the published figure of the people in a set of kommuner (all
+// housing types, sexes and ages).
+func (p Published) Place(kommunCodes []string) int64 {
+	return p.sum(placesOf(Query{KommunCodes: kommunCodes}).units(), allHousing, allSex, allAge)
+}
+
+// Kommun is one kommun's published total.
+func (p Published) Kommun(code string) int64 {
+	k, ok := kommunIndex[code]
+	if !ok {
+		return 0
+	}
+	return p.cell(k, allHousing, allSex, allAge)
+}
+
+// Lan is one län's published total.
+func (p Published) Lan(code string) int64 {
+	for l, ld := range lanList {
+		if ld.Code == code {
+			return p.cell(lanUnit(l), allHousing, allSex, allAge)
+		}
+	}
+	return 0
+}
+
+// Nation is the published national total.
+func (p Published) Nation() int64 { return p.cell(nationUnit, allHousing, allSex, allAge) }
+
+// NonZeroCells is the number of the finest cells (kommun × housing type ×
+// sex × age band) whose published figure is not 0: the cell count a
+// protected reader is told.
+func (p Published) NonZeroCells() int64 {
+	var n int64
+	for k := range kommunList {
+		for h := range nHousing {
+			for s := range nSex {
+				for a := range nAge {
+					if p.cell(k, h, s, a) != 0 {
+						n++
+					}
+				}
+			}
+		}
+	}
+	return n
+}
+
+// KommunTotals are the kommuner with a published total other than 0, with
+// it, by code: what events carry to other services.
+func (p Published) KommunTotals() []KommunTotal {
+	var out []KommunTotal
+	for k, kd := range kommunList {
+		if n := p.cell(k, allHousing, allSex, allAge); n != 0 {
+			out = append(out, KommunTotal{KommunCode: kd.Code, LanCode: kd.LanCode, Adults: n})
+		}
+	}
+	return out
+}
+
+// Table answers q with published figures: the rows of its grouping, its
+// subtotals (as Tabulate makes them) and its total, each the figure of its
+// own set of people. Rows and subtotals whose figure is 0 are left out, as
+// groups with nobody are for Migrationsverket, so which small groups have
+// people is not told either. Filters must have passed q.Validate.
+func (p Published) Table(q Query) Table {
+	set := placesOf(q)
+	t := Table{Total: p.sum(set.units(), allHousing, allSex, allAge)}
+	if len(q.GroupBy) == 0 {
+		t.Rows = []Row{{Count: t.Total}}
+		return t
+	}
+	t.Rows = p.groups(set, q.GroupBy)
+	for _, m := range margins(q.GroupBy) {
+		t.Subtotals = append(t.Subtotals, p.groups(set, m)...)
+	}
+	return t
+}
+
+// groups lists the groups of dims within set that have a figure other
+// than 0, in the order of the dimensions.
+func (p Published) groups(set places, dims []Dimension) []Row {
+	has := func(d Dimension) bool { return contains(dimStrings(dims), string(d)) }
+	byLan, byKommun := has(DimLan), has(DimKommun)
+	values := func(on bool, n, all int) []int {
+		if !on {
+			return []int{all}
+		}
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	}
+	hs, ss, as := values(has(DimHousing), nHousing, allHousing), values(has(DimSex), nSex, allSex), values(has(DimAgeBand), nAge, allAge)
+	type place struct {
+		lan, kommun string
+		units       []int
+	}
+	var placeList []place
+	switch {
+	case byKommun:
+		for k, kd := range kommunList {
+			if set[k] {
+				pl := place{kommun: kd.Code, units: []int{k}}
+				if byLan {
+					pl.lan = kd.LanCode
+				}
+				placeList = append(placeList, pl)
+			}
+		}
+	case byLan:
+		for l, ks := range lanKommuner {
+			sub := make(places, len(kommunList))
+			any := false
+			for _, k := range ks {
+				sub[k] = set[k]
+				any = any || set[k]
+			}
+			if any {
+				placeList = append(placeList, place{lan: lanList[l].Code, units: sub.units()})
+			}
+		}
+	default:
+		placeList = []place{{units: set.units()}}
+	}
+	var out []Row
+	for _, pl := range placeList {
+		for _, h := range hs {
+			for _, s := range ss {
+				for _, a := range as {
+					n := p.sum(pl.units, h, s, a)
+					if n == 0 {
+						continue
+					}
+					r := Row{LanCode: pl.lan, KommunCode: pl.kommun, Count: n}
+					if h != allHousing {
+						r.Housing = HousingTypes[h]
+					}
+					if s != allSex {
+						r.Sex = Sexes[s]
+					}
+					if a != allAge {
+						r.AgeBand = AgeBands[a]
+					}
+					out = append(out, r)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func dimStrings(dims []Dimension) []string {
+	out := make([]string, len(dims))
+	for i, d := range dims {
+		out[i] = string(d)
+	}
+	return out
+}
