@@ -12,7 +12,9 @@ import (
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
+	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/refdata"
+	"github.com/tia-platform/tia/services/statistics"
 	"github.com/tia-platform/tia/services/statistics/generate"
 	"github.com/tia-platform/tia/services/statistics/internal/ckm"
 	"github.com/tia-platform/tia/services/statistics/internal/domain"
@@ -699,4 +701,105 @@ func TestUtility(t *testing.T) {
 			t.Fatalf("%s: a figure in %.0f %% of cells, largest deviation %d", name, 100*share, maxDev)
 		}
 	}
+}
+
+// TestConsistency: one cell (a kommun's total, and one of its finest cells)
+// has the same published figure in every operation, every repeated call
+// and every role below Migrationsverket, and in the events other services
+// show.
+func TestConsistency(t *testing.T) {
+	a := newAttackEnv(t)
+	name := "snapshots/" + attackDate
+	const kommun = "0582"
+	roles := []auth.Principal{countyBoard05, countyBoard, organiser, folkbildningsradet, asylumSeeker}
+	var want int64 = -1
+	seen := func(what string, got int64) {
+		t.Helper()
+		if want < 0 {
+			want = got
+		}
+		if got != want {
+			t.Fatalf("%s gives %d, earlier %d", what, got, want)
+		}
+	}
+	for _, p := range roles {
+		for range 2 { // repeated calls
+			row, err := a.svc.QuerySnapshot(as(p), &statisticsv1.QuerySnapshotRequest{Snapshot: name, KommunCodes: []string{kommun}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen(string(p.Role)+" total of a kommun filter", row.GetTotal())
+			grouped, err := a.svc.QuerySnapshot(as(p), &statisticsv1.QuerySnapshotRequest{Snapshot: name, LanCodes: []string{"05"}, GroupBy: []statisticsv1.Dimension{dimKommun}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range grouped.GetRows() {
+				if r.GetKommunCode() == kommun {
+					seen(string(p.Role)+" row of a grouping", r.GetCount())
+				}
+			}
+			sub, err := a.svc.QuerySnapshot(as(p), &statisticsv1.QuerySnapshotRequest{Snapshot: name, KommunCodes: []string{kommun},
+				GroupBy: []statisticsv1.Dimension{dimKommun, statisticsv1.Dimension_DIMENSION_SEX}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range sub.GetSubtotals() {
+				if r.GetKommunCode() == kommun && r.GetSex() == 0 {
+					seen(string(p.Role)+" subtotal", r.GetCount())
+				}
+			}
+			series, err := a.svc.QueryTimeSeries(as(p), &statisticsv1.QueryTimeSeriesRequest{KommunCodes: []string{kommun}, GroupBy: []statisticsv1.Dimension{dimKommun}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen(string(p.Role)+" time series", series.GetRows()[0].GetCount())
+			cmp, err := a.svc.CompareSnapshots(as(p), &statisticsv1.CompareSnapshotsRequest{FromSnapshot: name, ToSnapshot: name, LanCodes: []string{"05"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range cmp.GetRows() {
+				if r.GetKommunCode() == kommun {
+					seen(string(p.Role)+" compare", r.GetToCount())
+				}
+			}
+			proj, err := a.svc.GetProjection(as(p), &statisticsv1.GetProjectionRequest{ProjectionDate: "2027-06-30", LanCodes: []string{"05"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range proj.GetRows() {
+				if r.GetKommunCode() == kommun {
+					seen(string(p.Role)+" projection", r.GetSnapshotCount())
+				}
+			}
+		}
+	}
+	var ev statisticsv1.SnapshotPublished
+	if err := (events.Event{Payload: a.outbox(t, statistics.SubjectSnapshotPublished)[0]}).Decode(&ev); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range ev.GetKommunTotals() {
+		if k.GetKommunCode() == kommun {
+			seen("SnapshotPublished", k.GetAdults())
+		}
+	}
+	// The nation's figure: the snapshot summary and the grand total agree.
+	snap, err := a.svc.GetSnapshot(as(organiser), &statisticsv1.GetSnapshotRequest{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grand, err := a.svc.QuerySnapshot(as(asylumSeeker), &statisticsv1.QuerySnapshotRequest{Snapshot: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.GetTotal() != grand.GetTotal() || !snap.GetPerturbed() {
+		t.Fatalf("snapshot summary %v, grand total %d", snap, grand.GetTotal())
+	}
+	t.Logf("kommun %s (true %d) is published as %d in every operation and role; the nation (true %d) as %d",
+		kommun, a.trueCount(cellSet{kommun, -1, -1, -1}), want, a.trueCount(cellSet{strings.Join(func() []string {
+			var out []string
+			for _, k := range refdata.Kommuner() {
+				out = append(out, k.Code)
+			}
+			return out
+		}(), ","), -1, -1, -1}), grand.GetTotal())
 }

@@ -8,8 +8,8 @@
 package statistics
 
 import (
-	"os"
-	"strconv"
+	"errors"
+	"flag"
 	"sync"
 	"time"
 
@@ -17,37 +17,46 @@ import (
 
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
 	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/config"
 	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/statistics/internal/domain"
 	"github.com/tia-platform/tia/services/statistics/internal/store"
 )
 
-// Environment variables bounding one streamed import.
-const (
-	EnvMaxImportBytes = "TIA_STATISTICS_MAX_IMPORT_BYTES"
-	EnvMaxImportRows  = "TIA_STATISTICS_MAX_IMPORT_ROWS"
-)
+// Config is the service's own configuration: flags of the binary, each also
+// read from the TIA_* variable of the same name.
+type Config struct {
+	// Limits bound one streamed import (TIA_STATISTICS_MAX_IMPORT_BYTES,
+	// TIA_STATISTICS_MAX_IMPORT_ROWS).
+	Limits domain.Limits
+}
+
+// Register declares the settings' flags on fs.
+func (c *Config) Register(fs *flag.FlagSet) {
+	config.Int64(fs, &c.Limits.MaxBytes, "statistics-max-import-bytes", domain.DefaultLimits.MaxBytes, "largest import accepted, in bytes")
+	config.Int64(fs, &c.Limits.MaxRows, "statistics-max-import-rows", domain.DefaultLimits.MaxRows, "most rows one import may have")
+}
+
+// Validate names the variable of the first wrong setting.
+func (c *Config) Validate() error {
+	return errors.Join(
+		config.Positive("statistics-max-import-bytes", c.Limits.MaxBytes),
+		config.Positive("statistics-max-import-rows", c.Limits.MaxRows),
+	)
+}
 
 // Component describes the service to a host.
 var Component = app.Component{
 	Name:       "statistics",
 	Migrations: store.Migrations,
+	Config:     func() config.Settings { return &Config{} },
 	New: func(d app.Deps) (app.Service, error) {
-		return New(d, LimitsFromEnv()), nil
+		l := domain.DefaultLimits
+		if c, ok := d.Config.(*Config); ok && c != nil {
+			l = c.Limits
+		}
+		return New(d, l), nil
 	},
-}
-
-// LimitsFromEnv reads the import limits from the environment, falling back
-// to domain.DefaultLimits.
-func LimitsFromEnv() domain.Limits {
-	l := domain.DefaultLimits
-	if n, err := strconv.ParseInt(os.Getenv(EnvMaxImportBytes), 10, 64); err == nil && n > 0 {
-		l.MaxBytes = n
-	}
-	if n, err := strconv.ParseInt(os.Getenv(EnvMaxImportRows), 10, 64); err == nil && n > 0 {
-		l.MaxRows = n
-	}
-	return l
 }
 
 // New returns the service with the given import limits.

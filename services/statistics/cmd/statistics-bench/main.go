@@ -203,6 +203,33 @@ func run(adminDSN string, rows, adults, months, queries int) error {
 	}); err != nil {
 		return err
 	}
+	// The cost of disclosure control: the same grouped query as a county
+	// board (published figures) and as Migrationsverket (exact), alternated
+	// call by call in the same run.
+	fine := &statisticsv1.QuerySnapshotRequest{
+		Snapshot: "snapshots/" + dates[len(dates)-1],
+		GroupBy: []statisticsv1.Dimension{statisticsv1.Dimension_DIMENSION_KOMMUN, statisticsv1.Dimension_DIMENSION_SEX,
+			statisticsv1.Dimension_DIMENSION_AGE_BAND},
+	}
+	var protectedTime, exactTime time.Duration
+	for i := range queries + 50 {
+		for _, who := range []grpc.CallOption{board, mv} {
+			start := time.Now()
+			if _, err := client.QuerySnapshot(ctx, fine, who); err != nil {
+				return err
+			}
+			if i >= 50 { // after a warm-up
+				if who == board {
+					protectedTime += time.Since(start)
+				} else {
+					exactTime += time.Since(start)
+				}
+			}
+		}
+	}
+	fmt.Printf("BENCH statistics_query_protected %.3f ms\n", float64(protectedTime.Microseconds())/1000/float64(queries))
+	fmt.Printf("BENCH statistics_query_exact %.3f ms\n", float64(exactTime.Microseconds())/1000/float64(queries))
+	fmt.Printf("BENCH statistics_query_protected ratio %.2f vs statistics_query_exact\n", float64(protectedTime)/float64(exactTime))
 	var seriesRows int
 	if err := latency("statistics_time_series_24_months", queries, func() error {
 		resp, err := client.QueryTimeSeries(ctx, series, board)
