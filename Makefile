@@ -67,6 +67,15 @@ $(BUF): proto/tools/go.mod proto/tools/go.sum
 		github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2
 	touch $(BUF)
 
+# openapi3 converts protoc-gen-openapiv2's Swagger 2.0 output into the
+# OpenAPI 3.1 document (proto/openapi/openapi3, a module of its own so that
+# its dependencies stay out of the API module). Rebuilt each time: it reads
+# the descriptors compiled into proto/gen.
+.PHONY: openapi3
+OPENAPI3 := $(BIN)/openapi3 -edge proto/openapi/edge.yaml -http proto/http.yaml
+openapi3:
+	cd proto/openapi/openapi3 && GOWORK=off $(GO) build -o $(CURDIR)/$(BIN)/openapi3 .
+
 proto-deps: .cache/proto/buf/validate/validate.proto
 .cache/proto/buf/validate/validate.proto: Makefile
 	dir=$$(cd proto/tools && GOWORK=off $(GO) mod download -json $(PROTOVALIDATE) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p'); \
@@ -76,14 +85,19 @@ proto-deps: .cache/proto/buf/validate/validate.proto
 proto: tools proto-deps
 	$(BUF) format -w
 	$(BUF) lint
-	flock .cache/proto.lock sh -c 'rm -rf proto/gen && rm -f proto/openapi/*.json && $(BUF) generate'
+	flock .cache/proto.lock sh -c 'rm -rf proto/gen .cache/openapiv2 && rm -f proto/openapi/*.json && $(BUF) generate && \
+		$(MAKE) --no-print-directory openapi3 && \
+		$(OPENAPI3) -in .cache/openapiv2/tia.swagger.json -out proto/openapi/openapi.json'
 
 ## check-generated: fail when the committed generated code differs from what `make proto` writes
 check-generated: tools proto-deps
 	rm -rf .cache/generated && mkdir -p .cache/generated
 	$(BUF) generate -o .cache/generated
 	diff -r proto/gen .cache/generated/proto/gen
-	diff -r -x '*.go' proto/openapi .cache/generated/proto/openapi
+	$(MAKE) --no-print-directory openapi3
+	mkdir -p .cache/generated/proto/openapi
+	$(OPENAPI3) -in .cache/generated/.cache/openapiv2/tia.swagger.json -out .cache/generated/proto/openapi/openapi.json
+	diff proto/openapi/openapi.json .cache/generated/proto/openapi/openapi.json
 	@echo "generated code is up to date"
 
 ## breaking: buf breaking against $(BREAKING_AGAINST) (skipped when that revision has no protos)

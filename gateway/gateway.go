@@ -42,7 +42,7 @@ func (b Backends) named() map[string]grpc.ClientConnInterface {
 func New(ctx context.Context, b Backends) (http.Handler, error) {
 	jsonMarshaler := &runtime.HTTPBodyMarshaler{
 		Marshaler: &runtime.JSONPb{
-			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
+			MarshalOptions:   protojson.MarshalOptions{EmitDefaultValues: true}, // unset messages (timestamps) omitted, not null
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		},
 	}
@@ -92,6 +92,8 @@ func New(ctx context.Context, b Backends) (http.Handler, error) {
 		return r.Method + " " + r.URL.Path
 	})))
 	mountFeeds(root, b.Notification)
+	mountRefdata(root) // public reference data: län and kommuner (refdata.go)
+	mountDocs(root)    // the API reference page (docs.go)
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	root.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if down := notReady(r.Context(), backends); len(down) > 0 {

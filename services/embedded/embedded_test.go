@@ -203,7 +203,7 @@ func TestEdgeEndpoints(t *testing.T) {
 	}
 	code, doc := anyone.do("GET", "/openapi.json", nil)
 	paths, _ := doc["paths"].(map[string]any)
-	if code != http.StatusOK || paths["/v1/{parent}/activities"] == nil || paths["/v1/routes"] == nil {
+	if code != http.StatusOK || paths["/v1/organisers/{organiser}/activities"] == nil || paths["/v1/routes"] == nil {
 		t.Fatalf("openapi: HTTP %d, paths %v", code, paths)
 	}
 }
