@@ -6,7 +6,10 @@ package listing
 
 import (
 	"fmt"
+	"regexp"
+	"sort"
 	"strings"
+	"unicode"
 
 	"go.einride.tech/aip/filtering"
 	"go.einride.tech/aip/pagination"
@@ -31,10 +34,16 @@ const (
 )
 
 // ParsePage reads page_size and page_token. A token from a request with other
-// parameters (another filter, say) is rejected, as AIP-158 requires.
+// parameters (another filter, say) is rejected, as AIP-158 requires, and so
+// is one that was not issued by this platform: tokens are signed, so an
+// offset cannot be forged or changed.
 func ParsePage(req pagination.Request) (Page, error) {
-	token, err := pagination.ParsePageToken(req)
-	if err != nil {
+	inner, ok := verifyToken(req.GetPageToken())
+	if !ok {
+		return Page{}, badrequest.Field("page_token", "not a page token from this list with these parameters")
+	}
+	token, err := pagination.ParsePageToken(innerReq{Request: req, token: inner})
+	if err != nil || token.Offset < 0 {
 		return Page{}, badrequest.Field("page_token", "not a page token from this list with these parameters")
 	}
 	size := req.GetPageSize()
@@ -49,6 +58,14 @@ func ParsePage(req pagination.Request) (Page, error) {
 	return Page{Offset: token.Offset, Size: size, token: token}, nil
 }
 
+// innerReq hands pagination the token without its signature.
+type innerReq struct {
+	pagination.Request
+	token string
+}
+
+func (r innerReq) GetPageToken() string { return r.token }
+
 // Limit is the SQL LIMIT to use: one more than the page, to learn whether
 // another page follows without counting.
 func (p Page) Limit() int { return int(p.Size) + 1 }
@@ -59,7 +76,7 @@ func Trim[T any](p Page, rows []T) ([]T, string) {
 	if len(rows) <= int(p.Size) {
 		return rows, ""
 	}
-	return rows[:p.Size], p.token.Next(req{size: p.Size}).String()
+	return rows[:p.Size], signToken(p.token.Next(req{size: p.Size}).String())
 }
 
 // req adapts a page size to pagination's Next, which only reads the size.
@@ -93,13 +110,22 @@ func ParseFilter(r filtering.Request, fields map[string]Field) (Filter, error) {
 	if strings.TrimSpace(r.GetFilter()) == "" {
 		return Filter{SQL: "1=1"}, nil
 	}
+	// A field can be named as in the protos (kommun_code) or as in JSON
+	// (kommunCode).
+	all := make(map[string]Field, 2*len(fields))
 	opts := []filtering.DeclarationOption{filtering.DeclareStandardFunctions()}
 	for name, f := range fields {
 		t := filtering.TypeString
 		if f.Int {
 			t = filtering.TypeInt
 		}
-		opts = append(opts, filtering.DeclareIdent(name, t))
+		for _, n := range []string{name, lowerCamel(name)} {
+			if _, dup := all[n]; dup {
+				continue
+			}
+			all[n] = f
+			opts = append(opts, filtering.DeclareIdent(n, t))
+		}
 	}
 	decls, err := filtering.NewDeclarations(opts...)
 	if err != nil {
@@ -107,13 +133,63 @@ func ParseFilter(r filtering.Request, fields map[string]Field) (Filter, error) {
 	}
 	parsed, err := filtering.ParseFilter(r, decls)
 	if err != nil {
-		return Filter{}, badrequest.Field("filter", err.Error())
+		return Filter{}, badrequest.Field("filter", explain(err, fields))
 	}
 	var b builder
-	if err := b.expr(parsed.CheckedExpr.GetExpr(), fields); err != nil {
-		return Filter{}, badrequest.Field("filter", err.Error())
+	if err := b.expr(parsed.CheckedExpr.GetExpr(), all); err != nil {
+		return Filter{}, badrequest.Field("filter", err.Error()+"; "+allowed(fields))
 	}
 	return Filter{SQL: b.sql.String(), Args: b.args}, nil
+}
+
+var (
+	undeclared = regexp.MustCompile(`undeclared identifier '([^']*)'`)
+	noOverload = regexp.MustCompile(`no matching overload|unexpected type|type mismatch`)
+)
+
+// explain turns the filter library's errors (CEL checker wording) into a
+// sentence for the client, with what may be used instead.
+func explain(err error, fields map[string]Field) string {
+	msg := err.Error()
+	switch {
+	case undeclared.MatchString(msg):
+		return fmt.Sprintf("unknown field %q; %s", undeclared.FindStringSubmatch(msg)[1], allowed(fields))
+	case noOverload.MatchString(msg):
+		return "a value has the wrong type for its field (text in double quotes, whole numbers without); " + allowed(fields)
+	}
+	return "not a filter this list understands (write it as field = \"value\", joined by AND, OR, NOT); " + allowed(fields)
+}
+
+func allowed(fields map[string]Field) string {
+	names := make([]string, 0, len(fields))
+	for name, f := range fields {
+		kind := "text"
+		if f.Int {
+			kind = "number"
+		}
+		names = append(names, name+" ("+kind+")")
+	}
+	sort.Strings(names)
+	return "fields: " + strings.Join(names, ", ") + "; operators: =, !=, <, <=, >, >=, AND, OR, NOT"
+}
+
+// lowerCamel is the JSON name of a proto field name.
+func lowerCamel(s string) string {
+	var b strings.Builder
+	up := false
+	for _, r := range s {
+		if r == '_' {
+			up = true
+			continue
+		}
+		if up {
+			b.WriteRune(unicode.ToUpper(r))
+			up = false
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 type builder struct {

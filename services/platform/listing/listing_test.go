@@ -2,7 +2,10 @@ package listing
 
 import (
 	"slices"
+	"strings"
 	"testing"
+
+	"go.einride.tech/aip/pagination"
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	"github.com/tia-platform/tia/services/platform/badrequest"
@@ -76,5 +79,49 @@ func TestPages(t *testing.T) {
 	}
 	if _, err := ParsePage(&activityv1.ListActivitiesRequest{PageToken: "garbage"}); err == nil {
 		t.Fatal("garbage token accepted")
+	}
+}
+
+func TestPageTokensCannotBeForged(t *testing.T) {
+	req := &activityv1.ListActivitiesRequest{Parent: "organisers/-", PageSize: 2}
+	// An unsigned token with a negative offset, as pagination would write it.
+	forged := pagination.PageToken{Offset: -1, RequestChecksum: mustChecksum(t, req)}.String()
+	for _, tok := range []string{forged, forged + ".AAAAAAAAAAAAAAAAAAAAAA", signToken(forged)[:len(signToken(forged))-1] + "A"} {
+		req.PageToken = tok
+		if _, err := ParsePage(req); !slices.Equal(badrequest.Fields(err), []string{"page_token"}) {
+			t.Errorf("token %q: err = %v, want page_token refused", tok, err)
+		}
+	}
+	// Even a correctly signed negative offset (a key leak) is refused.
+	req.PageToken = signToken(forged)
+	if _, err := ParsePage(req); err == nil {
+		t.Error("negative offset accepted")
+	}
+}
+
+func mustChecksum(t *testing.T, req *activityv1.ListActivitiesRequest) uint32 {
+	t.Helper()
+	p, err := ParsePage(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.token.RequestChecksum
+}
+
+func TestFilterErrorsSayWhatIsAllowed(t *testing.T) {
+	_, err := ParseFilter(&activityv1.ListActivitiesRequest{Filter: `organiser = "organisers/1"`}, fields)
+	msg := err.Error()
+	for _, want := range []string{`unknown field "organiser"`, "capacity", "kommun_code", "lan_code", "=", "AND"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not mention %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "undeclared identifier") || strings.Contains(msg, "check call expr") {
+		t.Errorf("error %q speaks CEL jargon", msg)
+	}
+	// The JSON spelling of a field name works too.
+	f, err := ParseFilter(&activityv1.ListActivitiesRequest{Filter: `kommunCode = "0180"`}, fields)
+	if err != nil || f.SQL != "kommun_code = ?" {
+		t.Fatalf("camelCase field: %+v, %v", f, err)
 	}
 }
