@@ -92,6 +92,9 @@ func New(ctx context.Context, b Backends) (http.Handler, error) {
 		return r.Method + " " + r.URL.Path
 	})))
 	mountFeeds(root, b.Notification)
+	if err := mountPages(root); err != nil { // pages for people (pages.go)
+		return nil, err
+	}
 	mountRefdata(root) // public reference data: län and kommuner (refdata.go)
 	mountDocs(root)    // the API reference page (docs.go)
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
