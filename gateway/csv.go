@@ -54,32 +54,26 @@ type CSVMarshaler struct {
 
 var _ runtime.Marshaler = (*CSVMarshaler)(nil)
 
-// ContentType is text/csv for the platform's messages and JSON's for the
-// rest (errors).
+// ContentType is text/csv for downloads (csvDocument, made by the response
+// rewriter when the client asked for CSV) and JSON's for the rest.
 func (m *CSVMarshaler) ContentType(v any) string {
-	switch v := v.(type) {
+	switch v.(type) {
 	case *csvDocument, rawDocument:
 		return MIMECSV + "; charset=utf-8"
-	case proto.Message:
-		if isPlatformMessage(v) {
-			return MIMECSV + "; charset=utf-8"
-		}
 	}
 	return m.JSON.ContentType(v)
 }
 
-// Marshal writes the platform's messages as CSV and anything else as JSON.
+// Marshal writes downloads as CSV and anything else as JSON.
 func (m *CSVMarshaler) Marshal(v any) ([]byte, error) {
 	switch v := v.(type) {
 	case rawDocument:
 		return v.data, nil
 	case *csvDocument:
 		return marshalCSV(v.msg.ProtoReflect(), v.dialect, v.table)
-	case proto.Message:
-		if isPlatformMessage(v) {
-			return marshalCSV(v.ProtoReflect(), DialectExcel, "")
-		}
 	}
+	// Not asked for as a download: the answer to a CSV upload (which picks
+	// this marshaler by its Content-Type) or an error.
 	return m.JSON.Marshal(v)
 }
 

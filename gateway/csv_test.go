@@ -36,10 +36,11 @@ func TestCSVEncode(t *testing.T) {
 		Subtotals: []*statisticsv1.QueryRow{{LanCode: "01", Count: 43, Suppressed: true}},
 		Total:     43, TotalSuppressed: true,
 	}
-	if ct := m.ContentType(resp); ct != "text/csv; charset=utf-8" {
+	doc := &csvDocument{msg: resp, dialect: DialectExcel}
+	if ct := m.ContentType(doc); ct != "text/csv; charset=utf-8" {
 		t.Fatalf("content type %q", ct)
 	}
-	b, err := m.Marshal(resp)
+	b, err := m.Marshal(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,11 @@ func TestCSVEncode(t *testing.T) {
 	if !slices.EqualFunc(recs, want, slices.Equal) {
 		t.Fatalf("csv =\n%q\nwant\n%q", recs, want)
 	}
-	// What is not a table, an error say, goes out as JSON.
+	// What is not asked for as a download, an error or the answer to an
+	// upload, goes out as JSON.
+	if b, err := m.Marshal(resp); err != nil || !bytes.HasPrefix(b, []byte("{")) {
+		t.Fatalf("not a download = %s, %v", b, err)
+	}
 	st := &status.Status{Code: 3, Message: "bad"}
 	if ct := m.ContentType(st); ct != "application/json" {
 		t.Fatalf("error content type %q", ct)
@@ -245,7 +250,7 @@ func TestCSVEveryResponseType(t *testing.T) {
 					}
 				}
 				// Empty, as a list with no rows is: a header still.
-				b, err := m.Marshal(mt.New().Interface())
+				b, err := m.Marshal(&csvDocument{msg: mt.New().Interface(), dialect: DialectExcel})
 				if err != nil {
 					t.Fatalf("empty %s: %v", out.FullName(), err)
 				}

@@ -68,7 +68,7 @@ func TestActivityRegistry(t *testing.T) {
 
 	// Bad organisation number: 400 naming the field, nothing stored.
 	code, body := fbr.do("POST", "/v1/organisers", map[string]any{"orgNumber": "8020038885", "displayName": "X", "kind": "ORGANISER_KIND_NON_PROFIT"})
-	if code != http.StatusBadRequest || !contains(violatedFields(body), "organiser.org_number") {
+	if code != http.StatusBadRequest || !contains(violatedFields(body), "organiser.orgNumber") {
 		t.Fatalf("bad org number: HTTP %d %v", code, body)
 	}
 	registerOrganiser(t, p, org)
@@ -80,8 +80,8 @@ func TestActivityRegistry(t *testing.T) {
 	// Agreement: back-dated and over-long ones are refused by field.
 	agreementPath := "/v1/lan/01/agreements"
 	for _, tt := range []struct{ start, end, field string }{
-		{day(-1), day(100), "agreement.start_date"},
-		{day(0), day(400), "agreement.end_date"},
+		{day(-1), day(100), "agreement.startDate"},
+		{day(0), day(400), "agreement.endDate"},
 	} {
 		code, body := board.do("POST", agreementPath, map[string]any{"organiser": "organisers/" + org.Org, "startDate": tt.start, "endDate": tt.end})
 		if code != http.StatusBadRequest || !contains(violatedFields(body), tt.field) {
@@ -139,7 +139,7 @@ func TestActivityRegistry(t *testing.T) {
 		t.Fatalf("asylum seeker's own certificates: HTTP %d %v", code, list)
 	}
 	code, body = organiser.do("POST", "/v1/"+cert2["name"].(string)+":end", map[string]any{"outcome": "PARTICIPATION_DROPPED_OUT", "endDate": day(-1)})
-	if code != http.StatusBadRequest || !contains(violatedFields(body), "end_date") {
+	if code != http.StatusBadRequest || !contains(violatedFields(body), "endDate") {
 		t.Fatalf("drop-out before the start: HTTP %d %v", code, body)
 	}
 	code, ended := organiser.do("POST", "/v1/"+cert2["name"].(string)+":end", map[string]any{"outcome": "PARTICIPATION_DROPPED_OUT", "endDate": day(0)})
@@ -238,7 +238,7 @@ func TestActivityRegistry(t *testing.T) {
 		t.Fatalf("catalogue by language: HTTP %d %v", code, found)
 	}
 	code, body = anyone.do("GET", "/v1/catalogue:search?kommunCode=9999", nil)
-	if code != http.StatusBadRequest || !contains(violatedFields(body), "kommun_code") {
+	if code != http.StatusBadRequest || !contains(violatedFields(body), "kommunCode") {
 		t.Fatalf("catalogue unknown kommun: HTTP %d %v", code, body)
 	}
 

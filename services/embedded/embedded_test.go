@@ -153,16 +153,16 @@ func TestErrors(t *testing.T) {
 		code   int
 		field  string
 	}{
-		{"unknown kommun", organiser, "POST", path, with(func(b map[string]any) { b["kommunCode"] = "9999" }), 400, "activity.kommun_code"},
-		{"malformed kommun", organiser, "POST", path, with(func(b map[string]any) { b["kommunCode"] = "x" }), 400, "activity.kommun_code"},
+		{"unknown kommun", organiser, "POST", path, with(func(b map[string]any) { b["kommunCode"] = "9999" }), 400, "activity.kommunCode"},
+		{"malformed kommun", organiser, "POST", path, with(func(b map[string]any) { b["kommunCode"] = "x" }), 400, "activity.kommunCode"},
 		{"empty title", organiser, "POST", path, with(func(b map[string]any) { b["title"] = "" }), 400, "activity.title"},
 		{"zero capacity", organiser, "POST", path, with(func(b map[string]any) { b["capacity"] = 0 }), 400, "activity.capacity"},
 		{"negative capacity", organiser, "POST", path, with(func(b map[string]any) { b["capacity"] = -5 }), 400, "activity.capacity"},
-		{"end before start", organiser, "POST", path, with(func(b map[string]any) { b["endDate"] = "2026-01-01" }), 400, "activity.end_date"},
-		{"no such date", organiser, "POST", path, with(func(b map[string]any) { b["startDate"] = "2026-02-31" }), 400, "activity.start_date"},
+		{"end before start", organiser, "POST", path, with(func(b map[string]any) { b["endDate"] = "2026-01-01" }), 400, "activity.endDate"},
+		{"no such date", organiser, "POST", path, with(func(b map[string]any) { b["startDate"] = "2026-02-31" }), 400, "activity.startDate"},
 		{"unknown JSON field", organiser, "POST", path, with(func(b map[string]any) { b["colour"] = "red" }), 400, ""},
 		{"JSON of the wrong type", organiser, "POST", path, with(func(b map[string]any) { b["capacity"] = "many" }), 400, ""},
-		{"bad page token", anyone, "GET", "/v1/organisers/-/activities?pageToken=xyz", nil, 400, "page_token"},
+		{"bad page token", anyone, "GET", "/v1/organisers/-/activities?pageToken=xyz", nil, 400, "pageToken"},
 		{"bad filter", anyone, "GET", "/v1/organisers/-/activities?filter=" + url.QueryEscape("owner = 1"), nil, 400, "filter"},
 		{"no token", anyone, "POST", path, activityBody("0180"), 401, ""},
 		{"forged token", forged, "POST", path, activityBody("0180"), 401, ""},
@@ -240,7 +240,7 @@ func TestStatisticsAndTravel(t *testing.T) {
 	}
 	if code, body := mv.do("POST", "/v1/routes", map[string]any{
 		"fromKommunCode": "2582", "toKommunCode": "2580", "validFrom": "2026-12-31", "validTo": "2026-01-01",
-	}); code != http.StatusBadRequest || !contains(violatedFields(body), "route.valid_to") {
+	}); code != http.StatusBadRequest || !contains(violatedFields(body), "route.validTo") {
 		t.Fatalf("route ending before it starts: HTTP %d %v", code, body)
 	}
 }

@@ -264,15 +264,15 @@ func TestNotificationErrors(t *testing.T) {
 		field              string
 	}{
 		{"unknown topic", "PATCH", "/v1/recipients/lansstyrelse-01/subscriptions/activity.nothing", map[string]any{"channels": []string{"CHANNEL_INBOX"}}, "subscription.name"},
-		{"email without an address", "PATCH", "/v1/recipients/lansstyrelse-01/subscriptions/activity.registered", map[string]any{"channels": []string{"CHANNEL_EMAIL"}}, "subscription.email_address"},
+		{"email without an address", "PATCH", "/v1/recipients/lansstyrelse-01/subscriptions/activity.registered", map[string]any{"channels": []string{"CHANNEL_EMAIL"}}, "subscription.emailAddress"},
 		{"webhook not a URL", "POST", "/v1/recipients/lansstyrelse-01/webhooks", map[string]any{"url": "mailto:x@example.org"}, "webhook.url"},
 		{"meeting at an unknown level", "POST", "/v1/lan/01/meetings", meeting(func(m map[string]any) { m["level"] = 9 }), "meeting.level"},
 		{"meeting without a level", "POST", "/v1/lan/01/meetings", meeting(func(m map[string]any) { delete(m, "level") }), "meeting.level"},
 		{"meeting in the past", "POST", "/v1/lan/01/meetings", meeting(func(m map[string]any) {
 			m["startTime"] = time.Now().Add(-48 * time.Hour).UTC().Format(time.RFC3339)
 			m["endTime"] = time.Now().Add(-47 * time.Hour).UTC().Format(time.RFC3339)
-		}), "meeting.start_time"},
-		{"meeting ending before it starts", "POST", "/v1/lan/01/meetings", meeting(func(m map[string]any) { m["endTime"] = future.Add(-time.Hour).Format(time.RFC3339) }), "meeting.end_time"},
+		}), "meeting.startTime"},
+		{"meeting ending before it starts", "POST", "/v1/lan/01/meetings", meeting(func(m map[string]any) { m["endTime"] = future.Add(-time.Hour).Format(time.RFC3339) }), "meeting.endTime"},
 		{"contact without a way to reach", "POST", "/v1/lan/01/contacts", map[string]any{"actor": "lansstyrelse-01", "actorDisplayName": "Länsstyrelsen", "function": "TIA"}, "contact.email"},
 		{"forum member who cannot exist", "POST", "/v1/lan/01/members", map[string]any{"recipient": "someone", "displayName": "x"}, "member.recipient"},
 	}

@@ -55,10 +55,10 @@ func TestTravelClaims(t *testing.T) {
 		field string
 		set   func(map[string]any)
 	}{
-		{"claim.dossier_number", func(c map[string]any) { c["dossierNumber"] = "12-34567" }},
-		{"claim.to_kommun_code", func(c map[string]any) { c["toKommunCode"] = "0100" }},
-		{"claim.trip_date", func(c map[string]any) { c["tripDate"] = day(1) }},
-		{"claim.cost_ore", func(c map[string]any) { c["costOre"] = -5 }},
+		{"claim.dossierNumber", func(c map[string]any) { c["dossierNumber"] = "12-34567" }},
+		{"claim.toKommunCode", func(c map[string]any) { c["toKommunCode"] = "0100" }},
+		{"claim.tripDate", func(c map[string]any) { c["tripDate"] = day(1) }},
+		{"claim.costOre", func(c map[string]any) { c["costOre"] = -5 }},
 	} {
 		body := map[string]any{"dossierNumber": DemoAsylumSeeker.Dossier}
 		for k, v := range claim {
@@ -172,7 +172,7 @@ func TestTravelConsultation(t *testing.T) {
 		t.Fatalf("decide again: HTTP %d %v", code, body)
 	}
 	if code, body := mv.do("POST", "/v1/"+routes[0].(string)+":revoke", map[string]any{"revokedFrom": day(10)}); code != http.StatusBadRequest ||
-		!contains(violatedFields(body), "revoked_from") {
+		!contains(violatedFields(body), "revokedFrom") {
 		t.Fatalf("revoke before the start: HTTP %d %v", code, body)
 	}
 	if code, body := mv.do("POST", "/v1/"+routes[0].(string)+":revoke", map[string]any{"revokedFrom": day(100)}); code != http.StatusOK || body["validTo"] != day(99) {
