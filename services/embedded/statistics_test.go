@@ -205,8 +205,10 @@ func TestStatisticsCSVDownload(t *testing.T) {
 		t.Fatal("no län names")
 	}
 
-	// By kommun, as a county board: small counts are "..".
-	code, ct, body = board.send("GET", "/v1/snapshots/2026-10-31:query?groupBy=DIMENSION_KOMMUN&groupBy=DIMENSION_AGE_BAND&lanCodes=01", "", "text/csv", nil)
+	// By kommun, as a county board: published figures (never 1 or 2, nothing
+	// withheld), the same in the spreadsheet as in JSON.
+	const boardQuery = "/v1/snapshots/2026-10-31:query?groupBy=DIMENSION_KOMMUN&groupBy=DIMENSION_AGE_BAND&lanCodes=01"
+	code, ct, body = board.send("GET", boardQuery, "", "text/csv", nil)
 	if code != http.StatusOK {
 		t.Fatalf("county board download: HTTP %d %s", code, body)
 	}
@@ -214,16 +216,28 @@ func TestStatisticsCSVDownload(t *testing.T) {
 	if !slices.Equal(recs[0], []string{"typ", "länskod", "län", "kommunkod", "kommun", "åldersgrupp", "antal"}) {
 		t.Fatalf("header %q", recs[0])
 	}
-	withheld := 0
+	code, asJSON := board.do("GET", boardQuery, nil)
+	if code != http.StatusOK || asJSON["perturbed"] != true {
+		t.Fatalf("county board JSON: HTTP %d perturbed=%v", code, asJSON["perturbed"])
+	}
+	jsonRows := asJSON["rows"].([]any)
+	csvRows := 0
 	for _, r := range recs[1:] {
-		if r[6] == ".." {
-			withheld++
-		} else if n, err := strconv.Atoi(r[6]); err != nil || n > 0 && n < 5 {
+		n, err := strconv.Atoi(r[6])
+		if err != nil || n == 1 || n == 2 {
 			t.Fatalf("published %q", r)
 		}
+		if r[0] != "rad" {
+			continue
+		}
+		j := jsonRows[csvRows].(map[string]any)
+		if j["kommunCode"] != r[3] || j["count"] != r[6] {
+			t.Fatalf("CSV row %q, JSON row %v", r, j)
+		}
+		csvRows++
 	}
-	if withheld < 2 {
-		t.Fatalf("%d counts withheld; a county board should see small counts suppressed", withheld)
+	if csvRows != len(jsonRows) {
+		t.Fatalf("CSV has %d rows, JSON %d", csvRows, len(jsonRows))
 	}
 
 	// A time series and a comparison download as well.
@@ -257,7 +271,7 @@ func TestStatisticsCSVOverNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	h, err := gateway.New(context.Background(), gateway.Backends{Activity: conn, Statistics: conn, Travel: conn, Notification: conn})
+	h, err := gateway.New(context.Background(), gateway.Backends{Activity: conn, Statistics: conn, Travel: conn, Notification: conn}, gateway.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
