@@ -7,13 +7,19 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
@@ -39,7 +45,8 @@ func (b Backends) named() map[string]grpc.ClientConnInterface {
 }
 
 // New returns the edge's HTTP handler.
-func New(ctx context.Context, b Backends) (http.Handler, error) {
+func New(ctx context.Context, b Backends, o Options) (http.Handler, error) {
+	e := newEdge(o) // limits, headers, logs, panics (middleware.go)
 	jsonMarshaler := &runtime.HTTPBodyMarshaler{
 		Marshaler: &runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{EmitDefaultValues: true}, // unset messages (timestamps) omitted, not null
@@ -47,17 +54,21 @@ func New(ctx context.Context, b Backends) (http.Handler, error) {
 		},
 	}
 	mux := runtime.NewServeMux(
+		// Route templates for logs and metrics, UTF-8 path parameters;
+		// 405 with Allow and 404 as JSON (middleware.go).
+		runtime.WithMiddlewares(e.routeMiddleware),
+		runtime.WithRoutingErrorHandler(e.routingError),
 		// JSON bodies that do not decode are refused naming the field (unmarshal.go).
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, JSONInClientWords{jsonMarshaler}),
 		// Spreadsheets: `Accept: text/csv` downloads, text/csv import bodies (csv.go).
 		runtime.WithMarshalerOption(MIMECSV, &CSVMarshaler{JSON: jsonMarshaler}),
+		// Errors in the client's words (errors.go, unmarshal.go).
+		runtime.WithErrorHandler(handleError),
+		runtime.WithMiddlewares(keepDecodeFailures),
 		// Downloads: CSV of every response, documents as their own media type (download.go).
 		runtime.WithMarshalerOption(MIMEXML, DocumentMarshaler{Marshaler: jsonMarshaler, MediaType: MIMEXML}),
 		runtime.WithForwardResponseRewriter(rewriteDownload),
 		runtime.WithForwardResponseOption(downloadHeaders),
-		// Errors in the client's words (errors.go, unmarshal.go).
-		runtime.WithErrorHandler(handleError),
-		runtime.WithMiddlewares(keepDecodeFailures),
 	)
 	registrations := []struct {
 		name     string
@@ -82,47 +93,105 @@ func New(ctx context.Context, b Backends) (http.Handler, error) {
 		if cc == nil {
 			return nil, fmt.Errorf("gateway: no connection to the %s service", r.name)
 		}
-		if err := r.register(ctx, mux, cc); err != nil {
+		// Answers that could leak a service's internals are scrubbed (security.go).
+		if err := r.register(ctx, mux, scrubbingConn{cc}); err != nil {
 			return nil, fmt.Errorf("gateway: register %s: %w", r.name, err)
 		}
 	}
 
 	root := http.NewServeMux()
-	root.Handle("/", otelhttp.NewHandler(csvUploads(mux), "gateway", otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
-		return r.Method + " " + r.URL.Path
-	})))
-	mountFeeds(root, b.Notification)
+	root.Handle("/", csvUploads(mux))
+	mountFeeds(root, e, scrubbingConn{b.Notification})
+	mountRefdata(root) // public reference data: län and kommuner (refdata.go)
+	mountDocs(root)    // the API reference page (docs.go)
 	if err := mountPages(root); err != nil { // pages for people (pages.go)
 		return nil, err
 	}
-	mountRefdata(root) // public reference data: län and kommuner (refdata.go)
-	mountDocs(root)    // the API reference page (docs.go)
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	// Ready while any service answers: the routes of one that is down
+	// answer 503 on their own. /readyz/{service} asks about one.
 	root.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if down := notReady(r.Context(), backends); len(down) > 0 {
-			http.Error(w, fmt.Sprintf("not ready: %v", down), http.StatusServiceUnavailable)
+		serveReadiness(w, checkBackends(r.Context(), backends), 1)
+	})
+	root.HandleFunc("GET /readyz/{service}", func(w http.ResponseWriter, r *http.Request) {
+		cc, ok := backends[r.PathValue("service")]
+		if !ok {
+			http.NotFound(w, r)
 			return
 		}
-		fmt.Fprintln(w, "ready")
+		one := map[string]grpc.ClientConnInterface{r.PathValue("service"): cc}
+		serveReadiness(w, checkBackends(r.Context(), one), 1)
 	})
 	root.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.JSON)
 	})
-	return root, nil
+	e.handle(mux, root)
+	// The route label of the metrics and the span's name are the route's
+	// template (set by e), never the raw path with its ids.
+	return otelhttp.NewHandler(e, "gateway", otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+		if r.Pattern == "" {
+			return r.Method
+		}
+		return r.Method + " " + r.Pattern
+	})), nil
 }
 
-// notReady asks every backend's grpc.health.v1 service and returns the names
-// of those that do not answer SERVING within a second.
-func notReady(ctx context.Context, backends map[string]grpc.ClientConnInterface) []string {
+// serviceNames are the gRPC services behind the backends, whose health the
+// readiness probe asks by name (in the embedded platform one channel serves
+// all four).
+var serviceNames = map[string]string{
+	"activity":     activityv1.ActivityService_ServiceDesc.ServiceName,
+	"statistics":   statisticsv1.StatisticsService_ServiceDesc.ServiceName,
+	"travel":       travelv1.TravelService_ServiceDesc.ServiceName,
+	"notification": notificationv1.NotificationService_ServiceDesc.ServiceName,
+}
+
+// checkBackends asks the backends' grpc.health.v1 services at once and
+// reports which answer SERVING within a second: by the service's name, or
+// the server's overall status where the name is not known to it.
+func checkBackends(ctx context.Context, backends map[string]grpc.ClientConnInterface) map[string]bool {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	var down []string
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	up := map[string]bool{}
 	for name, cc := range backends {
-		resp, err := healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{})
-		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-			down = append(down, name)
+		wg.Go(func() {
+			client := healthpb.NewHealthClient(cc)
+			resp, err := client.Check(ctx, &healthpb.HealthCheckRequest{Service: serviceNames[name]})
+			if status.Code(err) == codes.NotFound {
+				resp, err = client.Check(ctx, &healthpb.HealthCheckRequest{})
+			}
+			mu.Lock()
+			up[name] = err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return up
+}
+
+// serveReadiness answers 200 when at least need backends are up, 503 if
+// not, listing each as Kubernetes' verbose probes do ("[+]activity ok").
+func serveReadiness(w http.ResponseWriter, up map[string]bool, need int) {
+	names := slices.Sorted(maps.Keys(up))
+	var b strings.Builder
+	n := 0
+	for _, name := range names {
+		if up[name] {
+			n++
+			fmt.Fprintf(&b, "[+]%s ok\n", name)
+		} else {
+			fmt.Fprintf(&b, "[-]%s not serving\n", name)
 		}
 	}
-	return down
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if n < need {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "%snot ready\n", b.String())
+		return
+	}
+	fmt.Fprintf(w, "%sready\n", b.String())
 }

@@ -46,6 +46,10 @@ type Options struct {
 	HTTPAddr string
 	GRPCAddr string
 	Logger   *slog.Logger
+	// Gateway configures the REST edge: no rate limit unless set; the feeds'
+	// links start with http://<HTTPAddr> unless PublicBaseURL says otherwise;
+	// the edge logs through Logger unless it has its own.
+	Gateway gateway.Options
 }
 
 // Platform is a running embedded platform.
@@ -151,15 +155,23 @@ func Start(ctx context.Context, o Options) (_ *Platform, err error) {
 		}
 	})
 
-	handler, err := gateway.New(ctx, gateway.Backends{Activity: p.Channel, Statistics: p.Channel, Travel: p.Channel, Notification: p.Channel})
-	if err != nil {
-		return nil, err
-	}
 	hl, err := net.Listen("tcp", o.HTTPAddr)
 	if err != nil {
 		return nil, fmt.Errorf("http listen: %w", err)
 	}
 	p.HTTPAddr = hl.Addr().String()
+	gw := o.Gateway
+	if gw.PublicBaseURL == "" {
+		gw.PublicBaseURL = "http://" + p.HTTPAddr
+	}
+	if gw.Logger == nil {
+		gw.Logger = o.Logger
+	}
+	handler, err := gateway.New(ctx, gateway.Backends{Activity: p.Channel, Statistics: p.Channel, Travel: p.Channel, Notification: p.Channel}, gw)
+	if err != nil {
+		_ = hl.Close()
+		return nil, err
+	}
 	p.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() { p.errc <- p.http.Serve(hl) }()
 	p.close = append(p.close, func() {

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -71,7 +73,12 @@ func run(ctx context.Context, args []string) error {
 		defer cc.Close()
 		*set = cc
 	}
-	handler, err := gateway.New(ctx, b)
+	opts, err := edgeOptions(cfg, edgeTLS != nil)
+	if err != nil {
+		return err
+	}
+	opts.Logger = log
+	handler, err := gateway.New(ctx, b, opts)
 	if err != nil {
 		return err
 	}
@@ -105,4 +112,42 @@ func run(ctx context.Context, args []string) error {
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil
+}
+
+// edgeOptions turns the configuration into the edge's options, checking the
+// public base URL and the CORS origins.
+func edgeOptions(cfg config.Gateway, tls bool) (gateway.Options, error) {
+	base := cfg.PublicBaseURL
+	if base == "" {
+		scheme := "http"
+		if tls {
+			scheme = "https"
+		}
+		base = scheme + "://" + cfg.HTTPAddr
+	}
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return gateway.Options{}, fmt.Errorf("configuration: -public-base-url (TIA_PUBLIC_BASE_URL) %q is not an http(s) URL", base)
+	}
+	var origins []string
+	for o := range strings.SplitSeq(cfg.CORSOrigins, ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/")) {
+			return gateway.Options{}, fmt.Errorf("configuration: -cors-origins (TIA_CORS_ORIGINS): %q is not an origin such as https://app.example.se", o)
+		}
+		origins = append(origins, strings.TrimSuffix(o, "/"))
+	}
+	switch {
+	case cfg.RateLimit < 0 || cfg.RateBurst < 0:
+		return gateway.Options{}, fmt.Errorf("configuration: -rate-limit and -rate-burst (TIA_RATE_LIMIT, TIA_RATE_BURST) must not be negative")
+	case cfg.MaxBodyBytes <= 0 || cfg.MaxImportBytes <= 0:
+		return gateway.Options{}, fmt.Errorf("configuration: -max-body-bytes and -max-import-bytes (TIA_MAX_BODY_BYTES, TIA_MAX_IMPORT_BYTES) must be positive")
+	}
+	return gateway.Options{
+		PublicBaseURL: strings.TrimSuffix(base, "/"),
+		RateLimit:     cfg.RateLimit, RateBurst: cfg.RateBurst,
+		CORSOrigins:  origins,
+		MaxBodyBytes: cfg.MaxBodyBytes, MaxImportBytes: cfg.MaxImportBytes,
+	}, nil
 }

@@ -149,8 +149,8 @@ type process struct {
 	err  error         // cmd.Wait's result, once done
 }
 
-// Start starts the services and the gateway and returns once GET /readyz on
-// the gateway answers 200, i.e. every service reports SERVING.
+// Start starts the services and the gateway and returns once GET
+// /readyz/{service} on the gateway answers 200 for every service.
 func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if o.BinDir == "" || o.PostgresDSN == nil {
 		return nil, errors.New("cluster: BinDir and PostgresDSN are required")
@@ -253,6 +253,7 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	}
 	gw := append(append([]string(nil), base...),
 		"TIA_HTTP_ADDR="+c.addrs[Gateway],
+		"TIA_RATE_LIMIT=0", // benchmarks and load tests send far more than a person
 		"TIA_LOG_LEVEL=warn",
 		"TIA_DRAIN_TIMEOUT="+drainTimeout,
 	)
@@ -356,8 +357,8 @@ func (c *Cluster) Stop() {
 	}
 }
 
-// waitReady polls GET /readyz on the gateway until it answers 200, failing
-// early when a process exits.
+// waitReady polls GET /readyz/{service} on the gateway until it answers 200
+// for every service, failing early when a process exits.
 func (c *Cluster) waitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
@@ -369,20 +370,28 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 				return fmt.Errorf("cluster: %s exited: %v", name, err)
 			}
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.httpBase+"/readyz", nil)
-		if err != nil {
-			return err
-		}
-		resp, err := client.Do(req)
-		if err == nil {
+		// /readyz is ready while any service serves; wait for each one's.
+		ready := 0
+		for _, name := range Services {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.httpBase+"/readyz/"+name, nil)
+			if err != nil {
+				return err
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				last = err.Error()
+				break
+			}
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
+			if resp.StatusCode != http.StatusOK {
+				last = fmt.Sprintf("%s: HTTP %d %s", name, resp.StatusCode, strings.TrimSpace(string(body)))
+				break
 			}
-			last = fmt.Sprintf("HTTP %d %s", resp.StatusCode, strings.TrimSpace(string(body)))
-		} else {
-			last = err.Error()
+			ready++
+		}
+		if ready == len(Services) {
+			return nil
 		}
 		select {
 		case <-ctx.Done():

@@ -103,6 +103,20 @@ type Gateway struct {
 	// TLS: Cert and Key serve HTTPS on the edge; CA (and ClientCert/Key)
 	// secure the calls to the services (TIA_TLS_*).
 	TLS tlsconfig.Files
+	// PublicBaseURL is the edge's address as clients reach it, for absolute
+	// links in feeds (TIA_PUBLIC_BASE_URL); http(s)://<http-addr> when empty.
+	PublicBaseURL string
+	// RateLimit and RateBurst bound each caller's requests per second and
+	// burst (TIA_RATE_LIMIT, TIA_RATE_BURST); 0 turns the limit off.
+	RateLimit float64
+	RateBurst int
+	// CORSOrigins are the browser origins allowed to call the API,
+	// comma-separated (TIA_CORS_ORIGINS); none when empty.
+	CORSOrigins string
+	// MaxBodyBytes and MaxImportBytes cap request bodies, imports apart
+	// (TIA_MAX_BODY_BYTES, TIA_MAX_IMPORT_BYTES).
+	MaxBodyBytes   int64
+	MaxImportBytes int64
 }
 
 // GatewayBackends are the services the gateway proxies to.
@@ -115,6 +129,12 @@ func (g *Gateway) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&g.DrainTimeout, "drain-timeout", 20*time.Second, "how long shutdown waits for requests in flight")
 	fs.TextVar(&g.LogLevel, "log-level", slog.LevelInfo, "log level")
 	RegisterTLS(fs, &g.TLS)
+	fs.StringVar(&g.PublicBaseURL, "public-base-url", "", "the edge's address as clients reach it, for absolute links in feeds (default http(s)://<http-addr>)")
+	fs.Float64Var(&g.RateLimit, "rate-limit", 50, "requests per second per caller (token subject, else address); 0 turns the limit off")
+	fs.IntVar(&g.RateBurst, "rate-burst", 200, "requests a caller may make at once above -rate-limit")
+	fs.StringVar(&g.CORSOrigins, "cors-origins", "", "comma-separated browser origins allowed to call the API (none when empty)")
+	fs.Int64Var(&g.MaxBodyBytes, "max-body-bytes", 1<<20, "largest request body")
+	fs.Int64Var(&g.MaxImportBytes, "max-import-bytes", 256<<20, "largest request body of an import (snapshots:import…)")
 	g.Backends = map[string]*string{}
 	for _, name := range GatewayBackends {
 		g.Backends[name] = fs.String(name+"-addr", "", "gRPC address of the "+name+" service (host:port, a comma-separated list, or a gRPC target)")

@@ -155,7 +155,7 @@ func run(base string, nActivities, nCerts, rounds, workers int, duration time.Du
 		return err
 	}
 	defer cc.Close()
-	edge, err := gateway.New(ctx, gateway.Backends{Activity: cc, Statistics: cc, Travel: cc, Notification: cc})
+	edge, err := gateway.New(ctx, gateway.Backends{Activity: cc, Statistics: cc, Travel: cc, Notification: cc}, gateway.Options{})
 	if err != nil {
 		return err
 	}

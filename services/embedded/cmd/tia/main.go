@@ -12,9 +12,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/tia-platform/tia/gateway"
 	"github.com/tia-platform/tia/services/embedded"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/config"
@@ -37,6 +39,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	httpAddr := fs.String("http-addr", "127.0.0.1:8080", "REST listen address")
 	grpcAddr := fs.String("grpc-addr", "127.0.0.1:9090", "gRPC listen address")
 	seed := fs.Bool("seed", true, "load demo data when the data folder is empty")
+	publicURL := fs.String("public-base-url", "", "the REST edge's address as clients reach it, for links in feeds (default http://<http-addr>)")
+	rateLimit := fs.Float64("rate-limit", 50, "REST requests per second per caller (token subject, else address); 0 turns the limit off")
+	rateBurst := fs.Int("rate-burst", 200, "REST requests a caller may make at once above -rate-limit")
+	corsOrigins := fs.String("cors-origins", "", "comma-separated browser origins allowed to call the REST API (none when empty)")
 	var level slog.Level
 	fs.TextVar(&level, "log-level", slog.LevelWarn, "log level")
 	if err := config.Parse(fs, args); err != nil {
@@ -49,7 +55,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer func() { _ = tel.Shutdown(context.Background()) }()
 
-	p, err := embedded.Start(ctx, embedded.Options{DataDir: *dataDir, HTTPAddr: *httpAddr, GRPCAddr: *grpcAddr, Logger: log})
+	var origins []string
+	for o := range strings.SplitSeq(*corsOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			origins = append(origins, o)
+		}
+	}
+	p, err := embedded.Start(ctx, embedded.Options{DataDir: *dataDir, HTTPAddr: *httpAddr, GRPCAddr: *grpcAddr, Logger: log,
+		Gateway: gateway.Options{PublicBaseURL: *publicURL, RateLimit: *rateLimit, RateBurst: *rateBurst, CORSOrigins: origins}})
 	if err != nil {
 		return err
 	}
