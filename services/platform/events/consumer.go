@@ -522,6 +522,7 @@ func (c *Consumer) applyBatch(ctx context.Context, ctxs []context.Context, evs [
 		}
 	}()
 	duplicates = make([]bool, len(evs))
+	hooks := &afterCommitHooks{} // see AfterCommit
 	err = db.InTx(ctx, c.db, func(tx *sqlx.Tx) error {
 		mark := tx.Rebind(markProcessedSQL)
 		for i, ev := range evs {
@@ -537,12 +538,15 @@ func (c *Consumer) applyBatch(ctx context.Context, ctxs []context.Context, evs [
 				duplicates[i] = true
 				continue
 			}
-			if err := c.handler(ctxs[i], tx, ev); err != nil {
+			if err := c.handler(context.WithValue(ctxs[i], afterCommitKey{}, hooks), tx, ev); err != nil {
 				return fmt.Errorf("event %s: %w", ev.ID, err)
 			}
 		}
 		return nil
 	})
+	if err == nil {
+		hooks.run()
+	}
 	return duplicates, err
 }
 
@@ -557,6 +561,7 @@ func (c *Consumer) apply(ctx context.Context, ev Event) (duplicate bool, err err
 			err = fmt.Errorf("handler panicked: %v", p)
 		}
 	}()
+	ctx, hooks := withAfterCommit(ctx) // see AfterCommit
 	err = db.InTx(ctx, c.db, func(tx *sqlx.Tx) error {
 		// Inserting first also serializes two replicas racing on the same
 		// event: the second blocks on the key until the first commits, then
@@ -575,6 +580,9 @@ func (c *Consumer) apply(ctx context.Context, ev Event) (duplicate bool, err err
 		}
 		return c.handler(ctx, tx, ev)
 	})
+	if err == nil && !duplicate {
+		hooks.run()
+	}
 	return duplicate, err
 }
 
