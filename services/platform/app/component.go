@@ -14,6 +14,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"google.golang.org/grpc"
 
+	"github.com/tia-platform/tia/services/platform/config"
 	"github.com/tia-platform/tia/services/platform/events"
 )
 
@@ -27,6 +28,11 @@ type Component struct {
 	Migrations fs.FS
 	// New builds the service once its dependencies are ready.
 	New func(Deps) (Service, error)
+	// Config, when set, returns a new zero value of the service's own
+	// settings. The host registers its flags (on the binary's command line;
+	// each also read from its TIA_* variable), parses and validates them
+	// before New, and passes the result in Deps.Config.
+	Config func() config.Settings
 }
 
 // Deps are what the host gives a service.
@@ -41,6 +47,10 @@ type Deps struct {
 	// Peer returns a connection to another service by name (for questions
 	// that need an answer now).
 	Peer func(name string) (grpc.ClientConnInterface, error)
+	// Config is the service's own settings (Component.Config), parsed and
+	// validated; nil when the component declares none or when a test
+	// builds the service without a host.
+	Config config.Settings
 }
 
 // Service is a running service.

@@ -15,13 +15,22 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/tia-platform/tia/services/platform/config"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/events"
 )
 
 // Host runs components in one process: it opens and migrates each one's
 // database, relays its outbox, runs its consumers, and keeps the gRPC health
-// status of its services true to whether the database and NATS answer.
+// status of its services true to whether they can serve calls.
+//
+// Health follows Kubernetes practice. The service name "liveness" is
+// SERVING while the process works, whatever its dependencies do. Readiness
+// (the empty name and each gRPC service's name) is SERVING while the
+// component's own database answers: NATS is not needed to serve calls, as
+// events wait in the outbox. Nor is NATS needed to start: streams are
+// created and the relay and consumers started in the background, retrying
+// with back-off until NATS answers.
 type Host struct {
 	log      *slog.Logger
 	nc       *nats.Conn
@@ -30,6 +39,13 @@ type Host struct {
 	peer     func(string) (grpc.ClientConnInterface, error)
 	prefix   string
 	replicas int
+	maxAge   time.Duration
+	maxBytes int64
+	limits   bool // WithStreamLimits was given
+	prune    events.PruneOptions
+	// settings are components' own settings already parsed (by Run, from
+	// the command line); Add reads the others from the environment.
+	settings map[string]config.Settings
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -61,6 +77,22 @@ func WithStreamReplicas(n int) HostOption {
 	return func(h *Host) { h.replicas = n }
 }
 
+// WithStreamLimits bounds the host's event streams to events younger than
+// maxAge and to maxBytes of storage each (0: no bound).
+func WithStreamLimits(maxAge time.Duration, maxBytes int64) HostOption {
+	return func(h *Host) { h.maxAge, h.maxBytes, h.limits = maxAge, maxBytes, true }
+}
+
+// WithPruning sets how long delivered outbox rows and processed event ids
+// are kept, and how many rows one delete removes (zero fields: defaults).
+func WithPruning(o events.PruneOptions) HostOption {
+	return func(h *Host) { h.prune = o }
+}
+
+// Liveness is the grpc.health.v1 service name that reports only whether the
+// process works (for liveness probes).
+const Liveness = "liveness"
+
 // NewHost returns a host whose background work runs until Close. peer
 // resolves other services for Deps.Peer; it may be nil when no component
 // calls another.
@@ -82,6 +114,7 @@ func NewHost(log *slog.Logger, nc *nats.Conn, peer func(string) (grpc.ClientConn
 			return nil, fmt.Errorf("no connection to the %s service is configured", name)
 		}
 	}
+	h.health.SetServingStatus(Liveness, healthpb.HealthCheckResponse_SERVING)
 	h.go_(h.watchHealth)
 	return h, nil
 }
@@ -91,9 +124,15 @@ func NewHost(log *slog.Logger, nc *nats.Conn, peer func(string) (grpc.ClientConn
 func (h *Host) Health() healthpb.HealthServer { return h.health }
 
 // Add starts component c on the database at dsn and registers its gRPC
-// services on every registrar.
+// services on every registrar. The component's own settings
+// (Component.Config) are read from the TIA_* variables unless Run parsed
+// them from the command line.
 func (h *Host) Add(ctx context.Context, c Component, dsn string, regs ...grpc.ServiceRegistrar) error {
 	log := h.log.With("component", c.Name)
+	settings, err := h.componentSettings(c)
+	if err != nil {
+		return err
+	}
 	d, err := db.Open(ctx, dsn)
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.Name, err)
@@ -106,12 +145,8 @@ func (h *Host) Add(ctx context.Context, c Component, dsn string, regs ...grpc.Se
 		d.Close()
 		return fmt.Errorf("%s: %w", c.Name, err)
 	}
-	if err := events.EnsureStream(ctx, h.js, events.StreamFor(c.Name).WithPrefix(h.prefix).WithReplicas(h.replicas)); err != nil {
-		d.Close()
-		return fmt.Errorf("%s: %w", c.Name, err)
-	}
 	relay := events.NewRelay(d, h.js, events.WithRelayLogger(log), events.WithSubjectPrefix(h.prefix))
-	svc, err := c.New(Deps{DB: d, Relay: relay, Logger: log, Peer: h.peer})
+	svc, err := c.New(Deps{DB: d, Relay: relay, Logger: log, Peer: h.peer, Config: settings})
 	if err != nil {
 		d.Close()
 		return fmt.Errorf("%s: %w", c.Name, err)
@@ -121,19 +156,18 @@ func (h *Host) Add(ctx context.Context, c Component, dsn string, regs ...grpc.Se
 	for _, r := range regs {
 		svc.Register(r)
 	}
-	h.go_(relay.Run)
+	h.go_(func(ctx context.Context) error { return h.relayWhenStreamExists(ctx, log, c.Name, relay) })
+	h.go_(events.NewPruner(d, h.prune, log).Run)
 	if r, ok := svc.(Runner); ok {
 		h.go_(r.Run)
 	}
 	for _, sub := range svc.Subscriptions() {
-		stream := events.StreamFor(sub.Producer).WithPrefix(h.prefix).WithReplicas(h.replicas)
+		// The consumer creates the stream and itself in the background,
+		// retrying while NATS is away.
+		stream := h.stream(sub.Producer)
 		subjects := make([]string, len(sub.Subjects))
 		for i, subj := range sub.Subjects {
 			subjects[i] = h.prefix + subj
-		}
-		if err := events.EnsureStream(ctx, h.js, stream); err != nil {
-			d.Close()
-			return fmt.Errorf("%s: %w", c.Name, err)
 		}
 		consumer := events.NewConsumer(d, h.js, c.Name+"-from-"+sub.Producer, stream, subjects, sub.Handler,
 			events.WithConcurrency(sub.Concurrency), events.WithBatch(sub.Batch), events.WithConsumerLogger(log))
@@ -145,6 +179,69 @@ func (h *Host) Add(ctx context.Context, c Component, dsn string, regs ...grpc.Se
 	h.checkHealth(ctx)
 	log.Info("component started", "services", rec.names)
 	return nil
+}
+
+// stream is the host's stream of a producer, with its prefix, replicas and
+// limits (by default events older than config.DefaultNATSMaxAge expire).
+func (h *Host) stream(producer string) events.Stream {
+	maxAge := h.maxAge
+	if !h.limits {
+		maxAge = config.DefaultNATSMaxAge
+	}
+	return events.StreamFor(producer).WithPrefix(h.prefix).WithReplicas(h.replicas).WithLimits(maxAge, h.maxBytes)
+}
+
+// componentSettings returns c's own settings: those Run parsed, or else
+// read from the environment and validated.
+func (h *Host) componentSettings(c Component) (config.Settings, error) {
+	if c.Config == nil {
+		return nil, nil
+	}
+	h.mu.Lock()
+	s, ok := h.settings[c.Name]
+	h.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	s = c.Config()
+	if err := config.FromEnv(s); err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Name, err)
+	}
+	return s, nil
+}
+
+// relayWhenStreamExists creates the component's stream, retrying with
+// back-off while NATS is away (writes meanwhile wait in the outbox), then
+// relays the outbox until ctx ends.
+func (h *Host) relayWhenStreamExists(ctx context.Context, log *slog.Logger, name string, relay *events.Relay) error {
+	stream := h.stream(name)
+	delay := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := events.EnsureStream(sctx, h.js, stream)
+		cancel()
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		// The first failure is worth a warning; the repeats of one outage
+		// are not.
+		level := slog.LevelDebug
+		if attempt == 1 {
+			level = slog.LevelWarn
+		}
+		log.Log(ctx, level, "event stream not created yet; the outbox keeps the events and the stream is retried", "stream", stream.Name, "error", err, "retry_in", delay)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+	events.CheckServerVersion(log, h.nc)
+	return relay.Run(ctx)
 }
 
 // Err delivers the first failure of background work.
@@ -178,8 +275,8 @@ func (h *Host) go_(fn runFunc) {
 	}()
 }
 
-// watchHealth re-checks dependencies every few seconds, so readiness follows
-// a database or NATS outage and its end.
+// watchHealth re-checks the databases every few seconds, so readiness
+// follows a database outage and its end.
 func (h *Host) watchHealth(ctx context.Context) error {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
@@ -197,14 +294,13 @@ func (h *Host) checkHealth(ctx context.Context) {
 	h.mu.Lock()
 	parts := append([]*part(nil), h.parts...)
 	h.mu.Unlock()
-	natsUp := h.nc.IsConnected()
 	all := healthpb.HealthCheckResponse_SERVING
 	for _, p := range parts {
 		st := healthpb.HealthCheckResponse_SERVING
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
 		err := p.db.PingContext(pctx)
 		cancel()
-		if err != nil || !natsUp {
+		if err != nil {
 			st = healthpb.HealthCheckResponse_NOT_SERVING
 			all = st
 		}

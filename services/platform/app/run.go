@@ -43,6 +43,9 @@ func Main(c Component, peers ...string) {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if err := Run(ctx, c, os.Args[1:], peers...); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return // -h printed the flags
+		}
 		fmt.Fprintf(os.Stderr, "tia-%s: %v\n", c.Name, err)
 		os.Exit(1)
 	}
@@ -54,11 +57,24 @@ func Run(ctx context.Context, c Component, args []string, peers ...string) error
 	fs := flag.NewFlagSet("tia-"+c.Name, flag.ContinueOnError)
 	var cfg config.Service
 	cfg.Register(fs, "127.0.0.1:9090", peers...)
+	// The service's own settings are flags (and TIA_* variables) of the
+	// same binary, listed by -h with the common ones.
+	var settings config.Settings
+	if c.Config != nil {
+		settings = c.Config()
+		settings.Register(fs)
+	}
+	fs.Usage = config.Usage(fs)
 	if err := config.Parse(fs, args); err != nil {
 		return err
 	}
 	if err := cfg.Check(); err != nil {
 		return err
+	}
+	if settings != nil && !cfg.MigrateOnly {
+		if err := settings.Validate(); err != nil {
+			return fmt.Errorf("configuration: %w", err)
+		}
 	}
 	if cfg.MigrateOnly {
 		return Migrate(ctx, c, cfg.DatabaseDSN)
@@ -93,9 +109,14 @@ func Run(ctx context.Context, c Component, args []string, peers ...string) error
 
 	peerConns := newPeers(cfg.Peers, clientTLS)
 	defer peerConns.close()
-	host, err := NewHost(log, nc, peerConns.get, WithEventPrefix(cfg.NATSPrefix), WithStreamReplicas(cfg.NATSReplicas))
+	host, err := NewHost(log, nc, peerConns.get, WithEventPrefix(cfg.NATSPrefix), WithStreamReplicas(cfg.NATSReplicas),
+		WithStreamLimits(cfg.NATSMaxAge, cfg.NATSMaxBytes),
+		WithPruning(events.PruneOptions{OutboxRetention: cfg.OutboxRetention, ProcessedRetention: cfg.ProcessedRetention}))
 	if err != nil {
 		return err
+	}
+	if settings != nil {
+		host.settings = map[string]config.Settings{c.Name: settings}
 	}
 	serverOpts := []grpc.ServerOption{
 		// Clients reconnect, and so re-resolve the instances behind a DNS
@@ -216,9 +237,26 @@ func (p *peers) close() {
 // Dial opens a plaintext client connection to a TIA service; see DialTLS.
 func Dial(addr string) (*grpc.ClientConn, error) { return DialTLS(addr, nil) }
 
+// serviceConfig balances round-robin over every address the target resolves
+// to (so a DNS name or list of several instances spreads the load) and
+// retries a call that failed as UNAVAILABLE (the instance went away before
+// handling it, e.g. while it is being replaced) on another instance.
+const serviceConfig = `{
+  "loadBalancingConfig": [{"round_robin": {}}],
+  "methodConfig": [{
+    "name": [{}],
+    "retryPolicy": {
+      "maxAttempts": 4,
+      "initialBackoff": "0.05s",
+      "maxBackoff": "1s",
+      "backoffMultiplier": 2,
+      "retryableStatusCodes": ["UNAVAILABLE"]
+    }
+  }]
+}`
+
 // DialTLS opens a client connection to a TIA service with tracing,
-// round-robin load balancing and retries of UNAVAILABLE calls that are safe
-// to repeat (retry.go). addr is a
+// round-robin load balancing and retries of UNAVAILABLE calls. addr is a
 // host:port, a gRPC target (dns:///activity:9090 resolves every instance
 // behind a headless Kubernetes Service), or a comma-separated list of
 // host:port, one per instance. With tlsCfg the connection uses TLS (mutual
@@ -231,8 +269,7 @@ func DialTLS(addr string, tlsCfg *tls.Config) (*grpc.ClientConn, error) {
 	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
-		grpc.WithDefaultServiceConfig(serviceConfig()),
-		grpc.WithChainUnaryInterceptor(fillRequestID),
+		grpc.WithDefaultServiceConfig(serviceConfig),
 		// Reconnect within seconds to an instance that comes back (a
 		// replaced instance on the same address), not after minutes.
 		grpc.WithConnectParams(grpc.ConnectParams{

@@ -4,16 +4,53 @@
 package config
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
-	"github.com/peterbourgon/ff/v3"
-
 	"github.com/tia-platform/tia/services/platform/tlsconfig"
 )
+
+// Event retention defaults (see Service).
+const (
+	// DefaultNATSMaxAge bounds how long a stream keeps an event: the
+	// longest outage of a consuming service that loses nothing.
+	DefaultNATSMaxAge = 7 * 24 * time.Hour
+	// DefaultOutboxRetention is how long published outbox rows are kept.
+	DefaultOutboxRetention = 7 * 24 * time.Hour
+	// DefaultProcessedRetention is how long processed event ids are kept;
+	// it must exceed the streams' maximum age.
+	DefaultProcessedRetention = 15 * 24 * time.Hour
+	// DefaultTokenKeyRefresh is how often TIA_TOKEN_KEY is read again.
+	DefaultTokenKeyRefresh = time.Minute
+)
+
+// Settings are a service's own settings: one struct per service, whose
+// Register declares a flag per setting (each also read from the TIA_*
+// variable of the same name, see EnvVar) and whose Validate names the
+// variable of the first wrong value.
+type Settings interface {
+	Register(fs *flag.FlagSet)
+	Validate() error
+}
+
+// FromEnv fills s from the TIA_* variables alone (the embedded default,
+// which has no command line per service) and validates it.
+func FromEnv(s Settings) error {
+	fs := flag.NewFlagSet("env", flag.ContinueOnError)
+	s.Register(fs)
+	if err := Parse(fs, nil); err != nil {
+		return err
+	}
+	if err := s.Validate(); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	return nil
+}
 
 // Service is what every service binary reads.
 type Service struct {
@@ -50,6 +87,19 @@ type Service struct {
 	// MigrateOnly applies the database migrations and exits, so they can
 	// run before a new version serves (TIA_MIGRATE_ONLY).
 	MigrateOnly bool
+	// NATSMaxAge and NATSMaxBytes bound each event stream
+	// (TIA_NATS_MAX_AGE, TIA_NATS_MAX_BYTES; 0: unbounded). A consumer
+	// away for longer than the age misses the events that expired.
+	NATSMaxAge   time.Duration
+	NATSMaxBytes int64
+	// OutboxRetention and ProcessedRetention are how long published outbox
+	// rows and processed event ids are kept (TIA_OUTBOX_RETENTION,
+	// TIA_PROCESSED_EVENTS_RETENTION).
+	OutboxRetention    time.Duration
+	ProcessedRetention time.Duration
+	// TokenKeyRefresh is how often the keys of TokenKey are read again, so
+	// a rotated key is used without a restart (TIA_TOKEN_KEY_REFRESH).
+	TokenKeyRefresh time.Duration
 	// TLS names the certificate files (TIA_TLS_*); mutual TLS when a CA is set.
 	TLS tlsconfig.Files
 }
@@ -62,12 +112,17 @@ func (s *Service) Register(fs *flag.FlagSet, defaultGRPC string, peers ...string
 	fs.StringVar(&s.DatabaseDSN, "database-dsn", "", "database DSN: postgres://... or sqlite:<file>")
 	fs.StringVar(&s.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS URL")
 	fs.StringVar(&s.NATSPrefix, "nats-prefix", "", "prefix of event subjects and stream names (to share one NATS)")
-	fs.IntVar(&s.NATSReplicas, "nats-replicas", 1, "how many NATS servers keep each event stream (3 on a three-server cluster)")
+	Int(fs, &s.NATSReplicas, "nats-replicas", 1, "how many NATS servers keep each event stream (3 on a three-server cluster)")
 	fs.StringVar(&s.TokenKey, "token-key", "", "PEM public key or JWKS file that verifies bearer tokens")
 	fs.TextVar(&s.LogLevel, "log-level", slog.LevelInfo, "log level")
-	fs.DurationVar(&s.DrainTimeout, "drain-timeout", 20*time.Second, "how long shutdown waits for calls in flight")
+	Duration(fs, &s.DrainTimeout, "drain-timeout", 20*time.Second, "how long shutdown waits for calls in flight")
 	fs.StringVar(&s.HealthAddr, "health-addr", "", "plaintext grpc.health.v1 listen address for probes (off when empty)")
-	fs.BoolVar(&s.MigrateOnly, "migrate-only", false, "apply the database migrations and exit")
+	Bool(fs, &s.MigrateOnly, "migrate-only", false, "apply the database migrations and exit")
+	Duration(fs, &s.NATSMaxAge, "nats-max-age", DefaultNATSMaxAge, "how long each event stream keeps an event (0: unbounded); above the consumers' longest outage")
+	Int64(fs, &s.NATSMaxBytes, "nats-max-bytes", 0, "bytes each event stream keeps at most, oldest discarded first (0: unbounded)")
+	Duration(fs, &s.OutboxRetention, "outbox-retention", DefaultOutboxRetention, "how long published outbox rows are kept")
+	Duration(fs, &s.ProcessedRetention, "processed-events-retention", DefaultProcessedRetention, "how long processed event ids are kept; above -nats-max-age")
+	Duration(fs, &s.TokenKeyRefresh, "token-key-refresh", DefaultTokenKeyRefresh, "how often -token-key (file or https URL) is read again for rotated keys")
 	RegisterTLS(fs, &s.TLS)
 	s.Peers = map[string]*string{}
 	for _, p := range peers {
@@ -126,7 +181,7 @@ var GatewayBackends = []string{"activity", "statistics", "travel", "notification
 func (g *Gateway) Register(fs *flag.FlagSet) {
 	fs.StringVar(&g.HTTPAddr, "http-addr", "127.0.0.1:8080", "REST listen address")
 	fs.StringVar(&g.MetricsAddr, "metrics-addr", "", "Prometheus /metrics listen address (off when empty)")
-	fs.DurationVar(&g.DrainTimeout, "drain-timeout", 20*time.Second, "how long shutdown waits for requests in flight")
+	Duration(fs, &g.DrainTimeout, "drain-timeout", 20*time.Second, "how long shutdown waits for requests in flight")
 	fs.TextVar(&g.LogLevel, "log-level", slog.LevelInfo, "log level")
 	RegisterTLS(fs, &g.TLS)
 	fs.StringVar(&g.PublicBaseURL, "public-base-url", "", "the edge's address as clients reach it, for absolute links in feeds (default http(s)://<http-addr>)")
@@ -166,12 +221,48 @@ func EnvVars(fs *flag.FlagSet) []string {
 }
 
 // Parse fills fs from args and TIA_* variables (flag "grpc-addr" reads
-// TIA_GRPC_ADDR); flags win.
+// TIA_GRPC_ADDR); flags win. A wrong value is reported with the variable's
+// name, e.g. `configuration: TIA_TRAVEL_MAX_COST_ORE: not a whole number: "x"`.
+// -h prints every flag with its variable and returns flag.ErrHelp.
 func Parse(fs *flag.FlagSet, args []string) error {
-	if err := ff.Parse(fs, args, ff.WithEnvVarPrefix("TIA")); err != nil {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
 		return fmt.Errorf("configuration: %w", err)
 	}
-	return nil
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] {
+			return
+		}
+		name := EnvVar(f.Name)
+		v, ok := os.LookupEnv(name)
+		if !ok || v == "" {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			errs = append(errs, fmt.Errorf("configuration: %s: %w", name, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// Usage prints fs's flags, each with the TIA_* variable that also sets it.
+func Usage(fs *flag.FlagSet) func() {
+	return func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "Usage of %s (every flag can be set by the environment variable named after it):\n", fs.Name())
+		fs.VisitAll(func(f *flag.Flag) {
+			def := ""
+			if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false" && f.DefValue != "0s" {
+				def = " (default " + f.DefValue + ")"
+			}
+			fmt.Fprintf(out, "  -%s, %s\n    \t%s%s\n", f.Name, EnvVar(f.Name), f.Usage, def)
+		})
+	}
 }
 
 // Check reports the first missing required setting.
@@ -179,6 +270,19 @@ func (s *Service) Check() error {
 	switch {
 	case s.DatabaseDSN == "":
 		return fmt.Errorf("configuration: TIA_DATABASE_DSN (-database-dsn) is required")
+	case s.NATSMaxAge < 0:
+		return fmt.Errorf("configuration: TIA_NATS_MAX_AGE: must not be negative, got %s", s.NATSMaxAge)
+	case s.NATSMaxBytes < 0:
+		return fmt.Errorf("configuration: TIA_NATS_MAX_BYTES: must not be negative, got %d", s.NATSMaxBytes)
+	case s.OutboxRetention <= 0:
+		return fmt.Errorf("configuration: TIA_OUTBOX_RETENTION: must be more than 0, got %s", s.OutboxRetention)
+	case s.ProcessedRetention <= 0 || (s.NATSMaxAge > 0 && s.ProcessedRetention <= s.NATSMaxAge):
+		// An event still in its stream may be delivered again (a consumer
+		// recreated after NATS lost it reads the stream from the start):
+		// its id must still be known then.
+		return fmt.Errorf("configuration: TIA_PROCESSED_EVENTS_RETENTION: must be longer than TIA_NATS_MAX_AGE (%s), got %s", s.NATSMaxAge, s.ProcessedRetention)
+	case s.TokenKeyRefresh <= 0:
+		return fmt.Errorf("configuration: TIA_TOKEN_KEY_REFRESH: must be more than 0, got %s", s.TokenKeyRefresh)
 	case s.MigrateOnly:
 		return s.TLS.Check() // migrations need the database only
 	case s.TokenKey == "":

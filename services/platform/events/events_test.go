@@ -277,33 +277,52 @@ func TestRepublishIsDeduplicated(t *testing.T) {
 	})
 }
 
-func TestRelayDeletesExpiredRows(t *testing.T) {
+// TestPrunerDeletesExpiredRows: published outbox rows and processed event
+// ids older than their retention are deleted, in batches of the configured
+// size, and younger or unpublished rows stay.
+func TestPrunerDeletesExpiredRows(t *testing.T) {
 	t.Parallel()
 	eachEnv(t, func(t *testing.T, e *env) {
 		ctx := t.Context()
-		if err := events.EnsureStream(ctx, e.js, e.stream); err != nil {
-			t.Fatal(err)
+		var old []string
+		for range 3 {
+			old = append(old, e.publish(t, ctx, e.subject("Thing"), wrapperspb.String("old")))
 		}
-		old := e.publish(t, ctx, e.subject("Thing"), wrapperspb.String("old"))
 		recent := e.publish(t, ctx, e.subject("Thing"), wrapperspb.String("recent"))
-		ageOld := "UPDATE outbox SET published_at = now() - interval '8 days' WHERE id = ?"
-		ageRecent := "UPDATE outbox SET published_at = now() - interval '6 days' WHERE id = ?"
-		if db.Dialect(e.db) == db.DialectSQLite {
-			ageOld = "UPDATE outbox SET published_at = strftime('%Y-%m-%d %H:%M:%f', 'now', '-8 days') WHERE id = ?"
-			ageRecent = "UPDATE outbox SET published_at = strftime('%Y-%m-%d %H:%M:%f', 'now', '-6 days') WHERE id = ?"
+		unpublished := e.publish(t, ctx, e.subject("Thing"), wrapperspb.String("unpublished"))
+		age := func(table, column, key string, days int) string {
+			if db.Dialect(e.db) == db.DialectSQLite {
+				return fmt.Sprintf("UPDATE %s SET %s = strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now', '-%d days') WHERE %s = ?", table, column, days, key)
+			}
+			return fmt.Sprintf("UPDATE %s SET %s = now() - interval '%d days' WHERE %s = ?", table, column, days, key)
 		}
-		for q, id := range map[string]string{ageOld: old, ageRecent: recent} {
-			if _, err := e.db.ExecContext(ctx, e.db.Rebind(q), id); err != nil {
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if _, err := e.db.ExecContext(ctx, e.db.Rebind(q), args...); err != nil {
 				t.Fatal(err)
 			}
 		}
+		for _, id := range old {
+			exec(age("outbox", "published_at", "id", 8), id)
+			exec("INSERT INTO processed_events (consumer, event_id) VALUES (?, ?)", "pruner-test", id)
+			exec(age("processed_events", "processed_at", "event_id", 16), id)
+		}
+		exec(age("outbox", "published_at", "id", 6), recent)
+		exec("INSERT INTO processed_events (consumer, event_id) VALUES (?, ?)", "pruner-test", recent)
 
-		e.startRelay(t) // cleans up when it starts
-		eventually(t, "expired row deleted", func() bool {
-			return count(t, e.db, "SELECT COUNT(*) FROM outbox WHERE id = ?", old) == 0
-		})
-		if n := count(t, e.db, "SELECT COUNT(*) FROM outbox WHERE id = ?", recent); n != 1 {
-			t.Errorf("row within retention was deleted")
+		// A batch of one row: the pruner repeats until nothing is left.
+		p := events.NewPruner(e.db, events.PruneOptions{Batch: 1}, nil)
+		outbox, processed := p.PruneOnce(ctx)
+		if outbox != 3 || processed != 3 {
+			t.Errorf("pruned %d outbox rows and %d processed ids, want 3 and 3", outbox, processed)
+		}
+		for _, id := range []string{recent, unpublished} {
+			if n := count(t, e.db, "SELECT COUNT(*) FROM outbox WHERE id = ?", id); n != 1 {
+				t.Errorf("outbox row %s within retention or unpublished was deleted", id)
+			}
+		}
+		if n := count(t, e.db, "SELECT COUNT(*) FROM processed_events WHERE consumer = ?", "pruner-test"); n != 1 {
+			t.Errorf("%d processed ids left, want the recent one", n)
 		}
 	})
 }
