@@ -11,10 +11,10 @@ package notification
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,11 +30,13 @@ import (
 	"github.com/tia-platform/tia/services/notification/internal/routing"
 	"github.com/tia-platform/tia/services/notification/internal/store"
 	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/config"
 	"github.com/tia-platform/tia/services/platform/events"
 )
 
-// Config is the service's own configuration, read from the environment
-// (ConfigFromEnv) by the production binary and the embedded default.
+// Config is the service's own configuration: flags of the binary, each also
+// read from the TIA_* variable of the same name (see config.Parse); the
+// embedded default reads the variables alone.
 type Config struct {
 	// Development accepts plain-http webhook URLs (TIA_DEVELOPMENT=true).
 	Development bool
@@ -54,38 +56,42 @@ type Config struct {
 	WebhookTimeout time.Duration
 }
 
-// ConfigFromEnv reads Config from TIA_* variables.
+// Register declares the settings' flags on fs.
+func (c *Config) Register(fs *flag.FlagSet) {
+	def := dispatch.Config{}.WithDefaults()
+	config.Bool(fs, &c.Development, "development", false, "accept plain-http webhook URLs (loopback receivers in development)")
+	fs.StringVar(&c.SMTPAddr, "smtp-addr", "", "SMTP server host:port for email notifications (STARTTLS when offered); email deliveries wait while it is empty")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", "", "sender address of notification emails")
+	fs.StringVar(&c.SMTPUsername, "smtp-username", "", "SMTP user name")
+	fs.StringVar(&c.SMTPPassword, "smtp-password", "", "SMTP password (set it by the environment variable, from a secret)")
+	config.Int(fs, &c.Delivery.MaxAttempts, "delivery-max-attempts", def.MaxAttempts, "tries of an email or webhook delivery before it is dead-lettered")
+	config.Duration(fs, &c.Delivery.BackoffBase, "delivery-backoff", def.BackoffBase, "delay after a delivery's first failed try, doubling per try")
+	config.Duration(fs, &c.Delivery.BackoffMax, "delivery-backoff-max", def.BackoffMax, "longest delay between tries of a delivery")
+	config.Duration(fs, &c.Delivery.PollInterval, "delivery-poll-interval", def.PollInterval, "how often due deliveries are looked for")
+	config.Int(fs, &c.Delivery.Concurrency, "delivery-concurrency", def.Concurrency, "deliveries sent at once")
+	config.Duration(fs, &c.WebhookTimeout, "webhook-timeout", defaultWebhookTimeout, "bound of one webhook call")
+}
+
+// Validate names the variable of the first wrong setting.
+func (c *Config) Validate() error {
+	return errors.Join(
+		config.Positive("delivery-max-attempts", c.Delivery.MaxAttempts),
+		config.Positive("delivery-backoff", c.Delivery.BackoffBase),
+		config.Positive("delivery-backoff-max", c.Delivery.BackoffMax),
+		config.Positive("delivery-poll-interval", c.Delivery.PollInterval),
+		config.Positive("delivery-concurrency", c.Delivery.Concurrency),
+		config.Positive("webhook-timeout", c.WebhookTimeout),
+	)
+}
+
+// defaultWebhookTimeout bounds one webhook call unless configured.
+const defaultWebhookTimeout = 10 * time.Second
+
+// ConfigFromEnv reads Config from the TIA_* variables alone.
 func ConfigFromEnv() (Config, error) {
-	c := Config{
-		SMTPAddr: os.Getenv("TIA_SMTP_ADDR"), SMTPFrom: os.Getenv("TIA_SMTP_FROM"),
-		SMTPUsername: os.Getenv("TIA_SMTP_USERNAME"), SMTPPassword: os.Getenv("TIA_SMTP_PASSWORD"),
-	}
-	var err error
-	if v := os.Getenv("TIA_DEVELOPMENT"); v != "" {
-		if c.Development, err = strconv.ParseBool(v); err != nil {
-			return c, fmt.Errorf("configuration: TIA_DEVELOPMENT: %w", err)
-		}
-	}
-	ints := map[string]*int{"TIA_DELIVERY_MAX_ATTEMPTS": &c.Delivery.MaxAttempts, "TIA_DELIVERY_CONCURRENCY": &c.Delivery.Concurrency}
-	for name, p := range ints {
-		if v := os.Getenv(name); v != "" {
-			if *p, err = strconv.Atoi(v); err != nil {
-				return c, fmt.Errorf("configuration: %s: %w", name, err)
-			}
-		}
-	}
-	durations := map[string]*time.Duration{
-		"TIA_DELIVERY_BACKOFF": &c.Delivery.BackoffBase, "TIA_DELIVERY_BACKOFF_MAX": &c.Delivery.BackoffMax,
-		"TIA_DELIVERY_POLL_INTERVAL": &c.Delivery.PollInterval, "TIA_WEBHOOK_TIMEOUT": &c.WebhookTimeout,
-	}
-	for name, p := range durations {
-		if v := os.Getenv(name); v != "" {
-			if *p, err = time.ParseDuration(v); err != nil {
-				return c, fmt.Errorf("configuration: %s: %w", name, err)
-			}
-		}
-	}
-	return c, nil
+	var c Config
+	err := config.FromEnv(&c)
+	return c, err
 }
 
 // Component describes the service to a host; it reads its Config from the
@@ -98,8 +104,12 @@ func NewComponent(cfg *Config) app.Component {
 	return app.Component{
 		Name:       "notification",
 		Migrations: store.Migrations,
+		Config:     func() config.Settings { return &Config{} },
 		New: func(d app.Deps) (app.Service, error) {
 			c := cfg
+			if c == nil {
+				c, _ = d.Config.(*Config)
+			}
 			if c == nil {
 				fromEnv, err := ConfigFromEnv()
 				if err != nil {
@@ -177,7 +187,7 @@ func newService(d app.Deps, cfg Config) *Service {
 	}
 	timeout := cfg.WebhookTimeout
 	if timeout <= 0 {
-		timeout = 10 * time.Second
+		timeout = defaultWebhookTimeout
 	}
 	s.dispatch = dispatch.New(s.store, mailer, dispatch.NewWebhookSender(timeout), encodeWebhook, cfg.Delivery, d.Logger)
 	return s

@@ -10,12 +10,13 @@ package travel
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
+	"flag"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
 	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/config"
 	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/travel/internal/domain"
 	"github.com/tia-platform/tia/services/travel/internal/store"
@@ -84,8 +86,10 @@ func NewComponent(o Options) app.Component {
 	return app.Component{
 		Name:       "travel",
 		Migrations: store.Migrations,
+		Config:     func() config.Settings { return &Config{} },
 		New: func(d app.Deps) (app.Service, error) {
-			o, err := o.withDefaults()
+			cfg, _ := d.Config.(*Config)
+			o, err := o.withDefaults(cfg)
 			if err != nil {
 				return nil, err
 			}
@@ -103,57 +107,110 @@ func NewComponent(o Options) app.Component {
 	}
 }
 
-func (o Options) withDefaults() (Options, error) {
-	var err error
-	envInt := func(name string, def int) int {
-		v := os.Getenv(name)
+// Config is the service's own configuration: flags of the binary, each also
+// read from the TIA_* variable of the same name (see config.Parse); the
+// embedded default reads the variables alone.
+type Config struct {
+	// MaxCostOre and SubmitWithinDays are the claim rules
+	// (TIA_TRAVEL_MAX_COST_ORE, TIA_TRAVEL_SUBMIT_WITHIN_DAYS).
+	MaxCostOre       int64
+	SubmitWithinDays int
+	// TargetDays and WarnDays are the payment-time target of the reports
+	// (TIA_TRAVEL_TARGET_DAYS, TIA_TRAVEL_WARN_DAYS).
+	TargetDays, WarnDays int
+	// RecheckInterval between re-checks of pending claims
+	// (TIA_TRAVEL_RECHECK_INTERVAL).
+	RecheckInterval time.Duration
+	// PaymentBatch is claims per payment transaction (TIA_TRAVEL_PAYMENT_BATCH).
+	PaymentBatch int
+	// PaymentDir receives each run's payment file when set
+	// (TIA_TRAVEL_PAYMENT_DIR).
+	PaymentDir string
+	// Debtor is the paying account (TIA_TRAVEL_DEBTOR_IBAN, _BIC, _NAME).
+	Debtor domain.Debtor
+	// ServiceToken is a fixed bearer token for the service's own calls to
+	// the activity registry (TIA_SERVICE_TOKEN); ServiceKey a file with the
+	// Ed25519 private key (PKCS#8 PEM) it issues them with instead
+	// (TIA_SERVICE_KEY).
+	ServiceToken, ServiceKey string
+
+	serviceKey ed25519.PrivateKey // ServiceKey, read by Validate
+}
+
+// Register declares the settings' flags on fs.
+func (c *Config) Register(fs *flag.FlagSet) {
+	config.Int64(fs, &c.MaxCostOre, "travel-max-cost-ore", domain.DefaultRules.MaxCostOre, "highest cost of a trip in öre")
+	config.Int(fs, &c.SubmitWithinDays, "travel-submit-within-days", domain.DefaultRules.SubmitWithinDays, "days after the journey a claim may be submitted")
+	config.Int(fs, &c.TargetDays, "travel-target-days", domain.DefaultReportRules.TargetDays, "target days from claim submission to payment")
+	config.Int(fs, &c.WarnDays, "travel-warn-days", domain.DefaultReportRules.WarnDays, "days before the target at which unpaid claims count as at risk")
+	config.Duration(fs, &c.RecheckInterval, "travel-recheck-interval", 30*time.Second, "how often pending claims are re-checked against the activity registry")
+	config.Int(fs, &c.PaymentBatch, "travel-payment-batch", 1000, "claims per payment transaction")
+	fs.StringVar(&c.PaymentDir, "travel-payment-dir", "", "directory receiving each payment run's file (off when empty)")
+	fs.StringVar(&c.Debtor.IBAN, "travel-debtor-iban", domain.DefaultDebtor.IBAN, "IBAN of the paying account")
+	fs.StringVar(&c.Debtor.BIC, "travel-debtor-bic", domain.DefaultDebtor.BIC, "BIC of the paying account")
+	fs.StringVar(&c.Debtor.Name, "travel-debtor-name", domain.DefaultDebtor.Name, "name of the paying account's holder")
+	fs.StringVar(&c.ServiceToken, "service-token", "", "fixed bearer token for travel's own calls to the activity registry (set it by the environment variable, from a secret)")
+	fs.StringVar(&c.ServiceKey, "service-key", "", "file with the Ed25519 private key (PKCS#8 PEM) travel issues tokens for its own calls with")
+}
+
+// Validate names the variable of the first wrong setting; it also reads
+// TIA_SERVICE_KEY.
+func (c *Config) Validate() error {
+	err := errors.Join(
+		config.Positive("travel-max-cost-ore", c.MaxCostOre),
+		config.Positive("travel-submit-within-days", c.SubmitWithinDays),
+		config.Positive("travel-target-days", c.TargetDays),
+		config.Positive("travel-recheck-interval", c.RecheckInterval),
+		config.Positive("travel-payment-batch", c.PaymentBatch),
+	)
+	if c.WarnDays < 0 {
+		err = errors.Join(err, fmt.Errorf("TIA_TRAVEL_WARN_DAYS: must not be negative, got %d", c.WarnDays))
+	}
+	for flagName, v := range map[string]string{"travel-debtor-iban": c.Debtor.IBAN, "travel-debtor-bic": c.Debtor.BIC, "travel-debtor-name": c.Debtor.Name} {
 		if v == "" {
-			return def
+			err = errors.Join(err, fmt.Errorf("%s: must not be empty", config.EnvVar(flagName)))
 		}
-		n, e := strconv.Atoi(v)
-		if e != nil && err == nil {
-			err = fmt.Errorf("%s: %w", name, e)
+	}
+	if err != nil {
+		return err
+	}
+	if c.ServiceToken == "" && c.ServiceKey != "" {
+		key, kerr := readServiceKey(c.ServiceKey)
+		if kerr != nil {
+			return fmt.Errorf("TIA_SERVICE_KEY: %w", kerr)
 		}
-		return n
+		c.serviceKey = key
+	}
+	return nil
+}
+
+// withDefaults fills o's zero fields from cfg; without cfg (a service built
+// without a host) from the TIA_* variables.
+func (o Options) withDefaults(cfg *Config) (Options, error) {
+	if cfg == nil {
+		cfg = &Config{}
+		if err := config.FromEnv(cfg); err != nil {
+			return o, err
+		}
 	}
 	if o.Rules == (domain.Rules{}) {
-		o.Rules = domain.Rules{
-			MaxCostOre:       int64(envInt("TIA_TRAVEL_MAX_COST_ORE", int(domain.DefaultRules.MaxCostOre))),
-			SubmitWithinDays: envInt("TIA_TRAVEL_SUBMIT_WITHIN_DAYS", domain.DefaultRules.SubmitWithinDays),
-		}
+		o.Rules = domain.Rules{MaxCostOre: cfg.MaxCostOre, SubmitWithinDays: cfg.SubmitWithinDays}
 	}
 	if o.Reports == (domain.ReportRules{}) {
 		o.Reports = domain.DefaultReportRules
-		o.Reports.TargetDays = envInt("TIA_TRAVEL_TARGET_DAYS", o.Reports.TargetDays)
-		o.Reports.WarnDays = envInt("TIA_TRAVEL_WARN_DAYS", o.Reports.WarnDays)
+		o.Reports.TargetDays, o.Reports.WarnDays = cfg.TargetDays, cfg.WarnDays
 	}
 	if o.RecheckInterval == 0 {
-		o.RecheckInterval = 30 * time.Second
-		if v := os.Getenv("TIA_TRAVEL_RECHECK_INTERVAL"); v != "" {
-			d, e := time.ParseDuration(v)
-			if e != nil {
-				return o, fmt.Errorf("TIA_TRAVEL_RECHECK_INTERVAL: %w", e)
-			}
-			o.RecheckInterval = d
-		}
+		o.RecheckInterval = cfg.RecheckInterval
 	}
 	if o.PaymentBatch == 0 {
-		o.PaymentBatch = envInt("TIA_TRAVEL_PAYMENT_BATCH", 1000)
+		o.PaymentBatch = cfg.PaymentBatch
 	}
 	if o.PaymentDir == "" {
-		o.PaymentDir = os.Getenv("TIA_TRAVEL_PAYMENT_DIR")
+		o.PaymentDir = cfg.PaymentDir
 	}
 	if o.Debtor == (domain.Debtor{}) {
-		o.Debtor = domain.DefaultDebtor
-		if v := os.Getenv("TIA_TRAVEL_DEBTOR_IBAN"); v != "" {
-			o.Debtor.IBAN = v
-		}
-		if v := os.Getenv("TIA_TRAVEL_DEBTOR_BIC"); v != "" {
-			o.Debtor.BIC = v
-		}
-		if v := os.Getenv("TIA_TRAVEL_DEBTOR_NAME"); v != "" {
-			o.Debtor.Name = v
-		}
+		o.Debtor = cfg.Debtor
 	}
 	if o.RegistryTimeout == 0 {
 		o.RegistryTimeout = 2 * time.Second
@@ -165,37 +222,36 @@ func (o Options) withDefaults() (Options, error) {
 		o.Now = time.Now
 	}
 	if o.ServiceToken == nil {
-		o.ServiceToken, err = tokenFromEnv()
+		switch {
+		case cfg.ServiceToken != "":
+			tok := cfg.ServiceToken
+			o.ServiceToken = func(context.Context) (string, error) { return tok, nil }
+		case cfg.serviceKey != nil:
+			o.ServiceToken = IssuedTokens(auth.NewIssuer(cfg.serviceKey, ""))
+		}
 	}
-	return o, err
+	return o, nil
 }
 
-// tokenFromEnv reads TIA_SERVICE_TOKEN or TIA_SERVICE_KEY.
-func tokenFromEnv() (func(context.Context) (string, error), error) {
-	if tok := os.Getenv("TIA_SERVICE_TOKEN"); tok != "" {
-		return func(context.Context) (string, error) { return tok, nil }, nil
-	}
-	path := os.Getenv("TIA_SERVICE_KEY")
-	if path == "" {
-		return nil, nil
-	}
+// readServiceKey reads an Ed25519 private key (PKCS#8 PEM).
+func readServiceKey(path string) (ed25519.PrivateKey, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("TIA_SERVICE_KEY: %w", err)
+		return nil, err
 	}
 	block, _ := pem.Decode(data)
 	if block == nil {
-		return nil, fmt.Errorf("TIA_SERVICE_KEY: no PEM block")
+		return nil, fmt.Errorf("no PEM block in %s", path)
 	}
 	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("TIA_SERVICE_KEY: %w", err)
+		return nil, err
 	}
 	key, ok := parsed.(ed25519.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("TIA_SERVICE_KEY: want an Ed25519 key, got %T", parsed)
+		return nil, fmt.Errorf("want an Ed25519 key, got %T", parsed)
 	}
-	return IssuedTokens(auth.NewIssuer(key, "")), nil
+	return key, nil
 }
 
 // IssuedTokens returns a token source issuing ServicePrincipal tokens with
