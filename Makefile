@@ -22,7 +22,7 @@ run:
 	$(GO) run ./services/embedded/cmd/tia -data-dir data
 
 ## test: every test (generated code, lint, unit and integration, end to end)
-test: check-generated lint breaking unit
+test: check-generated lint breaking clients-npm unit
 
 ## unit: the Go tests of every module, including the embedded and production-path tests
 unit:
@@ -75,6 +75,20 @@ $(BUF): proto/tools/go.mod proto/tools/go.sum
 OPENAPI3 := $(BIN)/openapi3 -edge proto/openapi/edge.yaml -http proto/http.yaml
 openapi3:
 	cd proto/openapi/openapi3 && GOWORK=off $(GO) build -o $(CURDIR)/$(BIN)/openapi3 .
+
+## clients-npm: install the npm tooling of the API document (clients/typescript: redocly lint,
+## openapi-typescript + openapi-fetch for the client test in services/embedded/clienttest, Redoc)
+.PHONY: clients-npm docs-assets
+CLIENTS := clients/typescript
+clients-npm: $(CLIENTS)/node_modules/.package-lock.json
+$(CLIENTS)/node_modules/.package-lock.json: $(CLIENTS)/package.json $(CLIENTS)/package-lock.json
+	cd $(CLIENTS) && npm ci --no-audit --no-fund
+
+## docs-assets: copy the Redoc bundle that package-lock.json pins into the gateway (served at /docs)
+docs-assets: clients-npm
+	install -m 0644 $(CLIENTS)/node_modules/redoc/bundles/redoc.standalone.js \
+		$(CLIENTS)/node_modules/redoc/bundles/redoc.standalone.js.LICENSE.txt gateway/docs/
+	install -m 0644 $(CLIENTS)/node_modules/redoc/LICENSE gateway/docs/redoc.LICENSE
 
 proto-deps: .cache/proto/buf/validate/validate.proto
 .cache/proto/buf/validate/validate.proto: Makefile
