@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"mime"
@@ -17,8 +16,6 @@ import (
 	"sync"
 
 	"github.com/andybalholm/brotli"
-
-	"github.com/tia-platform/tia/services/platform/refdata"
 )
 
 // The pages for people (the public catalogue, a county board's coverage map,
@@ -114,40 +111,7 @@ func pageAssets() (map[string]*asset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pages: %w", err)
 	}
-	ref, err := referenceJSON()
-	if err != nil {
-		return nil, err
-	}
-	assets["/pages/assets/kommuner.json"] = newAsset("kommuner.json", ref)
 	return assets, nil
-}
-
-// referenceJSON is the public reference data (kommuner with their seats'
-// positions, län) the pages need to pick a kommun and draw the map. It is the
-// same compiled-in data the services use (services/platform/refdata).
-func referenceJSON() ([]byte, error) {
-	type kommun struct {
-		Code    string  `json:"code"`
-		Name    string  `json:"name"`
-		LanCode string  `json:"lanCode"`
-		Lat     float64 `json:"lat"`
-		Lon     float64 `json:"lon"`
-	}
-	type lan struct {
-		Code string `json:"code"`
-		Name string `json:"name"`
-	}
-	var out struct {
-		Kommuner []kommun `json:"kommuner"`
-		Lan      []lan    `json:"lan"`
-	}
-	for _, k := range refdata.Kommuner() {
-		out.Kommuner = append(out.Kommuner, kommun{k.Code, k.Name, k.LanCode, k.Lat, k.Lon})
-	}
-	for _, l := range refdata.Lans() {
-		out.Lan = append(out.Lan, lan{l.Code, l.Name})
-	}
-	return json.Marshal(out)
 }
 
 // PagesHandler serves the pages and their assets under /pages/.

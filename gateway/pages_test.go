@@ -179,7 +179,6 @@ func TestPagesServed(t *testing.T) {
 		"/pages/assets/pages.css":              "text/css; charset=utf-8",
 		"/pages/assets/messages/ar.json":       "application/json",
 		"/pages/assets/icon.svg":               "image/svg+xml",
-		"/pages/assets/kommuner.json":          "application/json",
 		"/pages/assets/sweden.json":            "application/json",
 		"/pages/assets/js/participants.js":     "text/javascript; charset=utf-8",
 		"/pages/assets/messages/../../catalog": "",
@@ -243,33 +242,6 @@ func TestPagesServed(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST: HTTP %d", rec.Code)
-	}
-}
-
-// TestPagesReferenceData: the kommuner the pages offer are the reference
-// data's, with the seats' positions.
-func TestPagesReferenceData(t *testing.T) {
-	var got struct {
-		Kommuner []struct {
-			Code, Name, LanCode string
-			Lat, Lon            float64
-		}
-		Lan []struct{ Code, Name string }
-	}
-	if err := json.Unmarshal(mustAssets(t)["/pages/assets/kommuner.json"].body, &got); err != nil {
-		t.Fatal(err)
-	}
-	if len(got.Kommuner) != len(refdata.Kommuner()) || len(got.Lan) != 21 {
-		t.Fatalf("%d kommuner, %d län", len(got.Kommuner), len(got.Lan))
-	}
-	k, _ := refdata.KommunByCode("0180")
-	if i := slices.IndexFunc(got.Kommuner, func(x struct {
-		Code, Name, LanCode string
-		Lat, Lon            float64
-	}) bool {
-		return x.Code == "0180"
-	}); i < 0 || got.Kommuner[i].Name != k.Name || got.Kommuner[i].Lat != k.Lat || got.Kommuner[i].LanCode != "01" {
-		t.Fatalf("0180 = %+v, want %+v", got.Kommuner[i], k)
 	}
 }
 

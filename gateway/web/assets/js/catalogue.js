@@ -139,8 +139,8 @@ function card(entry) {
     for (const c of contacts) {
       const parts = [c.actorDisplayName, c.personName].filter(Boolean).join(', ');
       dd.push(el('span', { class: 'contact' }, parts,
-        c.email ? el('a', { href: 'mailto:' + c.email }, ' ' + c.email) : null,
-        c.phone ? el('a', { href: 'tel:' + c.phone.replace(/[^+\d]/g, '') }, ' ' + c.phone) : null));
+        c.email ? el('a', { href: 'mailto:' + c.email }, c.email) : null,
+        c.phone ? el('a', { href: 'tel:' + c.phone.replace(/[^+\d]/g, '') }, c.phone) : null));
     }
     row('catalogue.contact', ...dd);
   } else {

@@ -40,6 +40,7 @@ async function load() {
   alertError(null);
   try {
     coverage = await api('/v1/lan/' + lanCode() + '/coverage' + query());
+    document.getElementById('date').value = coverage.date || '';
     render();
   } catch (err) {
     status('');
@@ -86,13 +87,13 @@ function drawMap(kommuner, lanName) {
   drawBase(svg, rings, box);
   document.getElementById('map-title').textContent = t('coverage.mapTitle', { lan: lanName });
   const maxNeed = Math.max(1, ...kommuner.map((k) => Number(k.targetGroup) || 0));
-  const unit = Math.max(box.w, box.h) / 60;
+  const unit = Math.max(box.w, box.h) / 100;
   const layer = svgEl('g', { class: 'marks' });
   const labels = svgEl('g', { class: 'labels' });
   seats.forEach(({ k, seat }, i) => {
     const [x, y] = pts[i];
     const kd = kind(k);
-    const r = unit * (0.8 + 1.6 * Math.sqrt((Number(k.targetGroup) || 0) / maxNeed));
+    const r = unit * (1 + 1.8 * Math.sqrt((Number(k.targetGroup) || 0) / maxNeed));
     const mark = kd === 'gap'
       ? svgEl('path', { d: `M${x},${y - r * 1.3}L${x + r * 1.3},${y}L${x},${y + r * 1.3}L${x - r * 1.3},${y}Z` })
       : svgEl('circle', { cx: x, cy: y, r: kd === 'none' ? unit * 0.7 : r });
@@ -104,9 +105,13 @@ function drawMap(kommuner, lanName) {
     });
     mark.append(title);
     layer.append(mark);
-    const label = svgEl('text', { x: x + r + unit * 0.4, y: y + unit * 0.5, 'font-size': unit * 1.6 });
-    label.textContent = k.kommunName;
-    labels.append(label);
+    // Names only where there is need: the others are in the table and in
+    // each mark's title, and would crowd a dense län.
+    if (kd !== 'none') {
+      const label = svgEl('text', { x: x + r + unit * 0.5, y: y + unit * 0.6, 'font-size': unit * 2.2 });
+      label.textContent = k.kommunName;
+      labels.append(label);
+    }
   });
   svg.append(layer, labels);
 

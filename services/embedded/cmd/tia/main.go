@@ -135,5 +135,14 @@ curl -s %[1]s/v1/routes -H "Authorization: Bearer $LANSSTYRELSE_01"
 curl -s %[1]s/openapi.json | head -c 300; echo
 `, base, p.GRPCAddr, tokens["ORGANISER"], tokens["LANSSTYRELSE_01"], tokens["LANSSTYRELSE_12"], tokens["MIGRATIONSVERKET"],
 		tokens["FOLKBILDNINGSRADET"], tokens["ASYLUM_SEEKER"], embedded.DemoStudyAssociation.Org, embedded.DemoSnapshot(time.Now()))
+	// The pages (gateway/web) take the token from the URL fragment, which the
+	// browser never sends to a server, and drop it from the address bar.
+	fmt.Fprintf(w, `
+Pages in a browser (each link signs you in as that demo role):
+  public catalogue (no sign-in):   %[1]s/pages/catalogue?kommun=0180
+  coverage map, Stockholms län:    %[1]s/pages/coverage#token=%[2]s
+  coverage map, Skåne län:         %[1]s/pages/coverage#token=%[3]s
+  an organiser's participants:     %[1]s/pages/participants#token=%[4]s
+`, base, tokens["LANSSTYRELSE_01"], tokens["LANSSTYRELSE_12"], tokens["ORGANISER"])
 	return nil
 }
