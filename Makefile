@@ -50,6 +50,7 @@ bench:
 	$(GO) run ./services/travel/cmd/travel-bench
 	$(GO) run ./services/embedded/cmd/travel-bench
 	$(GO) run ./services/notification/cmd/notification-bench -duration 60s
+	$(GO) run ./services/embedded/pagestest/cmd/pages-bench
 
 ## build: one binary per service, the gateway, and the embedded default into bin/
 build:
