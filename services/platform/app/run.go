@@ -237,26 +237,9 @@ func (p *peers) close() {
 // Dial opens a plaintext client connection to a TIA service; see DialTLS.
 func Dial(addr string) (*grpc.ClientConn, error) { return DialTLS(addr, nil) }
 
-// serviceConfig balances round-robin over every address the target resolves
-// to (so a DNS name or list of several instances spreads the load) and
-// retries a call that failed as UNAVAILABLE (the instance went away before
-// handling it, e.g. while it is being replaced) on another instance.
-const serviceConfig = `{
-  "loadBalancingConfig": [{"round_robin": {}}],
-  "methodConfig": [{
-    "name": [{}],
-    "retryPolicy": {
-      "maxAttempts": 4,
-      "initialBackoff": "0.05s",
-      "maxBackoff": "1s",
-      "backoffMultiplier": 2,
-      "retryableStatusCodes": ["UNAVAILABLE"]
-    }
-  }]
-}`
-
 // DialTLS opens a client connection to a TIA service with tracing,
-// round-robin load balancing and retries of UNAVAILABLE calls. addr is a
+// round-robin load balancing and retries of UNAVAILABLE calls that are safe
+// to repeat (retry.go). addr is a
 // host:port, a gRPC target (dns:///activity:9090 resolves every instance
 // behind a headless Kubernetes Service), or a comma-separated list of
 // host:port, one per instance. With tlsCfg the connection uses TLS (mutual
@@ -269,7 +252,8 @@ func DialTLS(addr string, tlsCfg *tls.Config) (*grpc.ClientConn, error) {
 	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
-		grpc.WithDefaultServiceConfig(serviceConfig),
+		grpc.WithDefaultServiceConfig(serviceConfig()),
+		grpc.WithChainUnaryInterceptor(fillRequestID),
 		// Reconnect within seconds to an instance that comes back (a
 		// replaced instance on the same address), not after minutes.
 		grpc.WithConnectParams(grpc.ConnectParams{
