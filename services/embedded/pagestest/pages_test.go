@@ -386,6 +386,35 @@ func TestCoverageMap(t *testing.T) {
 	}
 	f.screenshot("lan01")
 	f.axe("coverage")
+
+	// The CSV download: the API's own CSV of the same coverage, saved by the
+	// browser under the name the page gives it.
+	dir := f.t.TempDir()
+	if _, err := chromedp.CallBrowser(f.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.do(chromedp.Click(chromedp.ID("csv")))
+	file := filepath.Join(dir, "tackning-lan-01-"+coverage["date"].(string)+".csv")
+	deadline = time.Now().Add(15 * time.Second)
+	var csv []byte
+	for {
+		var err error
+		if csv, err = os.ReadFile(file); err == nil && len(csv) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			entries, _ := os.ReadDir(dir)
+			t.Fatalf("no %s after the click (folder has %v)", file, entries)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, k := range kommuner {
+		if name := k.(map[string]any)["kommunName"].(string); !strings.Contains(string(csv), name) {
+			t.Errorf("the CSV lacks %s:\n%s", name, csv)
+		}
+	}
 }
 
 // TestOrganiserRecordsDropOut: the organiser sees its activity's
@@ -419,6 +448,9 @@ func TestOrganiserRecordsDropOut(t *testing.T) {
 	if !strings.Contains(state, f.messages("sv")["participation.PARTICIPATION_DROPPED_OUT"]) || other != "PARTICIPATION_ISSUED" {
 		t.Fatalf("after the click: %q, the other certificate %s", state, other)
 	}
+	// Started, for the other participant.
+	f.do(chromedp.Click(chromedp.CSS(`tr[data-certificate="`+stay["name"].(string)+`"] button[data-action="start"]`)),
+		visible(`tr[data-certificate="`+stay["name"].(string)+`"][data-participation="PARTICIPATION_STARTED"]`))
 	got := must(t, "certificate")(oc.Do("GET", "/v1/"+certName, nil))
 	if got["participation"] != "PARTICIPATION_DROPPED_OUT" || got["endDate"] != day(0) {
 		t.Fatalf("the API has %v", got)
