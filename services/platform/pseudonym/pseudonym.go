@@ -63,11 +63,11 @@ func of(key []byte, dossier string) string {
 
 // Normalize strips the card serial ("12-345678/1" → "12-345678") and spaces.
 func Normalize(dossier string) string {
-	d := strings.TrimSpace(dossier)
+	d := dossier
 	if i := strings.IndexByte(d, '/'); i >= 0 {
 		d = d[:i]
 	}
-	return d
+	return strings.TrimSpace(d)
 }
 
 // Parse reads a key written as base64 (standard or URL alphabet) or hex.
