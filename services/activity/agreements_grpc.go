@@ -3,53 +3,59 @@ package activity
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/google/uuid"
-	"github.com/jmoiron/sqlx"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	"github.com/tia-platform/tia/services/activity/internal/domain"
 	"github.com/tia-platform/tia/services/activity/internal/store"
+	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
-	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/uow"
 )
 
 // CreateAgreement signs an agreement: only the county board of the län.
 func (s *Service) CreateAgreement(ctx context.Context, req *activityv1.CreateAgreementRequest) (*activityv1.Agreement, error) {
-	lan := strings.TrimPrefix(req.GetParent(), "lan/")
 	p, err := auth.Require(ctx, auth.RoleCountyBoard)
 	if err != nil {
 		return nil, err
 	}
+	vars, err := lanName.Parse("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	lan := vars[0]
 	if p.Lan != lan {
-		return nil, status.Errorf(codes.PermissionDenied, "only the county board of län %s signs agreements for it", lan)
+		return nil, apierr.Denied("only the county board of län %s signs agreements for it", lan)
 	}
 	in := req.GetAgreement()
-	a := domain.Agreement{
-		LanCode: lan, ID: uuid.Must(uuid.NewV7()).String(), OrgNumber: strings.TrimPrefix(in.GetOrganiser(), "organisers/"),
-		StartDate: in.GetStartDate(), EndDate: in.GetEndDate(), Description: in.GetDescription(),
-		CreateTime: s.now().UTC(),
+	if err := validate("agreement", in); err != nil {
+		return nil, err
+	}
+	a := domain.Agreement{LanCode: lan, StartDate: in.GetStartDate(), EndDate: in.GetEndDate(), Description: in.GetDescription()}
+	if org, ok := organiserName.Match(in.GetOrganiser()); ok {
+		a.OrgNumber = org[0]
 	}
 	if err := a.Normalize(s.today()); err != nil {
 		return nil, badrequest.Prefix("agreement", err)
 	}
-	if _, err := s.store.GetOrganiser(ctx, a.OrgNumber); errors.Is(err, store.ErrNotFound) {
-		return nil, badrequest.Field("agreement.organiser", in.GetOrganiser()+" is not registered")
-	} else if err != nil {
-		return nil, err
-	}
-	out := agreementToProto(a)
-	err = s.store.CreateAgreement(ctx, a, events.Publishing(ctx, SubjectAgreementSigned, &activityv1.AgreementSigned{Agreement: out, LanCode: lan}))
-	if err != nil {
-		return nil, err
-	}
-	s.relay.Notify()
-	return out, nil
+	return uow.Once(ctx, s.units, uow.Request{Method: activityv1.ActivityService_CreateAgreement_FullMethodName, ID: req.GetRequestId()},
+		func(w *uow.Work) (*activityv1.Agreement, error) {
+			if _, err := store.GetOrganiser(ctx, w.Tx, a.OrgNumber); errors.Is(err, store.ErrNotFound) {
+				return nil, badrequest.Field("agreement.organiser", in.GetOrganiser()+" is not registered")
+			} else if err != nil {
+				return nil, err
+			}
+			a.ID = uuid.Must(uuid.NewV7()).String()
+			a.CreateTime = s.clock.Now().UTC()
+			if err := s.store.CreateAgreement(ctx, w.Tx, a); err != nil {
+				return nil, err
+			}
+			out := agreementToProto(a)
+			return out, publish(w, &activityv1.AgreementSigned{Agreement: out, LanCode: lan})
+		})
 }
 
 // canSeeAgreement: the county board of the län, Migrationsverket,
@@ -72,16 +78,19 @@ func (s *Service) GetAgreement(ctx context.Context, req *activityv1.GetAgreement
 	if err != nil {
 		return nil, err
 	}
-	lan, id, _ := parseAgreementName(req.GetName())
-	a, err := s.store.GetAgreement(ctx, lan, id)
+	vars, err := agreementName.Parse("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.store.GetAgreement(ctx, vars[0], vars[1])
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
+		return nil, apierr.NotFound(req.GetName())
 	}
 	if err != nil {
 		return nil, err
 	}
 	if !canSeeAgreement(p, a) {
-		return nil, status.Error(codes.PermissionDenied, "not a party to this agreement")
+		return nil, apierr.Denied("not a party to this agreement")
 	}
 	return agreementToProto(a), nil
 }
@@ -92,7 +101,11 @@ func (s *Service) ListAgreements(ctx context.Context, req *activityv1.ListAgreem
 	if err != nil {
 		return nil, err
 	}
-	lan := strings.TrimPrefix(req.GetParent(), "lan/")
+	vars, err := lanName.Parse("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	lan := vars[0]
 	if lan == "-" {
 		lan = ""
 	}
@@ -103,7 +116,7 @@ func (s *Service) ListAgreements(ctx context.Context, req *activityv1.ListAgreem
 			lan = p.Lan
 		}
 		if lan != p.Lan {
-			return nil, status.Errorf(codes.PermissionDenied, "a county board sees only its own län (%s)", p.Lan)
+			return nil, apierr.Denied("a county board sees only its own län (%s)", p.Lan)
 		}
 	case auth.RoleOrganiser:
 		org = p.Org
@@ -116,7 +129,11 @@ func (s *Service) ListAgreements(ctx context.Context, req *activityv1.ListAgreem
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.store.ListAgreements(ctx, lan, org, filter, page)
+	order, err := orderBy(req, store.AgreementOrder)
+	if err != nil {
+		return nil, err
+	}
+	list, err := s.store.ListAgreements(ctx, lan, org, filter, order, page)
 	if err != nil {
 		return nil, err
 	}
@@ -130,27 +147,34 @@ func (s *Service) ListAgreements(ctx context.Context, req *activityv1.ListAgreem
 
 // EndAgreement ends an agreement early: only the county board of the län.
 func (s *Service) EndAgreement(ctx context.Context, req *activityv1.EndAgreementRequest) (*activityv1.Agreement, error) {
-	lan, id, _ := parseAgreementName(req.GetName())
 	p, err := auth.Require(ctx, auth.RoleCountyBoard)
 	if err != nil {
 		return nil, err
 	}
-	if p.Lan != lan {
-		return nil, status.Errorf(codes.PermissionDenied, "only the county board of län %s ends its agreements", lan)
-	}
-	a, err := s.store.EndAgreement(ctx, lan, id, func(a *domain.Agreement) error {
-		return a.End(req.GetEndDate(), s.today().Format(domain.DateLayout))
-	},
-		func(tx *sqlx.Tx, a domain.Agreement) error {
-			_, err := events.Publish(ctx, tx, SubjectAgreementEnded, &activityv1.AgreementEnded{Agreement: agreementToProto(a), LanCode: lan})
-			return err
-		})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
-	}
+	vars, err := agreementName.Parse("name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
-	s.relay.Notify()
-	return agreementToProto(a), nil
+	lan, id := vars[0], vars[1]
+	if p.Lan != lan {
+		return nil, apierr.Denied("only the county board of län %s ends its agreements", lan)
+	}
+	return uow.Once(ctx, s.units, uow.Request{Method: activityv1.ActivityService_EndAgreement_FullMethodName, ID: req.GetRequestId()},
+		func(w *uow.Work) (*activityv1.Agreement, error) {
+			a, err := store.GetAgreement(ctx, w.Tx, lan, id)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, apierr.NotFound(req.GetName())
+			}
+			if err != nil {
+				return nil, err
+			}
+			if err := a.End(req.GetEndDate(), s.todayString()); err != nil {
+				return nil, err
+			}
+			if err := store.SaveAgreementEnd(ctx, w.Tx, a); err != nil {
+				return nil, err
+			}
+			out := agreementToProto(a)
+			return out, publish(w, &activityv1.AgreementEnded{Agreement: out, LanCode: lan})
+		})
 }

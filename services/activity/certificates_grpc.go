@@ -3,93 +3,110 @@ package activity
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/google/uuid"
-	"github.com/jmoiron/sqlx"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	"github.com/tia-platform/tia/services/activity/internal/domain"
 	"github.com/tia-platform/tia/services/activity/internal/store"
+	"github.com/tia-platform/tia/services/platform/apierr"
+	"github.com/tia-platform/tia/services/platform/audit"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
-	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/clock"
 	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/uow"
 )
 
-// certName splits organisers/{o}/activities/{a}/certificates/{c}.
-func certName(name string) (org, activity, id string) {
-	p := strings.Split(name, "/")
-	if len(p) != 6 {
-		return "", "", ""
-	}
-	return p[1], p[3], p[5]
-}
+// Certificates hold personal data (the participant's dossier number): every
+// read and change of one appends an entry to the registry's audit trail,
+// changes within their unit of work, reads in a transaction of their own
+// before the answer leaves.
 
-// requireOwnOrganiser admits only the organiser org itself.
-func requireOwnOrganiser(ctx context.Context, org, what string) error {
+// ownCertificate admits only the organiser of the certificate's activity and
+// returns the parts of its name.
+func ownCertificate(ctx context.Context, name, what string) ([]string, error) {
 	p, err := auth.Require(ctx, auth.RoleOrganiser)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if p.Org != org {
-		return status.Errorf(codes.PermissionDenied, "only the organiser of the activity %s", what)
+	vars, err := certificateName.Parse("name", name)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	if p.Org != vars[0] {
+		return nil, apierr.Denied("only the organiser of the activity %s", what)
+	}
+	return vars, nil
 }
 
 // mayIssue checks the certificate rules for activity a on day.
-func (s *Service) mayIssue(ctx context.Context, a domain.Activity, day string) error {
-	o, err := s.store.GetOrganiser(ctx, a.Org)
+func mayIssue(ctx context.Context, q store.Q, a domain.Activity, day string) error {
+	o, err := store.GetOrganiser(ctx, q, a.Org)
 	if errors.Is(err, store.ErrNotFound) {
 		return badrequest.Field("parent", "organisers/"+a.Org+" is not registered, so it issues no certificates")
 	}
 	if err != nil {
 		return err
 	}
-	ags, err := s.store.OrganiserAgreements(ctx, a.Org, a.LanCode)
+	ags, err := store.OrganiserAgreements(ctx, q, a.Org, a.LanCode)
 	if err != nil {
 		return err
 	}
 	return domain.MayIssue(o, a, ags, day)
 }
 
-func (s *Service) activity(ctx context.Context, org, id, field string) (domain.Activity, error) {
-	a, err := s.store.Get(ctx, org, id)
+func getActivity(ctx context.Context, q store.Q, org, id string) (domain.Activity, error) {
+	a, err := store.GetActivity(ctx, q, org, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return a, status.Errorf(codes.NotFound, "organisers/%s/activities/%s not found", org, id)
+		return a, apierr.NotFound(activityName.Format(org, id))
 	}
 	return a, err
 }
 
+func getCertificate(ctx context.Context, q store.Q, name string, vars []string) (domain.Certificate, error) {
+	c, err := store.GetCertificate(ctx, q, vars[0], vars[1], vars[2])
+	if errors.Is(err, store.ErrNotFound) {
+		return c, apierr.NotFound(name)
+	}
+	return c, err
+}
+
 // CreateCertificate issues a participation certificate.
 func (s *Service) CreateCertificate(ctx context.Context, req *activityv1.CreateCertificateRequest) (*activityv1.Certificate, error) {
-	parts := strings.Split(req.GetParent(), "/")
-	org, actID := parts[1], parts[3]
-	if err := requireOwnOrganiser(ctx, org, "issues certificates for it"); err != nil {
-		return nil, err
-	}
-	a, err := s.activity(ctx, org, actID, "parent")
+	p, err := auth.Require(ctx, auth.RoleOrganiser)
 	if err != nil {
 		return nil, err
 	}
-	today := s.today().Format(domain.DateLayout)
-	if err := s.mayIssue(ctx, a, today); err != nil {
+	vars, err := activityName.Parse("parent", req.GetParent())
+	if err != nil {
 		return nil, err
+	}
+	if p.Org != vars[0] {
+		return nil, apierr.Denied("only the organiser of the activity issues certificates for it")
 	}
 	in := req.GetCertificate()
-	c := domain.Certificate{Dossier: in.GetDossierNumber(), ValidFrom: in.GetValidFrom()}
-	if err := c.Issue(a, today); err != nil {
-		return nil, badrequest.Prefix("certificate", err)
-	}
-	c.ID = uuid.Must(uuid.NewV7()).String()
-	c.CreateTime = s.now().UTC()
-	if err := s.store.CreateCertificate(ctx, c, func(*sqlx.Tx) error { return nil }); err != nil {
-		return nil, err
-	}
-	return certificateToProto(c), nil
+	return uow.Once(ctx, s.units, uow.Request{Method: activityv1.ActivityService_CreateCertificate_FullMethodName, ID: req.GetRequestId()},
+		func(w *uow.Work) (*activityv1.Certificate, error) {
+			a, err := getActivity(ctx, w.Tx, vars[0], vars[1])
+			if err != nil {
+				return nil, err
+			}
+			today := s.todayString()
+			if err := mayIssue(ctx, w.Tx, a, today); err != nil {
+				return nil, err
+			}
+			c := domain.Certificate{Dossier: in.GetDossierNumber(), ValidFrom: in.GetValidFrom()}
+			if err := c.Issue(a, today); err != nil {
+				return nil, badrequest.Prefix("certificate", err)
+			}
+			c.ID = uuid.Must(uuid.NewV7()).String()
+			c.CreateTime = s.clock.Now().UTC()
+			if err := s.store.CreateCertificate(ctx, w.Tx, c); err != nil {
+				return nil, err
+			}
+			return certificateToProto(c), w.Audit(audit.OpCreate, c.Name(), c.Dossier)
+		})
 }
 
 // canSeeCertificate: the organiser, Migrationsverket, the participant.
@@ -100,7 +117,7 @@ func canSeeCertificate(p auth.Principal, c domain.Certificate) bool {
 	case auth.RoleMigrationsverket:
 		return true
 	case auth.RoleAsylumSeeker:
-		return p.Dossier == c.Dossier
+		return c.Dossier != "" && p.Dossier == c.Dossier
 	}
 	return false
 }
@@ -111,19 +128,39 @@ func (s *Service) GetCertificate(ctx context.Context, req *activityv1.GetCertifi
 	if err != nil {
 		return nil, err
 	}
-	org, act, id := certName(req.GetName())
-	if p.Role == auth.RoleOrganiser && p.Org != org {
-		return nil, status.Error(codes.PermissionDenied, "an organiser sees only its own participants")
+	vars, err := certificateName.Parse("name", req.GetName())
+	if err != nil {
+		return nil, err
 	}
-	c, err := s.store.GetCertificate(ctx, org, act, id)
+	if p.Role == auth.RoleOrganiser && p.Org != vars[0] {
+		return nil, apierr.Denied("an organiser sees only its own participants")
+	}
+	c, err := s.store.GetCertificate(ctx, vars[0], vars[1], vars[2])
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !canSeeCertificate(p, c)) {
 		// An asylum seeker learns nothing of others' certificates.
-		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
+		return nil, apierr.NotFound(req.GetName())
 	}
 	if err != nil {
 		return nil, err
 	}
+	if err := s.units.AuditRead(ctx, audit.OpRead, c.Name(), dossiers(c)...); err != nil {
+		return nil, err
+	}
 	return certificateToProto(c), nil
+}
+
+// dossiers are the dossier numbers of certs, each once, for the audit trail
+// (an anonymised certificate has none).
+func dossiers(certs ...domain.Certificate) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range certs {
+		if c.Dossier != "" && !seen[c.Dossier] {
+			seen[c.Dossier] = true
+			out = append(out, c.Dossier)
+		}
+	}
+	return out
 }
 
 // ListCertificates lists certificates within the caller's scope.
@@ -132,8 +169,11 @@ func (s *Service) ListCertificates(ctx context.Context, req *activityv1.ListCert
 	if err != nil {
 		return nil, err
 	}
-	parts := strings.Split(req.GetParent(), "/")
-	scope := store.CertificateScope{Org: parts[1], Activity: parts[3]}
+	vars, err := activityName.Parse("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	scope := store.CertificateScope{Org: vars[0], Activity: vars[1]}
 	if scope.Org == "-" {
 		scope.Org = ""
 	}
@@ -146,7 +186,7 @@ func (s *Service) ListCertificates(ctx context.Context, req *activityv1.ListCert
 			scope.Org = p.Org
 		}
 		if scope.Org != p.Org {
-			return nil, status.Error(codes.PermissionDenied, "an organiser sees only its own participants")
+			return nil, apierr.Denied("an organiser sees only its own participants")
 		}
 	case auth.RoleAsylumSeeker:
 		scope.Dossier = p.Dossier
@@ -159,11 +199,21 @@ func (s *Service) ListCertificates(ctx context.Context, req *activityv1.ListCert
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.store.ListCertificates(ctx, scope, filter, page)
+	if err := checkFilterCodes(req.GetFilter()); err != nil {
+		return nil, err
+	}
+	order, err := orderBy(req, store.CertificateOrder)
+	if err != nil {
+		return nil, err
+	}
+	list, err := s.store.ListCertificates(ctx, scope, filter, order, page)
 	if err != nil {
 		return nil, err
 	}
 	list, next := listing.Trim(page, list)
+	if err := s.units.AuditRead(ctx, audit.OpList, req.GetParent(), dossiers(list...)...); err != nil {
+		return nil, err
+	}
 	resp := &activityv1.ListCertificatesResponse{NextPageToken: next}
 	for _, c := range list {
 		resp.Certificates = append(resp.Certificates, certificateToProto(c))
@@ -173,88 +223,104 @@ func (s *Service) ListCertificates(ctx context.Context, req *activityv1.ListCert
 
 // RenewCertificate issues the next three-month period.
 func (s *Service) RenewCertificate(ctx context.Context, req *activityv1.RenewCertificateRequest) (*activityv1.Certificate, error) {
-	org, act, id := certName(req.GetName())
-	if err := requireOwnOrganiser(ctx, org, "renews its certificates"); err != nil {
-		return nil, err
-	}
-	old, err := s.store.GetCertificate(ctx, org, act, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
-	}
+	vars, err := ownCertificate(ctx, req.GetName(), "renews its certificates")
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.activity(ctx, org, act, "name")
-	if err != nil {
-		return nil, err
-	}
-	today := s.today().Format(domain.DateLayout)
-	if err := s.mayIssue(ctx, a, today); err != nil {
-		return nil, badrequest.Prefix("name", err) // the rule concerns the certificate's activity
-	}
-	c, err := old.Renewal(a, today)
-	if err != nil {
-		return nil, err
-	}
-	c.ID = uuid.Must(uuid.NewV7()).String()
-	c.CreateTime = s.now().UTC()
-	err = s.store.CreateCertificate(ctx, c, func(*sqlx.Tx) error { return nil })
-	if errors.Is(err, store.ErrConflict) {
-		return nil, status.Errorf(codes.Aborted, "%s was renewed meanwhile", req.GetName())
-	}
-	if err != nil {
-		return nil, err
-	}
-	return certificateToProto(c), nil
+	return uow.Once(ctx, s.units, uow.Request{Method: activityv1.ActivityService_RenewCertificate_FullMethodName, ID: req.GetRequestId()},
+		func(w *uow.Work) (*activityv1.Certificate, error) {
+			old, err := getCertificate(ctx, w.Tx, req.GetName(), vars)
+			if err != nil {
+				return nil, err
+			}
+			a, err := getActivity(ctx, w.Tx, vars[0], vars[1])
+			if err != nil {
+				return nil, err
+			}
+			today := s.todayString()
+			if err := mayIssue(ctx, w.Tx, a, today); err != nil {
+				return nil, badrequest.Prefix("name", err) // the rule concerns the certificate's activity
+			}
+			if old.Dossier == "" {
+				return nil, badrequest.Field("name", "the certificate was anonymised after its retention period; issue a new one")
+			}
+			c, err := old.Renewal(a, today)
+			if err != nil {
+				return nil, err
+			}
+			c.ID = uuid.Must(uuid.NewV7()).String()
+			c.CreateTime = s.clock.Now().UTC()
+			err = s.store.CreateCertificate(ctx, w.Tx, c)
+			if errors.Is(err, store.ErrConflict) {
+				return nil, apierr.New(store.ErrConflict, "%s was renewed meanwhile", req.GetName())
+			}
+			if err != nil {
+				return nil, err
+			}
+			return certificateToProto(c), w.Audit(audit.OpCreate, c.Name(), c.Dossier)
+		})
 }
 
 // StartParticipation records that the participant started.
 func (s *Service) StartParticipation(ctx context.Context, req *activityv1.StartParticipationRequest) (*activityv1.Certificate, error) {
-	org, act, id := certName(req.GetName())
-	if err := requireOwnOrganiser(ctx, org, "records participation"); err != nil {
-		return nil, err
-	}
-	c, err := s.store.ChangeCertificate(ctx, org, act, id, func(c *domain.Certificate) error { return c.Start() },
-		func(*sqlx.Tx, domain.Certificate) error { return nil })
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
-	}
+	vars, err := ownCertificate(ctx, req.GetName(), "records participation")
 	if err != nil {
 		return nil, err
 	}
-	return certificateToProto(c), nil
+	return uow.Once(ctx, s.units, uow.Request{Method: activityv1.ActivityService_StartParticipation_FullMethodName, ID: req.GetRequestId()},
+		func(w *uow.Work) (*activityv1.Certificate, error) {
+			c, err := getCertificate(ctx, w.Tx, req.GetName(), vars)
+			if err != nil {
+				return nil, err
+			}
+			if err := c.Start(); err != nil {
+				return nil, err
+			}
+			if err := store.SaveParticipation(ctx, w.Tx, c, s.clock.Now()); err != nil {
+				return nil, err
+			}
+			return certificateToProto(c), w.Audit(audit.OpUpdate, c.Name(), c.Dossier)
+		})
 }
 
 // EndParticipation records a drop-out or that the participant never
 // started, and publishes ParticipationEnded for Migrationsverket.
 func (s *Service) EndParticipation(ctx context.Context, req *activityv1.EndParticipationRequest) (*activityv1.Certificate, error) {
-	org, act, id := certName(req.GetName())
-	if err := requireOwnOrganiser(ctx, org, "records participation"); err != nil {
+	vars, err := ownCertificate(ctx, req.GetName(), "records participation")
+	if err != nil {
 		return nil, err
 	}
 	outcome := participationFromProto[req.GetOutcome()]
-	today := s.today().Format(domain.DateLayout)
-	c, err := s.store.ChangeCertificate(ctx, org, act, id,
-		func(c *domain.Certificate) error { return c.End(outcome, req.GetEndDate(), today) },
-		func(tx *sqlx.Tx, c domain.Certificate) error {
-			if err := store.EndRenewals(ctx, tx, c); err != nil {
-				return err
+	return uow.Once(ctx, s.units, uow.Request{Method: activityv1.ActivityService_EndParticipation_FullMethodName, ID: req.GetRequestId()},
+		func(w *uow.Work) (*activityv1.Certificate, error) {
+			c, err := getCertificate(ctx, w.Tx, req.GetName(), vars)
+			if err != nil {
+				return nil, err
 			}
-			_, err := events.Publish(ctx, tx, SubjectParticipationEnded, &activityv1.ParticipationEnded{
+			if err := c.End(outcome, req.GetEndDate(), s.todayString()); err != nil {
+				return nil, err
+			}
+			now := s.clock.Now()
+			if err := store.SaveParticipation(ctx, w.Tx, c, now); err != nil {
+				return nil, err
+			}
+			renewals, err := store.EndRenewals(ctx, w.Tx, c, now)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range append([]domain.Certificate{c}, renewals...) {
+				if err := w.Audit(audit.OpUpdate, r.Name(), r.Dossier); err != nil {
+					return nil, err
+				}
+			}
+			// The dossier number goes to Migrationsverket only: the
+			// notification service routes this event to its inboxes.
+			return certificateToProto(c), publish(w, &activityv1.ParticipationEnded{
 				Certificate: c.Name(), Activity: c.ActivityName(), DossierNumber: c.Dossier,
 				Outcome: participationToProto[c.Participation], EndDate: c.EndDate,
 				KommunCode: c.KommunCode, LanCode: c.LanCode,
 			})
-			return err
 		})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
-	}
-	if err != nil {
-		return nil, err
-	}
-	s.relay.Notify()
-	return certificateToProto(c), nil
 }
 
 // CheckCertificate answers whether a certificate lets its holder travel to
@@ -266,11 +332,24 @@ func (s *Service) CheckCertificate(ctx context.Context, req *activityv1.CheckCer
 		return nil, err
 	}
 	if p.Role == auth.RoleAsylumSeeker && p.Dossier != req.GetDossierNumber() {
-		return nil, status.Error(codes.PermissionDenied, "an asylum seeker may check only their own certificates")
+		return nil, apierr.Denied("an asylum seeker may check only their own certificates")
 	}
-	org, act, id := certName(req.GetName())
+	vars, err := certificateName.Parse("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	var v badrequest.Violations
+	if _, err := clock.ParseDate(req.GetDate()); err != nil {
+		v.Add("date", "must be a real date written YYYY-MM-DD")
+	}
+	if _, ok := activityName.Match(req.GetActivity()); !ok {
+		v.Add("activity", "must be a resource name of the form "+activityName.String())
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
 	var cert *domain.Certificate
-	c, err := s.store.GetCertificate(ctx, org, act, id)
+	c, err := s.store.GetCertificate(ctx, vars[0], vars[1], vars[2])
 	switch {
 	case err == nil:
 		cert = &c
@@ -279,8 +358,12 @@ func (s *Service) CheckCertificate(ctx context.Context, req *activityv1.CheckCer
 	}
 	reasons := domain.Check(cert, req.GetDossierNumber(), req.GetActivity(), req.GetDate())
 	resp := &activityv1.CheckCertificateResponse{Valid: len(reasons) == 0, Reasons: reasons}
-	if cert != nil && cert.Dossier == req.GetDossierNumber() {
-		// Details only about the certificate's own participant.
+	if cert != nil && cert.Dossier != "" && cert.Dossier == req.GetDossierNumber() {
+		// Details only about the certificate's own participant; reading
+		// them is a read of that person's participation.
+		if err := s.units.AuditRead(ctx, audit.OpRead, cert.Name(), cert.Dossier); err != nil {
+			return nil, err
+		}
 		resp.KommunCode = cert.KommunCode
 		resp.ParticipationEndDate = cert.EndDate
 	}

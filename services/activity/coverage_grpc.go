@@ -6,14 +6,16 @@ import (
 	"encoding/csv"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	"github.com/tia-platform/tia/services/activity/internal/domain"
 	"github.com/tia-platform/tia/services/activity/internal/store"
+	"github.com/tia-platform/tia/services/platform/apierr"
+	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/clock"
 	"github.com/tia-platform/tia/services/platform/listing"
 	"github.com/tia-platform/tia/services/platform/refdata"
 )
@@ -28,14 +30,14 @@ var allKommunCodes = func() []string {
 }()
 
 func (s *Service) coverage(ctx context.Context, name, date string) (*activityv1.Coverage, error) {
-	lan := strings.TrimSuffix(strings.TrimPrefix(name, "lan/"), "/coverage")
-	if err := requireLan(ctx, lan); err != nil {
+	lan, err := s.lanOf(ctx, coverageName, "name", name)
+	if err != nil {
 		return nil, err
 	}
 	if date == "" {
-		date = s.today().Format(domain.DateLayout)
-	} else if _, err := time.Parse(domain.DateLayout, date); err != nil {
-		return nil, badrequest.Field("date", "must be a date written YYYY-MM-DD")
+		date = s.todayString()
+	} else if _, err := clock.ParseDate(date); err != nil {
+		return nil, badrequest.Field("date", "must be a real date written YYYY-MM-DD")
 	}
 	var inLan []string
 	for _, k := range refdata.KommunerIn(lan) {
@@ -125,7 +127,7 @@ func (s *Service) SearchCatalogue(ctx context.Context, req *activityv1.SearchCat
 	if err != nil {
 		return nil, err
 	}
-	today := s.today().Format(domain.DateLayout)
+	today := s.todayString()
 	type place struct {
 		code  string
 		km    float64
@@ -192,18 +194,31 @@ func roundKm(km float64) float64 { return float64(int64(km*10+0.5)) / 10 }
 // GetFolkbildningReport lists the activities of study associations and folk
 // high schools that started in a län during a period.
 func (s *Service) GetFolkbildningReport(ctx context.Context, req *activityv1.GetFolkbildningReportRequest) (*activityv1.FolkbildningReport, error) {
-	lan := strings.TrimPrefix(req.GetLan(), "lan/")
-	if err := requireLan(ctx, lan); err != nil {
+	p, err := auth.Require(ctx, auth.RoleCountyBoard, auth.RoleMigrationsverket, auth.RoleFolkbildningsradet)
+	if err != nil {
 		return nil, err
 	}
-	var v badrequest.Violations
-	from, errFrom := time.Parse(domain.DateLayout, req.GetStartDate())
-	if errFrom != nil {
-		v.Add("start_date", "must be a date written YYYY-MM-DD")
+	vars, err := lanName.Parse("lan", req.GetLan())
+	if err != nil {
+		return nil, err
 	}
-	to, errTo := time.Parse(domain.DateLayout, req.GetEndDate())
+	lan := vars[0]
+	if p.Role == auth.RoleCountyBoard && p.Lan != lan {
+		return nil, apierr.Denied("a county board sees only its own län (%s)", p.Lan)
+	}
+	var v badrequest.Violations
+	if !domain.KnownLan(lan) {
+		// The län is what the report is filtered by: an unknown one is a
+		// mistake in the request, not an empty report.
+		v.Add("lan", "unknown län code "+quote(lan))
+	}
+	from, errFrom := clock.ParseDate(req.GetStartDate())
+	if errFrom != nil {
+		v.Add("start_date", "must be a real date written YYYY-MM-DD")
+	}
+	to, errTo := clock.ParseDate(req.GetEndDate())
 	if errTo != nil {
-		v.Add("end_date", "must be a date written YYYY-MM-DD")
+		v.Add("end_date", "must be a real date written YYYY-MM-DD")
 	}
 	if errFrom == nil && errTo == nil && to.Before(from) {
 		v.Add("end_date", "must not be before start_date")

@@ -1,6 +1,10 @@
 package activity
 
-import "time"
+import (
+	"time"
+
+	"github.com/tia-platform/tia/services/platform/clock"
+)
 
 // SetClock makes the service see now as the current time (tests only).
-func SetClock(s *Service, now func() time.Time) { s.now = now }
+func SetClock(s *Service, now func() time.Time) { s.clock = clock.Clock(now) }

@@ -3,44 +3,36 @@ package activity
 import (
 	"context"
 	"errors"
-	"slices"
-	"strings"
 
 	"github.com/google/uuid"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	"github.com/tia-platform/tia/services/activity/internal/domain"
 	"github.com/tia-platform/tia/services/activity/internal/store"
+	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
-	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/listing"
-)
-
-// Subjects of the events the registry publishes.
-const (
-	SubjectActivityRegistered          = "tia.activity.ActivityRegistered"
-	SubjectActivityUpdated             = "tia.activity.ActivityUpdated"
-	SubjectActivityStarted             = "tia.activity.ActivityStarted"
-	SubjectOrganiserRegistered         = "tia.activity.OrganiserRegistered"
-	SubjectAgreementSigned             = "tia.activity.AgreementSigned"
-	SubjectAgreementEnded              = "tia.activity.AgreementEnded"
-	SubjectParticipationEnded          = "tia.activity.ParticipationEnded"
-	SubjectFolkbildningReportPublished = "tia.activity.FolkbildningReportPublished"
+	"github.com/tia-platform/tia/services/platform/uow"
 )
 
 // CreateActivity registers an activity for the organiser in parent. The
 // organiser itself or Folkbildningsrådet may do so.
 func (s *Service) CreateActivity(ctx context.Context, req *activityv1.CreateActivityRequest) (*activityv1.Activity, error) {
-	org := strings.TrimPrefix(req.GetParent(), "organisers/")
 	p, err := auth.Require(ctx, auth.RoleOrganiser, auth.RoleFolkbildningsradet)
 	if err != nil {
 		return nil, err
 	}
+	vars, err := organiserName.Parse("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	org := vars[0]
 	if p.Role == auth.RoleOrganiser && p.Org != org {
-		return nil, status.Error(codes.PermissionDenied, "an organiser may only register its own activities")
+		return nil, apierr.Denied("an organiser may only register its own activities")
+	}
+	if err := validate("activity", req.GetActivity()); err != nil {
+		return nil, err
 	}
 	a := fromProto(req.GetActivity())
 	a.Org = org
@@ -48,31 +40,38 @@ func (s *Service) CreateActivity(ctx context.Context, req *activityv1.CreateActi
 	if a.ID == "" {
 		a.ID = uuid.Must(uuid.NewV7()).String()
 	}
-	if err := s.checkActivity(ctx, &a); err != nil {
-		return nil, err
-	}
-	a.CreateTime = s.now().UTC()
-	a.UpdateTime = a.CreateTime
-	out := toProto(a, s.local())
-	err = s.store.Create(ctx, a, events.Publishing(ctx, SubjectActivityRegistered, &activityv1.ActivityRegistered{Activity: out}))
-	if errors.Is(err, store.ErrExists) {
-		return nil, status.Errorf(codes.AlreadyExists, "%s already exists", a.Name())
-	}
+	out, err := uow.Once(ctx, s.units, uow.Request{Method: activityv1.ActivityService_CreateActivity_FullMethodName, ID: req.GetRequestId()},
+		func(w *uow.Work) (*activityv1.Activity, error) {
+			if err := checkActivity(ctx, w.Tx, &a); err != nil {
+				return nil, err
+			}
+			a.CreateTime = s.clock.Now().UTC()
+			a.UpdateTime = a.CreateTime
+			err := s.store.Create(ctx, w.Tx, a)
+			if errors.Is(err, store.ErrExists) {
+				return nil, apierr.New(apierr.ErrAlreadyExists, "%s already exists", a.Name())
+			}
+			if err != nil {
+				return nil, err
+			}
+			out := toProto(a, s.local())
+			return out, publish(w, &activityv1.ActivityRegistered{Activity: out})
+		})
 	if err != nil {
 		return nil, err
 	}
 	s.supply.clear()
-	s.relay.Notify()
 	return out, nil
 }
 
 // checkActivity applies the activity rules and the funding rules, which
-// need the organiser (it must be registered) and the agreement named.
-func (s *Service) checkActivity(ctx context.Context, a *domain.Activity) error {
+// need the organiser (it must be registered) and the agreement named; q is
+// the unit of work's transaction.
+func checkActivity(ctx context.Context, q store.Q, a *domain.Activity) error {
 	if err := a.Normalize(); err != nil {
 		return badrequest.Prefix("activity", err)
 	}
-	o, err := s.store.GetOrganiser(ctx, a.Org)
+	o, err := store.GetOrganiser(ctx, q, a.Org)
 	if errors.Is(err, store.ErrNotFound) {
 		return badrequest.Field("parent", "organisers/"+a.Org+" is not registered; register the organiser first")
 	}
@@ -81,8 +80,8 @@ func (s *Service) checkActivity(ctx context.Context, a *domain.Activity) error {
 	}
 	var ag *domain.Agreement
 	if a.Funding == domain.FundingAgreement {
-		if lan, id, ok := parseAgreementName(a.Agreement); ok {
-			got, err := s.store.GetAgreement(ctx, lan, id)
+		if vars, ok := agreementName.Match(a.Agreement); ok {
+			got, err := store.GetAgreement(ctx, q, vars[0], vars[1])
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
@@ -94,102 +93,72 @@ func (s *Service) checkActivity(ctx context.Context, a *domain.Activity) error {
 	return badrequest.Prefix("activity", a.CheckFunding(o, ag))
 }
 
-func parseAgreementName(name string) (lan, id string, ok bool) {
-	parts := strings.Split(name, "/")
-	if len(parts) != 4 || parts[0] != "lan" || parts[2] != "agreements" {
-		return "", "", false
-	}
-	return parts[1], parts[3], true
-}
-
 // activityFields are the fields UpdateActivity may change.
 var activityFields = []string{"title", "kommun_code", "focus", "capacity", "start_date", "end_date", "funding_basis",
 	"programme", "agreement", "address", "schedule", "languages"}
 
-// UpdateActivity changes the fields of an activity named in update_mask.
+// UpdateActivity changes the fields of an activity named in update_mask
+// ("*": all of them). The activity as it would be after the change must
+// pass every rule a new one must: the declared ones and the domain's.
 func (s *Service) UpdateActivity(ctx context.Context, req *activityv1.UpdateActivityRequest) (*activityv1.Activity, error) {
-	name := req.GetActivity().GetName()
-	parts := strings.Split(name, "/")
-	if len(parts) != 4 || parts[0] != "organisers" || parts[2] != "activities" {
-		return nil, badrequest.Field("activity.name", "must be organisers/{org_number}/activities/{activity}")
-	}
 	p, err := auth.Require(ctx, auth.RoleOrganiser, auth.RoleFolkbildningsradet)
 	if err != nil {
 		return nil, err
 	}
-	if p.Role == auth.RoleOrganiser && p.Org != parts[1] {
-		return nil, status.Error(codes.PermissionDenied, "an organiser may only change its own activities")
-	}
-	paths := req.GetUpdateMask().GetPaths()
-	if len(paths) == 0 {
-		return nil, badrequest.Field("update_mask", "name the fields to change")
-	}
-	for _, f := range paths {
-		if !slices.Contains(activityFields, f) {
-			return nil, badrequest.Field("update_mask", "cannot change "+quote(f)+"; changeable: "+strings.Join(activityFields, ", "))
-		}
-	}
-	a, err := s.store.Get(ctx, parts[1], parts[3])
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "%s not found", name)
-	}
+	name := req.GetActivity().GetName()
+	vars, err := activityName.Parse("activity.name", name)
 	if err != nil {
 		return nil, err
 	}
-	in := fromProto(req.GetActivity())
-	for _, f := range paths {
-		switch f {
-		case "title":
-			a.Title = in.Title
-		case "kommun_code":
-			a.KommunCode = in.KommunCode
-		case "focus":
-			a.Focus = in.Focus
-		case "capacity":
-			a.Capacity = in.Capacity
-		case "start_date":
-			a.StartDate = in.StartDate
-		case "end_date":
-			a.EndDate = in.EndDate
-		case "funding_basis":
-			a.Funding = in.Funding
-		case "programme":
-			a.Programme = in.Programme
-		case "agreement":
-			a.Agreement = in.Agreement
-		case "address":
-			a.Address = in.Address
-		case "schedule":
-			a.Schedule = in.Schedule
-		case "languages":
-			a.Languages = in.Languages
-		}
+	if p.Role == auth.RoleOrganiser && p.Org != vars[0] {
+		return nil, apierr.Denied("an organiser may only change its own activities")
 	}
-	if err := s.checkActivity(ctx, &a); err != nil {
+	paths, err := updatePaths(req.GetUpdateMask().GetPaths(), activityFields)
+	if err != nil {
 		return nil, err
 	}
-	a.UpdateTime = s.now().UTC()
-	out := toProto(a, s.local())
-	err = s.store.Update(ctx, a, events.Publishing(ctx, SubjectActivityUpdated, &activityv1.ActivityUpdated{Activity: out, ChangedFields: paths}))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "%s not found", name)
-	}
+	var out *activityv1.Activity
+	err = s.units.Do(ctx, func(w *uow.Work) error {
+		old, err := store.GetActivity(ctx, w.Tx, vars[0], vars[1])
+		if errors.Is(err, store.ErrNotFound) {
+			return apierr.NotFound(name)
+		}
+		if err != nil {
+			return err
+		}
+		merged := toProto(old, s.local())
+		merge(merged, req.GetActivity(), paths)
+		if err := validate("activity", merged); err != nil {
+			return err
+		}
+		a := fromProto(merged)
+		a.Org, a.ID, a.CreateTime = old.Org, old.ID, old.CreateTime
+		if err := checkActivity(ctx, w.Tx, &a); err != nil {
+			return err
+		}
+		a.UpdateTime = s.clock.Now().UTC()
+		if err := s.store.Update(ctx, w.Tx, a); err != nil {
+			return err
+		}
+		out = toProto(a, s.local())
+		return publish(w, &activityv1.ActivityUpdated{Activity: out, ChangedFields: paths})
+	})
 	if err != nil {
 		return nil, err
 	}
 	s.supply.clear()
-	s.relay.Notify()
 	return out, nil
 }
 
-func quote(s string) string { return "\"" + s + "\"" }
-
 // GetActivity returns one activity.
 func (s *Service) GetActivity(ctx context.Context, req *activityv1.GetActivityRequest) (*activityv1.Activity, error) {
-	parts := strings.Split(req.GetName(), "/")
-	a, err := s.store.Get(ctx, parts[1], parts[3])
+	vars, err := activityName.Parse("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.store.Get(ctx, vars[0], vars[1])
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
+		return nil, apierr.NotFound(req.GetName())
 	}
 	if err != nil {
 		return nil, err
@@ -200,6 +169,10 @@ func (s *Service) GetActivity(ctx context.Context, req *activityv1.GetActivityRe
 // ListActivities lists activities of one organiser or, with organisers/-, of
 // all of them.
 func (s *Service) ListActivities(ctx context.Context, req *activityv1.ListActivitiesRequest) (*activityv1.ListActivitiesResponse, error) {
+	vars, err := organiserName.Parse("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
 	page, err := listing.ParsePage(req)
 	if err != nil {
 		return nil, err
@@ -208,11 +181,18 @@ func (s *Service) ListActivities(ctx context.Context, req *activityv1.ListActivi
 	if err != nil {
 		return nil, err
 	}
-	org := strings.TrimPrefix(req.GetParent(), "organisers/")
+	if err := checkFilterCodes(req.GetFilter()); err != nil {
+		return nil, err
+	}
+	order, err := orderBy(req, store.ActivityOrder)
+	if err != nil {
+		return nil, err
+	}
+	org := vars[0]
 	if org == "-" {
 		org = ""
 	}
-	list, err := s.store.List(ctx, org, filter, page)
+	list, err := s.store.List(ctx, org, filter, order, page)
 	if err != nil {
 		return nil, err
 	}

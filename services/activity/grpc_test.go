@@ -18,12 +18,17 @@ import (
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
 	"github.com/tia-platform/tia/services/activity"
+	"github.com/tia-platform/tia/services/platform/apierr"
+	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/app/apptest"
+	"github.com/tia-platform/tia/services/platform/audit"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
 	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/pseudonym"
+	"github.com/tia-platform/tia/services/platform/uow"
 )
 
 var (
@@ -49,7 +54,7 @@ type env struct {
 
 func newEnv(t *testing.T, dsn string) env {
 	t.Helper()
-	deps := apptest.Deps(t, activity.Component, dsn)
+	deps := withUnits(t, apptest.Deps(t, activity.Component, dsn))
 	svc, err := activity.Component.New(deps)
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +64,33 @@ func newEnv(t *testing.T, dsn string) env {
 	activity.SetClock(s, func() time.Time { return now })
 	return env{svc: s, db: deps.DB}
 }
+
+// withUnits adds what a host adds beyond apptest.Deps: the request-id and
+// audit tables, a keyed pseudonym, the audit trail and the unit-of-work
+// runner, and the registry's own settings.
+func withUnits(t *testing.T, deps app.Deps) app.Deps {
+	t.Helper()
+	ctx := context.Background()
+	for _, m := range []func(context.Context, *sqlx.DB) error{uow.Migrate, audit.Migrate} {
+		if err := m(ctx, deps.DB); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key, err := pseudonym.New([]byte("activity-test-key-0123456789abcdef"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps.Pseudonyms = key
+	deps.Audit = audit.New(deps.DB, key)
+	deps.Units = uow.New(deps.DB, deps.Relay, deps.Audit)
+	deps.Config = &activity.Config{CertificateRetentionDays: 365}
+	return deps
+}
+
+// errTable is the registry's error table, as the host applies it to every
+// method: the tests call the handlers directly and read the codes a client
+// would get.
+var errTable = apierr.Table{Domain: "activity.tia", Rules: activity.Errors}
 
 // outbox returns the subjects in the outbox, oldest first.
 func (e env) outbox(t *testing.T) []string {
@@ -81,6 +113,7 @@ func must[T any](v T, err error) T {
 
 func wantCode(t *testing.T, err error, code codes.Code) {
 	t.Helper()
+	err = errTable.Status(context.Background(), err)
 	if status.Code(err) != code {
 		t.Fatalf("err = %v, want %v", err, code)
 	}
@@ -188,8 +221,12 @@ func TestOrganisersAndAgreements(t *testing.T) {
 		if ended.GetEndedDate() != "2026-06-30" {
 			t.Fatalf("ended = %v", ended)
 		}
-		want := []string{activity.SubjectOrganiserRegistered, activity.SubjectOrganiserRegistered, activity.SubjectOrganiserRegistered,
-			activity.SubjectAgreementSigned, activity.SubjectAgreementEnded}
+		// Each registration also brings the organiser's participant
+		// contacts to the län's contact directories (issue 14.7), and so
+		// does the update of its name.
+		reg := []string{activity.SubjectOrganiserRegistered, activity.SubjectOrganiserContactsChanged}
+		want := slices.Concat(reg, reg, reg, []string{activity.SubjectAgreementSigned,
+			activity.SubjectOrganiserContactsChanged, activity.SubjectAgreementEnded})
 		if got := e.outbox(t); !slices.Equal(got, want) {
 			t.Fatalf("outbox = %v, want %v", got, want)
 		}

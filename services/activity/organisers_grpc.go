@@ -3,47 +3,81 @@ package activity
 import (
 	"context"
 	"errors"
-	"strings"
+	"slices"
+	"sort"
 
-	"github.com/jmoiron/sqlx"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	"github.com/tia-platform/tia/services/activity/internal/domain"
 	"github.com/tia-platform/tia/services/activity/internal/store"
+	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
-	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/refdata"
+	"github.com/tia-platform/tia/services/platform/uow"
 )
 
 // CreateOrganiser registers an organiser: the organiser itself,
-// Folkbildningsrådet or a county board.
+// Folkbildningsrådet or a county board (which may then change it as an
+// organiser of its län).
 func (s *Service) CreateOrganiser(ctx context.Context, req *activityv1.CreateOrganiserRequest) (*activityv1.Organiser, error) {
 	p, err := auth.Require(ctx, auth.RoleOrganiser, auth.RoleFolkbildningsradet, auth.RoleCountyBoard)
 	if err != nil {
+		return nil, err
+	}
+	if p.Role == auth.RoleOrganiser && p.Org != domain.NormalizeOrgNumber(req.GetOrganiser().GetOrgNumber()) {
+		return nil, apierr.Denied("an organiser may only register itself")
+	}
+	if err := validate("organiser", req.GetOrganiser()); err != nil {
 		return nil, err
 	}
 	o := organiserFromProto(req.GetOrganiser())
 	if err := o.Normalize(); err != nil {
 		return nil, badrequest.Prefix("organiser", err)
 	}
-	if p.Role == auth.RoleOrganiser && p.Org != o.OrgNumber {
-		return nil, status.Error(codes.PermissionDenied, "an organiser may only register itself")
+	return uow.Once(ctx, s.units, uow.Request{Method: activityv1.ActivityService_CreateOrganiser_FullMethodName, ID: req.GetRequestId()},
+		func(w *uow.Work) (*activityv1.Organiser, error) {
+			o.CreateTime = s.clock.Now().UTC()
+			o.UpdateTime = o.CreateTime
+			err := s.store.CreateOrganiser(ctx, w.Tx, o, p.Lan)
+			if errors.Is(err, store.ErrExists) {
+				return nil, apierr.New(apierr.ErrAlreadyExists, "%s already exists", o.Name())
+			}
+			if err != nil {
+				return nil, err
+			}
+			out := organiserToProto(o)
+			if err := publish(w, &activityv1.OrganiserRegistered{Organiser: out}); err != nil {
+				return nil, err
+			}
+			return out, publish(w, contactsChanged(o))
+		})
+}
+
+// contactsChanged is the event that brings an organiser's participant
+// contacts to each län's contact directory.
+func contactsChanged(o domain.Organiser) *activityv1.OrganiserContactsChanged {
+	ev := &activityv1.OrganiserContactsChanged{Organiser: o.Name(), OrganiserDisplayName: o.DisplayName,
+		OrganiserKind: kindToProto[o.Kind], UpdateTime: timestamppb.New(o.UpdateTime)}
+	per := map[string]*activityv1.LanParticipantContacts{}
+	for _, l := range refdata.Lans() {
+		for _, c := range o.Contacts {
+			if c.Role != domain.ContactParticipants || !c.CoversLan(l.Code) {
+				continue
+			}
+			lc := per[l.Code]
+			if lc == nil {
+				lc = &activityv1.LanParticipantContacts{LanCode: l.Code}
+				per[l.Code] = lc
+				ev.Lans = append(ev.Lans, lc)
+			}
+			lc.Contacts = append(lc.Contacts, contactToProto(c))
+		}
 	}
-	o.CreateTime = s.now().UTC()
-	o.UpdateTime = o.CreateTime
-	out := organiserToProto(o)
-	err = s.store.CreateOrganiser(ctx, o, events.Publishing(ctx, SubjectOrganiserRegistered, &activityv1.OrganiserRegistered{Organiser: out}))
-	if errors.Is(err, store.ErrExists) {
-		return nil, status.Errorf(codes.AlreadyExists, "%s already exists", o.Name())
-	}
-	if err != nil {
-		return nil, err
-	}
-	s.relay.Notify()
-	return out, nil
+	sort.Slice(ev.Lans, func(i, j int) bool { return ev.Lans[i].GetLanCode() < ev.Lans[j].GetLanCode() })
+	return ev
 }
 
 // GetOrganiser returns an organiser; any signed-in caller.
@@ -51,9 +85,13 @@ func (s *Service) GetOrganiser(ctx context.Context, req *activityv1.GetOrganiser
 	if _, err := auth.Require(ctx); err != nil {
 		return nil, err
 	}
-	o, err := s.store.GetOrganiser(ctx, strings.TrimPrefix(req.GetName(), "organisers/"))
+	vars, err := organiserName.Parse("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.store.GetOrganiser(ctx, vars[0])
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
+		return nil, apierr.NotFound(req.GetName())
 	}
 	if err != nil {
 		return nil, err
@@ -61,56 +99,72 @@ func (s *Service) GetOrganiser(ctx context.Context, req *activityv1.GetOrganiser
 	return organiserToProto(o), nil
 }
 
-// UpdateOrganiser changes display_name, kind or contacts.
+// organiserFields are the fields UpdateOrganiser may change.
+var organiserFields = []string{"display_name", "kind", "contacts"}
+
+// UpdateOrganiser changes display_name, kind or contacts: the organiser
+// itself, Folkbildningsrådet, or the county board of a län the organiser
+// works in (see store.OrganiserLans).
 func (s *Service) UpdateOrganiser(ctx context.Context, req *activityv1.UpdateOrganiserRequest) (*activityv1.Organiser, error) {
-	name := req.GetOrganiser().GetName()
-	org, ok := strings.CutPrefix(name, "organisers/")
-	if !ok || len(org) != 10 {
-		return nil, badrequest.Field("organiser.name", "must be organisers/{org_number}")
-	}
 	p, err := auth.Require(ctx, auth.RoleOrganiser, auth.RoleFolkbildningsradet, auth.RoleCountyBoard)
 	if err != nil {
 		return nil, err
 	}
+	name := req.GetOrganiser().GetName()
+	vars, err := organiserName.Parse("organiser.name", name)
+	if err != nil {
+		return nil, err
+	}
+	org := vars[0]
+	if len(org) != 10 {
+		return nil, badrequest.Field("organiser.name", "must be organisers/{org_number}")
+	}
 	if p.Role == auth.RoleOrganiser && p.Org != org {
-		return nil, status.Error(codes.PermissionDenied, "an organiser may only change itself")
+		return nil, apierr.Denied("an organiser may only change itself")
 	}
-	paths := req.GetUpdateMask().GetPaths()
-	if len(paths) == 0 {
-		return nil, badrequest.Field("update_mask", "name the fields to change: display_name, kind, contacts")
-	}
-	o, err := s.store.GetOrganiser(ctx, org)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "%s not found", name)
-	}
-	if err != nil {
-		return nil, err
-	}
-	in := organiserFromProto(req.GetOrganiser())
-	for _, f := range paths {
-		switch f {
-		case "display_name":
-			o.DisplayName = in.DisplayName
-		case "kind":
-			o.Kind = in.Kind
-		case "contacts":
-			o.Contacts = in.Contacts
-		default:
-			return nil, badrequest.Field("update_mask", "cannot change "+quote(f)+"; changeable: display_name, kind, contacts")
+	var out *activityv1.Organiser
+	err = s.units.Do(ctx, func(w *uow.Work) error {
+		o, err := store.GetOrganiser(ctx, w.Tx, org)
+		if errors.Is(err, store.ErrNotFound) {
+			return apierr.NotFound(name)
 		}
-	}
-	if err := o.Normalize(); err != nil {
-		return nil, badrequest.Prefix("organiser", err)
-	}
-	o.UpdateTime = s.now().UTC()
-	err = s.store.UpdateOrganiser(ctx, o, func(*sqlx.Tx) error { return nil })
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "%s not found", name)
-	}
+		if err != nil {
+			return err
+		}
+		if p.Role == auth.RoleCountyBoard {
+			lans, err := store.OrganiserLans(ctx, w.Tx, org)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(lans, p.Lan) {
+				return apierr.Denied("a county board changes only organisers that work in its own län (%s)", p.Lan)
+			}
+		}
+		// Authorised: now the request's shape.
+		paths, err := updatePaths(req.GetUpdateMask().GetPaths(), organiserFields)
+		if err != nil {
+			return err
+		}
+		merged := organiserToProto(o)
+		merge(merged, req.GetOrganiser(), paths)
+		if err := validate("organiser", merged); err != nil {
+			return err
+		}
+		n := organiserFromProto(merged)
+		if err := n.Normalize(); err != nil {
+			return badrequest.Prefix("organiser", err)
+		}
+		n.CreateTime, n.UpdateTime = o.CreateTime, s.clock.Now().UTC()
+		if err := s.store.UpdateOrganiser(ctx, w.Tx, n); err != nil {
+			return err
+		}
+		out = organiserToProto(n)
+		return publish(w, contactsChanged(n))
+	})
 	if err != nil {
 		return nil, err
 	}
-	return organiserToProto(o), nil
+	return out, nil
 }
 
 // ListOrganisers lists organisers; any signed-in caller.
@@ -126,7 +180,11 @@ func (s *Service) ListOrganisers(ctx context.Context, req *activityv1.ListOrgani
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.store.ListOrganisers(ctx, filter, page)
+	order, err := orderBy(req, store.OrganiserOrder)
+	if err != nil {
+		return nil, err
+	}
+	list, err := s.store.ListOrganisers(ctx, filter, order, page)
 	if err != nil {
 		return nil, err
 	}
@@ -140,8 +198,8 @@ func (s *Service) ListOrganisers(ctx context.Context, req *activityv1.ListOrgani
 
 // ListLanContacts lists who to call at every organiser for a län.
 func (s *Service) ListLanContacts(ctx context.Context, req *activityv1.ListLanContactsRequest) (*activityv1.ListLanContactsResponse, error) {
-	lan := strings.TrimPrefix(req.GetParent(), "lan/")
-	if err := requireLan(ctx, lan); err != nil {
+	lan, err := s.lanOf(ctx, lanName, "parent", req.GetParent())
+	if err != nil {
 		return nil, err
 	}
 	list, err := s.store.LanContacts(ctx, lan)
@@ -158,18 +216,26 @@ func (s *Service) ListLanContacts(ctx context.Context, req *activityv1.ListLanCo
 	return resp, nil
 }
 
-// requireLan admits the county board of lan, Migrationsverket and
-// Folkbildningsrådet, and checks that lan exists.
-func requireLan(ctx context.Context, lan string) error {
+// lanOf admits the county board of the län named in field (by pattern),
+// Migrationsverket and Folkbildningsrådet, and checks that the län exists.
+// It returns the län code.
+func (s *Service) lanOf(ctx context.Context, pattern interface {
+	Parse(field, name string) ([]string, error)
+}, field, name string) (string, error) {
 	p, err := auth.Require(ctx, auth.RoleCountyBoard, auth.RoleMigrationsverket, auth.RoleFolkbildningsradet)
 	if err != nil {
-		return err
+		return "", err
 	}
+	vars, err := pattern.Parse(field, name)
+	if err != nil {
+		return "", err
+	}
+	lan := vars[0]
 	if p.Role == auth.RoleCountyBoard && p.Lan != lan {
-		return status.Errorf(codes.PermissionDenied, "a county board sees only its own län (%s)", p.Lan)
+		return "", apierr.Denied("a county board sees only its own län (%s)", p.Lan)
 	}
 	if !domain.KnownLan(lan) {
-		return status.Errorf(codes.NotFound, "lan/%s not found", lan)
+		return "", apierr.NotFound("lan/" + lan)
 	}
-	return nil
+	return lan, nil
 }

@@ -33,25 +33,28 @@ func (r agreementRow) agreement() domain.Agreement {
 		CreateTime: parseTime(r.CreateTime)}
 }
 
-// CreateAgreement inserts a and runs also in the same transaction.
-func (s *Store) CreateAgreement(ctx context.Context, a domain.Agreement, also func(*sqlx.Tx) error) error {
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO agreements ("+agreementColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-			a.LanCode, a.ID, a.OrgNumber, a.SignDate, a.StartDate, a.EndDate, a.EndedDate, a.Description, formatTime(a.CreateTime))
-		if db.IsUniqueViolation(err) {
-			return ErrExists
-		}
-		if err != nil {
-			return fmt.Errorf("insert agreement: %w", err)
-		}
-		return also(tx)
-	})
+// CreateAgreement inserts a within tx.
+func (s *Store) CreateAgreement(ctx context.Context, tx Tx, a domain.Agreement) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO agreements ("+agreementColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		a.LanCode, a.ID, a.OrgNumber, a.SignDate, a.StartDate, a.EndDate, a.EndedDate, a.Description, formatTime(a.CreateTime))
+	if db.IsUniqueViolation(err) {
+		return ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("insert agreement: %w", err)
+	}
+	return nil
 }
 
 // GetAgreement returns one agreement.
 func (s *Store) GetAgreement(ctx context.Context, lan, id string) (domain.Agreement, error) {
+	return GetAgreement(ctx, s.db, lan, id)
+}
+
+// GetAgreement returns one agreement from q (the database or a transaction).
+func GetAgreement(ctx context.Context, q Q, lan, id string) (domain.Agreement, error) {
 	var r agreementRow
-	err := s.db.GetContext(ctx, &r, s.db.Rebind("SELECT "+agreementColumns+" FROM agreements WHERE lan_code = ? AND id = ?"), lan, id)
+	err := sqlx.GetContext(ctx, q, &r, q.Rebind("SELECT "+agreementColumns+" FROM agreements WHERE lan_code = ? AND id = ?"), lan, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.Agreement{}, ErrNotFound
 	}
@@ -61,43 +64,31 @@ func (s *Store) GetAgreement(ctx context.Context, lan, id string) (domain.Agreem
 	return r.agreement(), nil
 }
 
-// EndAgreement changes an agreement with fn inside a transaction; fn
-// returns the error to abort with. also runs after the change.
-func (s *Store) EndAgreement(ctx context.Context, lan, id string, fn func(*domain.Agreement) error, also func(*sqlx.Tx, domain.Agreement) error) (domain.Agreement, error) {
-	var out domain.Agreement
-	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		var r agreementRow
-		err := tx.GetContext(ctx, &r, tx.Rebind("SELECT "+agreementColumns+" FROM agreements WHERE lan_code = ? AND id = ?"), lan, id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("get agreement: %w", err)
-		}
-		out = r.agreement()
-		if err := fn(&out); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE agreements SET ended_date = ? WHERE lan_code = ? AND id = ?"),
-			out.EndedDate, lan, id); err != nil {
-			return fmt.Errorf("end agreement: %w", err)
-		}
-		return also(tx, out)
-	})
-	return out, err
+// SaveAgreementEnd writes a's early end within tx.
+func SaveAgreementEnd(ctx context.Context, tx Tx, a domain.Agreement) error {
+	if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE agreements SET ended_date = ? WHERE lan_code = ? AND id = ?"),
+		a.EndedDate, a.LanCode, a.ID); err != nil {
+		return fmt.Errorf("end agreement: %w", err)
+	}
+	return nil
 }
 
 // AgreementFilterFields are the fields an agreement list filter may name.
 var AgreementFilterFields = map[string]listing.Field{
+	// The organiser's resource name, as the API writes it.
+	"organiser":  {SQL: "('organisers/' || org_number)"},
 	"org_number": {SQL: "org_number"},
 	"start_date": {SQL: "start_date"},
 	"end_date":   {SQL: "end_date"},
 	"ended_date": {SQL: "ended_date"},
 }
 
+// AgreementOrder are the fields ListAgreements may be ordered by.
+var AgreementOrder = map[string]string{"start_date": "start_date", "end_date": "end_date", "sign_date": "sign_date", "create_time": "create_time"}
+
 // ListAgreements lists agreements of lan (all when empty) and of org (all
-// when empty).
-func (s *Store) ListAgreements(ctx context.Context, lan, org string, filter listing.Filter, page listing.Page) ([]domain.Agreement, error) {
+// when empty), in order (see List), then by name.
+func (s *Store) ListAgreements(ctx context.Context, lan, org string, filter listing.Filter, order string, page listing.Page) ([]domain.Agreement, error) {
 	where, args := filter.SQL, filter.Args
 	if lan != "" {
 		where = "lan_code = ? AND (" + where + ")"
@@ -108,7 +99,7 @@ func (s *Store) ListAgreements(ctx context.Context, lan, org string, filter list
 		args = append([]any{org}, args...)
 	}
 	var rows []agreementRow
-	q := "SELECT " + agreementColumns + " FROM agreements WHERE " + where + " ORDER BY lan_code, id LIMIT ? OFFSET ?"
+	q := "SELECT " + agreementColumns + " FROM agreements WHERE " + where + " ORDER BY " + order + "lan_code, id LIMIT ? OFFSET ?"
 	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), append(args, page.Limit(), page.Offset)...); err != nil {
 		return nil, fmt.Errorf("list agreements: %w", err)
 	}
@@ -119,10 +110,11 @@ func (s *Store) ListAgreements(ctx context.Context, lan, org string, filter list
 	return out, nil
 }
 
-// OrganiserAgreements returns every agreement of org in lan.
-func (s *Store) OrganiserAgreements(ctx context.Context, org, lan string) ([]domain.Agreement, error) {
+// OrganiserAgreements returns every agreement of org in lan from q (the
+// database or a transaction).
+func OrganiserAgreements(ctx context.Context, q Q, org, lan string) ([]domain.Agreement, error) {
 	var rows []agreementRow
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind("SELECT "+agreementColumns+" FROM agreements WHERE org_number = ? AND lan_code = ?"), org, lan); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind("SELECT "+agreementColumns+" FROM agreements WHERE org_number = ? AND lan_code = ?"), org, lan); err != nil {
 		return nil, fmt.Errorf("organiser agreements: %w", err)
 	}
 	out := make([]domain.Agreement, len(rows))

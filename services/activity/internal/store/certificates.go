@@ -52,31 +52,29 @@ func (r certificateRow) certificate() domain.Certificate {
 }
 
 // CreateCertificate inserts c (and, for a renewal, links the renewed
-// certificate to it) and runs also in the same transaction.
-func (s *Store) CreateCertificate(ctx context.Context, c domain.Certificate, also func(*sqlx.Tx) error) error {
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		if c.Renews != "" {
-			old, err := getCertificate(ctx, tx, c.Org, c.ActivityID, lastSegment(c.Renews))
-			if err != nil {
-				return err
-			}
-			if old.RenewedBy != "" {
-				return ErrConflict
-			}
-			if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE certificates SET renewed_by = ? "+
-				"WHERE org_number = ? AND activity_id = ? AND id = ? AND renewed_by = ''"), c.Name(), old.Org, old.ActivityID, old.ID); err != nil {
-				return fmt.Errorf("link renewal: %w", err)
-			}
-		}
-		_, err := tx.NamedExecContext(ctx, insertCertificate, certRow(c))
-		if db.IsUniqueViolation(err) {
-			return ErrExists
-		}
+// certificate to it) within tx.
+func (s *Store) CreateCertificate(ctx context.Context, tx Tx, c domain.Certificate) error {
+	if c.Renews != "" {
+		old, err := getCertificate(ctx, tx, c.Org, c.ActivityID, lastSegment(c.Renews))
 		if err != nil {
-			return fmt.Errorf("insert certificate: %w", err)
+			return err
 		}
-		return also(tx)
-	})
+		if old.RenewedBy != "" {
+			return ErrConflict
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE certificates SET renewed_by = ? "+
+			"WHERE org_number = ? AND activity_id = ? AND id = ? AND renewed_by = ''"), c.Name(), old.Org, old.ActivityID, old.ID); err != nil {
+			return fmt.Errorf("link renewal: %w", err)
+		}
+	}
+	_, err := tx.NamedExecContext(ctx, insertCertificate, certRow(c))
+	if db.IsUniqueViolation(err) {
+		return ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("insert certificate: %w", err)
+	}
+	return nil
 }
 
 // ErrConflict is returned when the stored state changed under a request.
@@ -91,14 +89,20 @@ func lastSegment(name string) string {
 	return name
 }
 
+// GetCertificate returns one certificate from q (the database or a
+// transaction).
+func GetCertificate(ctx context.Context, q Q, org, activity, id string) (domain.Certificate, error) {
+	return getCertificate(ctx, q, org, activity, id)
+}
+
 // GetCertificate returns one certificate.
 func (s *Store) GetCertificate(ctx context.Context, org, activity, id string) (domain.Certificate, error) {
 	return getCertificate(ctx, s.db, org, activity, id)
 }
 
-func getCertificate(ctx context.Context, q sqlx.QueryerContext, org, activity, id string) (domain.Certificate, error) {
+func getCertificate(ctx context.Context, q Q, org, activity, id string) (domain.Certificate, error) {
 	var r certificateRow
-	err := sqlx.GetContext(ctx, q, &r, q.(interface{ Rebind(string) string }).Rebind(
+	err := sqlx.GetContext(ctx, q, &r, q.Rebind(
 		"SELECT "+certificateColumns+" FROM certificates WHERE org_number = ? AND activity_id = ? AND id = ?"), org, activity, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.Certificate{}, ErrNotFound
@@ -109,27 +113,14 @@ func getCertificate(ctx context.Context, q sqlx.QueryerContext, org, activity, i
 	return r.certificate(), nil
 }
 
-// ChangeCertificate reads a certificate, applies fn and writes the result,
-// then runs also, all in one transaction.
-func (s *Store) ChangeCertificate(ctx context.Context, org, activity, id string, fn func(*domain.Certificate) error, also func(*sqlx.Tx, domain.Certificate) error) (domain.Certificate, error) {
-	var out domain.Certificate
-	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		c, err := getCertificate(ctx, tx, org, activity, id)
-		if err != nil {
-			return err
-		}
-		if err := fn(&c); err != nil {
-			return err
-		}
-		out = c
-		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE certificates SET participation = ?, end_date = ?, update_time = ? "+
-			"WHERE org_number = ? AND activity_id = ? AND id = ?"), string(c.Participation), c.EndDate,
-			formatTime(time.Now()), org, activity, id); err != nil {
-			return fmt.Errorf("update certificate: %w", err)
-		}
-		return also(tx, c)
-	})
-	return out, err
+// SaveParticipation writes c's participation and end date within tx.
+func SaveParticipation(ctx context.Context, tx Tx, c domain.Certificate, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE certificates SET participation = ?, end_date = ?, update_time = ? "+
+		"WHERE org_number = ? AND activity_id = ? AND id = ?"), string(c.Participation), c.EndDate,
+		formatTime(now), c.Org, c.ActivityID, c.ID); err != nil {
+		return fmt.Errorf("update certificate: %w", err)
+	}
+	return nil
 }
 
 // CertificateFilterFields are the fields a certificate list filter may name.
@@ -146,8 +137,12 @@ type CertificateScope struct {
 	Org, Activity, Dossier string
 }
 
-// ListCertificates lists certificates in scope.
-func (s *Store) ListCertificates(ctx context.Context, scope CertificateScope, filter listing.Filter, page listing.Page) ([]domain.Certificate, error) {
+// CertificateOrder are the fields ListCertificates may be ordered by.
+var CertificateOrder = map[string]string{"valid_from": "valid_from", "valid_to": "valid_to", "create_time": "create_time"}
+
+// ListCertificates lists certificates in scope, in order (see List), then
+// by name.
+func (s *Store) ListCertificates(ctx context.Context, scope CertificateScope, filter listing.Filter, order string, page listing.Page) ([]domain.Certificate, error) {
 	where, args := "("+filter.SQL+")", filter.Args
 	for col, v := range map[string]string{"org_number": scope.Org, "activity_id": scope.Activity, "dossier_number": scope.Dossier} {
 		if v != "" {
@@ -156,7 +151,7 @@ func (s *Store) ListCertificates(ctx context.Context, scope CertificateScope, fi
 		}
 	}
 	var rows []certificateRow
-	q := "SELECT " + certificateColumns + " FROM certificates WHERE " + where + " ORDER BY org_number, activity_id, id LIMIT ? OFFSET ?"
+	q := "SELECT " + certificateColumns + " FROM certificates WHERE " + where + " ORDER BY " + order + "org_number, activity_id, id LIMIT ? OFFSET ?"
 	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), append(args, page.Limit(), page.Offset)...); err != nil {
 		return nil, fmt.Errorf("list certificates: %w", err)
 	}
@@ -169,22 +164,24 @@ func (s *Store) ListCertificates(ctx context.Context, scope CertificateScope, fi
 
 // EndRenewals gives the renewals of c (following renewed_by) c's ended
 // participation, so that a drop-out recorded on a renewed certificate also
-// ends the periods after it. It runs in the transaction that ended c.
-func EndRenewals(ctx context.Context, tx Tx, c domain.Certificate) error {
+// ends the periods after it. It runs in the transaction that ended c and
+// returns the renewals it changed.
+func EndRenewals(ctx context.Context, tx Tx, c domain.Certificate, now time.Time) ([]domain.Certificate, error) {
+	var out []domain.Certificate
 	for next := c.RenewedBy; next != ""; {
 		org, act, id := splitCertificate(next)
 		n, err := getCertificate(ctx, tx, org, act, id)
 		if err != nil {
-			return fmt.Errorf("renewal %s: %w", next, err)
+			return nil, fmt.Errorf("renewal %s: %w", next, err)
 		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE certificates SET participation = ?, end_date = ?, update_time = ? "+
-			"WHERE org_number = ? AND activity_id = ? AND id = ?"), string(c.Participation), c.EndDate,
-			formatTime(time.Now()), org, act, id); err != nil {
-			return fmt.Errorf("end renewal: %w", err)
+		n.Participation, n.EndDate = c.Participation, c.EndDate
+		if err := SaveParticipation(ctx, tx, n, now); err != nil {
+			return nil, fmt.Errorf("end renewal: %w", err)
 		}
+		out = append(out, n)
 		next = n.RenewedBy
 	}
-	return nil
+	return out, nil
 }
 
 func splitCertificate(name string) (org, activity, id string) {
@@ -193,4 +190,31 @@ func splitCertificate(name string) (org, activity, id string) {
 		return "", "", ""
 	}
 	return p[1], p[3], p[5]
+}
+
+// ExpiredCertificates returns at most limit certificates that still hold a
+// dossier number although their activity ended before cutoff (YYYY-MM-DD).
+func ExpiredCertificates(ctx context.Context, tx Tx, cutoff string, limit int) ([]domain.Certificate, error) {
+	var rows []certificateRow
+	q := "SELECT " + certificateColumns + " FROM certificates WHERE dossier_number <> '' AND EXISTS (" +
+		"SELECT 1 FROM activities a WHERE a.org_number = certificates.org_number AND a.id = certificates.activity_id AND a.end_date < ?) " +
+		"ORDER BY org_number, activity_id, id LIMIT ?"
+	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), cutoff, limit); err != nil {
+		return nil, fmt.Errorf("expired certificates: %w", err)
+	}
+	out := make([]domain.Certificate, len(rows))
+	for i, r := range rows {
+		out[i] = r.certificate()
+	}
+	return out, nil
+}
+
+// Anonymise removes the dossier number of c within tx. What the figures
+// need (activity, kommun, dates, participation) stays.
+func Anonymise(ctx context.Context, tx Tx, c domain.Certificate, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE certificates SET dossier_number = '', update_time = ? "+
+		"WHERE org_number = ? AND activity_id = ? AND id = ?"), formatTime(now), c.Org, c.ActivityID, c.ID); err != nil {
+		return fmt.Errorf("anonymise certificate: %w", err)
+	}
+	return nil
 }

@@ -220,24 +220,16 @@ func (s *Store) Started(ctx context.Context, lan, from, to string, kinds []domai
 	return out, nil
 }
 
-// ClaimReport records that the scheduled report for lan and the period
-// (its key, "from/to") is being sent; false when it already was. also runs
-// in the same transaction (it publishes the report).
-func (s *Store) ClaimReport(ctx context.Context, lan, period, now string, also func(tx Tx) error) (bool, error) {
-	claimed := false
-	err := inTx(ctx, s, func(tx Tx) error {
-		res, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO report_runs (lan_code, period_start, create_time) VALUES (?, ?, ?) "+
-			"ON CONFLICT (lan_code, period_start) DO NOTHING"), lan, period, now)
-		if err != nil {
-			return fmt.Errorf("claim report: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		claimed = true
-		return also(tx)
-	})
-	return claimed, err
+// ClaimReport records within tx that the scheduled report for lan and the
+// period (its key, "from/to") is being sent; false when it already was.
+func ClaimReport(ctx context.Context, tx Tx, lan, period, now string) (bool, error) {
+	res, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO report_runs (lan_code, period_start, create_time) VALUES (?, ?, ?) "+
+		"ON CONFLICT (lan_code, period_start) DO NOTHING"), lan, period, now)
+	if err != nil {
+		return false, fmt.Errorf("claim report: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
 }
 
 // inList fills the %s of q with one placeholder per code and returns the

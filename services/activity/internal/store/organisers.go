@@ -44,44 +44,57 @@ func parseTime(s string) time.Time {
 	return t
 }
 
-// CreateOrganiser inserts o with its contacts and runs also in the same
-// transaction.
-func (s *Store) CreateOrganiser(ctx context.Context, o domain.Organiser, also func(*sqlx.Tx) error) error {
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO organisers (org_number, display_name, kind, create_time, update_time) "+
-			"VALUES (?, ?, ?, ?, ?)"), o.OrgNumber, o.DisplayName, string(o.Kind), formatTime(o.CreateTime), formatTime(o.UpdateTime))
-		if db.IsUniqueViolation(err) {
-			return ErrExists
-		}
-		if err != nil {
-			return fmt.Errorf("insert organiser: %w", err)
-		}
-		if err := insertContacts(ctx, tx, o); err != nil {
-			return err
-		}
-		return also(tx)
-	})
+// CreateOrganiser inserts o with its contacts within tx. registeredBy is
+// the län of the county board that registered it ("" for others).
+func (s *Store) CreateOrganiser(ctx context.Context, tx Tx, o domain.Organiser, registeredBy string) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO organisers (org_number, display_name, kind, create_time, update_time, registered_by_lan) "+
+		"VALUES (?, ?, ?, ?, ?, ?)"), o.OrgNumber, o.DisplayName, string(o.Kind), formatTime(o.CreateTime), formatTime(o.UpdateTime), registeredBy)
+	if db.IsUniqueViolation(err) {
+		return ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("insert organiser: %w", err)
+	}
+	return insertContacts(ctx, tx, o)
 }
 
-// UpdateOrganiser replaces o and its contacts.
-func (s *Store) UpdateOrganiser(ctx context.Context, o domain.Organiser, also func(*sqlx.Tx) error) error {
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, tx.Rebind("UPDATE organisers SET display_name = ?, kind = ?, update_time = ? WHERE org_number = ?"),
-			o.DisplayName, string(o.Kind), formatTime(o.UpdateTime), o.OrgNumber)
-		if err != nil {
-			return fmt.Errorf("update organiser: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM organiser_contacts WHERE org_number = ?"), o.OrgNumber); err != nil {
-			return fmt.Errorf("delete contacts: %w", err)
-		}
-		if err := insertContacts(ctx, tx, o); err != nil {
-			return err
-		}
-		return also(tx)
-	})
+// UpdateOrganiser replaces o and its contacts within tx.
+func (s *Store) UpdateOrganiser(ctx context.Context, tx Tx, o domain.Organiser) error {
+	res, err := tx.ExecContext(ctx, tx.Rebind("UPDATE organisers SET display_name = ?, kind = ?, update_time = ? WHERE org_number = ?"),
+		o.DisplayName, string(o.Kind), formatTime(o.UpdateTime), o.OrgNumber)
+	if err != nil {
+		return fmt.Errorf("update organiser: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM organiser_contacts WHERE org_number = ?"), o.OrgNumber); err != nil {
+		return fmt.Errorf("delete contacts: %w", err)
+	}
+	return insertContacts(ctx, tx, o)
+}
+
+// OrganiserLans returns the län an organiser works in: those of its
+// activities and agreements, those its contacts name, and that of the
+// county board that registered it. A county board may change only an
+// organiser of its own län.
+func OrganiserLans(ctx context.Context, q Q, org string) ([]string, error) {
+	var lans []string
+	err := sqlx.SelectContext(ctx, q, &lans, q.Rebind(
+		"SELECT lan_code FROM activities WHERE org_number = ? "+
+			"UNION SELECT lan_code FROM agreements WHERE org_number = ? "+
+			"UNION SELECT registered_by_lan FROM organisers WHERE org_number = ? AND registered_by_lan <> ''"), org, org, org)
+	if err != nil {
+		return nil, fmt.Errorf("organiser's län: %w", err)
+	}
+	var contacts []string
+	if err := sqlx.SelectContext(ctx, q, &contacts, q.Rebind("SELECT lan_codes FROM organiser_contacts WHERE org_number = ?"), org); err != nil {
+		return nil, fmt.Errorf("organiser's län: %w", err)
+	}
+	for _, c := range contacts {
+		lans = append(lans, splitList(c)...)
+	}
+	return lans, nil
 }
 
 func insertContacts(ctx context.Context, tx *sqlx.Tx, o domain.Organiser) error {
@@ -98,12 +111,14 @@ func insertContacts(ctx context.Context, tx *sqlx.Tx, o domain.Organiser) error 
 // GetOrganiser returns one organiser with its contacts. q may be the
 // database or a transaction.
 func (s *Store) GetOrganiser(ctx context.Context, org string) (domain.Organiser, error) {
-	return getOrganiser(ctx, s.db, org)
+	return GetOrganiser(ctx, s.db, org)
 }
 
-func getOrganiser(ctx context.Context, q sqlx.QueryerContext, org string) (domain.Organiser, error) {
+// GetOrganiser returns one organiser with its contacts from q (the database
+// or a transaction).
+func GetOrganiser(ctx context.Context, q Q, org string) (domain.Organiser, error) {
 	var r organiserRow
-	err := sqlx.GetContext(ctx, q, &r, q.(interface{ Rebind(string) string }).Rebind(
+	err := sqlx.GetContext(ctx, q, &r, q.Rebind(
 		"SELECT org_number, display_name, kind, create_time, update_time FROM organisers WHERE org_number = ?"), org)
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.Organiser{}, ErrNotFound
@@ -113,7 +128,7 @@ func getOrganiser(ctx context.Context, q sqlx.QueryerContext, org string) (domai
 	}
 	o := r.organiser()
 	var cs []contactRow
-	if err := sqlx.SelectContext(ctx, q, &cs, q.(interface{ Rebind(string) string }).Rebind(
+	if err := sqlx.SelectContext(ctx, q, &cs, q.Rebind(
 		"SELECT org_number, position, role, display_name, email, phone, lan_codes FROM organiser_contacts WHERE org_number = ? ORDER BY position"), org); err != nil {
 		return domain.Organiser{}, fmt.Errorf("get contacts: %w", err)
 	}
@@ -134,11 +149,15 @@ var OrganiserFilterFields = map[string]listing.Field{
 	"display_name": {SQL: "display_name"},
 }
 
-// ListOrganisers returns a page of organisers with their contacts.
-func (s *Store) ListOrganisers(ctx context.Context, filter listing.Filter, page listing.Page) ([]domain.Organiser, error) {
+// OrganiserOrder are the fields ListOrganisers may be ordered by.
+var OrganiserOrder = map[string]string{"display_name": "display_name", "kind": "kind", "create_time": "create_time", "update_time": "update_time"}
+
+// ListOrganisers returns a page of organisers with their contacts, in order
+// (see List), then by organisation number.
+func (s *Store) ListOrganisers(ctx context.Context, filter listing.Filter, order string, page listing.Page) ([]domain.Organiser, error) {
 	var rows []organiserRow
 	q := "SELECT org_number, display_name, kind, create_time, update_time FROM organisers WHERE " + filter.SQL +
-		" ORDER BY org_number LIMIT ? OFFSET ?"
+		" ORDER BY " + order + "org_number LIMIT ? OFFSET ?"
 	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), append(filter.Args, page.Limit(), page.Offset)...); err != nil {
 		return nil, fmt.Errorf("list organisers: %w", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/tia-platform/tia/services/activity/internal/domain"
-	"github.com/tia-platform/tia/services/platform/db"
 )
 
 // Schedule is how often a län's county board gets Folkbildningsrådet's
@@ -30,18 +29,16 @@ func (s *Store) Schedules(ctx context.Context) (map[string]Schedule, error) {
 	return out, nil
 }
 
-// PutSchedule sets a län's schedule.
-func (s *Store) PutSchedule(ctx context.Context, lan string, f domain.Frequency, at time.Time) error {
-	return db.InTx(ctx, s.db, func(tx Tx) error {
-		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM report_schedules WHERE lan_code = ?"), lan); err != nil {
-			return fmt.Errorf("replace schedule: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO report_schedules (lan_code, frequency, update_time) VALUES (?, ?, ?)"),
-			lan, string(f), formatTime(at)); err != nil {
-			return fmt.Errorf("insert schedule: %w", err)
-		}
-		return nil
-	})
+// PutSchedule sets a län's schedule within tx.
+func PutSchedule(ctx context.Context, tx Tx, lan string, f domain.Frequency, at time.Time) error {
+	if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM report_schedules WHERE lan_code = ?"), lan); err != nil {
+		return fmt.Errorf("replace schedule: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO report_schedules (lan_code, frequency, update_time) VALUES (?, ?, ?)"),
+		lan, string(f), formatTime(at)); err != nil {
+		return fmt.Errorf("insert schedule: %w", err)
+	}
+	return nil
 }
 
 // ReportsSince returns the day the report scheduler first ran, recording
@@ -56,4 +53,16 @@ func (s *Store) ReportsSince(ctx context.Context, today string) (string, error) 
 		return "", fmt.Errorf("reports since: %w", err)
 	}
 	return since, nil
+}
+
+// ClaimRun records within tx that the scheduled job name ran for key (a
+// day); false when a replica already did, so each run happens once.
+func ClaimRun(ctx context.Context, tx Tx, name, key string) (bool, error) {
+	res, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO registry_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"),
+		name+":"+key, key)
+	if err != nil {
+		return false, fmt.Errorf("claim %s: %w", name, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
 }

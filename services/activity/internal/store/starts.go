@@ -25,21 +25,13 @@ func (s *Store) DueStarts(ctx context.Context, today string) ([]domain.Activity,
 	return out, nil
 }
 
-// ClaimStart marks the start of an activity as announced and runs also in
-// the same transaction, if no one has done so before; it reports whether it
-// did.
-func (s *Store) ClaimStart(ctx context.Context, org, id string, also func(Tx) error) (bool, error) {
-	claimed := false
-	err := inTx(ctx, s, func(tx Tx) error {
-		res, err := tx.ExecContext(ctx, tx.Rebind("UPDATE activities SET started_announced = 1 WHERE org_number = ? AND id = ? AND started_announced = 0"), org, id)
-		if err != nil {
-			return fmt.Errorf("claim start: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		claimed = true
-		return also(tx)
-	})
-	return claimed, err
+// ClaimStart marks the start of an activity as announced within tx, if no
+// one has done so before; it reports whether it did.
+func ClaimStart(ctx context.Context, tx Tx, org, id string) (bool, error) {
+	res, err := tx.ExecContext(ctx, tx.Rebind("UPDATE activities SET started_announced = 1 WHERE org_number = ? AND id = ? AND started_announced = 0"), org, id)
+	if err != nil {
+		return false, fmt.Errorf("claim start: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/tia-platform/tia/services/activity/internal/domain"
+	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/listing"
 )
@@ -26,11 +27,21 @@ var migrations embed.FS
 // Migrations are the registry's tables, applied at start.
 var Migrations = mustSub(migrations, "migrations")
 
-// ErrNotFound is returned for an activity that does not exist.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned for a row that does not exist; ErrExists when
+// creating one whose name is taken. They are the platform's shared kinds, so
+// the service's error table maps them without a rule of its own.
+var (
+	ErrNotFound = apierr.ErrNotFound
+	ErrExists   = apierr.ErrAlreadyExists
+)
 
-// ErrExists is returned when creating an activity whose name is taken.
-var ErrExists = errors.New("already exists")
+// Tx is the transaction of a unit of work (uow.Work.Tx): every write of the
+// store runs in the caller's unit, next to the events and audit entries of
+// the same change.
+type Tx = *sqlx.Tx
+
+// Q is the database or a transaction, for reads.
+type Q = sqlx.ExtContext
 
 // Store reads and writes activities.
 type Store struct{ db *sqlx.DB }
@@ -115,25 +126,30 @@ func (r row) activity() domain.Activity {
 	}
 }
 
-// Create inserts a and runs also in the same transaction, so the event that
-// announces the activity is written if and only if the activity is.
-func (s *Store) Create(ctx context.Context, a domain.Activity, also func(*sqlx.Tx) error) error {
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		_, err := tx.NamedExecContext(ctx, insertActivity, toRow(a))
-		if db.IsUniqueViolation(err) {
-			return ErrExists
-		}
-		if err != nil {
-			return fmt.Errorf("insert activity: %w", err)
-		}
-		return also(tx)
-	})
+// Create inserts a within the unit of work tx.
+func (s *Store) Create(ctx context.Context, tx Tx, a domain.Activity) error {
+	_, err := tx.NamedExecContext(ctx, insertActivity, toRow(a))
+	if db.IsUniqueViolation(err) {
+		return ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("insert activity: %w", err)
+	}
+	return nil
 }
+
+// DB is the database, for reads outside a unit of work.
+func (s *Store) DB() *sqlx.DB { return s.db }
 
 // Get returns one activity.
 func (s *Store) Get(ctx context.Context, org, id string) (domain.Activity, error) {
+	return GetActivity(ctx, s.db, org, id)
+}
+
+// GetActivity returns one activity from q (the database or a transaction).
+func GetActivity(ctx context.Context, q Q, org, id string) (domain.Activity, error) {
 	var r row
-	err := s.db.GetContext(ctx, &r, s.db.Rebind("SELECT "+columns+" FROM activities WHERE org_number = ? AND id = ?"), org, id)
+	err := sqlx.GetContext(ctx, q, &r, q.Rebind("SELECT "+columns+" FROM activities WHERE org_number = ? AND id = ?"), org, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.Activity{}, ErrNotFound
 	}
@@ -143,27 +159,24 @@ func (s *Store) Get(ctx context.Context, org, id string) (domain.Activity, error
 	return r.activity(), nil
 }
 
-// Update replaces the activity a (matched by organiser and id) and runs also
-// in the same transaction.
-func (s *Store) Update(ctx context.Context, a domain.Activity, also func(*sqlx.Tx) error) error {
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		res, err := tx.NamedExecContext(ctx, "UPDATE activities SET title = :title, kommun_code = :kommun_code, "+
-			"lan_code = :lan_code, focus = :focus, capacity = :capacity, start_date = :start_date, end_date = :end_date, "+
-			"update_time = :update_time, funding = :funding, programme = :programme, agreement = :agreement, "+
-			"address = :address, schedule = :schedule, languages = :languages WHERE org_number = :org_number AND id = :id", toRow(a))
-		if err != nil {
-			return fmt.Errorf("update activity: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		// Certificates carry their activity's place for the coverage picture.
-		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE certificates SET kommun_code = ?, lan_code = ? "+
-			"WHERE org_number = ? AND activity_id = ?"), a.KommunCode, a.LanCode, a.Org, a.ID); err != nil {
-			return fmt.Errorf("update certificates' kommun: %w", err)
-		}
-		return also(tx)
-	})
+// Update replaces the activity a (matched by organiser and id) within tx.
+func (s *Store) Update(ctx context.Context, tx Tx, a domain.Activity) error {
+	res, err := tx.NamedExecContext(ctx, "UPDATE activities SET title = :title, kommun_code = :kommun_code, "+
+		"lan_code = :lan_code, focus = :focus, capacity = :capacity, start_date = :start_date, end_date = :end_date, "+
+		"update_time = :update_time, funding = :funding, programme = :programme, agreement = :agreement, "+
+		"address = :address, schedule = :schedule, languages = :languages WHERE org_number = :org_number AND id = :id", toRow(a))
+	if err != nil {
+		return fmt.Errorf("update activity: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	// Certificates carry their activity's place for the coverage picture.
+	if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE certificates SET kommun_code = ?, lan_code = ? "+
+		"WHERE org_number = ? AND activity_id = ?"), a.KommunCode, a.LanCode, a.Org, a.ID); err != nil {
+		return fmt.Errorf("update certificates' kommun: %w", err)
+	}
+	return nil
 }
 
 // FilterFields are the fields a list filter may name.
@@ -177,15 +190,22 @@ var FilterFields = map[string]listing.Field{
 	"title":       {SQL: "title"},
 }
 
+// ActivityOrder are the fields ListActivities may be ordered by.
+var ActivityOrder = map[string]string{
+	"title": "title", "kommun_code": "kommun_code", "lan_code": "lan_code", "capacity": "capacity",
+	"start_date": "start_date", "end_date": "end_date", "create_time": "create_time", "update_time": "update_time",
+}
+
 // List returns a page of activities of org (all organisers when org is
-// empty) matching filter, ordered by name.
-func (s *Store) List(ctx context.Context, org string, filter listing.Filter, page listing.Page) ([]domain.Activity, error) {
+// empty) matching filter, in order (an ORDER BY list of ActivityOrder
+// columns; empty for none), then by name.
+func (s *Store) List(ctx context.Context, org string, filter listing.Filter, order string, page listing.Page) ([]domain.Activity, error) {
 	where, args := filter.SQL, filter.Args
 	if org != "" {
 		where = "org_number = ? AND " + where
 		args = append([]any{org}, args...)
 	}
-	q := "SELECT " + columns + " FROM activities WHERE " + where + " ORDER BY org_number, id LIMIT ? OFFSET ?"
+	q := "SELECT " + columns + " FROM activities WHERE " + where + " ORDER BY " + order + "org_number, id LIMIT ? OFFSET ?"
 	var rows []row
 	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), append(args, page.Limit(), page.Offset)...); err != nil {
 		return nil, fmt.Errorf("list activities: %w", err)
@@ -204,8 +224,3 @@ func mustSub(f fs.FS, dir string) fs.FS {
 	}
 	return sub
 }
-
-// Tx is a transaction of the store.
-type Tx = *sqlx.Tx
-
-func inTx(ctx context.Context, s *Store, fn func(Tx) error) error { return db.InTx(ctx, s.db, fn) }

@@ -32,7 +32,11 @@ func open(t *testing.T, dsn string) *Store {
 	return New(d)
 }
 
-func none(*sqlx.Tx) error { return nil }
+// inTx runs fn in one transaction, as a unit of work does.
+func inTx(t *testing.T, s *Store, fn func(Tx) error) error {
+	t.Helper()
+	return db.InTx(context.Background(), s.db, fn)
+}
 
 func activity(id, kommun, lan, start, end string, capacity int32) domain.Activity {
 	return domain.Activity{Org: "8020038884", ID: id, Title: id, KommunCode: kommun, LanCode: lan,
@@ -56,7 +60,7 @@ func TestStore(t *testing.T) {
 			activity("d", "0381", "03", "2026-01-01", "2026-03-09", 9), // ended
 			activity("e", "0180", "01", "2026-01-01", "2026-12-31", 3),
 		} {
-			if err := s.Create(ctx, a, none); err != nil {
+			if err := inTx(t, s, func(tx Tx) error { return s.Create(ctx, tx, a) }); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -67,7 +71,7 @@ func TestStore(t *testing.T) {
 			{ID: "4", ActivityID: "b", Participation: domain.ParticipationIssued},
 		} {
 			c.Org, c.Dossier, c.ValidFrom, c.ValidTo, c.KommunCode, c.LanCode = "8020038884", "12-00000"+c.ID, "2026-03-01", "2026-05-31", "0380", "03"
-			if err := s.CreateCertificate(ctx, c, none); err != nil {
+			if err := inTx(t, s, func(tx Tx) error { return s.CreateCertificate(ctx, tx, c) }); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -113,7 +117,7 @@ func TestStore(t *testing.T) {
 		// Moving an activity moves its certificates in the picture.
 		a, _ := s.Get(ctx, "8020038884", "b")
 		a.KommunCode = "0381"
-		if err := s.Update(ctx, a, none); err != nil {
+		if err := inTx(t, s, func(tx Tx) error { return s.Update(ctx, tx, a) }); err != nil {
 			t.Fatal(err)
 		}
 		if c, _ := s.GetCertificate(ctx, "8020038884", "b", "4"); c.KommunCode != "0381" {
@@ -124,11 +128,11 @@ func TestStore(t *testing.T) {
 		old, _ := s.GetCertificate(ctx, "8020038884", "a", "1")
 		n := old
 		n.ID, n.Renews, n.ValidFrom = "5", old.Name(), "2026-06-01"
-		if err := s.CreateCertificate(ctx, n, none); err != nil {
+		if err := inTx(t, s, func(tx Tx) error { return s.CreateCertificate(ctx, tx, n) }); err != nil {
 			t.Fatal(err)
 		}
 		n.ID = "6"
-		if err := s.CreateCertificate(ctx, n, none); !errors.Is(err, ErrConflict) {
+		if err := inTx(t, s, func(tx Tx) error { return s.CreateCertificate(ctx, tx, n) }); !errors.Is(err, ErrConflict) {
 			t.Errorf("second renewal: %v", err)
 		}
 
@@ -150,7 +154,11 @@ func TestStore(t *testing.T) {
 
 		// A scheduled report is claimed once.
 		for i, want := range []bool{true, false} {
-			ok, err := s.ClaimReport(ctx, "03", "2026-02-01", "now", func(Tx) error { return nil })
+			var ok bool
+			err := inTx(t, s, func(tx Tx) (err error) {
+				ok, err = ClaimReport(ctx, tx, "03", "2026-02-01", "now")
+				return err
+			})
 			if err != nil || ok != want {
 				t.Fatalf("claim %d = %v, %v", i, ok, err)
 			}

@@ -8,6 +8,7 @@ package activityv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	v1 "github.com/tia-platform/tia/proto/gen/tia/audit/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -697,7 +698,8 @@ type UpdateActivityRequest struct {
 	// The activity with its name set and the fields to change. Rules are
 	// checked on the activity as it is after the change.
 	Activity *Activity `protobuf:"bytes,1,opt,name=activity,proto3" json:"activity,omitempty"`
-	// The fields to change (snake_case, e.g. "capacity"). Required.
+	// The fields to change (snake_case, e.g. "capacity"), or "*" for every
+	// changeable field (AIP-134). Required.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -933,7 +935,11 @@ func (x *Contact) GetLanCodes() []string {
 type CreateOrganiserRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The organiser; org_number names it.
-	Organiser     *Organiser `protobuf:"bytes,1,opt,name=organiser,proto3" json:"organiser,omitempty"`
+	Organiser *Organiser `protobuf:"bytes,1,opt,name=organiser,proto3" json:"organiser,omitempty"`
+	// AIP-155 request id: a retry with the same id (by the same caller)
+	// returns the first result instead of applying the change again. Any
+	// unique string, e.g. a UUID.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -973,6 +979,13 @@ func (x *CreateOrganiserRequest) GetOrganiser() *Organiser {
 		return x.Organiser
 	}
 	return nil
+}
+
+func (x *CreateOrganiserRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // Request for GetOrganiser.
@@ -1026,7 +1039,7 @@ type UpdateOrganiserRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The organiser with its name set.
 	Organiser *Organiser `protobuf:"bytes,1,opt,name=organiser,proto3" json:"organiser,omitempty"`
-	// Fields to change: display_name, kind, contacts.
+	// Fields to change: display_name, kind, contacts; "*" for all three.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1084,7 +1097,10 @@ type ListOrganisersRequest struct {
 	// From a previous response's next_page_token.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// AIP-160 filter on `kind` (e.g. `kind = "study_association"`).
-	Filter        string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
+	Filter string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
+	// AIP-132 ordering: a comma-separated list of fields, each optionally
+	// followed by " desc": `display_name`, `kind`, `create_time`, `update_time`. Ties and the default are by name.
+	OrderBy       string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1136,6 +1152,13 @@ func (x *ListOrganisersRequest) GetPageToken() string {
 func (x *ListOrganisersRequest) GetFilter() string {
 	if x != nil {
 		return x.Filter
+	}
+	return ""
+}
+
+func (x *ListOrganisersRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
 	}
 	return ""
 }
@@ -1476,7 +1499,11 @@ type CreateAgreementRequest struct {
 	// `lan/{lan_code}`: the county board that signs.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// The agreement.
-	Agreement     *Agreement `protobuf:"bytes,2,opt,name=agreement,proto3" json:"agreement,omitempty"`
+	Agreement *Agreement `protobuf:"bytes,2,opt,name=agreement,proto3" json:"agreement,omitempty"`
+	// AIP-155 request id: a retry with the same id (by the same caller)
+	// returns the first result instead of applying the change again. Any
+	// unique string, e.g. a UUID.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1523,6 +1550,13 @@ func (x *CreateAgreementRequest) GetAgreement() *Agreement {
 		return x.Agreement
 	}
 	return nil
+}
+
+func (x *CreateAgreementRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // Request for GetAgreement.
@@ -1580,8 +1614,12 @@ type ListAgreementsRequest struct {
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// From a previous response's next_page_token.
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// AIP-160 filter on `organiser`, `start_date`, `end_date`.
-	Filter        string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
+	// AIP-160 filter on `organiser` (`organiser = "organisers/8020038884"`),
+	// `org_number`, `start_date`, `end_date`, `ended_date`.
+	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
+	// AIP-132 ordering: a comma-separated list of fields, each optionally
+	// followed by " desc": `start_date`, `end_date`, `sign_date`, `create_time`. Ties and the default are by name.
+	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1640,6 +1678,13 @@ func (x *ListAgreementsRequest) GetPageToken() string {
 func (x *ListAgreementsRequest) GetFilter() string {
 	if x != nil {
 		return x.Filter
+	}
+	return ""
+}
+
+func (x *ListAgreementsRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
 	}
 	return ""
 }
@@ -1706,7 +1751,11 @@ type EndAgreementRequest struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The agreement's new last day: before its planned end_date, not before
 	// its start_date, and not before today (no retroactive end).
-	EndDate       string `protobuf:"bytes,2,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	EndDate string `protobuf:"bytes,2,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	// AIP-155 request id: a retry with the same id (by the same caller)
+	// returns the first result instead of applying the change again. Any
+	// unique string, e.g. a UUID.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1755,6 +1804,13 @@ func (x *EndAgreementRequest) GetEndDate() string {
 	return ""
 }
 
+func (x *EndAgreementRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 // Request for CreateCertificate.
 type CreateCertificateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1762,7 +1818,11 @@ type CreateCertificateRequest struct {
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// The certificate: dossier_number, and valid_from (defaults to today or
 	// the activity's first day, whichever is later).
-	Certificate   *Certificate `protobuf:"bytes,2,opt,name=certificate,proto3" json:"certificate,omitempty"`
+	Certificate *Certificate `protobuf:"bytes,2,opt,name=certificate,proto3" json:"certificate,omitempty"`
+	// AIP-155 request id: a retry with the same id (by the same caller)
+	// returns the first result instead of applying the change again. Any
+	// unique string, e.g. a UUID.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1809,6 +1869,13 @@ func (x *CreateCertificateRequest) GetCertificate() *Certificate {
 		return x.Certificate
 	}
 	return nil
+}
+
+func (x *CreateCertificateRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // Request for GetCertificate.
@@ -1868,7 +1935,10 @@ type ListCertificatesRequest struct {
 	// From a previous response's next_page_token.
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// AIP-160 filter on `dossier_number`, `participation`, `valid_from`, `valid_to`.
-	Filter        string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
+	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
+	// AIP-132 ordering: a comma-separated list of fields, each optionally
+	// followed by " desc": `valid_from`, `valid_to`, `create_time`. Ties and the default are by name.
+	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1927,6 +1997,13 @@ func (x *ListCertificatesRequest) GetPageToken() string {
 func (x *ListCertificatesRequest) GetFilter() string {
 	if x != nil {
 		return x.Filter
+	}
+	return ""
+}
+
+func (x *ListCertificatesRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
 	}
 	return ""
 }
@@ -1990,7 +2067,11 @@ func (x *ListCertificatesResponse) GetNextPageToken() string {
 type RenewCertificateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The certificate to renew.
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// AIP-155 request id: a retry with the same id (by the same caller)
+	// returns the first result instead of applying the change again. Any
+	// unique string, e.g. a UUID.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2032,11 +2113,22 @@ func (x *RenewCertificateRequest) GetName() string {
 	return ""
 }
 
+func (x *RenewCertificateRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 // Request for StartParticipation.
 type StartParticipationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The certificate.
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// AIP-155 request id: a retry with the same id (by the same caller)
+	// returns the first result instead of applying the change again. Any
+	// unique string, e.g. a UUID.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2078,6 +2170,13 @@ func (x *StartParticipationRequest) GetName() string {
 	return ""
 }
 
+func (x *StartParticipationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 // Request for EndParticipation.
 type EndParticipationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2088,7 +2187,11 @@ type EndParticipationRequest struct {
 	// The day the participant dropped out (not before the certificate's first
 	// day), or the day the organiser learnt the participant never started.
 	// Not in the future.
-	EndDate       string `protobuf:"bytes,3,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	EndDate string `protobuf:"bytes,3,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	// AIP-155 request id: a retry with the same id (by the same caller)
+	// returns the first result instead of applying the change again. Any
+	// unique string, e.g. a UUID.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2140,6 +2243,13 @@ func (x *EndParticipationRequest) GetOutcome() Participation {
 func (x *EndParticipationRequest) GetEndDate() string {
 	if x != nil {
 		return x.EndDate
+	}
+	return ""
+}
+
+func (x *EndParticipationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -3130,7 +3240,11 @@ type CreateActivityRequest struct {
 	// The activity to register.
 	Activity *Activity `protobuf:"bytes,2,opt,name=activity,proto3" json:"activity,omitempty"`
 	// Optional client-chosen id (RFC 1034 label); generated when empty.
-	ActivityId    string `protobuf:"bytes,3,opt,name=activity_id,json=activityId,proto3" json:"activity_id,omitempty"`
+	ActivityId string `protobuf:"bytes,3,opt,name=activity_id,json=activityId,proto3" json:"activity_id,omitempty"`
+	// AIP-155 request id: a retry with the same id (by the same caller)
+	// returns the first result instead of applying the change again. Any
+	// unique string, e.g. a UUID.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3182,6 +3296,13 @@ func (x *CreateActivityRequest) GetActivity() *Activity {
 func (x *CreateActivityRequest) GetActivityId() string {
 	if x != nil {
 		return x.ActivityId
+	}
+	return ""
+}
+
+func (x *CreateActivityRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -3242,7 +3363,10 @@ type ListActivitiesRequest struct {
 	// From a previous response's next_page_token.
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// AIP-160 filter, e.g. `kommun_code = "0180"`.
-	Filter        string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
+	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
+	// AIP-132 ordering: a comma-separated list of fields, each optionally
+	// followed by " desc": `title`, `kommun_code`, `lan_code`, `capacity`, `start_date`, `end_date`, `create_time`, `update_time`. Ties and the default are by name.
+	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3301,6 +3425,13 @@ func (x *ListActivitiesRequest) GetPageToken() string {
 func (x *ListActivitiesRequest) GetFilter() string {
 	if x != nil {
 		return x.Filter
+	}
+	return ""
+}
+
+func (x *ListActivitiesRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
 	}
 	return ""
 }
@@ -3738,7 +3869,7 @@ type UpdateReportScheduleRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The schedule with its name set.
 	Schedule *ReportSchedule `protobuf:"bytes,1,opt,name=schedule,proto3" json:"schedule,omitempty"`
-	// Fields to change: frequency.
+	// Fields to change: frequency ("*" means the same).
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3792,7 +3923,7 @@ var File_tia_activity_v1_activity_proto protoreflect.FileDescriptor
 
 const file_tia_activity_v1_activity_proto_rawDesc = "" +
 	"\n" +
-	"\x1etia/activity/v1/activity.proto\x12\x0ftia.activity.v1\x1a\x1bbuf/validate/validate.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf4\x06\n" +
+	"\x1etia/activity/v1/activity.proto\x12\x0ftia.activity.v1\x1a\x1bbuf/validate/validate.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18tia/audit/v1/audit.proto\"\xf4\x06\n" +
 	"\bActivity\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\x05title\x18\x02 \x01(\tB\n" +
@@ -3839,21 +3970,24 @@ const file_tia_activity_v1_activity_proto_rawDesc = "" +
 	"\x05email\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05email\x12\x1d\n" +
 	"\x05phone\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x182R\x05phone\x125\n" +
 	"\tlan_codes\x18\x05 \x03(\tB\x18\xbaH\x15\x92\x01\x12\x10\x15\"\x0er\f2\n" +
-	"^[0-9]{2}$R\blanCodes\"Z\n" +
+	"^[0-9]{2}$R\blanCodes\"\x94\x01\n" +
 	"\x16CreateOrganiserRequest\x12@\n" +
-	"\torganiser\x18\x01 \x01(\v2\x1a.tia.activity.v1.OrganiserB\x06\xbaH\x03\xc8\x01\x01R\torganiser\"H\n" +
+	"\torganiser\x18\x01 \x01(\v2\x1a.tia.activity.v1.OrganiserB\x06\xbaH\x03\xc8\x01\x01R\torganiser\x128\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\trequestId\"H\n" +
 	"\x13GetOrganiserRequest\x121\n" +
 	"\x04name\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^organisers/[0-9]{10}$R\x04name\"\x97\x01\n" +
 	"\x16UpdateOrganiserRequest\x12@\n" +
 	"\torganiser\x18\x01 \x01(\v2\x1a.tia.activity.v1.OrganiserB\x06\xbaH\x03\xc8\x01\x01R\torganiser\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\"\x81\x01\n" +
+	"updateMask\"\xa6\x01\n" +
 	"\x15ListOrganisersRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\x12 \n" +
-	"\x06filter\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06filter\"|\n" +
+	"\x06filter\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06filter\x12#\n" +
+	"\border_by\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\aorderBy\"|\n" +
 	"\x16ListOrganisersResponse\x12:\n" +
 	"\n" +
 	"organisers\x18\x01 \x03(\v2\x1a.tia.activity.v1.OrganiserR\n" +
@@ -3880,51 +4014,65 @@ const file_tia_activity_v1_activity_proto_rawDesc = "" +
 	"ended_date\x18\x06 \x01(\tR\tendedDate\x12*\n" +
 	"\vdescription\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\vdescription\x12;\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\x89\x01\n" +
+	"createTime\"\xc3\x01\n" +
 	"\x16CreateAgreementRequest\x12-\n" +
 	"\x06parent\x18\x01 \x01(\tB\x15\xbaH\x12r\x102\x0e^lan/[0-9]{2}$R\x06parent\x12@\n" +
-	"\tagreement\x18\x02 \x01(\v2\x1a.tia.activity.v1.AgreementB\x06\xbaH\x03\xc8\x01\x01R\tagreement\"[\n" +
+	"\tagreement\x18\x02 \x01(\v2\x1a.tia.activity.v1.AgreementB\x06\xbaH\x03\xc8\x01\x01R\tagreement\x128\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\trequestId\"[\n" +
 	"\x13GetAgreementRequest\x12D\n" +
-	"\x04name\x18\x01 \x01(\tB0\xbaH-r+2)^lan/[0-9]{2}/agreements/[a-z0-9-]{1,63}$R\x04name\"\xb4\x01\n" +
+	"\x04name\x18\x01 \x01(\tB0\xbaH-r+2)^lan/[0-9]{2}/agreements/[a-z0-9-]{1,63}$R\x04name\"\xd9\x01\n" +
 	"\x15ListAgreementsRequest\x121\n" +
 	"\x06parent\x18\x01 \x01(\tB\x19\xbaH\x16r\x142\x12^lan/([0-9]{2}|-)$R\x06parent\x12'\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12 \n" +
-	"\x06filter\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06filter\"|\n" +
+	"\x06filter\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06filter\x12#\n" +
+	"\border_by\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\aorderBy\"|\n" +
 	"\x16ListAgreementsResponse\x12:\n" +
 	"\n" +
 	"agreements\x18\x01 \x03(\v2\x1a.tia.activity.v1.AgreementR\n" +
 	"agreements\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9b\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd5\x01\n" +
 	"\x13EndAgreementRequest\x12D\n" +
 	"\x04name\x18\x01 \x01(\tB0\xbaH-r+2)^lan/[0-9]{2}/agreements/[a-z0-9-]{1,63}$R\x04name\x12>\n" +
-	"\bend_date\x18\x02 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\aendDate\"\xb4\x01\n" +
+	"\bend_date\x18\x02 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\aendDate\x128\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\trequestId\"\xee\x01\n" +
 	"\x18CreateCertificateRequest\x12P\n" +
 	"\x06parent\x18\x01 \x01(\tB8\xbaH5r321^organisers/[0-9]{10}/activities/[a-z0-9-]{1,63}$R\x06parent\x12F\n" +
-	"\vcertificate\x18\x02 \x01(\v2\x1c.tia.activity.v1.CertificateB\x06\xbaH\x03\xc8\x01\x01R\vcertificate\"\x82\x01\n" +
+	"\vcertificate\x18\x02 \x01(\v2\x1c.tia.activity.v1.CertificateB\x06\xbaH\x03\xc8\x01\x01R\vcertificate\x128\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\trequestId\"\x82\x01\n" +
 	"\x15GetCertificateRequest\x12i\n" +
-	"\x04name\x18\x01 \x01(\tBU\xbaHRrP2N^organisers/[0-9]{10}/activities/[a-z0-9-]{1,63}/certificates/[a-z0-9-]{1,63}$R\x04name\"\xdd\x01\n" +
+	"\x04name\x18\x01 \x01(\tBU\xbaHRrP2N^organisers/[0-9]{10}/activities/[a-z0-9-]{1,63}/certificates/[a-z0-9-]{1,63}$R\x04name\"\x82\x02\n" +
 	"\x17ListCertificatesRequest\x12X\n" +
 	"\x06parent\x18\x01 \x01(\tB@\xbaH=r;29^organisers/([0-9]{10}|-)/activities/([a-z0-9-]{1,63}|-)$R\x06parent\x12'\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12 \n" +
-	"\x06filter\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06filter\"\x84\x01\n" +
+	"\x06filter\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06filter\x12#\n" +
+	"\border_by\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\aorderBy\"\x84\x01\n" +
 	"\x18ListCertificatesResponse\x12@\n" +
 	"\fcertificates\x18\x01 \x03(\v2\x1c.tia.activity.v1.CertificateR\fcertificates\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x84\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbe\x01\n" +
 	"\x17RenewCertificateRequest\x12i\n" +
-	"\x04name\x18\x01 \x01(\tBU\xbaHRrP2N^organisers/[0-9]{10}/activities/[a-z0-9-]{1,63}/certificates/[a-z0-9-]{1,63}$R\x04name\"\x86\x01\n" +
+	"\x04name\x18\x01 \x01(\tBU\xbaHRrP2N^organisers/[0-9]{10}/activities/[a-z0-9-]{1,63}/certificates/[a-z0-9-]{1,63}$R\x04name\x128\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\trequestId\"\xc0\x01\n" +
 	"\x19StartParticipationRequest\x12i\n" +
-	"\x04name\x18\x01 \x01(\tBU\xbaHRrP2N^organisers/[0-9]{10}/activities/[a-z0-9-]{1,63}/certificates/[a-z0-9-]{1,63}$R\x04name\"\x8a\x02\n" +
+	"\x04name\x18\x01 \x01(\tBU\xbaHRrP2N^organisers/[0-9]{10}/activities/[a-z0-9-]{1,63}/certificates/[a-z0-9-]{1,63}$R\x04name\x128\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\trequestId\"\xc4\x02\n" +
 	"\x17EndParticipationRequest\x12i\n" +
 	"\x04name\x18\x01 \x01(\tBU\xbaHRrP2N^organisers/[0-9]{10}/activities/[a-z0-9-]{1,63}/certificates/[a-z0-9-]{1,63}$R\x04name\x12D\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2\x1e.tia.activity.v1.ParticipationB\n" +
 	"\xbaH\a\x82\x01\x04\x18\x03\x18\x04R\aoutcome\x12>\n" +
-	"\bend_date\x18\x03 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\aendDate\"\xcb\x01\n" +
+	"\bend_date\x18\x03 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\aendDate\x128\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\trequestId\"\xcb\x01\n" +
 	"\x1cGetFolkbildningReportRequest\x12'\n" +
 	"\x03lan\x18\x01 \x01(\tB\x15\xbaH\x12r\x102\x0e^lan/[0-9]{2}$R\x03lan\x12B\n" +
 	"\n" +
@@ -4014,21 +4162,24 @@ const file_tia_activity_v1_activity_proto_rawDesc = "" +
 	"\tvia_route\x18\x03 \x01(\bR\bviaRoute\"|\n" +
 	"\x17SearchCatalogueResponse\x129\n" +
 	"\aentries\x18\x01 \x03(\v2\x1f.tia.activity.v1.CatalogueEntryR\aentries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xdb\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x95\x02\n" +
 	"\x15CreateActivityRequest\x125\n" +
 	"\x06parent\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^organisers/[0-9]{10}$R\x06parent\x12=\n" +
 	"\bactivity\x18\x02 \x01(\v2\x19.tia.activity.v1.ActivityB\x06\xbaH\x03\xc8\x01\x01R\bactivity\x12L\n" +
 	"\vactivity_id\x18\x03 \x01(\tB+\xbaH(r&2$^([a-z]([a-z0-9-]{0,61}[a-z0-9])?)?$R\n" +
-	"activityId\"b\n" +
+	"activityId\x128\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\trequestId\"b\n" +
 	"\x12GetActivityRequest\x12L\n" +
-	"\x04name\x18\x01 \x01(\tB8\xbaH5r321^organisers/[0-9]{10}/activities/[a-z0-9-]{1,63}$R\x04name\"\xbc\x01\n" +
+	"\x04name\x18\x01 \x01(\tB8\xbaH5r321^organisers/[0-9]{10}/activities/[a-z0-9-]{1,63}$R\x04name\"\xe1\x01\n" +
 	"\x15ListActivitiesRequest\x129\n" +
 	"\x06parent\x18\x01 \x01(\tB!\xbaH\x1er\x1c2\x1a^organisers/([0-9]{10}|-)$R\x06parent\x12'\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12 \n" +
-	"\x06filter\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06filter\"{\n" +
+	"\x06filter\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06filter\x12#\n" +
+	"\border_by\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\aorderBy\"{\n" +
 	"\x16ListActivitiesResponse\x129\n" +
 	"\n" +
 	"activities\x18\x01 \x03(\v2\x19.tia.activity.v1.ActivityR\n" +
@@ -4111,7 +4262,7 @@ const file_tia_activity_v1_activity_proto_rawDesc = "" +
 	"\x1cREPORT_FREQUENCY_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17REPORT_FREQUENCY_WEEKLY\x10\x01\x12\x1c\n" +
 	"\x18REPORT_FREQUENCY_MONTHLY\x10\x02\x12\x1e\n" +
-	"\x1aREPORT_FREQUENCY_QUARTERLY\x10\x032\x84\x13\n" +
+	"\x1aREPORT_FREQUENCY_QUARTERLY\x10\x032\xd0\x14\n" +
 	"\x0fActivityService\x12S\n" +
 	"\x0eCreateActivity\x12&.tia.activity.v1.CreateActivityRequest\x1a\x19.tia.activity.v1.Activity\x12M\n" +
 	"\vGetActivity\x12#.tia.activity.v1.GetActivityRequest\x1a\x19.tia.activity.v1.Activity\x12a\n" +
@@ -4138,7 +4289,9 @@ const file_tia_activity_v1_activity_proto_rawDesc = "" +
 	"\x14UpdateReportSchedule\x12,.tia.activity.v1.UpdateReportScheduleRequest\x1a\x1f.tia.activity.v1.ReportSchedule\x12M\n" +
 	"\vGetCoverage\x12#.tia.activity.v1.GetCoverageRequest\x1a\x19.tia.activity.v1.Coverage\x12a\n" +
 	"\x0eExportCoverage\x12&.tia.activity.v1.ExportCoverageRequest\x1a'.tia.activity.v1.ExportCoverageResponse\x12d\n" +
-	"\x0fSearchCatalogue\x12'.tia.activity.v1.SearchCatalogueRequest\x1a(.tia.activity.v1.SearchCatalogueResponseBBZ@github.com/tia-platform/tia/proto/gen/tia/activity/v1;activityv1b\x06proto3"
+	"\x0fSearchCatalogue\x12'.tia.activity.v1.SearchCatalogueRequest\x1a(.tia.activity.v1.SearchCatalogueResponse\x12g\n" +
+	"\x12SearchAuditEntries\x12'.tia.audit.v1.SearchAuditEntriesRequest\x1a(.tia.audit.v1.SearchAuditEntriesResponse\x12a\n" +
+	"\x10VerifyAuditTrail\x12%.tia.audit.v1.VerifyAuditTrailRequest\x1a&.tia.audit.v1.VerifyAuditTrailResponseBBZ@github.com/tia-platform/tia/proto/gen/tia/activity/v1;activityv1b\x06proto3"
 
 var (
 	file_tia_activity_v1_activity_proto_rawDescOnce sync.Once
@@ -4155,63 +4308,67 @@ func file_tia_activity_v1_activity_proto_rawDescGZIP() []byte {
 var file_tia_activity_v1_activity_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
 var file_tia_activity_v1_activity_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_tia_activity_v1_activity_proto_goTypes = []any{
-	(Focus)(0),                           // 0: tia.activity.v1.Focus
-	(FundingBasis)(0),                    // 1: tia.activity.v1.FundingBasis
-	(Programme)(0),                       // 2: tia.activity.v1.Programme
-	(OrganiserKind)(0),                   // 3: tia.activity.v1.OrganiserKind
-	(ContactRole)(0),                     // 4: tia.activity.v1.ContactRole
-	(ActivityStatus)(0),                  // 5: tia.activity.v1.ActivityStatus
-	(Participation)(0),                   // 6: tia.activity.v1.Participation
-	(ReportFrequency)(0),                 // 7: tia.activity.v1.ReportFrequency
-	(*Activity)(nil),                     // 8: tia.activity.v1.Activity
-	(*UpdateActivityRequest)(nil),        // 9: tia.activity.v1.UpdateActivityRequest
-	(*Organiser)(nil),                    // 10: tia.activity.v1.Organiser
-	(*Contact)(nil),                      // 11: tia.activity.v1.Contact
-	(*CreateOrganiserRequest)(nil),       // 12: tia.activity.v1.CreateOrganiserRequest
-	(*GetOrganiserRequest)(nil),          // 13: tia.activity.v1.GetOrganiserRequest
-	(*UpdateOrganiserRequest)(nil),       // 14: tia.activity.v1.UpdateOrganiserRequest
-	(*ListOrganisersRequest)(nil),        // 15: tia.activity.v1.ListOrganisersRequest
-	(*ListOrganisersResponse)(nil),       // 16: tia.activity.v1.ListOrganisersResponse
-	(*ListLanContactsRequest)(nil),       // 17: tia.activity.v1.ListLanContactsRequest
-	(*LanContact)(nil),                   // 18: tia.activity.v1.LanContact
-	(*ListLanContactsResponse)(nil),      // 19: tia.activity.v1.ListLanContactsResponse
-	(*Agreement)(nil),                    // 20: tia.activity.v1.Agreement
-	(*CreateAgreementRequest)(nil),       // 21: tia.activity.v1.CreateAgreementRequest
-	(*GetAgreementRequest)(nil),          // 22: tia.activity.v1.GetAgreementRequest
-	(*ListAgreementsRequest)(nil),        // 23: tia.activity.v1.ListAgreementsRequest
-	(*ListAgreementsResponse)(nil),       // 24: tia.activity.v1.ListAgreementsResponse
-	(*EndAgreementRequest)(nil),          // 25: tia.activity.v1.EndAgreementRequest
-	(*CreateCertificateRequest)(nil),     // 26: tia.activity.v1.CreateCertificateRequest
-	(*GetCertificateRequest)(nil),        // 27: tia.activity.v1.GetCertificateRequest
-	(*ListCertificatesRequest)(nil),      // 28: tia.activity.v1.ListCertificatesRequest
-	(*ListCertificatesResponse)(nil),     // 29: tia.activity.v1.ListCertificatesResponse
-	(*RenewCertificateRequest)(nil),      // 30: tia.activity.v1.RenewCertificateRequest
-	(*StartParticipationRequest)(nil),    // 31: tia.activity.v1.StartParticipationRequest
-	(*EndParticipationRequest)(nil),      // 32: tia.activity.v1.EndParticipationRequest
-	(*GetFolkbildningReportRequest)(nil), // 33: tia.activity.v1.GetFolkbildningReportRequest
-	(*FolkbildningReport)(nil),           // 34: tia.activity.v1.FolkbildningReport
-	(*StartedActivity)(nil),              // 35: tia.activity.v1.StartedActivity
-	(*KommunStarts)(nil),                 // 36: tia.activity.v1.KommunStarts
-	(*GetCoverageRequest)(nil),           // 37: tia.activity.v1.GetCoverageRequest
-	(*Coverage)(nil),                     // 38: tia.activity.v1.Coverage
-	(*KommunCoverage)(nil),               // 39: tia.activity.v1.KommunCoverage
-	(*ExportCoverageRequest)(nil),        // 40: tia.activity.v1.ExportCoverageRequest
-	(*ExportCoverageResponse)(nil),       // 41: tia.activity.v1.ExportCoverageResponse
-	(*SearchCatalogueRequest)(nil),       // 42: tia.activity.v1.SearchCatalogueRequest
-	(*CatalogueEntry)(nil),               // 43: tia.activity.v1.CatalogueEntry
-	(*SearchCatalogueResponse)(nil),      // 44: tia.activity.v1.SearchCatalogueResponse
-	(*CreateActivityRequest)(nil),        // 45: tia.activity.v1.CreateActivityRequest
-	(*GetActivityRequest)(nil),           // 46: tia.activity.v1.GetActivityRequest
-	(*ListActivitiesRequest)(nil),        // 47: tia.activity.v1.ListActivitiesRequest
-	(*ListActivitiesResponse)(nil),       // 48: tia.activity.v1.ListActivitiesResponse
-	(*Certificate)(nil),                  // 49: tia.activity.v1.Certificate
-	(*CheckCertificateRequest)(nil),      // 50: tia.activity.v1.CheckCertificateRequest
-	(*CheckCertificateResponse)(nil),     // 51: tia.activity.v1.CheckCertificateResponse
-	(*ReportSchedule)(nil),               // 52: tia.activity.v1.ReportSchedule
-	(*GetReportScheduleRequest)(nil),     // 53: tia.activity.v1.GetReportScheduleRequest
-	(*UpdateReportScheduleRequest)(nil),  // 54: tia.activity.v1.UpdateReportScheduleRequest
-	(*timestamppb.Timestamp)(nil),        // 55: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),        // 56: google.protobuf.FieldMask
+	(Focus)(0),                            // 0: tia.activity.v1.Focus
+	(FundingBasis)(0),                     // 1: tia.activity.v1.FundingBasis
+	(Programme)(0),                        // 2: tia.activity.v1.Programme
+	(OrganiserKind)(0),                    // 3: tia.activity.v1.OrganiserKind
+	(ContactRole)(0),                      // 4: tia.activity.v1.ContactRole
+	(ActivityStatus)(0),                   // 5: tia.activity.v1.ActivityStatus
+	(Participation)(0),                    // 6: tia.activity.v1.Participation
+	(ReportFrequency)(0),                  // 7: tia.activity.v1.ReportFrequency
+	(*Activity)(nil),                      // 8: tia.activity.v1.Activity
+	(*UpdateActivityRequest)(nil),         // 9: tia.activity.v1.UpdateActivityRequest
+	(*Organiser)(nil),                     // 10: tia.activity.v1.Organiser
+	(*Contact)(nil),                       // 11: tia.activity.v1.Contact
+	(*CreateOrganiserRequest)(nil),        // 12: tia.activity.v1.CreateOrganiserRequest
+	(*GetOrganiserRequest)(nil),           // 13: tia.activity.v1.GetOrganiserRequest
+	(*UpdateOrganiserRequest)(nil),        // 14: tia.activity.v1.UpdateOrganiserRequest
+	(*ListOrganisersRequest)(nil),         // 15: tia.activity.v1.ListOrganisersRequest
+	(*ListOrganisersResponse)(nil),        // 16: tia.activity.v1.ListOrganisersResponse
+	(*ListLanContactsRequest)(nil),        // 17: tia.activity.v1.ListLanContactsRequest
+	(*LanContact)(nil),                    // 18: tia.activity.v1.LanContact
+	(*ListLanContactsResponse)(nil),       // 19: tia.activity.v1.ListLanContactsResponse
+	(*Agreement)(nil),                     // 20: tia.activity.v1.Agreement
+	(*CreateAgreementRequest)(nil),        // 21: tia.activity.v1.CreateAgreementRequest
+	(*GetAgreementRequest)(nil),           // 22: tia.activity.v1.GetAgreementRequest
+	(*ListAgreementsRequest)(nil),         // 23: tia.activity.v1.ListAgreementsRequest
+	(*ListAgreementsResponse)(nil),        // 24: tia.activity.v1.ListAgreementsResponse
+	(*EndAgreementRequest)(nil),           // 25: tia.activity.v1.EndAgreementRequest
+	(*CreateCertificateRequest)(nil),      // 26: tia.activity.v1.CreateCertificateRequest
+	(*GetCertificateRequest)(nil),         // 27: tia.activity.v1.GetCertificateRequest
+	(*ListCertificatesRequest)(nil),       // 28: tia.activity.v1.ListCertificatesRequest
+	(*ListCertificatesResponse)(nil),      // 29: tia.activity.v1.ListCertificatesResponse
+	(*RenewCertificateRequest)(nil),       // 30: tia.activity.v1.RenewCertificateRequest
+	(*StartParticipationRequest)(nil),     // 31: tia.activity.v1.StartParticipationRequest
+	(*EndParticipationRequest)(nil),       // 32: tia.activity.v1.EndParticipationRequest
+	(*GetFolkbildningReportRequest)(nil),  // 33: tia.activity.v1.GetFolkbildningReportRequest
+	(*FolkbildningReport)(nil),            // 34: tia.activity.v1.FolkbildningReport
+	(*StartedActivity)(nil),               // 35: tia.activity.v1.StartedActivity
+	(*KommunStarts)(nil),                  // 36: tia.activity.v1.KommunStarts
+	(*GetCoverageRequest)(nil),            // 37: tia.activity.v1.GetCoverageRequest
+	(*Coverage)(nil),                      // 38: tia.activity.v1.Coverage
+	(*KommunCoverage)(nil),                // 39: tia.activity.v1.KommunCoverage
+	(*ExportCoverageRequest)(nil),         // 40: tia.activity.v1.ExportCoverageRequest
+	(*ExportCoverageResponse)(nil),        // 41: tia.activity.v1.ExportCoverageResponse
+	(*SearchCatalogueRequest)(nil),        // 42: tia.activity.v1.SearchCatalogueRequest
+	(*CatalogueEntry)(nil),                // 43: tia.activity.v1.CatalogueEntry
+	(*SearchCatalogueResponse)(nil),       // 44: tia.activity.v1.SearchCatalogueResponse
+	(*CreateActivityRequest)(nil),         // 45: tia.activity.v1.CreateActivityRequest
+	(*GetActivityRequest)(nil),            // 46: tia.activity.v1.GetActivityRequest
+	(*ListActivitiesRequest)(nil),         // 47: tia.activity.v1.ListActivitiesRequest
+	(*ListActivitiesResponse)(nil),        // 48: tia.activity.v1.ListActivitiesResponse
+	(*Certificate)(nil),                   // 49: tia.activity.v1.Certificate
+	(*CheckCertificateRequest)(nil),       // 50: tia.activity.v1.CheckCertificateRequest
+	(*CheckCertificateResponse)(nil),      // 51: tia.activity.v1.CheckCertificateResponse
+	(*ReportSchedule)(nil),                // 52: tia.activity.v1.ReportSchedule
+	(*GetReportScheduleRequest)(nil),      // 53: tia.activity.v1.GetReportScheduleRequest
+	(*UpdateReportScheduleRequest)(nil),   // 54: tia.activity.v1.UpdateReportScheduleRequest
+	(*timestamppb.Timestamp)(nil),         // 55: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 56: google.protobuf.FieldMask
+	(*v1.SearchAuditEntriesRequest)(nil),  // 57: tia.audit.v1.SearchAuditEntriesRequest
+	(*v1.VerifyAuditTrailRequest)(nil),    // 58: tia.audit.v1.VerifyAuditTrailRequest
+	(*v1.SearchAuditEntriesResponse)(nil), // 59: tia.audit.v1.SearchAuditEntriesResponse
+	(*v1.VerifyAuditTrailResponse)(nil),   // 60: tia.audit.v1.VerifyAuditTrailResponse
 }
 var file_tia_activity_v1_activity_proto_depIdxs = []int32{
 	0,  // 0: tia.activity.v1.Activity.focus:type_name -> tia.activity.v1.Focus
@@ -4283,34 +4440,38 @@ var file_tia_activity_v1_activity_proto_depIdxs = []int32{
 	37, // 66: tia.activity.v1.ActivityService.GetCoverage:input_type -> tia.activity.v1.GetCoverageRequest
 	40, // 67: tia.activity.v1.ActivityService.ExportCoverage:input_type -> tia.activity.v1.ExportCoverageRequest
 	42, // 68: tia.activity.v1.ActivityService.SearchCatalogue:input_type -> tia.activity.v1.SearchCatalogueRequest
-	8,  // 69: tia.activity.v1.ActivityService.CreateActivity:output_type -> tia.activity.v1.Activity
-	8,  // 70: tia.activity.v1.ActivityService.GetActivity:output_type -> tia.activity.v1.Activity
-	48, // 71: tia.activity.v1.ActivityService.ListActivities:output_type -> tia.activity.v1.ListActivitiesResponse
-	51, // 72: tia.activity.v1.ActivityService.CheckCertificate:output_type -> tia.activity.v1.CheckCertificateResponse
-	8,  // 73: tia.activity.v1.ActivityService.UpdateActivity:output_type -> tia.activity.v1.Activity
-	10, // 74: tia.activity.v1.ActivityService.CreateOrganiser:output_type -> tia.activity.v1.Organiser
-	10, // 75: tia.activity.v1.ActivityService.GetOrganiser:output_type -> tia.activity.v1.Organiser
-	10, // 76: tia.activity.v1.ActivityService.UpdateOrganiser:output_type -> tia.activity.v1.Organiser
-	16, // 77: tia.activity.v1.ActivityService.ListOrganisers:output_type -> tia.activity.v1.ListOrganisersResponse
-	19, // 78: tia.activity.v1.ActivityService.ListLanContacts:output_type -> tia.activity.v1.ListLanContactsResponse
-	20, // 79: tia.activity.v1.ActivityService.CreateAgreement:output_type -> tia.activity.v1.Agreement
-	20, // 80: tia.activity.v1.ActivityService.GetAgreement:output_type -> tia.activity.v1.Agreement
-	24, // 81: tia.activity.v1.ActivityService.ListAgreements:output_type -> tia.activity.v1.ListAgreementsResponse
-	20, // 82: tia.activity.v1.ActivityService.EndAgreement:output_type -> tia.activity.v1.Agreement
-	49, // 83: tia.activity.v1.ActivityService.CreateCertificate:output_type -> tia.activity.v1.Certificate
-	49, // 84: tia.activity.v1.ActivityService.GetCertificate:output_type -> tia.activity.v1.Certificate
-	29, // 85: tia.activity.v1.ActivityService.ListCertificates:output_type -> tia.activity.v1.ListCertificatesResponse
-	49, // 86: tia.activity.v1.ActivityService.RenewCertificate:output_type -> tia.activity.v1.Certificate
-	49, // 87: tia.activity.v1.ActivityService.StartParticipation:output_type -> tia.activity.v1.Certificate
-	49, // 88: tia.activity.v1.ActivityService.EndParticipation:output_type -> tia.activity.v1.Certificate
-	34, // 89: tia.activity.v1.ActivityService.GetFolkbildningReport:output_type -> tia.activity.v1.FolkbildningReport
-	52, // 90: tia.activity.v1.ActivityService.GetReportSchedule:output_type -> tia.activity.v1.ReportSchedule
-	52, // 91: tia.activity.v1.ActivityService.UpdateReportSchedule:output_type -> tia.activity.v1.ReportSchedule
-	38, // 92: tia.activity.v1.ActivityService.GetCoverage:output_type -> tia.activity.v1.Coverage
-	41, // 93: tia.activity.v1.ActivityService.ExportCoverage:output_type -> tia.activity.v1.ExportCoverageResponse
-	44, // 94: tia.activity.v1.ActivityService.SearchCatalogue:output_type -> tia.activity.v1.SearchCatalogueResponse
-	69, // [69:95] is the sub-list for method output_type
-	43, // [43:69] is the sub-list for method input_type
+	57, // 69: tia.activity.v1.ActivityService.SearchAuditEntries:input_type -> tia.audit.v1.SearchAuditEntriesRequest
+	58, // 70: tia.activity.v1.ActivityService.VerifyAuditTrail:input_type -> tia.audit.v1.VerifyAuditTrailRequest
+	8,  // 71: tia.activity.v1.ActivityService.CreateActivity:output_type -> tia.activity.v1.Activity
+	8,  // 72: tia.activity.v1.ActivityService.GetActivity:output_type -> tia.activity.v1.Activity
+	48, // 73: tia.activity.v1.ActivityService.ListActivities:output_type -> tia.activity.v1.ListActivitiesResponse
+	51, // 74: tia.activity.v1.ActivityService.CheckCertificate:output_type -> tia.activity.v1.CheckCertificateResponse
+	8,  // 75: tia.activity.v1.ActivityService.UpdateActivity:output_type -> tia.activity.v1.Activity
+	10, // 76: tia.activity.v1.ActivityService.CreateOrganiser:output_type -> tia.activity.v1.Organiser
+	10, // 77: tia.activity.v1.ActivityService.GetOrganiser:output_type -> tia.activity.v1.Organiser
+	10, // 78: tia.activity.v1.ActivityService.UpdateOrganiser:output_type -> tia.activity.v1.Organiser
+	16, // 79: tia.activity.v1.ActivityService.ListOrganisers:output_type -> tia.activity.v1.ListOrganisersResponse
+	19, // 80: tia.activity.v1.ActivityService.ListLanContacts:output_type -> tia.activity.v1.ListLanContactsResponse
+	20, // 81: tia.activity.v1.ActivityService.CreateAgreement:output_type -> tia.activity.v1.Agreement
+	20, // 82: tia.activity.v1.ActivityService.GetAgreement:output_type -> tia.activity.v1.Agreement
+	24, // 83: tia.activity.v1.ActivityService.ListAgreements:output_type -> tia.activity.v1.ListAgreementsResponse
+	20, // 84: tia.activity.v1.ActivityService.EndAgreement:output_type -> tia.activity.v1.Agreement
+	49, // 85: tia.activity.v1.ActivityService.CreateCertificate:output_type -> tia.activity.v1.Certificate
+	49, // 86: tia.activity.v1.ActivityService.GetCertificate:output_type -> tia.activity.v1.Certificate
+	29, // 87: tia.activity.v1.ActivityService.ListCertificates:output_type -> tia.activity.v1.ListCertificatesResponse
+	49, // 88: tia.activity.v1.ActivityService.RenewCertificate:output_type -> tia.activity.v1.Certificate
+	49, // 89: tia.activity.v1.ActivityService.StartParticipation:output_type -> tia.activity.v1.Certificate
+	49, // 90: tia.activity.v1.ActivityService.EndParticipation:output_type -> tia.activity.v1.Certificate
+	34, // 91: tia.activity.v1.ActivityService.GetFolkbildningReport:output_type -> tia.activity.v1.FolkbildningReport
+	52, // 92: tia.activity.v1.ActivityService.GetReportSchedule:output_type -> tia.activity.v1.ReportSchedule
+	52, // 93: tia.activity.v1.ActivityService.UpdateReportSchedule:output_type -> tia.activity.v1.ReportSchedule
+	38, // 94: tia.activity.v1.ActivityService.GetCoverage:output_type -> tia.activity.v1.Coverage
+	41, // 95: tia.activity.v1.ActivityService.ExportCoverage:output_type -> tia.activity.v1.ExportCoverageResponse
+	44, // 96: tia.activity.v1.ActivityService.SearchCatalogue:output_type -> tia.activity.v1.SearchCatalogueResponse
+	59, // 97: tia.activity.v1.ActivityService.SearchAuditEntries:output_type -> tia.audit.v1.SearchAuditEntriesResponse
+	60, // 98: tia.activity.v1.ActivityService.VerifyAuditTrail:output_type -> tia.audit.v1.VerifyAuditTrailResponse
+	71, // [71:99] is the sub-list for method output_type
+	43, // [43:71] is the sub-list for method input_type
 	43, // [43:43] is the sub-list for extension type_name
 	43, // [43:43] is the sub-list for extension extendee
 	0,  // [0:43] is the sub-list for field type_name

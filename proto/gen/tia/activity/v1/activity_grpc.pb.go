@@ -8,6 +8,7 @@ package activityv1
 
 import (
 	context "context"
+	v1 "github.com/tia-platform/tia/proto/gen/tia/audit/v1"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
@@ -45,6 +46,8 @@ const (
 	ActivityService_GetCoverage_FullMethodName           = "/tia.activity.v1.ActivityService/GetCoverage"
 	ActivityService_ExportCoverage_FullMethodName        = "/tia.activity.v1.ActivityService/ExportCoverage"
 	ActivityService_SearchCatalogue_FullMethodName       = "/tia.activity.v1.ActivityService/SearchCatalogue"
+	ActivityService_SearchAuditEntries_FullMethodName    = "/tia.activity.v1.ActivityService/SearchAuditEntries"
+	ActivityService_VerifyAuditTrail_FullMethodName      = "/tia.activity.v1.ActivityService/VerifyAuditTrail"
 )
 
 // ActivityServiceClient is the client API for ActivityService service.
@@ -130,6 +133,12 @@ type ActivityServiceClient interface {
 	// and those reachable through approved travel routes. No token needed;
 	// no personal data.
 	SearchCatalogue(ctx context.Context, in *SearchCatalogueRequest, opts ...grpc.CallOption) (*SearchCatalogueResponse, error)
+	// Lists the registry's audit trail about one person (certificates and
+	// participation): Migrationsverket for anyone by dossier number, an asylum
+	// seeker for their own data. The trail is `auditTrails/activity`.
+	SearchAuditEntries(ctx context.Context, in *v1.SearchAuditEntriesRequest, opts ...grpc.CallOption) (*v1.SearchAuditEntriesResponse, error)
+	// Checks that the registry's audit trail is whole: Migrationsverket.
+	VerifyAuditTrail(ctx context.Context, in *v1.VerifyAuditTrailRequest, opts ...grpc.CallOption) (*v1.VerifyAuditTrailResponse, error)
 }
 
 type activityServiceClient struct {
@@ -400,6 +409,26 @@ func (c *activityServiceClient) SearchCatalogue(ctx context.Context, in *SearchC
 	return out, nil
 }
 
+func (c *activityServiceClient) SearchAuditEntries(ctx context.Context, in *v1.SearchAuditEntriesRequest, opts ...grpc.CallOption) (*v1.SearchAuditEntriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.SearchAuditEntriesResponse)
+	err := c.cc.Invoke(ctx, ActivityService_SearchAuditEntries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *activityServiceClient) VerifyAuditTrail(ctx context.Context, in *v1.VerifyAuditTrailRequest, opts ...grpc.CallOption) (*v1.VerifyAuditTrailResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.VerifyAuditTrailResponse)
+	err := c.cc.Invoke(ctx, ActivityService_VerifyAuditTrail_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ActivityServiceServer is the server API for ActivityService service.
 // All implementations must embed UnimplementedActivityServiceServer
 // for forward compatibility.
@@ -483,6 +512,12 @@ type ActivityServiceServer interface {
 	// and those reachable through approved travel routes. No token needed;
 	// no personal data.
 	SearchCatalogue(context.Context, *SearchCatalogueRequest) (*SearchCatalogueResponse, error)
+	// Lists the registry's audit trail about one person (certificates and
+	// participation): Migrationsverket for anyone by dossier number, an asylum
+	// seeker for their own data. The trail is `auditTrails/activity`.
+	SearchAuditEntries(context.Context, *v1.SearchAuditEntriesRequest) (*v1.SearchAuditEntriesResponse, error)
+	// Checks that the registry's audit trail is whole: Migrationsverket.
+	VerifyAuditTrail(context.Context, *v1.VerifyAuditTrailRequest) (*v1.VerifyAuditTrailResponse, error)
 	mustEmbedUnimplementedActivityServiceServer()
 }
 
@@ -570,6 +605,12 @@ func (UnimplementedActivityServiceServer) ExportCoverage(context.Context, *Expor
 }
 func (UnimplementedActivityServiceServer) SearchCatalogue(context.Context, *SearchCatalogueRequest) (*SearchCatalogueResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SearchCatalogue not implemented")
+}
+func (UnimplementedActivityServiceServer) SearchAuditEntries(context.Context, *v1.SearchAuditEntriesRequest) (*v1.SearchAuditEntriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchAuditEntries not implemented")
+}
+func (UnimplementedActivityServiceServer) VerifyAuditTrail(context.Context, *v1.VerifyAuditTrailRequest) (*v1.VerifyAuditTrailResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method VerifyAuditTrail not implemented")
 }
 func (UnimplementedActivityServiceServer) mustEmbedUnimplementedActivityServiceServer() {}
 func (UnimplementedActivityServiceServer) testEmbeddedByValue()                         {}
@@ -1060,6 +1101,42 @@ func _ActivityService_SearchCatalogue_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ActivityService_SearchAuditEntries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.SearchAuditEntriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).SearchAuditEntries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_SearchAuditEntries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).SearchAuditEntries(ctx, req.(*v1.SearchAuditEntriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ActivityService_VerifyAuditTrail_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.VerifyAuditTrailRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).VerifyAuditTrail(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_VerifyAuditTrail_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).VerifyAuditTrail(ctx, req.(*v1.VerifyAuditTrailRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ActivityService_ServiceDesc is the grpc.ServiceDesc for ActivityService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1170,6 +1247,14 @@ var ActivityService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SearchCatalogue",
 			Handler:    _ActivityService_SearchCatalogue_Handler,
+		},
+		{
+			MethodName: "SearchAuditEntries",
+			Handler:    _ActivityService_SearchAuditEntries_Handler,
+		},
+		{
+			MethodName: "VerifyAuditTrail",
+			Handler:    _ActivityService_VerifyAuditTrail_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

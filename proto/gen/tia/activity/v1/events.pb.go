@@ -9,6 +9,7 @@ package activityv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -492,11 +493,156 @@ func (x *ActivityStarted) GetActivity() *Activity {
 	return nil
 }
 
+// OrganiserContactsChanged is published on
+// `tia.activity.OrganiserContactsChanged` when an organiser is registered or
+// its contacts change, so that the contact directory of each län (in the
+// notification service) lists the contacts participants are referred to
+// without the organiser entering them twice. It carries the organiser's
+// participant contacts for every län at once: a consumer replaces what it
+// holds for the organiser with this (a län not listed has none now).
+type OrganiserContactsChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `organisers/{org_number}`.
+	Organiser string `protobuf:"bytes,1,opt,name=organiser,proto3" json:"organiser,omitempty"`
+	// The organiser's name.
+	OrganiserDisplayName string `protobuf:"bytes,2,opt,name=organiser_display_name,json=organiserDisplayName,proto3" json:"organiser_display_name,omitempty"`
+	// The organiser's kind.
+	OrganiserKind OrganiserKind `protobuf:"varint,3,opt,name=organiser_kind,json=organiserKind,proto3,enum=tia.activity.v1.OrganiserKind" json:"organiser_kind,omitempty"`
+	// Per län, the participant contacts (CONTACT_ROLE_PARTICIPANTS) covering
+	// it; a contact without län codes covers every län. By län code.
+	Lans []*LanParticipantContacts `protobuf:"bytes,4,rep,name=lans,proto3" json:"lans,omitempty"`
+	// When the organiser was changed: a consumer ignores an event older than
+	// what it holds.
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OrganiserContactsChanged) Reset() {
+	*x = OrganiserContactsChanged{}
+	mi := &file_tia_activity_v1_events_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OrganiserContactsChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OrganiserContactsChanged) ProtoMessage() {}
+
+func (x *OrganiserContactsChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_events_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OrganiserContactsChanged.ProtoReflect.Descriptor instead.
+func (*OrganiserContactsChanged) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_events_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *OrganiserContactsChanged) GetOrganiser() string {
+	if x != nil {
+		return x.Organiser
+	}
+	return ""
+}
+
+func (x *OrganiserContactsChanged) GetOrganiserDisplayName() string {
+	if x != nil {
+		return x.OrganiserDisplayName
+	}
+	return ""
+}
+
+func (x *OrganiserContactsChanged) GetOrganiserKind() OrganiserKind {
+	if x != nil {
+		return x.OrganiserKind
+	}
+	return OrganiserKind_ORGANISER_KIND_UNSPECIFIED
+}
+
+func (x *OrganiserContactsChanged) GetLans() []*LanParticipantContacts {
+	if x != nil {
+		return x.Lans
+	}
+	return nil
+}
+
+func (x *OrganiserContactsChanged) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+// LanParticipantContacts are an organiser's participant contacts in one län.
+type LanParticipantContacts struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The län, e.g. "05".
+	LanCode string `protobuf:"bytes,1,opt,name=lan_code,json=lanCode,proto3" json:"lan_code,omitempty"`
+	// The contacts, in the organiser's order.
+	Contacts      []*Contact `protobuf:"bytes,2,rep,name=contacts,proto3" json:"contacts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LanParticipantContacts) Reset() {
+	*x = LanParticipantContacts{}
+	mi := &file_tia_activity_v1_events_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LanParticipantContacts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LanParticipantContacts) ProtoMessage() {}
+
+func (x *LanParticipantContacts) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_activity_v1_events_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LanParticipantContacts.ProtoReflect.Descriptor instead.
+func (*LanParticipantContacts) Descriptor() ([]byte, []int) {
+	return file_tia_activity_v1_events_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *LanParticipantContacts) GetLanCode() string {
+	if x != nil {
+		return x.LanCode
+	}
+	return ""
+}
+
+func (x *LanParticipantContacts) GetContacts() []*Contact {
+	if x != nil {
+		return x.Contacts
+	}
+	return nil
+}
+
 var File_tia_activity_v1_events_proto protoreflect.FileDescriptor
 
 const file_tia_activity_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1ctia/activity/v1/events.proto\x12\x0ftia.activity.v1\x1a\x1etia/activity/v1/activity.proto\"K\n" +
+	"\x1ctia/activity/v1/events.proto\x12\x0ftia.activity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1etia/activity/v1/activity.proto\"K\n" +
 	"\x12ActivityRegistered\x125\n" +
 	"\bactivity\x18\x01 \x01(\v2\x19.tia.activity.v1.ActivityR\bactivity\"\x8a\x02\n" +
 	"\x12ParticipationEnded\x12 \n" +
@@ -523,7 +669,17 @@ const file_tia_activity_v1_events_proto_rawDesc = "" +
 	"\x06report\x18\x01 \x01(\v2#.tia.activity.v1.FolkbildningReportR\x06report\x12\x19\n" +
 	"\blan_code\x18\x02 \x01(\tR\alanCode\"H\n" +
 	"\x0fActivityStarted\x125\n" +
-	"\bactivity\x18\x01 \x01(\v2\x19.tia.activity.v1.ActivityR\bactivityBBZ@github.com/tia-platform/tia/proto/gen/tia/activity/v1;activityv1b\x06proto3"
+	"\bactivity\x18\x01 \x01(\v2\x19.tia.activity.v1.ActivityR\bactivity\"\xaf\x02\n" +
+	"\x18OrganiserContactsChanged\x12\x1c\n" +
+	"\torganiser\x18\x01 \x01(\tR\torganiser\x124\n" +
+	"\x16organiser_display_name\x18\x02 \x01(\tR\x14organiserDisplayName\x12E\n" +
+	"\x0eorganiser_kind\x18\x03 \x01(\x0e2\x1e.tia.activity.v1.OrganiserKindR\rorganiserKind\x12;\n" +
+	"\x04lans\x18\x04 \x03(\v2'.tia.activity.v1.LanParticipantContactsR\x04lans\x12;\n" +
+	"\vupdate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"i\n" +
+	"\x16LanParticipantContacts\x12\x19\n" +
+	"\blan_code\x18\x01 \x01(\tR\alanCode\x124\n" +
+	"\bcontacts\x18\x02 \x03(\v2\x18.tia.activity.v1.ContactR\bcontactsBBZ@github.com/tia-platform/tia/proto/gen/tia/activity/v1;activityv1b\x06proto3"
 
 var (
 	file_tia_activity_v1_events_proto_rawDescOnce sync.Once
@@ -537,7 +693,7 @@ func file_tia_activity_v1_events_proto_rawDescGZIP() []byte {
 	return file_tia_activity_v1_events_proto_rawDescData
 }
 
-var file_tia_activity_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_tia_activity_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_tia_activity_v1_events_proto_goTypes = []any{
 	(*ActivityRegistered)(nil),          // 0: tia.activity.v1.ActivityRegistered
 	(*ParticipationEnded)(nil),          // 1: tia.activity.v1.ParticipationEnded
@@ -547,26 +703,35 @@ var file_tia_activity_v1_events_proto_goTypes = []any{
 	(*AgreementEnded)(nil),              // 5: tia.activity.v1.AgreementEnded
 	(*FolkbildningReportPublished)(nil), // 6: tia.activity.v1.FolkbildningReportPublished
 	(*ActivityStarted)(nil),             // 7: tia.activity.v1.ActivityStarted
-	(*Activity)(nil),                    // 8: tia.activity.v1.Activity
-	(Participation)(0),                  // 9: tia.activity.v1.Participation
-	(*Organiser)(nil),                   // 10: tia.activity.v1.Organiser
-	(*Agreement)(nil),                   // 11: tia.activity.v1.Agreement
-	(*FolkbildningReport)(nil),          // 12: tia.activity.v1.FolkbildningReport
+	(*OrganiserContactsChanged)(nil),    // 8: tia.activity.v1.OrganiserContactsChanged
+	(*LanParticipantContacts)(nil),      // 9: tia.activity.v1.LanParticipantContacts
+	(*Activity)(nil),                    // 10: tia.activity.v1.Activity
+	(Participation)(0),                  // 11: tia.activity.v1.Participation
+	(*Organiser)(nil),                   // 12: tia.activity.v1.Organiser
+	(*Agreement)(nil),                   // 13: tia.activity.v1.Agreement
+	(*FolkbildningReport)(nil),          // 14: tia.activity.v1.FolkbildningReport
+	(OrganiserKind)(0),                  // 15: tia.activity.v1.OrganiserKind
+	(*timestamppb.Timestamp)(nil),       // 16: google.protobuf.Timestamp
+	(*Contact)(nil),                     // 17: tia.activity.v1.Contact
 }
 var file_tia_activity_v1_events_proto_depIdxs = []int32{
-	8,  // 0: tia.activity.v1.ActivityRegistered.activity:type_name -> tia.activity.v1.Activity
-	9,  // 1: tia.activity.v1.ParticipationEnded.outcome:type_name -> tia.activity.v1.Participation
-	8,  // 2: tia.activity.v1.ActivityUpdated.activity:type_name -> tia.activity.v1.Activity
-	10, // 3: tia.activity.v1.OrganiserRegistered.organiser:type_name -> tia.activity.v1.Organiser
-	11, // 4: tia.activity.v1.AgreementSigned.agreement:type_name -> tia.activity.v1.Agreement
-	11, // 5: tia.activity.v1.AgreementEnded.agreement:type_name -> tia.activity.v1.Agreement
-	12, // 6: tia.activity.v1.FolkbildningReportPublished.report:type_name -> tia.activity.v1.FolkbildningReport
-	8,  // 7: tia.activity.v1.ActivityStarted.activity:type_name -> tia.activity.v1.Activity
-	8,  // [8:8] is the sub-list for method output_type
-	8,  // [8:8] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	10, // 0: tia.activity.v1.ActivityRegistered.activity:type_name -> tia.activity.v1.Activity
+	11, // 1: tia.activity.v1.ParticipationEnded.outcome:type_name -> tia.activity.v1.Participation
+	10, // 2: tia.activity.v1.ActivityUpdated.activity:type_name -> tia.activity.v1.Activity
+	12, // 3: tia.activity.v1.OrganiserRegistered.organiser:type_name -> tia.activity.v1.Organiser
+	13, // 4: tia.activity.v1.AgreementSigned.agreement:type_name -> tia.activity.v1.Agreement
+	13, // 5: tia.activity.v1.AgreementEnded.agreement:type_name -> tia.activity.v1.Agreement
+	14, // 6: tia.activity.v1.FolkbildningReportPublished.report:type_name -> tia.activity.v1.FolkbildningReport
+	10, // 7: tia.activity.v1.ActivityStarted.activity:type_name -> tia.activity.v1.Activity
+	15, // 8: tia.activity.v1.OrganiserContactsChanged.organiser_kind:type_name -> tia.activity.v1.OrganiserKind
+	9,  // 9: tia.activity.v1.OrganiserContactsChanged.lans:type_name -> tia.activity.v1.LanParticipantContacts
+	16, // 10: tia.activity.v1.OrganiserContactsChanged.update_time:type_name -> google.protobuf.Timestamp
+	17, // 11: tia.activity.v1.LanParticipantContacts.contacts:type_name -> tia.activity.v1.Contact
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_tia_activity_v1_events_proto_init() }
@@ -581,7 +746,7 @@ func file_tia_activity_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tia_activity_v1_events_proto_rawDesc), len(file_tia_activity_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
