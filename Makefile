@@ -15,18 +15,23 @@ PROTOVALIDATE := github.com/bufbuild/protovalidate@v1.2.2
 # buf breaking compares the protos with this git revision.
 BREAKING_AGAINST ?= HEAD~1
 
-.PHONY: run test unit e2e deploy-test images bench proto proto-deps tools lint vet fmt-check check-generated breaking build clean
+.PHONY: run test unit fuzz e2e deploy-test images bench proto proto-deps tools lint vet fmt-check check-generated breaking build clean
 
 ## run: start the embedded default (all services + REST edge) with demo data
 run:
 	$(GO) run ./services/embedded/cmd/tia -data-dir data
 
 ## test: every test (generated code, lint, unit and integration, end to end)
-test: check-generated lint breaking clients-npm unit
+test: check-generated lint breaking clients-npm unit fuzz
 
 ## unit: the Go tests of every module, including the embedded and production-path tests
 unit:
 	$(GO) test -count=1 -timeout 20m $(addprefix ./,$(addsuffix /...,$(MODULES)))
+
+## fuzz: every go test -fuzz target (parsers: CSV imports, filters, page tokens, resource names, dates,
+## dossier and organisation numbers, tokens) for a short bounded time; FUZZTIME=30s for longer runs
+fuzz:
+	FUZZTIME=$${FUZZTIME:-4s} bash .ci/fuzz.sh
 
 ## e2e: only the production-path test (separate binaries, PostgreSQL, NATS)
 e2e:
@@ -100,7 +105,7 @@ proto-deps: .cache/proto/buf/validate/validate.proto
 proto: tools proto-deps
 	$(BUF) format -w
 	$(BUF) lint
-	flock .cache/proto.lock sh -c 'rm -rf proto/gen .cache/openapiv2 && rm -f proto/openapi/*.json && $(BUF) generate && \
+	flock .cache/proto.lock sh -c 'rm -rf proto/gen .cache/openapiv2 && $(BUF) generate && \
 		$(MAKE) --no-print-directory openapi3 && \
 		$(OPENAPI3) -in .cache/openapiv2/tia.swagger.json -out proto/openapi/openapi.json'
 

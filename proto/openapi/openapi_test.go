@@ -101,7 +101,7 @@ func TestDocumentSecurity(t *testing.T) {
 		}
 		return true
 	})
-	for _, edge := range []string{"getLiveness", "getReadiness", "getOpenApiDocument", "getApiReference", "listLan", "getLan", "listKommuner", "getKommun"} {
+	for _, edge := range []string{"getLiveness", "getReadiness", "getServiceReadiness", "getOpenApiDocument", "getApiReference", "listLan", "getLan", "listKommuner", "getKommun"} {
 		public[edge] = true
 	}
 	if d.Components.SecuritySchemes["bearer"] == nil {

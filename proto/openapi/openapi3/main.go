@@ -160,6 +160,8 @@ type operation struct {
 	op         *openapi3.Operation
 	method     protoreflect.MethodDescriptor
 	rule       rule
+	// shared: another service has a method of the same name.
+	shared bool
 }
 
 var serviceOpID = regexp.MustCompile(`^([A-Za-z]+Service)_([A-Za-z]+?)([0-9]*)$`)
@@ -173,7 +175,18 @@ func (c *completer) run() error {
 	if err != nil {
 		return err
 	}
+	// A method name that several services share (SearchAuditEntries) is
+	// prefixed with its service: travelSearchAuditEntries.
+	services := map[string]map[string]bool{}
 	for _, o := range ops {
+		name := string(o.method.Name())
+		if services[name] == nil {
+			services[name] = map[string]bool{}
+		}
+		services[name][string(o.method.Parent().Name())] = true
+	}
+	for _, o := range ops {
+		o.shared = len(services[string(o.method.Name())]) > 1
 		if err := c.describeOperation(o); err != nil {
 			return fmt.Errorf("%s %s: %w", o.verb, o.path, err)
 		}
@@ -246,6 +259,9 @@ func (c *completer) describeOperation(o *operation) error {
 	op := o.op
 	name := string(o.method.Name())
 	op.OperationID = lowerFirst(name)
+	if o.shared {
+		op.OperationID = lowerFirst(strings.TrimSuffix(string(o.method.Parent().Name()), "Service")) + name
+	}
 	if o.rule.verb == "get" && len(c.rules[string(o.method.FullName())]) > 1 && o.rule != c.rules[string(o.method.FullName())][0] {
 		op.OperationID += "WithQuery"
 	}
@@ -344,7 +360,8 @@ func (c *completer) representations(o *operation) {
 		ok.Value.Content["application/xml"] = &openapi3.MediaType{Schema: &openapi3.SchemaRef{Value: &openapi3.Schema{
 			Type: &openapi3.Types{"string"}, Description: "The ISO 20022 pain.001 credit transfer file itself.",
 		}}}
-		ok.Value.Description = ptr("The payment file: as JSON with the file inside, or with `Accept: application/xml` the pain.001 XML itself.")
+		ok.Value.Description = ptr("The payment file: as JSON with the file inside, or with `Accept: application/xml` (or `?format=xml`) the pain.001 XML itself, as an attachment.")
+		o.op.Parameters = append(o.op.Parameters, c.parameter("DocumentFormat"))
 	case ok != nil && isReport(o.method) && c.isTable(ok):
 		c.addCSV(o, ok, "The rows as a spreadsheet file.")
 	}
@@ -393,7 +410,16 @@ func (c *completer) addCSV(o *operation, ok *openapi3.ResponseRef, what string) 
 		Description: "`attachment; filename=…` on CSV downloads.",
 		Schema:      openapi3.NewStringSchema().NewRef(),
 	}}}
-	o.op.Parameters = append(o.op.Parameters, &openapi3.ParameterRef{Ref: "#/components/parameters/Format", Value: c.edge.Components.Parameters["Format"].Value})
+	o.op.Parameters = append(o.op.Parameters, c.parameter("Format"), c.parameter("Dialect"))
+}
+
+// parameter refers to a parameter of edge.yaml.
+func (c *completer) parameter(name string) *openapi3.ParameterRef {
+	p := c.edge.Components.Parameters[name]
+	if p == nil {
+		panic("edge.yaml has no parameter " + name)
+	}
+	return &openapi3.ParameterRef{Ref: "#/components/parameters/" + name, Value: p.Value}
 }
 
 // Path parameter descriptions by name.
@@ -423,17 +449,27 @@ var pathParamDescriptions = map[string]string{
 // from the protovalidate pattern of the resource name it is part of.
 func (c *completer) pathParams(o *operation) error {
 	var params []*openapi3.Parameter
+	kept := o.op.Parameters[:0]
 	for _, p := range o.op.Parameters {
 		if p.Value != nil && p.Value.In == openapi3.ParameterInPath {
+			if !strings.Contains(o.path, "{"+p.Value.Name+"}") {
+				// A variable bound to a literal path
+				// (`{parent=auditTrails/travel}`): the gateway sets it.
+				continue
+			}
 			params = append(params, p.Value)
 		}
+		kept = append(kept, p)
 	}
+	o.op.Parameters = kept
 	patterns, err := c.segmentPatterns(o)
 	if err != nil {
 		return err
 	}
 	if len(patterns) != len(params) {
-		return fmt.Errorf("%d path parameters but %d variable segments in %s", len(params), len(patterns), o.rule.template)
+		log.Printf("openapi3: %s %s: %d path parameters but %d variable segments in %s; their patterns are left out",
+			o.verb, o.path, len(params), len(patterns), o.rule.template)
+		patterns = make([]string, len(params))
 	}
 	for i, p := range params {
 		if d := pathParamDescriptions[p.Name]; d != "" && p.Description == "" {
