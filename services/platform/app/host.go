@@ -46,6 +46,8 @@ type Host struct {
 	// settings are components' own settings already parsed (by Run, from
 	// the command line); Add reads the others from the environment.
 	settings map[string]config.Settings
+	// unregister stop the components' metrics on Close.
+	unregister []func() error
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -158,6 +160,7 @@ func (h *Host) Add(ctx context.Context, c Component, dsn string, regs ...grpc.Se
 	}
 	h.go_(func(ctx context.Context) error { return h.relayWhenStreamExists(ctx, log, c.Name, relay) })
 	h.go_(events.NewPruner(d, h.prune, log).Run)
+	h.registerMetrics(log, c.Name, d)
 	if r, ok := svc.(Runner); ok {
 		h.go_(r.Run)
 	}
@@ -189,6 +192,21 @@ func (h *Host) stream(producer string) events.Stream {
 		maxAge = config.DefaultNATSMaxAge
 	}
 	return events.StreamFor(producer).WithPrefix(h.prefix).WithReplicas(h.replicas).WithLimits(maxAge, h.maxBytes)
+}
+
+// registerMetrics reports the outbox backlog and the connection pool of a
+// component's database.
+func (h *Host) registerMetrics(log *slog.Logger, name string, d *sqlx.DB) {
+	for _, register := range []func(*sqlx.DB, string) (func() error, error){events.RegisterOutboxMetrics, db.RegisterPoolMetrics} {
+		unregister, err := register(d, name)
+		if err != nil {
+			log.Warn("metrics unavailable", "error", err)
+			continue
+		}
+		h.mu.Lock()
+		h.unregister = append(h.unregister, unregister)
+		h.mu.Unlock()
+	}
 }
 
 // componentSettings returns c's own settings: those Run parsed, or else
@@ -256,6 +274,9 @@ func (h *Host) Close() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var errs []error
+	for _, unregister := range h.unregister {
+		errs = append(errs, unregister())
+	}
 	for _, p := range h.parts {
 		errs = append(errs, p.db.Close())
 	}

@@ -78,6 +78,7 @@ type Consumer struct {
 	batch       int
 	log         *slog.Logger
 	tracer      trace.Tracer
+	stats       consumerStats
 }
 
 // ConsumerOption configures a Consumer.
@@ -159,6 +160,11 @@ func NewConsumer(d *sqlx.DB, js jetstream.JetStream, name string, stream Stream,
 // the event in progress (if any) and returns nil. Failures to reach NATS are
 // logged and retried.
 func (c *Consumer) Run(ctx context.Context) error {
+	if unregister, err := c.registerConsumerMetrics(); err != nil {
+		c.log.Warn("consumer metrics unavailable", "error", err)
+	} else {
+		defer func() { _ = unregister() }()
+	}
 	const initialDelay = 100 * time.Millisecond
 	delay := initialDelay
 	for {
@@ -221,6 +227,9 @@ func (c *Consumer) consume(ctx context.Context) error {
 	}
 	cc, err := cons.Consume(
 		func(msg jetstream.Msg) {
+			if meta, err := msg.Metadata(); err == nil && meta.NumDelivered > 1 {
+				c.stats.redeliveries.Add(1)
+			}
 			if c.concurrency == 1 {
 				c.handle(handleCtx, msg)
 				return
@@ -262,12 +271,17 @@ func (c *Consumer) consume(ctx context.Context) error {
 	}()
 	c.log.Debug("consuming")
 
+	c.refreshStats(ctx, cons)
+	statsTicker := time.NewTicker(statsInterval)
+	defer statsTicker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-closed:
 			return nil
+		case <-statsTicker.C:
+			c.refreshStats(ctx, cons)
 		case <-check:
 			// Transient errors (timeouts, a reconnect in progress) heal by
 			// themselves; a deleted consumer or stream does not.
@@ -279,6 +293,24 @@ func (c *Consumer) consume(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// statsInterval is how often a consumer's lag is read from the server for
+// its metrics.
+const statsInterval = 10 * time.Second
+
+// refreshStats reads the consumer's lag from the server; a failure leaves
+// the last figures (the subscription's own error handling deals with it).
+func (c *Consumer) refreshStats(ctx context.Context, cons jetstream.Consumer) {
+	ctx, cancel := context.WithTimeout(ctx, healthCheckTimeout)
+	defer cancel()
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return
+	}
+	c.stats.pending.Store(int64(info.NumPending))
+	c.stats.ackPending.Store(int64(info.NumAckPending))
+	c.stats.redelivered.Store(int64(info.NumRedelivered))
 }
 
 // createConsumer creates or updates the durable JetStream consumer.

@@ -52,9 +52,9 @@ func Setup(ctx context.Context, service string, opts ...Option) (*Telemetry, err
 	for _, opt := range opts {
 		opt(&o)
 	}
-	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(semconv.ServiceName(service)))
+	res, err := newResource(ctx, service)
 	if err != nil {
-		return nil, fmt.Errorf("telemetry resource: %w", err)
+		return nil, err
 	}
 
 	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
@@ -71,7 +71,7 @@ func Setup(ctx context.Context, service string, opts ...Option) (*Telemetry, err
 	tp := sdktrace.NewTracerProvider(tpOpts...)
 
 	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildInfo())
 	exporter, err := otelprom.New(otelprom.WithRegisterer(registry))
 	if err != nil {
 		return nil, fmt.Errorf("prometheus exporter: %w", err)
@@ -82,6 +82,27 @@ func Setup(ctx context.Context, service string, opts ...Option) (*Telemetry, err
 	otel.SetMeterProvider(mp)
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
 	return &Telemetry{tp: tp, mp: mp, registry: registry}, nil
+}
+
+// newResource describes the process: service.name is service unless
+// OTEL_SERVICE_NAME (or service.name in OTEL_RESOURCE_ATTRIBUTES) says
+// otherwise, as the OpenTelemetry specification has the environment win;
+// service.version is the build's version.
+func newResource(ctx context.Context, service string) (*resource.Resource, error) {
+	v, _ := Build()
+	ours := resource.NewSchemaless(semconv.ServiceName(service), semconv.ServiceVersion(v))
+	env, err := resource.New(ctx, resource.WithFromEnv())
+	if err != nil {
+		return nil, fmt.Errorf("telemetry resource from OTEL_RESOURCE_ATTRIBUTES: %w", err)
+	}
+	res, err := resource.Merge(resource.Default(), ours)
+	if err != nil {
+		return nil, fmt.Errorf("telemetry resource: %w", err)
+	}
+	if res, err = resource.Merge(res, env); err != nil {
+		return nil, fmt.Errorf("telemetry resource: %w", err)
+	}
+	return res, nil
 }
 
 // MetricsHandler serves the process's metrics in the Prometheus text format.
