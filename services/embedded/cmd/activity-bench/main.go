@@ -43,12 +43,16 @@ import (
 	"github.com/tia-platform/tia/proto/access"
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	"github.com/tia-platform/tia/services/activity"
+	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/audit"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/grpcserver"
+	"github.com/tia-platform/tia/services/platform/pseudonym"
 	"github.com/tia-platform/tia/services/platform/refdata"
+	"github.com/tia-platform/tia/services/platform/uow"
 )
 
 func main() {
@@ -85,8 +89,10 @@ func run(base string, nActivities, nCerts, rounds, workers int, duration time.Du
 		return err
 	}
 	defer d.Close()
-	if err := events.Migrate(ctx, d); err != nil {
-		return err
+	for _, m := range []func(context.Context, *sqlx.DB) error{events.Migrate, uow.Migrate, audit.Migrate} {
+		if err := m(ctx, d); err != nil {
+			return err
+		}
 	}
 	if err := db.Migrate(ctx, d, activity.Component.Migrations, "activity_migrations"); err != nil {
 		return err
@@ -98,7 +104,13 @@ func run(base string, nActivities, nCerts, rounds, workers int, duration time.Du
 	}
 	fmt.Printf("# loaded %d activities, %d certificates in %s\n", nActivities, nCerts, time.Since(start).Round(time.Millisecond))
 
-	svc, err := activity.Component.New(app.Deps{DB: d, Relay: events.NewRelay(d, nil), Logger: slog.Default()})
+	pkey, err := pseudonym.New([]byte("activity-bench-pseudonym-key-0123"), nil)
+	if err != nil {
+		return err
+	}
+	relay, trail := events.NewRelay(d, nil), audit.New(d, pkey)
+	svc, err := activity.Component.New(app.Deps{DB: d, Relay: relay, Logger: slog.Default(),
+		Units: uow.New(d, relay, trail), Audit: trail, Pseudonyms: pkey})
 	if err != nil {
 		return err
 	}
@@ -143,7 +155,7 @@ func run(base string, nActivities, nCerts, rounds, workers int, duration time.Du
 	if err != nil {
 		return err
 	}
-	s.Register(gs)
+	s.Register(apierr.Registrar(gs, apierr.Table{Domain: "activity.tia", Rules: activity.Errors}))
 	gl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
