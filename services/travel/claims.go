@@ -7,20 +7,22 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
+	"github.com/tia-platform/tia/services/platform/apierr"
+	"github.com/tia-platform/tia/services/platform/audit"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
 	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/uow"
 	"github.com/tia-platform/tia/services/travel/internal/domain"
 	"github.com/tia-platform/tia/services/travel/internal/store"
 )
 
-// CreateClaim submits a claim for one trip and runs the checks.
+// CreateClaim submits a claim for one trip and runs the checks. A repeat
+// with the same request id (by the same dossier) returns the first claim.
 func (s *Service) CreateClaim(ctx context.Context, req *travelv1.CreateClaimRequest) (*travelv1.Claim, error) {
 	p, err := auth.Require(ctx, auth.RoleAsylumSeeker, auth.RoleMigrationsverket)
 	if err != nil {
@@ -35,7 +37,7 @@ func (s *Service) CreateClaim(ctx context.Context, req *travelv1.CreateClaimRequ
 		if c.Dossier == "" {
 			c.Dossier = p.Dossier
 		} else if d, ok := domain.ParseDossier(c.Dossier); ok && d != p.Dossier {
-			return nil, status.Error(codes.PermissionDenied, "an asylum seeker may only claim for their own dossier")
+			return nil, apierr.Denied("an asylum seeker may only claim for their own dossier")
 		}
 	}
 	if err := c.Normalize(s.today()); err != nil {
@@ -43,56 +45,44 @@ func (s *Service) CreateClaim(ctx context.Context, req *travelv1.CreateClaimRequ
 	}
 	c.RequestID = req.GetRequestId()
 	if c.RequestID != "" {
-		prev, err := s.store.ClaimByRequest(ctx, c.Dossier, c.RequestID)
-		if err == nil {
-			return claimToProto(prev, p), nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return nil, err
+		if prev, err := s.claimByRequest(ctx, c, p); !errors.Is(err, store.ErrNotFound) {
+			return prev, err
 		}
 	}
 	c.ID = uuid.Must(uuid.NewV7()).String()
-	c.SubmitTime = s.now().UTC()
-	if err := s.evaluate(ctx, &c); err != nil {
+	c.SubmitTime = s.clock.Now().UTC()
+	if err := s.checks.evaluate(ctx, &c); err != nil {
 		return nil, err
 	}
-	err = s.store.InsertClaim(ctx, c, func(tx *sqlx.Tx) error { return s.publishDecided(ctx, tx, c) })
-	if errors.Is(err, store.ErrExists) {
-		prev, err := s.store.ClaimByRequest(ctx, c.Dossier, c.RequestID)
-		if err != nil {
-			return nil, err
+	err = s.units.Do(ctx, func(w *uow.Work) error {
+		if err := store.InsertClaim(ctx, w.Tx, c); err != nil {
+			return err
 		}
-		return claimToProto(prev, p), nil
+		if err := w.Audit(audit.OpCreate, c.Name(), c.Dossier); err != nil {
+			return err
+		}
+		return publishDecided(w, c)
+	})
+	if errors.Is(err, store.ErrExists) {
+		return s.claimByRequest(ctx, c, p) // the same request, committed first
 	}
 	if err != nil {
 		return nil, err
 	}
-	s.notify()
 	return claimToProto(c, p), nil
 }
 
-// evaluate runs every check on c and sets its state and reasons.
-func (s *Service) evaluate(ctx context.Context, c *domain.Claim) error {
-	f, err := s.store.Facts(ctx, *c)
+// claimByRequest returns the claim c's dossier submitted with c's request
+// id (recording the read), or store.ErrNotFound.
+func (s *Service) claimByRequest(ctx context.Context, c domain.Claim, p auth.Principal) (*travelv1.Claim, error) {
+	prev, err := s.store.ClaimByRequest(ctx, c.Dossier, c.RequestID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	f.Submitted = c.SubmitTime.UTC().Format(domain.DateLayout)
-	f.Registry = s.registry.check(ctx, *c)
-	c.State, c.Reasons = domain.Check(*c, f, s.opts.Rules)
-	if c.State == domain.StateApproved {
-		c.DecideTime = s.now().UTC()
+	if err := s.units.AuditRead(ctx, audit.OpRead, prev.Name(), prev.Dossier); err != nil {
+		return nil, err
 	}
-	return nil
-}
-
-// publishDecided publishes ClaimDecided for a claim that left PENDING.
-func (s *Service) publishDecided(ctx context.Context, tx *sqlx.Tx, c domain.Claim) error {
-	if c.State == domain.StatePending {
-		return nil
-	}
-	_, err := events.Publish(ctx, tx, SubjectClaimDecided, &travelv1.ClaimDecided{Claim: claimToProto(c, ServicePrincipal)})
-	return err
+	return claimToProto(prev, p), nil
 }
 
 // GetClaim returns one claim in the caller's scope.
@@ -106,7 +96,10 @@ func (s *Service) GetClaim(ctx context.Context, req *travelv1.GetClaimRequest) (
 		return nil, err
 	}
 	if !canSee(p, c) {
-		return nil, status.Error(codes.PermissionDenied, "the claim is outside the caller's scope")
+		return nil, apierr.Denied("the claim is outside the caller's scope")
+	}
+	if err := s.units.AuditRead(ctx, audit.OpRead, c.Name(), c.Dossier); err != nil {
+		return nil, err
 	}
 	return claimToProto(c, p), nil
 }
@@ -157,41 +150,69 @@ func (s *Service) ListClaims(ctx context.Context, req *travelv1.ListClaimsReques
 	for _, c := range list {
 		resp.Claims = append(resp.Claims, claimToProto(c, p))
 	}
+	if err := s.units.AuditRead(ctx, audit.OpList, "claims", dossiersOf(list)...); err != nil {
+		return nil, err
+	}
 	return resp, nil
+}
+
+// dossiersOf are the dossier numbers of claims (for the audit trail).
+func dossiersOf(claims []domain.Claim) []string {
+	out := make([]string, 0, len(claims))
+	for _, c := range claims {
+		if c.Dossier != "" {
+			out = append(out, c.Dossier)
+		}
+	}
+	return out
 }
 
 // ApproveClaim approves a claim in review.
 func (s *Service) ApproveClaim(ctx context.Context, req *travelv1.ApproveClaimRequest) (*travelv1.Claim, error) {
-	return s.review(ctx, req.GetName(), domain.StateApproved, req.GetReason(), domain.StateInReview)
+	if _, err := auth.Require(ctx, auth.RoleMigrationsverket); err != nil {
+		return nil, err
+	}
+	return s.review(ctx, uow.Request{Method: travelv1.TravelService_ApproveClaim_FullMethodName, ID: req.GetRequestId()},
+		req.GetName(), domain.StateApproved, req.GetReason(), domain.StateInReview)
 }
 
 // RejectClaim rejects a claim in review or pending.
 func (s *Service) RejectClaim(ctx context.Context, req *travelv1.RejectClaimRequest) (*travelv1.Claim, error) {
+	if _, err := auth.Require(ctx, auth.RoleMigrationsverket); err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(req.GetReason()) == "" {
 		return nil, badrequest.Field("reason", "required")
 	}
-	return s.review(ctx, req.GetName(), domain.StateRejected, req.GetReason(), domain.StateInReview, domain.StatePending)
+	return s.review(ctx, uow.Request{Method: travelv1.TravelService_RejectClaim_FullMethodName, ID: req.GetRequestId()},
+		req.GetName(), domain.StateRejected, req.GetReason(), domain.StateInReview, domain.StatePending)
 }
 
-func (s *Service) review(ctx context.Context, name, to, reason string, from ...string) (*travelv1.Claim, error) {
-	p, err := auth.Require(ctx, auth.RoleMigrationsverket)
-	if err != nil {
-		return nil, err
+// review decides a claim in one of the states from, once per request id.
+func (s *Service) review(ctx context.Context, rq uow.Request, name, to, reason string, from ...string) (*travelv1.Claim, error) {
+	p, _ := auth.FromContext(ctx)
+	id, ok := domain.ParseClaimName(name)
+	if !ok {
+		return nil, badrequest.Field("name", "must be claims/{id}")
 	}
-	c, err := s.claim(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	c.State, c.DecisionReason, c.DecideTime = to, reason, s.now().UTC()
-	err = s.store.UpdateClaim(ctx, c, from, func(tx *sqlx.Tx) error { return s.publishDecided(ctx, tx, c) })
-	if errors.Is(err, store.ErrConflict) {
-		return nil, badrequest.Field("name", "the claim is not in review (it may have been decided meanwhile)")
-	}
-	if err != nil {
-		return nil, err
-	}
-	s.notify()
-	return claimToProto(c, p), nil
+	return uow.Once(ctx, s.units, rq, func(w *uow.Work) (*travelv1.Claim, error) {
+		c, err := s.store.GetClaimTx(ctx, w.Tx, id)
+		if err != nil {
+			return nil, notFound(err, name)
+		}
+		c.State, c.DecisionReason, c.DecideTime = to, reason, s.clock.Now().UTC()
+		err = store.UpdateClaim(ctx, w.Tx, c, from)
+		if errors.Is(err, store.ErrConflict) {
+			return nil, badrequest.Field("name", "the claim is not in review (it may have been decided meanwhile)")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := w.Audit(audit.OpUpdate, c.Name(), c.Dossier); err != nil {
+			return nil, err
+		}
+		return claimToProto(c, p), publishDecided(w, c)
+	})
 }
 
 func (s *Service) claim(ctx context.Context, name string) (domain.Claim, error) {
@@ -200,41 +221,7 @@ func (s *Service) claim(ctx context.Context, name string) (domain.Claim, error) 
 		return domain.Claim{}, badrequest.Field("name", "must be claims/{id}")
 	}
 	c, err := s.store.GetClaim(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return c, status.Errorf(codes.NotFound, "%s not found", name)
-	}
-	return c, err
-}
-
-// RecheckPending asks the registry again about claims waiting for it, oldest
-// first, and decides those it answers for; it stops at the first claim the
-// registry still cannot answer. It returns how many were decided.
-func (s *Service) RecheckPending(ctx context.Context) int {
-	list, err := s.store.PendingClaims(ctx, 200)
-	if err != nil {
-		s.log.ErrorContext(ctx, "pending claims", "err", err)
-		return 0
-	}
-	decided := 0
-	for _, c := range list {
-		if err := s.evaluate(ctx, &c); err != nil {
-			s.log.ErrorContext(ctx, "re-check claim", "claim", c.Name(), "err", err)
-			continue
-		}
-		if c.State == domain.StatePending {
-			break // still unreachable: try the rest at the next tick
-		}
-		err := s.store.UpdateClaim(ctx, c, []string{domain.StatePending}, func(tx *sqlx.Tx) error { return s.publishDecided(ctx, tx, c) })
-		if err != nil && !errors.Is(err, store.ErrConflict) {
-			s.log.ErrorContext(ctx, "decide re-checked claim", "claim", c.Name(), "err", err)
-			continue
-		}
-		decided++
-	}
-	if decided > 0 {
-		s.notify()
-	}
-	return decided
+	return c, notFound(err, name)
 }
 
 // onParticipationEnded records an ended participation; approved, unpaid
@@ -252,10 +239,19 @@ func (s *Service) onParticipationEnded(ctx context.Context, tx *sqlx.Tx, ev even
 	for _, c := range claims {
 		c.State = domain.StateInReview
 		c.Reasons = append(c.Reasons, domain.ReasonParticipationEnded)
-		c.DecideTime = s.now().UTC()
-		if err := store.UpdateClaimTx(ctx, tx, c, []string{domain.StateApproved}, func(tx *sqlx.Tx) error {
-			return s.publishDecided(ctx, tx, c)
-		}); err != nil && !errors.Is(err, store.ErrConflict) {
+		c.DecideTime = s.clock.Now().UTC()
+		err := store.UpdateClaim(ctx, tx, c, []string{domain.StateApproved})
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.audit.Append(ctx, tx, s.audit.Entry(ctx, audit.OpUpdate, c.Name(), c.Dossier)); err != nil {
+			return err
+		}
+		msg := &travelv1.ClaimDecided{Claim: claimToProto(c, ServicePrincipal)}
+		if _, err := events.Publish(ctx, tx, SubjectClaimDecided, msg); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,7 +18,6 @@ import (
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
-	"github.com/tia-platform/tia/services/platform/app/apptest"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
@@ -36,6 +36,8 @@ type fakeRegistry struct {
 	valid func(*activityv1.CheckCertificateRequest) []string
 	calls int
 	auth  []string
+	// active maps organisation numbers to the kommuner of their activities.
+	active map[string][]string
 }
 
 func (f *fakeRegistry) Invoke(ctx context.Context, method string, args, reply any, _ ...grpc.CallOption) error {
@@ -44,6 +46,9 @@ func (f *fakeRegistry) Invoke(ctx context.Context, method string, args, reply an
 	f.calls++
 	if md, ok := metadata.FromOutgoingContext(ctx); ok {
 		f.auth = append(f.auth, md.Get("authorization")...)
+	}
+	if method == activityv1.ActivityService_ListActivities_FullMethodName {
+		return f.listActivities(args.(*activityv1.ListActivitiesRequest), reply.(*activityv1.ListActivitiesResponse))
 	}
 	if method != activityv1.ActivityService_CheckCertificate_FullMethodName {
 		return status.Error(codes.Unimplemented, method)
@@ -57,6 +62,23 @@ func (f *fakeRegistry) Invoke(ctx context.Context, method string, args, reply an
 		reasons = f.valid(req)
 	}
 	proto.Merge(reply.(*activityv1.CheckCertificateResponse), &activityv1.CheckCertificateResponse{Valid: len(reasons) == 0, Reasons: reasons})
+	return nil
+}
+
+// listActivities answers whether the organiser has an activity in one of
+// the kommuner the filter names: one activity per match, or NotFound for an
+// organiser the registry does not know.
+func (f *fakeRegistry) listActivities(req *activityv1.ListActivitiesRequest, resp *activityv1.ListActivitiesResponse) error {
+	org := strings.TrimPrefix(req.GetParent(), "organisers/")
+	kommuner, ok := f.active[org]
+	if !ok {
+		return status.Error(codes.NotFound, req.GetParent()+" not found")
+	}
+	for _, k := range kommuner {
+		if strings.Contains(req.GetFilter(), fmt.Sprintf("kommun_code = %q", k)) {
+			resp.Activities = append(resp.Activities, &activityv1.Activity{Name: req.GetParent() + "/activities/a-" + k, KommunCode: k})
+		}
+	}
 	return nil
 }
 
@@ -84,7 +106,8 @@ func (c *clock) add(d time.Duration) {
 }
 
 type env struct {
-	svc   *travel.Service
+	svc   travelv1.TravelServiceClient
+	srv   *travel.Service
 	db    *sqlx.DB
 	reg   *fakeRegistry
 	clock *clock
@@ -96,9 +119,9 @@ var today = time.Date(2026, 3, 16, 9, 0, 0, 0, time.UTC)
 
 func newEnv(t *testing.T, dsn string, opts travel.Options) *env {
 	t.Helper()
-	deps := apptest.Deps(t, travel.Component, dsn)
+	deps := hostDeps(t, dsn)
 	d := deps.DB
-	e := &env{db: d, reg: &fakeRegistry{}, clock: &clock{t: today}}
+	e := &env{db: d, reg: &fakeRegistry{active: map[string][]string{"8020038884": {"0180", "2580"}}}, clock: &clock{t: today}}
 	opts.Now = e.clock.now
 	if opts.RegistryTimeout == 0 {
 		opts.RegistryTimeout = 200 * time.Millisecond
@@ -109,7 +132,15 @@ func newEnv(t *testing.T, dsn string, opts travel.Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc = svc.(*travel.Service)
+	e.srv = svc.(*travel.Service)
+	e.svc = travelv1.NewTravelServiceClient(connect(svc))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = e.srv.Run(ctx)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
 	return e
 }
 
@@ -211,11 +242,11 @@ func TestClaimPendingWhileRegistryUnreachable(t *testing.T) {
 		t.Fatalf("registry asked %d times, want 7 (Unavailable and DeadlineExceeded retried thrice)", calls)
 	}
 	// Still down: nothing changes.
-	if n := e.svc.RecheckPending(context.Background()); n != 0 {
+	if n := e.srv.RecheckPending(context.Background()); n != 0 {
 		t.Fatalf("decided %d while the registry is down", n)
 	}
 	e.reg.set(nil)
-	if n := e.svc.RecheckPending(context.Background()); n != 3 {
+	if n := e.srv.RecheckPending(context.Background()); n != 3 {
 		t.Fatalf("decided %d, want 3", n)
 	}
 	list, err := e.svc.ListClaims(as(asylumSeeker), &travelv1.ListClaimsRequest{Filter: `state = "APPROVED"`})

@@ -2,19 +2,16 @@ package travel
 
 import (
 	"context"
-	"errors"
 	"slices"
 
 	"github.com/google/uuid"
-	"github.com/jmoiron/sqlx"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
+	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
-	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/uow"
 	"github.com/tia-platform/tia/services/travel/internal/domain"
 	"github.com/tia-platform/tia/services/travel/internal/store"
 )
@@ -35,15 +32,18 @@ func (s *Service) CreateConsultation(ctx context.Context, req *travelv1.CreateCo
 	if err := c.Normalize(s.today()); err != nil {
 		return nil, badrequest.Prefix("consultation", err)
 	}
-	c.ID = uuid.Must(uuid.NewV7()).String()
-	c.State = domain.ConsultationOpen
-	c.CreateTime = s.now().UTC()
-	out := consultationToProto(c)
-	if err := s.store.CreateConsultation(ctx, c, events.Publishing(ctx, SubjectConsultationOpened, &travelv1.ConsultationOpened{Consultation: out})); err != nil {
-		return nil, err
-	}
-	s.notify()
-	return out, nil
+	c.Invited = slices.Compact(slices.Sorted(slices.Values(in.GetInvitedOrganisers())))
+	return uow.Once(ctx, s.units, uow.Request{Method: travelv1.TravelService_CreateConsultation_FullMethodName, ID: req.GetRequestId()},
+		func(w *uow.Work) (*travelv1.Consultation, error) {
+			c.ID = uuid.Must(uuid.NewV7()).String()
+			c.State = domain.ConsultationOpen
+			c.CreateTime = s.clock.Now().UTC()
+			if err := store.CreateConsultation(ctx, w.Tx, c); err != nil {
+				return nil, err
+			}
+			out := consultationToProto(c)
+			return out, publish(w, &travelv1.ConsultationOpened{Consultation: out})
+		})
 }
 
 // GetConsultation returns a consultation to any signed-in caller: the
@@ -91,16 +91,23 @@ func (s *Service) ListConsultations(ctx context.Context, req *travelv1.ListConsu
 	return resp, nil
 }
 
-// CreateConsultationResponse records a response from a county board of a
-// län concerned or from an organiser, up to the deadline.
+// CreateConsultationResponse records a response from a party the
+// consultation addresses, up to the deadline: the county board of a län
+// concerned, a registered organiser with activities in a kommun concerned
+// (the activity registry is asked), or an organiser invited. Whether the
+// caller may respond is decided before the response is validated, so a
+// caller who may not gets 403 whatever it sent.
 func (s *Service) CreateConsultationResponse(ctx context.Context, req *travelv1.CreateConsultationResponseRequest) (*travelv1.ConsultationResponse, error) {
 	p, err := auth.Require(ctx, auth.RoleCountyBoard, auth.RoleOrganiser)
 	if err != nil {
 		return nil, err
 	}
-	id, ok := domain.ParseConsultationName(req.GetParent())
-	if !ok {
-		return nil, badrequest.Field("parent", "must be consultations/{id}")
+	c, err := s.consultation(ctx, req.GetParent(), "parent")
+	if err != nil {
+		return nil, err
+	}
+	if err := s.mayRespond(ctx, p, c); err != nil {
+		return nil, err
 	}
 	in := req.GetResponse()
 	if in == nil {
@@ -109,23 +116,46 @@ func (s *Service) CreateConsultationResponse(ctx context.Context, req *travelv1.
 	if in.GetStance() == travelv1.Stance_STANCE_UNSPECIFIED {
 		return nil, badrequest.Field("response.stance", "required")
 	}
-	r := domain.Response{
-		ID: uuid.Must(uuid.NewV7()).String(), ConsultationID: id, Stance: int32(in.GetStance()), Comment: in.GetComment(),
-		Respondent: p.Subject, LanCode: p.Lan, OrgNumber: p.Org, CreateTime: s.now().UTC(),
+	return uow.Once(ctx, s.units, uow.Request{Method: travelv1.TravelService_CreateConsultationResponse_FullMethodName, ID: req.GetRequestId()},
+		func(w *uow.Work) (*travelv1.ConsultationResponse, error) {
+			c, err := s.store.LockConsultation(ctx, w.Tx, c.ID)
+			if err != nil {
+				return nil, notFound(err, req.GetParent())
+			}
+			if err := c.CheckResponse(s.today()); err != nil {
+				return nil, err
+			}
+			r := domain.Response{
+				ID: uuid.Must(uuid.NewV7()).String(), ConsultationID: c.ID, Stance: int32(in.GetStance()), Comment: in.GetComment(),
+				Respondent: p.Subject, LanCode: p.Lan, OrgNumber: p.Org, CreateTime: s.clock.Now().UTC(),
+			}
+			if err := store.InsertResponse(ctx, w.Tx, r); err != nil {
+				return nil, err
+			}
+			return responseToProto(r), nil
+		})
+}
+
+// mayRespond decides whether p is a party c addresses.
+func (s *Service) mayRespond(ctx context.Context, p auth.Principal, c domain.Consultation) error {
+	switch {
+	case p.Role == auth.RoleCountyBoard && slices.Contains(c.LanCodes, p.Lan):
+		return nil
+	case p.Role == auth.RoleCountyBoard:
+		return apierr.Denied("the consultation does not concern this county board's län")
+	case p.Org == "":
+		return apierr.Denied("only a registered organiser may respond")
+	case c.Invites(p.Org):
+		return nil
 	}
-	err = s.store.AddResponse(ctx, r, func(c domain.Consultation) error {
-		if p.Role == auth.RoleCountyBoard && !slices.Contains(c.LanCodes, p.Lan) {
-			return status.Error(codes.PermissionDenied, "the consultation does not concern this county board's län")
-		}
-		return c.CheckResponse(s.today())
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetParent())
-	}
+	active, err := s.registry.activeIn(ctx, p.Org, c.Kommuner(), s.today())
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return responseToProto(r), nil
+	if !active {
+		return apierr.Denied("the consultation addresses the organisers with activities in the kommuner concerned and those invited; this organiser is neither")
+	}
+	return nil
 }
 
 // DecideConsultation approves some (or none) of the proposals, creating
@@ -142,43 +172,40 @@ func (s *Service) DecideConsultation(ctx context.Context, req *travelv1.DecideCo
 	for _, f := range req.GetFeedback() {
 		feedback = append(feedback, domain.Feedback{Response: f.GetResponse(), Text: f.GetText()})
 	}
-	now := s.now().UTC()
-	c, err := s.store.Decide(ctx, id, func(c *domain.Consultation) ([]domain.Route, error) {
-		if err := c.CheckDecision(req.GetApproved(), feedback); err != nil {
-			return nil, err
-		}
-		approved := slices.Clone(req.GetApproved())
-		slices.Sort(approved)
-		d := &domain.Decision{Approved: approved, Feedback: feedback, Reason: req.GetReason(), DecideTime: now}
-		var routes []domain.Route
-		for _, i := range approved {
-			r := c.Proposals[i]
-			r.ID = uuid.Must(uuid.NewV7()).String()
-			r.CreateTime = now
-			r.Consultation = c.ID
-			routes = append(routes, r)
-			d.Routes = append(d.Routes, r.Name())
-		}
-		c.State = domain.ConsultationDecided
-		c.Decision = d
-		return routes, nil
-	}, func(tx *sqlx.Tx, c domain.Consultation, routes []domain.Route) error {
-		for _, r := range routes {
-			if _, err := events.Publish(ctx, tx, SubjectRouteDecided, &travelv1.RouteDecided{Route: toProto(r)}); err != nil {
-				return err
+	return uow.Once(ctx, s.units, uow.Request{Method: travelv1.TravelService_DecideConsultation_FullMethodName, ID: req.GetRequestId()},
+		func(w *uow.Work) (*travelv1.Consultation, error) {
+			c, err := s.store.LockConsultation(ctx, w.Tx, id)
+			if err != nil {
+				return nil, notFound(err, req.GetName())
 			}
-		}
-		_, err := events.Publish(ctx, tx, SubjectConsultationDecided, &travelv1.ConsultationDecided{Consultation: consultationToProto(c)})
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
-	}
-	if err != nil {
-		return nil, err
-	}
-	s.notify()
-	return consultationToProto(c), nil
+			if err := c.CheckDecision(req.GetApproved(), feedback); err != nil {
+				return nil, err
+			}
+			now := s.clock.Now().UTC()
+			approved := slices.Clone(req.GetApproved())
+			slices.Sort(approved)
+			d := &domain.Decision{Approved: approved, Feedback: feedback, Reason: req.GetReason(), DecideTime: now}
+			for _, i := range approved {
+				r := c.Proposals[i]
+				r.ID = uuid.Must(uuid.NewV7()).String()
+				r.CreateTime = now
+				r.Consultation = c.ID
+				if err := store.CreateRoute(ctx, w.Tx, r); err != nil {
+					return nil, err
+				}
+				if err := publish(w, &travelv1.RouteDecided{Route: toProto(r)}); err != nil {
+					return nil, err
+				}
+				d.Routes = append(d.Routes, r.Name())
+			}
+			c.State = domain.ConsultationDecided
+			c.Decision = d
+			if err := store.SaveDecision(ctx, w.Tx, c); err != nil {
+				return nil, err
+			}
+			out := consultationToProto(c)
+			return out, publish(w, &travelv1.ConsultationDecided{Consultation: out})
+		})
 }
 
 func (s *Service) consultation(ctx context.Context, name, field string) (domain.Consultation, error) {
@@ -187,18 +214,13 @@ func (s *Service) consultation(ctx context.Context, name, field string) (domain.
 		return domain.Consultation{}, badrequest.Field(field, "must be consultations/{id}")
 	}
 	c, err := s.store.GetConsultation(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return c, status.Errorf(codes.NotFound, "%s not found", name)
-	}
-	return c, err
+	return c, notFound(err, name)
 }
-
-func (s *Service) today() string { return s.now().UTC().Format(domain.DateLayout) }
 
 func consultationToProto(c domain.Consultation) *travelv1.Consultation {
 	out := &travelv1.Consultation{
 		Name: c.Name(), Deadline: c.Deadline, Description: c.Description, LanCodes: c.LanCodes,
-		CreateTime: ts(c.CreateTime),
+		CreateTime: ts(c.CreateTime), InvitedOrganisers: c.Invited,
 	}
 	switch c.State {
 	case domain.ConsultationOpen:

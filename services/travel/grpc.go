@@ -3,20 +3,19 @@ package travel
 import (
 	"context"
 	"errors"
-
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jmoiron/sqlx"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
+	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
 	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/uow"
 	"github.com/tia-platform/tia/services/travel/internal/domain"
 	"github.com/tia-platform/tia/services/travel/internal/store"
 )
@@ -36,14 +35,16 @@ func (s *Service) CreateRoute(ctx context.Context, req *travelv1.CreateRouteRequ
 	if err := r.Normalize(); err != nil {
 		return nil, badrequest.Prefix("route", err)
 	}
-	r.ID = uuid.Must(uuid.NewV7()).String()
-	r.CreateTime = s.now().UTC()
-	out := toProto(r)
-	if err := s.store.Create(ctx, r, events.Publishing(ctx, SubjectRouteDecided, &travelv1.RouteDecided{Route: out})); err != nil {
-		return nil, err
-	}
-	s.notify()
-	return out, nil
+	return uow.Once(ctx, s.units, uow.Request{Method: travelv1.TravelService_CreateRoute_FullMethodName, ID: req.GetRequestId()},
+		func(w *uow.Work) (*travelv1.Route, error) {
+			r.ID = uuid.Must(uuid.NewV7()).String()
+			r.CreateTime = s.clock.Now().UTC()
+			if err := store.CreateRoute(ctx, w.Tx, r); err != nil {
+				return nil, err
+			}
+			out := toProto(r)
+			return out, publish(w, &travelv1.RouteDecided{Route: out})
+		})
 }
 
 // RevokeRoute ends a route from a date. Migrationsverket only.
@@ -55,19 +56,34 @@ func (s *Service) RevokeRoute(ctx context.Context, req *travelv1.RevokeRouteRequ
 	if !ok {
 		return nil, badrequest.Field("name", "must be routes/{id}")
 	}
-	r, err := s.store.Revoke(ctx, id, func(r *domain.Route) error { return r.Revoke(req.GetRevokedFrom()) },
-		func(tx *sqlx.Tx, r domain.Route) error {
-			_, err := events.Publish(ctx, tx, SubjectRouteRevoked, &travelv1.RouteRevoked{Route: toProto(r), RevokedFrom: r.RevokedFrom})
-			return err
+	return uow.Once(ctx, s.units, uow.Request{Method: travelv1.TravelService_RevokeRoute_FullMethodName, ID: req.GetRequestId()},
+		func(w *uow.Work) (*travelv1.Route, error) {
+			r, err := s.store.LockRoute(ctx, w.Tx, id)
+			if err != nil {
+				return nil, notFound(err, req.GetName())
+			}
+			if err := r.Revoke(req.GetRevokedFrom()); err != nil {
+				return nil, err
+			}
+			if err := store.SaveRevocation(ctx, w.Tx, r); err != nil {
+				return nil, err
+			}
+			out := toProto(r)
+			return out, publish(w, &travelv1.RouteRevoked{Route: out, RevokedFrom: r.RevokedFrom})
 		})
+}
+
+// publish adds msg to the unit of work's outbox on the subject named for
+// its type.
+func publish(w *uow.Work, msg proto.Message) error { return w.Publish(events.SubjectOf(msg), msg) }
+
+// notFound turns the store's "not found" into the AIP-193 wording for the
+// name the client asked for; other errors pass.
+func notFound(err error, name string) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
+		return apierr.NotFound(name)
 	}
-	if err != nil {
-		return nil, err
-	}
-	s.notify()
-	return toProto(r), nil
+	return err
 }
 
 // GetRoute returns one route decision to any signed-in caller.
@@ -80,11 +96,8 @@ func (s *Service) GetRoute(ctx context.Context, req *travelv1.GetRouteRequest) (
 		return nil, badrequest.Field("name", "must be routes/{id}")
 	}
 	r, err := s.store.Get(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
-	}
 	if err != nil {
-		return nil, err
+		return nil, notFound(err, req.GetName())
 	}
 	return toProto(r), nil
 }

@@ -10,7 +10,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
-	"github.com/tia-platform/tia/services/platform/app/apptest"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
@@ -26,13 +25,13 @@ var (
 func as(p auth.Principal) context.Context { return auth.WithPrincipal(context.Background(), p) }
 
 // newService builds the service as a host would, on a fresh database.
-func newService(t *testing.T, dsn string) travelv1.TravelServiceServer {
+func newService(t *testing.T, dsn string) travelv1.TravelServiceClient {
 	t.Helper()
-	svc, err := travel.Component.New(apptest.Deps(t, travel.Component, dsn))
+	svc, err := travel.Component.New(hostDeps(t, dsn))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return svc.(travelv1.TravelServiceServer)
+	return travelv1.NewTravelServiceClient(connect(svc))
 }
 
 func newRoute(from, to string) *travelv1.Route {

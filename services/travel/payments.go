@@ -4,25 +4,24 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 
 	"github.com/google/uuid"
-	"github.com/jmoiron/sqlx"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
+	"github.com/tia-platform/tia/services/platform/apierr"
+	"github.com/tia-platform/tia/services/platform/audit"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
-	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/uow"
 	"github.com/tia-platform/tia/services/travel/internal/domain"
 	"github.com/tia-platform/tia/services/travel/internal/store"
 )
 
-// CreatePaymentRun starts a run in the background and returns it RUNNING.
-// A run already RUNNING is returned (and resumed) instead of a second one.
+// CreatePaymentRun starts a run, which the payment runner executes in the
+// background, and returns it RUNNING. A run already RUNNING is returned
+// instead of a second one; a repeat with the same request id returns the
+// run it started.
 func (s *Service) CreatePaymentRun(ctx context.Context, req *travelv1.CreatePaymentRunRequest) (*travelv1.PaymentRun, error) {
 	if _, err := auth.Require(ctx, auth.RoleMigrationsverket); err != nil {
 		return nil, err
@@ -36,8 +35,8 @@ func (s *Service) CreatePaymentRun(ctx context.Context, req *travelv1.CreatePaym
 			return nil, err
 		}
 	}
-	run := domain.PaymentRun{ID: uuid.Must(uuid.NewV7()).String(), State: domain.RunRunning, RequestID: req.GetRequestId(), CreateTime: s.now().UTC()}
-	err := s.store.CreateRun(ctx, run)
+	run := domain.PaymentRun{ID: uuid.Must(uuid.NewV7()).String(), State: domain.RunRunning, RequestID: req.GetRequestId(), CreateTime: s.clock.Now().UTC()}
+	err := s.units.Do(ctx, func(w *uow.Work) error { return store.CreateRun(ctx, w.Tx, run) })
 	if errors.Is(err, store.ErrExists) {
 		if id := req.GetRequestId(); id != "" {
 			if prev, err := s.store.RunByRequest(ctx, id); err == nil {
@@ -49,135 +48,14 @@ func (s *Service) CreatePaymentRun(ctx context.Context, req *travelv1.CreatePaym
 			return nil, err
 		}
 		if len(running) == 0 {
-			return nil, status.Error(codes.Aborted, "a payment run completed meanwhile; try again")
+			return nil, apierr.New(apierr.ErrAborted, "a payment run completed meanwhile; try again")
 		}
 		run = running[0]
 	} else if err != nil {
 		return nil, err
 	}
-	s.start(run)
+	s.payments.Wake()
 	return runToProto(run), nil
-}
-
-// start executes run in the background unless this process already does.
-// Runs execute one at a time.
-func (s *Service) start(run domain.PaymentRun) {
-	s.mu.Lock()
-	if s.executing[run.ID] || s.closing {
-		s.mu.Unlock()
-		return
-	}
-	if s.executing == nil {
-		s.executing = map[string]bool{}
-	}
-	s.executing[run.ID] = true
-	s.runs.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.runs.Done()
-		defer func() {
-			s.mu.Lock()
-			delete(s.executing, run.ID)
-			s.mu.Unlock()
-		}()
-		if err := s.ExecuteRun(s.background(), run.ID); err != nil {
-			s.log.Error("payment run", "run", run.Name(), "err", err)
-		}
-	}()
-}
-
-// resumeRuns continues runs left RUNNING (by a crash or a restart).
-func (s *Service) resumeRuns(ctx context.Context) {
-	running, err := s.store.RunningRuns(ctx)
-	if err != nil {
-		s.log.ErrorContext(ctx, "running payment runs", "err", err)
-		return
-	}
-	for _, r := range running {
-		s.start(r)
-	}
-}
-
-// ExecuteRun pays the run's claims batch by batch until none is approved
-// and unpaid, then completes it and writes its payment file. Each batch is
-// one transaction (payments, claim states, run totals, ClaimPaid events),
-// so a run killed at any point resumes where the last commit left it.
-func (s *Service) ExecuteRun(ctx context.Context, id string) error {
-	s.paying.Lock()
-	defer s.paying.Unlock()
-	// Batches walk the approved claims in id order; when they run out, one
-	// more walk from the start picks up claims approved behind the cursor
-	// meanwhile.
-	after, fromStart := "", true
-	for {
-		n, last, err := s.store.PayBatch(ctx, id, after, s.opts.PaymentBatch, s.now(), func(tx *sqlx.Tx, paid []domain.Claim, payments []domain.Payment) error {
-			name := domain.PaymentRun{ID: id}.Name()
-			msgs := make([]*travelv1.ClaimPaid, len(paid))
-			for i, c := range paid {
-				msgs[i] = &travelv1.ClaimPaid{Claim: claimToProto(c, ServicePrincipal), PaymentRun: name, AmountOre: payments[i].AmountOre}
-			}
-			_, err := events.PublishBatch(ctx, tx, SubjectClaimPaid, msgs)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		s.notify()
-		if n > 0 {
-			after, fromStart = last, false
-			continue
-		}
-		if fromStart {
-			break
-		}
-		after, fromStart = "", true
-	}
-	// The file first, then the completion, both with the same time: a
-	// crash in between rewrites the file on resume, and the file served by
-	// GetPaymentFile is the one written.
-	run, err := s.store.GetRun(ctx, id)
-	if err != nil || run.State != domain.RunRunning {
-		return err
-	}
-	run.CompleteTime = s.now().UTC()
-	run.ClaimCount, run.TotalOre, err = s.store.RunTotals(ctx, id)
-	if err != nil {
-		return err
-	}
-	if s.opts.PaymentDir != "" {
-		if err := s.writeFile(ctx, run); err != nil {
-			return err
-		}
-	}
-	_, err = s.store.CompleteRun(ctx, id, run.CompleteTime)
-	return err
-}
-
-// writeFile writes the run's payment file into the payment folder,
-// atomically (a rename), from the stored payments.
-func (s *Service) writeFile(ctx context.Context, run domain.PaymentRun) error {
-	if err := os.MkdirAll(s.opts.PaymentDir, 0o750); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(s.opts.PaymentDir, ".pain001-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := s.paymentFile(ctx, run, f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), filepath.Join(s.opts.PaymentDir, "pain001-"+run.MessageID()+".xml"))
-}
-
-func (s *Service) paymentFile(ctx context.Context, run domain.PaymentRun, w interface{ Write([]byte) (int, error) }) error {
-	return s.store.Payments(ctx, run.ID, func(next func() (domain.Payment, bool, error)) error {
-		return domain.WritePain001(w, run, s.opts.Debtor, run.ClaimCount, run.TotalOre, next)
-	})
 }
 
 // GetPaymentRun returns one run.
@@ -227,7 +105,11 @@ func (s *Service) GetPaymentFile(ctx context.Context, req *travelv1.GetPaymentFi
 		return nil, badrequest.Field("name", "the payment run is still running")
 	}
 	var buf bytes.Buffer
-	if err := s.paymentFile(ctx, run, &buf); err != nil {
+	dossiers, err := paymentFile(ctx, s.store, s.opts.Debtor, run, &buf)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.units.AuditRead(ctx, audit.OpRead, req.GetName(), dossiers...); err != nil {
 		return nil, err
 	}
 	return &travelv1.PaymentFile{Name: req.GetName(), ContentType: "application/xml", Content: buf.Bytes()}, nil
@@ -243,10 +125,7 @@ func (s *Service) run(ctx context.Context, name string, file bool) (domain.Payme
 		return domain.PaymentRun{}, badrequest.Field("name", "must be "+want)
 	}
 	run, err := s.store.GetRun(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return run, status.Errorf(codes.NotFound, "%s not found", name)
-	}
-	return run, err
+	return run, notFound(err, name)
 }
 
 func runToProto(r domain.PaymentRun) *travelv1.PaymentRun {

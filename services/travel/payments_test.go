@@ -230,7 +230,7 @@ func TestParticipationEnded(t *testing.T) {
 func apply(t *testing.T, e *env, m *activityv1.ParticipationEnded) {
 	t.Helper()
 	payload, _ := proto.Marshal(m)
-	sub := e.svc.Subscriptions()[0]
+	sub := e.srv.Subscriptions()[0]
 	err := dbInTx(e, func(tx *sqlx.Tx) error {
 		return sub.Handler(context.Background(), tx, events.Event{ID: "ev-1", Subject: "tia.activity.ParticipationEnded",
 			Type: string(m.ProtoReflect().Descriptor().FullName()), Payload: payload})

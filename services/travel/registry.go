@@ -2,6 +2,7 @@ package travel
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
+	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/travel/internal/domain"
 )
 
@@ -40,22 +42,7 @@ func (r *registry) check(ctx context.Context, c domain.Claim) *domain.RegistryAn
 		r.log.WarnContext(ctx, "activity registry not configured", "err", err)
 		return nil
 	}
-	bearer := ""
-	if r.token != nil {
-		tok, err := r.token(ctx)
-		if err != nil {
-			r.log.WarnContext(ctx, "service token", "err", err)
-		} else if tok != "" {
-			bearer = "Bearer " + tok
-		}
-	}
-	if bearer == "" {
-		if md, ok := metadata.FromIncomingContext(ctx); ok {
-			if v := md.Get("authorization"); len(v) > 0 && strings.HasPrefix(v[0], "Bearer ") {
-				bearer = v[0]
-			}
-		}
-	}
+	bearer := r.bearer(ctx)
 	if bearer == "" {
 		return nil // background re-check without a service token: wait
 	}
@@ -92,4 +79,66 @@ func (r *registry) check(ctx context.Context, c domain.Claim) *domain.RegistryAn
 			return nil
 		}
 	}
+}
+
+// activeIn asks the registry whether the organiser org (its organisation
+// number) is registered and has an activity not yet ended by today in one
+// of kommuner. An organiser the registry does not know is not active; a
+// registry that cannot be reached is ErrUnavailable (the caller may try
+// again), never a guess either way.
+func (r *registry) activeIn(ctx context.Context, org string, kommuner []string, today string) (bool, error) {
+	if r == nil || r.peer == nil || len(kommuner) == 0 {
+		return false, apierr.New(apierr.ErrUnavailable, "the activity registry cannot be asked who is active in the kommuner concerned")
+	}
+	conn, err := r.peer("activity")
+	if err != nil {
+		return false, apierr.New(apierr.ErrUnavailable, "the activity registry cannot be asked who is active in the kommuner concerned")
+	}
+	var in []string
+	for _, k := range kommuner {
+		in = append(in, fmt.Sprintf("kommun_code = %q", k))
+	}
+	req := &activityv1.ListActivitiesRequest{
+		Parent:   domain.OrganiserName.Format(org),
+		PageSize: 1,
+		Filter:   fmt.Sprintf("end_date >= %q AND (%s)", today, strings.Join(in, " OR ")),
+	}
+	octx := ctx
+	if bearer := r.bearer(ctx); bearer != "" {
+		octx = metadata.NewOutgoingContext(ctx, metadata.Pairs("authorization", bearer))
+	}
+	octx, cancel := context.WithTimeout(octx, r.timeout)
+	defer cancel()
+	resp, err := activityv1.NewActivityServiceClient(conn).ListActivities(octx, req)
+	switch status.Code(err) {
+	case codes.OK:
+		return len(resp.GetActivities()) > 0, nil
+	case codes.NotFound:
+		return false, nil // not a registered organiser
+	default:
+		r.log.WarnContext(ctx, "activity registry did not list the organiser's activities", "code", status.Code(err).String())
+		return false, apierr.New(apierr.ErrUnavailable, "the activity registry cannot be asked who is active in the kommuner concerned; try again shortly")
+	}
+}
+
+// bearer is the service's own token when one is configured, and otherwise
+// the caller's (forwarded from the incoming request); empty without either.
+func (r *registry) bearer(ctx context.Context) string {
+	bearer := ""
+	if r.token != nil {
+		tok, err := r.token(ctx)
+		if err != nil {
+			r.log.WarnContext(ctx, "service token", "err", err)
+		} else if tok != "" {
+			bearer = "Bearer " + tok
+		}
+	}
+	if bearer == "" {
+		if md, ok := metadata.FromIncomingContext(ctx); ok {
+			if v := md.Get("authorization"); len(v) > 0 && strings.HasPrefix(v[0], "Bearer ") {
+				bearer = v[0]
+			}
+		}
+	}
+	return bearer
 }

@@ -3,11 +3,12 @@ package travel
 import (
 	"context"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
+	"github.com/tia-platform/tia/services/platform/apierr"
+	"github.com/tia-platform/tia/services/platform/audit"
 	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/refdata"
 	"github.com/tia-platform/tia/services/travel/internal/domain"
 	"github.com/tia-platform/tia/services/travel/internal/store"
 )
@@ -21,9 +22,12 @@ func reportScope(ctx context.Context, lan string) (store.Scope, error) {
 	}
 	if p.Role == auth.RoleCountyBoard {
 		if lan != "" && lan != p.Lan {
-			return store.Scope{}, status.Error(codes.PermissionDenied, "a county board sees reports of its own län only")
+			return store.Scope{}, apierr.Denied("a county board sees reports of its own län only")
 		}
 		lan = p.Lan
+	}
+	if _, ok := refdata.LanByCode(lan); lan != "" && !ok {
+		return store.Scope{}, badrequest.Field("lan_code", "not a län code (01–25)")
 	}
 	return store.Scope{Lan: lan}, nil
 }
@@ -38,18 +42,24 @@ func (s *Service) GetLeadTimeReport(ctx context.Context, req *travelv1.GetLeadTi
 	if err != nil {
 		return nil, err
 	}
-	rows, risk := domain.LeadTimes(claims, s.opts.Reports, s.now())
+	rows, risk := domain.LeadTimes(claims, s.opts.Reports, s.clock.Now())
 	out := &travelv1.LeadTimeReport{TargetDays: int32(s.opts.Reports.TargetDays)}
 	for _, r := range rows {
 		out.Rows = append(out.Rows, &travelv1.LeadTimeRow{
 			LanCode: r.LanCode, Month: r.Month, PaidClaims: r.Paid, P50Days: r.P50, P90Days: r.P90, WithinTarget: r.WithinTarget,
 		})
 	}
-	for _, r := range risk {
+	listed := make([]domain.Claim, len(risk))
+	for i, r := range risk {
 		out.AtRisk = append(out.AtRisk, &travelv1.AtRiskClaim{
 			Claim: r.Claim.Name(), LanCode: r.Claim.LanCode, State: claimStates[r.Claim.State],
 			SubmitTime: ts(r.Claim.SubmitTime), DueDate: r.DueDate, DaysLeft: int32(r.DaysLeft),
 		})
+		listed[i] = r.Claim
+	}
+	// The claims named in the report are read about persons.
+	if err := s.units.AuditRead(ctx, audit.OpList, "claims:leadTimeReport", dossiersOf(listed)...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -76,10 +86,15 @@ func (s *Service) GetUsageReport(ctx context.Context, req *travelv1.GetUsageRepo
 			AfterDropOut: r.AfterDropOut, Frequent: r.Frequent, CostOutlier: r.Out,
 		})
 	}
-	for _, f := range flagged {
+	listed := make([]domain.Claim, len(flagged))
+	for i, f := range flagged {
 		out.Flagged = append(out.Flagged, &travelv1.FlaggedClaim{
 			Claim: f.Claim.Name(), LanCode: f.Claim.LanCode, Flags: f.Flags, State: claimStates[f.Claim.State],
 		})
+		listed[i] = f.Claim
+	}
+	if err := s.units.AuditRead(ctx, audit.OpList, "claims:usageReport", dossiersOf(listed)...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -10,36 +10,55 @@ package travel
 import (
 	"context"
 	"crypto/ed25519"
-	"errors"
-	"flag"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 
+	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
+	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/audit"
 	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/clock"
 	"github.com/tia-platform/tia/services/platform/config"
 	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/uow"
 	"github.com/tia-platform/tia/services/travel/internal/domain"
 	"github.com/tia-platform/tia/services/travel/internal/store"
 )
 
-// Event subjects the service publishes.
-const (
-	SubjectRouteDecided        = "tia.travel.RouteDecided"
-	SubjectRouteRevoked        = "tia.travel.RouteRevoked"
-	SubjectConsultationOpened  = "tia.travel.ConsultationOpened"
-	SubjectConsultationDecided = "tia.travel.ConsultationDecided"
-	SubjectClaimDecided        = "tia.travel.ClaimDecided"
-	SubjectClaimPaid           = "tia.travel.ClaimPaid"
+// Event subjects the service publishes, derived from the messages' names.
+var (
+	SubjectRouteDecided        = events.SubjectOf(&travelv1.RouteDecided{})
+	SubjectRouteRevoked        = events.SubjectOf(&travelv1.RouteRevoked{})
+	SubjectConsultationOpened  = events.SubjectOf(&travelv1.ConsultationOpened{})
+	SubjectConsultationDecided = events.SubjectOf(&travelv1.ConsultationDecided{})
+	SubjectClaimDecided        = events.SubjectOf(&travelv1.ClaimDecided{})
+	SubjectClaimPaid           = events.SubjectOf(&travelv1.ClaimPaid{})
 )
+
+// subjectParticipationEnded is the registry's event travel consumes.
+var subjectParticipationEnded = events.SubjectOf(&activityv1.ParticipationEnded{})
+
+// Errors is the service's one error table. The shared kinds of package
+// apierr cover not found (store.ErrNotFound is apierr.ErrNotFound),
+// permission denied and aborted; a change that lost a race with another is
+// ABORTED.
+var Errors = []apierr.Rule{
+	{Err: store.ErrConflict, Code: codes.Aborted, Reason: "CONCURRENT_CHANGE"},
+	{Err: store.ErrExists, Code: codes.AlreadyExists, Reason: "ALREADY_EXISTS"},
+}
 
 // ServicePrincipal is who the travel service is when it asks the activity
 // registry on its own behalf (background re-checks).
@@ -73,8 +92,13 @@ type Options struct {
 	// RegistryAttempts is how many are made (3).
 	RegistryTimeout  time.Duration
 	RegistryAttempts int
-	// Now replaces the clock in tests.
+	// Now replaces the clock in tests (default: the host's clock).
 	Now func() time.Time
+	// ClaimRetention is how long after submission a finished claim keeps
+	// the claimant's dossier number (TIA_TRAVEL_CLAIM_RETENTION_DAYS, 730
+	// days); RetentionEvery how often the retention job runs (a day).
+	ClaimRetention time.Duration
+	RetentionEvery time.Duration
 }
 
 // Component describes the service to a host, configured from the
@@ -86,8 +110,19 @@ func NewComponent(o Options) app.Component {
 	return app.Component{
 		Name:       "travel",
 		Migrations: store.Migrations,
+		Errors:     Errors,
 		Config:     func() config.Settings { return &Config{} },
 		New: func(d app.Deps) (app.Service, error) {
+			if d.Units == nil || d.Audit == nil {
+				return nil, errors.New("travel: the service needs units of work and an audit trail (app.Deps.Units, Audit)")
+			}
+			clk := clock.Clock(o.Now)
+			if clk == nil {
+				clk = d.Clock
+			}
+			if clk == nil {
+				clk = clock.System
+			}
 			cfg, _ := d.Config.(*Config)
 			o, err := o.withDefaults(cfg)
 			if err != nil {
@@ -97,12 +132,7 @@ func NewComponent(o Options) app.Component {
 			if log == nil {
 				log = slog.Default()
 			}
-			s := &Service{
-				store: store.New(d.DB), relay: d.Relay, log: log, now: o.Now, opts: o,
-				bg: context.Background(),
-			}
-			s.registry = &registry{peer: d.Peer, token: o.ServiceToken, timeout: o.RegistryTimeout, attempts: o.RegistryAttempts, log: log}
-			return s, nil
+			return newService(d, o, clk, log), nil
 		},
 	}
 }
@@ -128,6 +158,9 @@ type Config struct {
 	PaymentDir string
 	// Debtor is the paying account (TIA_TRAVEL_DEBTOR_IBAN, _BIC, _NAME).
 	Debtor domain.Debtor
+	// ClaimRetentionDays is how long after submission a finished claim keeps
+	// the claimant's dossier number (TIA_TRAVEL_CLAIM_RETENTION_DAYS).
+	ClaimRetentionDays int
 	// ServiceToken is a fixed bearer token for the service's own calls to
 	// the activity registry (TIA_SERVICE_TOKEN); ServiceKey a file with the
 	// Ed25519 private key (PKCS#8 PEM) it issues them with instead
@@ -145,6 +178,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	config.Int(fs, &c.WarnDays, "travel-warn-days", domain.DefaultReportRules.WarnDays, "days before the target at which unpaid claims count as at risk")
 	config.Duration(fs, &c.RecheckInterval, "travel-recheck-interval", 30*time.Second, "how often pending claims are re-checked against the activity registry")
 	config.Int(fs, &c.PaymentBatch, "travel-payment-batch", 1000, "claims per payment transaction")
+	config.Int(fs, &c.ClaimRetentionDays, "travel-claim-retention-days", 730, "days after submission that a paid or rejected claim keeps the claimant's dossier number")
 	fs.StringVar(&c.PaymentDir, "travel-payment-dir", "", "directory receiving each payment run's file (off when empty)")
 	fs.StringVar(&c.Debtor.IBAN, "travel-debtor-iban", domain.DefaultDebtor.IBAN, "IBAN of the paying account")
 	fs.StringVar(&c.Debtor.BIC, "travel-debtor-bic", domain.DefaultDebtor.BIC, "BIC of the paying account")
@@ -162,6 +196,7 @@ func (c *Config) Validate() error {
 		config.Positive("travel-target-days", c.TargetDays),
 		config.Positive("travel-recheck-interval", c.RecheckInterval),
 		config.Positive("travel-payment-batch", c.PaymentBatch),
+		config.Positive("travel-claim-retention-days", c.ClaimRetentionDays),
 	)
 	if c.WarnDays < 0 {
 		err = errors.Join(err, fmt.Errorf("TIA_TRAVEL_WARN_DAYS: must not be negative, got %d", c.WarnDays))
@@ -221,6 +256,9 @@ func (o Options) withDefaults(cfg *Config) (Options, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.ClaimRetention == 0 {
+		o.ClaimRetention = time.Duration(cfg.ClaimRetentionDays) * 24 * time.Hour
+	}
 	if o.ServiceToken == nil {
 		switch {
 		case cfg.ServiceToken != "":
@@ -277,25 +315,41 @@ func IssuedTokens(iss *auth.Issuer) func(context.Context) (string, error) {
 	}
 }
 
-// Service implements tia.travel.v1.TravelService.
+// Service implements tia.travel.v1.TravelService. Its background work —
+// payment runs, re-checks of pending claims, retention — is done by types of
+// its own (runners.go), which Run starts.
 type Service struct {
 	travelv1.UnimplementedTravelServiceServer
 	store    *store.Store
-	relay    *events.Relay
+	units    *uow.Runner
+	audit    *audit.Trail
+	clock    clock.Clock
 	log      *slog.Logger
-	now      func() time.Time
 	opts     Options
+	checks   *checker
 	registry *registry
 
-	// bg is the host's context for background work once Run started.
-	mu   sync.Mutex
-	bg   context.Context
-	runs sync.WaitGroup
-	// executing are the runs started in this process (under mu); paying is
-	// held by the one executing now.
-	executing map[string]bool
-	closing   bool
-	paying    sync.Mutex
+	payments  *paymentRunner
+	rechecks  *rechecker
+	retention *retention
+}
+
+func newService(d app.Deps, o Options, clk clock.Clock, log *slog.Logger) *Service {
+	st := store.New(d.DB)
+	reg := &registry{peer: d.Peer, token: o.ServiceToken, timeout: o.RegistryTimeout, attempts: o.RegistryAttempts, log: log}
+	checks := &checker{store: st, registry: reg, rules: o.Rules, clock: clk}
+	every := o.RetentionEvery
+	if every == 0 {
+		every = 24 * time.Hour
+	}
+	return &Service{
+		store: st, units: d.Units, audit: d.Audit, clock: clk, log: log, opts: o, checks: checks, registry: reg,
+		payments: &paymentRunner{store: st, units: d.Units, relay: d.Relay, clock: clk, log: log, batch: o.PaymentBatch,
+			dir: o.PaymentDir, debtor: o.Debtor, wake: make(chan struct{}, 1)},
+		rechecks: &rechecker{store: st, units: d.Units, checks: checks, log: log},
+		retention: &retention{store: st, units: d.Units, clock: clk, log: log, window: o.ClaimRetention,
+			every: every, holder: uuid.NewString()},
+	}
 }
 
 // Register adds the gRPC API.
@@ -305,46 +359,29 @@ func (s *Service) Register(r grpc.ServiceRegistrar) { travelv1.RegisterTravelSer
 func (s *Service) Subscriptions() []app.Subscription {
 	return []app.Subscription{{
 		Producer: "activity",
-		Subjects: []string{"tia.activity.ParticipationEnded"},
+		Subjects: []string{subjectParticipationEnded},
 		Handler:  s.onParticipationEnded,
 	}}
 }
 
-// Run is the background work: it resumes payment runs interrupted by a
-// restart and re-checks pending claims until ctx ends.
+// Run is the background work until ctx ends: the payment runner (which
+// resumes runs interrupted by a restart), the re-checks of pending claims
+// and the retention job, each a type of its own.
 func (s *Service) Run(ctx context.Context) error {
-	s.mu.Lock()
-	s.bg = ctx
-	s.mu.Unlock()
-	defer func() {
-		// No run starts after this; those running stop with ctx.
-		s.mu.Lock()
-		s.closing = true
-		s.mu.Unlock()
-		s.runs.Wait()
-	}()
-	s.resumeRuns(ctx)
-	t := time.NewTicker(s.opts.RecheckInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			s.RecheckPending(ctx)
-			s.resumeRuns(ctx)
-		}
+	var wg sync.WaitGroup
+	for _, run := range []func(context.Context){
+		func(ctx context.Context) { s.payments.Run(ctx, s.opts.RecheckInterval) },
+		func(ctx context.Context) { s.rechecks.Run(ctx, s.opts.RecheckInterval) },
+		s.retention.Run,
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(ctx)
+		}()
 	}
+	wg.Wait()
+	return nil
 }
 
-func (s *Service) background() context.Context {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.bg
-}
-
-func (s *Service) notify() {
-	if s.relay != nil {
-		s.relay.Notify()
-	}
-}
+func (s *Service) today() string { return s.clock.Today() }

@@ -77,10 +77,7 @@ type Claim struct {
 func (c Claim) Name() string { return claimPrefix + c.ID }
 
 // ParseClaimName returns the id in claims/{id}.
-func ParseClaimName(name string) (string, bool) {
-	id, ok := strings.CutPrefix(name, claimPrefix)
-	return id, ok && idPattern.MatchString(id)
-}
+func ParseClaimName(name string) (string, bool) { return parseID(ClaimName, name) }
 
 var dossierPattern = regexp.MustCompile(`^([0-9]{2}-[0-9]{6})(/[0-9]{1,3})?$`)
 

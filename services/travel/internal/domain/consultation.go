@@ -40,6 +40,35 @@ type Consultation struct {
 	Responses   []Response
 	Decision    *Decision
 	CreateTime  time.Time
+	// Invited are organisers (organisers/{org_number}) asked to respond
+	// besides those with activities in the kommuner concerned.
+	Invited []string
+}
+
+// Invites reports whether the consultation asks the organiser org
+// (its organisation number) by invitation.
+func (c Consultation) Invites(org string) bool {
+	for _, o := range c.Invited {
+		if o == OrganiserName.Format(org) {
+			return true
+		}
+	}
+	return false
+}
+
+// Kommuner are the kommuner the proposals join, each once, in order.
+func (c Consultation) Kommuner() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range c.Proposals {
+		for _, k := range []string{p.FromKommunCode, p.ToKommunCode} {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	return out
 }
 
 // Response is one addressee's answer to a consultation.
@@ -78,10 +107,7 @@ func (r Response) Name() string {
 }
 
 // ParseConsultationName returns the id in consultations/{id}.
-func ParseConsultationName(name string) (string, bool) {
-	id, ok := strings.CutPrefix(name, consultationPrefix)
-	return id, ok && idPattern.MatchString(id)
-}
+func ParseConsultationName(name string) (string, bool) { return parseID(ConsultationName, name) }
 
 // Normalize checks a proposed consultation and derives the län concerned.
 func (c *Consultation) Normalize(today string) error {

@@ -37,14 +37,11 @@ func (r PaymentRun) MessageID() string { return strings.ReplaceAll(r.ID, "-", ""
 // ParseRunName returns the id in paymentRuns/{id} (and, with file, in
 // paymentRuns/{id}/file).
 func ParseRunName(name string, file bool) (string, bool) {
-	id, ok := strings.CutPrefix(name, runPrefix)
+	p := RunName
 	if file {
-		id, ok = strings.CutSuffix(id, "/file")
-		if !ok {
-			return "", false
-		}
+		p = RunFileName
 	}
-	return id, ok && idPattern.MatchString(id)
+	return parseID(p, name)
 }
 
 // Payment is one claim paid by a run.

@@ -6,12 +6,12 @@ package domain
 
 import (
 	"regexp"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/tia-platform/tia/services/platform/badrequest"
 	"github.com/tia-platform/tia/services/platform/refdata"
+	"github.com/tia-platform/tia/services/platform/resname"
 )
 
 // DateLayout is how dates travel in the API and are stored: ISO 8601, which
@@ -78,12 +78,25 @@ func (r *Route) Revoke(from string) error {
 func (r Route) Name() string { return namePrefix + r.ID }
 
 // ParseName returns the id in a name of the form routes/{id}.
-func ParseName(name string) (string, bool) {
-	id, ok := strings.CutPrefix(name, namePrefix)
-	if !ok || !idPattern.MatchString(id) {
+func ParseName(name string) (string, bool) { return parseID(RouteName, name) }
+
+// Resource-name patterns of the service (AIP-122).
+var (
+	RouteName        = resname.New("routes/{route}")
+	ConsultationName = resname.New("consultations/{consultation}")
+	ClaimName        = resname.New("claims/{claim}")
+	RunName          = resname.New("paymentRuns/{run}")
+	RunFileName      = resname.New("paymentRuns/{run}/file")
+	OrganiserName    = resname.New("organisers/{organiser}")
+)
+
+// parseID returns the one id in name when it matches p and is an id.
+func parseID(p resname.Pattern, name string) (string, bool) {
+	v, ok := p.Match(name)
+	if !ok || len(v) != 1 || !idPattern.MatchString(v[0]) {
 		return "", false
 	}
-	return id, true
+	return v[0], true
 }
 
 // Normalize checks the rules that the protos cannot declare and fills the

@@ -74,27 +74,31 @@ var ClaimFilterFields = map[string]listing.Field{
 	"dossier_number": {SQL: "dossier"},
 }
 
-// InsertClaim stores c, with then (events) in the same transaction. A claim
-// with the same dossier and request id returns ErrExists.
-func (s *Store) InsertClaim(ctx context.Context, c domain.Claim, then func(*sqlx.Tx) error) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.NamedExecContext(ctx, "INSERT INTO claims ("+claimColumns+") VALUES (:"+
-			strings.ReplaceAll(claimColumns, ", ", ", :")+")", toClaimRow(c)); err != nil {
-			if db.IsUniqueViolation(err) {
-				return ErrExists
-			}
-			return fmt.Errorf("insert claim: %w", err)
+// InsertClaim stores c within tx. A claim with the same dossier and request
+// id returns ErrExists.
+func InsertClaim(ctx context.Context, tx *sqlx.Tx, c domain.Claim) error {
+	if _, err := tx.NamedExecContext(ctx, "INSERT INTO claims ("+claimColumns+") VALUES (:"+
+		strings.ReplaceAll(claimColumns, ", ", ", :")+")", toClaimRow(c)); err != nil {
+		if db.IsUniqueViolation(err) {
+			return ErrExists
 		}
-		return then(tx)
-	})
+		return fmt.Errorf("insert claim: %w", err)
+	}
+	return nil
 }
 
-// ErrExists is returned for a retried submission.
+// ErrExists is returned for a retried submission, or a second running
+// payment run.
 var ErrExists = errors.New("exists")
 
 // ClaimByRequest returns the claim of dossier submitted with requestID.
 func (s *Store) ClaimByRequest(ctx context.Context, dossier, requestID string) (domain.Claim, error) {
 	return s.getClaim(ctx, s.db, "dossier = ? AND request_id = ?", dossier, requestID)
+}
+
+// GetClaimTx returns one claim, locked for update, within tx.
+func (s *Store) GetClaimTx(ctx context.Context, tx *sqlx.Tx, id string) (domain.Claim, error) {
+	return s.getClaim(ctx, tx, "id = ?"+forUpdate(s.db), id)
 }
 
 // GetClaim returns one claim.
@@ -186,16 +190,9 @@ func (s *Store) Facts(ctx context.Context, c domain.Claim) (domain.Facts, error)
 }
 
 // UpdateClaim stores the decision fields of c (state, reasons, decision
-// reason and time) if the stored claim is still in one of states, with then
-// in the same transaction; otherwise ErrConflict.
-func (s *Store) UpdateClaim(ctx context.Context, c domain.Claim, states []string, then func(*sqlx.Tx) error) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		return UpdateClaimTx(ctx, tx, c, states, then)
-	})
-}
-
-// UpdateClaimTx is UpdateClaim within tx.
-func UpdateClaimTx(ctx context.Context, tx *sqlx.Tx, c domain.Claim, states []string, then func(*sqlx.Tx) error) error {
+// reason and time) within tx if the stored claim is still in one of states;
+// otherwise ErrConflict.
+func UpdateClaim(ctx context.Context, tx *sqlx.Tx, c domain.Claim, states []string) error {
 	q, args, err := sqlx.In(`UPDATE claims SET state = ?, reasons = ?, decision_reason = ?, decide_time = ?
 		WHERE id = ? AND state IN (?)`, c.State, strings.Join(c.Reasons, ","), c.DecisionReason, fmtTime(c.DecideTime), c.ID, states)
 	if err != nil {
@@ -207,9 +204,6 @@ func UpdateClaimTx(ctx context.Context, tx *sqlx.Tx, c domain.Claim, states []st
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrConflict
-	}
-	if then != nil {
-		return then(tx)
 	}
 	return nil
 }

@@ -47,6 +47,7 @@ type consultationRow struct {
 	LanCodes    string `db:"lan_codes"`
 	Decision    string `db:"decision"`
 	CreateTime  string `db:"create_time"`
+	Invited     string `db:"invited"` // organiser names, comma-separated
 }
 
 type responseRow struct {
@@ -85,6 +86,7 @@ func toConsultationRow(c domain.Consultation) (consultationRow, error) {
 	return consultationRow{
 		ID: c.ID, State: c.State, Deadline: c.Deadline, Description: c.Description, Proposals: string(pj),
 		LanCodes: "," + strings.Join(c.LanCodes, ",") + ",", Decision: dec, CreateTime: fmtTime(c.CreateTime),
+		Invited: strings.Join(c.Invited, ","),
 	}, nil
 }
 
@@ -106,6 +108,9 @@ func (r consultationRow) consultation() domain.Consultation {
 			c.LanCodes = append(c.LanCodes, l)
 		}
 	}
+	if r.Invited != "" {
+		c.Invited = strings.Split(r.Invited, ",")
+	}
 	if r.Decision != "" {
 		c.Decision = &domain.Decision{}
 		_ = json.Unmarshal([]byte(r.Decision), c.Decision)
@@ -120,21 +125,19 @@ func (r responseRow) response() domain.Response {
 	}
 }
 
-const consultationColumns = "id, state, deadline, description, proposals, lan_codes, decision, create_time"
+const consultationColumns = "id, state, deadline, description, proposals, lan_codes, decision, create_time, invited"
 
-// CreateConsultation inserts c, with then in the same transaction.
-func (s *Store) CreateConsultation(ctx context.Context, c domain.Consultation, then func(*sqlx.Tx) error) error {
+// CreateConsultation inserts c within tx.
+func CreateConsultation(ctx context.Context, tx *sqlx.Tx, c domain.Consultation) error {
 	row, err := toConsultationRow(c)
 	if err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.NamedExecContext(ctx, "INSERT INTO consultations ("+consultationColumns+
-			") VALUES (:id, :state, :deadline, :description, :proposals, :lan_codes, :decision, :create_time)", row); err != nil {
-			return fmt.Errorf("insert consultation: %w", err)
-		}
-		return then(tx)
-	})
+	if _, err := tx.NamedExecContext(ctx, "INSERT INTO consultations ("+consultationColumns+
+		") VALUES (:id, :state, :deadline, :description, :proposals, :lan_codes, :decision, :create_time, :invited)", row); err != nil {
+		return fmt.Errorf("insert consultation: %w", err)
+	}
+	return nil
 }
 
 // GetConsultation returns a consultation with its responses.
@@ -187,58 +190,34 @@ func (s *Store) ListConsultations(ctx context.Context, filter listing.Filter, la
 	return out, nil
 }
 
-// AddResponse checks with check (under a lock on the consultation) and
-// inserts r.
-func (s *Store) AddResponse(ctx context.Context, r domain.Response, check func(domain.Consultation) error) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		c, err := getConsultation(ctx, tx, r.ConsultationID, forUpdate(s.db))
-		if err != nil {
-			return err
-		}
-		if err := check(c); err != nil {
-			return err
-		}
-		_, err = tx.NamedExecContext(ctx, `INSERT INTO consultation_responses
-			(id, consultation_id, stance, comment, respondent, lan_code, org_number, create_time)
-			VALUES (:id, :consultation_id, :stance, :comment, :respondent, :lan_code, :org_number, :create_time)`,
-			responseRow{r.ID, r.ConsultationID, r.Stance, r.Comment, r.Respondent, r.LanCode, r.OrgNumber, fmtTime(r.CreateTime)})
-		if err != nil {
-			return fmt.Errorf("insert response: %w", err)
-		}
-		return nil
-	})
+// LockConsultation reads a consultation with its responses under a lock
+// on its row within tx.
+func (s *Store) LockConsultation(ctx context.Context, tx *sqlx.Tx, id string) (domain.Consultation, error) {
+	return getConsultation(ctx, tx, id, forUpdate(s.db))
 }
 
-// Decide locks the consultation, lets decide check it and produce the
-// decision and the routes to create, and stores both, with then (events)
-// in the same transaction.
-func (s *Store) Decide(ctx context.Context, id string, decide func(*domain.Consultation) ([]domain.Route, error),
-	then func(*sqlx.Tx, domain.Consultation, []domain.Route) error) (domain.Consultation, error) {
-	var out domain.Consultation
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		c, err := getConsultation(ctx, tx, id, forUpdate(s.db))
-		if err != nil {
-			return err
-		}
-		routes, err := decide(&c)
-		if err != nil {
-			return err
-		}
-		for _, r := range routes {
-			if err := CreateRouteTx(ctx, tx, r); err != nil {
-				return err
-			}
-		}
-		row, err := toConsultationRow(c)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE consultations SET state = ?, decision = ? WHERE id = ?"),
-			row.State, row.Decision, id); err != nil {
-			return fmt.Errorf("decide consultation: %w", err)
-		}
-		out = c
-		return then(tx, c, routes)
-	})
-	return out, err
+// InsertResponse stores a response within tx.
+func InsertResponse(ctx context.Context, tx *sqlx.Tx, r domain.Response) error {
+	_, err := tx.NamedExecContext(ctx, `INSERT INTO consultation_responses
+		(id, consultation_id, stance, comment, respondent, lan_code, org_number, create_time)
+		VALUES (:id, :consultation_id, :stance, :comment, :respondent, :lan_code, :org_number, :create_time)`,
+		responseRow{r.ID, r.ConsultationID, r.Stance, r.Comment, r.Respondent, r.LanCode, r.OrgNumber, fmtTime(r.CreateTime)})
+	if err != nil {
+		return fmt.Errorf("insert response: %w", err)
+	}
+	return nil
+}
+
+// SaveDecision stores a decided consultation's state and decision within tx
+// (its routes are created with CreateRoute).
+func SaveDecision(ctx context.Context, tx *sqlx.Tx, c domain.Consultation) error {
+	row, err := toConsultationRow(c)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE consultations SET state = ?, decision = ? WHERE id = ?"),
+		row.State, row.Decision, c.ID); err != nil {
+		return fmt.Errorf("decide consultation: %w", err)
+	}
+	return nil
 }

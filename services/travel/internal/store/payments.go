@@ -34,10 +34,10 @@ func (r runRow) run() domain.PaymentRun {
 
 const runColumns = "id, state, request_id, claim_count, total_ore, create_time, complete_time"
 
-// CreateRun starts run. While another run is RUNNING, or a run with the
-// same request id exists, it returns ErrExists.
-func (s *Store) CreateRun(ctx context.Context, r domain.PaymentRun) error {
-	_, err := s.db.NamedExecContext(ctx, "INSERT INTO payment_runs ("+runColumns+
+// CreateRun starts run within tx. While another run is RUNNING, or a run
+// with the same request id exists, it returns ErrExists.
+func CreateRun(ctx context.Context, tx *sqlx.Tx, r domain.PaymentRun) error {
+	_, err := tx.NamedExecContext(ctx, "INSERT INTO payment_runs ("+runColumns+
 		") VALUES (:id, :state, :request_id, :claim_count, :total_ore, :create_time, :complete_time)", runRow{
 		ID: r.ID, State: r.State, RequestID: r.RequestID, CreateTime: fmtTime(r.CreateTime),
 	})
@@ -100,58 +100,61 @@ func (s *Store) ListRuns(ctx context.Context, page listing.Page) ([]domain.Payme
 	return out, nil
 }
 
-// PayBatch pays up to n approved claims for run in one transaction: a
-// payment row per claim (the primary key on claim_id makes a second payment
-// of a claim impossible), the claims marked PAID, the run's totals, and
-// then(tx, paid) (the ClaimPaid events) — all or nothing, so a crash at any
-// point leaves either the whole batch paid or none of it. It returns how
-// many claims it took; 0 when none is left.
+// Batch is what one PayBatch took: Taken claims (0 when none is left), the
+// id of the last one (the cursor of the next batch), and those this batch
+// paid with their payments (a claim paid before by another run is taken but
+// not paid again).
+type Batch struct {
+	Taken    int
+	Last     string
+	Paid     []domain.Claim
+	Payments []domain.Payment
+}
+
+// PayBatch pays up to n approved claims for run within tx: a payment row per
+// claim (the primary key on claim_id makes a second payment of a claim
+// impossible), the claims marked PAID and the run's totals. The caller adds
+// the ClaimPaid events to the same unit of work, so a crash at any point
+// leaves either the whole batch paid or none of it.
 //
 // after is a cursor: only claims with a greater id are taken (the dead
 // index entries of claims paid by earlier batches are not scanned again).
-// It returns the id of the last claim taken.
-func (s *Store) PayBatch(ctx context.Context, runID, after string, n int, now time.Time, then func(*sqlx.Tx, []domain.Claim, []domain.Payment) error) (int, string, error) {
+func (s *Store) PayBatch(ctx context.Context, tx *sqlx.Tx, runID, after string, n int, now time.Time) (Batch, error) {
 	paidTime := fmtTime(now)
-	var taken int
-	var last string
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var rows []paidRow
-		var err error
-		if db.Dialect(s.db) == db.DialectPostgres {
-			rows, err = payBatchPostgres(ctx, tx, runID, after, n, paidTime)
-		} else {
-			rows, err = payBatchPortable(ctx, tx, runID, after, n, paidTime)
+	var b Batch
+	var rows []paidRow
+	var err error
+	if db.Dialect(s.db) == db.DialectPostgres {
+		rows, err = payBatchPostgres(ctx, tx, runID, after, n, paidTime)
+	} else {
+		rows, err = payBatchPortable(ctx, tx, runID, after, n, paidTime)
+	}
+	if err != nil {
+		return b, err
+	}
+	b.Taken = len(rows)
+	if b.Taken == 0 {
+		return b, nil
+	}
+	b.Last = rows[b.Taken-1].ID
+	var sum int64
+	for _, r := range rows {
+		if !r.Fresh {
+			continue // paid before (by another run): not again
 		}
-		if err != nil {
-			return err
-		}
-		taken = len(rows)
-		if taken == 0 {
-			return nil
-		}
-		last = rows[taken-1].ID
-		var paid []domain.Claim
-		var payments []domain.Payment
-		var sum int64
-		for _, r := range rows {
-			if !r.Fresh {
-				continue // paid before (by another run): not again
-			}
-			c := r.claim()
-			c.State, c.PaymentRun, c.PayTime = domain.StatePaid, runID, parseTime(paidTime)
-			paid = append(paid, c)
-			payments = append(payments, domain.Payment{ClaimID: r.ID, RunID: runID, AmountOre: r.CostOre,
-				Dossier: r.Dossier, TripDate: r.TripDate, PaidTime: paidTime})
-			sum += r.CostOre
-		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(
-			"UPDATE payment_runs SET claim_count = claim_count + ?, total_ore = total_ore + ? WHERE id = ?"),
-			len(paid), sum, runID); err != nil {
-			return fmt.Errorf("update run totals: %w", err)
-		}
-		return then(tx, paid, payments)
-	})
-	return taken, last, err
+		c := r.claim()
+		c.State, c.PaymentRun, c.PayTime = domain.StatePaid, runID, parseTime(paidTime)
+		b.Paid = append(b.Paid, c)
+		b.Payments = append(b.Payments, domain.Payment{ClaimID: r.ID, RunID: runID, AmountOre: r.CostOre,
+			Dossier: r.Dossier, TripDate: r.TripDate, PaidTime: paidTime})
+		sum += r.CostOre
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(
+		"UPDATE payment_runs SET claim_count = claim_count + ?, total_ore = total_ore + ? WHERE id = ?"),
+		len(b.Paid), sum, runID); err != nil {
+		return b, fmt.Errorf("update run totals: %w", err)
+	}
+	return b, nil
 }
 
 // paidRow is a claim taken by a batch; Fresh when this batch inserted its
@@ -230,17 +233,17 @@ func payBatchPortable(ctx context.Context, tx *sqlx.Tx, runID, after string, n i
 	return rows, nil
 }
 
-// CompleteRun marks run SUCCEEDED with its totals recounted from the
-// stored payments.
-func (s *Store) CompleteRun(ctx context.Context, runID string, now time.Time) (domain.PaymentRun, error) {
-	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE payment_runs SET state = ?, complete_time = ?,
+// CompleteRun marks run SUCCEEDED within tx, with its totals recounted from
+// the stored payments.
+func CompleteRun(ctx context.Context, tx *sqlx.Tx, runID string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE payment_runs SET state = ?, complete_time = ?,
 		claim_count = (SELECT COUNT(*) FROM payments WHERE run_id = ?),
 		total_ore = (SELECT COALESCE(SUM(amount_ore), 0) FROM payments WHERE run_id = ?)
 		WHERE id = ? AND state = ?`), domain.RunSucceeded, fmtTime(now), runID, runID, runID, domain.RunRunning)
 	if err != nil {
-		return domain.PaymentRun{}, fmt.Errorf("complete payment run: %w", err)
+		return fmt.Errorf("complete payment run: %w", err)
 	}
-	return s.GetRun(ctx, runID)
+	return nil
 }
 
 // RunTotals counts and sums the run's stored payments.

@@ -11,11 +11,11 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
-	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/listing"
 	"github.com/tia-platform/tia/services/travel/internal/domain"
@@ -27,29 +27,19 @@ var migrations embed.FS
 // Migrations are the service's tables, applied at start.
 var Migrations = mustSub(migrations, "migrations")
 
-// ErrNotFound is returned for a route that does not exist.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned for a row that does not exist (the shared kind,
+// so that the service's error table maps it to NOT_FOUND).
+var ErrNotFound = apierr.ErrNotFound
 
-// Store reads and writes route decisions.
+// Store reads the service's tables and writes them within the transaction
+// of a unit of work (package uow) that the caller opened: every write takes
+// that transaction and never calls back into the caller.
 type Store struct {
 	db *sqlx.DB
-	// writes serializes this process's write transactions on SQLite, which
-	// has one writer: waiting here is a queue, while waiting in SQLite's
-	// busy handler is sleeping in growing steps.
-	writes sync.Mutex
 }
 
 // New returns a store on a migrated database.
 func New(d *sqlx.DB) *Store { return &Store{db: d} }
-
-// inTx runs fn in a write transaction.
-func (s *Store) inTx(ctx context.Context, fn func(*sqlx.Tx) error) error {
-	if db.Dialect(s.db) == db.DialectSQLite {
-		s.writes.Lock()
-		defer s.writes.Unlock()
-	}
-	return db.InTx(ctx, s.db, fn)
-}
 
 type row struct {
 	ID             string  `db:"id"`
@@ -84,19 +74,8 @@ func (r row) route() domain.Route {
 	}
 }
 
-// Create inserts r and its two ends in one transaction, with then (events)
-// in the same transaction.
-func (s *Store) Create(ctx context.Context, r domain.Route, then ...func(*sqlx.Tx) error) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := CreateRouteTx(ctx, tx, r); err != nil {
-			return err
-		}
-		return runAll(tx, then)
-	})
-}
-
-// CreateRouteTx inserts r and its two ends within tx.
-func CreateRouteTx(ctx context.Context, tx *sqlx.Tx, r domain.Route) error {
+// CreateRoute inserts r and its two ends within tx.
+func CreateRoute(ctx context.Context, tx *sqlx.Tx, r domain.Route) error {
 	_, err := tx.NamedExecContext(ctx, "INSERT INTO routes ("+columns+") VALUES ("+
 		":id, :from_kommun_code, :to_kommun_code, :valid_from, :valid_to, :reason, :distance_km, :create_time, :revoked_from, :consultation)", toRow(r))
 	if err != nil {
@@ -110,30 +89,26 @@ func CreateRouteTx(ctx context.Context, tx *sqlx.Tx, r domain.Route) error {
 	return nil
 }
 
-// Revoke applies revoke to the route id under a lock on its row and stores
-// the result, with then in the same transaction.
-func (s *Store) Revoke(ctx context.Context, id string, revoke func(*domain.Route) error, then func(*sqlx.Tx, domain.Route) error) (domain.Route, error) {
-	var out domain.Route
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var r row
-		err := tx.GetContext(ctx, &r, tx.Rebind("SELECT "+columns+" FROM routes WHERE id = ?"+forUpdate(s.db)), id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("get route: %w", err)
-		}
-		out = r.route()
-		if err := revoke(&out); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE routes SET valid_to = ?, revoked_from = ? WHERE id = ?"),
-			out.ValidTo, out.RevokedFrom, id); err != nil {
-			return fmt.Errorf("revoke route: %w", err)
-		}
-		return then(tx, out)
-	})
-	return out, err
+// LockRoute reads the route id under a lock on its row within tx.
+func (s *Store) LockRoute(ctx context.Context, tx *sqlx.Tx, id string) (domain.Route, error) {
+	var r row
+	err := tx.GetContext(ctx, &r, tx.Rebind("SELECT "+columns+" FROM routes WHERE id = ?"+forUpdate(s.db)), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Route{}, ErrNotFound
+	}
+	if err != nil {
+		return domain.Route{}, fmt.Errorf("get route: %w", err)
+	}
+	return r.route(), nil
+}
+
+// SaveRevocation stores the end of a revoked route within tx.
+func SaveRevocation(ctx context.Context, tx *sqlx.Tx, r domain.Route) error {
+	if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE routes SET valid_to = ?, revoked_from = ? WHERE id = ?"),
+		r.ValidTo, r.RevokedFrom, r.ID); err != nil {
+		return fmt.Errorf("revoke route: %w", err)
+	}
+	return nil
 }
 
 // RouteApproved reports whether an approved route joins kommuner a and b
@@ -147,15 +122,6 @@ func RouteApproved(ctx context.Context, q queryer, a, b, date string) (bool, err
 		return false, fmt.Errorf("find route: %w", err)
 	}
 	return n > 0, nil
-}
-
-func runAll(tx *sqlx.Tx, fns []func(*sqlx.Tx) error) error {
-	for _, fn := range fns {
-		if err := fn(tx); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // forUpdate locks the rows read on PostgreSQL; SQLite has one writer and

@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+
 	"errors"
+	"github.com/jmoiron/sqlx"
 	"slices"
 	"testing"
 	"time"
@@ -15,7 +17,18 @@ import (
 	"github.com/tia-platform/tia/services/travel/internal/store"
 )
 
-func open(t *testing.T, dsn string) *store.Store {
+// testStore is the store with a way to write: a transaction per call.
+type testStore struct {
+	*store.Store
+	db *sqlx.DB
+}
+
+// Create inserts r in a transaction of its own.
+func (s testStore) Create(ctx context.Context, r domain.Route) error {
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error { return store.CreateRoute(ctx, tx, r) })
+}
+
+func open(t *testing.T, dsn string) testStore {
 	t.Helper()
 	ctx := context.Background()
 	d, err := db.Open(ctx, dsn)
@@ -26,7 +39,7 @@ func open(t *testing.T, dsn string) *store.Store {
 	if err := db.Migrate(ctx, d, store.Migrations, "travel_migrations"); err != nil {
 		t.Fatal(err)
 	}
-	return store.New(d)
+	return testStore{store.New(d), d}
 }
 
 func route(t *testing.T, id, from, to, validFrom, validTo string) domain.Route {
@@ -69,7 +82,7 @@ func TestCreateGet(t *testing.T) {
 	})
 }
 
-func list(t *testing.T, s *store.Store, filter string, size int32) []string {
+func list(t *testing.T, s testStore, filter string, size int32) []string {
 	t.Helper()
 	req := &travelv1.ListRoutesRequest{Filter: filter, PageSize: size}
 	f, err := listing.ParseFilter(req, store.FilterFields)

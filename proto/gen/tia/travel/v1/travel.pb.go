@@ -8,6 +8,7 @@ package travelv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	v1 "github.com/tia-platform/tia/proto/gen/tia/audit/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -445,7 +446,10 @@ func (x *Route) GetConsultation() string {
 type CreateRouteRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The route decision.
-	Route         *Route `protobuf:"bytes,1,opt,name=route,proto3" json:"route,omitempty"`
+	Route *Route `protobuf:"bytes,1,opt,name=route,proto3" json:"route,omitempty"`
+	// AIP-155 request id: a retried request with the same id (from the same
+	// caller) returns the first result instead of applying the change again.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -485,6 +489,13 @@ func (x *CreateRouteRequest) GetRoute() *Route {
 		return x.Route
 	}
 	return nil
+}
+
+func (x *CreateRouteRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // Request for GetRoute.
@@ -660,7 +671,10 @@ type RevokeRouteRequest struct {
 	// First day the route is no longer approved, YYYY-MM-DD.
 	RevokedFrom string `protobuf:"bytes,2,opt,name=revoked_from,json=revokedFrom,proto3" json:"revoked_from,omitempty"`
 	// Why.
-	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// AIP-155 request id: a retried request with the same id (from the same
+	// caller) returns the first result instead of applying the change again.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -716,6 +730,13 @@ func (x *RevokeRouteRequest) GetReason() string {
 	return ""
 }
 
+func (x *RevokeRouteRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 // Consultation (samråd) on proposed routes before Migrationsverket decides.
 type Consultation struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -737,9 +758,12 @@ type Consultation struct {
 	// Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// What the consultation is about, shown to those addressed.
-	Description   string `protobuf:"bytes,9,opt,name=description,proto3" json:"description,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Description string `protobuf:"bytes,9,opt,name=description,proto3" json:"description,omitempty"`
+	// Organisers invited to respond, `organisers/{org_number}`, besides the
+	// registered organisers with activities in the kommuner concerned.
+	InvitedOrganisers []string `protobuf:"bytes,10,rep,name=invited_organisers,json=invitedOrganisers,proto3" json:"invited_organisers,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Consultation) Reset() {
@@ -833,6 +857,13 @@ func (x *Consultation) GetDescription() string {
 		return x.Description
 	}
 	return ""
+}
+
+func (x *Consultation) GetInvitedOrganisers() []string {
+	if x != nil {
+		return x.InvitedOrganisers
+	}
+	return nil
 }
 
 // ConsultationResponse is one addressee's answer.
@@ -1076,7 +1107,10 @@ func (x *ConsultationDecision) GetDecideTime() *timestamppb.Timestamp {
 type CreateConsultationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The consultation.
-	Consultation  *Consultation `protobuf:"bytes,1,opt,name=consultation,proto3" json:"consultation,omitempty"`
+	Consultation *Consultation `protobuf:"bytes,1,opt,name=consultation,proto3" json:"consultation,omitempty"`
+	// AIP-155 request id: a retried request with the same id (from the same
+	// caller) returns the first result instead of applying the change again.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1116,6 +1150,13 @@ func (x *CreateConsultationRequest) GetConsultation() *Consultation {
 		return x.Consultation
 	}
 	return nil
+}
+
+func (x *CreateConsultationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // Request for GetConsultation.
@@ -1289,7 +1330,10 @@ type CreateConsultationResponseRequest struct {
 	// `consultations/{consultation}`.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// The response.
-	Response      *ConsultationResponse `protobuf:"bytes,2,opt,name=response,proto3" json:"response,omitempty"`
+	Response *ConsultationResponse `protobuf:"bytes,2,opt,name=response,proto3" json:"response,omitempty"`
+	// AIP-155 request id: a retried request with the same id (from the same
+	// caller) returns the first result instead of applying the change again.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1338,6 +1382,13 @@ func (x *CreateConsultationResponseRequest) GetResponse() *ConsultationResponse 
 	return nil
 }
 
+func (x *CreateConsultationResponseRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 // Request for DecideConsultation.
 type DecideConsultationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1349,7 +1400,10 @@ type DecideConsultationRequest struct {
 	// refuses the decision.
 	Feedback []*Feedback `protobuf:"bytes,3,rep,name=feedback,proto3" json:"feedback,omitempty"`
 	// Why.
-	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// AIP-155 request id: a retried request with the same id (from the same
+	// caller) returns the first result instead of applying the change again.
+	RequestId     string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1408,6 +1462,13 @@ func (x *DecideConsultationRequest) GetFeedback() []*Feedback {
 func (x *DecideConsultationRequest) GetReason() string {
 	if x != nil {
 		return x.Reason
+	}
+	return ""
+}
+
+func (x *DecideConsultationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -1846,7 +1907,10 @@ type ApproveClaimRequest struct {
 	// `claims/{claim}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Why, for the claimant.
-	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// AIP-155 request id: a retried request with the same id (from the same
+	// caller) returns the first result instead of applying the change again.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1895,13 +1959,23 @@ func (x *ApproveClaimRequest) GetReason() string {
 	return ""
 }
 
+func (x *ApproveClaimRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 // Request for RejectClaim.
 type RejectClaimRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// `claims/{claim}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Why, for the claimant. Required.
-	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// AIP-155 request id: a retried request with the same id (from the same
+	// caller) returns the first result instead of applying the change again.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1946,6 +2020,13 @@ func (x *RejectClaimRequest) GetName() string {
 func (x *RejectClaimRequest) GetReason() string {
 	if x != nil {
 		return x.Reason
+	}
+	return ""
+}
+
+func (x *RejectClaimRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -2943,7 +3024,7 @@ var File_tia_travel_v1_travel_proto protoreflect.FileDescriptor
 
 const file_tia_travel_v1_travel_proto_rawDesc = "" +
 	"\n" +
-	"\x1atia/travel/v1/travel.proto\x12\rtia.travel.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdc\x03\n" +
+	"\x1atia/travel/v1/travel.proto\x12\rtia.travel.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18tia/audit/v1/audit.proto\"\xdc\x03\n" +
 	"\x05Route\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12;\n" +
 	"\x10from_kommun_code\x18\x02 \x01(\tB\x11\xbaH\x0er\f2\n" +
@@ -2960,9 +3041,11 @@ const file_tia_travel_v1_travel_proto_rawDesc = "" +
 	"createTime\x12!\n" +
 	"\frevoked_from\x18\t \x01(\tR\vrevokedFrom\x12\"\n" +
 	"\fconsultation\x18\n" +
-	" \x01(\tR\fconsultation\"H\n" +
+	" \x01(\tR\fconsultation\"\x82\x01\n" +
 	"\x12CreateRouteRequest\x122\n" +
-	"\x05route\x18\x01 \x01(\v2\x14.tia.travel.v1.RouteB\x06\xbaH\x03\xc8\x01\x01R\x05route\"F\n" +
+	"\x05route\x18\x01 \x01(\v2\x14.tia.travel.v1.RouteB\x06\xbaH\x03\xc8\x01\x01R\x05route\x128\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\trequestId\"F\n" +
 	"\x0fGetRouteRequest\x123\n" +
 	"\x04name\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^routes/[a-z0-9-]{1,63}$R\x04name\"}\n" +
 	"\x11ListRoutesRequest\x12'\n" +
@@ -2973,11 +3056,13 @@ const file_tia_travel_v1_travel_proto_rawDesc = "" +
 	"\x06filter\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06filter\"j\n" +
 	"\x12ListRoutesResponse\x12,\n" +
 	"\x06routes\x18\x01 \x03(\v2\x14.tia.travel.v1.RouteR\x06routes\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb3\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xed\x01\n" +
 	"\x12RevokeRouteRequest\x123\n" +
 	"\x04name\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^routes/[a-z0-9-]{1,63}$R\x04name\x12F\n" +
 	"\frevoked_from\x18\x02 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\vrevokedFrom\x12 \n" +
-	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\"\xe5\x03\n" +
+	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\x128\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\trequestId\"\xbb\x04\n" +
 	"\fConsultation\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12>\n" +
 	"\tproposals\x18\x02 \x03(\v2\x14.tia.travel.v1.RouteB\n" +
@@ -2989,7 +3074,9 @@ const file_tia_travel_v1_travel_proto_rawDesc = "" +
 	"\bdecision\x18\a \x01(\v2#.tia.travel.v1.ConsultationDecisionR\bdecision\x12;\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12*\n" +
-	"\vdescription\x18\t \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\vdescription\"\xa0\x02\n" +
+	"\vdescription\x18\t \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\vdescription\x12T\n" +
+	"\x12invited_organisers\x18\n" +
+	" \x03(\tB%\xbaH\"\x92\x01\x1f\x10\xc8\x01\"\x1ar\x182\x16^organisers/[0-9]{10}$R\x11invitedOrganisers\"\xa0\x02\n" +
 	"\x14ConsultationResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x129\n" +
 	"\x06stance\x18\x02 \x01(\x0e2\x15.tia.travel.v1.StanceB\n" +
@@ -3013,9 +3100,11 @@ const file_tia_travel_v1_travel_proto_rawDesc = "" +
 	"\bfeedback\x18\x03 \x03(\v2\x17.tia.travel.v1.FeedbackR\bfeedback\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12;\n" +
 	"\vdecide_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"decideTime\"d\n" +
+	"decideTime\"\x9e\x01\n" +
 	"\x19CreateConsultationRequest\x12G\n" +
-	"\fconsultation\x18\x01 \x01(\v2\x1b.tia.travel.v1.ConsultationB\x06\xbaH\x03\xc8\x01\x01R\fconsultation\"T\n" +
+	"\fconsultation\x18\x01 \x01(\v2\x1b.tia.travel.v1.ConsultationB\x06\xbaH\x03\xc8\x01\x01R\fconsultation\x128\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\trequestId\"T\n" +
 	"\x16GetConsultationRequest\x12:\n" +
 	"\x04name\x18\x01 \x01(\tB&\xbaH#r!2\x1f^consultations/[a-z0-9-]{1,63}$R\x04name\"\x84\x01\n" +
 	"\x18ListConsultationsRequest\x12'\n" +
@@ -3026,15 +3115,19 @@ const file_tia_travel_v1_travel_proto_rawDesc = "" +
 	"\x06filter\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06filter\"\x86\x01\n" +
 	"\x19ListConsultationsResponse\x12A\n" +
 	"\rconsultations\x18\x01 \x03(\v2\x1b.tia.travel.v1.ConsultationR\rconsultations\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xac\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe6\x01\n" +
 	"!CreateConsultationResponseRequest\x12>\n" +
 	"\x06parent\x18\x01 \x01(\tB&\xbaH#r!2\x1f^consultations/[a-z0-9-]{1,63}$R\x06parent\x12G\n" +
-	"\bresponse\x18\x02 \x01(\v2#.tia.travel.v1.ConsultationResponseB\x06\xbaH\x03\xc8\x01\x01R\bresponse\"\xca\x01\n" +
+	"\bresponse\x18\x02 \x01(\v2#.tia.travel.v1.ConsultationResponseB\x06\xbaH\x03\xc8\x01\x01R\bresponse\x128\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\trequestId\"\x84\x02\n" +
 	"\x19DecideConsultationRequest\x12:\n" +
 	"\x04name\x18\x01 \x01(\tB&\xbaH#r!2\x1f^consultations/[a-z0-9-]{1,63}$R\x04name\x12\x1a\n" +
 	"\bapproved\x18\x02 \x03(\x05R\bapproved\x123\n" +
 	"\bfeedback\x18\x03 \x03(\v2\x17.tia.travel.v1.FeedbackR\bfeedback\x12 \n" +
-	"\x06reason\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\x06reason\"\xb5\a\n" +
+	"\x06reason\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\x06reason\x128\n" +
+	"\n" +
+	"request_id\x18\x05 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\trequestId\"\xb5\a\n" +
 	"\x05Claim\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12.\n" +
 	"\x0edossier_number\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18\x14R\rdossierNumber\x12@\n" +
@@ -3076,14 +3169,18 @@ const file_tia_travel_v1_travel_proto_rawDesc = "" +
 	"\x06filter\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06filter\"j\n" +
 	"\x12ListClaimsResponse\x12,\n" +
 	"\x06claims\x18\x01 \x03(\v2\x14.tia.travel.v1.ClaimR\x06claims\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"l\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa6\x01\n" +
 	"\x13ApproveClaimRequest\x123\n" +
 	"\x04name\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^claims/[a-z0-9-]{1,63}$R\x04name\x12 \n" +
-	"\x06reason\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\"m\n" +
+	"\x06reason\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\x128\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\trequestId\"\xa7\x01\n" +
 	"\x12RejectClaimRequest\x123\n" +
 	"\x04name\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^claims/[a-z0-9-]{1,63}$R\x04name\x12\"\n" +
 	"\x06reason\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\x06reason\"\xb1\x02\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\x06reason\x128\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\trequestId\"\xb1\x02\n" +
 	"\n" +
 	"PaymentRun\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x124\n" +
@@ -3184,7 +3281,7 @@ const file_tia_travel_v1_travel_proto_rawDesc = "" +
 	"\x0fPaymentRunState\x12!\n" +
 	"\x1dPAYMENT_RUN_STATE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19PAYMENT_RUN_STATE_RUNNING\x10\x01\x12\x1f\n" +
-	"\x1bPAYMENT_RUN_STATE_SUCCEEDED\x10\x022\xa0\r\n" +
+	"\x1bPAYMENT_RUN_STATE_SUCCEEDED\x10\x022\xec\x0e\n" +
 	"\rTravelService\x12F\n" +
 	"\vCreateRoute\x12!.tia.travel.v1.CreateRouteRequest\x1a\x14.tia.travel.v1.Route\x12@\n" +
 	"\bGetRoute\x12\x1e.tia.travel.v1.GetRouteRequest\x1a\x14.tia.travel.v1.Route\x12Q\n" +
@@ -3207,7 +3304,9 @@ const file_tia_travel_v1_travel_proto_rawDesc = "" +
 	"\x0fListPaymentRuns\x12%.tia.travel.v1.ListPaymentRunsRequest\x1a&.tia.travel.v1.ListPaymentRunsResponse\x12R\n" +
 	"\x0eGetPaymentFile\x12$.tia.travel.v1.GetPaymentFileRequest\x1a\x1a.tia.travel.v1.PaymentFile\x12[\n" +
 	"\x11GetLeadTimeReport\x12'.tia.travel.v1.GetLeadTimeReportRequest\x1a\x1d.tia.travel.v1.LeadTimeReport\x12R\n" +
-	"\x0eGetUsageReport\x12$.tia.travel.v1.GetUsageReportRequest\x1a\x1a.tia.travel.v1.UsageReportB>Z<github.com/tia-platform/tia/proto/gen/tia/travel/v1;travelv1b\x06proto3"
+	"\x0eGetUsageReport\x12$.tia.travel.v1.GetUsageReportRequest\x1a\x1a.tia.travel.v1.UsageReport\x12g\n" +
+	"\x12SearchAuditEntries\x12'.tia.audit.v1.SearchAuditEntriesRequest\x1a(.tia.audit.v1.SearchAuditEntriesResponse\x12a\n" +
+	"\x10VerifyAuditTrail\x12%.tia.audit.v1.VerifyAuditTrailRequest\x1a&.tia.audit.v1.VerifyAuditTrailResponseB>Z<github.com/tia-platform/tia/proto/gen/tia/travel/v1;travelv1b\x06proto3"
 
 var (
 	file_tia_travel_v1_travel_proto_rawDescOnce sync.Once
@@ -3268,6 +3367,10 @@ var file_tia_travel_v1_travel_proto_goTypes = []any{
 	(*FlaggedClaim)(nil),                      // 41: tia.travel.v1.FlaggedClaim
 	(*UsageReport)(nil),                       // 42: tia.travel.v1.UsageReport
 	(*timestamppb.Timestamp)(nil),             // 43: google.protobuf.Timestamp
+	(*v1.SearchAuditEntriesRequest)(nil),      // 44: tia.audit.v1.SearchAuditEntriesRequest
+	(*v1.VerifyAuditTrailRequest)(nil),        // 45: tia.audit.v1.VerifyAuditTrailRequest
+	(*v1.SearchAuditEntriesResponse)(nil),     // 46: tia.audit.v1.SearchAuditEntriesResponse
+	(*v1.VerifyAuditTrailResponse)(nil),       // 47: tia.audit.v1.VerifyAuditTrailResponse
 }
 var file_tia_travel_v1_travel_proto_depIdxs = []int32{
 	43, // 0: tia.travel.v1.Route.create_time:type_name -> google.protobuf.Timestamp
@@ -3324,28 +3427,32 @@ var file_tia_travel_v1_travel_proto_depIdxs = []int32{
 	33, // 51: tia.travel.v1.TravelService.GetPaymentFile:input_type -> tia.travel.v1.GetPaymentFileRequest
 	35, // 52: tia.travel.v1.TravelService.GetLeadTimeReport:input_type -> tia.travel.v1.GetLeadTimeReportRequest
 	39, // 53: tia.travel.v1.TravelService.GetUsageReport:input_type -> tia.travel.v1.GetUsageReportRequest
-	5,  // 54: tia.travel.v1.TravelService.CreateRoute:output_type -> tia.travel.v1.Route
-	5,  // 55: tia.travel.v1.TravelService.GetRoute:output_type -> tia.travel.v1.Route
-	9,  // 56: tia.travel.v1.TravelService.ListRoutes:output_type -> tia.travel.v1.ListRoutesResponse
-	5,  // 57: tia.travel.v1.TravelService.RevokeRoute:output_type -> tia.travel.v1.Route
-	11, // 58: tia.travel.v1.TravelService.CreateConsultation:output_type -> tia.travel.v1.Consultation
-	11, // 59: tia.travel.v1.TravelService.GetConsultation:output_type -> tia.travel.v1.Consultation
-	18, // 60: tia.travel.v1.TravelService.ListConsultations:output_type -> tia.travel.v1.ListConsultationsResponse
-	12, // 61: tia.travel.v1.TravelService.CreateConsultationResponse:output_type -> tia.travel.v1.ConsultationResponse
-	11, // 62: tia.travel.v1.TravelService.DecideConsultation:output_type -> tia.travel.v1.Consultation
-	21, // 63: tia.travel.v1.TravelService.CreateClaim:output_type -> tia.travel.v1.Claim
-	21, // 64: tia.travel.v1.TravelService.GetClaim:output_type -> tia.travel.v1.Claim
-	25, // 65: tia.travel.v1.TravelService.ListClaims:output_type -> tia.travel.v1.ListClaimsResponse
-	21, // 66: tia.travel.v1.TravelService.ApproveClaim:output_type -> tia.travel.v1.Claim
-	21, // 67: tia.travel.v1.TravelService.RejectClaim:output_type -> tia.travel.v1.Claim
-	28, // 68: tia.travel.v1.TravelService.CreatePaymentRun:output_type -> tia.travel.v1.PaymentRun
-	28, // 69: tia.travel.v1.TravelService.GetPaymentRun:output_type -> tia.travel.v1.PaymentRun
-	32, // 70: tia.travel.v1.TravelService.ListPaymentRuns:output_type -> tia.travel.v1.ListPaymentRunsResponse
-	34, // 71: tia.travel.v1.TravelService.GetPaymentFile:output_type -> tia.travel.v1.PaymentFile
-	38, // 72: tia.travel.v1.TravelService.GetLeadTimeReport:output_type -> tia.travel.v1.LeadTimeReport
-	42, // 73: tia.travel.v1.TravelService.GetUsageReport:output_type -> tia.travel.v1.UsageReport
-	54, // [54:74] is the sub-list for method output_type
-	34, // [34:54] is the sub-list for method input_type
+	44, // 54: tia.travel.v1.TravelService.SearchAuditEntries:input_type -> tia.audit.v1.SearchAuditEntriesRequest
+	45, // 55: tia.travel.v1.TravelService.VerifyAuditTrail:input_type -> tia.audit.v1.VerifyAuditTrailRequest
+	5,  // 56: tia.travel.v1.TravelService.CreateRoute:output_type -> tia.travel.v1.Route
+	5,  // 57: tia.travel.v1.TravelService.GetRoute:output_type -> tia.travel.v1.Route
+	9,  // 58: tia.travel.v1.TravelService.ListRoutes:output_type -> tia.travel.v1.ListRoutesResponse
+	5,  // 59: tia.travel.v1.TravelService.RevokeRoute:output_type -> tia.travel.v1.Route
+	11, // 60: tia.travel.v1.TravelService.CreateConsultation:output_type -> tia.travel.v1.Consultation
+	11, // 61: tia.travel.v1.TravelService.GetConsultation:output_type -> tia.travel.v1.Consultation
+	18, // 62: tia.travel.v1.TravelService.ListConsultations:output_type -> tia.travel.v1.ListConsultationsResponse
+	12, // 63: tia.travel.v1.TravelService.CreateConsultationResponse:output_type -> tia.travel.v1.ConsultationResponse
+	11, // 64: tia.travel.v1.TravelService.DecideConsultation:output_type -> tia.travel.v1.Consultation
+	21, // 65: tia.travel.v1.TravelService.CreateClaim:output_type -> tia.travel.v1.Claim
+	21, // 66: tia.travel.v1.TravelService.GetClaim:output_type -> tia.travel.v1.Claim
+	25, // 67: tia.travel.v1.TravelService.ListClaims:output_type -> tia.travel.v1.ListClaimsResponse
+	21, // 68: tia.travel.v1.TravelService.ApproveClaim:output_type -> tia.travel.v1.Claim
+	21, // 69: tia.travel.v1.TravelService.RejectClaim:output_type -> tia.travel.v1.Claim
+	28, // 70: tia.travel.v1.TravelService.CreatePaymentRun:output_type -> tia.travel.v1.PaymentRun
+	28, // 71: tia.travel.v1.TravelService.GetPaymentRun:output_type -> tia.travel.v1.PaymentRun
+	32, // 72: tia.travel.v1.TravelService.ListPaymentRuns:output_type -> tia.travel.v1.ListPaymentRunsResponse
+	34, // 73: tia.travel.v1.TravelService.GetPaymentFile:output_type -> tia.travel.v1.PaymentFile
+	38, // 74: tia.travel.v1.TravelService.GetLeadTimeReport:output_type -> tia.travel.v1.LeadTimeReport
+	42, // 75: tia.travel.v1.TravelService.GetUsageReport:output_type -> tia.travel.v1.UsageReport
+	46, // 76: tia.travel.v1.TravelService.SearchAuditEntries:output_type -> tia.audit.v1.SearchAuditEntriesResponse
+	47, // 77: tia.travel.v1.TravelService.VerifyAuditTrail:output_type -> tia.audit.v1.VerifyAuditTrailResponse
+	56, // [56:78] is the sub-list for method output_type
+	34, // [34:56] is the sub-list for method input_type
 	34, // [34:34] is the sub-list for extension type_name
 	34, // [34:34] is the sub-list for extension extendee
 	0,  // [0:34] is the sub-list for field type_name

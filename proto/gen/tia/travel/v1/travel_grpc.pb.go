@@ -8,6 +8,7 @@ package travelv1
 
 import (
 	context "context"
+	v1 "github.com/tia-platform/tia/proto/gen/tia/audit/v1"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
@@ -39,6 +40,8 @@ const (
 	TravelService_GetPaymentFile_FullMethodName             = "/tia.travel.v1.TravelService/GetPaymentFile"
 	TravelService_GetLeadTimeReport_FullMethodName          = "/tia.travel.v1.TravelService/GetLeadTimeReport"
 	TravelService_GetUsageReport_FullMethodName             = "/tia.travel.v1.TravelService/GetUsageReport"
+	TravelService_SearchAuditEntries_FullMethodName         = "/tia.travel.v1.TravelService/SearchAuditEntries"
+	TravelService_VerifyAuditTrail_FullMethodName           = "/tia.travel.v1.TravelService/VerifyAuditTrail"
 )
 
 // TravelServiceClient is the client API for TravelService service.
@@ -104,6 +107,11 @@ type TravelServiceClient interface {
 	// Whether compensation is used as intended: flagged claims and a summary per
 	// län. Migrationsverket, or a county board for its own län.
 	GetUsageReport(ctx context.Context, in *GetUsageReportRequest, opts ...grpc.CallOption) (*UsageReport, error)
+	// Searches the audit trail of claims and payment files: Migrationsverket
+	// by person, an asylum seeker their own (GDPR art. 15).
+	SearchAuditEntries(ctx context.Context, in *v1.SearchAuditEntriesRequest, opts ...grpc.CallOption) (*v1.SearchAuditEntriesResponse, error)
+	// Verifies the trail's hash chain. Migrationsverket only.
+	VerifyAuditTrail(ctx context.Context, in *v1.VerifyAuditTrailRequest, opts ...grpc.CallOption) (*v1.VerifyAuditTrailResponse, error)
 }
 
 type travelServiceClient struct {
@@ -314,6 +322,26 @@ func (c *travelServiceClient) GetUsageReport(ctx context.Context, in *GetUsageRe
 	return out, nil
 }
 
+func (c *travelServiceClient) SearchAuditEntries(ctx context.Context, in *v1.SearchAuditEntriesRequest, opts ...grpc.CallOption) (*v1.SearchAuditEntriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.SearchAuditEntriesResponse)
+	err := c.cc.Invoke(ctx, TravelService_SearchAuditEntries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *travelServiceClient) VerifyAuditTrail(ctx context.Context, in *v1.VerifyAuditTrailRequest, opts ...grpc.CallOption) (*v1.VerifyAuditTrailResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.VerifyAuditTrailResponse)
+	err := c.cc.Invoke(ctx, TravelService_VerifyAuditTrail_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TravelServiceServer is the server API for TravelService service.
 // All implementations must embed UnimplementedTravelServiceServer
 // for forward compatibility.
@@ -377,6 +405,11 @@ type TravelServiceServer interface {
 	// Whether compensation is used as intended: flagged claims and a summary per
 	// län. Migrationsverket, or a county board for its own län.
 	GetUsageReport(context.Context, *GetUsageReportRequest) (*UsageReport, error)
+	// Searches the audit trail of claims and payment files: Migrationsverket
+	// by person, an asylum seeker their own (GDPR art. 15).
+	SearchAuditEntries(context.Context, *v1.SearchAuditEntriesRequest) (*v1.SearchAuditEntriesResponse, error)
+	// Verifies the trail's hash chain. Migrationsverket only.
+	VerifyAuditTrail(context.Context, *v1.VerifyAuditTrailRequest) (*v1.VerifyAuditTrailResponse, error)
 	mustEmbedUnimplementedTravelServiceServer()
 }
 
@@ -446,6 +479,12 @@ func (UnimplementedTravelServiceServer) GetLeadTimeReport(context.Context, *GetL
 }
 func (UnimplementedTravelServiceServer) GetUsageReport(context.Context, *GetUsageReportRequest) (*UsageReport, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetUsageReport not implemented")
+}
+func (UnimplementedTravelServiceServer) SearchAuditEntries(context.Context, *v1.SearchAuditEntriesRequest) (*v1.SearchAuditEntriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchAuditEntries not implemented")
+}
+func (UnimplementedTravelServiceServer) VerifyAuditTrail(context.Context, *v1.VerifyAuditTrailRequest) (*v1.VerifyAuditTrailResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method VerifyAuditTrail not implemented")
 }
 func (UnimplementedTravelServiceServer) mustEmbedUnimplementedTravelServiceServer() {}
 func (UnimplementedTravelServiceServer) testEmbeddedByValue()                       {}
@@ -828,6 +867,42 @@ func _TravelService_GetUsageReport_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TravelService_SearchAuditEntries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.SearchAuditEntriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TravelServiceServer).SearchAuditEntries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TravelService_SearchAuditEntries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TravelServiceServer).SearchAuditEntries(ctx, req.(*v1.SearchAuditEntriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TravelService_VerifyAuditTrail_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.VerifyAuditTrailRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TravelServiceServer).VerifyAuditTrail(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TravelService_VerifyAuditTrail_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TravelServiceServer).VerifyAuditTrail(ctx, req.(*v1.VerifyAuditTrailRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TravelService_ServiceDesc is the grpc.ServiceDesc for TravelService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -914,6 +989,14 @@ var TravelService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetUsageReport",
 			Handler:    _TravelService_GetUsageReport_Handler,
+		},
+		{
+			MethodName: "SearchAuditEntries",
+			Handler:    _TravelService_SearchAuditEntries_Handler,
+		},
+		{
+			MethodName: "VerifyAuditTrail",
+			Handler:    _TravelService_VerifyAuditTrail_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
