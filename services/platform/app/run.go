@@ -97,7 +97,8 @@ func Run(ctx context.Context, c Component, args []string, peers ...string) error
 	}
 	defer func() { _ = tel.Shutdown(context.Background()) }()
 
-	verifier, err := auth.LoadVerifier(cfg.TokenKey)
+	// Rotated keys are picked up without a restart.
+	verifier, err := auth.WatchVerifier(ctx, cfg.TokenKey, cfg.TokenKeyRefresh, log)
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,9 @@ type tokenClaims struct {
 type Verifier struct {
 	keys []jose.JSONWebKey
 	now  func() time.Time // replaced in tests
+	// live, when set (WatchVerifier), holds the keys instead of keys and
+	// is replaced whenever the source changes.
+	live *liveKeys
 }
 
 // NewVerifier verifies EdDSA (Ed25519) or RS256 tokens signed by any of the
@@ -78,8 +81,14 @@ type Verifier struct {
 // shorter than 2048 bits, keys marked for encryption ("use": "enc") and keys
 // pinned to another algorithm. If no key is left, every token is rejected.
 func NewVerifier(keys jose.JSONWebKeySet) *Verifier {
-	v := &Verifier{now: time.Now}
-	for _, k := range keys.Keys {
+	return &Verifier{now: time.Now, keys: usableKeys(keys)}
+}
+
+// usableKeys are the public halves of the keys of set that can verify an
+// accepted token (see NewVerifier).
+func usableKeys(set jose.JSONWebKeySet) []jose.JSONWebKey {
+	var usable []jose.JSONWebKey
+	for _, k := range set.Keys {
 		k = k.Public()
 		if k.Use != "" && k.Use != "sig" {
 			continue
@@ -99,9 +108,9 @@ func NewVerifier(keys jose.JSONWebKeySet) *Verifier {
 		default:
 			continue
 		}
-		v.keys = append(v.keys, k)
+		usable = append(usable, k)
 	}
-	return v
+	return usable
 }
 
 // LoadVerifier reads the trusted keys from path, which holds either a JWKS
@@ -116,23 +125,34 @@ func LoadVerifier(path string) (*Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read verification keys: %w", err)
 	}
+	keys, err := parseKeys(data, path)
+	if err != nil {
+		return nil, err
+	}
+	return &Verifier{now: time.Now, keys: keys}, nil
+}
+
+// parseKeys reads a JWKS document or PEM public keys and returns the usable
+// ones; it fails when none is.
+func parseKeys(data []byte, name string) ([]jose.JSONWebKey, error) {
 	var set jose.JSONWebKeySet
 	trimmed := bytes.TrimSpace(data)
 	if bytes.HasPrefix(trimmed, []byte("{")) {
 		if err := json.Unmarshal(trimmed, &set); err != nil {
-			return nil, fmt.Errorf("parse JWKS %s: %w", path, err)
+			return nil, fmt.Errorf("parse JWKS %s: %w", name, err)
 		}
 	} else {
+		var err error
 		set, err = parsePublicPEM(trimmed)
 		if err != nil {
-			return nil, fmt.Errorf("parse %s: %w", path, err)
+			return nil, fmt.Errorf("parse %s: %w", name, err)
 		}
 	}
-	v := NewVerifier(set)
-	if len(v.keys) == 0 {
-		return nil, fmt.Errorf("%s: no usable Ed25519 or RSA (>= %d bit) signing key", path, minRSABits)
+	keys := usableKeys(set)
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%s: no usable Ed25519 or RSA (>= %d bit) signing key", name, minRSABits)
 	}
-	return v, nil
+	return keys, nil
 }
 
 func parsePublicPEM(data []byte) (jose.JSONWebKeySet, error) {
@@ -195,7 +215,7 @@ func (v *Verifier) Verify(token string) (Principal, error) {
 		verified bool
 		tried    int
 	)
-	for _, k := range v.keys {
+	for _, k := range v.currentKeys() {
 		if !keyMatches(k, hdr.KeyID, alg) {
 			continue
 		}
@@ -213,6 +233,8 @@ func (v *Verifier) Verify(token string) (Principal, error) {
 	}
 	switch {
 	case tried == 0:
+		// Perhaps a key the source gained since it was last read.
+		v.refreshSoon()
 		return Principal{}, fmt.Errorf("%w: no trusted key matches its key ID and algorithm", ErrInvalidToken)
 	case !verified:
 		return Principal{}, fmt.Errorf("%w: bad signature", ErrInvalidToken)

@@ -4,6 +4,11 @@
 //	tia-token -role lansstyrelse -lan 01
 //	grpcurl -H "authorization: Bearer $(tia-token -role organiser -org 8020016281)" ...
 //
+// With -public pem or -public jwks it instead prints the public key of an
+// existing private key (Ed25519 or RSA, PEM) for the services' TIA_TOKEN_KEY:
+//
+//	tia-token -key signing.pem -public jwks > jwks.json
+//
 // It signs with the development key that the embedded mode uses (creating it
 // if missing), so its tokens are accepted by any service that trusts that key
 // or the key.pub file written next to it. It is not meant for production,
@@ -46,9 +51,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 		dossier = fs.String("dossier", "", "dossier number NN-NNNNNN (role asylum_seeker)")
 		sub     = fs.String("sub", "", `subject; defaults to "dev-<role>"`)
 		ttl     = fs.Duration("ttl", 24*time.Hour, "token lifetime")
+		public  = fs.String("public", "", `print the public key of the existing -key instead of a token: "pem" or "jwks"`)
 	)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: tia-token -role ROLE [-lan NN | -org NNNNNNNNNN | -dossier NN-NNNNNN] [flags]")
+		fmt.Fprintln(stderr, "       tia-token -key FILE -public pem|jwks")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -57,6 +64,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		fs.Usage()
 		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if *public != "" {
+		pubPEM, jwks, err := auth.PublicFromPrivate(*keyPath)
+		if err != nil {
+			return err
+		}
+		switch *public {
+		case "pem":
+			_, err = stdout.Write(pubPEM)
+		case "jwks":
+			_, err = stdout.Write(jwks)
+		default:
+			return fmt.Errorf(`-public %q: want "pem" or "jwks"`, *public)
+		}
+		return err
 	}
 	if *role == "" {
 		fs.Usage()

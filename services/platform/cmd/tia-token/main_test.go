@@ -2,11 +2,17 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"flag"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tia-platform/tia/services/platform/auth"
 )
@@ -81,5 +87,66 @@ func TestRunHelp(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "-role") {
 		t.Errorf("usage does not list -role: %q", stderr.String())
+	}
+}
+
+// TestPublicOfAnExistingKey: -public derives the PEM public key and a JWKS
+// from an existing private key (Ed25519 and RSA) without creating or
+// changing it, and services verify the key's tokens with either.
+func TestPublicOfAnExistingKey(t *testing.T) {
+	dir := t.TempDir()
+	edPath := filepath.Join(dir, "ed.pem")
+	edKey, err := auth.DevKey(edPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(edPath + ".pub"); err != nil {
+		t.Fatal(err)
+	}
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaPath := filepath.Join(dir, "rsa.pem")
+	if err := os.WriteFile(rsaPath, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	edToken, err := auth.NewIssuer(edKey, "").Issue(auth.Principal{Subject: "s", Role: auth.RoleMigrationsverket}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"pem", "jwks"} {
+		var out, errOut bytes.Buffer
+		if err := run([]string{"-key", edPath, "-public", format}, &out, &errOut); err != nil {
+			t.Fatalf("-public %s: %v", format, err)
+		}
+		file := filepath.Join(dir, "ed-public."+format)
+		if err := os.WriteFile(file, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		v, err := auth.LoadVerifier(file)
+		if err != nil {
+			t.Fatalf("-public %s output: %v\n%s", format, err, out.String())
+		}
+		if _, err := v.Verify(edToken); err != nil {
+			t.Errorf("token of the key with its -public %s: %v", format, err)
+		}
+		var rsaOut bytes.Buffer
+		if err := run([]string{"-key", rsaPath, "-public", format}, &rsaOut, &errOut); err != nil {
+			t.Fatalf("RSA -public %s: %v", format, err)
+		}
+		if format == "jwks" && !strings.Contains(rsaOut.String(), `"alg": "RS256"`) {
+			t.Errorf("RSA JWKS lacks alg RS256:\n%s", rsaOut.String())
+		}
+	}
+	if _, err := os.Stat(edPath + ".pub"); err == nil {
+		t.Error("-public wrote a .pub file")
+	}
+	var out, errOut bytes.Buffer
+	if err := run([]string{"-key", filepath.Join(dir, "missing.pem"), "-public", "jwks"}, &out, &errOut); err == nil {
+		t.Error("-public of a missing key created one or succeeded")
+	}
+	if err := run([]string{"-key", edPath, "-public", "der"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), `"der"`) {
+		t.Errorf("-public der = %v", err)
 	}
 }
