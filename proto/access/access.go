@@ -30,6 +30,22 @@ var public = map[string]bool{
 	"/grpc.health.v1.Health/List":  true,
 }
 
+// roles limits methods to some roles, whatever their scope (which each
+// handler checks). Methods not listed here are open to every signed-in
+// role, subject to the handler's scope checks.
+var roles = map[string][]string{
+	// A webhook is an organisation's system receiving its messages: the
+	// agencies and organisers register them. An asylum seeker's messages
+	// stay in the inbox (a person's endpoint would make the server connect
+	// wherever a person points it).
+	notificationv1.NotificationService_CreateWebhook_FullMethodName: {"migrationsverket", "lansstyrelse", "folkbildningsradet", "organiser"},
+}
+
+// Roles returns the roles that may call fullMethod, or nil when any
+// signed-in role may (the handler then decides by scope). The names are
+// those of the token's role claim.
+func Roles(fullMethod string) []string { return roles[fullMethod] }
+
 // IsPublic reports whether fullMethod ("/package.Service/Method") may be called
 // without a token. Server reflection is public too, so grpcurl works against a
 // running service.

@@ -7,7 +7,6 @@ import (
 
 	ics "github.com/arran4/golang-ical"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -32,7 +31,7 @@ func TestForumOnBothDatabases(t *testing.T) {
 			}
 		}
 		if _, err := s.CreateForumMember(board, &notificationv1.CreateForumMemberRequest{Parent: "lan/01",
-			Member: &notificationv1.ForumMember{Recipient: "organiser-8020038884", DisplayName: "again"}}); status.Code(err) != codes.AlreadyExists {
+			Member: &notificationv1.ForumMember{Recipient: "organiser-8020038884", DisplayName: "again"}}); code(err) != codes.AlreadyExists {
 			t.Fatalf("second add: %v", err)
 		}
 		start := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Minute)
@@ -54,7 +53,7 @@ func TestForumOnBothDatabases(t *testing.T) {
 		if err != nil || len(inbox.GetMessages()) != 2 || inbox.GetMessages()[0].GetTopic() != "forum.meeting_invited" {
 			t.Fatalf("member's invitations = %v, %v", inbox, err)
 		}
-		if _, err := s.ProposeAgendaItem(member, &notificationv1.ProposeAgendaItemRequest{Name: info.GetName(), Item: &notificationv1.AgendaItem{Title: "x"}}); status.Code(err) != codes.FailedPrecondition {
+		if _, err := s.ProposeAgendaItem(member, &notificationv1.ProposeAgendaItemRequest{Name: info.GetName(), Item: &notificationv1.AgendaItem{Title: "x"}}); code(err) != codes.FailedPrecondition {
 			t.Fatalf("proposal to an information meeting: %v", err)
 		}
 		got, err := s.ProposeAgendaItem(member, &notificationv1.ProposeAgendaItemRequest{Name: partner.GetName(), Item: &notificationv1.AgendaItem{Title: "Resvägar"}})
@@ -62,7 +61,7 @@ func TestForumOnBothDatabases(t *testing.T) {
 			t.Fatalf("proposal = %v, %v", got, err)
 		}
 		outsider := as(auth.Principal{Subject: "o", Role: auth.RoleOrganiser, Org: "8176055559"})
-		if _, err := s.ProposeAgendaItem(outsider, &notificationv1.ProposeAgendaItemRequest{Name: partner.GetName(), Item: &notificationv1.AgendaItem{Title: "x"}}); status.Code(err) != codes.PermissionDenied {
+		if _, err := s.ProposeAgendaItem(outsider, &notificationv1.ProposeAgendaItemRequest{Name: partner.GetName(), Item: &notificationv1.AgendaItem{Title: "x"}}); code(err) != codes.PermissionDenied {
 			t.Fatalf("non-member proposal: %v", err)
 		}
 		if _, err := s.RecordFeedback(board, &notificationv1.RecordFeedbackRequest{Name: partner.GetName(),
@@ -121,7 +120,7 @@ func TestContactsAndActivityFeed(t *testing.T) {
 			}
 		}
 		if _, err := s.CreateContact(as(organiser), &notificationv1.CreateContactRequest{Parent: "lan/01",
-			Contact: &notificationv1.Contact{Actor: "lansstyrelse-01", ActorDisplayName: "x", Function: "y", Phone: "1"}}); status.Code(err) != codes.PermissionDenied {
+			Contact: &notificationv1.Contact{Actor: "lansstyrelse-01", ActorDisplayName: "x", Function: "y", Phone: "1"}}); code(err) != codes.PermissionDenied {
 			t.Fatalf("organiser adds the county board's contact: %v", err)
 		}
 		pub, err := s.ListContacts(t.Context(), &notificationv1.ListContactsRequest{Parent: "lan/01"})
@@ -153,7 +152,7 @@ func TestContactsAndActivityFeed(t *testing.T) {
 			!strings.Contains(atom, `href="https://tia.example/v1/organisers/8020038884/activities/open"`) {
 			t.Fatalf("feed:\n%s", atom)
 		}
-		if _, err := s.GetActivityFeed(t.Context(), &notificationv1.GetActivityFeedRequest{Kommun: "kommuner/9999"}); status.Code(err) != codes.NotFound {
+		if _, err := s.GetActivityFeed(t.Context(), &notificationv1.GetActivityFeedRequest{Kommun: "kommuner/9999"}); code(err) != codes.NotFound {
 			t.Fatalf("unknown kommun: %v", err)
 		}
 	})

@@ -2,85 +2,151 @@ package notification
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
+	auditv1 "github.com/tia-platform/tia/proto/gen/tia/audit/v1"
 	notificationv1 "github.com/tia-platform/tia/proto/gen/tia/notification/v1"
+	"github.com/tia-platform/tia/services/notification/internal/dispatch"
 	"github.com/tia-platform/tia/services/notification/internal/domain"
 	"github.com/tia-platform/tia/services/notification/internal/routing"
 	"github.com/tia-platform/tia/services/notification/internal/store"
+	"github.com/tia-platform/tia/services/platform/apierr"
+	"github.com/tia-platform/tia/services/platform/audit"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
 	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/refdata"
+	"github.com/tia-platform/tia/services/platform/uow"
 )
 
-// authorize checks that the caller reads its own inbox (or, for
-// Migrationsverket, one of its regional ones). `recipients/me` is the
-// caller's own inbox; *recipient is replaced by its id (an asylum seeker
-// cannot know the pseudonym of theirs).
-func authorize(ctx context.Context, recipient *string) error {
+// inboxRef is a recipient's inbox as the caller may reach it.
+type inboxRef struct {
+	// recipient is the inbox named (`me` replaced by the caller's own).
+	recipient string
+	// all are the inboxes a list spans: the one, or for Migrationsverket's
+	// `recipients/me` its national inbox and every regional one.
+	all []string
+	// dossier is the caller's dossier number when the inbox is an asylum
+	// seeker's own (its reads and changes are audited), else "".
+	dossier string
+}
+
+// open checks that the caller may read recipient's inbox (its own, or for
+// Migrationsverket one of its regional ones). `recipients/me` is the
+// caller's own inbox: an asylum seeker cannot know the pseudonym of theirs.
+// Refusals name no recipient: the message is logged, and a recipient id may
+// be a person's pseudonym.
+func (s *Service) open(ctx context.Context, recipient string) (inboxRef, error) {
 	p, err := auth.Require(ctx)
 	if err != nil {
-		return err
+		return inboxRef{}, err
 	}
-	if *recipient == "me" {
-		own, ok := routing.RecipientOf(p)
+	in := inboxRef{recipient: recipient}
+	if recipient == "me" {
+		own, ok := routing.RecipientOf(p, s.people)
 		if !ok {
-			return status.Error(codes.PermissionDenied, "the caller has no inbox")
+			return inboxRef{}, apierr.Denied("the caller has no inbox")
 		}
-		*recipient = own
+		in.recipient = own
+		if own == routing.Migrationsverket {
+			in.all = nationalView()
+		}
 	}
-	if !routing.MayRead(p, *recipient) {
-		return status.Errorf(codes.PermissionDenied, "recipients/%s is not the caller's inbox", *recipient)
+	if !routing.MayRead(p, in.recipient, s.people) {
+		return inboxRef{}, apierr.Denied("the inbox is not the caller's")
 	}
-	return nil
+	if in.all == nil {
+		in.all = []string{in.recipient}
+	}
+	if _, person := routing.PersonOf(in.recipient); person {
+		in.dossier = p.Dossier
+	}
+	return in, nil
 }
 
-// segment returns the i-th path segment of a resource name whose shape the
-// request validation has checked.
-func segment(name string, i int) string {
-	parts := strings.Split(name, "/")
-	if i < len(parts) {
-		return parts[i]
+// nationalView is Migrationsverket's national inbox with its 21 regional
+// ones: a case officer reads what reaches any of them in one list.
+func nationalView() []string {
+	out := []string{routing.Migrationsverket}
+	for _, l := range refdata.Lans() {
+		out = append(out, routing.MigrationsverketRegion(l.Code))
 	}
-	return ""
+	return out
 }
 
-// ListMessages lists the caller's inbox, newest first.
+// auditRead records a read of a claimant's inbox (nothing for others).
+func (s *Service) auditRead(ctx context.Context, in inboxRef, op, resource string) error {
+	if in.dossier == "" {
+		return nil
+	}
+	return s.units.AuditRead(ctx, op, resource, in.dossier)
+}
+
+// auditChange records a change of a claimant's inbox within w.
+func auditChange(w *uow.Work, in inboxRef, op, resource string) error {
+	if in.dossier == "" {
+		return nil
+	}
+	return w.Audit(op, resource, in.dossier)
+}
+
+// notFound is NOT_FOUND for a resource of an inbox, named unless it is a
+// person's (the message is logged).
+func notFound(in inboxRef, what, name string) error {
+	if in.dossier != "" {
+		return apierr.New(apierr.ErrNotFound, "the %s was not found", what)
+	}
+	return apierr.NotFound(name)
+}
+
+// parent parses a `recipients/{recipient}` parent.
+func parent(name string) (string, error) {
+	v, err := recipientPattern.Parse("parent", name)
+	if err != nil {
+		return "", err
+	}
+	return v[0], nil
+}
+
+// ListMessages lists an inbox, newest first; Migrationsverket's
+// `recipients/me` lists its national and regional inboxes together.
 func (s *Service) ListMessages(ctx context.Context, req *notificationv1.ListMessagesRequest) (*notificationv1.ListMessagesResponse, error) {
-	recipient := segment(req.GetParent(), 1)
-	if err := authorize(ctx, &recipient); err != nil {
+	recipient, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	in, err := s.open(ctx, recipient)
+	if err != nil {
 		return nil, err
 	}
 	page, err := listing.ParsePage(req)
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.store.List(ctx, recipient, page)
+	filter, err := listing.ParseFilter(req, store.MessageFilter)
+	if err != nil {
+		return nil, err
+	}
+	list, err := s.store.List(ctx, in.all, filter, page)
 	if err != nil {
 		return nil, err
 	}
 	list, next := listing.Trim(page, list)
-	ids := make([]string, len(list))
-	for i, m := range list {
-		ids[i] = m.ID
-	}
-	deliveries, err := s.store.DeliveriesOf(ctx, recipient, ids)
+	deliveries, err := s.store.DeliveriesOfMessages(ctx, list)
 	if err != nil {
 		return nil, err
 	}
 	resp := &notificationv1.ListMessagesResponse{NextPageToken: next}
 	for _, m := range list {
 		resp.Messages = append(resp.Messages, toProto(m, deliveries[m.ID]))
+	}
+	if err := s.auditRead(ctx, in, audit.OpList, recipientPattern.Format(in.recipient)+"/messages"); err != nil {
+		return nil, err
 	}
 	return resp, nil
 }
@@ -98,37 +164,61 @@ func (s *Service) MarkMessageRead(ctx context.Context, req *notificationv1.MarkM
 }
 
 func (s *Service) message(ctx context.Context, name string, markRead bool) (*notificationv1.Message, error) {
-	recipient, id := segment(name, 1), segment(name, 3)
-	if err := authorize(ctx, &recipient); err != nil {
+	v, err := messagePattern.Parse("name", name)
+	if err != nil {
 		return nil, err
 	}
+	in, err := s.open(ctx, v[0])
+	if err != nil {
+		return nil, err
+	}
+	id := v[1]
+	name = messagePattern.Format(in.recipient, id)
 	var m store.Message
-	var err error
 	if markRead {
-		m, err = s.store.MarkRead(ctx, recipient, id, s.now())
+		err = s.units.Do(ctx, func(w *uow.Work) error {
+			if m, err = store.MarkRead(ctx, w.Tx, in.recipient, id, s.now()); err != nil {
+				return err
+			}
+			return auditChange(w, in, audit.OpUpdate, name)
+		})
 	} else {
-		m, err = s.store.Get(ctx, recipient, id)
+		m, err = s.store.Get(ctx, in.recipient, id)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "%s not found", name)
+		return nil, notFound(in, "message", name)
 	}
 	if err != nil {
 		return nil, err
 	}
-	deliveries, err := s.store.DeliveriesOf(ctx, recipient, []string{id})
+	deliveries, err := s.store.DeliveriesOf(ctx, in.recipient, []string{id})
 	if err != nil {
 		return nil, err
+	}
+	if !markRead {
+		if err := s.auditRead(ctx, in, audit.OpRead, name); err != nil {
+			return nil, err
+		}
 	}
 	return toProto(m, deliveries[id]), nil
 }
 
-// CountUnreadMessages counts the caller's unread messages.
+// CountUnreadMessages counts the unread messages of an inbox (of the
+// national view for Migrationsverket's `recipients/me`).
 func (s *Service) CountUnreadMessages(ctx context.Context, req *notificationv1.CountUnreadMessagesRequest) (*notificationv1.CountUnreadMessagesResponse, error) {
-	recipient := segment(req.GetParent(), 1)
-	if err := authorize(ctx, &recipient); err != nil {
+	recipient, err := parent(req.GetParent())
+	if err != nil {
 		return nil, err
 	}
-	n, err := s.store.CountUnread(ctx, recipient)
+	in, err := s.open(ctx, recipient)
+	if err != nil {
+		return nil, err
+	}
+	filter, err := listing.ParseFilter(req, store.MessageFilter)
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.store.CountUnread(ctx, in.all, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -137,15 +227,19 @@ func (s *Service) CountUnreadMessages(ctx context.Context, req *notificationv1.C
 
 // ListDeadLetters lists the caller's dead-lettered deliveries.
 func (s *Service) ListDeadLetters(ctx context.Context, req *notificationv1.ListDeadLettersRequest) (*notificationv1.ListDeadLettersResponse, error) {
-	recipient := segment(req.GetParent(), 1)
-	if err := authorize(ctx, &recipient); err != nil {
+	recipient, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	in, err := s.open(ctx, recipient)
+	if err != nil {
 		return nil, err
 	}
 	page, err := listing.ParsePage(req)
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.store.DeadLetters(ctx, recipient, page)
+	list, err := s.store.DeadLetters(ctx, in.recipient, page)
 	if err != nil {
 		return nil, err
 	}
@@ -154,21 +248,35 @@ func (s *Service) ListDeadLetters(ctx context.Context, req *notificationv1.ListD
 	for _, d := range list {
 		resp.Deliveries = append(resp.Deliveries, deliveryToProto(d))
 	}
+	if err := s.auditRead(ctx, in, audit.OpList, recipientPattern.Format(in.recipient)+"/deadLetters"); err != nil {
+		return nil, err
+	}
 	return resp, nil
 }
 
 // ReplayDelivery queues a dead-lettered delivery again.
 func (s *Service) ReplayDelivery(ctx context.Context, req *notificationv1.ReplayDeliveryRequest) (*notificationv1.Delivery, error) {
-	recipient, message, id := segment(req.GetName(), 1), segment(req.GetName(), 3), segment(req.GetName(), 5)
-	if err := authorize(ctx, &recipient); err != nil {
+	v, err := deliveryPattern.Parse("name", req.GetName())
+	if err != nil {
 		return nil, err
 	}
-	d, err := s.store.Replay(ctx, recipient, message, id, s.now())
+	in, err := s.open(ctx, v[0])
+	if err != nil {
+		return nil, err
+	}
+	name := deliveryPattern.Format(in.recipient, v[1], v[2])
+	var d store.Delivery
+	err = s.units.Do(ctx, func(w *uow.Work) error {
+		if d, err = store.Replay(ctx, w.Tx, in.recipient, v[1], v[2], s.now()); err != nil {
+			return err
+		}
+		return auditChange(w, in, audit.OpUpdate, name)
+	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
+		return nil, notFound(in, "delivery", name)
 	case errors.Is(err, store.ErrNotDeadLettered):
-		return nil, status.Errorf(codes.FailedPrecondition, "%s is %s, not dead-lettered", req.GetName(), d.State)
+		return nil, apierr.New(domain.ErrNotDeadLettered, "the delivery is %s, not dead-lettered", d.State)
 	case err != nil:
 		return nil, err
 	}
@@ -179,15 +287,23 @@ func (s *Service) ReplayDelivery(ctx context.Context, req *notificationv1.Replay
 // GetSubscription returns the caller's choice for a topic (the default,
 // inbox only in Swedish, when it made none).
 func (s *Service) GetSubscription(ctx context.Context, req *notificationv1.GetSubscriptionRequest) (*notificationv1.Subscription, error) {
-	recipient, topic := segment(req.GetName(), 1), segment(req.GetName(), 3)
-	if err := authorize(ctx, &recipient); err != nil {
+	v, err := subscriptionPattern.Parse("name", req.GetName())
+	if err != nil {
 		return nil, err
 	}
-	if !routing.KnownTopic(topic) {
-		return nil, status.Errorf(codes.NotFound, "%s not found: unknown topic", req.GetName())
-	}
-	sub, _, err := store.GetSubscription(ctx, s.store.DB(), recipient, topic)
+	in, err := s.open(ctx, v[0])
 	if err != nil {
+		return nil, err
+	}
+	topic := v[1]
+	if !routing.KnownTopic(topic) {
+		return nil, apierr.New(apierr.ErrNotFound, "subscription to %q not found: unknown topic; known topics: %s", topic, strings.Join(routing.Topics(), ", "))
+	}
+	sub, _, err := store.GetSubscription(ctx, s.store.DB(), in.recipient, topic)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.auditRead(ctx, in, audit.OpRead, subscriptionPattern.Format(in.recipient, topic)); err != nil {
 		return nil, err
 	}
 	return subscriptionToProto(sub), nil
@@ -195,15 +311,19 @@ func (s *Service) GetSubscription(ctx context.Context, req *notificationv1.GetSu
 
 // ListSubscriptions lists the caller's subscriptions.
 func (s *Service) ListSubscriptions(ctx context.Context, req *notificationv1.ListSubscriptionsRequest) (*notificationv1.ListSubscriptionsResponse, error) {
-	recipient := segment(req.GetParent(), 1)
-	if err := authorize(ctx, &recipient); err != nil {
+	recipient, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	in, err := s.open(ctx, recipient)
+	if err != nil {
 		return nil, err
 	}
 	page, err := listing.ParsePage(req)
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.store.ListSubscriptions(ctx, recipient, page)
+	list, err := s.store.ListSubscriptions(ctx, in.recipient, page)
 	if err != nil {
 		return nil, err
 	}
@@ -212,23 +332,35 @@ func (s *Service) ListSubscriptions(ctx context.Context, req *notificationv1.Lis
 	for _, sub := range list {
 		resp.Subscriptions = append(resp.Subscriptions, subscriptionToProto(sub))
 	}
+	if err := s.auditRead(ctx, in, audit.OpList, recipientPattern.Format(in.recipient)+"/subscriptions"); err != nil {
+		return nil, err
+	}
 	return resp, nil
 }
+
+// subscriptionFields are the fields UpdateSubscription changes; `*` means
+// all of them (AIP-134).
+var subscriptionFields = []string{"channels", "language", "email_address"}
 
 // UpdateSubscription sets the caller's channels and language for a topic.
 func (s *Service) UpdateSubscription(ctx context.Context, req *notificationv1.UpdateSubscriptionRequest) (*notificationv1.Subscription, error) {
 	in := req.GetSubscription()
-	recipient, topic := segment(in.GetName(), 1), segment(in.GetName(), 3)
-	if err := authorize(ctx, &recipient); err != nil {
+	v, err := subscriptionPattern.Parse("subscription.name", in.GetName())
+	if err != nil {
 		return nil, err
 	}
-	cur, _, err := store.GetSubscription(ctx, s.store.DB(), recipient, topic)
+	box, err := s.open(ctx, v[0])
+	if err != nil {
+		return nil, err
+	}
+	topic := v[1]
+	cur, _, err := store.GetSubscription(ctx, s.store.DB(), box.recipient, topic)
 	if err != nil {
 		return nil, err
 	}
 	paths := req.GetUpdateMask().GetPaths()
-	if len(paths) == 0 {
-		paths = []string{"channels", "language", "email_address"}
+	if len(paths) == 0 || slices.Contains(paths, "*") {
+		paths = subscriptionFields
 	}
 	for _, p := range paths {
 		switch p {
@@ -248,7 +380,7 @@ func (s *Service) UpdateSubscription(ctx context.Context, req *notificationv1.Up
 		case "email_address":
 			cur.EmailAddress = in.GetEmailAddress()
 		default:
-			return nil, badrequest.Field("update_mask", "unknown field "+p+"; use channels, language, email_address")
+			return nil, badrequest.Field("update_mask", "unknown field "+p+"; use channels, language, email_address or *")
 		}
 	}
 	err = domain.CheckSubscription(domain.Subscription{
@@ -257,46 +389,67 @@ func (s *Service) UpdateSubscription(ctx context.Context, req *notificationv1.Up
 	if err != nil {
 		return nil, badrequest.Prefix("subscription", err)
 	}
-	if err := s.store.PutSubscription(ctx, cur); err != nil {
+	err = s.units.Do(ctx, func(w *uow.Work) error {
+		if err := store.PutSubscription(ctx, w.Tx, cur); err != nil {
+			return err
+		}
+		return auditChange(w, box, audit.OpUpdate, subscriptionPattern.Format(box.recipient, topic))
+	})
+	if err != nil {
 		return nil, err
 	}
-	s.subs.forget(recipient, topic)
+	s.subs.forget(box.recipient, topic)
 	return subscriptionToProto(cur), nil
 }
 
 // CreateWebhook registers a webhook for the caller and returns its secret.
+// Only agencies and organisers have webhooks (proto/access): a webhook is
+// an organisation's system, and a person's messages stay in the inbox.
 func (s *Service) CreateWebhook(ctx context.Context, req *notificationv1.CreateWebhookRequest) (*notificationv1.Webhook, error) {
-	recipient := segment(req.GetParent(), 1)
-	if err := authorize(ctx, &recipient); err != nil {
+	recipient, err := parent(req.GetParent())
+	if err != nil {
 		return nil, err
 	}
-	if err := domain.CheckWebhookURL(req.GetWebhook().GetUrl(), s.cfg.Development); err != nil {
+	if _, err := auth.Require(ctx, webhookRoles...); err != nil {
+		return nil, err
+	}
+	in, err := s.open(ctx, recipient)
+	if err != nil {
+		return nil, err
+	}
+	if err := domain.CheckWebhookURL(req.GetWebhook().GetUrl(), s.webhookPolicy()); err != nil {
 		return nil, badrequest.Prefix("webhook", err)
 	}
-	var key [32]byte
-	_, _ = rand.Read(key[:])
 	w := store.Webhook{
-		Recipient: recipient, ID: uuid.Must(uuid.NewV7()).String(), URL: req.GetWebhook().GetUrl(),
-		Description: req.GetWebhook().GetDescription(), Secret: "whsec_" + hex.EncodeToString(key[:]),
-		CreateTime: s.now().UTC().Format(time.RFC3339Nano),
+		Recipient: in.recipient, ID: uuid.Must(uuid.NewV7()).String(), URL: req.GetWebhook().GetUrl(),
+		Description: req.GetWebhook().GetDescription(), Secret: dispatch.NewSecret(), CreateTime: timeText(s.now()),
 	}
-	if err := s.store.CreateWebhook(ctx, w); err != nil {
+	if err := s.units.Do(ctx, func(wk *uow.Work) error { return store.CreateWebhook(ctx, wk.Tx, w) }); err != nil {
 		return nil, err
 	}
 	return webhookToProto(w, true), nil
 }
 
+// webhookPolicy is what webhook URLs may name besides public https ones.
+func (s *Service) webhookPolicy() domain.WebhookPolicy {
+	return domain.WebhookPolicy{PlainHTTP: s.cfg.Development, Allowed: s.guard.Allowed}
+}
+
 // ListWebhooks lists the caller's webhooks without their secrets.
 func (s *Service) ListWebhooks(ctx context.Context, req *notificationv1.ListWebhooksRequest) (*notificationv1.ListWebhooksResponse, error) {
-	recipient := segment(req.GetParent(), 1)
-	if err := authorize(ctx, &recipient); err != nil {
+	recipient, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	in, err := s.open(ctx, recipient)
+	if err != nil {
 		return nil, err
 	}
 	page, err := listing.ParsePage(req)
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.store.ListWebhooks(ctx, recipient, page)
+	list, err := s.store.ListWebhooks(ctx, in.recipient, page)
 	if err != nil {
 		return nil, err
 	}
@@ -311,100 +464,36 @@ func (s *Service) ListWebhooks(ctx context.Context, req *notificationv1.ListWebh
 // DeleteWebhook removes one of the caller's webhooks; its pending
 // deliveries are dead-lettered when next tried.
 func (s *Service) DeleteWebhook(ctx context.Context, req *notificationv1.DeleteWebhookRequest) (*emptypb.Empty, error) {
-	recipient, id := segment(req.GetName(), 1), segment(req.GetName(), 3)
-	if err := authorize(ctx, &recipient); err != nil {
+	v, err := webhookPattern.Parse("name", req.GetName())
+	if err != nil {
 		return nil, err
 	}
-	if err := s.store.DeleteWebhook(ctx, recipient, id); errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
-	} else if err != nil {
+	in, err := s.open(ctx, v[0])
+	if err != nil {
+		return nil, err
+	}
+	name := webhookPattern.Format(in.recipient, v[1])
+	err = s.units.Do(ctx, func(w *uow.Work) error {
+		if err := store.DeleteWebhook(ctx, w.Tx, in.recipient, v[1]); err != nil {
+			return err
+		}
+		return auditChange(w, in, audit.OpDelete, name)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound(in, "webhook", name)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return &emptypb.Empty{}, nil
 }
 
-func languageCode(l notificationv1.Language) string {
-	if l == notificationv1.Language_LANGUAGE_EN {
-		return routing.English
-	}
-	return routing.Swedish
+// SearchAuditEntries lists the trail of a claimant's inbox.
+func (s *Service) SearchAuditEntries(ctx context.Context, req *auditv1.SearchAuditEntriesRequest) (*auditv1.SearchAuditEntriesResponse, error) {
+	return s.audit.Search(ctx, req)
 }
 
-func parseTime(s string) *timestamppb.Timestamp {
-	if s == "" {
-		return nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return nil
-	}
-	return timestamppb.New(t)
-}
-
-func toProto(m store.Message, deliveries []store.Delivery) *notificationv1.Message {
-	p := &notificationv1.Message{
-		Name: "recipients/" + m.Recipient + "/messages/" + m.ID, Topic: m.Topic, Title: m.Title, Body: m.Body,
-		EventId: m.EventID, EventType: m.EventType, SubjectResource: m.SubjectResource,
-		CreateTime: parseTime(m.CreateTime), Language: m.Language,
-	}
-	if m.ReadTime.Valid {
-		p.ReadTime = parseTime(m.ReadTime.String)
-	}
-	for _, d := range deliveries {
-		p.Deliveries = append(p.Deliveries, deliveryToProto(d))
-	}
-	return p
-}
-
-func deliveryToProto(d store.Delivery) *notificationv1.Delivery {
-	p := &notificationv1.Delivery{
-		Name:     "recipients/" + d.Recipient + "/messages/" + d.MessageID + "/deliveries/" + d.ID,
-		Target:   d.Target,
-		Attempts: int32(d.Attempts), LastError: d.LastError,
-	}
-	switch d.Channel {
-	case store.ChannelEmail:
-		p.Channel = notificationv1.Channel_CHANNEL_EMAIL
-	case store.ChannelWebhook:
-		p.Channel = notificationv1.Channel_CHANNEL_WEBHOOK
-	}
-	switch d.State {
-	case store.StatePending:
-		p.State = notificationv1.Delivery_STATE_PENDING
-		p.NextAttemptTime = timestamppb.New(time.UnixMilli(d.NextAttemptMS))
-	case store.StateDelivered:
-		p.State = notificationv1.Delivery_STATE_DELIVERED
-	case store.StateDeadLettered:
-		p.State = notificationv1.Delivery_STATE_DEAD_LETTERED
-	}
-	if d.DeliverTime.Valid {
-		p.DeliverTime = parseTime(d.DeliverTime.String)
-	}
-	return p
-}
-
-func subscriptionToProto(s store.Subscription) *notificationv1.Subscription {
-	p := &notificationv1.Subscription{
-		Name: "recipients/" + s.Recipient + "/subscriptions/" + s.Topic, EmailAddress: s.EmailAddress,
-		Language: notificationv1.Language_LANGUAGE_SV,
-	}
-	if s.Language == routing.English {
-		p.Language = notificationv1.Language_LANGUAGE_EN
-	}
-	p.Channels = []notificationv1.Channel{notificationv1.Channel_CHANNEL_INBOX}
-	if s.HasChannel(store.ChannelEmail) {
-		p.Channels = append(p.Channels, notificationv1.Channel_CHANNEL_EMAIL)
-	}
-	if s.HasChannel(store.ChannelWebhook) {
-		p.Channels = append(p.Channels, notificationv1.Channel_CHANNEL_WEBHOOK)
-	}
-	return p
-}
-
-func webhookToProto(w store.Webhook, withSecret bool) *notificationv1.Webhook {
-	p := &notificationv1.Webhook{Name: webhookName(w), Url: w.URL, Description: w.Description, CreateTime: parseTime(w.CreateTime)}
-	if withSecret {
-		p.Secret = w.Secret
-	}
-	return p
+// VerifyAuditTrail checks the trail's chain.
+func (s *Service) VerifyAuditTrail(ctx context.Context, req *auditv1.VerifyAuditTrailRequest) (*auditv1.VerifyAuditTrailResponse, error) {
+	return s.audit.VerifyTrail(ctx, req)
 }

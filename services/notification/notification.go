@@ -22,6 +22,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
@@ -29,9 +30,13 @@ import (
 	"github.com/tia-platform/tia/services/notification/internal/dispatch"
 	"github.com/tia-platform/tia/services/notification/internal/routing"
 	"github.com/tia-platform/tia/services/notification/internal/store"
+	"github.com/tia-platform/tia/services/notification/internal/domain"
+	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/audit"
 	"github.com/tia-platform/tia/services/platform/config"
 	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/uow"
 )
 
 // Config is the service's own configuration: flags of the binary, each also
@@ -54,6 +59,18 @@ type Config struct {
 	Delivery dispatch.Config
 	// WebhookTimeout bounds one webhook call (TIA_WEBHOOK_TIMEOUT).
 	WebhookTimeout time.Duration
+	// WebhookAllowHosts are the "ip:port" addresses of development webhook
+	// receivers that may be reached although they are loopback or private
+	// (TIA_WEBHOOK_ALLOW_HOSTS, comma-separated); every other webhook must
+	// be a public address.
+	WebhookAllowHosts string
+	// InboxRetention is how long messages to asylum seekers are kept
+	// (TIA_INBOX_RETENTION); DeliveryRetention how long delivered and
+	// dead-lettered deliveries are (TIA_DELIVERY_RETENTION);
+	// AuditRetention how long the audit trail is (TIA_AUDIT_RETENTION).
+	// RetentionInterval is how often the job that deletes what is older
+	// runs, once across replicas (TIA_RETENTION_INTERVAL).
+	InboxRetention, DeliveryRetention, AuditRetention, RetentionInterval time.Duration
 }
 
 // Register declares the settings' flags on fs.
@@ -70,6 +87,11 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	config.Duration(fs, &c.Delivery.PollInterval, "delivery-poll-interval", def.PollInterval, "how often due deliveries are looked for")
 	config.Int(fs, &c.Delivery.Concurrency, "delivery-concurrency", def.Concurrency, "deliveries sent at once")
 	config.Duration(fs, &c.WebhookTimeout, "webhook-timeout", defaultWebhookTimeout, "bound of one webhook call")
+	fs.StringVar(&c.WebhookAllowHosts, "webhook-allow-hosts", "", "comma-separated ip:port addresses of development webhook receivers that may be loopback or private (every other webhook must be public)")
+	config.Duration(fs, &c.InboxRetention, "inbox-retention", defaultRetention.inbox, "how long messages to asylum seekers are kept before the retention job deletes them")
+	config.Duration(fs, &c.DeliveryRetention, "delivery-retention", defaultRetention.deliveries, "how long delivered and dead-lettered email and webhook deliveries are kept")
+	config.Duration(fs, &c.AuditRetention, "audit-retention", defaultRetention.audit, "how long the audit trail of asylum seekers' inboxes is kept")
+	config.Duration(fs, &c.RetentionInterval, "retention-interval", defaultRetention.interval, "how often the retention job runs (once across replicas)")
 }
 
 // Validate names the variable of the first wrong setting.
@@ -81,7 +103,20 @@ func (c *Config) Validate() error {
 		config.Positive("delivery-poll-interval", c.Delivery.PollInterval),
 		config.Positive("delivery-concurrency", c.Delivery.Concurrency),
 		config.Positive("webhook-timeout", c.WebhookTimeout),
+		config.Positive("inbox-retention", c.InboxRetention),
+		config.Positive("delivery-retention", c.DeliveryRetention),
+		config.Positive("audit-retention", c.AuditRetention),
+		config.Positive("retention-interval", c.RetentionInterval),
+		c.checkAllowHosts(),
 	)
+}
+
+// checkAllowHosts names the variable of a malformed allow-list.
+func (c *Config) checkAllowHosts() error {
+	if _, err := dispatch.ParseAllowList(c.WebhookAllowHosts); err != nil {
+		return fmt.Errorf("%s: %w", config.EnvVar("webhook-allow-hosts"), err)
+	}
+	return nil
 }
 
 // defaultWebhookTimeout bounds one webhook call unless configured.
@@ -105,6 +140,7 @@ func NewComponent(cfg *Config) app.Component {
 		Name:       "notification",
 		Migrations: store.Migrations,
 		Config:     func() config.Settings { return &Config{} },
+		Errors:     errorTable,
 		New: func(d app.Deps) (app.Service, error) {
 			c := cfg
 			if c == nil {
@@ -117,20 +153,33 @@ func NewComponent(cfg *Config) app.Component {
 				}
 				c = &fromEnv
 			}
-			return newService(d, *c), nil
+			return newService(d, *c)
 		},
 	}
+}
+
+// errorTable maps the service's own refusals to status codes (the shared
+// kinds of apierr — not found, already exists, denied — map themselves).
+var errorTable = []apierr.Rule{
+	{Err: domain.ErrNotDeadLettered, Code: codes.FailedPrecondition, Reason: "NOT_DEAD_LETTERED"},
+	{Err: domain.ErrNoProposals, Code: codes.FailedPrecondition, Reason: "LEVEL_TAKES_NO_PROPOSALS"},
+	{Err: domain.ErrFromRegistry, Code: codes.FailedPrecondition, Reason: "CONTACT_KEPT_IN_REGISTRY"},
 }
 
 // Service implements tia.notification.v1.NotificationService.
 type Service struct {
 	notificationv1.UnimplementedNotificationServiceServer
-	store    *store.Store
-	log      *slog.Logger
-	cfg      Config
-	dispatch *dispatch.Dispatcher
-	now      func() time.Time
-	subs     subscriptionCache
+	store     *store.Store
+	units     *uow.Runner
+	audit     *audit.Trail
+	people    routing.Keyed
+	log       *slog.Logger
+	cfg       Config
+	guard     *dispatch.Guard
+	dispatch  *dispatch.Dispatcher
+	retention *retention
+	now       func() time.Time
+	subs      subscriptionCache
 }
 
 // subscriptionTTL is how long a recipient's choice for a topic is reused
@@ -175,8 +224,19 @@ func (c *subscriptionCache) forget(recipient, topic string) {
 	delete(c.entries, [2]string{recipient, topic})
 }
 
-func newService(d app.Deps, cfg Config) *Service {
-	s := &Service{store: store.New(d.DB), log: d.Logger, cfg: cfg, now: time.Now}
+func newService(d app.Deps, cfg Config) (*Service, error) {
+	if d.Units == nil || d.Audit == nil || d.Pseudonyms == nil {
+		return nil, errors.New("notification: the host gives no unit-of-work runner, audit trail or pseudonym key")
+	}
+	allow, err := dispatch.ParseAllowList(cfg.WebhookAllowHosts)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %s: %w", config.EnvVar("webhook-allow-hosts"), err)
+	}
+	now := d.Clock.Now
+	s := &Service{
+		store: store.New(d.DB), units: d.Units, audit: d.Audit, people: routing.Keyed{Keys: d.Pseudonyms},
+		log: d.Logger, cfg: cfg, guard: dispatch.NewGuard(allow), now: func() time.Time { return now().UTC() },
+	}
 	var mailer dispatch.Mailer
 	if cfg.SMTPAddr != "" {
 		from := cfg.SMTPFrom
@@ -189,8 +249,9 @@ func newService(d app.Deps, cfg Config) *Service {
 	if timeout <= 0 {
 		timeout = defaultWebhookTimeout
 	}
-	s.dispatch = dispatch.New(s.store, mailer, dispatch.NewWebhookSender(timeout), encodeWebhook, cfg.Delivery, d.Logger)
-	return s
+	s.dispatch = dispatch.New(s.store, mailer, dispatch.NewWebhookSender(timeout, s.guard), encodeWebhook, cfg.Delivery, d.Logger)
+	s.retention = newRetention(s, cfg)
+	return s, nil
 }
 
 // encodeWebhook is the body of a webhook call: the message as the REST API
@@ -221,8 +282,18 @@ func (s *Service) Subscriptions() []app.Subscription {
 	}
 }
 
-// Run sends the queued email and webhook deliveries (app.Runner).
-func (s *Service) Run(ctx context.Context) error { return s.dispatch.Run(ctx) }
+// Run sends the queued email and webhook deliveries and runs the retention
+// job (app.Runner).
+func (s *Service) Run(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.retention.run(ctx)
+	}()
+	err := s.dispatch.Run(ctx)
+	<-done
+	return err
+}
 
 // handle routes one event into inboxes, inside the consumer's transaction.
 func (s *Service) handle(ctx context.Context, tx *sqlx.Tx, ev events.Event) error {
@@ -240,7 +311,7 @@ func (s *Service) handle(ctx context.Context, tx *sqlx.Tx, ev events.Event) erro
 	if err := s.noteReadModels(ctx, tx, msg); err != nil {
 		return err
 	}
-	routed, err := rule.Route(ctx, msg, store.Directory{Q: tx})
+	routed, err := rule.Route(ctx, msg, store.Directory{Q: tx, People: s.people})
 	if err != nil {
 		return err
 	}
@@ -253,49 +324,63 @@ func (s *Service) handle(ctx context.Context, tx *sqlx.Tx, ev events.Event) erro
 		queued = queued || q
 	}
 	if queued {
-		// The deliveries become visible when the consumer commits, just
-		// after this returns; the poll interval covers a late commit.
-		time.AfterFunc(20*time.Millisecond, s.dispatch.Wake)
+		// The deliveries become visible when the consumer commits: the
+		// dispatcher is woken then.
+		events.AfterCommit(ctx, s.dispatch.Wake)
 	}
 	return nil
 }
 
 // noteReadModels keeps this service's own copy of what it needs later:
-// activities for the public feed, organisers active per län for routing.
+// activities for the public feed, organisers active per län for routing,
+// organisers' participant contacts for the contact directory.
 func (s *Service) noteReadModels(ctx context.Context, tx *sqlx.Tx, msg any) error {
-	if ev, ok := msg.(*activityv1.OrganiserRegistered); ok {
+	switch ev := msg.(type) {
+	case *activityv1.OrganiserRegistered:
 		o := ev.GetOrganiser()
 		for _, lan := range routing.OrganiserLans(o) {
 			if err := store.NoteOrganiser(ctx, tx, lan, routing.Organiser(o.GetOrgNumber())); err != nil {
 				return err
 			}
 		}
-		return nil
+		// Until the registry's OrganiserContactsChanged arrives (it is
+		// published with the registration too), the registration's own
+		// contacts fill the directory.
+		contacts, version := participantContactsOfOrganiser(o)
+		_, err := store.ReplaceRegistryContacts(ctx, tx, o.GetOrgNumber(), version, contacts)
+		return err
+	case *activityv1.OrganiserContactsChanged:
+		org, ok := organiserNumber(ev.GetOrganiser())
+		if !ok {
+			return nil // not a name the registry makes: nothing to note
+		}
+		contacts, version := participantContactsOfEvent(ev)
+		_, err := store.ReplaceRegistryContacts(ctx, tx, org, version, contacts)
+		return err
+	case *activityv1.ActivityRegistered:
+		a := ev.GetActivity()
+		var focus []string
+		for _, f := range a.GetFocus() {
+			focus = append(focus, f.String())
+		}
+		publish := s.now()
+		if t := a.GetCreateTime(); t != nil {
+			publish = t.AsTime().UTC()
+		}
+		return store.NoteActivity(ctx, tx, store.FeedActivity{
+			Name: a.GetName(), KommunCode: a.GetKommunCode(), LanCode: a.GetLanCode(), Title: a.GetTitle(),
+			Focus: strings.Join(focus, ","), Capacity: a.GetCapacity(), StartDate: a.GetStartDate(), EndDate: a.GetEndDate(),
+			PublishTime: timeText(publish),
+		}, routing.OrganiserOf(a.GetName()))
 	}
-	ev, ok := msg.(*activityv1.ActivityRegistered)
-	if !ok {
-		return nil
-	}
-	a := ev.GetActivity()
-	var focus []string
-	for _, f := range a.GetFocus() {
-		focus = append(focus, f.String())
-	}
-	publish := s.now().UTC()
-	if t := a.GetCreateTime(); t != nil {
-		publish = t.AsTime().UTC()
-	}
-	return store.NoteActivity(ctx, tx, store.FeedActivity{
-		Name: a.GetName(), KommunCode: a.GetKommunCode(), LanCode: a.GetLanCode(), Title: a.GetTitle(),
-		Focus: strings.Join(focus, ","), Capacity: a.GetCapacity(), StartDate: a.GetStartDate(), EndDate: a.GetEndDate(),
-		PublishTime: publish.Format(time.RFC3339Nano),
-	}, routing.OrganiserOf(a.GetName()))
+	return nil
 }
 
 // deliver writes one message, in the recipient's language, to the
 // recipient's inbox within tx, with a delivery for each further channel the
 // recipient chose for topic. Nothing is written if the recipient already
-// has a message for eventID. queued says whether deliveries were written.
+// has a message for eventID. A message to a person is recorded in the audit
+// trail. queued says whether deliveries were written.
 func (s *Service) deliver(ctx context.Context, tx *sqlx.Tx, topic, eventID, eventType string, m routing.Message) (queued bool, err error) {
 	sub, ok := s.subs.get(m.Recipient, topic, s.now())
 	if !ok {
@@ -308,15 +393,20 @@ func (s *Service) deliver(ctx context.Context, tx *sqlx.Tx, topic, eventID, even
 	if err != nil {
 		return false, err
 	}
-	now := s.now().UTC()
+	now := s.now()
 	msg := store.Message{
 		Recipient: m.Recipient, ID: uuid.Must(uuid.NewV7()).String(), Topic: topic, Title: title, Body: body,
 		EventID: eventID, EventType: eventType, SubjectResource: m.SubjectResource,
-		CreateTime: now.Format(time.RFC3339Nano), Language: sub.Language,
+		CreateTime: timeText(now), Language: sub.Language, Lan: routing.LanOf(m.Recipient),
 	}
 	inserted, err := store.Deliver(ctx, tx, msg)
 	if err != nil || !inserted {
 		return false, err
+	}
+	if m.Dossier != "" {
+		if err := s.audit.Append(ctx, tx, s.audit.Entry(ctx, audit.OpCreate, messagePattern.Format(msg.Recipient, msg.ID), m.Dossier)); err != nil {
+			return false, err
+		}
 	}
 	base := store.Delivery{Recipient: msg.Recipient, MessageID: msg.ID, NextAttemptMS: now.UnixMilli(), CreateTime: msg.CreateTime}
 	if sub.HasChannel(store.ChannelEmail) && sub.EmailAddress != "" {
@@ -334,7 +424,7 @@ func (s *Service) deliver(ctx context.Context, tx *sqlx.Tx, topic, eventID, even
 		}
 		for _, w := range hooks {
 			d := base
-			d.ID, d.Channel, d.Target, d.WebhookID = uuid.Must(uuid.NewV7()).String(), store.ChannelWebhook, webhookName(w), w.ID
+			d.ID, d.Channel, d.Target, d.WebhookID = uuid.Must(uuid.NewV7()).String(), store.ChannelWebhook, webhookPattern.Format(w.Recipient, w.ID), w.ID
 			if err := store.Enqueue(ctx, tx, d); err != nil {
 				return false, err
 			}
@@ -343,5 +433,3 @@ func (s *Service) deliver(ctx context.Context, tx *sqlx.Tx, topic, eventID, even
 	}
 	return queued, nil
 }
-
-func webhookName(w store.Webhook) string { return "recipients/" + w.Recipient + "/webhooks/" + w.ID }

@@ -13,7 +13,6 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/jmoiron/sqlx"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
@@ -25,7 +24,11 @@ import (
 	"github.com/tia-platform/tia/services/platform/badrequest"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
+	"github.com/tia-platform/tia/services/platform/audit"
+	"github.com/tia-platform/tia/services/platform/clock"
 	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/pseudonym"
+	"github.com/tia-platform/tia/services/platform/uow"
 )
 
 // inbox is an SMTP server on loopback that keeps what it receives.
@@ -64,16 +67,48 @@ func startSMTP(t *testing.T) (string, *inbox) {
 }
 
 func newTestService(t *testing.T, dsn string, cfg Config) *Service {
+	t.Helper()
+	return mustService(t, testDeps(t, dsn), cfg)
+}
+
+// testKey is the pseudonym key of the tests.
+var testKey = func() *pseudonym.Keyer {
+	k, err := pseudonym.New([]byte("the notification tests' own key"), nil)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
+// testDeps builds what a host gives the service: the migrated database, a
+// unit-of-work runner, the audit trail and the pseudonym key.
+func testDeps(t *testing.T, dsn string) app.Deps {
+	t.Helper()
 	ctx := context.Background()
 	d, err := db.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
+	for _, migrate := range []func(context.Context, *sqlx.DB) error{events.Migrate, uow.Migrate, audit.Migrate} {
+		if err := migrate(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := db.Migrate(ctx, d, store.Migrations, "notification_migrations"); err != nil {
 		t.Fatal(err)
 	}
-	return newService(app.Deps{DB: d, Logger: slog.Default()}, cfg)
+	trail := audit.New(d, testKey)
+	return app.Deps{DB: d, Logger: slog.Default(), Units: uow.New(d, nil, trail), Audit: trail, Pseudonyms: testKey, Clock: clock.System}
+}
+
+func mustService(t *testing.T, d app.Deps, cfg Config) *Service {
+	t.Helper()
+	s, err := newService(d, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // apply hands an event to the service as the consumer would, in a
@@ -209,7 +244,7 @@ func TestClaimantInbox(t *testing.T) {
 	if l, err := s.ListMessages(as(other), &notificationv1.ListMessagesRequest{Parent: "recipients/me"}); err != nil || len(l.GetMessages()) != 0 {
 		t.Fatalf("another asylum seeker sees %v, %v", l, err)
 	}
-	if _, err := s.GetMessage(as(other), &notificationv1.GetMessageRequest{Name: m.GetName()}); status.Code(err) != codes.PermissionDenied {
+	if _, err := s.GetMessage(as(other), &notificationv1.GetMessageRequest{Name: m.GetName()}); code(err) != codes.PermissionDenied {
 		t.Fatalf("another asylum seeker reads the message: %v", err)
 	}
 }

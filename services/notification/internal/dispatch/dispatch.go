@@ -175,34 +175,33 @@ func (d *Dispatcher) try(ctx context.Context, j store.Job) (ok bool, err error) 
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	var next time.Time
-	if attempts < d.cfg.MaxAttempts && !errors.Is(sendErr, errPermanent) {
+	if attempts < d.cfg.MaxAttempts && !permanent(sendErr) {
 		next = now.Add(d.cfg.Backoff(attempts))
 	} else {
+		// The cause may name the target's answer: it goes to the operator's
+		// log, never to the subscriber (summary).
 		d.log.WarnContext(ctx, "delivery dead-lettered", "delivery", j.ID, "channel", j.Channel, "attempts", attempts, "err", sendErr)
 	}
-	return false, d.store.Failed(rctx, j.ID, attempts, sendErr.Error(), next, now)
+	return false, d.store.Failed(rctx, j.ID, attempts, summary(sendErr), next, now)
 }
-
-// errPermanent marks failures no retry can mend.
-var errPermanent = errors.New("permanent failure")
 
 func (d *Dispatcher) send(ctx context.Context, j store.Job) error {
 	switch j.Channel {
 	case store.ChannelEmail:
 		if d.mail == nil {
-			return errors.New("no SMTP server is configured (TIA_SMTP_ADDR)")
+			return &Failure{Summary: "failed: no SMTP server is configured", Cause: errors.New("TIA_SMTP_ADDR is empty")}
 		}
 		headers := map[string]string{"X-Tia-Message": "recipients/" + j.Recipient + "/messages/" + j.MessageID, "X-Tia-Topic": j.Message.Topic}
 		return d.mail.Send(ctx, j.Target, j.Message.Title, j.Message.Body, headers)
 	case store.ChannelWebhook:
 		if j.Webhook == nil {
-			return errors.Join(errPermanent, errors.New("the webhook was deleted"))
+			return &Failure{Summary: "failed: the webhook was deleted", Permanent: true, Cause: errors.New("webhook deleted")}
 		}
 		body, err := d.encode(j.Message)
 		if err != nil {
-			return errors.Join(errPermanent, err)
+			return &Failure{Summary: "failed", Permanent: true, Cause: err}
 		}
 		return d.hooks.Send(ctx, *j.Webhook, j.ID, body)
 	}
-	return errors.Join(errPermanent, errors.New("unknown channel "+j.Channel))
+	return &Failure{Summary: "failed", Permanent: true, Cause: errors.New("unknown channel " + j.Channel)}
 }

@@ -46,7 +46,7 @@ func (m SMTPMailer) Send(ctx context.Context, to, subject, body string, headers 
 		return fmt.Errorf("smtp from %q: %w", m.From, err)
 	}
 	if err := msg.To(to); err != nil {
-		return fmt.Errorf("%w: email address %q: %v", errPermanent, to, err)
+		return &Failure{Summary: "refused: not an email address", Permanent: true, Cause: err}
 	}
 	msg.Subject(subject)
 	for k, v := range headers {
@@ -54,7 +54,7 @@ func (m SMTPMailer) Send(ctx context.Context, to, subject, body string, headers 
 	}
 	msg.SetBodyString(mail.TypeTextPlain, body)
 	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
-		return fmt.Errorf("smtp: %w", err)
+		return &Failure{Summary: "failed", Cause: fmt.Errorf("smtp: %w", err)}
 	}
 	return nil
 }

@@ -1,32 +1,18 @@
-// Package domain holds the notification service's rules on input: webhook
-// addresses, subscriptions, forum meetings and contacts. Each check names the
-// field at fault (services/platform/badrequest).
+// Package domain is the notification service's model: forum meetings with
+// their agenda, minutes and feedback, and who may read them; the rules on
+// webhook addresses (no request forgery), subscriptions (no header
+// injection) and contacts. Each input check names the field at fault
+// (services/platform/badrequest); other refusals are the sentinel errors
+// below, which the service's one error table maps to status codes.
 package domain
 
 import (
 	"net/mail"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/tia-platform/tia/services/platform/badrequest"
 )
-
-// CheckWebhookURL accepts an absolute https URL; plain http only in
-// development mode (loopback test receivers).
-func CheckWebhookURL(raw string, development bool) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return badrequest.Field("url", "must be an absolute https URL")
-	}
-	if u.Scheme == "http" && !development {
-		return badrequest.Field("url", "must use https (plain http is accepted only when the platform runs in development mode)")
-	}
-	if u.User != nil {
-		return badrequest.Field("url", "must not carry credentials; the request is signed instead")
-	}
-	return nil
-}
 
 // Subscription is a recipient's choice for one topic, as the rules see it.
 type Subscription struct {
@@ -48,14 +34,19 @@ func CheckSubscription(s Subscription, known func(string) bool, topics []string)
 	}
 	if s.EmailAddress != "" {
 		if err := CheckEmail(s.EmailAddress); err != nil {
-			v.Add("email_address", "is not an email address")
+			v.Add("email_address", "is not an email address (one bare address, no line breaks)")
 		}
 	}
 	return v.Err()
 }
 
-// CheckEmail accepts a bare address (no display name).
+// CheckEmail accepts a bare address (no display name). Line breaks and
+// other control characters are refused outright: written into a mail
+// header, "a@b\r\nBcc: …" would add recipients (header injection).
 func CheckEmail(addr string) error {
+	if strings.ContainsFunc(addr, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return badrequest.Field("email", "is not an email address: it contains a line break or control character")
+	}
 	a, err := mail.ParseAddress(addr)
 	if err != nil || a.Address != addr {
 		return badrequest.Field("email", "is not an email address")

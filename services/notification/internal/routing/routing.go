@@ -12,7 +12,6 @@ package routing
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -21,7 +20,9 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/pseudonym"
 	"github.com/tia-platform/tia/services/platform/refdata"
+	"github.com/tia-platform/tia/services/platform/resname"
 )
 
 // Message is what one recipient is told about one event, before it is put
@@ -31,6 +32,10 @@ type Message struct {
 	SubjectResource string
 	// Data fills the topic's templates.
 	Data map[string]any
+	// Dossier is the dossier number of the person whose inbox Recipient is
+	// (empty for organisations): for the audit trail only, never stored or
+	// shown.
+	Dossier string
 }
 
 // Directory resolves groups of recipients from the notification service's
@@ -42,6 +47,33 @@ type Directory interface {
 	// Organisers are the organisers known to be active in a län (they
 	// registered activities there, or sit in its forum).
 	Organisers(ctx context.Context, lan string) ([]string, error)
+	People
+}
+
+// People names the inbox of a person.
+type People interface {
+	// AsylumSeeker is the recipient id of the asylum seeker with a dossier
+	// number.
+	AsylumSeeker(dossier string) string
+}
+
+// Keyed names asylum seekers' inboxes by a keyed pseudonym of the dossier
+// number (an HMAC under the deployment's secret): the number never appears
+// in resource names, URLs or logs, and the id cannot be recomputed from a
+// guessed number without the key. The suffix is the same pseudonym the
+// audit trail records the person under.
+type Keyed struct{ Keys *pseudonym.Keyer }
+
+// AsylumSeeker implements People.
+func (k Keyed) AsylumSeeker(dossier string) string { return AsylumSeekerPrefix + k.Keys.Of(dossier) }
+
+// AsylumSeekerPrefix starts every asylum seeker's recipient id.
+const AsylumSeekerPrefix = "asylsokande-"
+
+// PersonOf is the pseudonym inside an asylum seeker's recipient id, ok
+// false for any other recipient.
+func PersonOf(recipient string) (string, bool) {
+	return strings.CutPrefix(recipient, AsylumSeekerPrefix)
 }
 
 // Rule routes one event type.
@@ -72,22 +104,21 @@ const Folkbildningsradet = "folkbildningsradet"
 // Organiser is the recipient id of one organiser.
 func Organiser(org string) string { return "organiser-" + org }
 
-// AsylumSeeker is the inbox of the asylum seeker with a dossier number: a
-// pseudonym (a hash of the number without the card serial), so that the
-// number never appears in resource names, URLs or logs.
-func AsylumSeeker(dossier string) string {
-	d, _, _ := strings.Cut(strings.TrimSpace(dossier), "/")
-	sum := sha256.Sum256([]byte("tia-asylum-seeker:" + d))
-	return "asylsokande-" + hex.EncodeToString(sum[:10])
-}
-
-// OrganiserOf is the organiser of a resource named organisers/{org}/...
+// OrganiserOf is the organiser of a resource named organisers/{org} or
+// organisers/{org}/activities/{activity} ("" for any other name).
 func OrganiserOf(resource string) string {
-	parts := strings.Split(resource, "/")
-	if len(parts) >= 2 && parts[0] == "organisers" {
-		return Organiser(parts[1])
+	for _, p := range organiserResources {
+		if v, ok := p.Match(resource); ok {
+			return Organiser(v[0])
+		}
 	}
 	return ""
+}
+
+var organiserResources = []resname.Pattern{
+	resname.New("organisers/{organiser}"),
+	resname.New("organisers/{organiser}/activities/{activity}"),
+	resname.New("organisers/{organiser}/activities/{activity}/certificates/{certificate}"),
 }
 
 // Topics that are not made from events but from the forum's own work.
@@ -100,7 +131,7 @@ const (
 func Topics() []string {
 	out := []string{TopicMeetingInvited, TopicMinutesPublished}
 	for _, r := range Rules {
-		if !slices.Contains(out, r.Topic) {
+		if r.Topic != "" && !slices.Contains(out, r.Topic) {
 			out = append(out, r.Topic)
 		}
 	}
@@ -109,11 +140,11 @@ func Topics() []string {
 }
 
 // KnownTopic reports whether topic is one of Topics.
-func KnownTopic(topic string) bool { return slices.Contains(Topics(), topic) }
+func KnownTopic(topic string) bool { return topic != "" && slices.Contains(Topics(), topic) }
 
 // RecipientOf is the inbox a principal reads first; ok is false for callers
 // that have no inbox.
-func RecipientOf(p auth.Principal) (string, bool) {
+func RecipientOf(p auth.Principal, people People) (string, bool) {
 	switch p.Role {
 	case auth.RoleCountyBoard:
 		return CountyBoard(p.Lan), true
@@ -125,7 +156,7 @@ func RecipientOf(p auth.Principal) (string, bool) {
 		return Organiser(p.Org), true
 	case auth.RoleAsylumSeeker:
 		if p.Dossier != "" {
-			return AsylumSeeker(p.Dossier), true
+			return people.AsylumSeeker(p.Dossier), true
 		}
 	}
 	return "", false
@@ -134,8 +165,8 @@ func RecipientOf(p auth.Principal) (string, bool) {
 // MayRead reports whether p may read (and manage) recipient's inbox,
 // subscriptions and webhooks. Migrationsverket's staff read the national
 // inbox and every regional one.
-func MayRead(p auth.Principal, recipient string) bool {
-	if own, ok := RecipientOf(p); ok && own == recipient {
+func MayRead(p auth.Principal, recipient string, people People) bool {
+	if own, ok := RecipientOf(p, people); ok && own == recipient {
 		return true
 	}
 	if p.Role == auth.RoleMigrationsverket && strings.HasPrefix(recipient, "migrationsverket-") {
@@ -147,7 +178,7 @@ func MayRead(p auth.Principal, recipient string) bool {
 // ValidActor reports whether id names an organisation (not a person): one
 // that can sit in a forum or be listed in a contact directory.
 func ValidActor(id string) bool {
-	return ValidRecipient(id) && !strings.HasPrefix(id, "asylsokande-")
+	return ValidRecipient(id) && !strings.HasPrefix(id, AsylumSeekerPrefix)
 }
 
 // ValidRecipient reports whether id names a recipient that can exist.
@@ -161,10 +192,10 @@ func ValidRecipient(id string) bool {
 	case strings.HasPrefix(id, "migrationsverket-"):
 		_, ok := refdata.LanByCode(strings.TrimPrefix(id, "migrationsverket-"))
 		return ok
-	case strings.HasPrefix(id, "asylsokande-"):
-		h := strings.TrimPrefix(id, "asylsokande-")
+	case strings.HasPrefix(id, AsylumSeekerPrefix):
+		h := strings.TrimPrefix(id, AsylumSeekerPrefix)
 		_, err := hex.DecodeString(h)
-		return len(h) == 20 && err == nil && strings.ToLower(h) == h
+		return len(h) == 32 && err == nil && strings.ToLower(h) == h
 	case strings.HasPrefix(id, "organiser-"):
 		org := strings.TrimPrefix(id, "organiser-")
 		if len(org) != 10 {
@@ -178,6 +209,17 @@ func ValidRecipient(id string) bool {
 		return true
 	}
 	return false
+}
+
+// LanOf is the län of a county board's or of Migrationsverket's regional
+// inbox ("" for any other recipient).
+func LanOf(recipient string) string {
+	for _, prefix := range []string{"lansstyrelse-", "migrationsverket-"} {
+		if lan, ok := strings.CutPrefix(recipient, prefix); ok {
+			return lan
+		}
+	}
+	return ""
 }
 
 // kommunName is the name of a kommun, or its code when unknown.

@@ -2,6 +2,8 @@ package routing
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
 	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/pseudonym"
 )
 
 // fakeDirectory is the service's own data for the tests: forum members and
@@ -26,6 +29,16 @@ func (d fakeDirectory) ForumMembers(_ context.Context, lan string) ([]string, er
 func (d fakeDirectory) Organisers(_ context.Context, lan string) ([]string, error) {
 	return d.organisers[lan], nil
 }
+
+func (fakeDirectory) AsylumSeeker(dossier string) string { return people.AsylumSeeker(dossier) }
+
+var people = func() Keyed {
+	k, err := pseudonym.New([]byte("a test key of the routing tests!"), nil)
+	if err != nil {
+		panic(err)
+	}
+	return Keyed{Keys: k}
+}()
 
 var directory = fakeDirectory{
 	forum: map[string][]string{
@@ -43,6 +56,12 @@ var examples = map[string]struct {
 	event      proto.Message
 	recipients []string
 }{
+	"tia.activity.v1.OrganiserContactsChanged": {
+		event: &activityv1.OrganiserContactsChanged{Organiser: "organisers/8020016281", Lans: []*activityv1.LanParticipantContacts{
+			{LanCode: "05", Contacts: []*activityv1.Contact{{Role: activityv1.ContactRole_CONTACT_ROLE_PARTICIPANTS, DisplayName: "Kurser", Email: "kurs@example.org"}}},
+		}},
+		recipients: nil,
+	},
 	"tia.activity.v1.ActivityRegistered": {
 		event: &activityv1.ActivityRegistered{Activity: &activityv1.Activity{
 			Name: "organisers/8020016281/activities/a1", Title: "Svenska", KommunCode: "1480", LanCode: "14", Capacity: 12,
@@ -148,14 +167,14 @@ var examples = map[string]struct {
 			Name: "claims/k1", DossierNumber: "12-345678", TripDate: "2026-02-03", FromKommunCode: "0381", ToKommunCode: "0380",
 			CostOre: 4500, State: travelv1.ClaimState_CLAIM_STATE_APPROVED,
 		}},
-		recipients: []string{AsylumSeeker("12-345678")},
+		recipients: []string{people.AsylumSeeker("12-345678")},
 	},
 	"tia.travel.v1.ClaimPaid": {
 		event: &travelv1.ClaimPaid{Claim: &travelv1.Claim{
 			Name: "claims/k1", DossierNumber: "12-345678/2", TripDate: "2026-02-03", FromKommunCode: "0381", ToKommunCode: "0380",
 			State: travelv1.ClaimState_CLAIM_STATE_PAID,
 		}, PaymentRun: "paymentRuns/p1", AmountOre: 4500},
-		recipients: []string{AsylumSeeker("12-345678")},
+		recipients: []string{people.AsylumSeeker("12-345678")},
 	},
 }
 
@@ -235,6 +254,30 @@ func TestLanguages(t *testing.T) {
 	}
 }
 
+// TestPseudonymNeedsTheKey: an asylum seeker's inbox id is an HMAC under the
+// deployment's key: the unkeyed hash of old, or the same HMAC under another
+// key, does not give it, so it cannot be recomputed from a guessed number.
+func TestPseudonymNeedsTheKey(t *testing.T) {
+	id := people.AsylumSeeker("12-345678")
+	if !ValidRecipient(id) || people.AsylumSeeker("12-345678/2") != id {
+		t.Fatalf("id %q: not valid or not the same for the card serial", id)
+	}
+	other, err := pseudonym.New([]byte("another deployment's secret key!"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if (Keyed{Keys: other}).AsylumSeeker("12-345678") == id {
+		t.Fatal("the id is the same under another key")
+	}
+	sum := sha256.Sum256([]byte("tia-asylum-seeker:12-345678"))
+	if strings.Contains(id, hex.EncodeToString(sum[:10])) || strings.Contains(id, "345678") {
+		t.Fatalf("id %q is derivable without the key", id)
+	}
+	if p, ok := PersonOf(id); !ok || p != people.Keys.Of("12-345678") {
+		t.Fatalf("PersonOf(%q) = %q, %v: not the audit trail's pseudonym", id, p, ok)
+	}
+}
+
 func TestRecipients(t *testing.T) {
 	tests := []struct {
 		p    auth.Principal
@@ -244,11 +287,11 @@ func TestRecipients(t *testing.T) {
 		{auth.Principal{Role: auth.RoleCountyBoard, Lan: "01"}, "lansstyrelse-01", true},
 		{auth.Principal{Role: auth.RoleOrganiser, Org: "8020016281"}, "organiser-8020016281", true},
 		{auth.Principal{Role: auth.RoleMigrationsverket}, "migrationsverket", true},
-		{auth.Principal{Role: auth.RoleAsylumSeeker, Dossier: "12-345678"}, AsylumSeeker("12-345678"), true},
+		{auth.Principal{Role: auth.RoleAsylumSeeker, Dossier: "12-345678"}, people.AsylumSeeker("12-345678"), true},
 		{auth.Principal{Role: auth.RoleAsylumSeeker}, "", false},
 	}
 	for _, tt := range tests {
-		got, ok := RecipientOf(tt.p)
+		got, ok := RecipientOf(tt.p, people)
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("RecipientOf(%v) = %q, %v", tt.p, got, ok)
 		}
@@ -262,10 +305,10 @@ func TestRecipients(t *testing.T) {
 		}
 	}
 	mv := auth.Principal{Role: auth.RoleMigrationsverket}
-	if !MayRead(mv, "migrationsverket-01") || MayRead(mv, "lansstyrelse-01") {
+	if !MayRead(mv, "migrationsverket-01", people) || MayRead(mv, "lansstyrelse-01", people) {
 		t.Error("Migrationsverket reads its regional inboxes and no one else's")
 	}
-	if MayRead(auth.Principal{Role: auth.RoleCountyBoard, Lan: "01"}, "lansstyrelse-12") {
+	if MayRead(auth.Principal{Role: auth.RoleCountyBoard, Lan: "01"}, "lansstyrelse-12", people) {
 		t.Error("a county board reads another's inbox")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
+	"github.com/tia-platform/tia/services/platform/events"
 )
 
 // Rules maps the full protobuf name of each event to its rule. Read it as
@@ -33,20 +34,26 @@ import (
 //	travel.ConsultationDecided              travel.consultation_decided     every respondent (with the feedback on its response), county boards
 //	travel.ClaimDecided                     travel.claim_decided            the claimant (asylum seeker)
 //	travel.ClaimPaid                        travel.claim_paid               the claimant (asylum seeker)
-var Rules = map[string]Rule{
-	"tia.activity.v1.ActivityRegistered": rule("activity.registered",
+//	activity.OrganiserContactsChanged       (none)                          nobody: it fills the contact directory of each län
+var Rules = table(
+	// The organiser's participant contacts enter the contact directory
+	// (the service's read model); the county board already heard of the
+	// organiser (organiser.registered).
+	rule("", func(context.Context, *activityv1.OrganiserContactsChanged, Directory) ([]Message, error) { return nil, nil }),
+
+	rule("activity.registered",
 		func(_ context.Context, ev *activityv1.ActivityRegistered, _ Directory) ([]Message, error) {
 			a := ev.GetActivity()
 			return to(a.GetName(), activityData(a), CountyBoard(a.GetLanCode())), nil
 		}),
 
-	"tia.activity.v1.ActivityStarted": rule("activity.started",
+	rule("activity.started",
 		func(_ context.Context, ev *activityv1.ActivityStarted, _ Directory) ([]Message, error) {
 			a := ev.GetActivity()
 			return to(a.GetName(), activityData(a), CountyBoard(a.GetLanCode())), nil
 		}),
 
-	"tia.activity.v1.ParticipationEnded": rule("participation.ended",
+	rule("participation.ended",
 		func(_ context.Context, ev *activityv1.ParticipationEnded, _ Directory) ([]Message, error) {
 			// The dossier number stays out of the message: it would travel
 			// by email and webhook. Migrationsverket looks it up from the
@@ -59,27 +66,27 @@ var Rules = map[string]Rule{
 			return to(ev.GetCertificate(), data, MigrationsverketRegion(ev.GetLanCode())), nil
 		}),
 
-	"tia.statistics.v1.SnapshotPublished": rule("statistics.snapshot_published",
+	rule("statistics.snapshot_published",
 		func(_ context.Context, ev *statisticsv1.SnapshotPublished, _ Directory) ([]Message, error) {
 			return perLan(ev.GetSnapshot(), ev.GetKommunTotals(), map[string]any{"ReferenceDate": ev.GetReferenceDate()}), nil
 		}),
 
-	"tia.statistics.v1.ProjectionPublished": rule("statistics.projection_published",
+	rule("statistics.projection_published",
 		func(_ context.Context, ev *statisticsv1.ProjectionPublished, _ Directory) ([]Message, error) {
 			return perLan(ev.GetSnapshot(), ev.GetKommunTotals(), map[string]any{"ProjectionDate": ev.GetProjectionDate()}), nil
 		}),
 
-	"tia.travel.v1.RouteDecided": rule("travel.route_decided",
+	rule("travel.route_decided",
 		func(ctx context.Context, ev *travelv1.RouteDecided, dir Directory) ([]Message, error) {
 			return routeMessages(ctx, ev.GetRoute(), "", dir)
 		}),
 
-	"tia.travel.v1.RouteRevoked": rule("travel.route_revoked",
+	rule("travel.route_revoked",
 		func(ctx context.Context, ev *travelv1.RouteRevoked, dir Directory) ([]Message, error) {
 			return routeMessages(ctx, ev.GetRoute(), ev.GetRevokedFrom(), dir)
 		}),
 
-	"tia.activity.v1.ActivityUpdated": rule("activity.updated",
+	rule("activity.updated",
 		func(_ context.Context, ev *activityv1.ActivityUpdated, _ Directory) ([]Message, error) {
 			a := ev.GetActivity()
 			data := activityData(a)
@@ -87,7 +94,7 @@ var Rules = map[string]Rule{
 			return to(a.GetName(), data, CountyBoard(a.GetLanCode())), nil
 		}),
 
-	"tia.activity.v1.OrganiserRegistered": rule("organiser.registered",
+	rule("organiser.registered",
 		func(_ context.Context, ev *activityv1.OrganiserRegistered, _ Directory) ([]Message, error) {
 			o := ev.GetOrganiser()
 			var boards []string
@@ -98,17 +105,17 @@ var Rules = map[string]Rule{
 			return to(o.GetName(), data, boards...), nil
 		}),
 
-	"tia.activity.v1.AgreementSigned": rule("agreement.signed",
+	rule("agreement.signed",
 		func(_ context.Context, ev *activityv1.AgreementSigned, _ Directory) ([]Message, error) {
 			return agreementMessages(ev.GetAgreement(), ev.GetLanCode()), nil
 		}),
 
-	"tia.activity.v1.AgreementEnded": rule("agreement.ended",
+	rule("agreement.ended",
 		func(_ context.Context, ev *activityv1.AgreementEnded, _ Directory) ([]Message, error) {
 			return agreementMessages(ev.GetAgreement(), ev.GetLanCode()), nil
 		}),
 
-	"tia.activity.v1.FolkbildningReportPublished": rule("folkbildning.report_published",
+	rule("folkbildning.report_published",
 		func(_ context.Context, ev *activityv1.FolkbildningReportPublished, _ Directory) ([]Message, error) {
 			r := ev.GetReport()
 			lan := ev.GetLanCode()
@@ -123,7 +130,7 @@ var Rules = map[string]Rule{
 			return to(r.GetLan(), data, CountyBoard(lan)), nil
 		}),
 
-	"tia.travel.v1.ConsultationOpened": rule("travel.consultation_opened",
+	rule("travel.consultation_opened",
 		func(ctx context.Context, ev *travelv1.ConsultationOpened, dir Directory) ([]Message, error) {
 			c := ev.GetConsultation()
 			var recipients []string
@@ -141,7 +148,7 @@ var Rules = map[string]Rule{
 			return to(c.GetName(), data, recipients...), nil
 		}),
 
-	"tia.travel.v1.ConsultationDecided": rule("travel.consultation_decided",
+	rule("travel.consultation_decided",
 		func(_ context.Context, ev *travelv1.ConsultationDecided, _ Directory) ([]Message, error) {
 			c := ev.GetConsultation()
 			feedback := map[string]string{}
@@ -174,16 +181,16 @@ var Rules = map[string]Rule{
 			return out, nil
 		}),
 
-	"tia.travel.v1.ClaimDecided": rule("travel.claim_decided",
-		func(_ context.Context, ev *travelv1.ClaimDecided, _ Directory) ([]Message, error) {
-			return claimMessages(ev.GetClaim(), 0), nil
+	rule("travel.claim_decided",
+		func(_ context.Context, ev *travelv1.ClaimDecided, dir Directory) ([]Message, error) {
+			return claimMessages(ev.GetClaim(), 0, dir), nil
 		}),
 
-	"tia.travel.v1.ClaimPaid": rule("travel.claim_paid",
-		func(_ context.Context, ev *travelv1.ClaimPaid, _ Directory) ([]Message, error) {
-			return claimMessages(ev.GetClaim(), ev.GetAmountOre()), nil
+	rule("travel.claim_paid",
+		func(_ context.Context, ev *travelv1.ClaimPaid, dir Directory) ([]Message, error) {
+			return claimMessages(ev.GetClaim(), ev.GetAmountOre(), dir), nil
 		}),
-}
+)
 
 // OrganiserLans are the län an organiser names contacts for.
 func OrganiserLans(o *activityv1.Organiser) []string {
@@ -225,7 +232,7 @@ func consultationData(c *travelv1.Consultation) map[string]any {
 // claimMessages tell the claimant. The claimant's inbox is named by a
 // pseudonym of the dossier number; the number itself never enters a
 // message.
-func claimMessages(c *travelv1.Claim, amountOre int64) []Message {
+func claimMessages(c *travelv1.Claim, amountOre int64, people People) []Message {
 	if c.GetDossierNumber() == "" {
 		return nil
 	}
@@ -238,7 +245,21 @@ func claimMessages(c *travelv1.Claim, amountOre int64) []Message {
 		"Rejected": c.GetState() == travelv1.ClaimState_CLAIM_STATE_REJECTED,
 		"Reason":   c.GetDecisionReason(), "Amount": fmt.Sprintf("%d,%02d", amountOre/100, amountOre%100),
 	}
-	return to(c.GetName(), data, AsylumSeeker(c.GetDossierNumber()))
+	m := to(c.GetName(), data, people.AsylumSeeker(c.GetDossierNumber()))
+	for i := range m {
+		m[i].Dossier = c.GetDossierNumber()
+	}
+	return m
+}
+
+// table keys the rules by the full name of their event's type, derived
+// from the proto (events.TypeOf), not typed by hand.
+func table(rules ...Rule) map[string]Rule {
+	out := make(map[string]Rule, len(rules))
+	for _, r := range rules {
+		out[events.TypeOf(r.New())] = r
+	}
+	return out
 }
 
 // rule adapts a typed routing function to the table.

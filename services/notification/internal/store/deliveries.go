@@ -10,7 +10,6 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/listing"
 )
 
@@ -44,9 +43,9 @@ type Delivery struct {
 const deliveryColumns = "id, recipient, message_id, channel, target, webhook_id, state, attempts, next_attempt_ms, last_error, deliver_time, dead_time, create_time"
 
 // Enqueue writes a pending delivery within tx (the message's transaction).
-func Enqueue(ctx context.Context, tx *sqlx.Tx, d Delivery) error {
+func Enqueue(ctx context.Context, tx Tx, d Delivery) error {
 	d.State = StatePending
-	_, err := tx.NamedExecContext(ctx, "INSERT INTO deliveries ("+deliveryColumns+") VALUES "+
+	_, err := sqlx.NamedExecContext(ctx, tx, "INSERT INTO deliveries ("+deliveryColumns+") VALUES "+
 		"(:id, :recipient, :message_id, :channel, :target, :webhook_id, :state, :attempts, :next_attempt_ms, :last_error, :deliver_time, :dead_time, :create_time)", d)
 	if err != nil {
 		return fmt.Errorf("enqueue delivery: %w", err)
@@ -75,6 +74,26 @@ func (s *Store) DeliveriesOf(ctx context.Context, recipient string, messageIDs [
 	return out, nil
 }
 
+// DeliveriesOfMessages returns the deliveries of messages (of one or more
+// recipients), by message id.
+func (s *Store) DeliveriesOfMessages(ctx context.Context, messages []Message) (map[string][]Delivery, error) {
+	byRecipient := map[string][]string{}
+	for _, m := range messages {
+		byRecipient[m.Recipient] = append(byRecipient[m.Recipient], m.ID)
+	}
+	out := map[string][]Delivery{}
+	for recipient, ids := range byRecipient {
+		got, err := s.DeliveriesOf(ctx, recipient, ids)
+		if err != nil {
+			return nil, err
+		}
+		for id, ds := range got {
+			out[id] = ds
+		}
+	}
+	return out, nil
+}
+
 // DeadLetters lists a recipient's dead-lettered deliveries, newest first.
 func (s *Store) DeadLetters(ctx context.Context, recipient string, page listing.Page) ([]Delivery, error) {
 	var out []Delivery
@@ -86,9 +105,9 @@ func (s *Store) DeadLetters(ctx context.Context, recipient string, page listing.
 }
 
 // GetDelivery returns one delivery of a message.
-func (s *Store) GetDelivery(ctx context.Context, recipient, messageID, id string) (Delivery, error) {
+func GetDelivery(ctx context.Context, q Tx, recipient, messageID, id string) (Delivery, error) {
 	var d Delivery
-	err := s.db.GetContext(ctx, &d, s.db.Rebind("SELECT "+deliveryColumns+" FROM deliveries WHERE recipient = ? AND message_id = ? AND id = ?"), recipient, messageID, id)
+	err := sqlx.GetContext(ctx, q, &d, q.Rebind("SELECT "+deliveryColumns+" FROM deliveries WHERE recipient = ? AND message_id = ? AND id = ?"), recipient, messageID, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Delivery{}, ErrNotFound
 	}
@@ -102,23 +121,23 @@ func (s *Store) GetDelivery(ctx context.Context, recipient, messageID, id string
 // the dead-letter list.
 var ErrNotDeadLettered = errors.New("delivery is not dead-lettered")
 
-// Replay puts a dead-lettered delivery back in the queue, due now, with a
-// fresh count of tries.
-func (s *Store) Replay(ctx context.Context, recipient, messageID, id string, now time.Time) (Delivery, error) {
-	res, err := s.db.ExecContext(ctx, s.db.Rebind("UPDATE deliveries SET state = ?, attempts = 0, next_attempt_ms = ?, dead_time = NULL "+
+// Replay puts a dead-lettered delivery back in the queue within tx, due
+// now, with a fresh count of tries.
+func Replay(ctx context.Context, tx Tx, recipient, messageID, id string, now time.Time) (Delivery, error) {
+	res, err := tx.ExecContext(ctx, tx.Rebind("UPDATE deliveries SET state = ?, attempts = 0, next_attempt_ms = ?, dead_time = NULL "+
 		"WHERE recipient = ? AND message_id = ? AND id = ? AND state = ?"),
 		StatePending, now.UnixMilli(), recipient, messageID, id, StateDeadLettered)
 	if err != nil {
 		return Delivery{}, fmt.Errorf("replay: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		d, err := s.GetDelivery(ctx, recipient, messageID, id)
+		d, err := GetDelivery(ctx, tx, recipient, messageID, id)
 		if err != nil {
 			return Delivery{}, err
 		}
 		return d, ErrNotDeadLettered
 	}
-	return s.GetDelivery(ctx, recipient, messageID, id)
+	return GetDelivery(ctx, tx, recipient, messageID, id)
 }
 
 // Job is a claimed delivery with what is needed to send it.
@@ -284,19 +303,17 @@ func GetSubscription(ctx context.Context, q Queryer, recipient, topic string) (s
 	return sub, true, nil
 }
 
-// PutSubscription creates or replaces a subscription.
-func (s *Store) PutSubscription(ctx context.Context, sub Subscription) error {
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM subscriptions WHERE recipient = ? AND topic = ?"), sub.Recipient, sub.Topic); err != nil {
-			return fmt.Errorf("put subscription: %w", err)
-		}
-		_, err := tx.NamedExecContext(ctx, "INSERT INTO subscriptions (recipient, topic, channels, language, email_address) "+
-			"VALUES (:recipient, :topic, :channels, :language, :email_address)", sub)
-		if err != nil {
-			return fmt.Errorf("put subscription: %w", err)
-		}
-		return nil
-	})
+// PutSubscription creates or replaces a subscription within tx.
+func PutSubscription(ctx context.Context, tx Tx, sub Subscription) error {
+	if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM subscriptions WHERE recipient = ? AND topic = ?"), sub.Recipient, sub.Topic); err != nil {
+		return fmt.Errorf("put subscription: %w", err)
+	}
+	_, err := sqlx.NamedExecContext(ctx, tx, "INSERT INTO subscriptions (recipient, topic, channels, language, email_address) "+
+		"VALUES (:recipient, :topic, :channels, :language, :email_address)", sub)
+	if err != nil {
+		return fmt.Errorf("put subscription: %w", err)
+	}
+	return nil
 }
 
 // ListSubscriptions lists a recipient's subscriptions by topic.
@@ -321,9 +338,9 @@ type Webhook struct {
 
 const webhookColumns = "recipient, id, url, description, secret, create_time"
 
-// CreateWebhook stores a webhook.
-func (s *Store) CreateWebhook(ctx context.Context, w Webhook) error {
-	_, err := s.db.NamedExecContext(ctx, "INSERT INTO webhooks ("+webhookColumns+") VALUES (:recipient, :id, :url, :description, :secret, :create_time)", w)
+// CreateWebhook stores a webhook within tx.
+func CreateWebhook(ctx context.Context, tx Tx, w Webhook) error {
+	_, err := sqlx.NamedExecContext(ctx, tx, "INSERT INTO webhooks ("+webhookColumns+") VALUES (:recipient, :id, :url, :description, :secret, :create_time)", w)
 	if err != nil {
 		return fmt.Errorf("create webhook: %w", err)
 	}
@@ -359,9 +376,9 @@ func (s *Store) GetWebhook(ctx context.Context, recipient, id string) (Webhook, 
 	return w, nil
 }
 
-// DeleteWebhook removes a webhook.
-func (s *Store) DeleteWebhook(ctx context.Context, recipient, id string) error {
-	res, err := s.db.ExecContext(ctx, s.db.Rebind("DELETE FROM webhooks WHERE recipient = ? AND id = ?"), recipient, id)
+// DeleteWebhook removes a webhook within tx.
+func DeleteWebhook(ctx context.Context, tx Tx, recipient, id string) error {
+	res, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM webhooks WHERE recipient = ? AND id = ?"), recipient, id)
 	if err != nil {
 		return fmt.Errorf("delete webhook: %w", err)
 	}

@@ -8,12 +8,15 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/tia-platform/tia/services/notification/internal/routing"
+
+	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/listing"
 )
 
 // ErrExists is returned when creating something that exists.
-var ErrExists = errors.New("already exists")
+var ErrExists = apierr.ErrAlreadyExists
 
 // Member is a member of the regional forum of a län.
 type Member struct {
@@ -23,9 +26,9 @@ type Member struct {
 	CreateTime  string `db:"create_time"`
 }
 
-// CreateMember adds a forum member.
-func (s *Store) CreateMember(ctx context.Context, m Member) error {
-	_, err := s.db.NamedExecContext(ctx, "INSERT INTO forum_members (lan, recipient, display_name, create_time) VALUES (:lan, :recipient, :display_name, :create_time)", m)
+// CreateMember adds a forum member within tx.
+func CreateMember(ctx context.Context, tx Tx, m Member) error {
+	_, err := sqlx.NamedExecContext(ctx, tx, "INSERT INTO forum_members (lan, recipient, display_name, create_time) VALUES (:lan, :recipient, :display_name, :create_time)", m)
 	if db.IsUniqueViolation(err) {
 		return ErrExists
 	}
@@ -55,9 +58,9 @@ func (s *Store) IsMember(ctx context.Context, lan, recipient string) (bool, erro
 	return n > 0, nil
 }
 
-// DeleteMember removes a forum member.
-func (s *Store) DeleteMember(ctx context.Context, lan, recipient string) error {
-	res, err := s.db.ExecContext(ctx, s.db.Rebind("DELETE FROM forum_members WHERE lan = ? AND recipient = ?"), lan, recipient)
+// DeleteMember removes a forum member within tx.
+func DeleteMember(ctx context.Context, tx Tx, lan, recipient string) error {
+	res, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM forum_members WHERE lan = ? AND recipient = ?"), lan, recipient)
 	if err != nil {
 		return fmt.Errorf("remove forum member: %w", err)
 	}
@@ -68,8 +71,12 @@ func (s *Store) DeleteMember(ctx context.Context, lan, recipient string) error {
 }
 
 // Directory answers routing's questions about groups of recipients from
-// this service's tables, within a transaction or on the database.
-type Directory struct{ Q Queryer }
+// this service's tables, within a transaction or on the database; People
+// names persons' inboxes.
+type Directory struct {
+	Q Queryer
+	routing.People
+}
 
 // ForumMembers are the members of the forum of lan.
 func (d Directory) ForumMembers(ctx context.Context, lan string) ([]string, error) {
@@ -108,8 +115,8 @@ type Meeting struct {
 const meetingColumns = "lan, id, title, level, start_time, end_time, location, agenda, minutes, feedback, create_time, update_time"
 
 // CreateMeeting stores a meeting within tx (with its invitations).
-func CreateMeeting(ctx context.Context, tx *sqlx.Tx, m Meeting) error {
-	_, err := tx.NamedExecContext(ctx, "INSERT INTO meetings ("+meetingColumns+") VALUES "+
+func CreateMeeting(ctx context.Context, tx Tx, m Meeting) error {
+	_, err := sqlx.NamedExecContext(ctx, tx, "INSERT INTO meetings ("+meetingColumns+") VALUES "+
 		"(:lan, :id, :title, :level, :start_time, :end_time, :location, :agenda, :minutes, :feedback, :create_time, :update_time)", m)
 	if db.IsUniqueViolation(err) {
 		return ErrExists
@@ -134,8 +141,8 @@ func GetMeeting(ctx context.Context, q Queryer, lan, id string) (Meeting, error)
 }
 
 // UpdateMeeting replaces a meeting's fields within tx.
-func UpdateMeeting(ctx context.Context, tx *sqlx.Tx, m Meeting) error {
-	_, err := tx.NamedExecContext(ctx, "UPDATE meetings SET title = :title, level = :level, start_time = :start_time, end_time = :end_time, "+
+func UpdateMeeting(ctx context.Context, tx Tx, m Meeting) error {
+	_, err := sqlx.NamedExecContext(ctx, tx, "UPDATE meetings SET title = :title, level = :level, start_time = :start_time, end_time = :end_time, "+
 		"location = :location, agenda = :agenda, minutes = :minutes, feedback = :feedback, update_time = :update_time WHERE lan = :lan AND id = :id", m)
 	if err != nil {
 		return fmt.Errorf("update meeting: %w", err)
@@ -169,9 +176,9 @@ type Contact struct {
 
 const contactColumns = "lan, id, actor, actor_display_name, purpose, person_name, email, phone, is_public, create_time"
 
-// CreateContact stores a contact.
-func (s *Store) CreateContact(ctx context.Context, c Contact) error {
-	_, err := s.db.NamedExecContext(ctx, "INSERT INTO contacts ("+contactColumns+") VALUES "+
+// CreateContact stores a contact within tx.
+func CreateContact(ctx context.Context, tx Tx, c Contact) error {
+	_, err := sqlx.NamedExecContext(ctx, tx, "INSERT INTO contacts ("+contactColumns+") VALUES "+
 		"(:lan, :id, :actor, :actor_display_name, :purpose, :person_name, :email, :phone, :is_public, :create_time)", c)
 	if err != nil {
 		return fmt.Errorf("create contact: %w", err)
@@ -179,24 +186,77 @@ func (s *Store) CreateContact(ctx context.Context, c Contact) error {
 	return nil
 }
 
-// ListContacts lists a län's contacts by actor; only the public ones when
+// ListContacts lists a län's contact directory by actor: the contacts
+// entered here and the participant contacts organisers keep in the
+// activity registry (RegistryContactPrefix ids); only the public ones when
 // publicOnly.
 func (s *Store) ListContacts(ctx context.Context, lan string, publicOnly bool, page listing.Page) ([]Contact, error) {
 	var out []Contact
 	where := "lan = ?"
 	if publicOnly {
-		where += " AND is_public = ?"
+		where += " AND is_public = 1"
 	}
-	q := s.db.Rebind("SELECT " + contactColumns + " FROM contacts WHERE " + where + " ORDER BY actor, purpose, id LIMIT ? OFFSET ?")
-	args := []any{lan}
-	if publicOnly {
-		args = append(args, 1)
-	}
-	args = append(args, page.Limit(), page.Offset)
-	if err := s.db.SelectContext(ctx, &out, q, args...); err != nil {
+	q := s.db.Rebind("SELECT " + contactColumns + " FROM contacts WHERE " + where + " UNION ALL " +
+		"SELECT lan, '" + RegistryContactPrefix + "' || organiser || '-' || CAST(position AS TEXT), 'organiser-' || organiser, actor_display_name, " +
+		"'" + RegistryContactPurpose + "', person_name, email, phone, 1, '' FROM registry_contacts WHERE lan = ? " +
+		"ORDER BY 3, 5, 2 LIMIT ? OFFSET ?")
+	if err := s.db.SelectContext(ctx, &out, q, lan, lan, page.Limit(), page.Offset); err != nil {
 		return nil, fmt.Errorf("list contacts: %w", err)
 	}
 	return out, nil
+}
+
+// RegistryContactPrefix starts the ids of the contacts that come from the
+// activity registry; they are changed there, not here.
+const RegistryContactPrefix = "registry-"
+
+// RegistryContactPurpose is what a registry participant contact is for.
+const RegistryContactPurpose = "Kontakt för deltagare"
+
+// RegistryContact is one participant contact of an organiser in one län, as
+// the activity registry keeps it.
+type RegistryContact struct {
+	Lan              string `db:"lan"`
+	Organiser        string `db:"organiser"` // organisation number
+	Position         int    `db:"position"`
+	ActorDisplayName string `db:"actor_display_name"`
+	PersonName       string `db:"person_name"`
+	Email            string `db:"email"`
+	Phone            string `db:"phone"`
+}
+
+// ReplaceRegistryContacts replaces, within tx, what is held of an
+// organiser's participant contacts with contacts, unless what is held is
+// newer than updateTime (RFC 3339; events may arrive out of order). applied
+// says whether it replaced.
+func ReplaceRegistryContacts(ctx context.Context, tx Tx, org, updateTime string, contacts []RegistryContact) (applied bool, err error) {
+	var held string
+	err = sqlx.GetContext(ctx, tx, &held, tx.Rebind("SELECT update_time FROM registry_organisers WHERE organiser = ?"), org)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO registry_organisers (organiser, update_time) VALUES (?, ?)"), org, updateTime); err != nil {
+			return false, fmt.Errorf("registry contacts: %w", err)
+		}
+	case err != nil:
+		return false, fmt.Errorf("registry contacts: %w", err)
+	case held > updateTime:
+		return false, nil
+	default:
+		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE registry_organisers SET update_time = ? WHERE organiser = ?"), updateTime, org); err != nil {
+			return false, fmt.Errorf("registry contacts: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM registry_contacts WHERE organiser = ?"), org); err != nil {
+		return false, fmt.Errorf("registry contacts: %w", err)
+	}
+	for _, c := range contacts {
+		c.Organiser = org
+		if _, err := sqlx.NamedExecContext(ctx, tx, "INSERT INTO registry_contacts (lan, organiser, position, actor_display_name, person_name, email, phone) "+
+			"VALUES (:lan, :organiser, :position, :actor_display_name, :person_name, :email, :phone)", c); err != nil {
+			return false, fmt.Errorf("registry contacts: %w", err)
+		}
+	}
+	return true, nil
 }
 
 // GetContact returns one contact.
@@ -212,9 +272,9 @@ func (s *Store) GetContact(ctx context.Context, lan, id string) (Contact, error)
 	return c, nil
 }
 
-// DeleteContact removes a contact.
-func (s *Store) DeleteContact(ctx context.Context, lan, id string) error {
-	res, err := s.db.ExecContext(ctx, s.db.Rebind("DELETE FROM contacts WHERE lan = ? AND id = ?"), lan, id)
+// DeleteContact removes a contact within tx.
+func DeleteContact(ctx context.Context, tx Tx, lan, id string) error {
+	res, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM contacts WHERE lan = ? AND id = ?"), lan, id)
 	if err != nil {
 		return fmt.Errorf("delete contact: %w", err)
 	}
@@ -240,7 +300,7 @@ type FeedActivity struct {
 // NoteActivity records, within tx, an activity for the feed, with its
 // organiser (which makes the organiser one of the län's active ones). A
 // redelivered event changes nothing.
-func NoteActivity(ctx context.Context, tx *sqlx.Tx, a FeedActivity, organiser string) error {
+func NoteActivity(ctx context.Context, tx Tx, a FeedActivity, organiser string) error {
 	if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO feed_activities (name, kommun_code, lan_code, title, focus, capacity, start_date, end_date, publish_time, organiser) "+
 		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
 		a.Name, a.KommunCode, a.LanCode, a.Title, a.Focus, a.Capacity, a.StartDate, a.EndDate, a.PublishTime, organiser); err != nil {
@@ -250,7 +310,7 @@ func NoteActivity(ctx context.Context, tx *sqlx.Tx, a FeedActivity, organiser st
 }
 
 // NoteOrganiser records, within tx, that an organiser is active in a län.
-func NoteOrganiser(ctx context.Context, tx *sqlx.Tx, lan, organiser string) error {
+func NoteOrganiser(ctx context.Context, tx Tx, lan, organiser string) error {
 	if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO active_organisers (lan, recipient) VALUES (?, ?) ON CONFLICT DO NOTHING"), lan, organiser); err != nil {
 		return fmt.Errorf("note organiser: %w", err)
 	}

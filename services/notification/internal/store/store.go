@@ -12,6 +12,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/listing"
 )
 
@@ -27,8 +28,13 @@ var Migrations = func() fs.FS {
 	return sub
 }()
 
-// ErrNotFound is returned for a message that does not exist.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned for a row that does not exist; the service's
+// error table maps it (apierr).
+var ErrNotFound = apierr.ErrNotFound
+
+// Tx is where a change is written: the unit of work's transaction (or the
+// event consumer's).
+type Tx = sqlx.ExtContext
 
 // Message is one inbox row.
 type Message struct {
@@ -43,9 +49,12 @@ type Message struct {
 	CreateTime      string         `db:"create_time"`
 	ReadTime        sql.NullString `db:"read_time"`
 	Language        string         `db:"language"`
+	// Lan is the län of a county board's or Migrationsverket's regional
+	// inbox, "" for others.
+	Lan string `db:"lan"`
 }
 
-const columns = "recipient, id, topic, title, body, event_id, event_type, subject_resource, create_time, read_time, language"
+const columns = "recipient, id, topic, title, body, event_id, event_type, subject_resource, create_time, read_time, language, lan"
 
 // Store reads and writes inboxes.
 type Store struct{ db *sqlx.DB }
@@ -53,12 +62,12 @@ type Store struct{ db *sqlx.DB }
 // New returns a store on a migrated database.
 func New(d *sqlx.DB) *Store { return &Store{db: d} }
 
-const deliverSQL = "INSERT INTO messages (" + columns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) " +
+const deliverSQL = "INSERT INTO messages (" + columns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) " +
 	"ON CONFLICT (recipient, event_id) DO NOTHING"
 
 // Deliver puts m in its recipient's inbox within tx, unless a message for the
 // same event is already there; inserted says whether it was put there now.
-func Deliver(ctx context.Context, tx *sqlx.Tx, m Message) (inserted bool, err error) {
+func Deliver(ctx context.Context, tx Tx, m Message) (inserted bool, err error) {
 	if m.CreateTime == "" {
 		m.CreateTime = time.Now().UTC().Format(time.RFC3339Nano)
 	}
@@ -68,7 +77,7 @@ func Deliver(ctx context.Context, tx *sqlx.Tx, m Message) (inserted bool, err er
 	// UNIQUE (recipient, event_id) decides: a second message for the same
 	// event affects no row.
 	res, err := tx.ExecContext(ctx, tx.Rebind(deliverSQL), m.Recipient, m.ID, m.Topic, m.Title, m.Body, m.EventID, m.EventType,
-		m.SubjectResource, m.CreateTime, m.ReadTime, m.Language)
+		m.SubjectResource, m.CreateTime, m.ReadTime, m.Language, m.Lan)
 	if err != nil {
 		return false, fmt.Errorf("deliver message: %w", err)
 	}
@@ -79,44 +88,78 @@ func Deliver(ctx context.Context, tx *sqlx.Tx, m Message) (inserted bool, err er
 	return n == 1, nil
 }
 
-// MarkRead sets a message's read time unless it is set already, and
-// returns the message.
-func (s *Store) MarkRead(ctx context.Context, recipient, id string, now time.Time) (Message, error) {
-	_, err := s.db.ExecContext(ctx, s.db.Rebind("UPDATE messages SET read_time = ? WHERE recipient = ? AND id = ? AND read_time IS NULL"),
+// MarkRead sets a message's read time within tx unless it is set already,
+// and returns the message.
+func MarkRead(ctx context.Context, tx Tx, recipient, id string, now time.Time) (Message, error) {
+	_, err := tx.ExecContext(ctx, tx.Rebind("UPDATE messages SET read_time = ? WHERE recipient = ? AND id = ? AND read_time IS NULL"),
 		now.UTC().Format(time.RFC3339Nano), recipient, id)
 	if err != nil {
 		return Message{}, fmt.Errorf("mark read: %w", err)
 	}
-	return s.Get(ctx, recipient, id)
+	return get(ctx, tx, recipient, id)
 }
 
-// CountUnread counts a recipient's unread messages.
-func (s *Store) CountUnread(ctx context.Context, recipient string) (int64, error) {
+// CountUnread counts the unread messages of some recipients that match
+// filter.
+func (s *Store) CountUnread(ctx context.Context, recipients []string, filter listing.Filter) (int64, error) {
 	var n int64
-	err := s.db.GetContext(ctx, &n, s.db.Rebind("SELECT COUNT(*) FROM messages WHERE recipient = ? AND read_time IS NULL"), recipient)
+	where, args, err := inRecipients(recipients, filter)
+	if err != nil {
+		return 0, err
+	}
+	err = s.db.GetContext(ctx, &n, s.db.Rebind("SELECT COUNT(*) FROM messages WHERE "+where+" AND read_time IS NULL"), args...)
 	if err != nil {
 		return 0, fmt.Errorf("count unread: %w", err)
 	}
 	return n, nil
 }
 
-// DB is the store's database, for transactions that span several writes.
+// DB is the store's database, for reads.
 func (s *Store) DB() *sqlx.DB { return s.db }
 
-// List returns a page of a recipient's messages, newest first.
-func (s *Store) List(ctx context.Context, recipient string, page listing.Page) ([]Message, error) {
+// List returns a page of the messages of some recipients (one inbox, or
+// Migrationsverket's national view over its regional ones), newest first,
+// that match filter.
+func (s *Store) List(ctx context.Context, recipients []string, filter listing.Filter, page listing.Page) ([]Message, error) {
 	var out []Message
-	q := s.db.Rebind("SELECT " + columns + " FROM messages WHERE recipient = ? ORDER BY create_time DESC, id DESC LIMIT ? OFFSET ?")
-	if err := s.db.SelectContext(ctx, &out, q, recipient, page.Limit(), page.Offset); err != nil {
+	where, args, err := inRecipients(recipients, filter)
+	if err != nil {
+		return nil, err
+	}
+	q := s.db.Rebind("SELECT " + columns + " FROM messages WHERE " + where + " ORDER BY create_time DESC, id DESC LIMIT ? OFFSET ?")
+	if err := s.db.SelectContext(ctx, &out, q, append(args, page.Limit(), page.Offset)...); err != nil {
 		return nil, fmt.Errorf("list messages: %w", err)
 	}
 	return out, nil
 }
 
+// MessageFilter are the fields a list of messages can be filtered on:
+// lan_code is the län of a county board's or Migrationsverket's regional
+// inbox (Migrationsverket's national view spans them).
+var MessageFilter = map[string]listing.Field{
+	"lan_code": {SQL: "lan"},
+	"topic":    {SQL: "topic"},
+}
+
+func inRecipients(recipients []string, filter listing.Filter) (string, []any, error) {
+	q, args, err := sqlx.In("recipient IN (?)", recipients)
+	if err != nil {
+		return "", nil, err
+	}
+	if filter.SQL == "" {
+		filter.SQL = "1=1"
+	}
+	return q + " AND (" + filter.SQL + ")", append(args, filter.Args...), nil
+}
+
 // Get returns one message.
 func (s *Store) Get(ctx context.Context, recipient, id string) (Message, error) {
+	return get(ctx, s.db, recipient, id)
+}
+
+func get(ctx context.Context, q Tx, recipient, id string) (Message, error) {
 	var m Message
-	err := s.db.GetContext(ctx, &m, s.db.Rebind("SELECT "+columns+" FROM messages WHERE recipient = ? AND id = ?"), recipient, id)
+	err := sqlx.GetContext(ctx, q, &m, q.Rebind("SELECT "+columns+" FROM messages WHERE recipient = ? AND id = ?"), recipient, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Message{}, ErrNotFound
 	}

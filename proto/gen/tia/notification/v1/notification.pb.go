@@ -8,6 +8,7 @@ package notificationv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	v1 "github.com/tia-platform/tia/proto/gen/tia/audit/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	emptypb "google.golang.org/protobuf/types/known/emptypb"
@@ -554,7 +555,9 @@ func (x *MarkMessageReadRequest) GetName() string {
 type CountUnreadMessagesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// `recipients/{recipient}`.
-	Parent        string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// AIP-160 filter, as for ListMessages: `lan_code = "05"`, `topic = "…"`.
+	Filter        string `protobuf:"bytes,2,opt,name=filter,proto3" json:"filter,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -592,6 +595,13 @@ func (*CountUnreadMessagesRequest) Descriptor() ([]byte, []int) {
 func (x *CountUnreadMessagesRequest) GetParent() string {
 	if x != nil {
 		return x.Parent
+	}
+	return ""
+}
+
+func (x *CountUnreadMessagesRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
 	}
 	return ""
 }
@@ -2846,12 +2856,19 @@ func (x *GetActivityFeedRequest) GetBaseUrl() string {
 // Request for ListMessages.
 type ListMessagesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// `recipients/{recipient}`.
+	// `recipients/{recipient}`; `recipients/me` is the caller's own inbox.
+	// For Migrationsverket, `recipients/me` is the national view: its own
+	// inbox and every regional one (`recipients/migrationsverket-05` …)
+	// together.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// At most this many messages (default 50, at most 1000).
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// From a previous response's next_page_token.
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// AIP-160 filter on `lan_code` (the län of a regional inbox, e.g.
+	// `lan_code = "05"` in Migrationsverket's national view) and `topic`
+	// (e.g. `topic = "participation.ended"`), joined by AND, OR, NOT.
+	Filter        string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2903,6 +2920,13 @@ func (x *ListMessagesRequest) GetPageSize() int32 {
 func (x *ListMessagesRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListMessagesRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
 	}
 	return ""
 }
@@ -3012,7 +3036,7 @@ var File_tia_notification_v1_notification_proto protoreflect.FileDescriptor
 
 const file_tia_notification_v1_notification_proto_rawDesc = "" +
 	"\n" +
-	"&tia/notification/v1/notification.proto\x12\x13tia.notification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x03\n" +
+	"&tia/notification/v1/notification.proto\x12\x13tia.notification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18tia/audit/v1/audit.proto\"\x93\x03\n" +
 	"\aMessage\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05topic\x18\x02 \x01(\tR\x05topic\x12\x14\n" +
@@ -3046,9 +3070,10 @@ const file_tia_notification_v1_notification_proto_rawDesc = "" +
 	"\x0fSTATE_DELIVERED\x10\x02\x12\x17\n" +
 	"\x13STATE_DEAD_LETTERED\x10\x03\"j\n" +
 	"\x16MarkMessageReadRequest\x12P\n" +
-	"\x04name\x18\x01 \x01(\tB<\xbaH9r725^recipients/[a-z0-9-]{1,63}/messages/[a-z0-9-]{1,63}$R\x04name\"Y\n" +
+	"\x04name\x18\x01 \x01(\tB<\xbaH9r725^recipients/[a-z0-9-]{1,63}/messages/[a-z0-9-]{1,63}$R\x04name\"{\n" +
 	"\x1aCountUnreadMessagesRequest\x12;\n" +
-	"\x06parent\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^recipients/[a-z0-9-]{1,63}$R\x06parent\"@\n" +
+	"\x06parent\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^recipients/[a-z0-9-]{1,63}$R\x06parent\x12 \n" +
+	"\x06filter\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06filter\"@\n" +
 	"\x1bCountUnreadMessagesResponse\x12!\n" +
 	"\funread_count\x18\x01 \x01(\x03R\vunreadCount\"\x9d\x01\n" +
 	"\x16ListDeadLettersRequest\x12;\n" +
@@ -3216,13 +3241,14 @@ const file_tia_notification_v1_notification_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tB.\xbaH+r)2'^lan/[0-9]{2}/contacts/[a-z0-9-]{1,63}$R\x04name\"q\n" +
 	"\x16GetActivityFeedRequest\x122\n" +
 	"\x06kommun\x18\x01 \x01(\tB\x1a\xbaH\x17r\x152\x13^kommuner/[0-9]{4}$R\x06kommun\x12#\n" +
-	"\bbase_url\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\abaseUrl\"\x9a\x01\n" +
+	"\bbase_url\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\abaseUrl\"\xbc\x01\n" +
 	"\x13ListMessagesRequest\x12;\n" +
 	"\x06parent\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^recipients/[a-z0-9-]{1,63}$R\x06parent\x12'\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"x\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12 \n" +
+	"\x06filter\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06filter\"x\n" +
 	"\x14ListMessagesResponse\x128\n" +
 	"\bmessages\x18\x01 \x03(\v2\x1c.tia.notification.v1.MessageR\bmessages\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"e\n" +
@@ -3242,7 +3268,7 @@ const file_tia_notification_v1_notification_proto_rawDesc = "" +
 	"\x1dCOOPERATION_LEVEL_INFORMATION\x10\x01\x12\x1c\n" +
 	"\x18COOPERATION_LEVEL_SAMRAD\x10\x02\x12\x1c\n" +
 	"\x18COOPERATION_LEVEL_DIALOG\x10\x03\x12!\n" +
-	"\x1dCOOPERATION_LEVEL_PARTNERSKAP\x10\x042\xf1\x13\n" +
+	"\x1dCOOPERATION_LEVEL_PARTNERSKAP\x10\x042\xbd\x15\n" +
 	"\x13NotificationService\x12c\n" +
 	"\fListMessages\x12(.tia.notification.v1.ListMessagesRequest\x1a).tia.notification.v1.ListMessagesResponse\x12R\n" +
 	"\n" +
@@ -3271,7 +3297,9 @@ const file_tia_notification_v1_notification_proto_rawDesc = "" +
 	"\rCreateContact\x12).tia.notification.v1.CreateContactRequest\x1a\x1c.tia.notification.v1.Contact\x12c\n" +
 	"\fListContacts\x12(.tia.notification.v1.ListContactsRequest\x1a).tia.notification.v1.ListContactsResponse\x12R\n" +
 	"\rDeleteContact\x12).tia.notification.v1.DeleteContactRequest\x1a\x16.google.protobuf.Empty\x12Y\n" +
-	"\x0fGetActivityFeed\x12+.tia.notification.v1.GetActivityFeedRequest\x1a\x19.tia.notification.v1.FeedBJZHgithub.com/tia-platform/tia/proto/gen/tia/notification/v1;notificationv1b\x06proto3"
+	"\x0fGetActivityFeed\x12+.tia.notification.v1.GetActivityFeedRequest\x1a\x19.tia.notification.v1.Feed\x12g\n" +
+	"\x12SearchAuditEntries\x12'.tia.audit.v1.SearchAuditEntriesRequest\x1a(.tia.audit.v1.SearchAuditEntriesResponse\x12a\n" +
+	"\x10VerifyAuditTrail\x12%.tia.audit.v1.VerifyAuditTrailRequest\x1a&.tia.audit.v1.VerifyAuditTrailResponseBJZHgithub.com/tia-platform/tia/proto/gen/tia/notification/v1;notificationv1b\x06proto3"
 
 var (
 	file_tia_notification_v1_notification_proto_rawDescOnce sync.Once
@@ -3288,57 +3316,61 @@ func file_tia_notification_v1_notification_proto_rawDescGZIP() []byte {
 var file_tia_notification_v1_notification_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
 var file_tia_notification_v1_notification_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_tia_notification_v1_notification_proto_goTypes = []any{
-	(Channel)(0),                        // 0: tia.notification.v1.Channel
-	(Language)(0),                       // 1: tia.notification.v1.Language
-	(CooperationLevel)(0),               // 2: tia.notification.v1.CooperationLevel
-	(Delivery_State)(0),                 // 3: tia.notification.v1.Delivery.State
-	(*Message)(nil),                     // 4: tia.notification.v1.Message
-	(*Delivery)(nil),                    // 5: tia.notification.v1.Delivery
-	(*MarkMessageReadRequest)(nil),      // 6: tia.notification.v1.MarkMessageReadRequest
-	(*CountUnreadMessagesRequest)(nil),  // 7: tia.notification.v1.CountUnreadMessagesRequest
-	(*CountUnreadMessagesResponse)(nil), // 8: tia.notification.v1.CountUnreadMessagesResponse
-	(*ListDeadLettersRequest)(nil),      // 9: tia.notification.v1.ListDeadLettersRequest
-	(*ListDeadLettersResponse)(nil),     // 10: tia.notification.v1.ListDeadLettersResponse
-	(*ReplayDeliveryRequest)(nil),       // 11: tia.notification.v1.ReplayDeliveryRequest
-	(*Subscription)(nil),                // 12: tia.notification.v1.Subscription
-	(*GetSubscriptionRequest)(nil),      // 13: tia.notification.v1.GetSubscriptionRequest
-	(*ListSubscriptionsRequest)(nil),    // 14: tia.notification.v1.ListSubscriptionsRequest
-	(*ListSubscriptionsResponse)(nil),   // 15: tia.notification.v1.ListSubscriptionsResponse
-	(*UpdateSubscriptionRequest)(nil),   // 16: tia.notification.v1.UpdateSubscriptionRequest
-	(*Webhook)(nil),                     // 17: tia.notification.v1.Webhook
-	(*CreateWebhookRequest)(nil),        // 18: tia.notification.v1.CreateWebhookRequest
-	(*ListWebhooksRequest)(nil),         // 19: tia.notification.v1.ListWebhooksRequest
-	(*ListWebhooksResponse)(nil),        // 20: tia.notification.v1.ListWebhooksResponse
-	(*DeleteWebhookRequest)(nil),        // 21: tia.notification.v1.DeleteWebhookRequest
-	(*ForumMember)(nil),                 // 22: tia.notification.v1.ForumMember
-	(*CreateForumMemberRequest)(nil),    // 23: tia.notification.v1.CreateForumMemberRequest
-	(*ListForumMembersRequest)(nil),     // 24: tia.notification.v1.ListForumMembersRequest
-	(*ListForumMembersResponse)(nil),    // 25: tia.notification.v1.ListForumMembersResponse
-	(*DeleteForumMemberRequest)(nil),    // 26: tia.notification.v1.DeleteForumMemberRequest
-	(*Meeting)(nil),                     // 27: tia.notification.v1.Meeting
-	(*AgendaItem)(nil),                  // 28: tia.notification.v1.AgendaItem
-	(*Feedback)(nil),                    // 29: tia.notification.v1.Feedback
-	(*CreateMeetingRequest)(nil),        // 30: tia.notification.v1.CreateMeetingRequest
-	(*GetMeetingRequest)(nil),           // 31: tia.notification.v1.GetMeetingRequest
-	(*ListMeetingsRequest)(nil),         // 32: tia.notification.v1.ListMeetingsRequest
-	(*ListMeetingsResponse)(nil),        // 33: tia.notification.v1.ListMeetingsResponse
-	(*UpdateMeetingRequest)(nil),        // 34: tia.notification.v1.UpdateMeetingRequest
-	(*ProposeAgendaItemRequest)(nil),    // 35: tia.notification.v1.ProposeAgendaItemRequest
-	(*RecordFeedbackRequest)(nil),       // 36: tia.notification.v1.RecordFeedbackRequest
-	(*GetMeetingCalendarRequest)(nil),   // 37: tia.notification.v1.GetMeetingCalendarRequest
-	(*Feed)(nil),                        // 38: tia.notification.v1.Feed
-	(*Contact)(nil),                     // 39: tia.notification.v1.Contact
-	(*CreateContactRequest)(nil),        // 40: tia.notification.v1.CreateContactRequest
-	(*ListContactsRequest)(nil),         // 41: tia.notification.v1.ListContactsRequest
-	(*ListContactsResponse)(nil),        // 42: tia.notification.v1.ListContactsResponse
-	(*DeleteContactRequest)(nil),        // 43: tia.notification.v1.DeleteContactRequest
-	(*GetActivityFeedRequest)(nil),      // 44: tia.notification.v1.GetActivityFeedRequest
-	(*ListMessagesRequest)(nil),         // 45: tia.notification.v1.ListMessagesRequest
-	(*ListMessagesResponse)(nil),        // 46: tia.notification.v1.ListMessagesResponse
-	(*GetMessageRequest)(nil),           // 47: tia.notification.v1.GetMessageRequest
-	(*timestamppb.Timestamp)(nil),       // 48: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),       // 49: google.protobuf.FieldMask
-	(*emptypb.Empty)(nil),               // 50: google.protobuf.Empty
+	(Channel)(0),                          // 0: tia.notification.v1.Channel
+	(Language)(0),                         // 1: tia.notification.v1.Language
+	(CooperationLevel)(0),                 // 2: tia.notification.v1.CooperationLevel
+	(Delivery_State)(0),                   // 3: tia.notification.v1.Delivery.State
+	(*Message)(nil),                       // 4: tia.notification.v1.Message
+	(*Delivery)(nil),                      // 5: tia.notification.v1.Delivery
+	(*MarkMessageReadRequest)(nil),        // 6: tia.notification.v1.MarkMessageReadRequest
+	(*CountUnreadMessagesRequest)(nil),    // 7: tia.notification.v1.CountUnreadMessagesRequest
+	(*CountUnreadMessagesResponse)(nil),   // 8: tia.notification.v1.CountUnreadMessagesResponse
+	(*ListDeadLettersRequest)(nil),        // 9: tia.notification.v1.ListDeadLettersRequest
+	(*ListDeadLettersResponse)(nil),       // 10: tia.notification.v1.ListDeadLettersResponse
+	(*ReplayDeliveryRequest)(nil),         // 11: tia.notification.v1.ReplayDeliveryRequest
+	(*Subscription)(nil),                  // 12: tia.notification.v1.Subscription
+	(*GetSubscriptionRequest)(nil),        // 13: tia.notification.v1.GetSubscriptionRequest
+	(*ListSubscriptionsRequest)(nil),      // 14: tia.notification.v1.ListSubscriptionsRequest
+	(*ListSubscriptionsResponse)(nil),     // 15: tia.notification.v1.ListSubscriptionsResponse
+	(*UpdateSubscriptionRequest)(nil),     // 16: tia.notification.v1.UpdateSubscriptionRequest
+	(*Webhook)(nil),                       // 17: tia.notification.v1.Webhook
+	(*CreateWebhookRequest)(nil),          // 18: tia.notification.v1.CreateWebhookRequest
+	(*ListWebhooksRequest)(nil),           // 19: tia.notification.v1.ListWebhooksRequest
+	(*ListWebhooksResponse)(nil),          // 20: tia.notification.v1.ListWebhooksResponse
+	(*DeleteWebhookRequest)(nil),          // 21: tia.notification.v1.DeleteWebhookRequest
+	(*ForumMember)(nil),                   // 22: tia.notification.v1.ForumMember
+	(*CreateForumMemberRequest)(nil),      // 23: tia.notification.v1.CreateForumMemberRequest
+	(*ListForumMembersRequest)(nil),       // 24: tia.notification.v1.ListForumMembersRequest
+	(*ListForumMembersResponse)(nil),      // 25: tia.notification.v1.ListForumMembersResponse
+	(*DeleteForumMemberRequest)(nil),      // 26: tia.notification.v1.DeleteForumMemberRequest
+	(*Meeting)(nil),                       // 27: tia.notification.v1.Meeting
+	(*AgendaItem)(nil),                    // 28: tia.notification.v1.AgendaItem
+	(*Feedback)(nil),                      // 29: tia.notification.v1.Feedback
+	(*CreateMeetingRequest)(nil),          // 30: tia.notification.v1.CreateMeetingRequest
+	(*GetMeetingRequest)(nil),             // 31: tia.notification.v1.GetMeetingRequest
+	(*ListMeetingsRequest)(nil),           // 32: tia.notification.v1.ListMeetingsRequest
+	(*ListMeetingsResponse)(nil),          // 33: tia.notification.v1.ListMeetingsResponse
+	(*UpdateMeetingRequest)(nil),          // 34: tia.notification.v1.UpdateMeetingRequest
+	(*ProposeAgendaItemRequest)(nil),      // 35: tia.notification.v1.ProposeAgendaItemRequest
+	(*RecordFeedbackRequest)(nil),         // 36: tia.notification.v1.RecordFeedbackRequest
+	(*GetMeetingCalendarRequest)(nil),     // 37: tia.notification.v1.GetMeetingCalendarRequest
+	(*Feed)(nil),                          // 38: tia.notification.v1.Feed
+	(*Contact)(nil),                       // 39: tia.notification.v1.Contact
+	(*CreateContactRequest)(nil),          // 40: tia.notification.v1.CreateContactRequest
+	(*ListContactsRequest)(nil),           // 41: tia.notification.v1.ListContactsRequest
+	(*ListContactsResponse)(nil),          // 42: tia.notification.v1.ListContactsResponse
+	(*DeleteContactRequest)(nil),          // 43: tia.notification.v1.DeleteContactRequest
+	(*GetActivityFeedRequest)(nil),        // 44: tia.notification.v1.GetActivityFeedRequest
+	(*ListMessagesRequest)(nil),           // 45: tia.notification.v1.ListMessagesRequest
+	(*ListMessagesResponse)(nil),          // 46: tia.notification.v1.ListMessagesResponse
+	(*GetMessageRequest)(nil),             // 47: tia.notification.v1.GetMessageRequest
+	(*timestamppb.Timestamp)(nil),         // 48: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 49: google.protobuf.FieldMask
+	(*v1.SearchAuditEntriesRequest)(nil),  // 50: tia.audit.v1.SearchAuditEntriesRequest
+	(*v1.VerifyAuditTrailRequest)(nil),    // 51: tia.audit.v1.VerifyAuditTrailRequest
+	(*emptypb.Empty)(nil),                 // 52: google.protobuf.Empty
+	(*v1.SearchAuditEntriesResponse)(nil), // 53: tia.audit.v1.SearchAuditEntriesResponse
+	(*v1.VerifyAuditTrailResponse)(nil),   // 54: tia.audit.v1.VerifyAuditTrailResponse
 }
 var file_tia_notification_v1_notification_proto_depIdxs = []int32{
 	48, // 0: tia.notification.v1.Message.create_time:type_name -> google.protobuf.Timestamp
@@ -3402,34 +3434,38 @@ var file_tia_notification_v1_notification_proto_depIdxs = []int32{
 	41, // 58: tia.notification.v1.NotificationService.ListContacts:input_type -> tia.notification.v1.ListContactsRequest
 	43, // 59: tia.notification.v1.NotificationService.DeleteContact:input_type -> tia.notification.v1.DeleteContactRequest
 	44, // 60: tia.notification.v1.NotificationService.GetActivityFeed:input_type -> tia.notification.v1.GetActivityFeedRequest
-	46, // 61: tia.notification.v1.NotificationService.ListMessages:output_type -> tia.notification.v1.ListMessagesResponse
-	4,  // 62: tia.notification.v1.NotificationService.GetMessage:output_type -> tia.notification.v1.Message
-	4,  // 63: tia.notification.v1.NotificationService.MarkMessageRead:output_type -> tia.notification.v1.Message
-	8,  // 64: tia.notification.v1.NotificationService.CountUnreadMessages:output_type -> tia.notification.v1.CountUnreadMessagesResponse
-	10, // 65: tia.notification.v1.NotificationService.ListDeadLetters:output_type -> tia.notification.v1.ListDeadLettersResponse
-	5,  // 66: tia.notification.v1.NotificationService.ReplayDelivery:output_type -> tia.notification.v1.Delivery
-	12, // 67: tia.notification.v1.NotificationService.GetSubscription:output_type -> tia.notification.v1.Subscription
-	15, // 68: tia.notification.v1.NotificationService.ListSubscriptions:output_type -> tia.notification.v1.ListSubscriptionsResponse
-	12, // 69: tia.notification.v1.NotificationService.UpdateSubscription:output_type -> tia.notification.v1.Subscription
-	17, // 70: tia.notification.v1.NotificationService.CreateWebhook:output_type -> tia.notification.v1.Webhook
-	20, // 71: tia.notification.v1.NotificationService.ListWebhooks:output_type -> tia.notification.v1.ListWebhooksResponse
-	50, // 72: tia.notification.v1.NotificationService.DeleteWebhook:output_type -> google.protobuf.Empty
-	22, // 73: tia.notification.v1.NotificationService.CreateForumMember:output_type -> tia.notification.v1.ForumMember
-	25, // 74: tia.notification.v1.NotificationService.ListForumMembers:output_type -> tia.notification.v1.ListForumMembersResponse
-	50, // 75: tia.notification.v1.NotificationService.DeleteForumMember:output_type -> google.protobuf.Empty
-	27, // 76: tia.notification.v1.NotificationService.CreateMeeting:output_type -> tia.notification.v1.Meeting
-	27, // 77: tia.notification.v1.NotificationService.GetMeeting:output_type -> tia.notification.v1.Meeting
-	33, // 78: tia.notification.v1.NotificationService.ListMeetings:output_type -> tia.notification.v1.ListMeetingsResponse
-	27, // 79: tia.notification.v1.NotificationService.UpdateMeeting:output_type -> tia.notification.v1.Meeting
-	27, // 80: tia.notification.v1.NotificationService.ProposeAgendaItem:output_type -> tia.notification.v1.Meeting
-	27, // 81: tia.notification.v1.NotificationService.RecordFeedback:output_type -> tia.notification.v1.Meeting
-	38, // 82: tia.notification.v1.NotificationService.GetMeetingCalendar:output_type -> tia.notification.v1.Feed
-	39, // 83: tia.notification.v1.NotificationService.CreateContact:output_type -> tia.notification.v1.Contact
-	42, // 84: tia.notification.v1.NotificationService.ListContacts:output_type -> tia.notification.v1.ListContactsResponse
-	50, // 85: tia.notification.v1.NotificationService.DeleteContact:output_type -> google.protobuf.Empty
-	38, // 86: tia.notification.v1.NotificationService.GetActivityFeed:output_type -> tia.notification.v1.Feed
-	61, // [61:87] is the sub-list for method output_type
-	35, // [35:61] is the sub-list for method input_type
+	50, // 61: tia.notification.v1.NotificationService.SearchAuditEntries:input_type -> tia.audit.v1.SearchAuditEntriesRequest
+	51, // 62: tia.notification.v1.NotificationService.VerifyAuditTrail:input_type -> tia.audit.v1.VerifyAuditTrailRequest
+	46, // 63: tia.notification.v1.NotificationService.ListMessages:output_type -> tia.notification.v1.ListMessagesResponse
+	4,  // 64: tia.notification.v1.NotificationService.GetMessage:output_type -> tia.notification.v1.Message
+	4,  // 65: tia.notification.v1.NotificationService.MarkMessageRead:output_type -> tia.notification.v1.Message
+	8,  // 66: tia.notification.v1.NotificationService.CountUnreadMessages:output_type -> tia.notification.v1.CountUnreadMessagesResponse
+	10, // 67: tia.notification.v1.NotificationService.ListDeadLetters:output_type -> tia.notification.v1.ListDeadLettersResponse
+	5,  // 68: tia.notification.v1.NotificationService.ReplayDelivery:output_type -> tia.notification.v1.Delivery
+	12, // 69: tia.notification.v1.NotificationService.GetSubscription:output_type -> tia.notification.v1.Subscription
+	15, // 70: tia.notification.v1.NotificationService.ListSubscriptions:output_type -> tia.notification.v1.ListSubscriptionsResponse
+	12, // 71: tia.notification.v1.NotificationService.UpdateSubscription:output_type -> tia.notification.v1.Subscription
+	17, // 72: tia.notification.v1.NotificationService.CreateWebhook:output_type -> tia.notification.v1.Webhook
+	20, // 73: tia.notification.v1.NotificationService.ListWebhooks:output_type -> tia.notification.v1.ListWebhooksResponse
+	52, // 74: tia.notification.v1.NotificationService.DeleteWebhook:output_type -> google.protobuf.Empty
+	22, // 75: tia.notification.v1.NotificationService.CreateForumMember:output_type -> tia.notification.v1.ForumMember
+	25, // 76: tia.notification.v1.NotificationService.ListForumMembers:output_type -> tia.notification.v1.ListForumMembersResponse
+	52, // 77: tia.notification.v1.NotificationService.DeleteForumMember:output_type -> google.protobuf.Empty
+	27, // 78: tia.notification.v1.NotificationService.CreateMeeting:output_type -> tia.notification.v1.Meeting
+	27, // 79: tia.notification.v1.NotificationService.GetMeeting:output_type -> tia.notification.v1.Meeting
+	33, // 80: tia.notification.v1.NotificationService.ListMeetings:output_type -> tia.notification.v1.ListMeetingsResponse
+	27, // 81: tia.notification.v1.NotificationService.UpdateMeeting:output_type -> tia.notification.v1.Meeting
+	27, // 82: tia.notification.v1.NotificationService.ProposeAgendaItem:output_type -> tia.notification.v1.Meeting
+	27, // 83: tia.notification.v1.NotificationService.RecordFeedback:output_type -> tia.notification.v1.Meeting
+	38, // 84: tia.notification.v1.NotificationService.GetMeetingCalendar:output_type -> tia.notification.v1.Feed
+	39, // 85: tia.notification.v1.NotificationService.CreateContact:output_type -> tia.notification.v1.Contact
+	42, // 86: tia.notification.v1.NotificationService.ListContacts:output_type -> tia.notification.v1.ListContactsResponse
+	52, // 87: tia.notification.v1.NotificationService.DeleteContact:output_type -> google.protobuf.Empty
+	38, // 88: tia.notification.v1.NotificationService.GetActivityFeed:output_type -> tia.notification.v1.Feed
+	53, // 89: tia.notification.v1.NotificationService.SearchAuditEntries:output_type -> tia.audit.v1.SearchAuditEntriesResponse
+	54, // 90: tia.notification.v1.NotificationService.VerifyAuditTrail:output_type -> tia.audit.v1.VerifyAuditTrailResponse
+	63, // [63:91] is the sub-list for method output_type
+	35, // [35:63] is the sub-list for method input_type
 	35, // [35:35] is the sub-list for extension type_name
 	35, // [35:35] is the sub-list for extension extendee
 	0,  // [0:35] is the sub-list for field type_name

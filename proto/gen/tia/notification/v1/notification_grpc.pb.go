@@ -8,6 +8,7 @@ package notificationv1
 
 import (
 	context "context"
+	v1 "github.com/tia-platform/tia/proto/gen/tia/audit/v1"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
@@ -46,6 +47,8 @@ const (
 	NotificationService_ListContacts_FullMethodName        = "/tia.notification.v1.NotificationService/ListContacts"
 	NotificationService_DeleteContact_FullMethodName       = "/tia.notification.v1.NotificationService/DeleteContact"
 	NotificationService_GetActivityFeed_FullMethodName     = "/tia.notification.v1.NotificationService/GetActivityFeed"
+	NotificationService_SearchAuditEntries_FullMethodName  = "/tia.notification.v1.NotificationService/SearchAuditEntries"
+	NotificationService_VerifyAuditTrail_FullMethodName    = "/tia.notification.v1.NotificationService/VerifyAuditTrail"
 )
 
 // NotificationServiceClient is the client API for NotificationService service.
@@ -111,6 +114,13 @@ type NotificationServiceClient interface {
 	// Activities newly open to asylum seekers in a kommun, as an Atom feed.
 	// Public.
 	GetActivityFeed(ctx context.Context, in *GetActivityFeedRequest, opts ...grpc.CallOption) (*Feed, error)
+	// Lists the trail of reads and changes of an asylum seeker's inbox
+	// (`auditTrails/notification`): Migrationsverket for anyone by dossier
+	// number, an asylum seeker for their own inbox (GDPR art. 15).
+	SearchAuditEntries(ctx context.Context, in *v1.SearchAuditEntriesRequest, opts ...grpc.CallOption) (*v1.SearchAuditEntriesResponse, error)
+	// Checks that the notification service's audit trail is whole:
+	// Migrationsverket.
+	VerifyAuditTrail(ctx context.Context, in *v1.VerifyAuditTrailRequest, opts ...grpc.CallOption) (*v1.VerifyAuditTrailResponse, error)
 }
 
 type notificationServiceClient struct {
@@ -381,6 +391,26 @@ func (c *notificationServiceClient) GetActivityFeed(ctx context.Context, in *Get
 	return out, nil
 }
 
+func (c *notificationServiceClient) SearchAuditEntries(ctx context.Context, in *v1.SearchAuditEntriesRequest, opts ...grpc.CallOption) (*v1.SearchAuditEntriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.SearchAuditEntriesResponse)
+	err := c.cc.Invoke(ctx, NotificationService_SearchAuditEntries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) VerifyAuditTrail(ctx context.Context, in *v1.VerifyAuditTrailRequest, opts ...grpc.CallOption) (*v1.VerifyAuditTrailResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.VerifyAuditTrailResponse)
+	err := c.cc.Invoke(ctx, NotificationService_VerifyAuditTrail_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NotificationServiceServer is the server API for NotificationService service.
 // All implementations must embed UnimplementedNotificationServiceServer
 // for forward compatibility.
@@ -444,6 +474,13 @@ type NotificationServiceServer interface {
 	// Activities newly open to asylum seekers in a kommun, as an Atom feed.
 	// Public.
 	GetActivityFeed(context.Context, *GetActivityFeedRequest) (*Feed, error)
+	// Lists the trail of reads and changes of an asylum seeker's inbox
+	// (`auditTrails/notification`): Migrationsverket for anyone by dossier
+	// number, an asylum seeker for their own inbox (GDPR art. 15).
+	SearchAuditEntries(context.Context, *v1.SearchAuditEntriesRequest) (*v1.SearchAuditEntriesResponse, error)
+	// Checks that the notification service's audit trail is whole:
+	// Migrationsverket.
+	VerifyAuditTrail(context.Context, *v1.VerifyAuditTrailRequest) (*v1.VerifyAuditTrailResponse, error)
 	mustEmbedUnimplementedNotificationServiceServer()
 }
 
@@ -531,6 +568,12 @@ func (UnimplementedNotificationServiceServer) DeleteContact(context.Context, *De
 }
 func (UnimplementedNotificationServiceServer) GetActivityFeed(context.Context, *GetActivityFeedRequest) (*Feed, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetActivityFeed not implemented")
+}
+func (UnimplementedNotificationServiceServer) SearchAuditEntries(context.Context, *v1.SearchAuditEntriesRequest) (*v1.SearchAuditEntriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchAuditEntries not implemented")
+}
+func (UnimplementedNotificationServiceServer) VerifyAuditTrail(context.Context, *v1.VerifyAuditTrailRequest) (*v1.VerifyAuditTrailResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method VerifyAuditTrail not implemented")
 }
 func (UnimplementedNotificationServiceServer) mustEmbedUnimplementedNotificationServiceServer() {}
 func (UnimplementedNotificationServiceServer) testEmbeddedByValue()                             {}
@@ -1021,6 +1064,42 @@ func _NotificationService_GetActivityFeed_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NotificationService_SearchAuditEntries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.SearchAuditEntriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).SearchAuditEntries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_SearchAuditEntries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).SearchAuditEntries(ctx, req.(*v1.SearchAuditEntriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_VerifyAuditTrail_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.VerifyAuditTrailRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).VerifyAuditTrail(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_VerifyAuditTrail_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).VerifyAuditTrail(ctx, req.(*v1.VerifyAuditTrailRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NotificationService_ServiceDesc is the grpc.ServiceDesc for NotificationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1131,6 +1210,14 @@ var NotificationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetActivityFeed",
 			Handler:    _NotificationService_GetActivityFeed_Handler,
+		},
+		{
+			MethodName: "SearchAuditEntries",
+			Handler:    _NotificationService_SearchAuditEntries_Handler,
+		},
+		{
+			MethodName: "VerifyAuditTrail",
+			Handler:    _NotificationService_VerifyAuditTrail_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
