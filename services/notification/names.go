@@ -5,8 +5,8 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	notificationv1 "github.com/tia-platform/tia/proto/gen/tia/notification/v1"
 	"github.com/tia-platform/tia/proto/access"
+	notificationv1 "github.com/tia-platform/tia/proto/gen/tia/notification/v1"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/resname"
 )

@@ -136,7 +136,15 @@ func run(pgURL, natsURL string, rate int, duration time.Duration, webhooks, fanE
 	if err := host.Add(ctx, producerComponent, dsn(dbs[0])); err != nil {
 		return err
 	}
-	cfg := notification.Config{Development: true, Delivery: dispatch.Config{PollInterval: 50 * time.Millisecond, Concurrency: 64}}
+	// The fan-out's receiver listens on loopback: the allow-list of
+	// development receivers names it (every other webhook must be public).
+	receiver, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer receiver.Close()
+	cfg := notification.Config{Development: true, WebhookAllowHosts: receiver.Addr().String(),
+		Delivery: dispatch.Config{PollInterval: 50 * time.Millisecond, Concurrency: 64}}
 	if err := host.Add(ctx, notification.NewComponent(&cfg), dsn(dbs[1])); err != nil {
 		return err
 	}
@@ -161,7 +169,7 @@ func run(pgURL, natsURL string, rate int, duration time.Duration, webhooks, fanE
 	if err := latency(ctx, prod, ndb, rate, duration); err != nil {
 		return err
 	}
-	return fanOut(ctx, prod, ndb, webhooks, fanEvents)
+	return fanOut(ctx, prod, ndb, receiver, webhooks, fanEvents)
 }
 
 // publish commits one ActivityRegistered event for a kommun in the
@@ -309,12 +317,8 @@ func latency(ctx context.Context, p *producer, ndb *sqlx.DB, rate int, duration 
 
 // fanOut sends events to a recipient with many webhooks and measures how
 // fast the dispatcher delivers them.
-func fanOut(ctx context.Context, p *producer, ndb *sqlx.DB, webhooks, evts int) error {
+func fanOut(ctx context.Context, p *producer, ndb *sqlx.DB, l net.Listener, webhooks, evts int) error {
 	var calls atomic.Int64
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
 	srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		calls.Add(1)
@@ -324,16 +328,15 @@ func fanOut(ctx context.Context, p *producer, ndb *sqlx.DB, webhooks, evts int) 
 
 	// All events below go to Gotland's county board (län 09).
 	const recipient = "lansstyrelse-09"
-	st := store.New(ndb)
 	for i := range webhooks {
-		if err := st.CreateWebhook(ctx, store.Webhook{
+		if err := store.CreateWebhook(ctx, ndb, store.Webhook{
 			Recipient: recipient, ID: fmt.Sprintf("hook-%03d", i), URL: "http://" + l.Addr().String() + fmt.Sprintf("/hook/%d", i),
-			Secret: "whsec_bench", CreateTime: time.Now().UTC().Format(time.RFC3339Nano),
+			Secret: dispatch.NewSecret(), CreateTime: time.Now().UTC().Format(time.RFC3339Nano),
 		}); err != nil {
 			return err
 		}
 	}
-	if err := st.PutSubscription(ctx, store.Subscription{Recipient: recipient, Topic: "activity.registered", Channels: store.ChannelWebhook, Language: "sv"}); err != nil {
+	if err := store.PutSubscription(ctx, ndb, store.Subscription{Recipient: recipient, Topic: "activity.registered", Channels: store.ChannelWebhook, Language: "sv"}); err != nil {
 		return err
 	}
 	// The subscription was written to the database directly, as another

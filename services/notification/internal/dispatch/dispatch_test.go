@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
-	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/jmoiron/sqlx"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/tia-platform/tia/services/notification/internal/store"
 	"github.com/tia-platform/tia/services/platform/db"

@@ -39,7 +39,9 @@ var Rules = table(
 	// The organiser's participant contacts enter the contact directory
 	// (the service's read model); the county board already heard of the
 	// organiser (organiser.registered).
-	rule("", func(context.Context, *activityv1.OrganiserContactsChanged, Directory) ([]Message, error) { return nil, nil }),
+	rule("", func(context.Context, *activityv1.OrganiserContactsChanged, Directory) ([]Message, error) {
+		return nil, nil
+	}),
 
 	rule("activity.registered",
 		func(_ context.Context, ev *activityv1.ActivityRegistered, _ Directory) ([]Message, error) {
