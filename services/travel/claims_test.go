@@ -36,8 +36,10 @@ type fakeRegistry struct {
 	valid func(*activityv1.CheckCertificateRequest) []string
 	calls int
 	auth  []string
-	// active maps organisation numbers to the kommuner of their activities.
-	active map[string][]string
+	// active maps organisation numbers to the kommuner of their activities;
+	// activeErr, when set, is ListActivities' answer.
+	active    map[string][]string
+	activeErr error
 }
 
 func (f *fakeRegistry) Invoke(ctx context.Context, method string, args, reply any, _ ...grpc.CallOption) error {
@@ -69,6 +71,9 @@ func (f *fakeRegistry) Invoke(ctx context.Context, method string, args, reply an
 // the kommuner the filter names: one activity per match, or NotFound for an
 // organiser the registry does not know.
 func (f *fakeRegistry) listActivities(req *activityv1.ListActivitiesRequest, resp *activityv1.ListActivitiesResponse) error {
+	if f.activeErr != nil {
+		return f.activeErr
+	}
 	org := strings.TrimPrefix(req.GetParent(), "organisers/")
 	kommuner, ok := f.active[org]
 	if !ok {

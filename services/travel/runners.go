@@ -155,7 +155,9 @@ func (p *paymentRunner) Run(ctx context.Context, interval time.Duration) {
 func (p *paymentRunner) resume(ctx context.Context) {
 	running, err := p.store.RunningRuns(ctx)
 	if err != nil {
-		p.log.ErrorContext(ctx, "running payment runs", "err", err)
+		if ctx.Err() == nil {
+			p.log.ErrorContext(ctx, "running payment runs", "err", err)
+		}
 		return
 	}
 	for _, r := range running {
