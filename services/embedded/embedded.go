@@ -29,8 +29,10 @@ import (
 	"github.com/tia-platform/tia/services/notification"
 	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/clock"
 	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/grpcserver"
+	"github.com/tia-platform/tia/services/platform/pseudonym"
 	"github.com/tia-platform/tia/services/statistics"
 	"github.com/tia-platform/tia/services/travel"
 )
@@ -50,6 +52,9 @@ type Options struct {
 	// links start with http://<HTTPAddr> unless PublicBaseURL says otherwise;
 	// the edge logs through Logger unless it has its own.
 	Gateway gateway.Options
+	// Clock tells every service the time (the system clock when nil); tests
+	// set it to run a path at, say, 23:30 UTC.
+	Clock clock.Clock
 }
 
 // Platform is a running embedded platform.
@@ -120,7 +125,18 @@ func Start(ctx context.Context, o Options) (_ *Platform, err error) {
 	}
 
 	// Services that call each other do so in-process too.
-	p.host, err = app.NewHost(o.Logger, p.nc, func(string) (grpc.ClientConnInterface, error) { return p.Channel, nil })
+	// The keyed ids that stand for dossier numbers use the data folder's
+	// own secret, made at the first start.
+	pkey, err := pseudonym.LoadOrCreate(filepath.Join(o.DataDir, "keys", "pseudonym.key"))
+	if err != nil {
+		return nil, err
+	}
+	keyer, err := pseudonym.New(pkey, nil)
+	if err != nil {
+		return nil, err
+	}
+	p.host, err = app.NewHost(o.Logger, p.nc, func(string) (grpc.ClientConnInterface, error) { return p.Channel, nil },
+		app.WithPseudonymKey(keyer), app.WithClock(o.Clock))
 	if err != nil {
 		return nil, err
 	}

@@ -14,8 +14,13 @@ import (
 	"github.com/jmoiron/sqlx"
 	"google.golang.org/grpc"
 
+	"github.com/tia-platform/tia/services/platform/apierr"
+	"github.com/tia-platform/tia/services/platform/audit"
+	"github.com/tia-platform/tia/services/platform/clock"
 	"github.com/tia-platform/tia/services/platform/config"
 	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/pseudonym"
+	"github.com/tia-platform/tia/services/platform/uow"
 )
 
 // Component describes one service to the host.
@@ -28,6 +33,11 @@ type Component struct {
 	Migrations fs.FS
 	// New builds the service once its dependencies are ready.
 	New func(Deps) (Service, error)
+	// Errors maps the service's typed and sentinel errors to gRPC codes:
+	// the one table through which every method's errors pass (the shared
+	// kinds of package apierr, unreachable dependencies and the rest are
+	// classified there for every service alike).
+	Errors []apierr.Rule
 	// Config, when set, returns a new zero value of the service's own
 	// settings. The host registers its flags (on the binary's command line;
 	// each also read from its TIA_* variable), parses and validates them
@@ -47,6 +57,15 @@ type Deps struct {
 	// Peer returns a connection to another service by name (for questions
 	// that need an answer now).
 	Peer func(name string) (grpc.ClientConnInterface, error)
+	// Units saves changes: rows, events and audit entries in one
+	// transaction (package uow), with client request ids honoured.
+	Units *uow.Runner
+	// Audit is the service's trail of reads and changes of personal data.
+	Audit *audit.Trail
+	// Pseudonyms derives the keyed ids that stand for dossier numbers.
+	Pseudonyms *pseudonym.Keyer
+	// Clock tells the time; "today" is clock.Day of it (Europe/Stockholm).
+	Clock clock.Clock
 	// Config is the service's own settings (Component.Config), parsed and
 	// validated; nil when the component declares none or when a test
 	// builds the service without a host.

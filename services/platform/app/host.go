@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,9 +16,15 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/tia-platform/tia/services/platform/apierr"
+	"github.com/tia-platform/tia/services/platform/audit"
+	"github.com/tia-platform/tia/services/platform/clock"
 	"github.com/tia-platform/tia/services/platform/config"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/pseudonym"
+	"github.com/tia-platform/tia/services/platform/uow"
 )
 
 // Host runs components in one process: it opens and migrates each one's
@@ -48,6 +55,9 @@ type Host struct {
 	settings map[string]config.Settings
 	// unregister stop the components' metrics on Close.
 	unregister []func() error
+	// pseudonyms and clock are given to every component.
+	pseudonyms *pseudonym.Keyer
+	clock      clock.Clock
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -91,6 +101,36 @@ func WithPruning(o events.PruneOptions) HostOption {
 	return func(h *Host) { h.prune = o }
 }
 
+// WithPseudonymKey sets the key of the ids that stand for dossier numbers
+// (TIA_PSEUDONYM_KEY). Without it a host makes a random key, which suits
+// tests only: pseudonyms then change with every start.
+func WithPseudonymKey(k *pseudonym.Keyer) HostOption {
+	return func(h *Host) { h.pseudonyms = k }
+}
+
+// WithClock sets the clock the components tell the time and the day by.
+func WithClock(c clock.Clock) HostOption {
+	return func(h *Host) { h.clock = c }
+}
+
+func (h *Host) keyer() (*pseudonym.Keyer, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.pseudonyms == nil {
+		key := make([]byte, pseudonym.KeySize)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		k, err := pseudonym.New(key, nil)
+		if err != nil {
+			return nil, err
+		}
+		h.log.Warn("no pseudonym key configured (TIA_PSEUDONYM_KEY): using a random one until restart")
+		h.pseudonyms = k
+	}
+	return h.pseudonyms, nil
+}
+
 // Liveness is the grpc.health.v1 service name that reports only whether the
 // process works (for liveness probes).
 const Liveness = "liveness"
@@ -115,6 +155,11 @@ func NewHost(log *slog.Logger, nc *nats.Conn, peer func(string) (grpc.ClientConn
 		h.peer = func(name string) (grpc.ClientConnInterface, error) {
 			return nil, fmt.Errorf("no connection to the %s service is configured", name)
 		}
+	}
+	if h.pseudonyms != nil {
+		// Every instance signs page tokens with the deployment's secret, so
+		// a token from one instance is good at the next.
+		listing.SetTokenKey(h.pseudonyms.Derive("page-token"))
 	}
 	h.health.SetServingStatus(Liveness, healthpb.HealthCheckResponse_SERVING)
 	h.go_(h.watchHealth)
@@ -143,20 +188,39 @@ func (h *Host) Add(ctx context.Context, c Component, dsn string, regs ...grpc.Se
 		d.Close()
 		return fmt.Errorf("%s: platform tables: %w", c.Name, err)
 	}
+	if err := uow.Migrate(ctx, d); err != nil {
+		d.Close()
+		return fmt.Errorf("%s: platform tables: %w", c.Name, err)
+	}
+	if err := audit.Migrate(ctx, d); err != nil {
+		d.Close()
+		return fmt.Errorf("%s: platform tables: %w", c.Name, err)
+	}
 	if err := db.Migrate(ctx, d, c.Migrations, c.Name+"_migrations"); err != nil {
 		d.Close()
 		return fmt.Errorf("%s: %w", c.Name, err)
 	}
 	relay := events.NewRelay(d, h.js, events.WithRelayLogger(log), events.WithSubjectPrefix(h.prefix))
-	svc, err := c.New(Deps{DB: d, Relay: relay, Logger: log, Peer: h.peer, Config: settings})
+	keyer, err := h.keyer()
 	if err != nil {
 		d.Close()
 		return fmt.Errorf("%s: %w", c.Name, err)
 	}
+	trail := audit.New(d, keyer)
+	svc, err := c.New(Deps{
+		DB: d, Relay: relay, Logger: log, Peer: h.peer, Config: settings,
+		Units: uow.New(d, relay, trail), Audit: trail, Pseudonyms: keyer, Clock: h.clock,
+	})
+	if err != nil {
+		d.Close()
+		return fmt.Errorf("%s: %w", c.Name, err)
+	}
+	// Every method's errors pass through the component's one table.
+	errs := apierr.Table{Domain: c.Name + ".tia", Rules: c.Errors, Log: log}
 	rec := &recorder{}
 	svc.Register(rec)
 	for _, r := range regs {
-		svc.Register(r)
+		svc.Register(apierr.Registrar(r, errs))
 	}
 	h.go_(func(ctx context.Context) error { return h.relayWhenStreamExists(ctx, log, c.Name, relay) })
 	h.go_(events.NewPruner(d, h.prune, log).Run)

@@ -33,6 +33,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/grpcserver"
 	"github.com/tia-platform/tia/services/platform/logging"
+	"github.com/tia-platform/tia/services/platform/pseudonym"
 	"github.com/tia-platform/tia/services/platform/telemetry"
 	"github.com/tia-platform/tia/services/platform/tlsconfig"
 )
@@ -110,7 +111,11 @@ func Run(ctx context.Context, c Component, args []string, peers ...string) error
 
 	peerConns := newPeers(cfg.Peers, clientTLS)
 	defer peerConns.close()
-	host, err := NewHost(log, nc, peerConns.get, WithEventPrefix(cfg.NATSPrefix), WithStreamReplicas(cfg.NATSReplicas),
+	keyer, err := loadPseudonymKey(cfg.PseudonymKey, cfg.PseudonymKeyPrevious)
+	if err != nil {
+		return err
+	}
+	host, err := NewHost(log, nc, peerConns.get, WithEventPrefix(cfg.NATSPrefix), WithStreamReplicas(cfg.NATSReplicas), WithPseudonymKey(keyer),
 		WithStreamLimits(cfg.NATSMaxAge, cfg.NATSMaxBytes),
 		WithPruning(events.PruneOptions{OutboxRetention: cfg.OutboxRetention, ProcessedRetention: cfg.ProcessedRetention}))
 	if err != nil {
@@ -290,4 +295,25 @@ func splitAddrs(addr string) []string {
 		}
 	}
 	return list
+}
+
+// loadPseudonymKey reads TIA_PSEUDONYM_KEY (and the previous key during a
+// rotation); nil when unset.
+func loadPseudonymKey(current, previous string) (*pseudonym.Keyer, error) {
+	key, err := pseudonym.Load(current)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: TIA_PSEUDONYM_KEY: %w", err)
+	}
+	if key == nil {
+		return nil, nil
+	}
+	prev, err := pseudonym.Load(previous)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: TIA_PSEUDONYM_KEY_PREVIOUS: %w", err)
+	}
+	k, err := pseudonym.New(key, prev)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: TIA_PSEUDONYM_KEY: %w", err)
+	}
+	return k, nil
 }

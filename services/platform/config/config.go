@@ -72,6 +72,11 @@ type Service struct {
 	// TokenKey is the PEM public key or JWKS file that verifies bearer tokens
 	// (TIA_TOKEN_KEY).
 	TokenKey string
+	// PseudonymKey is the secret key (hex or base64, or a file holding it)
+	// of the ids that stand for dossier numbers (TIA_PSEUDONYM_KEY);
+	// PseudonymKeyPrevious is the one before it during a rotation
+	// (TIA_PSEUDONYM_KEY_PREVIOUS).
+	PseudonymKey, PseudonymKeyPrevious string
 	// Peers are the gRPC addresses of other services this one calls, e.g.
 	// TIA_ACTIVITY_ADDR for the activity registry.
 	Peers map[string]*string
@@ -114,6 +119,8 @@ func (s *Service) Register(fs *flag.FlagSet, defaultGRPC string, peers ...string
 	fs.StringVar(&s.NATSPrefix, "nats-prefix", "", "prefix of event subjects and stream names (to share one NATS)")
 	Int(fs, &s.NATSReplicas, "nats-replicas", 1, "how many NATS servers keep each event stream (3 on a three-server cluster)")
 	fs.StringVar(&s.TokenKey, "token-key", "", "PEM public key or JWKS file that verifies bearer tokens")
+	fs.StringVar(&s.PseudonymKey, "pseudonym-key", "", "secret key (hex/base64, or a file holding it) of the keyed ids that stand for dossier numbers")
+	fs.StringVar(&s.PseudonymKeyPrevious, "pseudonym-key-previous", "", "the previous pseudonym key during a rotation")
 	fs.TextVar(&s.LogLevel, "log-level", slog.LevelInfo, "log level")
 	Duration(fs, &s.DrainTimeout, "drain-timeout", 20*time.Second, "how long shutdown waits for calls in flight")
 	fs.StringVar(&s.HealthAddr, "health-addr", "", "plaintext grpc.health.v1 listen address for probes (off when empty)")
