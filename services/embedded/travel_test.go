@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/clock"
 )
 
 // TestTravelClaims follows a claim through the REST edge: the asylum seeker
@@ -188,4 +190,48 @@ func toStrings(v any) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// TestTravelClaimAtSwedishMidnight runs the certificate → claim path at
+// 23:30 UTC, when Sweden is already on the next day: the registry and
+// travel agree on that day, so a claim for today's trip (the Swedish today)
+// is approved on its seeded certificate.
+func TestTravelClaimAtSwedishMidnight(t *testing.T) {
+	y, m, d := time.Now().UTC().Date()
+	// The demo data is seeded at noon (it is dated by the UTC day), then
+	// the clock stands at 23:30 UTC.
+	var at atomic.Pointer[time.Time]
+	noon := time.Date(y, m, d, 12, 0, 0, 0, time.UTC)
+	now := time.Date(y, m, d, 23, 30, 0, 0, time.UTC)
+	at.Store(&noon)
+	p, err := Start(context.Background(), Options{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0",
+		Clock: func() time.Time { return *at.Load() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	if err := Seed(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	at.Store(&now)
+	seeker := p.as(t, &DemoAsylumSeeker)
+	code, certs := seeker.do("GET", "/v1/organisers/-/activities/-/certificates", nil)
+	list, _ := certs["certificates"].([]any)
+	if code != http.StatusOK || len(list) == 0 {
+		t.Fatalf("own certificates: HTTP %d %v", code, certs)
+	}
+	cert := list[0].(map[string]any)["name"].(string)
+	swedishToday := clock.Day(now)
+	if swedishToday == now.Format(time.DateOnly) {
+		t.Fatalf("23:30 UTC should be the next day in Stockholm, got %s", swedishToday)
+	}
+	claim := map[string]any{
+		"tripDate": swedishToday, "fromKommunCode": "0184", "toKommunCode": "0180",
+		"activity": cert[:strings.Index(cert, "/certificates/")], "certificate": cert,
+		"distanceKm": 7.5, "costOre": 4200, "ticketType": "TICKET_TYPE_SINGLE",
+	}
+	code, got := seeker.do("POST", "/v1/claims?requestId=midnight-1", claim)
+	if code != http.StatusOK || got["state"] != "CLAIM_STATE_APPROVED" {
+		t.Fatalf("claim for the Swedish today at 23:30 UTC: HTTP %d %v", code, got)
+	}
 }
