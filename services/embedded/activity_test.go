@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -204,7 +205,9 @@ func TestActivityRegistry(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	// The participant who dropped out today still counts today.
-	if u := kommunIn(coverage, "0380"); u["capacity"] != "25" || u["activeParticipants"] != "1" || u["unmetNeed"] != "15" {
+	// Unmet need is the published (perturbed) target group less the capacity.
+	if u := kommunIn(coverage, "0380"); u["capacity"] != "25" || u["activeParticipants"] != "1" ||
+		u["unmetNeed"] != strconv.Itoa(max(0, atoi(t, u["targetGroup"])-25)) {
 		t.Fatalf("Uppsala = %v", u)
 	}
 	code, c01 := board.do("GET", "/v1/lan/01/coverage", nil)
@@ -282,5 +285,108 @@ func TestSeedActivity(t *testing.T) {
 	code, certs := p.as(t, &DemoAsylumSeeker).do("GET", "/v1/organisers/-/activities/-/certificates", nil)
 	if cs, _ := certs["certificates"].([]any); code != http.StatusOK || len(cs) != 1 {
 		t.Fatalf("demo certificate: HTTP %d %v", code, certs)
+	}
+}
+
+// atoi reads an int64 the REST edge wrote as a JSON string.
+func atoi(t *testing.T, v any) int {
+	t.Helper()
+	s, _ := v.(string)
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("not a number: %v", v)
+	}
+	return n
+}
+
+// TestActivityRegistryREST covers the registry's issue fixes through the
+// REST edge: a county board of another län is refused before its request is
+// looked at, update masks of "*", orderBy, the agreement filter by
+// organiser, request ids, and the audit trail routes.
+func TestActivityRegistryREST(t *testing.T) {
+	p := start(t)
+	org := DemoStudyAssociation
+	registerOrganiser(t, p, org) // its contacts name län 01 and 03
+	organiser := p.as(t, &org)
+	otherBoard := p.as(t, &DemoOtherCountyBoard)
+	board := p.as(t, &DemoCountyBoard)
+	mv := p.as(t, &DemoMigrationsverket)
+	anyone := p.as(t, nil)
+
+	orgPath := "/v1/organisers/" + org.Org
+	code, body := otherBoard.do("PATCH", orgPath+"?updateMask=displayName", map[string]any{"displayName": "Kapad"})
+	if code != http.StatusForbidden {
+		t.Fatalf("other län's county board renames: HTTP %d %v", code, body)
+	}
+	code, body = otherBoard.do("PATCH", orgPath+"?updateMask=noSuchField", map[string]any{"displayName": "Kapad"})
+	if code != http.StatusForbidden {
+		t.Fatalf("other län's county board, bad mask: HTTP %d %v", code, body)
+	}
+	code, body = board.do("PATCH", orgPath+"?updateMask=displayName", map[string]any{"displayName": "Studieförbundet i Stockholm"})
+	if code != http.StatusOK || body["displayName"] != "Studieförbundet i Stockholm" {
+		t.Fatalf("own county board renames: HTTP %d %v", code, body)
+	}
+
+	// Two activities; one sent twice with the same request id.
+	create := func(title string, capacity int, requestID string) map[string]any {
+		b := activityBody("0180")
+		b["title"], b["capacity"] = title, capacity
+		code, body := organiser.do("POST", orgPath+"/activities?requestId="+requestID, b)
+		if code != http.StatusOK {
+			t.Fatalf("create %s: HTTP %d %v", title, code, body)
+		}
+		return body
+	}
+	a1, again, _ := create("Bbb", 10, "r1"), create("Bbb", 10, "r1"), create("Aaa", 20, "r2")
+	if a1["name"] != again["name"] {
+		t.Fatalf("a repeated request id created %v and %v", a1["name"], again["name"])
+	}
+	code, list := anyone.do("GET", orgPath+"/activities?orderBy="+url.QueryEscape("capacity desc"), nil)
+	acts, _ := list["activities"].([]any)
+	if code != http.StatusOK || len(acts) != 2 || acts[0].(map[string]any)["title"] != "Aaa" {
+		t.Fatalf("orderBy capacity desc: HTTP %d %v", code, list)
+	}
+	code, body = anyone.do("GET", orgPath+"/activities?orderBy=dossierNumber", nil)
+	if code != http.StatusBadRequest || !contains(violatedFields(body), "orderBy") {
+		t.Fatalf("orderBy unknown field: HTTP %d %v", code, body)
+	}
+	code, body = anyone.do("GET", "/v1/organisers/-/activities?filter="+url.QueryEscape(`lanCode = "99"`), nil)
+	if code != http.StatusBadRequest || !contains(violatedFields(body), "filter") {
+		t.Fatalf("unknown län in a filter: HTTP %d %v", code, body)
+	}
+	// updateMask=* replaces every changeable field.
+	full := activityBody("0184")
+	full["title"], full["fundingBasis"] = "Ny titel", "FUNDING_BASIS_ORDINANCE_2016_1364"
+	full["startDate"], full["endDate"] = day(-1), day(60)
+	code, body = organiser.do("PATCH", "/v1/"+a1["name"].(string)+"?updateMask=*", full)
+	if code != http.StatusOK || body["title"] != "Ny titel" || body["kommunCode"] != "0184" {
+		t.Fatalf("updateMask=*: HTTP %d %v", code, body)
+	}
+
+	// The agreement filter documented in the proto.
+	code, body = board.do("POST", "/v1/lan/01/agreements", map[string]any{"organiser": "organisers/" + org.Org, "startDate": day(0), "endDate": day(100)})
+	if code != http.StatusOK {
+		t.Fatalf("agreement: HTTP %d %v", code, body)
+	}
+	code, list = board.do("GET", "/v1/lan/01/agreements?filter="+url.QueryEscape(`organiser = "organisers/`+org.Org+`"`), nil)
+	if ags, _ := list["agreements"].([]any); code != http.StatusOK || len(ags) != 1 {
+		t.Fatalf("agreements by organiser: HTTP %d %v", code, list)
+	}
+
+	// The audit trail of a participant, by Migrationsverket.
+	code, cert := organiser.do("POST", "/v1/"+a1["name"].(string)+"/certificates", map[string]any{"dossierNumber": "12-345678"})
+	if code != http.StatusOK {
+		t.Fatalf("certificate: HTTP %d %v", code, cert)
+	}
+	code, trail := mv.do("POST", "/v1/auditTrails/activity/entries:search", map[string]any{"dossierNumber": "12-345678"})
+	if entries, _ := trail["auditEntries"].([]any); code != http.StatusOK || len(entries) != 1 || strings.Contains(toJSON(trail), "12-345678") {
+		t.Fatalf("audit trail: HTTP %d %v", code, trail)
+	}
+	code, verified := mv.do("GET", "/v1/auditTrails/activity:verify", nil)
+	if code != http.StatusOK || verified["intact"] != true {
+		t.Fatalf("verify: HTTP %d %v", code, verified)
+	}
+	if code, body := board.do("GET", "/v1/auditTrails/activity:verify", nil); code != http.StatusForbidden {
+		t.Fatalf("county board verifies: HTTP %d %v", code, body)
 	}
 }
