@@ -1,9 +1,6 @@
 package embedded
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/xml"
 	"io"
 	"net"
@@ -12,6 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/tia-platform/tia/services/platform/auth"
 )
 
 // hookServer is a webhook receiver on a fixed loopback port that can be
@@ -83,23 +84,17 @@ func (h *hookServer) next(t *testing.T) hookCall {
 	return hookCall{}
 }
 
-// verifySignature checks the documented webhook signature:
-// Tia-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + "." + body)>.
+// verifySignature checks a webhook call as a receiver would, with a
+// third-party Standard Webhooks library (webhook-id, webhook-timestamp,
+// webhook-signature; secret whsec_…).
 func verifySignature(t *testing.T, secret string, c hookCall) {
 	t.Helper()
-	var ts, sig string
-	for _, part := range strings.Split(c.header.Get("Tia-Signature"), ",") {
-		k, v, _ := strings.Cut(part, "=")
-		if k == "t" {
-			ts = v
-		} else if k == "v1" {
-			sig = v
-		}
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatalf("secret %q: %v", secret, err)
 	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(ts + "." + string(c.body)))
-	if ts == "" || sig != hex.EncodeToString(mac.Sum(nil)) {
-		t.Fatalf("signature %q does not verify", c.header.Get("Tia-Signature"))
+	if err := wh.Verify(c.body, c.header); err != nil {
+		t.Fatalf("the call does not verify: %v (headers %v)", err, c.header)
 	}
 }
 
@@ -144,8 +139,15 @@ func get(t *testing.T, p *Platform, path string) (int, string, string) {
 	return resp.StatusCode, resp.Header.Get("Content-Type"), string(body)
 }
 
-func startNotifying(t *testing.T) *Platform {
-	t.Setenv("TIA_DEVELOPMENT", "true") // webhooks on plain-http loopback
+// startNotifying starts the platform with fast delivery retries; the
+// webhook receivers (on loopback) are on the allow-list of development
+// receivers, the only way a webhook may reach a loopback address.
+func startNotifying(t *testing.T, receivers ...*hookServer) *Platform {
+	var allow []string
+	for _, r := range receivers {
+		allow = append(allow, r.addr)
+	}
+	t.Setenv("TIA_WEBHOOK_ALLOW_HOSTS", strings.Join(allow, ","))
 	t.Setenv("TIA_DELIVERY_BACKOFF", "10ms")
 	t.Setenv("TIA_DELIVERY_BACKOFF_MAX", "20ms")
 	t.Setenv("TIA_DELIVERY_MAX_ATTEMPTS", "3")
@@ -157,11 +159,11 @@ func startNotifying(t *testing.T) *Platform {
 // invited (inbox and signed webhook), propose agenda items, and calendar
 // clients read the meetings as iCalendar without an account.
 func TestForum(t *testing.T) {
-	p := startNotifying(t)
+	hooks := newHookServer(t)
+	p := startNotifying(t, hooks)
 	board := p.as(t, &DemoCountyBoard)
 	org := p.as(t, &DemoStudyAssociation)
 	other := p.as(t, &DemoFolkHighSchool)
-	hooks := newHookServer(t)
 
 	for _, m := range []map[string]any{
 		{"recipient": "organiser-" + DemoStudyAssociation.Org, "displayName": "Studieförbundet"},
@@ -297,12 +299,12 @@ func TestNotificationErrors(t *testing.T) {
 // that is down is retried, dead-lettered and replayed, contacts are public or
 // not, and the Atom feed shows a kommun's new activities to anyone.
 func TestInboxChannelsAndFeeds(t *testing.T) {
-	p := startNotifying(t)
+	hooks := newHookServer(t)
+	hooks.down()
+	p := startNotifying(t, hooks)
 	board := p.as(t, &DemoCountyBoard)
 	org := p.as(t, &DemoStudyAssociation)
 	anyone := p.as(t, nil)
-	hooks := newHookServer(t)
-	hooks.down()
 
 	code, hook := board.do("POST", "/v1/recipients/lansstyrelse-01/webhooks", map[string]any{"url": "http://" + hooks.addr + "/tia"})
 	if code != http.StatusOK {
@@ -333,7 +335,7 @@ func TestInboxChannelsAndFeeds(t *testing.T) {
 		dead, _ = body["deliveries"].([]any)
 	}
 	d := dead[0].(map[string]any)
-	if d["state"] != "STATE_DEAD_LETTERED" || d["attempts"] != float64(3) || d["lastError"] == "" || d["channel"] != "CHANNEL_WEBHOOK" {
+	if d["state"] != "STATE_DEAD_LETTERED" || d["attempts"] != float64(3) || d["lastError"] != "failed" || d["channel"] != "CHANNEL_WEBHOOK" {
 		t.Fatalf("dead letter = %v", d)
 	}
 	hooks.up()
@@ -439,4 +441,80 @@ func TestRouteDecisionsReachOrganisers(t *testing.T) {
 		t.Fatalf("revoke: HTTP %d %v", code, body)
 	}
 	waitTopic(t, org, "organiser-"+DemoFolkHighSchool.Org, "travel.route_revoked")
+}
+
+// TestDirectoryNationalViewAndWebhookScope: an organiser's participant
+// contact, entered once in the activity registry, is in the public contact
+// directory of the län it covers; Migrationsverket reads what reaches its
+// regional inboxes in its own inbox, filtered by län; a person cannot
+// register a webhook, nor anyone one that points inside; a forum's
+// meetings are not for outsiders.
+func TestDirectoryNationalViewAndWebhookScope(t *testing.T) {
+	p := startNotifying(t)
+	anyone := p.as(t, nil)
+	board := p.as(t, &DemoCountyBoard)
+	mv := p.as(t, &DemoMigrationsverket)
+	const org = "8020024561"
+	orgClient := p.as(t, &auth.Principal{Subject: "demo-ny", Role: auth.RoleOrganiser, Org: org})
+	code, body := orgClient.do("POST", "/v1/organisers", map[string]any{"orgNumber": org, "displayName": "Studieförbundet Öst", "kind": "ORGANISER_KIND_STUDY_ASSOCIATION",
+		"contacts": []map[string]any{
+			{"role": "CONTACT_ROLE_PARTICIPANTS", "displayName": "Kursanmälan", "email": "kurs@ost.example", "lanCodes": []string{"05"}},
+			{"role": "CONTACT_ROLE_REGIONAL", "displayName": "Regionchef", "email": "chef@ost.example", "lanCodes": []string{"05"}},
+		}})
+	if code != http.StatusOK {
+		t.Fatalf("register organiser: HTTP %d %v", code, body)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, dir := anyone.do("GET", "/v1/lan/05/contacts", nil)
+		cs, _ := dir["contacts"].([]any)
+		if len(cs) == 1 {
+			c := cs[0].(map[string]any)
+			if c["actor"] != "organiser-"+org || c["email"] != "kurs@ost.example" || c["public"] != true {
+				t.Fatalf("län 05's directory = %v", dir)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("län 05's public directory = %v", dir)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, other := anyone.do("GET", "/v1/lan/12/contacts", nil); len(other["contacts"].([]any)) != 0 {
+		t.Fatalf("län 12 lists the contact for 05: %v", other)
+	}
+
+	// Migrationsverket's national view.
+	if code, body := board.do("POST", "/v1/lan/01/members", map[string]any{"recipient": "migrationsverket-01", "displayName": "Migrationsverket"}); code != http.StatusOK {
+		t.Fatalf("member: HTTP %d %v", code, body)
+	}
+	start := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Hour)
+	code, meeting := board.do("POST", "/v1/lan/01/meetings", map[string]any{"title": "Forum", "level": "COOPERATION_LEVEL_SAMRAD",
+		"startTime": start.Format(time.RFC3339), "endTime": start.Add(time.Hour).Format(time.RFC3339)})
+	if code != http.StatusOK {
+		t.Fatalf("meeting: HTTP %d %v", code, meeting)
+	}
+	waitTopic(t, mv, "me", "forum.meeting_invited")
+	_, in01 := mv.do("GET", `/v1/recipients/me/messages?filter=lanCode%20%3D%20%2201%22`, nil)
+	_, in12 := mv.do("GET", `/v1/recipients/me/messages?filter=lanCode%20%3D%20%2212%22`, nil)
+	if l, _ := in01["messages"].([]any); len(l) == 0 || !strings.HasPrefix(l[0].(map[string]any)["name"].(string), "recipients/migrationsverket-01/") {
+		t.Fatalf("län 01 in the national view = %v", in01)
+	}
+	if l, _ := in12["messages"].([]any); len(l) != 0 {
+		t.Fatalf("län 12 in the national view = %v", in12)
+	}
+	if code, _ := p.as(t, &DemoFolkHighSchool).do("GET", "/v1/"+meeting["name"].(string), nil); code != http.StatusForbidden {
+		t.Fatalf("an outsider reads the forum's meeting: HTTP %d", code)
+	}
+
+	// Webhooks: organisations only, public addresses only.
+	if code, _ := p.as(t, &DemoAsylumSeeker).do("POST", "/v1/recipients/me/webhooks", map[string]any{"url": "https://example.org/x"}); code != http.StatusForbidden {
+		t.Fatalf("an asylum seeker's webhook: HTTP %d", code)
+	}
+	for _, u := range []string{"https://127.0.0.1:9/x", "https://2130706433/x", "https://169.254.169.254/latest", "https://[::ffff:10.0.0.1]/x", "https://localhost/x"} {
+		code, body := board.do("POST", "/v1/recipients/lansstyrelse-01/webhooks", map[string]any{"url": u})
+		if code != http.StatusBadRequest || !contains(violatedFields(body), "webhook.url") {
+			t.Errorf("%s: HTTP %d %v", u, code, body)
+		}
+	}
 }

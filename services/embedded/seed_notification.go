@@ -11,7 +11,9 @@ import (
 )
 
 // seedNotification builds the regional forum of Stockholms län (members, a
-// dialog meeting in two weeks) and its contact directory.
+// dialog meeting in two weeks) and the agencies' part of its contact
+// directory; the organisers' participant contacts come from the activity
+// registry, where they entered them.
 func seedNotification(ctx context.Context, d demo) error {
 	board, err := d.as(DemoCountyBoard)
 	if err != nil {
@@ -48,7 +50,6 @@ func seedNotification(ctx context.Context, d demo) error {
 		{Actor: "lansstyrelse-01", ActorDisplayName: "Länsstyrelsen i Stockholms län", Function: "Samordnare TIA", Email: "tia@lansstyrelsen-demo.example", Phone: "010-223 10 00"},
 		{Actor: "migrationsverket-01", ActorDisplayName: "Migrationsverket", Function: "Regional kontakt TIA", Email: "tia.stockholm@migrationsverket-demo.example"},
 		{Actor: "migrationsverket-01", ActorDisplayName: "Migrationsverket", Function: "Frågor om reseersättning", Phone: "0771-235 235", Public: true},
-		{Actor: "organiser-" + DemoStudyAssociation.Org, ActorDisplayName: "Demo studieförbund", Function: "Anmälan till svenskakurser", Email: "kurs@studieforbund-demo.example", Public: true},
 	} {
 		if _, err := n.CreateContact(ctx, &notificationv1.CreateContactRequest{Parent: "lan/01", Contact: c}, board); err != nil {
 			return fmt.Errorf("seed contact: %w", err)
