@@ -7,6 +7,8 @@
 //
 // Every step checks what a client relies on and throws when it does not
 // hold; the test fails on a non-zero exit.
+import { Ajv2020 } from "ajv/dist/2020.js";
+import formats from "ajv-formats";
 import createClient, { type Client } from "openapi-fetch";
 import type { components, paths } from "./generated/tia.js";
 
@@ -51,6 +53,18 @@ function noNulls(value: unknown, path = "$"): void {
   else if (typeof value === "object") for (const [k, v] of Object.entries(value as object)) noNulls(v, `${path}.${k}`);
 }
 
+// Answers match the document's schemas (JSON Schema 2020-12, with formats):
+// the types above are only as good as the document is true.
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+(formats as unknown as (a: Ajv2020) => void)(ajv);
+for (const f of ["int32", "int64", "uint32", "uint64", "double", "float", "byte"]) ajv.addFormat(f, true);
+ajv.addSchema(await (await fetch(`${baseUrl}/openapi.json`)).json(), "tia");
+function conforms(schema: keyof components["schemas"], value: unknown): void {
+  const validate = ajv.getSchema(`tia#/components/schemas/${schema}`);
+  check(validate, `no schema ${schema}`);
+  check(validate(value), `the answer does not match ${schema}: ${ajv.errorsText(validate.errors)}`, value);
+}
+
 function step(what: string, detail: string): void {
   console.log(`ok ${what}: ${detail}`);
 }
@@ -60,6 +74,8 @@ const kommun = await anyone.GET("/v1/kommuner/{kommun}", { params: { path: { kom
 check(kommun.data?.displayName === "Stockholm" && kommun.data.lanCode === "01", "kommun 0180", kommun.data);
 const lan = await anyone.GET("/v1/lan/{lan}", { params: { path: { lan: "01" } } });
 check(lan.data?.displayName === "Stockholms län", "län 01", lan.data);
+conforms("Kommun", kommun.data);
+conforms("Lan", lan.data);
 step("reference data", `${kommun.data.displayName} in ${lan.data.displayName} at ${kommun.data.position.latitude}° N`);
 
 // The organiser registers itself.
@@ -73,6 +89,7 @@ const registered = await organiser.POST("/v1/organisers", {
 });
 check(registered.data?.name === `organisers/${orgNumber}`, "register organiser", registered.error);
 noNulls(registered.data);
+conforms("Organiser", registered.data);
 step("organiser", registered.data.name);
 
 // The county board signs an agreement, so the organiser may issue certificates.
@@ -81,6 +98,7 @@ const agreement = await board.POST("/v1/lan/{lan}/agreements", {
   body: { organiser: registered.data.name, startDate: today, endDate: addDays(today, 300) },
 });
 check(agreement.data?.name, "agreement", agreement.error);
+conforms("Agreement", agreement.data);
 step("agreement", agreement.data.name);
 
 // A bad activity is refused naming the field as the client wrote it.
@@ -90,6 +108,7 @@ const refused = await organiser.POST("/v1/organisers/{organiser}/activities", {
 });
 check(refused.response.status === 400 && refused.error, "bad activity accepted", refused.data);
 const status: Status = refused.error;
+conforms("google.rpc.Status", status);
 const badRequest = status.details?.find(
   (d): d is BadRequest => d["@type"] === "type.googleapis.com/google.rpc.BadRequest",
 );
@@ -114,6 +133,7 @@ const activity = await organiser.POST("/v1/organisers/{organiser}/activities", {
 });
 check(activity.data?.name && activity.data.status === "ACTIVITY_STATUS_ONGOING", "activity", activity.error ?? activity.data);
 noNulls(activity.data);
+conforms("Activity", activity.data);
 check(!("updateTime" in activity.data) || typeof activity.data.updateTime === "string", "updateTime", activity.data);
 step("activity", activity.data.name);
 const [, , , activityId] = activity.data.name.split("/");
@@ -131,6 +151,7 @@ const certificate = await organiser.POST("/v1/organisers/{organiser}/activities/
 });
 check(certificate.data?.name && certificate.data.validFrom === today, "certificate", certificate.error ?? certificate.data);
 noNulls(certificate.data);
+conforms("Certificate", certificate.data);
 step("certificate", `${certificate.data.name}, valid ${certificate.data.validFrom}..${certificate.data.validTo}`);
 
 // The asylum seeker claims travel compensation for today's trip.
@@ -149,6 +170,7 @@ const claim = await seeker.POST("/v1/claims", {
 });
 check(claim.data?.name && claim.data.state === "CLAIM_STATE_APPROVED", "claim", claim.error ?? claim.data);
 noNulls(claim.data);
+conforms("Claim", claim.data);
 const claimName = claim.data.name;
 step("claim", `${claimName} ${claim.data.state}`);
 const own = await seeker.GET("/v1/claims");
@@ -160,6 +182,7 @@ let inbox: components["schemas"]["Message"][] = [];
 for (let i = 0; i < 150 && inbox.length === 0; i++) {
   const r = await board.GET("/v1/recipients/{recipient}/messages", { params: { path: { recipient: "me" } } });
   check(r.data, "inbox", r.error);
+  conforms("ListMessagesResponse", r.data);
   inbox = r.data.messages ?? [];
   if (inbox.length === 0) await new Promise((res) => setTimeout(res, 100));
 }

@@ -108,7 +108,9 @@ func TestLintOpenAPI(t *testing.T) {
 // TestGeneratedClientScenario generates the client from the running
 // platform's /openapi.json, type-checks the scenario against it and runs it:
 // an organiser, an agreement, an activity and a certificate; a claim by the
-// asylum seeker; the county board's inbox; a CSV download.
+// asylum seeker; the county board's inbox; a CSV download. Every JSON answer
+// is also validated against the document's schema with ajv (formats on:
+// dates, date-times) and must carry no null.
 func TestGeneratedClientScenario(t *testing.T) {
 	dir := tools(t)
 	p, err := embedded.Start(context.Background(), embedded.Options{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0"})
