@@ -409,7 +409,9 @@ type Delivery struct {
 	State Delivery_State `protobuf:"varint,4,opt,name=state,proto3,enum=tia.notification.v1.Delivery_State" json:"state,omitempty"`
 	// Tries so far.
 	Attempts int32 `protobuf:"varint,5,opt,name=attempts,proto3" json:"attempts,omitempty"`
-	// Why the last try failed.
+	// How the last try failed: `refused` (the address is not a public one),
+	// `failed`, or `failed: HTTP 5xx` (the status class of the answer);
+	// never what the target answered.
 	LastError string `protobuf:"bytes,6,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
 	// When the next try is due, while pending.
 	NextAttemptTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=next_attempt_time,json=nextAttemptTime,proto3" json:"next_attempt_time,omitempty"`
@@ -1113,17 +1115,28 @@ func (x *UpdateSubscriptionRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
 }
 
 // Webhook receives a recipient's messages (for topics whose subscription
-// includes CHANNEL_WEBHOOK) as signed HTTPS POSTs: header
-// `Tia-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`.
+// includes CHANNEL_WEBHOOK) as HTTPS POSTs of the Message in JSON, signed as
+// the Standard Webhooks specification says (https://www.standardwebhooks.com),
+// so a receiver checks them with an off-the-shelf verifier: headers
+// `webhook-id` (the delivery id, the same on every retry),
+// `webhook-timestamp` (Unix seconds) and
+// `webhook-signature: v1,<base64 HMAC-SHA256(key, id + "." + timestamp + "." + body)>`,
+// where the key is the base64 after the `whsec_` prefix of the secret.
+// Only agencies and organisers register webhooks; their addresses must be
+// public (never loopback, private, link-local or cloud metadata ones,
+// checked again at every connection), and redirects are not followed.
 type Webhook struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// `recipients/{recipient}/webhooks/{webhook}`. Output only.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Where to POST; https (http only in development mode).
+	// Where to POST: an https URL of a public host (plain http only in
+	// development mode or for the development receivers the deployment
+	// allow-lists).
 	Url string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
 	// What it is for.
 	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
-	// The HMAC key. Output only, and only in CreateWebhook's response.
+	// The signing secret, `whsec_<base64 key>`. Output only, and only in
+	// CreateWebhook's response.
 	Secret string `protobuf:"bytes,4,opt,name=secret,proto3" json:"secret,omitempty"`
 	// When it was registered. Output only.
 	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
