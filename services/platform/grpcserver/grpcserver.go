@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/tia-platform/tia/proto/access"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
 )
@@ -34,10 +35,15 @@ type Options struct {
 	Verifier *auth.Verifier
 	// IsPublic reports which methods may be called without a token.
 	IsPublic func(fullMethod string) bool
+	// Roles names the roles that may call a method at all (nil: any
+	// signed-in role, the handler deciding by scope); access.Roles when
+	// unset. It is checked before the request is validated, so a caller
+	// who may not call a method learns nothing of its rules from a 400.
+	Roles func(fullMethod string) []string
 }
 
 // Interceptors returns the unary and stream chains, outermost first:
-// recovery, logging, authentication, validation.
+// recovery, logging, authentication, the role check, validation.
 func Interceptors(o Options) (grpc.UnaryServerInterceptor, grpc.StreamServerInterceptor, error) {
 	validator, err := protovalidate.New()
 	if err != nil {
@@ -53,16 +59,22 @@ func Interceptors(o Options) (grpc.UnaryServerInterceptor, grpc.StreamServerInte
 		o.Logger.ErrorContext(ctx, "panic in handler", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 		return status.Error(codes.Internal, "internal error")
 	})
+	roles := o.Roles
+	if roles == nil {
+		roles = access.Roles
+	}
 	unary := chainUnary(
 		recovery.UnaryServerInterceptor(recover),
 		logging.UnaryServerInterceptor(log, logOpts...),
 		auth.UnaryServerInterceptor(o.Verifier, o.IsPublic),
+		roleUnary(roles),
 		validateUnary(validator),
 	)
 	stream := chainStream(
 		recovery.StreamServerInterceptor(recover),
 		logging.StreamServerInterceptor(log, logOpts...),
 		auth.StreamServerInterceptor(o.Verifier, o.IsPublic),
+		roleStream(roles),
 		validateStream(validator),
 	)
 	return unary, stream, nil
