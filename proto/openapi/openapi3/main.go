@@ -611,6 +611,13 @@ func (c *completer) mergeEdge() {
 	for _, path := range c.edge.Paths.InMatchingOrder() {
 		c.doc.Paths.Set(path, c.edge.Paths.Value(path))
 	}
+	// OpenAPI 3.1 webhooks: what the platform POSTs to receivers.
+	for name, item := range c.edge.Webhooks {
+		if c.doc.Webhooks == nil {
+			c.doc.Webhooks = map[string]*openapi3.PathItem{}
+		}
+		c.doc.Webhooks[name] = item
+	}
 	ec := c.edge.Components
 	for k, v := range ec.Schemas {
 		c.doc.Components.Schemas[k] = v
