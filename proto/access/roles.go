@@ -49,6 +49,11 @@ var declaredRoles = map[string][]string{
 	"/tia.travel.v1.TravelService/VerifyAuditTrail":           {mv},
 	// Notification.
 	"/tia.notification.v1.NotificationService/CreateContact":      {lst, mv, fbr, organiser},
+	"/tia.notification.v1.NotificationService/CreateForumMember":  {lst},
+	"/tia.notification.v1.NotificationService/DeleteForumMember":  {lst},
+	"/tia.notification.v1.NotificationService/CreateMeeting":      {lst},
+	"/tia.notification.v1.NotificationService/UpdateMeeting":      {lst},
+	"/tia.notification.v1.NotificationService/RecordFeedback":     {lst},
 	"/tia.notification.v1.NotificationService/SearchAuditEntries": {mv, seeker},
 	"/tia.notification.v1.NotificationService/VerifyAuditTrail":   {mv},
 }

@@ -41,3 +41,36 @@ func TestRoleCheckedBeforeValidation(t *testing.T) {
 		}
 	}
 }
+
+// Out-of-scope changes are refused before validation too.
+func TestScopeCheckedBeforeValidation(t *testing.T) {
+	v, err := protovalidate.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := chainUnary(roleUnary(func(string) []string { return nil }), validateUnary(v))
+	handler := func(context.Context, any) (any, error) { return "ok", nil }
+	write := &grpc.UnaryServerInfo{FullMethod: "/tia.x.v1.X/CreateThing"}
+	read := &grpc.UnaryServerInfo{FullMethod: "/tia.x.v1.X/SearchAuditEntries"}
+	lst12 := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "s", Role: auth.RoleCountyBoard, Lan: "12"})
+	seeker := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "s", Role: auth.RoleAsylumSeeker, Dossier: "12-345678"})
+	tests := []struct {
+		name string
+		ctx  context.Context
+		info *grpc.UnaryServerInfo
+		req  *auditv1.SearchAuditEntriesRequest
+		want codes.Code
+	}{
+		{"other län, write", lst12, write, &auditv1.SearchAuditEntriesRequest{Parent: "lan/01/meetings/x", PageSize: -1}, codes.PermissionDenied},
+		{"own län, write, invalid", lst12, write, &auditv1.SearchAuditEntriesRequest{Parent: "lan/12/meetings/x"}, codes.InvalidArgument},
+		{"other län, read", lst12, read, &auditv1.SearchAuditEntriesRequest{Parent: "lan/01/meetings/x"}, codes.InvalidArgument},
+		{"other person", seeker, write, &auditv1.SearchAuditEntriesRequest{Parent: "x", DossierNumber: "98-765432"}, codes.PermissionDenied},
+		{"own person, card serial", seeker, write, &auditv1.SearchAuditEntriesRequest{Parent: "x", DossierNumber: "12-345678/1"}, codes.InvalidArgument},
+	}
+	for _, tt := range tests {
+		_, err := chain(tt.ctx, tt.req, tt.info, handler)
+		if got := status.Code(err); got != tt.want {
+			t.Errorf("%s: code = %v, want %v (%v)", tt.name, got, tt.want, err)
+		}
+	}
+}
