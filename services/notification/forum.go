@@ -295,13 +295,8 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *notificationv1.UpdateM
 	if slices.Contains(paths, "*") {
 		paths = meetingFields
 	}
-	var out domain.ForumMeeting
 	queued := false
-	err = s.units.Do(ctx, func(w *uow.Work) error {
-		m, err := s.meeting(ctx, w.Tx, v[0], v[1])
-		if err != nil {
-			return err
-		}
+	out, err := s.changeMeeting(ctx, v[0], v[1], func(w *uow.Work, m *domain.ForumMeeting) error {
 		oldMinutes, timeChanged := m.Minutes, false
 		for _, p := range paths {
 			switch p {
@@ -334,19 +329,12 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *notificationv1.UpdateM
 			return badrequest.Prefix("meeting", err)
 		}
 		m.Updated = s.now()
-		row, err := meetingRow(m)
-		if err != nil {
-			return err
-		}
-		if err := store.UpdateMeeting(ctx, w.Tx, row); err != nil {
-			return err
-		}
 		if m.Minutes != "" && m.Minutes != oldMinutes {
-			if queued, err = s.tellForum(ctx, w.Tx, m, routing.TopicMinutesPublished, "minutes:"+timeText(m.Updated)); err != nil {
+			var err error
+			if queued, err = s.tellForum(ctx, w.Tx, *m, routing.TopicMinutesPublished, "minutes:"+timeText(m.Updated)); err != nil {
 				return err
 			}
 		}
-		out = m
 		return nil
 	})
 	if err != nil {
@@ -383,27 +371,17 @@ func (s *Service) ProposeAgendaItem(ctx context.Context, req *notificationv1.Pro
 	if !member && !(p.Role == auth.RoleCountyBoard && p.Lan == lan) {
 		return nil, apierr.Denied("only members of the forum of län %s propose agenda items", lan)
 	}
-	var out domain.ForumMeeting
-	err = s.units.Do(ctx, func(w *uow.Work) error {
-		m, err := s.meeting(ctx, w.Tx, lan, v[1])
-		if err != nil {
-			return err
-		}
+	m, err := s.changeMeeting(ctx, lan, v[1], func(_ *uow.Work, m *domain.ForumMeeting) error {
 		item := domain.AgendaItem{Title: req.GetItem().GetTitle(), Description: req.GetItem().GetDescription(), ProposedBy: recipient}
 		if err := m.Propose(item, s.now()); err != nil {
 			return apierr.New(err, "%s is a %s meeting; members propose agenda items only for dialog and partnerskap meetings", req.GetName(), m.Level.Swedish())
 		}
-		row, err := meetingRow(m)
-		if err != nil {
-			return err
-		}
-		out = m
-		return store.UpdateMeeting(ctx, w.Tx, row)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return meetingToProto(out), nil
+	return meetingToProto(m), nil
 }
 
 // RecordFeedback records a response and what the county board did with it.
@@ -415,14 +393,29 @@ func (s *Service) RecordFeedback(ctx context.Context, req *notificationv1.Record
 	if _, err := requireCountyBoard(ctx, v[0]); err != nil {
 		return nil, err
 	}
+	m, err := s.changeMeeting(ctx, v[0], v[1], func(_ *uow.Work, m *domain.ForumMeeting) error {
+		f := req.GetFeedback()
+		m.RecordFeedback(domain.Feedback{Respondent: f.GetRespondent(), Response: f.GetResponse(), Outcome: f.GetOutcome()}, s.now())
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return meetingToProto(m), nil
+}
+
+// changeMeeting applies change to a stored meeting and saves it, in one
+// unit of work.
+func (s *Service) changeMeeting(ctx context.Context, lan, id string, change func(*uow.Work, *domain.ForumMeeting) error) (domain.ForumMeeting, error) {
 	var out domain.ForumMeeting
-	err = s.units.Do(ctx, func(w *uow.Work) error {
-		m, err := s.meeting(ctx, w.Tx, v[0], v[1])
+	err := s.units.Do(ctx, func(w *uow.Work) error {
+		m, err := s.meeting(ctx, w.Tx, lan, id)
 		if err != nil {
 			return err
 		}
-		f := req.GetFeedback()
-		m.RecordFeedback(domain.Feedback{Respondent: f.GetRespondent(), Response: f.GetResponse(), Outcome: f.GetOutcome()}, s.now())
+		if err := change(w, &m); err != nil {
+			return err
+		}
 		row, err := meetingRow(m)
 		if err != nil {
 			return err
@@ -430,10 +423,7 @@ func (s *Service) RecordFeedback(ctx context.Context, req *notificationv1.Record
 		out = m
 		return store.UpdateMeeting(ctx, w.Tx, row)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return meetingToProto(out), nil
+	return out, err
 }
 
 // GetMeetingCalendar renders a län's meetings as iCalendar (RFC 5545):
@@ -485,13 +475,13 @@ func meetingToProto(m domain.ForumMeeting) *notificationv1.Meeting {
 	p := &notificationv1.Meeting{
 		Name: meetingPattern.Format(m.Lan, m.ID), Title: m.Title, Level: notificationv1.CooperationLevel(m.Level),
 		Location: m.Location, Agenda: agendaToProto(m.Agenda), Minutes: m.Minutes, Feedback: feedbackToProto(m.Feedback),
-		CreateTime: timestampOf(m.Created), UpdateTime: timestampOf(m.Updated),
-		StartTime: timestampOf(m.Start), EndTime: timestampOf(m.End),
+		CreateTime: timestampFromTime(m.Created), UpdateTime: timestampFromTime(m.Updated),
+		StartTime: timestampFromTime(m.Start), EndTime: timestampFromTime(m.End),
 	}
 	return p
 }
 
-func timestampOf(t time.Time) *timestamppb.Timestamp {
+func timestampFromTime(t time.Time) *timestamppb.Timestamp {
 	if t.IsZero() {
 		return nil
 	}
@@ -509,7 +499,7 @@ func agendaToProto(items []domain.AgendaItem) []*notificationv1.AgendaItem {
 func feedbackToProto(list []domain.Feedback) []*notificationv1.Feedback {
 	var out []*notificationv1.Feedback
 	for _, f := range list {
-		out = append(out, &notificationv1.Feedback{Respondent: f.Respondent, Response: f.Response, Outcome: f.Outcome, CreateTime: timestampOf(f.Created)})
+		out = append(out, &notificationv1.Feedback{Respondent: f.Respondent, Response: f.Response, Outcome: f.Outcome, CreateTime: timestampFromTime(f.Created)})
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"go.einride.tech/aip/pagination"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	auditv1 "github.com/tia-platform/tia/proto/gen/tia/audit/v1"
@@ -111,6 +112,37 @@ func parent(name string) (string, error) {
 		return "", err
 	}
 	return v[0], nil
+}
+
+// listInbox lists a collection of an inbox: the caller may read the inbox,
+// the page is parsed, fetch reads its rows, and a read of a claimant's
+// inbox is audited.
+func listInbox[T, P any](ctx context.Context, s *Service, parentName string, req pagination.Request, collection string,
+	fetch func(recipient string, page listing.Page) ([]T, error), convert func(T) P) (out []P, next string, err error) {
+	recipient, err := parent(parentName)
+	if err != nil {
+		return nil, "", err
+	}
+	in, err := s.open(ctx, recipient)
+	if err != nil {
+		return nil, "", err
+	}
+	page, err := listing.ParsePage(req)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := fetch(in.recipient, page)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, next = listing.Trim(page, rows)
+	for _, r := range rows {
+		out = append(out, convert(r))
+	}
+	if err := s.auditRead(ctx, in, audit.OpList, recipientPattern.Format(in.recipient)+"/"+collection); err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
 }
 
 // ListMessages lists an inbox, newest first; Migrationsverket's
@@ -227,31 +259,14 @@ func (s *Service) CountUnreadMessages(ctx context.Context, req *notificationv1.C
 
 // ListDeadLetters lists the caller's dead-lettered deliveries.
 func (s *Service) ListDeadLetters(ctx context.Context, req *notificationv1.ListDeadLettersRequest) (*notificationv1.ListDeadLettersResponse, error) {
-	recipient, err := parent(req.GetParent())
+	list, next, err := listInbox(ctx, s, req.GetParent(), req, "deadLetters",
+		func(recipient string, page listing.Page) ([]store.Delivery, error) {
+			return s.store.DeadLetters(ctx, recipient, page)
+		}, deliveryToProto)
 	if err != nil {
 		return nil, err
 	}
-	in, err := s.open(ctx, recipient)
-	if err != nil {
-		return nil, err
-	}
-	page, err := listing.ParsePage(req)
-	if err != nil {
-		return nil, err
-	}
-	list, err := s.store.DeadLetters(ctx, in.recipient, page)
-	if err != nil {
-		return nil, err
-	}
-	list, next := listing.Trim(page, list)
-	resp := &notificationv1.ListDeadLettersResponse{NextPageToken: next}
-	for _, d := range list {
-		resp.Deliveries = append(resp.Deliveries, deliveryToProto(d))
-	}
-	if err := s.auditRead(ctx, in, audit.OpList, recipientPattern.Format(in.recipient)+"/deadLetters"); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return &notificationv1.ListDeadLettersResponse{Deliveries: list, NextPageToken: next}, nil
 }
 
 // ReplayDelivery queues a dead-lettered delivery again.
@@ -311,31 +326,14 @@ func (s *Service) GetSubscription(ctx context.Context, req *notificationv1.GetSu
 
 // ListSubscriptions lists the caller's subscriptions.
 func (s *Service) ListSubscriptions(ctx context.Context, req *notificationv1.ListSubscriptionsRequest) (*notificationv1.ListSubscriptionsResponse, error) {
-	recipient, err := parent(req.GetParent())
+	list, next, err := listInbox(ctx, s, req.GetParent(), req, "subscriptions",
+		func(recipient string, page listing.Page) ([]store.Subscription, error) {
+			return s.store.ListSubscriptions(ctx, recipient, page)
+		}, subscriptionToProto)
 	if err != nil {
 		return nil, err
 	}
-	in, err := s.open(ctx, recipient)
-	if err != nil {
-		return nil, err
-	}
-	page, err := listing.ParsePage(req)
-	if err != nil {
-		return nil, err
-	}
-	list, err := s.store.ListSubscriptions(ctx, in.recipient, page)
-	if err != nil {
-		return nil, err
-	}
-	list, next := listing.Trim(page, list)
-	resp := &notificationv1.ListSubscriptionsResponse{NextPageToken: next}
-	for _, sub := range list {
-		resp.Subscriptions = append(resp.Subscriptions, subscriptionToProto(sub))
-	}
-	if err := s.auditRead(ctx, in, audit.OpList, recipientPattern.Format(in.recipient)+"/subscriptions"); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return &notificationv1.ListSubscriptionsResponse{Subscriptions: list, NextPageToken: next}, nil
 }
 
 // subscriptionFields are the fields UpdateSubscription changes; `*` means
@@ -437,28 +435,15 @@ func (s *Service) webhookPolicy() domain.WebhookPolicy {
 
 // ListWebhooks lists the caller's webhooks without their secrets.
 func (s *Service) ListWebhooks(ctx context.Context, req *notificationv1.ListWebhooksRequest) (*notificationv1.ListWebhooksResponse, error) {
-	recipient, err := parent(req.GetParent())
+	list, next, err := listInbox(ctx, s, req.GetParent(), req, "webhooks",
+		func(recipient string, page listing.Page) ([]store.Webhook, error) {
+			return s.store.ListWebhooks(ctx, recipient, page)
+		},
+		func(w store.Webhook) *notificationv1.Webhook { return webhookToProto(w, false) })
 	if err != nil {
 		return nil, err
 	}
-	in, err := s.open(ctx, recipient)
-	if err != nil {
-		return nil, err
-	}
-	page, err := listing.ParsePage(req)
-	if err != nil {
-		return nil, err
-	}
-	list, err := s.store.ListWebhooks(ctx, in.recipient, page)
-	if err != nil {
-		return nil, err
-	}
-	list, next := listing.Trim(page, list)
-	resp := &notificationv1.ListWebhooksResponse{NextPageToken: next}
-	for _, w := range list {
-		resp.Webhooks = append(resp.Webhooks, webhookToProto(w, false))
-	}
-	return resp, nil
+	return &notificationv1.ListWebhooksResponse{Webhooks: list, NextPageToken: next}, nil
 }
 
 // DeleteWebhook removes one of the caller's webhooks; its pending

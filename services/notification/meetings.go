@@ -127,7 +127,7 @@ func decodeLegacy(r json.RawMessage, into proto.Message) error {
 	case *notificationv1.Feedback:
 		it.Respondent, it.Response, it.Outcome = v.Respondent, v.Response, v.Outcome
 		if v.CreateTime != nil {
-			it.CreateTime = timestampOf(time.Unix(v.CreateTime.Seconds, int64(v.CreateTime.Nanos)).UTC())
+			it.CreateTime = timestampFromTime(time.Unix(v.CreateTime.Seconds, int64(v.CreateTime.Nanos)).UTC())
 		}
 	default:
 		return fmt.Errorf("no earlier form of %T", into)

@@ -178,9 +178,15 @@ func (d *Dispatcher) try(ctx context.Context, j store.Job) (ok bool, err error) 
 	if attempts < d.cfg.MaxAttempts && !permanent(sendErr) {
 		next = now.Add(d.cfg.Backoff(attempts))
 	} else {
-		// The cause may name the target's answer: it goes to the operator's
-		// log, never to the subscriber (summary).
-		d.log.WarnContext(ctx, "delivery dead-lettered", "delivery", j.ID, "channel", j.Channel, "attempts", attempts, "err", sendErr)
+		// A webhook's cause may name the target's answer: it goes to the
+		// operator's log, never to the subscriber (summary). An email's
+		// cause may carry the address, which may be a person's: only the
+		// summary is logged.
+		cause := summary(sendErr)
+		if j.Channel == store.ChannelWebhook {
+			cause = sendErr.Error()
+		}
+		d.log.WarnContext(ctx, "delivery dead-lettered", "delivery", j.ID, "channel", j.Channel, "attempts", attempts, "err", cause)
 	}
 	return false, d.store.Failed(rctx, j.ID, attempts, summary(sendErr), next, now)
 }
