@@ -13,8 +13,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tia-platform/tia/services/activity"
+	"github.com/tia-platform/tia/services/notification"
+	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/config"
+	"github.com/tia-platform/tia/services/statistics"
+	"github.com/tia-platform/tia/services/travel"
 )
+
+// components are the services as their binaries host them: their own
+// settings (Component.Config) are flags of the binary too.
+var components = map[string]app.Component{
+	"activity":     activity.Component,
+	"statistics":   statistics.Component,
+	"travel":       travel.Component,
+	"notification": notification.Component,
+}
 
 // services are the four service binaries; gateway is the REST edge.
 var services = []string{"activity", "statistics", "travel", "notification"}
@@ -66,8 +80,8 @@ func peersOf(t *testing.T, service string) []string {
 }
 
 // binaryVars returns the TIA_* variables a binary reads: those of the flag
-// set it builds (config.Service for the services, config.Gateway for the
-// edge) and, for a service, the variables its own code reads directly.
+// set it builds (config.Service and the service's own Config for the
+// services, config.Gateway for the edge), exactly what -h lists.
 func binaryVars(t *testing.T, binary string) []string {
 	t.Helper()
 	fs := flag.NewFlagSet(binary, flag.ContinueOnError)
@@ -78,13 +92,25 @@ func binaryVars(t *testing.T, binary string) []string {
 	}
 	var s config.Service
 	s.Register(fs, "", peersOf(t, binary)...)
-	vars := config.EnvVars(fs)
-	for _, v := range ownVars(t, binary) {
-		if !slices.Contains(vars, v) {
-			vars = append(vars, v)
+	if c := components[binary]; c.Config != nil {
+		c.Config().Register(fs)
+	}
+	return config.EnvVars(fs)
+}
+
+// TestServicesReadSettingsOnlyThroughConfig: every TIA_* name in a
+// service's code is a setting of its binary's flag set, so nothing is read
+// from the environment behind the configuration's back (and so without a
+// flag, a check and a line in the guide).
+func TestServicesReadSettingsOnlyThroughConfig(t *testing.T) {
+	for _, b := range services {
+		vars := binaryVars(t, b)
+		for _, v := range ownVars(t, b) {
+			if !slices.Contains(vars, v) {
+				t.Errorf("%s reads %s outside its Config", b, v)
+			}
 		}
 	}
-	return vars
 }
 
 var envName = regexp.MustCompile(`^TIA_[A-Z0-9_]+$`)
@@ -134,7 +160,7 @@ func ownVars(t *testing.T, service string) []string {
 // secretValue reports whether a variable holds a secret itself: it must
 // come from a Secret when set.
 func secretValue(v string) bool {
-	return strings.HasSuffix(v, "_PASSWORD") || v == "TIA_SERVICE_TOKEN"
+	return strings.HasSuffix(v, "_PASSWORD") || v == "TIA_SERVICE_TOKEN" || strings.HasPrefix(v, "TIA_PSEUDONYM_KEY")
 }
 
 // secretFile reports whether a variable names a file of key material: it

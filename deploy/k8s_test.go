@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"github.com/tia-platform/tia/services/platform/app"
 	"net"
 	"path/filepath"
 	"slices"
@@ -249,6 +250,11 @@ func (r *rendered) checkWorkload(t *testing.T, b string) {
 		if c.ReadinessProbe != nil && c.ReadinessProbe.HTTPGet != nil && c.ReadinessProbe.HTTPGet.Path != "/readyz" {
 			t.Errorf("readiness probe asks %s, want /readyz", c.ReadinessProbe.HTTPGet.Path)
 		}
+		// Liveness must not follow the services: a backend outage would
+		// restart every gateway pod.
+		if c.LivenessProbe != nil && c.LivenessProbe.HTTPGet != nil && c.LivenessProbe.HTTPGet.Path != "/healthz" {
+			t.Errorf("liveness probe asks %s, want /healthz", c.LivenessProbe.HTTPGet.Path)
+		}
 	} else {
 		_, healthPort, _ := net.SplitHostPort(env["TIA_HEALTH_ADDR"])
 		for name, p := range map[string]*corev1.Probe{"startup": c.StartupProbe, "readiness": c.ReadinessProbe, "liveness": c.LivenessProbe} {
@@ -257,6 +263,23 @@ func (r *rendered) checkWorkload(t *testing.T, b string) {
 			} else if strconv.Itoa(int(p.GRPC.Port)) != healthPort {
 				t.Errorf("%s probe on port %d, but TIA_HEALTH_ADDR is %q", name, p.GRPC.Port, env["TIA_HEALTH_ADDR"])
 			}
+		}
+		// Distinct checks (app.Liveness): liveness and startup ask whether
+		// the process works, readiness whether it can serve.
+		service := func(p *corev1.Probe) string {
+			if p == nil || p.GRPC == nil || p.GRPC.Service == nil {
+				return ""
+			}
+			return *p.GRPC.Service
+		}
+		if got := service(c.LivenessProbe); got != app.Liveness {
+			t.Errorf("liveness probe asks %q, want %q (dependencies must not restart pods)", got, app.Liveness)
+		}
+		if got := service(c.StartupProbe); got != app.Liveness {
+			t.Errorf("startup probe asks %q, want %q", got, app.Liveness)
+		}
+		if got := service(c.ReadinessProbe); got != "" {
+			t.Errorf("readiness probe asks %q, want the whole server (\"\")", got)
 		}
 		// Migrations run before the new version serves: an init container
 		// of the same image with -migrate-only on the same database.
