@@ -3,6 +3,7 @@ package notification
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	auditv1 "github.com/tia-platform/tia/proto/gen/tia/audit/v1"
 	notificationv1 "github.com/tia-platform/tia/proto/gen/tia/notification/v1"
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
+	"github.com/tia-platform/tia/services/notification/internal/dispatch"
 	"github.com/tia-platform/tia/services/notification/internal/store"
 	"github.com/tia-platform/tia/services/platform/audit"
 	"github.com/tia-platform/tia/services/platform/auth"
@@ -58,6 +60,12 @@ func TestClaimantInboxAudited(t *testing.T) {
 		_, err = s.GetMessage(as(otherClaimant), &notificationv1.GetMessageRequest{Name: name})
 		if code(err) != codes.PermissionDenied || strings.Contains(err.Error(), "asylsokande") || strings.Contains(err.Error(), testKey.Of("12-345678")) {
 			t.Fatalf("another person: %v", err)
+		}
+
+		// Nor does a message that is not there name the inbox.
+		_, err = s.GetMessage(as(claimant), &notificationv1.GetMessageRequest{Name: "recipients/me/messages/nothing"})
+		if code(err) != codes.NotFound || strings.Contains(err.Error(), "asylsokande") || strings.Contains(err.Error(), testKey.Of("12-345678")) {
+			t.Fatalf("a missing message: %v", err)
 		}
 
 		own, err := s.SearchAuditEntries(as(claimant), &auditv1.SearchAuditEntriesRequest{Parent: "auditTrails/notification"})
@@ -384,4 +392,65 @@ func TestWebhooksOnlyForOrganisations(t *testing.T) {
 		Webhook: &notificationv1.Webhook{Url: "http://127.0.0.1:8765/tia"}}); err != nil {
 		t.Fatalf("allow-listed receiver: %v", err)
 	}
+}
+
+// TestNoPersonInLogs: what the service logs while a claimant's email
+// delivery fails and is dead-lettered carries neither the dossier number,
+// nor the inbox's pseudonym, nor the address.
+func TestNoPersonInLogs(t *testing.T) {
+	var logs strings.Builder
+	var mu sync.Mutex
+	d := testDeps(t, dbtest.NewSQLite(t))
+	d.Logger = slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := mustService(t, d, Config{Delivery: dispatch.Config{MaxAttempts: 1, BackoffBase: time.Millisecond, BackoffMax: time.Millisecond, PollInterval: 10 * time.Millisecond}})
+	if _, err := s.UpdateSubscription(as(claimant), &notificationv1.UpdateSubscriptionRequest{Subscription: &notificationv1.Subscription{
+		Name: "recipients/me/subscriptions/travel.claim_decided", Channels: []notificationv1.Channel{notificationv1.Channel_CHANNEL_EMAIL},
+		EmailAddress: "person@example.org",
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, s, "ev-claim", claimDecided("claims/k1"))
+	apply(t, s, "ev-unknown", &activityv1.ActivityUpdated{}) // an event nobody is told of is logged too
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := s.dispatch.RunOnce(context.Background()); err != nil {
+			t.Log(err)
+		}
+		dead, err := s.ListDeadLetters(as(claimant), &notificationv1.ListDeadLettersRequest{Parent: "recipients/me"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(dead.GetDeliveries()) == 1 {
+			if got := dead.GetDeliveries()[0].GetLastError(); !strings.HasPrefix(got, "failed") {
+				t.Fatalf("last error %q", got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not dead-lettered")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	out := logs.String()
+	mu.Unlock()
+	if !strings.Contains(out, "dead-lettered") {
+		t.Fatalf("nothing logged: %s", out)
+	}
+	for _, secret := range []string{"12-345678", "345678", testKey.Of("12-345678"), "asylsokande", "person@example.org"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log carries %q:\n%s", secret, out)
+		}
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *strings.Builder
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
