@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -600,6 +601,15 @@ func csvUploads(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && ct == MIMECSV && r.Body != nil {
 			r.Body = &csvBody{ReadCloser: r.Body, snapshot: r.URL.Query().Get("snapshot")}
+		} else if !acceptedBody(r) {
+			// 415: the edge reads JSON (and CSV or NDJSON for imports);
+			// another type would only fail later as a JSON syntax error.
+			b, _ := protojson.Marshal(status.Convert(fieldError("Content-Type",
+				fmt.Sprintf("%q is not a type this API reads; send application/json (text/csv or application/x-ndjson for imports)", r.Header.Get("Content-Type")))).Proto())
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnsupportedMediaType)
+			_, _ = w.Write(b)
+			return
 		}
 		r, err := readDownloadRequest(r)
 		if err != nil {
@@ -608,4 +618,28 @@ func csvUploads(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// acceptedBody reports whether the request's body, if it declares a type,
+// is one the edge reads: JSON (any +json type), NDJSON, CSV, or plain text
+// or what curl sends by default (text/plain, form-urlencoded), which the
+// JSON decoder then judges.
+func acceptedBody(r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodDelete || r.Method == http.MethodOptions {
+		return true
+	}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	switch {
+	case mt == "application/json", strings.HasSuffix(mt, "+json"), mt == "application/x-ndjson", mt == "application/jsonl",
+		mt == MIMECSV, mt == "text/plain", mt == "application/x-www-form-urlencoded":
+		return true
+	}
+	return false
 }

@@ -63,6 +63,11 @@ func readDownloadRequest(r *http.Request) (*http.Request, error) {
 		q.Del("table")
 		r.URL.RawQuery = q.Encode()
 	}
+	if _, ok := Dialects[strings.ToLower(dialectName)]; dialectName != "" && !ok {
+		// Refused whatever the format, so a typo is caught before the
+		// client asks for the CSV it meant.
+		return r, fieldError("dialect", fmt.Sprintf("%q is not a CSV dialect; use excel, excel-sv or rfc4180", dialectName))
+	}
 	want := ""
 	switch strings.ToLower(format) {
 	case "":
