@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
+	auditv1 "github.com/tia-platform/tia/proto/gen/tia/audit/v1"
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
 )
 
@@ -22,6 +23,16 @@ type flaky struct {
 	mu    sync.Mutex
 	calls map[string]int
 	ids   []string
+}
+
+// Both services serve the shared audit-trail methods; one answer for both
+// settles which embedded server's is meant.
+func (f *flaky) SearchAuditEntries(context.Context, *auditv1.SearchAuditEntriesRequest) (*auditv1.SearchAuditEntriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "not in this test")
+}
+
+func (f *flaky) VerifyAuditTrail(context.Context, *auditv1.VerifyAuditTrailRequest) (*auditv1.VerifyAuditTrailResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "not in this test")
 }
 
 func (f *flaky) first(method string) bool {
