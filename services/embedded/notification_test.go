@@ -507,6 +507,18 @@ func TestDirectoryNationalViewAndWebhookScope(t *testing.T) {
 		t.Fatalf("an outsider reads the forum's meeting: HTTP %d", code)
 	}
 
+	// The trail of claimants' inboxes is whole, and only Migrationsverket
+	// checks it; the asylum seeker lists their own.
+	if code, v := mv.do("GET", "/v1/auditTrails/notification:verify", nil); code != http.StatusOK || v["intact"] != true {
+		t.Fatalf("verify: HTTP %d %v", code, v)
+	}
+	if code, _ := board.do("GET", "/v1/auditTrails/notification:verify", nil); code != http.StatusForbidden {
+		t.Fatalf("a county board verifies: HTTP %d", code)
+	}
+	if code, body := p.as(t, &DemoAsylumSeeker).do("POST", "/v1/auditTrails/notification/entries:search", map[string]any{}); code != http.StatusOK {
+		t.Fatalf("own trail: HTTP %d %v", code, body)
+	}
+
 	// Webhooks: organisations only, public addresses only.
 	if code, _ := p.as(t, &DemoAsylumSeeker).do("POST", "/v1/recipients/me/webhooks", map[string]any{"url": "https://example.org/x"}); code != http.StatusForbidden {
 		t.Fatalf("an asylum seeker's webhook: HTTP %d", code)
