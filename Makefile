@@ -14,8 +14,12 @@ MODULES   := proto services/platform services/activity services/statistics servi
 PROTOVALIDATE := github.com/bufbuild/protovalidate@v1.2.2
 # buf breaking compares the protos with this git revision.
 BREAKING_AGAINST ?= HEAD~1
+# tia_build_info{version,commit} of the binaries `make build` and `make images` make.
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+VERSION_LDFLAGS := -X github.com/tia-platform/tia/services/platform/telemetry.Version=$(VERSION) -X github.com/tia-platform/tia/services/platform/telemetry.Commit=$(COMMIT)
 
-.PHONY: run test unit fuzz e2e deploy-test images bench proto proto-deps tools lint vet fmt-check check-generated breaking build clean
+.PHONY: run test unit fuzz e2e outage-test deploy-test images bench proto proto-deps tools lint vet fmt-check check-generated breaking build clean
 
 ## run: start the embedded default (all services + REST edge) with demo data
 run:
@@ -37,6 +41,10 @@ fuzz:
 e2e:
 	$(GO) test -count=1 -timeout 10m -run 'TestProduction' -v ./services/embedded/e2e/
 
+## outage-test: the production path through a 30 s NATS outage (make test runs it with 5 s)
+outage-test:
+	TIA_TEST_NATS_OUTAGE=30s $(GO) test -count=1 -timeout 10m -run 'TestNATSOutage' -v ./deploy/
+
 ## deploy-test: the deployment checks (compose, kustomize), TLS and the independent upgrade under load
 deploy-test:
 	$(GO) test -count=1 -timeout 10m -v ./deploy/
@@ -44,8 +52,8 @@ deploy-test:
 ## images: build the container images (needs a Docker engine; none runs on the build machines)
 images:
 	for svc in activity statistics travel notification; do \
-		docker build -f services/$$svc/Dockerfile -t tia-$$svc . ; done
-	docker build -f gateway/Dockerfile -t tia-gateway .
+		docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -f services/$$svc/Dockerfile -t tia-$$svc . ; done
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -f gateway/Dockerfile -t tia-gateway .
 
 ## bench: benchmarks; prints BENCH lines
 bench:
@@ -59,7 +67,7 @@ bench:
 
 ## build: one binary per service, the gateway, and the embedded default into bin/
 build:
-	$(GO) build -o bin/ ./services/activity/cmd/activity ./services/statistics/cmd/statistics \
+	$(GO) build -ldflags "$(VERSION_LDFLAGS)" -o bin/ ./services/activity/cmd/activity ./services/statistics/cmd/statistics \
 		./services/travel/cmd/travel ./services/notification/cmd/notification ./gateway/cmd/gateway \
 		./services/embedded/cmd/tia ./services/platform/cmd/tia-token
 
