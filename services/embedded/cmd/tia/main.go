@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -39,6 +41,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	httpAddr := fs.String("http-addr", "127.0.0.1:8080", "REST listen address")
 	grpcAddr := fs.String("grpc-addr", "127.0.0.1:9090", "gRPC listen address")
 	seed := fs.Bool("seed", true, "load demo data when the data folder is empty")
+	metricsAddr := fs.String("metrics-addr", "", "Prometheus /metrics listen address (off when empty)")
 	publicURL := fs.String("public-base-url", "", "the REST edge's address as clients reach it, for links in feeds (default http://<http-addr>)")
 	rateLimit := fs.Float64("rate-limit", 50, "REST requests per second per caller (token subject, else address); 0 turns the limit off")
 	rateBurst := fs.Int("rate-burst", 200, "REST requests a caller may make at once above -rate-limit")
@@ -54,6 +57,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer func() { _ = tel.Shutdown(context.Background()) }()
+	if *metricsAddr != "" {
+		// TIA_METRICS_ADDR, as the production binaries serve it.
+		lis, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen metrics: %w", err)
+		}
+		metrics := &http.Server{Handler: tel.MetricsHandler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = metrics.Serve(lis) }()
+		defer metrics.Close()
+	}
 
 	var origins []string
 	for o := range strings.SplitSeq(*corsOrigins, ",") {
