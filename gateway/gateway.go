@@ -102,8 +102,8 @@ func New(ctx context.Context, b Backends, o Options) (http.Handler, error) {
 	root := http.NewServeMux()
 	root.Handle("/", csvUploads(mux))
 	mountFeeds(root, e, scrubbingConn{b.Notification})
-	mountRefdata(root) // public reference data: län and kommuner (refdata.go)
-	mountDocs(root)    // the API reference page (docs.go)
+	mountRefdata(root)                       // public reference data: län and kommuner (refdata.go)
+	mountDocs(root)                          // the API reference page (docs.go)
 	if err := mountPages(root); err != nil { // pages for people (pages.go)
 		return nil, err
 	}
