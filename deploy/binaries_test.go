@@ -239,3 +239,20 @@ func TestREADMEDocumentsEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+// TestRootREADMEDocumentsEveryVariable: the README's production table
+// names every variable a binary reads, as the Config structs and flag sets
+// declare them.
+func TestRootREADMEDocumentsEveryVariable(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range append(append([]string(nil), services...), gateway) {
+		for _, v := range binaryVars(t, b) {
+			if !strings.Contains(string(readme), "`"+v+"`") {
+				t.Errorf("README.md does not document %s (%s)", v, b)
+			}
+		}
+	}
+}
