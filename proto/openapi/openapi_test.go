@@ -247,3 +247,44 @@ func TestDocumentOperationIDs(t *testing.T) {
 		t.Errorf("%d operations", len(seen))
 	}
 }
+
+// The webhook deliveries are described (OpenAPI 3.1 webhooks) with the
+// Standard Webhooks headers and the inbox message as body.
+func TestDocumentWebhooks(t *testing.T) {
+	var d struct {
+		Webhooks map[string]map[string]struct {
+			Parameters []struct {
+				Name string `json:"name"`
+				In   string `json:"in"`
+			} `json:"parameters"`
+			RequestBody struct {
+				Content map[string]struct {
+					Schema struct {
+						Ref string `json:"$ref"`
+					} `json:"schema"`
+				} `json:"content"`
+			} `json:"requestBody"`
+		} `json:"webhooks"`
+	}
+	if err := json.Unmarshal(JSON, &d); err != nil {
+		t.Fatal(err)
+	}
+	post, ok := d.Webhooks["message"]["post"]
+	if !ok {
+		t.Fatal("no webhooks.message.post in the document")
+	}
+	headers := map[string]bool{}
+	for _, p := range post.Parameters {
+		if p.In == "header" {
+			headers[p.Name] = true
+		}
+	}
+	for _, h := range []string{"webhook-id", "webhook-timestamp", "webhook-signature"} {
+		if !headers[h] {
+			t.Errorf("webhook does not describe the %s header", h)
+		}
+	}
+	if ref := post.RequestBody.Content["application/json"].Schema.Ref; ref != "#/components/schemas/Message" {
+		t.Errorf("webhook body = %q, want the Message schema", ref)
+	}
+}

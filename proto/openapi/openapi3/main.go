@@ -193,6 +193,7 @@ func (c *completer) run() error {
 	}
 	c.formatSchemas()
 	c.mergeEdge()
+	c.addWebhooks()
 	c.tags()
 	return nil
 }
