@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
+	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/uow"
 	"github.com/tia-platform/tia/services/statistics/internal/ckm"
 	"github.com/tia-platform/tia/services/statistics/internal/domain"
 	"github.com/tia-platform/tia/services/statistics/internal/store"
@@ -19,22 +19,31 @@ import (
 // badName is the description of a snapshot name that is not a real date.
 const badName = "must be snapshots/{YYYY-MM-DD} with a real date"
 
+// referenceDate is the date a snapshot name names, or a violation of field
+// (as the client wrote it) when it is not snapshots/{a real date}.
+func referenceDate(field, name string) (string, error) {
+	date, ok := domain.ParseName(name)
+	if !ok {
+		return "", badrequest.Field(field, badName)
+	}
+	return date, nil
+}
+
 // ImportSnapshot stores the cells of one reference date, replacing whatever
 // was imported for that date before. Only Migrationsverket keeps the figures.
 func (s *Service) ImportSnapshot(ctx context.Context, req *statisticsv1.ImportSnapshotRequest) (*statisticsv1.Snapshot, error) {
 	if _, err := auth.Require(ctx, auth.RoleMigrationsverket); err != nil {
 		return nil, err
 	}
-	date, ok := domain.ParseName(req.GetName())
-	if !ok {
-		return nil, badrequest.Field("name", badName)
+	date, err := referenceDate("name", req.GetName())
+	if err != nil {
+		return nil, err
 	}
 	cells := make([]domain.Cell, len(req.GetCells()))
 	for i, c := range req.GetCells() {
 		cells[i] = cellFromProto(c)
 	}
-	snap, err := domain.NewSnapshot(date, cells)
-	if err != nil {
+	if _, err := domain.NewSnapshot(date, cells); err != nil {
 		return nil, err
 	}
 	grid, keys, src := domain.NewGrid(), domain.NewKeys(), ckm.NewKeySource()
@@ -47,11 +56,26 @@ func (s *Service) ImportSnapshot(ctx context.Context, req *statisticsv1.ImportSn
 		cells[i].Key = src.RandomKey(cells[i].Count)
 		keys.SetKey(cells[i])
 	}
-	snap, _, err = s.storeGrid(ctx, date, grid, keys)
+	change, err := s.newGridChange(ctx, date, grid, keys)
 	if err != nil {
 		return nil, err
 	}
-	return snapshotToProto(snap, false), nil
+	applied := false
+	out, err := uow.Once(ctx, s.units, uow.Request{Method: statisticsv1.StatisticsService_ImportSnapshot_FullMethodName, ID: req.GetRequestId()},
+		func(w *uow.Work) (*statisticsv1.Snapshot, error) {
+			if _, err := change.apply(ctx, w); err != nil {
+				return nil, err
+			}
+			applied = true
+			return snapshotToProto(change.snap, false), nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	if applied {
+		s.remember(change.snap, grid, keys)
+	}
+	return out, nil
 }
 
 // GetSnapshot returns a snapshot's summary to any signed-in caller.
@@ -59,9 +83,9 @@ func (s *Service) GetSnapshot(ctx context.Context, req *statisticsv1.GetSnapshot
 	if _, err := auth.Require(ctx); err != nil {
 		return nil, err
 	}
-	date, ok := domain.ParseName(req.GetName())
-	if !ok {
-		return nil, badrequest.Field("name", badName)
+	date, err := referenceDate("name", req.GetName())
+	if err != nil {
+		return nil, err
 	}
 	snap, err := s.get(ctx, req.GetName(), date)
 	if err != nil {
@@ -92,9 +116,9 @@ func (s *Service) QuerySnapshot(ctx context.Context, req *statisticsv1.QuerySnap
 	if _, err := auth.Require(ctx); err != nil {
 		return nil, err
 	}
-	date, ok := domain.ParseName(req.GetSnapshot())
-	if !ok {
-		return nil, badrequest.Field("snapshot", badName)
+	date, err := referenceDate("snapshot", req.GetSnapshot())
+	if err != nil {
+		return nil, err
 	}
 	q := domain.Query{ReferenceDate: date, LanCodes: req.GetLanCodes(), KommunCodes: req.GetKommunCodes()}
 	for _, d := range req.GetGroupBy() {
@@ -117,7 +141,7 @@ func (s *Service) QuerySnapshot(ctx context.Context, req *statisticsv1.QuerySnap
 func (s *Service) get(ctx context.Context, name, date string) (domain.Snapshot, error) {
 	snap, err := s.store.Get(ctx, date)
 	if errors.Is(err, store.ErrNotFound) {
-		return domain.Snapshot{}, status.Errorf(codes.NotFound, "%s not found", name)
+		return domain.Snapshot{}, apierr.NotFound(name)
 	}
 	return snap, err
 }

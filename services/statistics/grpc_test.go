@@ -10,10 +10,13 @@ import (
 	"google.golang.org/grpc/status"
 
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
+	"github.com/tia-platform/tia/services/platform/apierr"
+	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/app/apptest"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
+	"github.com/tia-platform/tia/services/platform/uow"
 	"github.com/tia-platform/tia/services/statistics"
 )
 
@@ -31,11 +34,23 @@ func as(p auth.Principal) context.Context { return auth.WithPrincipal(context.Ba
 // newService builds the service as a host would, on a fresh database.
 func newService(t *testing.T, dsn string) statisticsv1.StatisticsServiceServer {
 	t.Helper()
-	svc, err := statistics.Component.New(apptest.Deps(t, statistics.Component, dsn))
+	svc, err := statistics.Component.New(withUnits(t, apptest.Deps(t, statistics.Component, dsn)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return svc.(statisticsv1.StatisticsServiceServer)
+}
+
+// withUnits adds what a host adds beyond apptest.Deps: the request-id table
+// and the unit-of-work runner (statistics keeps no personal data, so no
+// audit trail).
+func withUnits(t testing.TB, deps app.Deps) app.Deps {
+	t.Helper()
+	if err := uow.Migrate(context.Background(), deps.DB); err != nil {
+		t.Fatal(err)
+	}
+	deps.Units = uow.New(deps.DB, deps.Relay, nil)
+	return deps
 }
 
 func cell(kommun string, h statisticsv1.HousingType, s statisticsv1.Sex, a statisticsv1.AgeBand, n int64) *statisticsv1.Cell {
@@ -51,7 +66,11 @@ func cells() []*statisticsv1.Cell {
 	}
 }
 
-func code(err error) codes.Code { return status.Code(err) }
+// code is the status code of err as the host sends it: through the
+// service's one error table (Component.Errors).
+func code(err error) codes.Code {
+	return status.Code(apierr.Table{Domain: "statistics.tia.se", Rules: statistics.Errors}.Status(context.Background(), err))
+}
 
 func TestService(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {

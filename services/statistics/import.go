@@ -3,27 +3,19 @@ package statistics
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
+	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
-	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/uow"
 	"github.com/tia-platform/tia/services/statistics/internal/domain"
 	"github.com/tia-platform/tia/services/statistics/internal/store"
-)
-
-// Event subjects.
-const (
-	SubjectSnapshotPublished   = "tia.statistics.SnapshotPublished"
-	SubjectProjectionPublished = "tia.statistics.ProjectionPublished"
 )
 
 // errMixed is returned by the CSV reader when rows arrive among the CSV.
@@ -160,9 +152,9 @@ func runImport[M csvCarrier](ctx context.Context, s *Service, st importStream[M]
 	if hdr == nil {
 		return nil, badrequest.Field("header", "the first message must be the header naming the snapshot")
 	}
-	date, ok := domain.ParseName(hdr.GetSnapshot())
-	if !ok {
-		return nil, badrequest.Field("header.snapshot", badName)
+	date, err := referenceDate("header.snapshot", hdr.GetSnapshot())
+	if err != nil {
+		return nil, err
 	}
 	im := start(date, s.limits)
 
@@ -203,47 +195,72 @@ func runImport[M csvCarrier](ctx context.Context, s *Service, st importStream[M]
 	if err != nil {
 		return nil, err
 	}
-	snap, replaced, err := s.storeGrid(ctx, date, grid, im.Keys())
+	change, err := s.newGridChange(ctx, date, grid, im.Keys())
 	if err != nil {
 		return nil, err
 	}
+	var replaced bool
+	if err := s.units.Do(ctx, func(w *uow.Work) error {
+		replaced, err = change.apply(ctx, w)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	s.remember(change.snap, grid, change.keys)
 	return &statisticsv1.ImportSummary{
-		Snapshot: snapshotToProto(snap, false), RowsRead: im.Rows, Under_18: im.Under18, Adults: snap.Total, Replaced: replaced,
+		Snapshot: snapshotToProto(change.snap, false), RowsRead: im.Rows, Under_18: im.Under18, Adults: change.snap.Total, Replaced: replaced,
 	}, nil
 }
 
-// storeGrid replaces the snapshot of date with grid and its cell keys and
-// publishes SnapshotPublished (and the projections it moves) in the same
-// transaction. The events carry published figures: they reach services
-// whose readers are not Migrationsverket.
-func (s *Service) storeGrid(ctx context.Context, date string, grid domain.Grid, keys domain.Keys) (domain.Snapshot, bool, error) {
+// gridChange is a snapshot about to replace its reference date's: the
+// cells with their keys and the events that go with them, prepared from
+// what is stored before the unit of work that writes it.
+type gridChange struct {
+	snap  domain.Snapshot
+	grid  domain.Grid
+	keys  domain.Keys
+	cells []domain.Cell
+	// events carry published figures: they reach services whose readers
+	// are not Migrationsverket.
+	events []proto.Message
+}
+
+// newGridChange prepares the snapshot of date from grid and its cell keys
+// with SnapshotPublished and the projections it moves.
+func (s *Service) newGridChange(ctx context.Context, date string, grid domain.Grid, keys domain.Keys) (*gridChange, error) {
 	if err := s.keepKeys(ctx, date, grid, keys); err != nil {
-		return domain.Snapshot{}, false, err
+		return nil, err
 	}
 	cells := grid.CellsKeyed(keys)
-	snap := domain.Snapshot{ReferenceDate: date, CellCount: int64(len(cells)), Total: grid.Total(), ImportTime: s.now().UTC()}
+	snap := domain.Snapshot{ReferenceDate: date, CellCount: int64(len(cells)), Total: grid.Total(), ImportTime: s.clock.Now().UTC()}
 	published := domain.Publish(grid, keys)
 	projections, err := s.projectionsFrom(ctx, snap, published)
 	if err != nil {
-		return domain.Snapshot{}, false, err
+		return nil, err
 	}
-	replaced, err := s.store.ReplaceAndPublish(ctx, snap, cells, func(tx *sqlx.Tx) error {
-		if err := publishSnapshot(ctx, tx, snap, published.KommunTotals()); err != nil {
-			return err
-		}
-		for _, ev := range projections {
-			if _, err := events.Publish(ctx, tx, SubjectProjectionPublished, ev); err != nil {
-				return fmt.Errorf("publish projection: %w", err)
-			}
-		}
-		return nil
-	})
+	evs := []proto.Message{&statisticsv1.SnapshotPublished{
+		Snapshot: snap.Name(), ReferenceDate: snap.ReferenceDate, PublishTime: timestamppb.New(snap.ImportTime),
+		KommunTotals: kommunTotalsToProto(published.KommunTotals()), Perturbed: true,
+	}}
+	for _, p := range projections {
+		evs = append(evs, p)
+	}
+	return &gridChange{snap: snap, grid: grid, keys: keys, cells: cells, events: evs}, nil
+}
+
+// apply replaces the snapshot and publishes its events in w, all or
+// nothing. It reports whether an earlier import of the date was replaced.
+func (c *gridChange) apply(ctx context.Context, w *uow.Work) (bool, error) {
+	replaced, err := store.Replace(ctx, w.Tx, c.snap, c.cells)
 	if err != nil {
-		return domain.Snapshot{}, false, err
+		return false, err
 	}
-	s.notify()
-	s.remember(snap, grid, keys)
-	return snap, replaced, nil
+	for _, ev := range c.events {
+		if err := publish(w, ev); err != nil {
+			return false, err
+		}
+	}
+	return replaced, nil
 }
 
 // keepKeys gives the cells of a re-imported date whose count is unchanged
@@ -260,7 +277,7 @@ func (s *Service) keepKeys(ctx context.Context, date string, grid domain.Grid, k
 		return err
 	}
 	old, err := s.gridOf(ctx, prev)
-	if status.Code(err) == codes.NotFound {
+	if errors.Is(err, apierr.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
@@ -312,17 +329,6 @@ func projectionEvent(snap domain.Snapshot, published domain.Published, changes [
 		}
 	}
 	return ev
-}
-
-func publishSnapshot(ctx context.Context, tx *sqlx.Tx, snap domain.Snapshot, totals []domain.KommunTotal) error {
-	ev := &statisticsv1.SnapshotPublished{
-		Snapshot: snap.Name(), ReferenceDate: snap.ReferenceDate, PublishTime: timestamppb.New(snap.ImportTime),
-		KommunTotals: kommunTotalsToProto(totals), Perturbed: true,
-	}
-	if _, err := events.Publish(ctx, tx, SubjectSnapshotPublished, ev); err != nil {
-		return fmt.Errorf("publish snapshot: %w", err)
-	}
-	return nil
 }
 
 func kommunTotalsToProto(totals []domain.KommunTotal) []*statisticsv1.KommunTotal {

@@ -22,6 +22,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
 	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/uow"
 	"github.com/tia-platform/tia/services/statistics"
 	"github.com/tia-platform/tia/services/statistics/generate"
 	"github.com/tia-platform/tia/services/statistics/internal/domain"
@@ -102,13 +103,21 @@ func newEnvTB(t testing.TB, dsn string, l domain.Limits) env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = d.Close() })
-	if err := events.Migrate(ctx, d); err != nil {
-		t.Fatal(err)
+	for _, m := range []func(context.Context, *sqlx.DB) error{events.Migrate, uow.Migrate} {
+		if err := m(ctx, d); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := db.Migrate(ctx, d, store.Migrations, "statistics_migrations"); err != nil {
 		t.Fatal(err)
 	}
-	return env{svc: statistics.New(app.Deps{DB: d}, l), db: d}
+	return env{svc: statistics.New(app.Deps{DB: d, Units: uow.New(d, nil, nil)}, l), db: d}
+}
+
+// newEnvOn is another instance of the service (a replica) on e's database.
+func newEnvOn(t *testing.T, e env) env {
+	t.Helper()
+	return env{svc: statistics.New(app.Deps{DB: e.db, Units: uow.New(e.db, nil, nil)}, domain.DefaultLimits), db: e.db}
 }
 
 func (e env) importPersons(t *testing.T, msgs []*statisticsv1.ImportPersonsRequest, end error) (*statisticsv1.ImportSummary, error) {

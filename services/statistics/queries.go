@@ -9,16 +9,15 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jmoiron/sqlx"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
+	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
-	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/resname"
+	"github.com/tia-platform/tia/services/platform/uow"
 	"github.com/tia-platform/tia/services/statistics/internal/domain"
 	"github.com/tia-platform/tia/services/statistics/internal/store"
 )
@@ -58,9 +57,19 @@ func (s *Service) gridOf(ctx context.Context, snap domain.Snapshot) (loaded, err
 		return loaded{snap, c.grid, c.keys, c.published}, nil
 	}
 	s.mu.Unlock()
-	snap, g, keys, err := s.store.LoadGrid(ctx, snap.ReferenceDate)
+	name, date := snap.Name(), snap.ReferenceDate
+	snap, g, keys, err := s.store.LoadGrid(ctx, date)
+	if errors.Is(err, store.ErrKeysMissing) {
+		// Imported before cell keys existed: the keys are drawn once, in a
+		// unit of work of their own, and the grid read as stored (another
+		// replica may have drawn first).
+		if err := s.units.Do(ctx, func(w *uow.Work) error { return store.DrawMissingKeys(ctx, w.Tx, date) }); err != nil {
+			return loaded{}, err
+		}
+		snap, g, keys, err = s.store.LoadGrid(ctx, date)
+	}
 	if errors.Is(err, store.ErrNotFound) {
-		return loaded{}, status.Errorf(codes.NotFound, "%s not found", snap.Name())
+		return loaded{}, apierr.NotFound(name)
 	}
 	if err != nil {
 		return loaded{}, err
@@ -293,27 +302,34 @@ func (s *Service) CreatePlannedChange(ctx context.Context, req *statisticsv1.Cre
 	c := domain.PlannedChange{
 		ID: uuid.NewString(), KommunCode: pc.GetKommunCode(), Housing: housingFromProto[pc.GetHousingType()],
 		EffectiveDate: pc.GetEffectiveDate(), AdultsDelta: pc.GetAdultsDelta(), Description: strings.TrimSpace(pc.GetDescription()),
-		CreateTime: s.now().UTC(),
+		CreateTime: s.clock.Now().UTC(),
 	}
 	if err := c.Validate(); err != nil {
 		return nil, badrequest.Prefix("planned_change", err)
 	}
-	publish, err := s.projectionPublisher(ctx, c.EffectiveDate, &c, "")
+	ev, err := s.projectionAfter(ctx, c.EffectiveDate, &c, "")
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateChange(ctx, c, publish); err != nil {
-		return nil, err
-	}
-	s.notify()
-	return changeToProto(c), nil
+	return uow.Once(ctx, s.units, uow.Request{Method: statisticsv1.StatisticsService_CreatePlannedChange_FullMethodName, ID: req.GetRequestId()},
+		func(w *uow.Work) (*statisticsv1.PlannedChange, error) {
+			if err := store.CreateChange(ctx, w.Tx, c); err != nil {
+				return nil, err
+			}
+			if ev != nil {
+				if err := publish(w, ev); err != nil {
+					return nil, err
+				}
+			}
+			return changeToProto(c), nil
+		})
 }
 
-// projectionPublisher prepares the ProjectionPublished event for date with
-// the change added (or the change of id left out), to be written in the
-// transaction that stores the change. Without a snapshot there is nothing
-// to project from, and no event.
-func (s *Service) projectionPublisher(ctx context.Context, date string, added *domain.PlannedChange, removed string) (func(*sqlx.Tx) error, error) {
+// projectionAfter is the ProjectionPublished event for date with the change
+// added (or the change of id left out), to be published in the unit of work
+// that stores the change. Without a snapshot there is nothing to project
+// from, and no event (nil).
+func (s *Service) projectionAfter(ctx context.Context, date string, added *domain.PlannedChange, removed string) (*statisticsv1.ProjectionPublished, error) {
 	snaps, err := s.store.List(ctx)
 	if err != nil || len(snaps) == 0 {
 		return nil, err
@@ -333,13 +349,7 @@ func (s *Service) projectionPublisher(ctx context.Context, date string, added *d
 	if added != nil {
 		changes = append(changes, *added)
 	}
-	ev := projectionEvent(latest.snap, latest.published, changes, date, s.now())
-	return func(tx *sqlx.Tx) error {
-		if _, err := events.Publish(ctx, tx, SubjectProjectionPublished, ev); err != nil {
-			return fmt.Errorf("publish projection: %w", err)
-		}
-		return nil
-	}, nil
+	return projectionEvent(latest.snap, latest.published, changes, date, s.clock.Now()), nil
 }
 
 // ListPlannedChanges lists planned changes by date.
@@ -367,10 +377,11 @@ func (s *Service) DeletePlannedChange(ctx context.Context, req *statisticsv1.Del
 	if _, err := auth.Require(ctx, auth.RoleMigrationsverket); err != nil {
 		return nil, err
 	}
-	id, ok := strings.CutPrefix(req.GetName(), "plannedChanges/")
-	if !ok || id == "" {
-		return nil, badrequest.Field("name", "must be plannedChanges/{id}")
+	vars, err := plannedChangeName.Parse("name", req.GetName())
+	if err != nil {
+		return nil, err
 	}
+	id := vars[0]
 	all, err := s.store.Changes(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -382,27 +393,32 @@ func (s *Service) DeletePlannedChange(ctx context.Context, req *statisticsv1.Del
 		}
 	}
 	if date == "" {
-		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
+		return nil, apierr.NotFound(req.GetName())
 	}
-	publish, err := s.projectionPublisher(ctx, date, nil, id)
+	ev, err := s.projectionAfter(ctx, date, nil, id)
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.DeleteChange(ctx, id, func(tx *sqlx.Tx, _ domain.PlannedChange) error {
-		if publish != nil {
-			return publish(tx)
+	err = s.units.Do(ctx, func(w *uow.Work) error {
+		if _, err := store.DeleteChange(ctx, w.Tx, id); err != nil {
+			return err
 		}
-		return nil
+		if ev == nil {
+			return nil
+		}
+		return publish(w, ev)
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "%s not found", req.GetName())
+		return nil, apierr.NotFound(req.GetName())
 	}
 	if err != nil {
 		return nil, err
 	}
-	s.notify()
 	return &emptypb.Empty{}, nil
 }
+
+// plannedChangeName is the pattern of a planned change's name.
+var plannedChangeName = resname.New("plannedChanges/{planned_change}")
 
 func changeToProto(c domain.PlannedChange) *statisticsv1.PlannedChange {
 	return &statisticsv1.PlannedChange{
@@ -427,7 +443,7 @@ func (s *Service) GetProjection(ctx context.Context, req *statisticsv1.GetProjec
 		return nil, err
 	}
 	if len(snaps) == 0 {
-		return nil, status.Error(codes.FailedPrecondition, "no snapshot has been imported yet")
+		return nil, apierr.New(errNoSnapshot, "no snapshot has been imported yet")
 	}
 	if err := domain.CheckProjectionDate(req.GetProjectionDate(), snaps[0].ReferenceDate); err != nil {
 		return nil, err

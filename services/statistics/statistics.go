@@ -5,20 +5,32 @@
 // wires the service into a host; grpc.go, import.go and queries.go translate
 // the API; the rules live in internal/domain and the tables in
 // internal/store.
+//
+// Every change is one unit of work (package uow): the rows and the events
+// others must learn commit together, and the store takes the transaction.
+// CreatePlannedChange and ImportSnapshot honour the client's AIP-155
+// request_id. Errors leave through the one table Errors, and the service
+// renders its own spreadsheets (documents.go).
 package statistics
 
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"sync"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
+	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/clock"
 	"github.com/tia-platform/tia/services/platform/config"
 	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/uow"
 	"github.com/tia-platform/tia/services/statistics/internal/domain"
 	"github.com/tia-platform/tia/services/statistics/internal/store"
 )
@@ -45,12 +57,26 @@ func (c *Config) Validate() error {
 	)
 }
 
+// errNoSnapshot: a projection asked for before any snapshot was imported.
+var errNoSnapshot = errors.New("no snapshot")
+
+// Errors is the service's one error table. The shared kinds of package
+// apierr cover not found (store.ErrNotFound is apierr.ErrNotFound); a
+// projection with nothing to start from is FAILED_PRECONDITION.
+var Errors = []apierr.Rule{
+	{Err: errNoSnapshot, Code: codes.FailedPrecondition, Reason: "NO_SNAPSHOT"},
+}
+
 // Component describes the service to a host.
 var Component = app.Component{
 	Name:       "statistics",
 	Migrations: store.Migrations,
+	Errors:     Errors,
 	Config:     func() config.Settings { return &Config{} },
 	New: func(d app.Deps) (app.Service, error) {
+		if d.Units == nil {
+			return nil, errors.New("statistics: the service needs units of work (app.Deps.Units)")
+		}
 		l := domain.DefaultLimits
 		if c, ok := d.Config.(*Config); ok && c != nil {
 			l = c.Limits
@@ -59,17 +85,23 @@ var Component = app.Component{
 	},
 }
 
-// New returns the service with the given import limits.
+// New returns the service with the given import limits. d.Units must be
+// set; d.Clock defaults to the system clock.
 func New(d app.Deps, l domain.Limits) *Service {
-	return &Service{store: store.New(d.DB), relay: d.Relay, now: time.Now, limits: l, grids: map[string]cachedGrid{}}
+	c := d.Clock
+	if c == nil {
+		c = clock.System
+	}
+	return &Service{store: store.New(d.DB), units: d.Units, clock: c, limits: l, grids: map[string]cachedGrid{}}
 }
 
 // Service implements tia.statistics.v1.StatisticsService.
 type Service struct {
 	statisticsv1.UnimplementedStatisticsServiceServer
+	// store reads; writes go through units.
 	store  *store.Store
-	relay  *events.Relay
-	now    func() time.Time
+	units  *uow.Runner
+	clock  clock.Clock
 	limits domain.Limits
 
 	mu    sync.Mutex
@@ -108,9 +140,16 @@ func (s *Service) Register(r grpc.ServiceRegistrar) {
 // Subscriptions: the service consumes no events.
 func (s *Service) Subscriptions() []app.Subscription { return nil }
 
-// notify wakes the relay after a commit that published events.
-func (s *Service) notify() {
-	if s.relay != nil {
-		s.relay.Notify()
+// Event subjects, derived from the messages' names (events.SubjectOf).
+var (
+	SubjectSnapshotPublished   = events.SubjectOf(&statisticsv1.SnapshotPublished{})
+	SubjectProjectionPublished = events.SubjectOf(&statisticsv1.ProjectionPublished{})
+)
+
+// publish puts msg in the outbox of the unit of work under its subject.
+func publish(w *uow.Work, msg proto.Message) error {
+	if err := w.Publish(events.SubjectOf(msg), msg); err != nil {
+		return fmt.Errorf("publish %s: %w", events.TypeOf(msg), err)
 	}
+	return nil
 }

@@ -5,11 +5,12 @@ package domain
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/clock"
 	"github.com/tia-platform/tia/services/platform/refdata"
+	"github.com/tia-platform/tia/services/platform/resname"
 	"github.com/tia-platform/tia/services/statistics/internal/ckm"
 )
 
@@ -115,16 +116,19 @@ func (s Snapshot) Name() string { return namePrefix + s.ReferenceDate }
 // snapshots/{YYYY-MM-DD}. The date must exist, so "2026-02-30" is refused
 // even though it has the right shape.
 func ParseName(name string) (string, bool) {
-	date, ok := strings.CutPrefix(name, namePrefix)
-	if !ok || !IsDate(date) {
+	vars, ok := snapshotName.Match(name)
+	if !ok || !IsDate(vars[0]) {
 		return "", false
 	}
-	return date, true
+	return vars[0], true
 }
+
+// snapshotName is the pattern of a snapshot's name.
+var snapshotName = resname.New(namePrefix + "{reference_date}")
 
 // IsDate reports whether s is a real calendar date written YYYY-MM-DD.
 func IsDate(s string) bool {
-	_, err := time.Parse(DateLayout, s)
+	_, err := clock.ParseDate(s)
 	return err == nil
 }
 

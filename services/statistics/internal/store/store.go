@@ -16,7 +16,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/tia-platform/tia/services/platform/db"
+	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/statistics/internal/ckm"
 	"github.com/tia-platform/tia/services/statistics/internal/domain"
 )
@@ -27,10 +27,13 @@ var migrations embed.FS
 // Migrations are the service's tables, applied at start.
 var Migrations = mustSub(migrations, "migrations")
 
-// ErrNotFound is returned for a snapshot that does not exist.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned for a snapshot or planned change that does not
+// exist. It is the platform's kind, so the service's error table maps it.
+var ErrNotFound = apierr.ErrNotFound
 
-// Store reads and writes snapshots.
+// Store reads snapshots and planned changes. Writes are functions of the
+// caller's transaction (its unit of work, package uow), which also carries
+// the events: the store never publishes or calls back.
 type Store struct{ db *sqlx.DB }
 
 // New returns a store on a migrated database.
@@ -57,60 +60,45 @@ const cellColumns = "reference_date, kommun_code, lan_code, housing_type, sex, a
 // cells still needs only some twenty round trips.
 const insertBatch = 500
 
-// Replace stores s with cells as the whole content of its reference date, in
-// one transaction: the header is written, the date's old cells deleted and
-// the new ones inserted. If anything fails, the previous snapshot stays
-// exactly as it was. The cells must have passed domain.NewSnapshot.
-func (s *Store) Replace(ctx context.Context, snap domain.Snapshot, cells []domain.Cell) error {
-	_, err := s.ReplaceAndPublish(ctx, snap, cells, nil)
-	return err
-}
-
-// ReplaceAndPublish is Replace that also calls publish inside the same
-// transaction (to write the event to the outbox), so the new snapshot and
-// its event are committed together or not at all. It reports whether an
+// Replace stores snap with cells as the whole content of its reference
+// date, in tx (the caller's unit of work, which also carries the events):
+// the header is written, the date's old cells deleted and the new ones
+// inserted. If the unit fails, the previous snapshot stays exactly as it
+// was. The cells must have passed domain.NewSnapshot. It reports whether an
 // earlier import of the date was replaced.
-func (s *Store) ReplaceAndPublish(ctx context.Context, snap domain.Snapshot, cells []domain.Cell, publish func(*sqlx.Tx) error) (bool, error) {
-	replaced := false
-	err := db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		var n int
-		if err := tx.GetContext(ctx, &n, tx.Rebind("SELECT COUNT(*) FROM snapshots WHERE reference_date = ?"), snap.ReferenceDate); err != nil {
-			return fmt.Errorf("look for snapshot: %w", err)
+func Replace(ctx context.Context, tx *sqlx.Tx, snap domain.Snapshot, cells []domain.Cell) (bool, error) {
+	var n int
+	if err := tx.GetContext(ctx, &n, tx.Rebind("SELECT COUNT(*) FROM snapshots WHERE reference_date = ?"), snap.ReferenceDate); err != nil {
+		return false, fmt.Errorf("look for snapshot: %w", err)
+	}
+	// The header goes first: the cells refer to it, and on PostgreSQL its
+	// row lock makes a second import of the same date wait for this one to
+	// commit instead of interleaving with it. (SQLite lets one writer in at
+	// a time anyway.)
+	_, err := tx.ExecContext(ctx, tx.Rebind(
+		"INSERT INTO snapshots (reference_date, cell_count, total, import_time) VALUES (?, ?, ?, ?) "+
+			"ON CONFLICT (reference_date) DO UPDATE SET "+
+			"cell_count = excluded.cell_count, total = excluded.total, import_time = excluded.import_time"),
+		snap.ReferenceDate, snap.CellCount, snap.Total, snap.ImportTime.UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return false, fmt.Errorf("upsert snapshot: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM snapshot_cells WHERE reference_date = ?"), snap.ReferenceDate); err != nil {
+		return false, fmt.Errorf("delete old cells: %w", err)
+	}
+	for start := 0; start < len(cells); start += insertBatch {
+		batch := cells[start:min(start+insertBatch, len(cells))]
+		args := make([]any, 0, len(batch)*8)
+		for _, c := range batch {
+			args = append(args, snap.ReferenceDate, c.KommunCode, c.LanCode, string(c.Housing), string(c.Sex), string(c.AgeBand), c.Count, int64(c.Key))
 		}
-		replaced = n > 0
-		// The header goes first: the cells refer to it, and on PostgreSQL
-		// its row lock makes a second import of the same date wait for this
-		// one to commit instead of interleaving with it. (SQLite lets one
-		// writer in at a time anyway.)
-		_, err := tx.ExecContext(ctx, tx.Rebind(
-			"INSERT INTO snapshots (reference_date, cell_count, total, import_time) VALUES (?, ?, ?, ?) "+
-				"ON CONFLICT (reference_date) DO UPDATE SET "+
-				"cell_count = excluded.cell_count, total = excluded.total, import_time = excluded.import_time"),
-			snap.ReferenceDate, snap.CellCount, snap.Total, snap.ImportTime.UTC().Format(time.RFC3339Nano))
-		if err != nil {
-			return fmt.Errorf("upsert snapshot: %w", err)
+		q := "INSERT INTO snapshot_cells (" + cellColumns + ") VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", len(batch)), ", ")
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+			return false, fmt.Errorf("insert cells %d–%d: %w", start, start+len(batch)-1, err)
 		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM snapshot_cells WHERE reference_date = ?"), snap.ReferenceDate); err != nil {
-			return fmt.Errorf("delete old cells: %w", err)
-		}
-		for start := 0; start < len(cells); start += insertBatch {
-			batch := cells[start:min(start+insertBatch, len(cells))]
-			args := make([]any, 0, len(batch)*8)
-			for _, c := range batch {
-				args = append(args, snap.ReferenceDate, c.KommunCode, c.LanCode, string(c.Housing), string(c.Sex), string(c.AgeBand), c.Count, int64(c.Key))
-			}
-			q := "INSERT INTO snapshot_cells (" + cellColumns + ") VALUES " +
-				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", len(batch)), ", ")
-			if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
-				return fmt.Errorf("insert cells %d–%d: %w", start, start+len(batch)-1, err)
-			}
-		}
-		if publish != nil {
-			return publish(tx)
-		}
-		return nil
-	})
-	return replaced, err
+	}
+	return n > 0, nil
 }
 
 // List returns every snapshot's summary, newest first.
@@ -136,6 +124,10 @@ type cellRow struct {
 	Key        *int64 `db:"cell_key"`
 }
 
+// ErrKeysMissing is LoadGrid's answer for a snapshot imported before cell
+// keys existed: DrawMissingKeys (in a unit of work) gives them keys once.
+var ErrKeysMissing = errors.New("cells without a cell key")
+
 // LoadGrid reads the whole snapshot of referenceDate with its cell keys. The
 // summary and the cells are read apart, so it checks that the summary did
 // not change in between (an import of the same date committing) and reads
@@ -159,10 +151,7 @@ func (s *Store) LoadGrid(ctx context.Context, referenceDate string) (domain.Snap
 			continue
 		}
 		if slices.ContainsFunc(rows, func(r cellRow) bool { return r.Key == nil }) {
-			if err := s.drawMissingKeys(ctx, referenceDate, rows); err != nil {
-				return domain.Snapshot{}, nil, nil, err
-			}
-			continue // read what was stored: another replica may have drawn first
+			return domain.Snapshot{}, nil, nil, ErrKeysMissing
 		}
 		g, keys := domain.NewGrid(), domain.NewKeys()
 		for _, r := range rows {
@@ -175,25 +164,26 @@ func (s *Store) LoadGrid(ctx context.Context, referenceDate string) (domain.Snap
 	}
 }
 
-// drawMissingKeys gives the cells imported before cell keys existed a key
-// each, once: a random one, which stands for the sum of their people's
-// record keys as for a pre-aggregated import. A cell that has a key keeps
-// it, whoever drew it, so every replica publishes the same figures.
-func (s *Store) drawMissingKeys(ctx context.Context, referenceDate string, rows []cellRow) error {
+// DrawMissingKeys gives the cells of referenceDate imported before cell
+// keys existed a key each, once, in tx: a random one, which stands for the
+// sum of their people's record keys as for a pre-aggregated import. A cell
+// that has a key keeps it, whoever drew it, so every replica publishes the
+// same figures.
+func DrawMissingKeys(ctx context.Context, tx *sqlx.Tx, referenceDate string) error {
+	var rows []cellRow
+	if err := tx.SelectContext(ctx, &rows, tx.Rebind(
+		"SELECT kommun_code, housing_type, sex, age_band, adults, cell_key FROM snapshot_cells WHERE reference_date = ? AND cell_key IS NULL"), referenceDate); err != nil {
+		return fmt.Errorf("load cells without a key: %w", err)
+	}
 	src := ckm.NewKeySource()
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		for _, r := range rows {
-			if r.Key != nil {
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, tx.Rebind(
-				"UPDATE snapshot_cells SET cell_key = ? WHERE reference_date = ? AND kommun_code = ? AND housing_type = ? AND sex = ? AND age_band = ? AND cell_key IS NULL"),
-				int64(src.RandomKey(r.Adults)), referenceDate, r.KommunCode, r.Housing, r.Sex, r.AgeBand); err != nil {
-				return fmt.Errorf("draw cell key: %w", err)
-			}
+	for _, r := range rows {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(
+			"UPDATE snapshot_cells SET cell_key = ? WHERE reference_date = ? AND kommun_code = ? AND housing_type = ? AND sex = ? AND age_band = ? AND cell_key IS NULL"),
+			int64(src.RandomKey(r.Adults)), referenceDate, r.KommunCode, r.Housing, r.Sex, r.AgeBand); err != nil {
+			return fmt.Errorf("draw cell key: %w", err)
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 type changeRow struct {
@@ -207,44 +197,33 @@ type changeRow struct {
 	CreateTime    string `db:"create_time"`
 }
 
-// CreateChange stores a planned change, calling publish in the same
-// transaction.
-func (s *Store) CreateChange(ctx context.Context, c domain.PlannedChange, publish func(*sqlx.Tx) error) error {
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, tx.Rebind(
-			"INSERT INTO planned_changes (id, kommun_code, lan_code, housing_type, effective_date, adults_delta, description, create_time) "+
-				"VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-			c.ID, c.KommunCode, c.LanCode, string(c.Housing), c.EffectiveDate, c.AdultsDelta, c.Description,
-			c.CreateTime.UTC().Format(time.RFC3339Nano)); err != nil {
-			return fmt.Errorf("insert planned change: %w", err)
-		}
-		if publish != nil {
-			return publish(tx)
-		}
-		return nil
-	})
+// CreateChange stores a planned change in tx.
+func CreateChange(ctx context.Context, tx *sqlx.Tx, c domain.PlannedChange) error {
+	if _, err := tx.ExecContext(ctx, tx.Rebind(
+		"INSERT INTO planned_changes (id, kommun_code, lan_code, housing_type, effective_date, adults_delta, description, create_time) "+
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+		c.ID, c.KommunCode, c.LanCode, string(c.Housing), c.EffectiveDate, c.AdultsDelta, c.Description,
+		c.CreateTime.UTC().Format(time.RFC3339Nano)); err != nil {
+		return fmt.Errorf("insert planned change: %w", err)
+	}
+	return nil
 }
 
-// DeleteChange removes a planned change, calling publish with it in the same
-// transaction. ErrNotFound when there is none.
-func (s *Store) DeleteChange(ctx context.Context, id string, publish func(*sqlx.Tx, domain.PlannedChange) error) error {
-	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		var r changeRow
-		err := tx.GetContext(ctx, &r, tx.Rebind("SELECT * FROM planned_changes WHERE id = ?"), id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("get planned change: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM planned_changes WHERE id = ?"), id); err != nil {
-			return fmt.Errorf("delete planned change: %w", err)
-		}
-		if publish != nil {
-			return publish(tx, r.change())
-		}
-		return nil
-	})
+// DeleteChange removes the planned change id in tx and returns it;
+// ErrNotFound when there is none.
+func DeleteChange(ctx context.Context, tx *sqlx.Tx, id string) (domain.PlannedChange, error) {
+	var r changeRow
+	err := tx.GetContext(ctx, &r, tx.Rebind("SELECT * FROM planned_changes WHERE id = ?"), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.PlannedChange{}, ErrNotFound
+	}
+	if err != nil {
+		return domain.PlannedChange{}, fmt.Errorf("get planned change: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM planned_changes WHERE id = ?"), id); err != nil {
+		return domain.PlannedChange{}, fmt.Errorf("delete planned change: %w", err)
+	}
+	return r.change(), nil
 }
 
 // Changes lists the planned changes in the given län (all when empty), by

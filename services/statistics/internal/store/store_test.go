@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
 	"github.com/tia-platform/tia/services/platform/refdata"
@@ -14,7 +16,21 @@ import (
 	"github.com/tia-platform/tia/services/statistics/internal/store"
 )
 
-func open(t *testing.T, dsn string) *store.Store {
+// testStore is the store with a write transaction of its own per Replace,
+// as the service's unit of work gives it.
+type testStore struct {
+	*store.Store
+	db *sqlx.DB
+}
+
+func (s testStore) Replace(ctx context.Context, snap domain.Snapshot, cells []domain.Cell) error {
+	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		_, err := store.Replace(ctx, tx, snap, cells)
+		return err
+	})
+}
+
+func open(t *testing.T, dsn string) testStore {
 	t.Helper()
 	ctx := context.Background()
 	d, err := db.Open(ctx, dsn)
@@ -25,7 +41,7 @@ func open(t *testing.T, dsn string) *store.Store {
 	if err := db.Migrate(ctx, d, store.Migrations, "statistics_migrations"); err != nil {
 		t.Fatal(err)
 	}
-	return store.New(d)
+	return testStore{store.New(d), d}
 }
 
 // grid is the full grid of a snapshot, every kommun × housing × sex × age
@@ -63,7 +79,7 @@ func snapshot(t *testing.T, date string, cells []domain.Cell) (domain.Snapshot, 
 	return snap, cells
 }
 
-func query(t *testing.T, s *store.Store, q domain.Query) []domain.Row {
+func query(t *testing.T, s testStore, q domain.Query) []domain.Row {
 	t.Helper()
 	rows, err := s.Query(context.Background(), q)
 	if err != nil {

@@ -441,7 +441,11 @@ type ImportSnapshotRequest struct {
 	// `snapshots/{reference_date}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The cells; each combination of dimensions at most once.
-	Cells         []*Cell `protobuf:"bytes,2,rep,name=cells,proto3" json:"cells,omitempty"`
+	Cells []*Cell `protobuf:"bytes,2,rep,name=cells,proto3" json:"cells,omitempty"`
+	// AIP-155 request id: a retry with the same id (by the same caller)
+	// returns the first result instead of applying the change again. Any
+	// unique string, e.g. a UUID.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -488,6 +492,13 @@ func (x *ImportSnapshotRequest) GetCells() []*Cell {
 		return x.Cells
 	}
 	return nil
+}
+
+func (x *ImportSnapshotRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // Request for GetSnapshot.
@@ -628,7 +639,10 @@ type QuerySnapshotResponse struct {
 	// same in every query, call and role; so they need not add up exactly.
 	// Groups whose figure is 0 are left out. When false, the figures are exact
 	// and add up.
-	Perturbed     bool `protobuf:"varint,5,opt,name=perturbed,proto3" json:"perturbed,omitempty"`
+	Perturbed bool `protobuf:"varint,5,opt,name=perturbed,proto3" json:"perturbed,omitempty"`
+	// The response as a spreadsheet, rendered by this service (see Document);
+	// set only when the call asked for text/csv. Output only.
+	Document      *Document `protobuf:"bytes,6,opt,name=document,proto3" json:"document,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -696,6 +710,13 @@ func (x *QuerySnapshotResponse) GetPerturbed() bool {
 		return x.Perturbed
 	}
 	return false
+}
+
+func (x *QuerySnapshotResponse) GetDocument() *Document {
+	if x != nil {
+		return x.Document
+	}
+	return nil
 }
 
 // QueryRow is the total of one group; the dimensions not grouped by are empty.
@@ -1354,7 +1375,10 @@ func (*ListSnapshotsRequest) Descriptor() ([]byte, []int) {
 type ListSnapshotsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Newest first.
-	Snapshots     []*Snapshot `protobuf:"bytes,1,rep,name=snapshots,proto3" json:"snapshots,omitempty"`
+	Snapshots []*Snapshot `protobuf:"bytes,1,rep,name=snapshots,proto3" json:"snapshots,omitempty"`
+	// The response as a spreadsheet, rendered by this service (see Document);
+	// set only when the call asked for text/csv. Output only.
+	Document      *Document `protobuf:"bytes,2,opt,name=document,proto3" json:"document,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1392,6 +1416,13 @@ func (*ListSnapshotsResponse) Descriptor() ([]byte, []int) {
 func (x *ListSnapshotsResponse) GetSnapshots() []*Snapshot {
 	if x != nil {
 		return x.Snapshots
+	}
+	return nil
+}
+
+func (x *ListSnapshotsResponse) GetDocument() *Document {
+	if x != nil {
+		return x.Document
 	}
 	return nil
 }
@@ -1487,7 +1518,10 @@ type QueryTimeSeriesResponse struct {
 	Rows []*QueryRow `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
 	// Whether the figures are published ones, as in
 	// QuerySnapshotResponse.perturbed; each snapshot has noise of its own.
-	Perturbed     bool `protobuf:"varint,2,opt,name=perturbed,proto3" json:"perturbed,omitempty"`
+	Perturbed bool `protobuf:"varint,2,opt,name=perturbed,proto3" json:"perturbed,omitempty"`
+	// The response as a spreadsheet, rendered by this service (see Document);
+	// set only when the call asked for text/csv. Output only.
+	Document      *Document `protobuf:"bytes,3,opt,name=document,proto3" json:"document,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1534,6 +1568,13 @@ func (x *QueryTimeSeriesResponse) GetPerturbed() bool {
 		return x.Perturbed
 	}
 	return false
+}
+
+func (x *QueryTimeSeriesResponse) GetDocument() *Document {
+	if x != nil {
+		return x.Document
+	}
+	return nil
 }
 
 // Request for CompareSnapshots.
@@ -1609,7 +1650,10 @@ type CompareSnapshotsResponse struct {
 	Totals []*ChangeRow `protobuf:"bytes,2,rep,name=totals,proto3" json:"totals,omitempty"`
 	// Whether from_count and to_count are published figures (as in
 	// QuerySnapshotResponse.perturbed) and change their difference.
-	Perturbed     bool `protobuf:"varint,3,opt,name=perturbed,proto3" json:"perturbed,omitempty"`
+	Perturbed bool `protobuf:"varint,3,opt,name=perturbed,proto3" json:"perturbed,omitempty"`
+	// The response as a spreadsheet, rendered by this service (see Document);
+	// set only when the call asked for text/csv. Output only.
+	Document      *Document `protobuf:"bytes,4,opt,name=document,proto3" json:"document,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1663,6 +1707,13 @@ func (x *CompareSnapshotsResponse) GetPerturbed() bool {
 		return x.Perturbed
 	}
 	return false
+}
+
+func (x *CompareSnapshotsResponse) GetDocument() *Document {
+	if x != nil {
+		return x.Document
+	}
+	return nil
 }
 
 // ChangeRow is one kommun's (or län's, or the nation's) change.
@@ -1882,6 +1933,10 @@ type CreatePlannedChangeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The change.
 	PlannedChange *PlannedChange `protobuf:"bytes,1,opt,name=planned_change,json=plannedChange,proto3" json:"planned_change,omitempty"`
+	// AIP-155 request id: a retry with the same id (by the same caller)
+	// returns the first result instead of applying the change again. Any
+	// unique string, e.g. a UUID.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1921,6 +1976,13 @@ func (x *CreatePlannedChangeRequest) GetPlannedChange() *PlannedChange {
 		return x.PlannedChange
 	}
 	return nil
+}
+
+func (x *CreatePlannedChangeRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // Request for ListPlannedChanges.
@@ -1974,8 +2036,11 @@ type ListPlannedChangesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// By effective date.
 	PlannedChanges []*PlannedChange `protobuf:"bytes,1,rep,name=planned_changes,json=plannedChanges,proto3" json:"planned_changes,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The response as a spreadsheet, rendered by this service (see Document);
+	// set only when the call asked for text/csv. Output only.
+	Document      *Document `protobuf:"bytes,2,opt,name=document,proto3" json:"document,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListPlannedChangesResponse) Reset() {
@@ -2011,6 +2076,13 @@ func (*ListPlannedChangesResponse) Descriptor() ([]byte, []int) {
 func (x *ListPlannedChangesResponse) GetPlannedChanges() []*PlannedChange {
 	if x != nil {
 		return x.PlannedChanges
+	}
+	return nil
+}
+
+func (x *ListPlannedChangesResponse) GetDocument() *Document {
+	if x != nil {
+		return x.Document
 	}
 	return nil
 }
@@ -2130,7 +2202,10 @@ type Projection struct {
 	// Whether snapshot_count is a published figure (as in
 	// QuerySnapshotResponse.perturbed); projected_count then carries the same
 	// noise, so it differs from snapshot_count by exactly planned_delta.
-	Perturbed     bool `protobuf:"varint,5,opt,name=perturbed,proto3" json:"perturbed,omitempty"`
+	Perturbed bool `protobuf:"varint,5,opt,name=perturbed,proto3" json:"perturbed,omitempty"`
+	// The response as a spreadsheet, rendered by this service (see Document);
+	// set only when the call asked for text/csv. Output only.
+	Document      *Document `protobuf:"bytes,6,opt,name=document,proto3" json:"document,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2198,6 +2273,13 @@ func (x *Projection) GetPerturbed() bool {
 		return x.Perturbed
 	}
 	return false
+}
+
+func (x *Projection) GetDocument() *Document {
+	if x != nil {
+		return x.Document
+	}
+	return nil
 }
 
 // ProjectionRow is one kommun's (län's, nation's) projection.
@@ -2292,6 +2374,69 @@ func (x *ProjectionRow) GetSuppressed() bool {
 	return false
 }
 
+// Document is a statistics response as the agencies' spreadsheet users know
+// it, rendered by the statistics service itself: CSV (RFC 4180: comma,
+// decimal point, no byte-order mark) with Swedish column names (`länskod`,
+// `kommun`, `antal`…), the dimensions' labels (`ABE`, `kvinna`, `18–24`),
+// kommun and län names after their codes and a `typ` column (`rad`,
+// `delsumma`, `summa`) when a table has several kinds of line. A call asks
+// for it with the gRPC metadata `accept: text/csv`; the REST edge passes
+// the client's `Accept: text/csv` or `?format=csv` on and serves the
+// document itself, in the CSV dialect the client asked for.
+type Document struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `text/csv; charset=utf-8`.
+	ContentType string `protobuf:"bytes,1,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// The file.
+	Data          []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Document) Reset() {
+	*x = Document{}
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Document) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Document) ProtoMessage() {}
+
+func (x *Document) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_statistics_v1_statistics_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Document.ProtoReflect.Descriptor instead.
+func (*Document) Descriptor() ([]byte, []int) {
+	return file_tia_statistics_v1_statistics_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *Document) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *Document) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
 var File_tia_statistics_v1_statistics_proto protoreflect.FileDescriptor
 
 const file_tia_statistics_v1_statistics_proto_rawDesc = "" +
@@ -2315,11 +2460,13 @@ const file_tia_statistics_v1_statistics_proto_rawDesc = "" +
 	"\x05total\x18\x03 \x01(\x03R\x05total\x12;\n" +
 	"\vimport_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"importTime\x12\x1c\n" +
-	"\tperturbed\x18\x05 \x01(\bR\tperturbed\"\x95\x01\n" +
+	"\tperturbed\x18\x05 \x01(\bR\tperturbed\"\xcf\x01\n" +
 	"\x15ImportSnapshotRequest\x12A\n" +
 	"\x04name\x18\x01 \x01(\tB-\xbaH*r(2&^snapshots/[0-9]{4}-[0-9]{2}-[0-9]{2}$R\x04name\x129\n" +
 	"\x05cells\x18\x02 \x03(\v2\x17.tia.statistics.v1.CellB\n" +
-	"\xbaH\a\x92\x01\x04\x10\xa0\x8d\x06R\x05cells\"W\n" +
+	"\xbaH\a\x92\x01\x04\x10\xa0\x8d\x06R\x05cells\x128\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\trequestId\"W\n" +
 	"\x12GetSnapshotRequest\x12A\n" +
 	"\x04name\x18\x01 \x01(\tB-\xbaH*r(2&^snapshots/[0-9]{4}-[0-9]{2}-[0-9]{2}$R\x04name\"\x9d\x02\n" +
 	"\x14QuerySnapshotRequest\x12I\n" +
@@ -2328,13 +2475,14 @@ const file_tia_statistics_v1_statistics_proto_rawDesc = "" +
 	"^[0-9]{2}$R\blanCodes\x129\n" +
 	"\fkommun_codes\x18\x03 \x03(\tB\x16\xbaH\x13\x92\x01\x10\"\x0er\f2\n" +
 	"^[0-9]{4}$R\vkommunCodes\x12J\n" +
-	"\bgroup_by\x18\x04 \x03(\x0e2\x1c.tia.statistics.v1.DimensionB\x11\xbaH\x0e\x92\x01\v\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\agroupBy\"\xe2\x01\n" +
+	"\bgroup_by\x18\x04 \x03(\x0e2\x1c.tia.statistics.v1.DimensionB\x11\xbaH\x0e\x92\x01\v\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\agroupBy\"\x9b\x02\n" +
 	"\x15QuerySnapshotResponse\x12/\n" +
 	"\x04rows\x18\x01 \x03(\v2\x1b.tia.statistics.v1.QueryRowR\x04rows\x12\x14\n" +
 	"\x05total\x18\x02 \x01(\x03R\x05total\x12)\n" +
 	"\x10total_suppressed\x18\x03 \x01(\bR\x0ftotalSuppressed\x129\n" +
 	"\tsubtotals\x18\x04 \x03(\v2\x1b.tia.statistics.v1.QueryRowR\tsubtotals\x12\x1c\n" +
-	"\tperturbed\x18\x05 \x01(\bR\tperturbed\"\xc7\x02\n" +
+	"\tperturbed\x18\x05 \x01(\bR\tperturbed\x127\n" +
+	"\bdocument\x18\x06 \x01(\v2\x1b.tia.statistics.v1.DocumentR\bdocument\"\xc7\x02\n" +
 	"\bQueryRow\x12\x19\n" +
 	"\blan_code\x18\x01 \x01(\tR\alanCode\x12\x1f\n" +
 	"\vkommun_code\x18\x02 \x01(\tR\n" +
@@ -2375,9 +2523,10 @@ const file_tia_statistics_v1_statistics_proto_rawDesc = "" +
 	"\bunder_18\x18\x03 \x01(\x03R\aunder18\x12\x16\n" +
 	"\x06adults\x18\x04 \x01(\x03R\x06adults\x12\x1a\n" +
 	"\breplaced\x18\x05 \x01(\bR\breplaced\"\x16\n" +
-	"\x14ListSnapshotsRequest\"R\n" +
+	"\x14ListSnapshotsRequest\"\x8b\x01\n" +
 	"\x15ListSnapshotsResponse\x129\n" +
-	"\tsnapshots\x18\x01 \x03(\v2\x1b.tia.statistics.v1.SnapshotR\tsnapshots\"\x8a\x02\n" +
+	"\tsnapshots\x18\x01 \x03(\v2\x1b.tia.statistics.v1.SnapshotR\tsnapshots\x127\n" +
+	"\bdocument\x18\x02 \x01(\v2\x1b.tia.statistics.v1.DocumentR\bdocument\"\x8a\x02\n" +
 	"\x16QueryTimeSeriesRequest\x12\x1b\n" +
 	"\tfrom_date\x18\x01 \x01(\tR\bfromDate\x12\x17\n" +
 	"\ato_date\x18\x02 \x01(\tR\x06toDate\x123\n" +
@@ -2385,20 +2534,22 @@ const file_tia_statistics_v1_statistics_proto_rawDesc = "" +
 	"^[0-9]{2}$R\blanCodes\x129\n" +
 	"\fkommun_codes\x18\x04 \x03(\tB\x16\xbaH\x13\x92\x01\x10\"\x0er\f2\n" +
 	"^[0-9]{4}$R\vkommunCodes\x12J\n" +
-	"\bgroup_by\x18\x05 \x03(\x0e2\x1c.tia.statistics.v1.DimensionB\x11\xbaH\x0e\x92\x01\v\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\agroupBy\"h\n" +
+	"\bgroup_by\x18\x05 \x03(\x0e2\x1c.tia.statistics.v1.DimensionB\x11\xbaH\x0e\x92\x01\v\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\agroupBy\"\xa1\x01\n" +
 	"\x17QueryTimeSeriesResponse\x12/\n" +
 	"\x04rows\x18\x01 \x03(\v2\x1b.tia.statistics.v1.QueryRowR\x04rows\x12\x1c\n" +
-	"\tperturbed\x18\x02 \x01(\bR\tperturbed\"\xf2\x01\n" +
+	"\tperturbed\x18\x02 \x01(\bR\tperturbed\x127\n" +
+	"\bdocument\x18\x03 \x01(\v2\x1b.tia.statistics.v1.DocumentR\bdocument\"\xf2\x01\n" +
 	"\x17CompareSnapshotsRequest\x12R\n" +
 	"\rfrom_snapshot\x18\x01 \x01(\tB-\xbaH*r(2&^snapshots/[0-9]{4}-[0-9]{2}-[0-9]{2}$R\ffromSnapshot\x12N\n" +
 	"\vto_snapshot\x18\x02 \x01(\tB-\xbaH*r(2&^snapshots/[0-9]{4}-[0-9]{2}-[0-9]{2}$R\n" +
 	"toSnapshot\x123\n" +
 	"\tlan_codes\x18\x03 \x03(\tB\x16\xbaH\x13\x92\x01\x10\"\x0er\f2\n" +
-	"^[0-9]{2}$R\blanCodes\"\xa0\x01\n" +
+	"^[0-9]{2}$R\blanCodes\"\xd9\x01\n" +
 	"\x18CompareSnapshotsResponse\x120\n" +
 	"\x04rows\x18\x01 \x03(\v2\x1c.tia.statistics.v1.ChangeRowR\x04rows\x124\n" +
 	"\x06totals\x18\x02 \x03(\v2\x1c.tia.statistics.v1.ChangeRowR\x06totals\x12\x1c\n" +
-	"\tperturbed\x18\x03 \x01(\bR\tperturbed\"\x94\x02\n" +
+	"\tperturbed\x18\x03 \x01(\bR\tperturbed\x127\n" +
+	"\bdocument\x18\x04 \x01(\v2\x1b.tia.statistics.v1.DocumentR\bdocument\"\x94\x02\n" +
 	"\tChangeRow\x12\x19\n" +
 	"\blan_code\x18\x01 \x01(\tR\alanCode\x12\x1f\n" +
 	"\vkommun_code\x18\x02 \x01(\tR\n" +
@@ -2421,27 +2572,31 @@ const file_tia_statistics_v1_statistics_proto_rawDesc = "" +
 	"\fadults_delta\x18\x05 \x01(\x03R\vadultsDelta\x12*\n" +
 	"\vdescription\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\vdescription\x12;\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"m\n" +
+	"createTime\"\xa7\x01\n" +
 	"\x1aCreatePlannedChangeRequest\x12O\n" +
-	"\x0eplanned_change\x18\x01 \x01(\v2 .tia.statistics.v1.PlannedChangeB\x06\xbaH\x03\xc8\x01\x01R\rplannedChange\"P\n" +
+	"\x0eplanned_change\x18\x01 \x01(\v2 .tia.statistics.v1.PlannedChangeB\x06\xbaH\x03\xc8\x01\x01R\rplannedChange\x128\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\trequestId\"P\n" +
 	"\x19ListPlannedChangesRequest\x123\n" +
 	"\tlan_codes\x18\x01 \x03(\tB\x16\xbaH\x13\x92\x01\x10\"\x0er\f2\n" +
-	"^[0-9]{2}$R\blanCodes\"g\n" +
+	"^[0-9]{2}$R\blanCodes\"\xa0\x01\n" +
 	"\x1aListPlannedChangesResponse\x12I\n" +
-	"\x0fplanned_changes\x18\x01 \x03(\v2 .tia.statistics.v1.PlannedChangeR\x0eplannedChanges\"T\n" +
+	"\x0fplanned_changes\x18\x01 \x03(\v2 .tia.statistics.v1.PlannedChangeR\x0eplannedChanges\x127\n" +
+	"\bdocument\x18\x02 \x01(\v2\x1b.tia.statistics.v1.DocumentR\bdocument\"T\n" +
 	"\x1aDeletePlannedChangeRequest\x126\n" +
 	"\x04name\x18\x01 \x01(\tB\"\xbaH\x1fr\x1d2\x1b^plannedChanges/[0-9a-z-]+$R\x04name\"t\n" +
 	"\x14GetProjectionRequest\x12'\n" +
 	"\x0fprojection_date\x18\x01 \x01(\tR\x0eprojectionDate\x123\n" +
 	"\tlan_codes\x18\x02 \x03(\tB\x16\xbaH\x13\x92\x01\x10\"\x0er\f2\n" +
-	"^[0-9]{2}$R\blanCodes\"\xdf\x01\n" +
+	"^[0-9]{2}$R\blanCodes\"\x98\x02\n" +
 	"\n" +
 	"Projection\x12\x1a\n" +
 	"\bsnapshot\x18\x01 \x01(\tR\bsnapshot\x12'\n" +
 	"\x0fprojection_date\x18\x02 \x01(\tR\x0eprojectionDate\x124\n" +
 	"\x04rows\x18\x03 \x03(\v2 .tia.statistics.v1.ProjectionRowR\x04rows\x128\n" +
 	"\x06totals\x18\x04 \x03(\v2 .tia.statistics.v1.ProjectionRowR\x06totals\x12\x1c\n" +
-	"\tperturbed\x18\x05 \x01(\bR\tperturbed\"\xe0\x01\n" +
+	"\tperturbed\x18\x05 \x01(\bR\tperturbed\x127\n" +
+	"\bdocument\x18\x06 \x01(\v2\x1b.tia.statistics.v1.DocumentR\bdocument\"\xe0\x01\n" +
 	"\rProjectionRow\x12\x19\n" +
 	"\blan_code\x18\x01 \x01(\tR\alanCode\x12\x1f\n" +
 	"\vkommun_code\x18\x02 \x01(\tR\n" +
@@ -2451,7 +2606,10 @@ const file_tia_statistics_v1_statistics_proto_rawDesc = "" +
 	"\x0fprojected_count\x18\x05 \x01(\x03R\x0eprojectedCount\x12\x1e\n" +
 	"\n" +
 	"suppressed\x18\x06 \x01(\bR\n" +
-	"suppressed*p\n" +
+	"suppressed\"A\n" +
+	"\bDocument\x12!\n" +
+	"\fcontent_type\x18\x01 \x01(\tR\vcontentType\x12\x12\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data*p\n" +
 	"\vHousingType\x12\x1c\n" +
 	"\x18HOUSING_TYPE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10HOUSING_TYPE_ABE\x10\x01\x12\x14\n" +
@@ -2504,7 +2662,7 @@ func file_tia_statistics_v1_statistics_proto_rawDescGZIP() []byte {
 }
 
 var file_tia_statistics_v1_statistics_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_tia_statistics_v1_statistics_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_tia_statistics_v1_statistics_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_tia_statistics_v1_statistics_proto_goTypes = []any{
 	(HousingType)(0),                   // 0: tia.statistics.v1.HousingType
 	(Sex)(0),                           // 1: tia.statistics.v1.Sex
@@ -2539,70 +2697,77 @@ var file_tia_statistics_v1_statistics_proto_goTypes = []any{
 	(*GetProjectionRequest)(nil),       // 30: tia.statistics.v1.GetProjectionRequest
 	(*Projection)(nil),                 // 31: tia.statistics.v1.Projection
 	(*ProjectionRow)(nil),              // 32: tia.statistics.v1.ProjectionRow
-	(*timestamppb.Timestamp)(nil),      // 33: google.protobuf.Timestamp
-	(*emptypb.Empty)(nil),              // 34: google.protobuf.Empty
+	(*Document)(nil),                   // 33: tia.statistics.v1.Document
+	(*timestamppb.Timestamp)(nil),      // 34: google.protobuf.Timestamp
+	(*emptypb.Empty)(nil),              // 35: google.protobuf.Empty
 }
 var file_tia_statistics_v1_statistics_proto_depIdxs = []int32{
 	0,  // 0: tia.statistics.v1.Cell.housing_type:type_name -> tia.statistics.v1.HousingType
 	1,  // 1: tia.statistics.v1.Cell.sex:type_name -> tia.statistics.v1.Sex
 	2,  // 2: tia.statistics.v1.Cell.age_band:type_name -> tia.statistics.v1.AgeBand
-	33, // 3: tia.statistics.v1.Snapshot.import_time:type_name -> google.protobuf.Timestamp
+	34, // 3: tia.statistics.v1.Snapshot.import_time:type_name -> google.protobuf.Timestamp
 	4,  // 4: tia.statistics.v1.ImportSnapshotRequest.cells:type_name -> tia.statistics.v1.Cell
 	3,  // 5: tia.statistics.v1.QuerySnapshotRequest.group_by:type_name -> tia.statistics.v1.Dimension
 	10, // 6: tia.statistics.v1.QuerySnapshotResponse.rows:type_name -> tia.statistics.v1.QueryRow
 	10, // 7: tia.statistics.v1.QuerySnapshotResponse.subtotals:type_name -> tia.statistics.v1.QueryRow
-	0,  // 8: tia.statistics.v1.QueryRow.housing_type:type_name -> tia.statistics.v1.HousingType
-	1,  // 9: tia.statistics.v1.QueryRow.sex:type_name -> tia.statistics.v1.Sex
-	2,  // 10: tia.statistics.v1.QueryRow.age_band:type_name -> tia.statistics.v1.AgeBand
-	11, // 11: tia.statistics.v1.ImportPersonsRequest.header:type_name -> tia.statistics.v1.ImportHeader
-	13, // 12: tia.statistics.v1.ImportPersonsRequest.persons:type_name -> tia.statistics.v1.PersonBatch
-	14, // 13: tia.statistics.v1.PersonBatch.rows:type_name -> tia.statistics.v1.PersonRow
-	0,  // 14: tia.statistics.v1.PersonRow.housing_type:type_name -> tia.statistics.v1.HousingType
-	1,  // 15: tia.statistics.v1.PersonRow.sex:type_name -> tia.statistics.v1.Sex
-	11, // 16: tia.statistics.v1.ImportCellsRequest.header:type_name -> tia.statistics.v1.ImportHeader
-	16, // 17: tia.statistics.v1.ImportCellsRequest.cells:type_name -> tia.statistics.v1.CellBatch
-	4,  // 18: tia.statistics.v1.CellBatch.cells:type_name -> tia.statistics.v1.Cell
-	5,  // 19: tia.statistics.v1.ImportSummary.snapshot:type_name -> tia.statistics.v1.Snapshot
-	5,  // 20: tia.statistics.v1.ListSnapshotsResponse.snapshots:type_name -> tia.statistics.v1.Snapshot
-	3,  // 21: tia.statistics.v1.QueryTimeSeriesRequest.group_by:type_name -> tia.statistics.v1.Dimension
-	10, // 22: tia.statistics.v1.QueryTimeSeriesResponse.rows:type_name -> tia.statistics.v1.QueryRow
-	24, // 23: tia.statistics.v1.CompareSnapshotsResponse.rows:type_name -> tia.statistics.v1.ChangeRow
-	24, // 24: tia.statistics.v1.CompareSnapshotsResponse.totals:type_name -> tia.statistics.v1.ChangeRow
-	0,  // 25: tia.statistics.v1.PlannedChange.housing_type:type_name -> tia.statistics.v1.HousingType
-	33, // 26: tia.statistics.v1.PlannedChange.create_time:type_name -> google.protobuf.Timestamp
-	25, // 27: tia.statistics.v1.CreatePlannedChangeRequest.planned_change:type_name -> tia.statistics.v1.PlannedChange
-	25, // 28: tia.statistics.v1.ListPlannedChangesResponse.planned_changes:type_name -> tia.statistics.v1.PlannedChange
-	32, // 29: tia.statistics.v1.Projection.rows:type_name -> tia.statistics.v1.ProjectionRow
-	32, // 30: tia.statistics.v1.Projection.totals:type_name -> tia.statistics.v1.ProjectionRow
-	6,  // 31: tia.statistics.v1.StatisticsService.ImportSnapshot:input_type -> tia.statistics.v1.ImportSnapshotRequest
-	7,  // 32: tia.statistics.v1.StatisticsService.GetSnapshot:input_type -> tia.statistics.v1.GetSnapshotRequest
-	8,  // 33: tia.statistics.v1.StatisticsService.QuerySnapshot:input_type -> tia.statistics.v1.QuerySnapshotRequest
-	12, // 34: tia.statistics.v1.StatisticsService.ImportPersons:input_type -> tia.statistics.v1.ImportPersonsRequest
-	15, // 35: tia.statistics.v1.StatisticsService.ImportCells:input_type -> tia.statistics.v1.ImportCellsRequest
-	18, // 36: tia.statistics.v1.StatisticsService.ListSnapshots:input_type -> tia.statistics.v1.ListSnapshotsRequest
-	20, // 37: tia.statistics.v1.StatisticsService.QueryTimeSeries:input_type -> tia.statistics.v1.QueryTimeSeriesRequest
-	22, // 38: tia.statistics.v1.StatisticsService.CompareSnapshots:input_type -> tia.statistics.v1.CompareSnapshotsRequest
-	26, // 39: tia.statistics.v1.StatisticsService.CreatePlannedChange:input_type -> tia.statistics.v1.CreatePlannedChangeRequest
-	27, // 40: tia.statistics.v1.StatisticsService.ListPlannedChanges:input_type -> tia.statistics.v1.ListPlannedChangesRequest
-	29, // 41: tia.statistics.v1.StatisticsService.DeletePlannedChange:input_type -> tia.statistics.v1.DeletePlannedChangeRequest
-	30, // 42: tia.statistics.v1.StatisticsService.GetProjection:input_type -> tia.statistics.v1.GetProjectionRequest
-	5,  // 43: tia.statistics.v1.StatisticsService.ImportSnapshot:output_type -> tia.statistics.v1.Snapshot
-	5,  // 44: tia.statistics.v1.StatisticsService.GetSnapshot:output_type -> tia.statistics.v1.Snapshot
-	9,  // 45: tia.statistics.v1.StatisticsService.QuerySnapshot:output_type -> tia.statistics.v1.QuerySnapshotResponse
-	17, // 46: tia.statistics.v1.StatisticsService.ImportPersons:output_type -> tia.statistics.v1.ImportSummary
-	17, // 47: tia.statistics.v1.StatisticsService.ImportCells:output_type -> tia.statistics.v1.ImportSummary
-	19, // 48: tia.statistics.v1.StatisticsService.ListSnapshots:output_type -> tia.statistics.v1.ListSnapshotsResponse
-	21, // 49: tia.statistics.v1.StatisticsService.QueryTimeSeries:output_type -> tia.statistics.v1.QueryTimeSeriesResponse
-	23, // 50: tia.statistics.v1.StatisticsService.CompareSnapshots:output_type -> tia.statistics.v1.CompareSnapshotsResponse
-	25, // 51: tia.statistics.v1.StatisticsService.CreatePlannedChange:output_type -> tia.statistics.v1.PlannedChange
-	28, // 52: tia.statistics.v1.StatisticsService.ListPlannedChanges:output_type -> tia.statistics.v1.ListPlannedChangesResponse
-	34, // 53: tia.statistics.v1.StatisticsService.DeletePlannedChange:output_type -> google.protobuf.Empty
-	31, // 54: tia.statistics.v1.StatisticsService.GetProjection:output_type -> tia.statistics.v1.Projection
-	43, // [43:55] is the sub-list for method output_type
-	31, // [31:43] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	33, // 8: tia.statistics.v1.QuerySnapshotResponse.document:type_name -> tia.statistics.v1.Document
+	0,  // 9: tia.statistics.v1.QueryRow.housing_type:type_name -> tia.statistics.v1.HousingType
+	1,  // 10: tia.statistics.v1.QueryRow.sex:type_name -> tia.statistics.v1.Sex
+	2,  // 11: tia.statistics.v1.QueryRow.age_band:type_name -> tia.statistics.v1.AgeBand
+	11, // 12: tia.statistics.v1.ImportPersonsRequest.header:type_name -> tia.statistics.v1.ImportHeader
+	13, // 13: tia.statistics.v1.ImportPersonsRequest.persons:type_name -> tia.statistics.v1.PersonBatch
+	14, // 14: tia.statistics.v1.PersonBatch.rows:type_name -> tia.statistics.v1.PersonRow
+	0,  // 15: tia.statistics.v1.PersonRow.housing_type:type_name -> tia.statistics.v1.HousingType
+	1,  // 16: tia.statistics.v1.PersonRow.sex:type_name -> tia.statistics.v1.Sex
+	11, // 17: tia.statistics.v1.ImportCellsRequest.header:type_name -> tia.statistics.v1.ImportHeader
+	16, // 18: tia.statistics.v1.ImportCellsRequest.cells:type_name -> tia.statistics.v1.CellBatch
+	4,  // 19: tia.statistics.v1.CellBatch.cells:type_name -> tia.statistics.v1.Cell
+	5,  // 20: tia.statistics.v1.ImportSummary.snapshot:type_name -> tia.statistics.v1.Snapshot
+	5,  // 21: tia.statistics.v1.ListSnapshotsResponse.snapshots:type_name -> tia.statistics.v1.Snapshot
+	33, // 22: tia.statistics.v1.ListSnapshotsResponse.document:type_name -> tia.statistics.v1.Document
+	3,  // 23: tia.statistics.v1.QueryTimeSeriesRequest.group_by:type_name -> tia.statistics.v1.Dimension
+	10, // 24: tia.statistics.v1.QueryTimeSeriesResponse.rows:type_name -> tia.statistics.v1.QueryRow
+	33, // 25: tia.statistics.v1.QueryTimeSeriesResponse.document:type_name -> tia.statistics.v1.Document
+	24, // 26: tia.statistics.v1.CompareSnapshotsResponse.rows:type_name -> tia.statistics.v1.ChangeRow
+	24, // 27: tia.statistics.v1.CompareSnapshotsResponse.totals:type_name -> tia.statistics.v1.ChangeRow
+	33, // 28: tia.statistics.v1.CompareSnapshotsResponse.document:type_name -> tia.statistics.v1.Document
+	0,  // 29: tia.statistics.v1.PlannedChange.housing_type:type_name -> tia.statistics.v1.HousingType
+	34, // 30: tia.statistics.v1.PlannedChange.create_time:type_name -> google.protobuf.Timestamp
+	25, // 31: tia.statistics.v1.CreatePlannedChangeRequest.planned_change:type_name -> tia.statistics.v1.PlannedChange
+	25, // 32: tia.statistics.v1.ListPlannedChangesResponse.planned_changes:type_name -> tia.statistics.v1.PlannedChange
+	33, // 33: tia.statistics.v1.ListPlannedChangesResponse.document:type_name -> tia.statistics.v1.Document
+	32, // 34: tia.statistics.v1.Projection.rows:type_name -> tia.statistics.v1.ProjectionRow
+	32, // 35: tia.statistics.v1.Projection.totals:type_name -> tia.statistics.v1.ProjectionRow
+	33, // 36: tia.statistics.v1.Projection.document:type_name -> tia.statistics.v1.Document
+	6,  // 37: tia.statistics.v1.StatisticsService.ImportSnapshot:input_type -> tia.statistics.v1.ImportSnapshotRequest
+	7,  // 38: tia.statistics.v1.StatisticsService.GetSnapshot:input_type -> tia.statistics.v1.GetSnapshotRequest
+	8,  // 39: tia.statistics.v1.StatisticsService.QuerySnapshot:input_type -> tia.statistics.v1.QuerySnapshotRequest
+	12, // 40: tia.statistics.v1.StatisticsService.ImportPersons:input_type -> tia.statistics.v1.ImportPersonsRequest
+	15, // 41: tia.statistics.v1.StatisticsService.ImportCells:input_type -> tia.statistics.v1.ImportCellsRequest
+	18, // 42: tia.statistics.v1.StatisticsService.ListSnapshots:input_type -> tia.statistics.v1.ListSnapshotsRequest
+	20, // 43: tia.statistics.v1.StatisticsService.QueryTimeSeries:input_type -> tia.statistics.v1.QueryTimeSeriesRequest
+	22, // 44: tia.statistics.v1.StatisticsService.CompareSnapshots:input_type -> tia.statistics.v1.CompareSnapshotsRequest
+	26, // 45: tia.statistics.v1.StatisticsService.CreatePlannedChange:input_type -> tia.statistics.v1.CreatePlannedChangeRequest
+	27, // 46: tia.statistics.v1.StatisticsService.ListPlannedChanges:input_type -> tia.statistics.v1.ListPlannedChangesRequest
+	29, // 47: tia.statistics.v1.StatisticsService.DeletePlannedChange:input_type -> tia.statistics.v1.DeletePlannedChangeRequest
+	30, // 48: tia.statistics.v1.StatisticsService.GetProjection:input_type -> tia.statistics.v1.GetProjectionRequest
+	5,  // 49: tia.statistics.v1.StatisticsService.ImportSnapshot:output_type -> tia.statistics.v1.Snapshot
+	5,  // 50: tia.statistics.v1.StatisticsService.GetSnapshot:output_type -> tia.statistics.v1.Snapshot
+	9,  // 51: tia.statistics.v1.StatisticsService.QuerySnapshot:output_type -> tia.statistics.v1.QuerySnapshotResponse
+	17, // 52: tia.statistics.v1.StatisticsService.ImportPersons:output_type -> tia.statistics.v1.ImportSummary
+	17, // 53: tia.statistics.v1.StatisticsService.ImportCells:output_type -> tia.statistics.v1.ImportSummary
+	19, // 54: tia.statistics.v1.StatisticsService.ListSnapshots:output_type -> tia.statistics.v1.ListSnapshotsResponse
+	21, // 55: tia.statistics.v1.StatisticsService.QueryTimeSeries:output_type -> tia.statistics.v1.QueryTimeSeriesResponse
+	23, // 56: tia.statistics.v1.StatisticsService.CompareSnapshots:output_type -> tia.statistics.v1.CompareSnapshotsResponse
+	25, // 57: tia.statistics.v1.StatisticsService.CreatePlannedChange:output_type -> tia.statistics.v1.PlannedChange
+	28, // 58: tia.statistics.v1.StatisticsService.ListPlannedChanges:output_type -> tia.statistics.v1.ListPlannedChangesResponse
+	35, // 59: tia.statistics.v1.StatisticsService.DeletePlannedChange:output_type -> google.protobuf.Empty
+	31, // 60: tia.statistics.v1.StatisticsService.GetProjection:output_type -> tia.statistics.v1.Projection
+	49, // [49:61] is the sub-list for method output_type
+	37, // [37:49] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_tia_statistics_v1_statistics_proto_init() }
@@ -2626,7 +2791,7 @@ func file_tia_statistics_v1_statistics_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tia_statistics_v1_statistics_proto_rawDesc), len(file_tia_statistics_v1_statistics_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   29,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
