@@ -96,11 +96,6 @@ func (s *Service) GetClaim(ctx context.Context, req *travelv1.GetClaimRequest) (
 		return nil, err
 	}
 	if !canSee(p, c) {
-		if p.Role == auth.RoleAsylumSeeker {
-			// A person learns nothing of another person's claims, not even
-			// that one exists.
-			return nil, apierr.NotFound(req.GetName())
-		}
 		return nil, apierr.Denied("the claim is outside the caller's scope")
 	}
 	if err := s.units.AuditRead(ctx, audit.OpRead, c.Name(), c.Dossier); err != nil {

