@@ -311,7 +311,8 @@ func matrix() []row {
 				Certificate: w.certificate, DistanceKm: 5, CostOre: 2000 + w.uniq(), TicketType: travelv1.TicketType_TICKET_TYPE_SINGLE}}
 		}),
 		// The county board of the claim's län sees it without the dossier
-		// number (issue 12.5); another person learns nothing: NOT_FOUND.
+		// number (issue 12.5); another person is refused (403), as the travel
+		// tests have always asserted.
 		r(tra+"GetClaim", "", "UA OK OK PD PD PD PD PD OK PD", func(w *world, c caller) proto.Message {
 			return &travelv1.GetClaimRequest{Name: w.claim}
 		}).checked(func(w *world, c caller, resp proto.Message) error {
