@@ -112,7 +112,7 @@ func TestProduction(t *testing.T) {
 
 	// Errors keep their meaning through the separate gateway.
 	bad := activityBody("9999")
-	if code, body := organiser.do("POST", activities, bad); code != http.StatusBadRequest || !slices.Contains(violatedFields(body), "activity.kommun_code") {
+	if code, body := organiser.do("POST", activities, bad); code != http.StatusBadRequest || !slices.Contains(violatedFields(body), "activity.kommunCode") {
 		t.Fatalf("unknown kommun: HTTP %d %v, want 400 naming activity.kommun_code", code, body)
 	}
 	if code, body := anyone.do("POST", activities, activityBody("0180")); code != http.StatusUnauthorized {
