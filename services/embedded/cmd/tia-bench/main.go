@@ -35,6 +35,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -65,6 +67,7 @@ type config struct {
 	skipProduction bool
 	postgresDSN    string
 	natsURL        string
+	profileDir     string
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -77,6 +80,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolVar(&cfg.skipProduction, "skip-production", false, "measure only the embedded default (no PostgreSQL or NATS needed)")
 	fs.StringVar(&cfg.postgresDSN, "postgres-dsn", envOr("TIA_TEST_POSTGRES_DSN", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"),
 		"PostgreSQL server for the production path; its database is only used to create and drop the services' databases")
+	fs.StringVar(&cfg.profileDir, "profile-dir", "", "after each measurement, load the REST edge alone once more for -duration and write its CPU and allocation profiles into this folder")
 	fs.StringVar(&cfg.natsURL, "nats-url", envOr("TIA_TEST_NATS_URL", "nats://127.0.0.1:4222"), "NATS JetStream server for the production path")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -159,7 +163,7 @@ func (b *bench) embedded(ctx context.Context, dataDir string) error {
 		return err
 	}
 	defer stop()
-	return b.compare(ctx, "get_activity_embedded", base+"/v1/"+name, baseline+"/v1/"+name)
+	return b.compare(ctx, "get_activity_embedded", base+"/v1/"+name, baseline+"/v1/"+name, true)
 }
 
 // production measures the separate binaries on PostgreSQL and NATS.
@@ -218,14 +222,17 @@ func (b *bench) production(ctx context.Context, tmp string) (err error) {
 		return err
 	}
 	defer stop()
-	return b.compare(ctx, "get_activity_production", c.HTTPBase()+"/v1/"+name, baseline+"/v1/"+name)
+	return b.compare(ctx, "get_activity_production", c.HTTPBase()+"/v1/"+name, baseline+"/v1/"+name, false)
 }
 
 // compare checks that both URLs answer alike, then measures the target and
 // its hand-written baseline and prints the figures. The measurement
 // alternates between the two in rounds, so a change in the machine's other
-// load during the run affects both alike.
-func (b *bench) compare(ctx context.Context, name, target, baseline string) error {
+// load during the run affects both alike. When both are served in this
+// process (inProcess), it also prints the CPU time this process spent per
+// request (server and load generator alike), a figure that other jobs on
+// the machine disturb much less than the request rate.
+func (b *bench) compare(ctx context.Context, name, target, baseline string, inProcess bool) error {
 	if err := b.sameJSON(ctx, target, baseline); err != nil {
 		return err
 	}
@@ -254,7 +261,63 @@ func (b *bench) compare(ctx context.Context, name, target, baseline string) erro
 	b.report(name+"_nethttp", base)
 	fmt.Fprintf(b.out, "BENCH %s ratio %.2f vs %s\n", name, t.rps()/base.rps(), name+"_nethttp")
 	fmt.Fprintf(b.out, "BENCH %s_p99 ratio %.2f vs %s_p99\n", name, ms(t.percentile(99))/ms(base.percentile(99)), name+"_nethttp")
-	return nil
+	if inProcess {
+		fmt.Fprintf(b.out, "BENCH %s_cpu %.0f µs/req\n", name, t.cpuPerRequest())
+		fmt.Fprintf(b.out, "BENCH %s_nethttp_cpu %.0f µs/req\n", name, base.cpuPerRequest())
+		fmt.Fprintf(b.out, "BENCH %s_cpu ratio %.2f vs %s_nethttp_cpu\n", name, t.cpuPerRequest()/base.cpuPerRequest(), name)
+	}
+	if b.cfg.profileDir == "" {
+		return nil
+	}
+	return profile(b.cfg.profileDir, name, func() error {
+		_, err := load(ctx, b.client, target, b.cfg.workers, b.cfg.duration)
+		return err
+	})
+}
+
+// profile runs f with the CPU profiler on and writes, into dir,
+// <name>.cpu.pprof and <name>.allocs.pprof with <name>.allocs-base.pprof,
+// the allocations before f: `go tool pprof -base <name>.allocs-base.pprof
+// <name>.allocs.pprof` shows what f allocated. The profiles are of this
+// process: the in-process edge with the load generator beside it (its
+// frames are under main.load), not the separate binaries of the
+// production path.
+func profile(dir, name string, f func() error) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	write := func(file, kind string) error {
+		out, err := os.Create(filepath.Join(dir, file))
+		if err != nil {
+			return err
+		}
+		runtime.GC() // the allocation profile is as of the last collection
+		if err := pprof.Lookup(kind).WriteTo(out, 0); err != nil {
+			out.Close()
+			return err
+		}
+		return out.Close()
+	}
+	if err := write(name+".allocs-base.pprof", "allocs"); err != nil {
+		return err
+	}
+	cpu, err := os.Create(filepath.Join(dir, name+".cpu.pprof"))
+	if err != nil {
+		return err
+	}
+	defer cpu.Close()
+	if err := pprof.StartCPUProfile(cpu); err != nil {
+		return err
+	}
+	err = f()
+	pprof.StopCPUProfile()
+	if err != nil {
+		return fmt.Errorf("%s: profile: %w", name, err)
+	}
+	if err := write(name+".allocs.pprof", "allocs"); err != nil {
+		return err
+	}
+	return cpu.Close()
 }
 
 func (b *bench) report(name string, r result) {
@@ -263,10 +326,12 @@ func (b *bench) report(name string, r result) {
 	fmt.Fprintf(b.out, "BENCH %s_p99 %.2f ms\n", name, ms(r.percentile(99)))
 }
 
-// result is one measurement: every latency and the wall time.
+// result is one measurement: every latency, the wall time and the CPU time
+// of this process.
 type result struct {
 	latencies []time.Duration // sorted
 	elapsed   time.Duration
+	cpu       time.Duration
 }
 
 // add merges another measurement of the same target into r.
@@ -274,6 +339,21 @@ func (r *result) add(o result) {
 	r.latencies = append(r.latencies, o.latencies...)
 	slices.Sort(r.latencies)
 	r.elapsed += o.elapsed
+	r.cpu += o.cpu
+}
+
+// cpuPerRequest is this process's CPU time per request, in µs.
+func (r result) cpuPerRequest() float64 {
+	return float64(r.cpu.Microseconds()) / float64(len(r.latencies))
+}
+
+// cpuTime is the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func (r result) rps() float64 { return float64(len(r.latencies)) / r.elapsed.Seconds() }
@@ -296,6 +376,7 @@ func load(ctx context.Context, client *http.Client, url string, workers int, dur
 	defer cancel(nil)
 	per := make([][]time.Duration, workers)
 	var wg sync.WaitGroup
+	cpu0 := cpuTime()
 	start := time.Now()
 	deadline := start.Add(duration)
 	for w := range workers {
@@ -319,6 +400,7 @@ func load(ctx context.Context, client *http.Client, url string, workers int, dur
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := cpuTime() - cpu0
 	if err := context.Cause(ctx); err != nil {
 		return result{}, err
 	}
@@ -327,7 +409,7 @@ func load(ctx context.Context, client *http.Client, url string, workers int, dur
 		all = append(all, lat...)
 	}
 	slices.Sort(all)
-	return result{latencies: all, elapsed: elapsed}, nil
+	return result{latencies: all, elapsed: elapsed, cpu: cpu}, nil
 }
 
 func get(ctx context.Context, client *http.Client, url string) error {
