@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"buf.build/go/protovalidate"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
@@ -49,12 +48,10 @@ func Interceptors(o Options) (grpc.UnaryServerInterceptor, grpc.StreamServerInte
 	if err != nil {
 		return nil, nil, fmt.Errorf("protovalidate: %w", err)
 	}
-	log := logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
-		o.Logger.Log(ctx, slog.Level(lvl), msg, fields...)
-	})
-	// Only the end of a call is logged: method, code and duration. Payloads
-	// never are, because requests carry dossier numbers.
-	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	// Only the end of a call is logged: method, code and duration (calllog.go).
 	recover := recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
 		o.Logger.ErrorContext(ctx, "panic in handler", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 		return status.Error(codes.Internal, "internal error")
@@ -65,14 +62,14 @@ func Interceptors(o Options) (grpc.UnaryServerInterceptor, grpc.StreamServerInte
 	}
 	unary := chainUnary(
 		recovery.UnaryServerInterceptor(recover),
-		logging.UnaryServerInterceptor(log, logOpts...),
+		logUnary(o.Logger),
 		auth.UnaryServerInterceptor(o.Verifier, o.IsPublic),
 		roleUnary(roles),
 		validateUnary(validator),
 	)
 	stream := chainStream(
 		recovery.StreamServerInterceptor(recover),
-		logging.StreamServerInterceptor(log, logOpts...),
+		logStream(o.Logger),
 		auth.StreamServerInterceptor(o.Verifier, o.IsPublic),
 		roleStream(roles),
 		validateStream(validator),
@@ -123,8 +120,13 @@ func Serve(ctx context.Context, srv *grpc.Server, lis net.Listener, drain time.D
 // validateUnary checks the request against its protovalidate rules and turns
 // violations into field violations (HTTP 400 at the edge).
 func validateUnary(v protovalidate.Validator) grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		if err := validate(v, req); err != nil {
+			// A caller outside the resource's scope gets 403, not the
+			// method's rules (the service decides, see auth.Preauthorizer).
+			if perr := auth.Preauthorize(ctx, info.FullMethod, req); perr != nil {
+				return nil, perr
+			}
 			return nil, err
 		}
 		return handler(ctx, req)
