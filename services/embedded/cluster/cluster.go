@@ -118,6 +118,12 @@ type Options struct {
 	// process's name. When nil, output goes to cluster.log in the cluster's
 	// temporary folder (see LogFile).
 	Logs io.Writer
+	// Instances runs more than one instance of a service, all on its one
+	// database, as TIA_<SERVICE>_ADDR=a,b tells the gateway and the peers
+	// (client-side round robin). The first is named like the service, the
+	// others "<service>-2", "<service>-3", … for Kill and Restart. A
+	// service not listed runs once.
+	Instances map[string]int
 }
 
 // Cluster is a running production path.
@@ -128,6 +134,8 @@ type Cluster struct {
 	httpBase string
 	addrs    map[string]string // gRPC (services) or HTTP (gateway) listen addresses
 	procs    map[string]*process
+	order    []string            // process names in start order
+	targets  map[string][]string // each service's instances' addresses
 	logs     *sink
 	logFile  *os.File
 	nc       *nats.Conn
@@ -165,7 +173,7 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{prefix: o.Prefix, addrs: map[string]string{}, procs: map[string]*process{}}
+	c := &Cluster{prefix: o.Prefix, addrs: map[string]string{}, procs: map[string]*process{}, targets: map[string][]string{}}
 	started := false
 	defer func() {
 		// Also when PostgresDSN ends the goroutine (t.Fatal in a test).
@@ -203,13 +211,24 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	}
 	c.issuer = auth.NewIssuer(key, "")
 
-	for _, name := range append(append([]string(nil), Services...), Gateway) {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
+	for _, svc := range Services {
+		for i := range max(o.Instances[svc], 1) {
+			name := instanceName(svc, i)
+			port, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			c.addrs[name] = net.JoinHostPort("127.0.0.1", port)
+			c.targets[svc] = append(c.targets[svc], c.addrs[name])
+			c.order = append(c.order, name)
 		}
-		c.addrs[name] = net.JoinHostPort("127.0.0.1", port)
 	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	c.addrs[Gateway] = net.JoinHostPort("127.0.0.1", port)
+	c.order = append(c.order, Gateway)
 	c.httpBase = "http://" + c.addrs[Gateway]
 
 	dsns := map[string]string{}
@@ -226,15 +245,16 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 		var env []string
 		for _, name := range Services {
 			if name != except {
-				env = append(env, "TIA_"+strings.ToUpper(name)+"_ADDR="+c.addrs[name])
+				env = append(env, "TIA_"+strings.ToUpper(name)+"_ADDR="+strings.Join(c.targets[name], ","))
 			}
 		}
 		return env
 	}
-	for _, name := range Services {
+	for _, name := range c.order[:len(c.order)-1] {
+		svc := serviceOf(name)
 		env := append(append([]string(nil), base...),
 			"TIA_GRPC_ADDR="+c.addrs[name],
-			"TIA_DATABASE_DSN="+dsns[name],
+			"TIA_DATABASE_DSN="+dsns[svc],
 			"TIA_NATS_URL="+o.NATSURL,
 			"TIA_NATS_PREFIX="+o.Prefix,
 			"TIA_TOKEN_KEY="+keyPath+".pub",
@@ -243,13 +263,13 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 		)
 		// Services that call others find them like in production; a binary
 		// that declares no such flag ignores the variable.
-		env = append(env, peers(name)...)
-		if name == "travel" {
+		env = append(env, peers(svc)...)
+		if svc == "travel" {
 			// Travel asks the activity registry about certificates in the
 			// background too, with tokens it issues itself from this key.
 			env = append(env, "TIA_SERVICE_KEY="+keyPath)
 		}
-		c.procs[name] = &process{name: name, path: filepath.Join(bin, name), env: env, out: c.logs.writer(name)}
+		c.procs[name] = &process{name: name, path: filepath.Join(bin, svc), env: env, out: c.logs.writer(name)}
 	}
 	gw := append(append([]string(nil), base...),
 		"TIA_HTTP_ADDR="+c.addrs[Gateway],
@@ -260,7 +280,7 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	gw = append(gw, peers(Gateway)...)
 	c.procs[Gateway] = &process{name: Gateway, path: filepath.Join(bin, Gateway), env: gw, out: c.logs.writer(Gateway)}
 
-	for _, name := range append(append([]string(nil), Services...), Gateway) {
+	for _, name := range c.order {
 		if err := c.procs[name].start(); err != nil {
 			return nil, err
 		}
@@ -275,7 +295,8 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 // HTTPBase is the gateway's base URL, e.g. http://127.0.0.1:41234.
 func (c *Cluster) HTTPBase() string { return c.httpBase }
 
-// GRPCAddr is the gRPC address of a service.
+// GRPCAddr is the gRPC address of a service (of its first instance), or
+// of an instance named as in Options.Instances.
 func (c *Cluster) GRPCAddr(service string) string { return c.addrs[service] }
 
 // Prefix is the cluster's TIA_NATS_PREFIX.
@@ -317,6 +338,12 @@ func (c *Cluster) Restart(name string) error {
 	}
 	if err := p.start(); err != nil {
 		return err
+	}
+	if name != Gateway {
+		// The gateway may be ready through another instance already.
+		if err := c.waitServing(context.Background(), name); err != nil {
+			return fmt.Errorf("%w\nlast process output:\n%s", err, c.logs.Tail())
+		}
 	}
 	if err := c.waitReady(context.Background()); err != nil {
 		return fmt.Errorf("%w\nlast process output:\n%s", err, c.logs.Tail())
@@ -365,7 +392,7 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 	client := &http.Client{Timeout: 3 * time.Second}
 	last := "no answer"
 	for {
-		for _, name := range append(append([]string(nil), Services...), Gateway) {
+		for _, name := range c.order {
 			if exited, err := c.procs[name].exited(); exited {
 				return fmt.Errorf("cluster: %s exited: %v", name, err)
 			}
