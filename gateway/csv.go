@@ -41,8 +41,9 @@ const MIMECSV = "text/csv"
 // resource gives one line. Columns are the row's fields by their JSON names;
 // nested messages are flattened into `a.b` columns, repeated values and map
 // entries are joined with `|` in one cell, enums are written by name,
-// timestamps in RFC 3339, durations and wrappers as in JSON. Statistics'
-// documents keep their own Swedish layout (download_statistics.go).
+// timestamps in RFC 3339, durations and wrappers as in JSON. A service that
+// renders its own document (statistics' Swedish spreadsheets) has it served
+// as it is instead (download.go, documentOf).
 //
 // Every cell is neutralised against formula injection (neutralise), and the
 // dialect (Dialect) decides separator, decimal mark and byte-order mark.
@@ -225,12 +226,7 @@ func marshalCSV(m protoreflect.Message, d Dialect, table string) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	if isStatisticsDocument(m.Descriptor()) {
-		err = writeStatistics(w, m, table)
-	} else {
-		err = writeTable(w, m, table)
-	}
-	if err != nil {
+	if err := writeTable(w, m, table); err != nil {
 		return nil, err
 	}
 	if err := w.flush(); err != nil {

@@ -31,9 +31,12 @@ import (
 //     excel-sv when the request's Accept-Language prefers Swedish and excel
 //     otherwise; `?table=` picks another table of a report with several.
 //   - A response that is a document already (a message with a content_type
-//     and the bytes: coverage:export's CSV, the payment file's pain.001 XML)
-//     is served as those bytes with their own media type when the client
-//     accepts it, instead of inside JSON.
+//     and the bytes: coverage:export's CSV, the payment file's pain.001 XML),
+//     or that carries the document its service rendered of it on request
+//     (a set `document` field of that shape: statistics' spreadsheets, asked
+//     for by the Accept header the edge passes on), is served as those bytes
+//     with their own media type when the client accepts it, instead of
+//     inside JSON.
 //   - Every download is an attachment with a file name:
 //     `<resource>-<YYYY-MM-DD>.csv` (the date in Stockholm).
 //
@@ -174,6 +177,9 @@ func documentOf(m proto.Message) (mediaType string, data []byte, ok bool) {
 	}
 	r := m.ProtoReflect()
 	fs := r.Descriptor().Fields()
+	if d := fs.ByName("document"); d != nil && d.Message() != nil && !d.IsList() && !d.IsMap() && r.Has(d) {
+		return documentOf(r.Get(d).Message().Interface())
+	}
 	ct := fs.ByName("content_type")
 	if ct == nil || ct.Kind() != protoreflect.StringKind || ct.IsList() {
 		return "", nil, false

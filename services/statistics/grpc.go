@@ -133,9 +133,13 @@ func (s *Service) QuerySnapshot(ctx context.Context, req *statisticsv1.QuerySnap
 	}
 	protect := protected(ctx)
 	t := s.table(l, q, protect)
-	return &statisticsv1.QuerySnapshotResponse{
+	resp := &statisticsv1.QuerySnapshotResponse{
 		Rows: rowsToProto(t.Rows, ""), Total: t.Total, Subtotals: rowsToProto(t.Subtotals, ""), Perturbed: protect,
-	}, nil
+	}
+	if resp.Document, err = document(ctx, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 func (s *Service) get(ctx context.Context, name, date string) (domain.Snapshot, error) {

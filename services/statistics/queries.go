@@ -175,6 +175,9 @@ func (s *Service) ListSnapshots(ctx context.Context, _ *statisticsv1.ListSnapsho
 		}
 		resp.Snapshots = append(resp.Snapshots, p)
 	}
+	if resp.Document, err = document(ctx, resp); err != nil {
+		return nil, err
+	}
 	return resp, nil
 }
 
@@ -226,6 +229,9 @@ func (s *Service) QueryTimeSeries(ctx context.Context, req *statisticsv1.QueryTi
 		if len(q.GroupBy) > 0 {
 			resp.Rows = append(resp.Rows, &statisticsv1.QueryRow{ReferenceDate: l.snap.ReferenceDate, Count: t.Total})
 		}
+	}
+	if resp.Document, err = document(ctx, resp); err != nil {
+		return nil, err
 	}
 	return resp, nil
 }
@@ -279,7 +285,11 @@ func (s *Service) CompareSnapshots(ctx context.Context, req *statisticsv1.Compar
 	}
 	protect := protected(ctx)
 	rows, totals := domain.Compare(figures(lf, req.GetLanCodes(), protect), figures(lt, req.GetLanCodes(), protect))
-	return &statisticsv1.CompareSnapshotsResponse{Rows: changeRowsToProto(rows), Totals: changeRowsToProto(totals), Perturbed: protect}, nil
+	resp := &statisticsv1.CompareSnapshotsResponse{Rows: changeRowsToProto(rows), Totals: changeRowsToProto(totals), Perturbed: protect}
+	if resp.Document, err = document(ctx, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 func changeRowsToProto(rows []domain.ChangeRow) []*statisticsv1.ChangeRow {
@@ -367,6 +377,9 @@ func (s *Service) ListPlannedChanges(ctx context.Context, req *statisticsv1.List
 	resp := &statisticsv1.ListPlannedChangesResponse{}
 	for _, c := range changes {
 		resp.PlannedChanges = append(resp.PlannedChanges, changeToProto(c))
+	}
+	if resp.Document, err = document(ctx, resp); err != nil {
+		return nil, err
 	}
 	return resp, nil
 }
@@ -458,10 +471,14 @@ func (s *Service) GetProjection(ctx context.Context, req *statisticsv1.GetProjec
 	}
 	protect := protected(ctx)
 	rows, totals := domain.Project(figures(latest, req.GetLanCodes(), protect), changes, latest.snap.ReferenceDate, req.GetProjectionDate())
-	return &statisticsv1.Projection{
+	resp := &statisticsv1.Projection{
 		Snapshot: latest.snap.Name(), ProjectionDate: req.GetProjectionDate(),
 		Rows: projectionRowsToProto(rows), Totals: projectionRowsToProto(totals), Perturbed: protect,
-	}, nil
+	}
+	if resp.Document, err = document(ctx, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 func projectionRowsToProto(rows []domain.ProjectionRow) []*statisticsv1.ProjectionRow {
