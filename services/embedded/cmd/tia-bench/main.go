@@ -265,6 +265,8 @@ func (b *bench) compare(ctx context.Context, name, target, baseline string, inPr
 		fmt.Fprintf(b.out, "BENCH %s_cpu %.0f µs/req\n", name, t.cpuPerRequest())
 		fmt.Fprintf(b.out, "BENCH %s_nethttp_cpu %.0f µs/req\n", name, base.cpuPerRequest())
 		fmt.Fprintf(b.out, "BENCH %s_cpu ratio %.2f vs %s_nethttp_cpu\n", name, t.cpuPerRequest()/base.cpuPerRequest(), name)
+		fmt.Fprintf(b.out, "BENCH %s_alloc %.1f KB/req\n", name, t.allocPerRequest()/1024)
+		fmt.Fprintf(b.out, "BENCH %s_nethttp_alloc %.1f KB/req\n", name, base.allocPerRequest()/1024)
 	}
 	if b.cfg.profileDir == "" {
 		return nil
@@ -332,6 +334,7 @@ type result struct {
 	latencies []time.Duration // sorted
 	elapsed   time.Duration
 	cpu       time.Duration
+	alloc     uint64 // bytes allocated by this process
 }
 
 // add merges another measurement of the same target into r.
@@ -340,6 +343,16 @@ func (r *result) add(o result) {
 	slices.Sort(r.latencies)
 	r.elapsed += o.elapsed
 	r.cpu += o.cpu
+	r.alloc += o.alloc
+}
+
+// allocPerRequest is the bytes this process allocated per request.
+func (r result) allocPerRequest() float64 { return float64(r.alloc) / float64(len(r.latencies)) }
+
+func allocated() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.TotalAlloc
 }
 
 // cpuPerRequest is this process's CPU time per request, in µs.
@@ -376,7 +389,7 @@ func load(ctx context.Context, client *http.Client, url string, workers int, dur
 	defer cancel(nil)
 	per := make([][]time.Duration, workers)
 	var wg sync.WaitGroup
-	cpu0 := cpuTime()
+	cpu0, alloc0 := cpuTime(), allocated()
 	start := time.Now()
 	deadline := start.Add(duration)
 	for w := range workers {
@@ -400,7 +413,7 @@ func load(ctx context.Context, client *http.Client, url string, workers int, dur
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu := cpuTime() - cpu0
+	cpu, alloc := cpuTime()-cpu0, allocated()-alloc0
 	if err := context.Cause(ctx); err != nil {
 		return result{}, err
 	}
@@ -409,7 +422,7 @@ func load(ctx context.Context, client *http.Client, url string, workers int, dur
 		all = append(all, lat...)
 	}
 	slices.Sort(all)
-	return result{latencies: all, elapsed: elapsed, cpu: cpu}, nil
+	return result{latencies: all, elapsed: elapsed, cpu: cpu, alloc: alloc}, nil
 }
 
 func get(ctx context.Context, client *http.Client, url string) error {
