@@ -291,4 +291,13 @@ func TestStatisticsCSVOverNetwork(t *testing.T) {
 	if got := violatedFields(jsonBody(t, body)); code != http.StatusBadRequest || !slices.Equal(got, []string{"line 2, column kommunkod"}) {
 		t.Fatalf("bad upload over the network: HTTP %d %q", code, got)
 	}
+	// The spreadsheet the statistics service renders reaches the client
+	// over network gRPC too: the client's Accept travels to the service as
+	// metadata, the file back in the response's document.
+	board := p.as(t, &DemoCountyBoard)
+	board.base = srv.URL
+	code, ct, body := board.send("GET", "/v1/snapshots/2026-10-31:query?groupBy=DIMENSION_HOUSING_TYPE", "", "text/csv", nil)
+	if recs := readDownload(t, ct, body); code != http.StatusOK || !slices.Equal(recs[0], []string{"typ", "boendeform", "antal"}) || len(recs) != 5 {
+		t.Fatalf("download over the network: HTTP %d %q", code, recs)
+	}
 }
