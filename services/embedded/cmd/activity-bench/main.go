@@ -63,6 +63,7 @@ func main() {
 	workers := flag.Int("workers", 8, "concurrent catalogue clients")
 	duration := flag.Duration("duration", 5*time.Second, "catalogue load per handler")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the catalogue runs to this file")
+	flag.StringVar(&profileDir, "profile-dir", "", "after the measurement, load the REST catalogue alone once more and write its CPU and allocation profiles (activity_catalogue_rest.*.pprof) into this folder")
 	keep := flag.Bool("keep", false, "keep the bench database (its name is printed) and skip the timing")
 	flag.Parse()
 	keepDB = *keep
@@ -221,12 +222,21 @@ func run(base string, nActivities, nCerts, rounds, workers int, duration time.Du
 	fmt.Printf("BENCH activity_catalogue_nethttp_rps %.0f req/s\n", handRPS)
 	fmt.Printf("BENCH activity_catalogue_nethttp_p99 %.2f ms\n", ms(handP99))
 	fmt.Printf("BENCH activity_catalogue_rest ratio %.2f vs nethttp_handwritten\n", edgeRPS/handRPS)
-	return nil
+	if profileDir == "" {
+		return nil
+	}
+	stop, err := startProfile(profileDir, "activity_catalogue_rest")
+	if err != nil {
+		return err
+	}
+	hammer(edgeURL+"/v1/catalogue:search?", queries, workers, duration)
+	return stop()
 }
 
 var (
 	keepDB     bool
 	cpuProfile string
+	profileDir string
 )
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

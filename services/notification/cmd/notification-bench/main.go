@@ -61,8 +61,18 @@ func main() {
 		fanout   = flag.Int("webhooks", 100, "webhooks of the fan-out recipient")
 		fanEvts  = flag.Int("fanout-events", 10, "events sent to the fan-out recipient")
 		cpuProf  = flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+		profDir  = flag.String("profile-dir", "", "write CPU and allocation profiles of the run (notification_events.*.pprof) into this folder")
 	)
 	flag.Parse()
+	if *cpuProf != "" && *profDir != "" {
+		fmt.Fprintln(os.Stderr, "notification-bench: -cpuprofile or -profile-dir, not both")
+		os.Exit(2)
+	}
+	stopProfile, err := startProfile(*profDir, "notification_events")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "notification-bench:", err)
+		os.Exit(1)
+	}
 	if *cpuProf != "" {
 		f, err := os.Create(*cpuProf)
 		if err == nil {
@@ -70,7 +80,9 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	if err := run(*pgURL, *natsURL, *rate, *duration, *fanout, *fanEvts); err != nil {
+	err = run(*pgURL, *natsURL, *rate, *duration, *fanout, *fanEvts)
+	err = errors.Join(err, stopProfile())
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "notification-bench:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -362,6 +374,7 @@ func fanOut(ctx context.Context, p *producer, ndb *sqlx.DB, l net.Listener, webh
 		return fmt.Errorf("fan-out: %d of %d webhook calls arrived", got, want)
 	}
 	fmt.Printf("BENCH notification_webhook_fanout_%d %.0f deliveries/s\n", webhooks, float64(want)/elapsed.Seconds())
+	fmt.Printf("BENCH notification_webhook_fanout_%d ratio %.2f vs goal_5000_per_s\n", webhooks, float64(want)/elapsed.Seconds()/5000)
 	fmt.Printf("BENCH notification_webhook_fanout_%d_total %.0f ms (%d events x %d webhooks, commit to last call)\n", webhooks, float64(elapsed.Microseconds())/1000, evts, webhooks)
 	return nil
 }

@@ -37,12 +37,16 @@ func main() {
 	claims := flag.Int("claims", 100000, "approved claims to pay")
 	dsn := flag.String("dsn", envOr("TIA_TEST_POSTGRES_DSN", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"),
 		"PostgreSQL server (a fresh database is created on it and dropped afterwards)")
+	flag.StringVar(&profileDir, "profile-dir", "", "write CPU and allocation profiles of the payment run (travel_payment_run.*.pprof) into this folder")
 	flag.Parse()
 	if err := run(*claims, *dsn); err != nil {
 		fmt.Fprintln(os.Stderr, "travel-bench:", err)
 		os.Exit(1)
 	}
 }
+
+// profileDir is where -profile-dir puts the profiles ("" for none).
+var profileDir string
 
 func envOr(k, def string) string {
 	if v := os.Getenv(k); v != "" {
@@ -104,6 +108,10 @@ func run(n int, base string) error {
 	mv := auth.WithPrincipal(ctx, auth.Principal{Subject: "bench", Role: auth.RoleMigrationsverket})
 
 	// The payment run, as the service runs it.
+	stopProfile, err := startProfile(profileDir, "travel_payment_run")
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	r, err := s.CreatePaymentRun(mv, &travelv1.CreatePaymentRunRequest{})
 	if err != nil {
@@ -123,6 +131,9 @@ func run(n int, base string) error {
 		time.Sleep(5 * time.Millisecond)
 	}
 	runTime := time.Since(start)
+	if err := stopProfile(); err != nil {
+		return err
+	}
 	files, _ := os.ReadDir(dir)
 	if len(files) != 1 {
 		return fmt.Errorf("%d payment files written, want 1", len(files))
