@@ -220,7 +220,11 @@ func (h *Host) Add(ctx context.Context, c Component, dsn string, regs ...grpc.Se
 	rec := &recorder{}
 	svc.Register(rec)
 	for _, r := range regs {
-		svc.Register(apierr.Registrar(r, errs))
+		r = apierr.Registrar(r, errs)
+		if p, ok := svc.(Preauthorizing); ok {
+			r = preauthRegistrar(r, p, errs)
+		}
+		svc.Register(r)
 	}
 	h.go_(func(ctx context.Context) error { return h.relayWhenStreamExists(ctx, log, c.Name, relay) })
 	h.go_(events.NewPruner(d, h.prune, log).Run)

@@ -120,8 +120,13 @@ func Serve(ctx context.Context, srv *grpc.Server, lis net.Listener, drain time.D
 // validateUnary checks the request against its protovalidate rules and turns
 // violations into field violations (HTTP 400 at the edge).
 func validateUnary(v protovalidate.Validator) grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		if err := validate(v, req); err != nil {
+			// A caller outside the resource's scope gets 403, not the
+			// method's rules (the service decides, see auth.Preauthorizer).
+			if perr := auth.Preauthorize(ctx, info.FullMethod, req); perr != nil {
+				return nil, perr
+			}
 			return nil, err
 		}
 		return handler(ctx, req)
