@@ -19,7 +19,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 VERSION_LDFLAGS := -X github.com/tia-platform/tia/services/platform/telemetry.Version=$(VERSION) -X github.com/tia-platform/tia/services/platform/telemetry.Commit=$(COMMIT)
 
-.PHONY: run test unit fuzz e2e outage-test deploy-test images bench proto proto-deps tools lint vet fmt-check check-generated breaking build clean
+.PHONY: run test unit fuzz e2e outage-test deploy-test images bench profile proto proto-deps tools lint vet fmt-check check-generated breaking build clean
 
 ## run: start the embedded default (all services + REST edge) with demo data
 run:
@@ -64,6 +64,21 @@ bench:
 	$(GO) run ./services/embedded/cmd/travel-bench
 	$(GO) run ./services/notification/cmd/notification-bench -duration 60s
 	$(GO) run ./services/embedded/pagestest/cmd/pages-bench
+
+## profile: CPU and allocation profiles (pprof) of each benchmarked path into .cache/profiles/, and their top
+## entries (REST GET and catalogue through the embedded edge, statistics service process, payment run, event path)
+PROFILES := .cache/profiles
+profile:
+	mkdir -p $(PROFILES)
+	$(GO) run ./services/embedded/cmd/tia-bench -skip-production -profile-dir $(PROFILES)
+	$(GO) run ./services/embedded/cmd/activity-bench -profile-dir $(PROFILES)
+	$(GO) run ./services/statistics/cmd/statistics-bench -profile-dir $(PROFILES)
+	$(GO) run ./services/travel/cmd/travel-bench -profile-dir $(PROFILES)
+	$(GO) run ./services/notification/cmd/notification-bench -duration 20s -profile-dir $(PROFILES)
+	for p in $(PROFILES)/*.cpu.pprof; do echo "== $$p (CPU, cumulative)"; \
+		$(GO) tool pprof -top -cum -nodecount=30 $$p 2>/dev/null | tail -n +5; done
+	for p in $(PROFILES)/*.allocs.pprof; do echo "== $$p (bytes allocated)"; \
+		$(GO) tool pprof -sample_index=alloc_space -base $${p%.allocs.pprof}.allocs-base.pprof -top -nodecount=20 $$p 2>/dev/null | tail -n +5; done
 
 ## build: one binary per service, the gateway, and the embedded default into bin/
 build:
