@@ -16,6 +16,8 @@ import (
 	expr "google.golang.org/genproto/googleapis/api/expr/v1alpha1"
 
 	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/clock"
+	"github.com/tia-platform/tia/services/platform/refdata"
 )
 
 // Page is the window a list request asks for.
@@ -93,7 +95,34 @@ type Field struct {
 	SQL string
 	// Int marks an integer field; others are strings.
 	Int bool
+	// Check, when set, refuses a value no row can have (an unknown kommun
+	// code, an impossible date), so the filter is a 400 rather than an
+	// empty page.
+	Check func(value string) error
 }
+
+// Kommun checks a kommun code against the reference data; Lan a län code;
+// Date a YYYY-MM-DD date.
+var (
+	Kommun = func(v string) error {
+		if _, ok := refdata.KommunByCode(v); !ok {
+			return fmt.Errorf("unknown kommun code %q", v)
+		}
+		return nil
+	}
+	Lan = func(v string) error {
+		if _, ok := refdata.LanByCode(v); !ok {
+			return fmt.Errorf("unknown län code %q", v)
+		}
+		return nil
+	}
+	Date = func(v string) error {
+		if _, err := clock.ParseDate(v); err != nil {
+			return fmt.Errorf("%q is not a date (YYYY-MM-DD)", v)
+		}
+		return nil
+	}
+)
 
 // Filter is a parsed filter ready for a WHERE clause.
 type Filter struct {
@@ -246,6 +275,11 @@ func (b *builder) expr(e *expr.Expr, fields map[string]Field) error {
 		if f.Int {
 			b.args = append(b.args, lit.GetInt64Value())
 		} else {
+			if f.Check != nil {
+				if err := f.Check(lit.GetStringValue()); err != nil {
+					return fmt.Errorf("%s: %w", ident.GetName(), err)
+				}
+			}
 			b.args = append(b.args, lit.GetStringValue())
 		}
 		return nil

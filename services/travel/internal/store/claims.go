@@ -69,8 +69,8 @@ func (r claimRow) claim() domain.Claim {
 // ClaimFilterFields are the fields a claim filter may name.
 var ClaimFilterFields = map[string]listing.Field{
 	"state":          {SQL: "state"},
-	"lan_code":       {SQL: "lan_code"},
-	"trip_date":      {SQL: "trip_date"},
+	"lan_code":       {SQL: "lan_code", Check: listing.Lan},
+	"trip_date":      {SQL: "trip_date", Check: listing.Date},
 	"dossier_number": {SQL: "dossier"},
 }
 

@@ -160,11 +160,11 @@ var eitherEndComparison = regexp.MustCompile(regexp.QuoteMeta(eitherEnd) + ` (=|
 // with one value cannot say; List turns each such comparison into a lookup
 // in route_ends, keeping the one bind parameter listing gave it.
 var FilterFields = map[string]listing.Field{
-	"kommun_code":      {SQL: eitherEnd},
-	"from_kommun_code": {SQL: "from_kommun_code"},
-	"to_kommun_code":   {SQL: "to_kommun_code"},
-	"valid_from":       {SQL: "valid_from"},
-	"valid_to":         {SQL: "valid_to"},
+	"kommun_code":      {SQL: eitherEnd, Check: listing.Kommun},
+	"from_kommun_code": {SQL: "from_kommun_code", Check: listing.Kommun},
+	"to_kommun_code":   {SQL: "to_kommun_code", Check: listing.Kommun},
+	"valid_from":       {SQL: "valid_from", Check: listing.Date},
+	"valid_to":         {SQL: "valid_to", Check: listing.Date},
 }
 
 // List returns a page of routes matching filter, oldest decision first (ids
