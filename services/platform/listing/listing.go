@@ -96,8 +96,8 @@ type Field struct {
 	// Int marks an integer field; others are strings.
 	Int bool
 	// Check, when set, refuses a value no row can have (an unknown kommun
-	// code, an impossible date), so the filter is a 400 rather than an
-	// empty page.
+	// code, an impossible date) in an = or != comparison, so the filter is
+	// a 400 rather than an empty page.
 	Check func(value string) error
 }
 
@@ -275,7 +275,8 @@ func (b *builder) expr(e *expr.Expr, fields map[string]Field) error {
 		if f.Int {
 			b.args = append(b.args, lit.GetInt64Value())
 		} else {
-			if f.Check != nil {
+			// Only equality names a value; a range bound need not exist.
+			if f.Check != nil && (op == "=" || op == "<>") {
 				if err := f.Check(lit.GetStringValue()); err != nil {
 					return fmt.Errorf("%s: %w", ident.GetName(), err)
 				}
