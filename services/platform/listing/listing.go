@@ -99,6 +99,9 @@ type Field struct {
 	// code, an impossible date) in an = or != comparison, so the filter is
 	// a 400 rather than an empty page.
 	Check func(value string) error
+	// Kind, when set, is checked in every comparison (a date field's values
+	// must be dates whatever the operator); it is also Check.
+	Kind func(value string) error
 }
 
 // Kommun checks a kommun code against the reference data; Lan a län code;
@@ -271,12 +274,16 @@ func (b *builder) expr(e *expr.Expr, fields map[string]Field) error {
 			return fmt.Errorf("compare a field with a literal value, field first")
 		}
 		f := fields[ident.GetName()]
+		if f.Kind != nil && f.Check == nil {
+			f.Check = f.Kind
+		}
 		b.sql.WriteString(f.SQL + " " + op + " ?")
 		if f.Int {
 			b.args = append(b.args, lit.GetInt64Value())
 		} else {
-			// Only equality names a value; a range bound need not exist.
-			if f.Check != nil && (op == "=" || op == "<>") {
+			// Equality names a value; a range bound need not exist, but
+			// must still be a value of the field's kind (a real date).
+			if f.Check != nil && (op == "=" || op == "<>" || f.Kind != nil) {
 				if err := f.Check(lit.GetStringValue()); err != nil {
 					return fmt.Errorf("%s: %w", ident.GetName(), err)
 				}

@@ -127,8 +127,8 @@ func TestFilterErrorsSayWhatIsAllowed(t *testing.T) {
 }
 
 func TestFilterValuesChecked(t *testing.T) {
-	checked := map[string]Field{"kommun_code": {SQL: "k", Check: Kommun}, "day": {SQL: "d", Check: Date}, "lan_code": {SQL: "l", Check: Lan}}
-	for _, f := range []string{`kommun_code = "9999"`, `day = "2026-02-30"`, `lan_code = "99"`, `kommunCode = "0000" OR kommun_code = "0180"`, `kommun_code != "9999"`} {
+	checked := map[string]Field{"kommun_code": {SQL: "k", Check: Kommun}, "day": {SQL: "d", Kind: Date}, "lan_code": {SQL: "l", Check: Lan}}
+	for _, f := range []string{`kommun_code = "9999"`, `day = "2026-02-30"`, `lan_code = "99"`, `kommunCode = "0000" OR kommun_code = "0180"`, `kommun_code != "9999"`, `day > "2026-13-01"`} {
 		if _, err := ParseFilter(&activityv1.ListActivitiesRequest{Filter: f}, checked); !slices.Equal(badrequest.Fields(err), []string{"filter"}) {
 			t.Errorf("%s: err = %v, want a filter violation", f, err)
 		}

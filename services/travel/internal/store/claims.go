@@ -70,7 +70,7 @@ func (r claimRow) claim() domain.Claim {
 var ClaimFilterFields = map[string]listing.Field{
 	"state":          {SQL: "state"},
 	"lan_code":       {SQL: "lan_code", Check: listing.Lan},
-	"trip_date":      {SQL: "trip_date", Check: listing.Date},
+	"trip_date":      {SQL: "trip_date", Kind: listing.Date},
 	"dossier_number": {SQL: "dossier"},
 }
 

@@ -163,8 +163,8 @@ var FilterFields = map[string]listing.Field{
 	"kommun_code":      {SQL: eitherEnd, Check: listing.Kommun},
 	"from_kommun_code": {SQL: "from_kommun_code", Check: listing.Kommun},
 	"to_kommun_code":   {SQL: "to_kommun_code", Check: listing.Kommun},
-	"valid_from":       {SQL: "valid_from", Check: listing.Date},
-	"valid_to":         {SQL: "valid_to", Check: listing.Date},
+	"valid_from":       {SQL: "valid_from", Kind: listing.Date},
+	"valid_to":         {SQL: "valid_to", Kind: listing.Date},
 }
 
 // List returns a page of routes matching filter, oldest decision first (ids
