@@ -25,9 +25,12 @@ import (
 
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
 	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/audit"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/pseudonym"
+	"github.com/tia-platform/tia/services/platform/uow"
 	"github.com/tia-platform/tia/services/travel"
 	"github.com/tia-platform/tia/services/travel/internal/benchdata"
 	"github.com/tia-platform/tia/services/travel/internal/store"
@@ -100,7 +103,23 @@ func run(n int, base string) error {
 	}
 	defer os.RemoveAll(dir)
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc, err := travel.NewComponent(travel.Options{PaymentDir: dir}).New(app.Deps{DB: d, Logger: quiet})
+	// The units of work and the audit trail a host gives the service.
+	if err := uow.Migrate(ctx, d); err != nil {
+		return err
+	}
+	if err := audit.Migrate(ctx, d); err != nil {
+		return err
+	}
+	pkey := make([]byte, 32)
+	_, _ = rand.Read(pkey) // never fails; see crypto/rand.Read
+	keyer, err := pseudonym.New(pkey, nil)
+	if err != nil {
+		return err
+	}
+	trail := audit.New(d, keyer)
+	svc, err := travel.NewComponent(travel.Options{PaymentDir: dir}).New(app.Deps{
+		DB: d, Logger: quiet, Units: uow.New(d, nil, trail), Audit: trail, Pseudonyms: keyer,
+	})
 	if err != nil {
 		return err
 	}
@@ -127,6 +146,9 @@ func run(n int, base string) error {
 				return fmt.Errorf("run paid %d claims, %d öre; want %d, %d", got.GetClaimCount(), got.GetTotalOre(), n, want)
 			}
 			break
+		}
+		if time.Since(start) > 2*time.Minute {
+			return fmt.Errorf("the payment run has not finished after 2 min (%d claims paid)", got.GetClaimCount())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
