@@ -124,6 +124,11 @@ func run(n int, base string) error {
 		return err
 	}
 	s := svc.(*travel.Service)
+	// The payment runner is background work the host runs (app.Runner):
+	// run it here as the host would.
+	runCtx, stopRunner := context.WithCancel(ctx)
+	defer stopRunner()
+	go func() { _ = s.Run(runCtx) }()
 	mv := auth.WithPrincipal(ctx, auth.Principal{Subject: "bench", Role: auth.RoleMigrationsverket})
 
 	// The payment run, as the service runs it.
