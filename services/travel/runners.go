@@ -189,11 +189,13 @@ func (p *paymentRunner) Execute(ctx context.Context, id string) error {
 				return err
 			}
 			msgs := make([]*travelv1.ClaimPaid, len(b.Paid))
+			names, dossiers := make([]string, len(b.Paid)), make([]string, len(b.Paid))
 			for i, c := range b.Paid {
 				msgs[i] = &travelv1.ClaimPaid{Claim: claimToProto(c, ServicePrincipal), PaymentRun: name, AmountOre: b.Payments[i].AmountOre}
-				if err := w.Audit(audit.OpUpdate, c.Name(), c.Dossier); err != nil {
-					return err
-				}
+				names[i], dossiers[i] = c.Name(), c.Dossier
+			}
+			if err := w.AuditEach(audit.OpUpdate, names, dossiers); err != nil {
+				return err
 			}
 			// One insert for the batch's events (the unit's Publish adds
 			// them one by one); the relay is woken below.

@@ -130,16 +130,23 @@ func (t *Trail) Append(ctx context.Context, tx *sqlx.Tx, entries ...Entry) error
 		return fmt.Errorf("audit: read head: %w", err)
 	}
 	at := t.now().UTC().Format(time.RFC3339Nano)
-	for _, e := range entries {
+	chained := make([]Entry, len(entries))
+	for i, e := range entries {
 		head.Seq++
 		e.Seq, e.At, e.PrevHash = head.Seq, at, head.Hash
 		e.Hash = e.digest()
 		head.Hash = e.Hash
+		chained[i] = e
+	}
+	// One multi-row insert per chunk (a payment run records thousands).
+	for len(chained) > 0 {
+		n := min(len(chained), 1000)
 		if _, err := tx.NamedExecContext(ctx, `INSERT INTO audit_log
 			(seq, at, subject, role, scope, operation, resource, person, trace_id, prev_hash, hash) VALUES
-			(:seq, :at, :subject, :role, :scope, :operation, :resource, :person, :trace_id, :prev_hash, :hash)`, e); err != nil {
+			(:seq, :at, :subject, :role, :scope, :operation, :resource, :person, :trace_id, :prev_hash, :hash)`, chained[:n]); err != nil {
 			return fmt.Errorf("audit: append: %w", err)
 		}
+		chained = chained[n:]
 	}
 	if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1"), head.Seq, head.Hash); err != nil {
 		return fmt.Errorf("audit: move head: %w", err)

@@ -92,6 +92,19 @@ func (w *Work) Audit(op, resource, dossier string) error {
 	return w.r.trail.Append(w.ctx, w.Tx, w.r.trail.Entry(w.ctx, op, resource, dossier))
 }
 
+// AuditEach records op on each resource, resources[i] holding the personal
+// data of dossiers[i], in one append (a batch of payments, say).
+func (w *Work) AuditEach(op string, resources, dossiers []string) error {
+	if w.r.trail == nil {
+		return fmt.Errorf("uow: audit without a trail")
+	}
+	entries := make([]audit.Entry, len(resources))
+	for i := range resources {
+		entries[i] = w.r.trail.Entry(w.ctx, op, resources[i], dossiers[i])
+	}
+	return w.r.trail.Append(w.ctx, w.Tx, entries...)
+}
+
 // Do runs fn in one write transaction and commits if it returns nil.
 func (r *Runner) Do(ctx context.Context, fn func(*Work) error) error {
 	if db.Dialect(r.db) == db.DialectSQLite {
