@@ -50,6 +50,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/grpcserver"
+	"github.com/tia-platform/tia/services/platform/profiling"
 	"github.com/tia-platform/tia/services/platform/pseudonym"
 	"github.com/tia-platform/tia/services/platform/refdata"
 	"github.com/tia-platform/tia/services/platform/uow"
@@ -225,7 +226,7 @@ func run(base string, nActivities, nCerts, rounds, workers int, duration time.Du
 	if profileDir == "" {
 		return nil
 	}
-	stop, err := startProfile(profileDir, "activity_catalogue_rest")
+	stop, err := profiling.Start(profileDir, "activity_catalogue_rest")
 	if err != nil {
 		return err
 	}

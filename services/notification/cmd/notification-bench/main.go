@@ -50,6 +50,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/refdata"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/tia-platform/tia/services/platform/profiling"
 )
 
 func main() {
@@ -68,7 +69,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "notification-bench: -cpuprofile or -profile-dir, not both")
 		os.Exit(2)
 	}
-	stopProfile, err := startProfile(*profDir, "notification_events")
+	stopProfile, err := profiling.Start(*profDir, "notification_events")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "notification-bench:", err)
 		os.Exit(1)

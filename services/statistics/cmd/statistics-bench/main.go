@@ -46,6 +46,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/profiling"
 	"github.com/tia-platform/tia/services/platform/refdata"
 	"github.com/tia-platform/tia/services/statistics"
 	"github.com/tia-platform/tia/services/statistics/generate"
@@ -55,7 +56,7 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "-serve" {
 		// The service itself, as the production binary runs it; profiled
 		// from start to SIGINT when the bench runs with -profile-dir.
-		stop, err := startProfile(os.Getenv(profileEnv), "statistics_service")
+		stop, err := profiling.Start(os.Getenv(profileEnv), "statistics_service")
 		if err == nil {
 			err = app.Run(context.Background(), statistics.Component, os.Args[2:])
 			err = errors.Join(err, stop())

@@ -29,6 +29,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/profiling"
 	"github.com/tia-platform/tia/services/platform/pseudonym"
 	"github.com/tia-platform/tia/services/platform/uow"
 	"github.com/tia-platform/tia/services/travel"
@@ -132,7 +133,7 @@ func run(n int, base string) error {
 	mv := auth.WithPrincipal(ctx, auth.Principal{Subject: "bench", Role: auth.RoleMigrationsverket})
 
 	// The payment run, as the service runs it.
-	stopProfile, err := startProfile(profileDir, "travel_payment_run")
+	stopProfile, err := profiling.Start(profileDir, "travel_payment_run")
 	if err != nil {
 		return err
 	}

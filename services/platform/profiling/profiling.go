@@ -1,4 +1,6 @@
-package main
+// Package profiling writes CPU and allocation profiles of one measured part
+// of a benchmark, the same way for every bench command (`make profile`).
+package profiling
 
 import (
 	"fmt"
@@ -8,13 +10,13 @@ import (
 	"runtime/pprof"
 )
 
-// startProfile starts the CPU profiler and notes the allocations so far;
+// Start starts the CPU profiler and notes the allocations so far;
 // stop writes, into dir, <name>.cpu.pprof, <name>.allocs.pprof and
 // <name>.allocs-base.pprof (the allocations before the start), so that
 // `go tool pprof -sample_index=alloc_space -base <name>.allocs-base.pprof
 // <name>.allocs.pprof` shows what was allocated in between (`make profile`).
 // With an empty dir it does nothing.
-func startProfile(dir, name string) (stop func() error, err error) {
+func Start(dir, name string) (stop func() error, err error) {
 	if dir == "" {
 		return func() error { return nil }, nil
 	}
