@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"google.golang.org/grpc"
+
+	"github.com/tia-platform/tia/services/platform/grpcwrap"
 )
 
 // Registrar wraps r so that every method of every service registered
@@ -11,45 +13,29 @@ import (
 // inside the interceptor chain, so call logging and metrics see the final
 // code; it applies alike to network servers and the in-process channel.
 func Registrar(r grpc.ServiceRegistrar, t Table) grpc.ServiceRegistrar {
-	return registrar{r: r, t: t}
+	return grpcwrap.Registrar(r, t.unary, t.stream)
 }
 
-type registrar struct {
-	r grpc.ServiceRegistrar
-	t Table
-}
-
-func (w registrar) RegisterService(desc *grpc.ServiceDesc, impl any) {
-	d := *desc
-	d.Methods = make([]grpc.MethodDesc, len(desc.Methods))
-	for i, m := range desc.Methods {
-		h := m.Handler
-		d.Methods[i] = grpc.MethodDesc{
-			MethodName: m.MethodName,
-			Handler: func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
-				if interceptor == nil {
-					resp, err := h(srv, ctx, dec, nil)
-					return resp, w.t.Status(ctx, err)
+func (t Table) unary(h grpc.MethodHandler) grpc.MethodHandler {
+	return func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+		if interceptor == nil {
+			resp, err := h(srv, ctx, dec, nil)
+			return resp, t.Status(ctx, err)
+		}
+		return h(srv, ctx, dec, func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+			return interceptor(ctx, req, info, func(ctx context.Context, req any) (any, error) {
+				resp, err := handler(ctx, req)
+				if err != nil {
+					return nil, t.Status(ctx, err)
 				}
-				return h(srv, ctx, dec, func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-					return interceptor(ctx, req, info, func(ctx context.Context, req any) (any, error) {
-						resp, err := handler(ctx, req)
-						if err != nil {
-							return nil, w.t.Status(ctx, err)
-						}
-						return resp, nil
-					})
-				})
-			},
-		}
+				return resp, nil
+			})
+		})
 	}
-	d.Streams = make([]grpc.StreamDesc, len(desc.Streams))
-	for i, s := range desc.Streams {
-		h := s.Handler
-		s.Handler = func(srv any, stream grpc.ServerStream) error {
-			return w.t.Status(stream.Context(), h(srv, stream))
-		}
-		d.Streams[i] = s
+}
+
+func (t Table) stream(h grpc.StreamHandler) grpc.StreamHandler {
+	return func(srv any, stream grpc.ServerStream) error {
+		return t.Status(stream.Context(), h(srv, stream))
 	}
-	w.r.RegisterService(&d, impl)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/grpcwrap"
 )
 
 // Preauthorizing is implemented by services whose scope checks need their
@@ -21,27 +22,12 @@ type Preauthorizing interface {
 // preauthRegistrar puts the service's preauthorizer in the context of
 // every unary call, ahead of the interceptor chain.
 func preauthRegistrar(r grpc.ServiceRegistrar, p Preauthorizing, errs apierr.Table) grpc.ServiceRegistrar {
-	return preauthReg{r: r, p: func(ctx context.Context, method string, req any) error {
+	pre := auth.Preauthorizer(func(ctx context.Context, method string, req any) error {
 		return errs.Status(ctx, p.Preauthorize(ctx, method, req))
-	}}
-}
-
-type preauthReg struct {
-	r grpc.ServiceRegistrar
-	p auth.Preauthorizer
-}
-
-func (w preauthReg) RegisterService(desc *grpc.ServiceDesc, impl any) {
-	d := *desc
-	d.Methods = make([]grpc.MethodDesc, len(desc.Methods))
-	for i, m := range desc.Methods {
-		h := m.Handler
-		d.Methods[i] = grpc.MethodDesc{
-			MethodName: m.MethodName,
-			Handler: func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
-				return h(srv, auth.WithPreauthorizer(ctx, w.p), dec, interceptor)
-			},
+	})
+	return grpcwrap.Registrar(r, func(h grpc.MethodHandler) grpc.MethodHandler {
+		return func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+			return h(srv, auth.WithPreauthorizer(ctx, pre), dec, interceptor)
 		}
-	}
-	w.r.RegisterService(&d, impl)
+	}, nil)
 }
