@@ -22,6 +22,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/badrequest"
 	"github.com/tia-platform/tia/services/platform/listing"
 	"github.com/tia-platform/tia/services/platform/refdata"
+	"github.com/tia-platform/tia/services/platform/resname"
 	"github.com/tia-platform/tia/services/platform/uow"
 )
 
@@ -114,16 +115,23 @@ func parent(name string) (string, error) {
 	return v[0], nil
 }
 
+// openName parses the name in field with pattern, whose first segment is a
+// recipient, and opens that inbox: the inbox and the name's segments.
+func (s *Service) openName(ctx context.Context, pattern resname.Pattern, field, name string) (inboxRef, []string, error) {
+	v, err := pattern.Parse(field, name)
+	if err != nil {
+		return inboxRef{}, nil, err
+	}
+	in, err := s.open(ctx, v[0])
+	return in, v, err
+}
+
 // listInbox lists a collection of an inbox: the caller may read the inbox,
 // the page is parsed, fetch reads its rows, and a read of a claimant's
 // inbox is audited.
 func listInbox[T, P any](ctx context.Context, s *Service, parentName string, req pagination.Request, collection string,
-	fetch func(recipient string, page listing.Page) ([]T, error), convert func(T) P) (out []P, next string, err error) {
-	recipient, err := parent(parentName)
-	if err != nil {
-		return nil, "", err
-	}
-	in, err := s.open(ctx, recipient)
+	fetch func(ctx context.Context, recipient string, page listing.Page) ([]T, error), convert func(T) P) (out []P, next string, err error) {
+	in, _, err := s.openName(ctx, recipientPattern, "parent", parentName)
 	if err != nil {
 		return nil, "", err
 	}
@@ -131,7 +139,7 @@ func listInbox[T, P any](ctx context.Context, s *Service, parentName string, req
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := fetch(in.recipient, page)
+	rows, err := fetch(ctx, in.recipient, page)
 	if err != nil {
 		return nil, "", err
 	}
@@ -148,11 +156,7 @@ func listInbox[T, P any](ctx context.Context, s *Service, parentName string, req
 // ListMessages lists an inbox, newest first; Migrationsverket's
 // `recipients/me` lists its national and regional inboxes together.
 func (s *Service) ListMessages(ctx context.Context, req *notificationv1.ListMessagesRequest) (*notificationv1.ListMessagesResponse, error) {
-	recipient, err := parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	in, err := s.open(ctx, recipient)
+	in, _, err := s.openName(ctx, recipientPattern, "parent", req.GetParent())
 	if err != nil {
 		return nil, err
 	}
@@ -196,11 +200,7 @@ func (s *Service) MarkMessageRead(ctx context.Context, req *notificationv1.MarkM
 }
 
 func (s *Service) message(ctx context.Context, name string, markRead bool) (*notificationv1.Message, error) {
-	v, err := messagePattern.Parse("name", name)
-	if err != nil {
-		return nil, err
-	}
-	in, err := s.open(ctx, v[0])
+	in, v, err := s.openName(ctx, messagePattern, "name", name)
 	if err != nil {
 		return nil, err
 	}
@@ -238,11 +238,7 @@ func (s *Service) message(ctx context.Context, name string, markRead bool) (*not
 // CountUnreadMessages counts the unread messages of an inbox (of the
 // national view for Migrationsverket's `recipients/me`).
 func (s *Service) CountUnreadMessages(ctx context.Context, req *notificationv1.CountUnreadMessagesRequest) (*notificationv1.CountUnreadMessagesResponse, error) {
-	recipient, err := parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	in, err := s.open(ctx, recipient)
+	in, _, err := s.openName(ctx, recipientPattern, "parent", req.GetParent())
 	if err != nil {
 		return nil, err
 	}
@@ -259,10 +255,7 @@ func (s *Service) CountUnreadMessages(ctx context.Context, req *notificationv1.C
 
 // ListDeadLetters lists the caller's dead-lettered deliveries.
 func (s *Service) ListDeadLetters(ctx context.Context, req *notificationv1.ListDeadLettersRequest) (*notificationv1.ListDeadLettersResponse, error) {
-	list, next, err := listInbox(ctx, s, req.GetParent(), req, "deadLetters",
-		func(recipient string, page listing.Page) ([]store.Delivery, error) {
-			return s.store.DeadLetters(ctx, recipient, page)
-		}, deliveryToProto)
+	list, next, err := listInbox(ctx, s, req.GetParent(), req, "deadLetters", s.store.DeadLetters, deliveryToProto)
 	if err != nil {
 		return nil, err
 	}
@@ -271,11 +264,7 @@ func (s *Service) ListDeadLetters(ctx context.Context, req *notificationv1.ListD
 
 // ReplayDelivery queues a dead-lettered delivery again.
 func (s *Service) ReplayDelivery(ctx context.Context, req *notificationv1.ReplayDeliveryRequest) (*notificationv1.Delivery, error) {
-	v, err := deliveryPattern.Parse("name", req.GetName())
-	if err != nil {
-		return nil, err
-	}
-	in, err := s.open(ctx, v[0])
+	in, v, err := s.openName(ctx, deliveryPattern, "name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -302,11 +291,7 @@ func (s *Service) ReplayDelivery(ctx context.Context, req *notificationv1.Replay
 // GetSubscription returns the caller's choice for a topic (the default,
 // inbox only in Swedish, when it made none).
 func (s *Service) GetSubscription(ctx context.Context, req *notificationv1.GetSubscriptionRequest) (*notificationv1.Subscription, error) {
-	v, err := subscriptionPattern.Parse("name", req.GetName())
-	if err != nil {
-		return nil, err
-	}
-	in, err := s.open(ctx, v[0])
+	in, v, err := s.openName(ctx, subscriptionPattern, "name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -326,10 +311,7 @@ func (s *Service) GetSubscription(ctx context.Context, req *notificationv1.GetSu
 
 // ListSubscriptions lists the caller's subscriptions.
 func (s *Service) ListSubscriptions(ctx context.Context, req *notificationv1.ListSubscriptionsRequest) (*notificationv1.ListSubscriptionsResponse, error) {
-	list, next, err := listInbox(ctx, s, req.GetParent(), req, "subscriptions",
-		func(recipient string, page listing.Page) ([]store.Subscription, error) {
-			return s.store.ListSubscriptions(ctx, recipient, page)
-		}, subscriptionToProto)
+	list, next, err := listInbox(ctx, s, req.GetParent(), req, "subscriptions", s.store.ListSubscriptions, subscriptionToProto)
 	if err != nil {
 		return nil, err
 	}
@@ -343,11 +325,7 @@ var subscriptionFields = []string{"channels", "language", "email_address"}
 // UpdateSubscription sets the caller's channels and language for a topic.
 func (s *Service) UpdateSubscription(ctx context.Context, req *notificationv1.UpdateSubscriptionRequest) (*notificationv1.Subscription, error) {
 	in := req.GetSubscription()
-	v, err := subscriptionPattern.Parse("subscription.name", in.GetName())
-	if err != nil {
-		return nil, err
-	}
-	box, err := s.open(ctx, v[0])
+	box, v, err := s.openName(ctx, subscriptionPattern, "subscription.name", in.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -435,10 +413,7 @@ func (s *Service) webhookPolicy() domain.WebhookPolicy {
 
 // ListWebhooks lists the caller's webhooks without their secrets.
 func (s *Service) ListWebhooks(ctx context.Context, req *notificationv1.ListWebhooksRequest) (*notificationv1.ListWebhooksResponse, error) {
-	list, next, err := listInbox(ctx, s, req.GetParent(), req, "webhooks",
-		func(recipient string, page listing.Page) ([]store.Webhook, error) {
-			return s.store.ListWebhooks(ctx, recipient, page)
-		},
+	list, next, err := listInbox(ctx, s, req.GetParent(), req, "webhooks", s.store.ListWebhooks,
 		func(w store.Webhook) *notificationv1.Webhook { return webhookToProto(w, false) })
 	if err != nil {
 		return nil, err
@@ -449,11 +424,7 @@ func (s *Service) ListWebhooks(ctx context.Context, req *notificationv1.ListWebh
 // DeleteWebhook removes one of the caller's webhooks; its pending
 // deliveries are dead-lettered when next tried.
 func (s *Service) DeleteWebhook(ctx context.Context, req *notificationv1.DeleteWebhookRequest) (*emptypb.Empty, error) {
-	v, err := webhookPattern.Parse("name", req.GetName())
-	if err != nil {
-		return nil, err
-	}
-	in, err := s.open(ctx, v[0])
+	in, v, err := s.openName(ctx, webhookPattern, "name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
