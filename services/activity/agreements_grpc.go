@@ -18,11 +18,7 @@ import (
 
 // CreateAgreement signs an agreement: only the county board of the län.
 func (s *Service) CreateAgreement(ctx context.Context, req *activityv1.CreateAgreementRequest) (*activityv1.Agreement, error) {
-	p, err := auth.Require(ctx, auth.RoleCountyBoard)
-	if err != nil {
-		return nil, err
-	}
-	vars, err := lanName.Parse("parent", req.GetParent())
+	p, vars, err := admit(ctx, lanName, "parent", req.GetParent(), auth.RoleCountyBoard)
 	if err != nil {
 		return nil, err
 	}
@@ -58,6 +54,9 @@ func (s *Service) CreateAgreement(ctx context.Context, req *activityv1.CreateAgr
 		})
 }
 
+// agreementReaders may read agreements, each those canSeeAgreement admits.
+var agreementReaders = []auth.Role{auth.RoleCountyBoard, auth.RoleOrganiser, auth.RoleMigrationsverket, auth.RoleFolkbildningsradet}
+
 // canSeeAgreement: the county board of the län, Migrationsverket,
 // Folkbildningsrådet, and the organiser party to it.
 func canSeeAgreement(p auth.Principal, a domain.Agreement) bool {
@@ -74,11 +73,7 @@ func canSeeAgreement(p auth.Principal, a domain.Agreement) bool {
 
 // GetAgreement returns one agreement.
 func (s *Service) GetAgreement(ctx context.Context, req *activityv1.GetAgreementRequest) (*activityv1.Agreement, error) {
-	p, err := auth.Require(ctx, auth.RoleCountyBoard, auth.RoleOrganiser, auth.RoleMigrationsverket, auth.RoleFolkbildningsradet)
-	if err != nil {
-		return nil, err
-	}
-	vars, err := agreementName.Parse("name", req.GetName())
+	p, vars, err := admit(ctx, agreementName, "name", req.GetName(), agreementReaders...)
 	if err != nil {
 		return nil, err
 	}
@@ -95,13 +90,11 @@ func (s *Service) GetAgreement(ctx context.Context, req *activityv1.GetAgreement
 	return agreementToProto(a), nil
 }
 
+var agreementList = list{fields: store.AgreementFilterFields, columns: store.AgreementOrder}
+
 // ListAgreements lists agreements of a län (`lan/-`: all the caller may see).
 func (s *Service) ListAgreements(ctx context.Context, req *activityv1.ListAgreementsRequest) (*activityv1.ListAgreementsResponse, error) {
-	p, err := auth.Require(ctx, auth.RoleCountyBoard, auth.RoleOrganiser, auth.RoleMigrationsverket, auth.RoleFolkbildningsradet)
-	if err != nil {
-		return nil, err
-	}
-	vars, err := lanName.Parse("parent", req.GetParent())
+	p, vars, err := admit(ctx, lanName, "parent", req.GetParent(), agreementReaders...)
 	if err != nil {
 		return nil, err
 	}
@@ -121,23 +114,15 @@ func (s *Service) ListAgreements(ctx context.Context, req *activityv1.ListAgreem
 	case auth.RoleOrganiser:
 		org = p.Org
 	}
-	page, err := listing.ParsePage(req)
+	q, err := agreementList.parse(req)
 	if err != nil {
 		return nil, err
 	}
-	filter, err := listing.ParseFilter(req, store.AgreementFilterFields)
+	list, err := s.store.ListAgreements(ctx, lan, org, q.filter, q.order, q.page)
 	if err != nil {
 		return nil, err
 	}
-	order, err := orderBy(req, store.AgreementOrder)
-	if err != nil {
-		return nil, err
-	}
-	list, err := s.store.ListAgreements(ctx, lan, org, filter, order, page)
-	if err != nil {
-		return nil, err
-	}
-	list, next := listing.Trim(page, list)
+	list, next := listing.Trim(q.page, list)
 	resp := &activityv1.ListAgreementsResponse{NextPageToken: next}
 	for _, a := range list {
 		resp.Agreements = append(resp.Agreements, agreementToProto(a))
@@ -147,11 +132,7 @@ func (s *Service) ListAgreements(ctx context.Context, req *activityv1.ListAgreem
 
 // EndAgreement ends an agreement early: only the county board of the län.
 func (s *Service) EndAgreement(ctx context.Context, req *activityv1.EndAgreementRequest) (*activityv1.Agreement, error) {
-	p, err := auth.Require(ctx, auth.RoleCountyBoard)
-	if err != nil {
-		return nil, err
-	}
-	vars, err := agreementName.Parse("name", req.GetName())
+	p, vars, err := admit(ctx, agreementName, "name", req.GetName(), auth.RoleCountyBoard)
 	if err != nil {
 		return nil, err
 	}

@@ -26,11 +26,7 @@ import (
 // ownCertificate admits only the organiser of the certificate's activity and
 // returns the parts of its name.
 func ownCertificate(ctx context.Context, name, what string) ([]string, error) {
-	p, err := auth.Require(ctx, auth.RoleOrganiser)
-	if err != nil {
-		return nil, err
-	}
-	vars, err := certificateName.Parse("name", name)
+	p, vars, err := admit(ctx, certificateName, "name", name, auth.RoleOrganiser)
 	if err != nil {
 		return nil, err
 	}
@@ -74,11 +70,7 @@ func getCertificate(ctx context.Context, q store.Q, name string, vars []string) 
 
 // CreateCertificate issues a participation certificate.
 func (s *Service) CreateCertificate(ctx context.Context, req *activityv1.CreateCertificateRequest) (*activityv1.Certificate, error) {
-	p, err := auth.Require(ctx, auth.RoleOrganiser)
-	if err != nil {
-		return nil, err
-	}
-	vars, err := activityName.Parse("parent", req.GetParent())
+	p, vars, err := admit(ctx, activityName, "parent", req.GetParent(), auth.RoleOrganiser)
 	if err != nil {
 		return nil, err
 	}
@@ -109,6 +101,10 @@ func (s *Service) CreateCertificate(ctx context.Context, req *activityv1.CreateC
 		})
 }
 
+// certificateReaders may read certificates, each those canSeeCertificate
+// admits.
+var certificateReaders = []auth.Role{auth.RoleOrganiser, auth.RoleMigrationsverket, auth.RoleAsylumSeeker}
+
 // canSeeCertificate: the organiser, Migrationsverket, the participant.
 func canSeeCertificate(p auth.Principal, c domain.Certificate) bool {
 	switch p.Role {
@@ -124,11 +120,7 @@ func canSeeCertificate(p auth.Principal, c domain.Certificate) bool {
 
 // GetCertificate returns a certificate to those who may see it.
 func (s *Service) GetCertificate(ctx context.Context, req *activityv1.GetCertificateRequest) (*activityv1.Certificate, error) {
-	p, err := auth.Require(ctx, auth.RoleOrganiser, auth.RoleMigrationsverket, auth.RoleAsylumSeeker)
-	if err != nil {
-		return nil, err
-	}
-	vars, err := certificateName.Parse("name", req.GetName())
+	p, vars, err := admit(ctx, certificateName, "name", req.GetName(), certificateReaders...)
 	if err != nil {
 		return nil, err
 	}
@@ -163,13 +155,11 @@ func dossiers(certs ...domain.Certificate) []string {
 	return out
 }
 
+var certificateList = list{fields: store.CertificateFilterFields, columns: store.CertificateOrder, codes: true}
+
 // ListCertificates lists certificates within the caller's scope.
 func (s *Service) ListCertificates(ctx context.Context, req *activityv1.ListCertificatesRequest) (*activityv1.ListCertificatesResponse, error) {
-	p, err := auth.Require(ctx, auth.RoleOrganiser, auth.RoleMigrationsverket, auth.RoleAsylumSeeker)
-	if err != nil {
-		return nil, err
-	}
-	vars, err := activityName.Parse("parent", req.GetParent())
+	p, vars, err := admit(ctx, activityName, "parent", req.GetParent(), certificateReaders...)
 	if err != nil {
 		return nil, err
 	}
@@ -191,26 +181,15 @@ func (s *Service) ListCertificates(ctx context.Context, req *activityv1.ListCert
 	case auth.RoleAsylumSeeker:
 		scope.Dossier = p.Dossier
 	}
-	page, err := listing.ParsePage(req)
+	q, err := certificateList.parse(req)
 	if err != nil {
 		return nil, err
 	}
-	filter, err := listing.ParseFilter(req, store.CertificateFilterFields)
+	list, err := s.store.ListCertificates(ctx, scope, q.filter, q.order, q.page)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkFilterCodes(req.GetFilter()); err != nil {
-		return nil, err
-	}
-	order, err := orderBy(req, store.CertificateOrder)
-	if err != nil {
-		return nil, err
-	}
-	list, err := s.store.ListCertificates(ctx, scope, filter, order, page)
-	if err != nil {
-		return nil, err
-	}
-	list, next := listing.Trim(page, list)
+	list, next := listing.Trim(q.page, list)
 	if err := s.units.AuditRead(ctx, audit.OpList, req.GetParent(), dossiers(list...)...); err != nil {
 		return nil, err
 	}

@@ -194,11 +194,7 @@ func roundKm(km float64) float64 { return float64(int64(km*10+0.5)) / 10 }
 // GetFolkbildningReport lists the activities of study associations and folk
 // high schools that started in a län during a period.
 func (s *Service) GetFolkbildningReport(ctx context.Context, req *activityv1.GetFolkbildningReportRequest) (*activityv1.FolkbildningReport, error) {
-	p, err := auth.Require(ctx, auth.RoleCountyBoard, auth.RoleMigrationsverket, auth.RoleFolkbildningsradet)
-	if err != nil {
-		return nil, err
-	}
-	vars, err := lanName.Parse("lan", req.GetLan())
+	p, vars, err := admit(ctx, lanName, "lan", req.GetLan(), auth.RoleCountyBoard, auth.RoleMigrationsverket, auth.RoleFolkbildningsradet)
 	if err != nil {
 		return nil, err
 	}

@@ -19,11 +19,7 @@ import (
 // CreateActivity registers an activity for the organiser in parent. The
 // organiser itself or Folkbildningsrådet may do so.
 func (s *Service) CreateActivity(ctx context.Context, req *activityv1.CreateActivityRequest) (*activityv1.Activity, error) {
-	p, err := auth.Require(ctx, auth.RoleOrganiser, auth.RoleFolkbildningsradet)
-	if err != nil {
-		return nil, err
-	}
-	vars, err := organiserName.Parse("parent", req.GetParent())
+	p, vars, err := admit(ctx, organiserName, "parent", req.GetParent(), auth.RoleOrganiser, auth.RoleFolkbildningsradet)
 	if err != nil {
 		return nil, err
 	}
@@ -101,12 +97,8 @@ var activityFields = []string{"title", "kommun_code", "focus", "capacity", "star
 // ("*": all of them). The activity as it would be after the change must
 // pass every rule a new one must: the declared ones and the domain's.
 func (s *Service) UpdateActivity(ctx context.Context, req *activityv1.UpdateActivityRequest) (*activityv1.Activity, error) {
-	p, err := auth.Require(ctx, auth.RoleOrganiser, auth.RoleFolkbildningsradet)
-	if err != nil {
-		return nil, err
-	}
 	name := req.GetActivity().GetName()
-	vars, err := activityName.Parse("activity.name", name)
+	p, vars, err := admit(ctx, activityName, "activity.name", name, auth.RoleOrganiser, auth.RoleFolkbildningsradet)
 	if err != nil {
 		return nil, err
 	}
@@ -166,6 +158,8 @@ func (s *Service) GetActivity(ctx context.Context, req *activityv1.GetActivityRe
 	return toProto(a, s.local()), nil
 }
 
+var activityList = list{fields: store.FilterFields, columns: store.ActivityOrder, codes: true}
+
 // ListActivities lists activities of one organiser or, with organisers/-, of
 // all of them.
 func (s *Service) ListActivities(ctx context.Context, req *activityv1.ListActivitiesRequest) (*activityv1.ListActivitiesResponse, error) {
@@ -173,18 +167,7 @@ func (s *Service) ListActivities(ctx context.Context, req *activityv1.ListActivi
 	if err != nil {
 		return nil, err
 	}
-	page, err := listing.ParsePage(req)
-	if err != nil {
-		return nil, err
-	}
-	filter, err := listing.ParseFilter(req, store.FilterFields)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkFilterCodes(req.GetFilter()); err != nil {
-		return nil, err
-	}
-	order, err := orderBy(req, store.ActivityOrder)
+	q, err := activityList.parse(req)
 	if err != nil {
 		return nil, err
 	}
@@ -192,11 +175,11 @@ func (s *Service) ListActivities(ctx context.Context, req *activityv1.ListActivi
 	if org == "-" {
 		org = ""
 	}
-	list, err := s.store.List(ctx, org, filter, order, page)
+	list, err := s.store.List(ctx, org, q.filter, q.order, q.page)
 	if err != nil {
 		return nil, err
 	}
-	list, next := listing.Trim(page, list)
+	list, next := listing.Trim(q.page, list)
 	resp := &activityv1.ListActivitiesResponse{NextPageToken: next}
 	now := s.local()
 	for _, a := range list {

@@ -142,6 +142,30 @@ func act(title, kommun string, capacity int32, start, end string, funding activi
 	return a
 }
 
+// svenska registers the study association's Swedish course in Stockholm
+// (0180, March to June, 2016 ordinance), under requestID when it is set.
+func (e env) svenska(requestID string) *activityv1.Activity {
+	return must(e.svc.CreateActivity(as(study), &activityv1.CreateActivityRequest{Parent: "organisers/" + study.Org, RequestId: requestID,
+		Activity: act("Svenska", "0180", 10, "2026-03-01", "2026-06-30", activityv1.FundingBasis_FUNDING_BASIS_ORDINANCE_2016_1364)}))
+}
+
+// event decodes into msg the payload of the first event with subject in
+// the outbox or, with latest, the last one.
+func (e env) event(t *testing.T, subject string, latest bool, msg proto.Message) {
+	t.Helper()
+	q := "SELECT payload FROM outbox WHERE subject = ? ORDER BY id LIMIT 1"
+	if latest {
+		q = "SELECT payload FROM outbox WHERE subject = ? ORDER BY id DESC LIMIT 1"
+	}
+	var payload []byte
+	if err := e.db.Get(&payload, e.db.Rebind(q), subject); err != nil {
+		t.Fatal(err)
+	}
+	if err := proto.Unmarshal(payload, msg); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // setup registers three organisers and an agreement between Stockholm's
 // county board and the faith community.
 func (e env) setup(t *testing.T) *activityv1.Agreement {
@@ -378,14 +402,8 @@ func TestActivitiesAndCertificates(t *testing.T) {
 		}
 
 		// ParticipationEnded carries what Migrationsverket needs.
-		var payload []byte
-		if err := e.db.Get(&payload, e.db.Rebind("SELECT payload FROM outbox WHERE subject = ? ORDER BY id LIMIT 1"), activity.SubjectParticipationEnded); err != nil {
-			t.Fatal(err)
-		}
 		var pe activityv1.ParticipationEnded
-		if err := proto.Unmarshal(payload, &pe); err != nil {
-			t.Fatal(err)
-		}
+		e.event(t, activity.SubjectParticipationEnded, false, &pe)
 		if pe.GetDossierNumber() != "12-000001" || pe.GetCertificate() != c2.GetName() || pe.GetLanCode() != "01" ||
 			pe.GetKommunCode() != "0184" || pe.GetOutcome() != activityv1.Participation_PARTICIPATION_DROPPED_OUT {
 			t.Fatalf("event = %v", &pe)

@@ -65,8 +65,7 @@ func TestUpdatesValidateLikeCreates(t *testing.T) {
 		e := newEnv(t, dsn)
 		s := e.svc
 		e.setup(t)
-		a := must(s.CreateActivity(as(study), &activityv1.CreateActivityRequest{Parent: "organisers/" + study.Org,
-			Activity: act("Svenska", "0180", 10, "2026-03-01", "2026-06-30", activityv1.FundingBasis_FUNDING_BASIS_ORDINANCE_2016_1364)}))
+		a := e.svenska("")
 		many := make([]activityv1.Focus, 10001)
 		for i := range many {
 			many[i] = activityv1.Focus_FOCUS_SWEDISH
@@ -137,11 +136,7 @@ func TestRequestIDs(t *testing.T) {
 		e := newEnv(t, dsn)
 		s := e.svc
 		e.setup(t)
-		newAct := func(id string) *activityv1.Activity {
-			return must(s.CreateActivity(as(study), &activityv1.CreateActivityRequest{Parent: "organisers/" + study.Org, RequestId: id,
-				Activity: act("Svenska", "0180", 10, "2026-03-01", "2026-06-30", activityv1.FundingBasis_FUNDING_BASIS_ORDINANCE_2016_1364)}))
-		}
-		a1, a2, a3 := newAct("act-1"), newAct("act-1"), newAct("act-2")
+		a1, a2, a3 := e.svenska("act-1"), e.svenska("act-1"), e.svenska("act-2")
 		if a1.GetName() != a2.GetName() || a1.GetName() == a3.GetName() {
 			t.Fatalf("activities: %s %s %s", a1.GetName(), a2.GetName(), a3.GetName())
 		}
@@ -185,8 +180,7 @@ func TestAuditAndMinimumNecessary(t *testing.T) {
 		e := newEnv(t, dsn)
 		s := e.svc
 		e.setup(t)
-		a := must(s.CreateActivity(as(study), &activityv1.CreateActivityRequest{Parent: "organisers/" + study.Org,
-			Activity: act("Svenska", "0180", 10, "2026-03-01", "2026-06-30", activityv1.FundingBasis_FUNDING_BASIS_ORDINANCE_2016_1364)}))
+		a := e.svenska("")
 		c := must(s.CreateCertificate(as(study), &activityv1.CreateCertificateRequest{Parent: a.GetName(), Certificate: &activityv1.Certificate{DossierNumber: "12-345678"}}))
 		must(s.GetCertificate(as(mv), &activityv1.GetCertificateRequest{Name: c.GetName()}))
 		must(s.ListCertificates(as(study), &activityv1.ListCertificatesRequest{Parent: a.GetName()}))
@@ -269,8 +263,7 @@ func TestRetention(t *testing.T) {
 		e := newEnv(t, dsn) // retention: 365 days
 		s := e.svc
 		e.setup(t)
-		a := must(s.CreateActivity(as(study), &activityv1.CreateActivityRequest{Parent: "organisers/" + study.Org,
-			Activity: act("Svenska", "0180", 10, "2026-03-01", "2026-06-30", activityv1.FundingBasis_FUNDING_BASIS_ORDINANCE_2016_1364)}))
+		a := e.svenska("")
 		b := must(s.CreateActivity(as(study), &activityv1.CreateActivityRequest{Parent: "organisers/" + study.Org,
 			Activity: act("Hälsa", "0180", 10, "2026-03-01", "2027-12-31", activityv1.FundingBasis_FUNDING_BASIS_ORDINANCE_2016_1364)}))
 		old := must(s.CreateCertificate(as(study), &activityv1.CreateCertificateRequest{Parent: a.GetName(), Certificate: &activityv1.Certificate{DossierNumber: "12-345678"}}))
@@ -397,14 +390,8 @@ func TestContactsEvent(t *testing.T) {
 		o.Contacts = append(o.Contacts, &activityv1.Contact{Role: activityv1.ContactRole_CONTACT_ROLE_PARTICIPANTS,
 			DisplayName: "Deltagare Skåne", Email: "skane@example.se", LanCodes: []string{"12"}})
 		must(s.CreateOrganiser(as(study), &activityv1.CreateOrganiserRequest{Organiser: o}))
-		var payload []byte
-		if err := e.db.Get(&payload, e.db.Rebind("SELECT payload FROM outbox WHERE subject = ? ORDER BY id DESC LIMIT 1"), activity.SubjectOrganiserContactsChanged); err != nil {
-			t.Fatal(err)
-		}
 		var ev activityv1.OrganiserContactsChanged
-		if err := proto.Unmarshal(payload, &ev); err != nil {
-			t.Fatal(err)
-		}
+		e.event(t, activity.SubjectOrganiserContactsChanged, true, &ev)
 		// The participants' contact without län codes covers all 21 län;
 		// the Skåne one only 12; the regional contact is not for participants.
 		if ev.GetOrganiser() != "organisers/"+study.Org || len(ev.GetLans()) != 21 {

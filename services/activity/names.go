@@ -1,6 +1,7 @@
 package activity
 
 import (
+	"context"
 	"errors"
 	"regexp"
 	"sort"
@@ -8,11 +9,15 @@ import (
 	"unicode"
 
 	"buf.build/go/protovalidate"
+	"go.einride.tech/aip/filtering"
 	"go.einride.tech/aip/ordering"
+	"go.einride.tech/aip/pagination"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/listing"
 	"github.com/tia-platform/tia/services/platform/refdata"
 	"github.com/tia-platform/tia/services/platform/resname"
 )
@@ -28,6 +33,60 @@ var (
 	coverageName    = resname.New("lan/{lan}/coverage")
 	scheduleName    = resname.New("lan/{lan}/folkbildningReportSchedule")
 )
+
+// admit admits a caller in one of roles (none: any signed-in caller), then
+// parses the resource name the request carries in field: the first step of
+// most handlers, in that order (who asks is answered before what is asked).
+func admit(ctx context.Context, pattern resname.Pattern, field, name string, roles ...auth.Role) (auth.Principal, []string, error) {
+	p, err := auth.Require(ctx, roles...)
+	if err != nil {
+		return auth.Principal{}, nil, err
+	}
+	vars, err := pattern.Parse(field, name)
+	if err != nil {
+		return auth.Principal{}, nil, err
+	}
+	return p, vars, nil
+}
+
+// A list is what one List method may filter and order by.
+type list struct {
+	fields  map[string]listing.Field
+	columns map[string]string // for orderBy
+	codes   bool              // the filter's län and kommun codes must exist (checkFilterCodes)
+}
+
+// listQuery is what a list request asks for beyond its parent.
+type listQuery struct {
+	page   listing.Page
+	filter listing.Filter
+	order  string // the start of an ORDER BY list, see orderBy
+}
+
+type listRequest interface {
+	pagination.Request
+	filtering.Request
+	ordering.Request
+}
+
+// parse reads the page, filter and order_by of req.
+func (l list) parse(req listRequest) (listQuery, error) {
+	var q listQuery
+	var err error
+	if q.page, err = listing.ParsePage(req); err != nil {
+		return q, err
+	}
+	if q.filter, err = listing.ParseFilter(req, l.fields); err != nil {
+		return q, err
+	}
+	if l.codes {
+		if err := checkFilterCodes(req.GetFilter()); err != nil {
+			return q, err
+		}
+	}
+	q.order, err = orderBy(req, l.columns)
+	return q, err
+}
 
 // validator checks the rules declared in the protos. The interceptor chain
 // applies them to every request; the handlers apply them again to what a

@@ -16,6 +16,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/badrequest"
 	"github.com/tia-platform/tia/services/platform/listing"
 	"github.com/tia-platform/tia/services/platform/refdata"
+	"github.com/tia-platform/tia/services/platform/resname"
 	"github.com/tia-platform/tia/services/platform/uow"
 )
 
@@ -82,10 +83,7 @@ func contactsChanged(o domain.Organiser) *activityv1.OrganiserContactsChanged {
 
 // GetOrganiser returns an organiser; any signed-in caller.
 func (s *Service) GetOrganiser(ctx context.Context, req *activityv1.GetOrganiserRequest) (*activityv1.Organiser, error) {
-	if _, err := auth.Require(ctx); err != nil {
-		return nil, err
-	}
-	vars, err := organiserName.Parse("name", req.GetName())
+	_, vars, err := admit(ctx, organiserName, "name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -106,12 +104,8 @@ var organiserFields = []string{"display_name", "kind", "contacts"}
 // itself, Folkbildningsrådet, or the county board of a län the organiser
 // works in (see store.OrganiserLans).
 func (s *Service) UpdateOrganiser(ctx context.Context, req *activityv1.UpdateOrganiserRequest) (*activityv1.Organiser, error) {
-	p, err := auth.Require(ctx, auth.RoleOrganiser, auth.RoleFolkbildningsradet, auth.RoleCountyBoard)
-	if err != nil {
-		return nil, err
-	}
 	name := req.GetOrganiser().GetName()
-	vars, err := organiserName.Parse("organiser.name", name)
+	p, vars, err := admit(ctx, organiserName, "organiser.name", name, auth.RoleOrganiser, auth.RoleFolkbildningsradet, auth.RoleCountyBoard)
 	if err != nil {
 		return nil, err
 	}
@@ -167,28 +161,22 @@ func (s *Service) UpdateOrganiser(ctx context.Context, req *activityv1.UpdateOrg
 	return out, nil
 }
 
+var organiserList = list{fields: store.OrganiserFilterFields, columns: store.OrganiserOrder}
+
 // ListOrganisers lists organisers; any signed-in caller.
 func (s *Service) ListOrganisers(ctx context.Context, req *activityv1.ListOrganisersRequest) (*activityv1.ListOrganisersResponse, error) {
 	if _, err := auth.Require(ctx); err != nil {
 		return nil, err
 	}
-	page, err := listing.ParsePage(req)
+	q, err := organiserList.parse(req)
 	if err != nil {
 		return nil, err
 	}
-	filter, err := listing.ParseFilter(req, store.OrganiserFilterFields)
+	list, err := s.store.ListOrganisers(ctx, q.filter, q.order, q.page)
 	if err != nil {
 		return nil, err
 	}
-	order, err := orderBy(req, store.OrganiserOrder)
-	if err != nil {
-		return nil, err
-	}
-	list, err := s.store.ListOrganisers(ctx, filter, order, page)
-	if err != nil {
-		return nil, err
-	}
-	list, next := listing.Trim(page, list)
+	list, next := listing.Trim(q.page, list)
 	resp := &activityv1.ListOrganisersResponse{NextPageToken: next}
 	for _, o := range list {
 		resp.Organisers = append(resp.Organisers, organiserToProto(o))
@@ -219,14 +207,8 @@ func (s *Service) ListLanContacts(ctx context.Context, req *activityv1.ListLanCo
 // lanOf admits the county board of the län named in field (by pattern),
 // Migrationsverket and Folkbildningsrådet, and checks that the län exists.
 // It returns the län code.
-func (s *Service) lanOf(ctx context.Context, pattern interface {
-	Parse(field, name string) ([]string, error)
-}, field, name string) (string, error) {
-	p, err := auth.Require(ctx, auth.RoleCountyBoard, auth.RoleMigrationsverket, auth.RoleFolkbildningsradet)
-	if err != nil {
-		return "", err
-	}
-	vars, err := pattern.Parse(field, name)
+func (s *Service) lanOf(ctx context.Context, pattern resname.Pattern, field, name string) (string, error) {
+	p, vars, err := admit(ctx, pattern, field, name, auth.RoleCountyBoard, auth.RoleMigrationsverket, auth.RoleFolkbildningsradet)
 	if err != nil {
 		return "", err
 	}

@@ -51,11 +51,7 @@ func (s *Service) GetReportSchedule(ctx context.Context, req *activityv1.GetRepo
 // UpdateReportSchedule changes the frequency: the county board of the län
 // or Folkbildningsrådet.
 func (s *Service) UpdateReportSchedule(ctx context.Context, req *activityv1.UpdateReportScheduleRequest) (*activityv1.ReportSchedule, error) {
-	p, err := auth.Require(ctx, auth.RoleCountyBoard, auth.RoleFolkbildningsradet)
-	if err != nil {
-		return nil, err
-	}
-	vars, err := scheduleName.Parse("schedule.name", req.GetSchedule().GetName())
+	p, vars, err := admit(ctx, scheduleName, "schedule.name", req.GetSchedule().GetName(), auth.RoleCountyBoard, auth.RoleFolkbildningsradet)
 	if err != nil {
 		return nil, err
 	}

@@ -10,26 +10,17 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/tia-platform/tia/services/activity/internal/domain"
+	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/app/apptest"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
-	"github.com/tia-platform/tia/services/platform/events"
 )
 
+// open migrates the database at dsn as the host does for the activity
+// component and returns a store on it.
 func open(t *testing.T, dsn string) *Store {
 	t.Helper()
-	ctx := context.Background()
-	d, err := db.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Close() })
-	if err := events.Migrate(ctx, d); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Migrate(ctx, d, Migrations, "activity_migrations"); err != nil {
-		t.Fatal(err)
-	}
-	return New(d)
+	return New(apptest.Deps(t, app.Component{Name: "activity", Migrations: Migrations}, dsn).DB)
 }
 
 // inTx runs fn in one transaction, as a unit of work does.
@@ -170,16 +161,9 @@ func TestStore(t *testing.T) {
 func TestRoutesBothWays(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		d, err := db.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer d.Close()
-		if err := db.Migrate(ctx, d, Migrations, "activity_migrations"); err != nil {
-			t.Fatal(err)
-		}
-		s := New(d)
-		err = db.InTx(ctx, d, func(tx *sqlx.Tx) error {
+		s := open(t, dsn)
+		d := s.db
+		err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
 			return PutRoute(ctx, tx, Route{Name: "routes/r", FromKommun: "2582", FromLan: "25", ToKommun: "0180", ValidFrom: "2026-01-01", ValidTo: "2026-12-31"})
 		})
 		if err != nil {
