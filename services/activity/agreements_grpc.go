@@ -90,7 +90,7 @@ func (s *Service) GetAgreement(ctx context.Context, req *activityv1.GetAgreement
 	return agreementToProto(a), nil
 }
 
-var agreementList = list{fields: store.AgreementFilterFields, columns: store.AgreementOrder}
+var agreementList = listSpec{fields: store.AgreementFilterFields, columns: store.AgreementOrder}
 
 // ListAgreements lists agreements of a län (`lan/-`: all the caller may see).
 func (s *Service) ListAgreements(ctx context.Context, req *activityv1.ListAgreementsRequest) (*activityv1.ListAgreementsResponse, error) {

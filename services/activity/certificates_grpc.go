@@ -155,7 +155,7 @@ func dossiers(certs ...domain.Certificate) []string {
 	return out
 }
 
-var certificateList = list{fields: store.CertificateFilterFields, columns: store.CertificateOrder, codes: true}
+var certificateList = listSpec{fields: store.CertificateFilterFields, columns: store.CertificateOrder, codes: true}
 
 // ListCertificates lists certificates within the caller's scope.
 func (s *Service) ListCertificates(ctx context.Context, req *activityv1.ListCertificatesRequest) (*activityv1.ListCertificatesResponse, error) {

@@ -158,7 +158,7 @@ func (s *Service) GetActivity(ctx context.Context, req *activityv1.GetActivityRe
 	return toProto(a, s.local()), nil
 }
 
-var activityList = list{fields: store.FilterFields, columns: store.ActivityOrder, codes: true}
+var activityList = listSpec{fields: store.FilterFields, columns: store.ActivityOrder, codes: true}
 
 // ListActivities lists activities of one organiser or, with organisers/-, of
 // all of them.

@@ -49,8 +49,8 @@ func admit(ctx context.Context, pattern resname.Pattern, field, name string, rol
 	return p, vars, nil
 }
 
-// A list is what one List method may filter and order by.
-type list struct {
+// A listSpec is what one List method may filter and order by.
+type listSpec struct {
 	fields  map[string]listing.Field
 	columns map[string]string // for orderBy
 	codes   bool              // the filter's län and kommun codes must exist (checkFilterCodes)
@@ -70,7 +70,7 @@ type listRequest interface {
 }
 
 // parse reads the page, filter and order_by of req.
-func (l list) parse(req listRequest) (listQuery, error) {
+func (l listSpec) parse(req listRequest) (listQuery, error) {
 	var q listQuery
 	var err error
 	if q.page, err = listing.ParsePage(req); err != nil {

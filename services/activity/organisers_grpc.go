@@ -161,7 +161,7 @@ func (s *Service) UpdateOrganiser(ctx context.Context, req *activityv1.UpdateOrg
 	return out, nil
 }
 
-var organiserList = list{fields: store.OrganiserFilterFields, columns: store.OrganiserOrder}
+var organiserList = listSpec{fields: store.OrganiserFilterFields, columns: store.OrganiserOrder}
 
 // ListOrganisers lists organisers; any signed-in caller.
 func (s *Service) ListOrganisers(ctx context.Context, req *activityv1.ListOrganisersRequest) (*activityv1.ListOrganisersResponse, error) {
