@@ -96,25 +96,15 @@ func (s *Store) DeliveriesOfMessages(ctx context.Context, messages []Message) (m
 
 // DeadLetters lists a recipient's dead-lettered deliveries, newest first.
 func (s *Store) DeadLetters(ctx context.Context, recipient string, page listing.Page) ([]Delivery, error) {
-	var out []Delivery
-	q := s.db.Rebind("SELECT " + deliveryColumns + " FROM deliveries WHERE recipient = ? AND state = ? ORDER BY dead_time DESC, id DESC LIMIT ? OFFSET ?")
-	if err := s.db.SelectContext(ctx, &out, q, recipient, StateDeadLettered, page.Limit(), page.Offset); err != nil {
-		return nil, fmt.Errorf("list dead letters: %w", err)
-	}
-	return out, nil
+	return selectAll[Delivery](ctx, s.db, "list dead letters",
+		"SELECT "+deliveryColumns+" FROM deliveries WHERE recipient = ? AND state = ? ORDER BY dead_time DESC, id DESC LIMIT ? OFFSET ?",
+		recipient, StateDeadLettered, page.Limit(), page.Offset)
 }
 
 // GetDelivery returns one delivery of a message.
 func GetDelivery(ctx context.Context, q Tx, recipient, messageID, id string) (Delivery, error) {
-	var d Delivery
-	err := sqlx.GetContext(ctx, q, &d, q.Rebind("SELECT "+deliveryColumns+" FROM deliveries WHERE recipient = ? AND message_id = ? AND id = ?"), recipient, messageID, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Delivery{}, ErrNotFound
-	}
-	if err != nil {
-		return Delivery{}, fmt.Errorf("get delivery: %w", err)
-	}
-	return d, nil
+	return getOne[Delivery](ctx, q, "delivery",
+		"SELECT "+deliveryColumns+" FROM deliveries WHERE recipient = ? AND message_id = ? AND id = ?", recipient, messageID, id)
 }
 
 // ErrNotDeadLettered is returned when replaying a delivery that is not in
@@ -318,12 +308,9 @@ func PutSubscription(ctx context.Context, tx Tx, sub Subscription) error {
 
 // ListSubscriptions lists a recipient's subscriptions by topic.
 func (s *Store) ListSubscriptions(ctx context.Context, recipient string, page listing.Page) ([]Subscription, error) {
-	var out []Subscription
-	q := s.db.Rebind("SELECT recipient, topic, channels, language, email_address FROM subscriptions WHERE recipient = ? ORDER BY topic LIMIT ? OFFSET ?")
-	if err := s.db.SelectContext(ctx, &out, q, recipient, page.Limit(), page.Offset); err != nil {
-		return nil, fmt.Errorf("list subscriptions: %w", err)
-	}
-	return out, nil
+	return selectAll[Subscription](ctx, s.db, "list subscriptions",
+		"SELECT recipient, topic, channels, language, email_address FROM subscriptions WHERE recipient = ? ORDER BY topic LIMIT ? OFFSET ?",
+		recipient, page.Limit(), page.Offset)
 }
 
 // Webhook is a recipient's HTTPS endpoint.
@@ -349,13 +336,8 @@ func CreateWebhook(ctx context.Context, tx Tx, w Webhook) error {
 
 // Webhooks lists a recipient's webhooks, oldest first.
 func Webhooks(ctx context.Context, q Queryer, recipient string, limit int, offset int64) ([]Webhook, error) {
-	var out []Webhook
-	err := sqlx.SelectContext(ctx, q, &out, q.Rebind(
-		"SELECT "+webhookColumns+" FROM webhooks WHERE recipient = ? ORDER BY create_time, id LIMIT ? OFFSET ?"), recipient, limit, offset)
-	if err != nil {
-		return nil, fmt.Errorf("list webhooks: %w", err)
-	}
-	return out, nil
+	return selectAll[Webhook](ctx, q, "list webhooks",
+		"SELECT "+webhookColumns+" FROM webhooks WHERE recipient = ? ORDER BY create_time, id LIMIT ? OFFSET ?", recipient, limit, offset)
 }
 
 // ListWebhooks lists a page of a recipient's webhooks.
@@ -365,25 +347,10 @@ func (s *Store) ListWebhooks(ctx context.Context, recipient string, page listing
 
 // GetWebhook returns one webhook.
 func (s *Store) GetWebhook(ctx context.Context, recipient, id string) (Webhook, error) {
-	var w Webhook
-	err := s.db.GetContext(ctx, &w, s.db.Rebind("SELECT "+webhookColumns+" FROM webhooks WHERE recipient = ? AND id = ?"), recipient, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Webhook{}, ErrNotFound
-	}
-	if err != nil {
-		return Webhook{}, fmt.Errorf("get webhook: %w", err)
-	}
-	return w, nil
+	return getOne[Webhook](ctx, s.db, "webhook", "SELECT "+webhookColumns+" FROM webhooks WHERE recipient = ? AND id = ?", recipient, id)
 }
 
 // DeleteWebhook removes a webhook within tx.
 func DeleteWebhook(ctx context.Context, tx Tx, recipient, id string) error {
-	res, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM webhooks WHERE recipient = ? AND id = ?"), recipient, id)
-	if err != nil {
-		return fmt.Errorf("delete webhook: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return deleteOne(ctx, tx, "delete webhook", "DELETE FROM webhooks WHERE recipient = ? AND id = ?", recipient, id)
 }

@@ -40,12 +40,8 @@ func CreateMember(ctx context.Context, tx Tx, m Member) error {
 
 // ListMembers lists a page of a forum's members.
 func (s *Store) ListMembers(ctx context.Context, lan string, page listing.Page) ([]Member, error) {
-	var out []Member
-	q := s.db.Rebind("SELECT lan, recipient, display_name, create_time FROM forum_members WHERE lan = ? ORDER BY recipient LIMIT ? OFFSET ?")
-	if err := s.db.SelectContext(ctx, &out, q, lan, page.Limit(), page.Offset); err != nil {
-		return nil, fmt.Errorf("list forum members: %w", err)
-	}
-	return out, nil
+	return selectAll[Member](ctx, s.db, "list forum members",
+		"SELECT lan, recipient, display_name, create_time FROM forum_members WHERE lan = ? ORDER BY recipient LIMIT ? OFFSET ?", lan, page.Limit(), page.Offset)
 }
 
 // IsMember reports whether recipient sits in the forum of lan.
@@ -60,14 +56,7 @@ func (s *Store) IsMember(ctx context.Context, lan, recipient string) (bool, erro
 
 // DeleteMember removes a forum member within tx.
 func DeleteMember(ctx context.Context, tx Tx, lan, recipient string) error {
-	res, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM forum_members WHERE lan = ? AND recipient = ?"), lan, recipient)
-	if err != nil {
-		return fmt.Errorf("remove forum member: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return deleteOne(ctx, tx, "remove forum member", "DELETE FROM forum_members WHERE lan = ? AND recipient = ?", lan, recipient)
 }
 
 // Directory answers routing's questions about groups of recipients from
@@ -129,15 +118,7 @@ func CreateMeeting(ctx context.Context, tx Tx, m Meeting) error {
 
 // GetMeeting returns one meeting.
 func GetMeeting(ctx context.Context, q Queryer, lan, id string) (Meeting, error) {
-	var m Meeting
-	err := sqlx.GetContext(ctx, q, &m, q.Rebind("SELECT "+meetingColumns+" FROM meetings WHERE lan = ? AND id = ?"), lan, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Meeting{}, ErrNotFound
-	}
-	if err != nil {
-		return Meeting{}, fmt.Errorf("get meeting: %w", err)
-	}
-	return m, nil
+	return getOne[Meeting](ctx, q, "meeting", "SELECT "+meetingColumns+" FROM meetings WHERE lan = ? AND id = ?", lan, id)
 }
 
 // UpdateMeeting replaces a meeting's fields within tx.
@@ -152,12 +133,8 @@ func UpdateMeeting(ctx context.Context, tx Tx, m Meeting) error {
 
 // ListMeetings lists a page of a län's meetings by start time.
 func (s *Store) ListMeetings(ctx context.Context, lan string, limit int, offset int64) ([]Meeting, error) {
-	var out []Meeting
-	q := s.db.Rebind("SELECT " + meetingColumns + " FROM meetings WHERE lan = ? ORDER BY start_time, id LIMIT ? OFFSET ?")
-	if err := s.db.SelectContext(ctx, &out, q, lan, limit, offset); err != nil {
-		return nil, fmt.Errorf("list meetings: %w", err)
-	}
-	return out, nil
+	return selectAll[Meeting](ctx, s.db, "list meetings",
+		"SELECT "+meetingColumns+" FROM meetings WHERE lan = ? ORDER BY start_time, id LIMIT ? OFFSET ?", lan, limit, offset)
 }
 
 // Contact is one entry of a län's contact directory.
@@ -191,19 +168,14 @@ func CreateContact(ctx context.Context, tx Tx, c Contact) error {
 // activity registry (RegistryContactPrefix ids); only the public ones when
 // publicOnly.
 func (s *Store) ListContacts(ctx context.Context, lan string, publicOnly bool, page listing.Page) ([]Contact, error) {
-	var out []Contact
 	where := "lan = ?"
 	if publicOnly {
 		where += " AND is_public = 1"
 	}
-	q := s.db.Rebind("SELECT " + contactColumns + " FROM contacts WHERE " + where + " UNION ALL " +
-		"SELECT lan, '" + RegistryContactPrefix + "' || organiser || '-' || CAST(position AS TEXT), 'organiser-' || organiser, actor_display_name, " +
-		"'" + RegistryContactPurpose + "', person_name, email, phone, 1, '' FROM registry_contacts WHERE lan = ? " +
-		"ORDER BY 3, 5, 2 LIMIT ? OFFSET ?")
-	if err := s.db.SelectContext(ctx, &out, q, lan, lan, page.Limit(), page.Offset); err != nil {
-		return nil, fmt.Errorf("list contacts: %w", err)
-	}
-	return out, nil
+	return selectAll[Contact](ctx, s.db, "list contacts", "SELECT "+contactColumns+" FROM contacts WHERE "+where+" UNION ALL "+
+		"SELECT lan, '"+RegistryContactPrefix+"' || organiser || '-' || CAST(position AS TEXT), 'organiser-' || organiser, actor_display_name, "+
+		"'"+RegistryContactPurpose+"', person_name, email, phone, 1, '' FROM registry_contacts WHERE lan = ? "+
+		"ORDER BY 3, 5, 2 LIMIT ? OFFSET ?", lan, lan, page.Limit(), page.Offset)
 }
 
 // RegistryContactPrefix starts the ids of the contacts that come from the
@@ -261,27 +233,12 @@ func ReplaceRegistryContacts(ctx context.Context, tx Tx, org, updateTime string,
 
 // GetContact returns one contact.
 func (s *Store) GetContact(ctx context.Context, lan, id string) (Contact, error) {
-	var c Contact
-	err := s.db.GetContext(ctx, &c, s.db.Rebind("SELECT "+contactColumns+" FROM contacts WHERE lan = ? AND id = ?"), lan, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Contact{}, ErrNotFound
-	}
-	if err != nil {
-		return Contact{}, fmt.Errorf("get contact: %w", err)
-	}
-	return c, nil
+	return getOne[Contact](ctx, s.db, "contact", "SELECT "+contactColumns+" FROM contacts WHERE lan = ? AND id = ?", lan, id)
 }
 
 // DeleteContact removes a contact within tx.
 func DeleteContact(ctx context.Context, tx Tx, lan, id string) error {
-	res, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM contacts WHERE lan = ? AND id = ?"), lan, id)
-	if err != nil {
-		return fmt.Errorf("delete contact: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return deleteOne(ctx, tx, "delete contact", "DELETE FROM contacts WHERE lan = ? AND id = ?", lan, id)
 }
 
 // FeedActivity is an activity as the public feed shows it.
@@ -320,11 +277,7 @@ func NoteOrganiser(ctx context.Context, tx Tx, lan, organiser string) error {
 // FeedActivities lists the newest activities of a kommun that have not
 // ended by today (YYYY-MM-DD).
 func (s *Store) FeedActivities(ctx context.Context, kommun, today string, limit int) ([]FeedActivity, error) {
-	var out []FeedActivity
-	q := s.db.Rebind("SELECT name, kommun_code, lan_code, title, focus, capacity, start_date, end_date, publish_time FROM feed_activities " +
-		"WHERE kommun_code = ? AND end_date >= ? ORDER BY publish_time DESC, name LIMIT ?")
-	if err := s.db.SelectContext(ctx, &out, q, kommun, today, limit); err != nil {
-		return nil, fmt.Errorf("feed activities: %w", err)
-	}
-	return out, nil
+	return selectAll[FeedActivity](ctx, s.db, "feed activities",
+		"SELECT name, kommun_code, lan_code, title, focus, capacity, start_date, end_date, publish_time FROM feed_activities "+
+			"WHERE kommun_code = ? AND end_date >= ? ORDER BY publish_time DESC, name LIMIT ?", kommun, today, limit)
 }

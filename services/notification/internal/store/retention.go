@@ -49,13 +49,8 @@ type MessageKey struct {
 // ExpiredMessages lists up to limit messages of recipients starting with
 // prefix (a constant without LIKE wildcards) that were put in the inbox before cutoff.
 func (s *Store) ExpiredMessages(ctx context.Context, prefix string, cutoff time.Time, limit int) ([]MessageKey, error) {
-	var out []MessageKey
-	err := s.db.SelectContext(ctx, &out, s.db.Rebind("SELECT recipient, id FROM messages WHERE recipient LIKE ? AND create_time < ? ORDER BY create_time LIMIT ?"),
+	return selectAll[MessageKey](ctx, s.db, "expired messages", "SELECT recipient, id FROM messages WHERE recipient LIKE ? AND create_time < ? ORDER BY create_time LIMIT ?",
 		prefix+"%", cutoff.UTC().Format(time.RFC3339Nano), limit)
-	if err != nil {
-		return nil, fmt.Errorf("expired messages: %w", err)
-	}
-	return out, nil
 }
 
 // DeleteMessages deletes messages with their deliveries, within tx.

@@ -121,16 +121,12 @@ func (s *Store) DB() *sqlx.DB { return s.db }
 // Migrationsverket's national view over its regional ones), newest first,
 // that match filter.
 func (s *Store) List(ctx context.Context, recipients []string, filter listing.Filter, page listing.Page) ([]Message, error) {
-	var out []Message
 	where, args, err := inRecipients(recipients, filter)
 	if err != nil {
 		return nil, err
 	}
-	q := s.db.Rebind("SELECT " + columns + " FROM messages WHERE " + where + " ORDER BY create_time DESC, id DESC LIMIT ? OFFSET ?")
-	if err := s.db.SelectContext(ctx, &out, q, append(args, page.Limit(), page.Offset)...); err != nil {
-		return nil, fmt.Errorf("list messages: %w", err)
-	}
-	return out, nil
+	return selectAll[Message](ctx, s.db, "list messages",
+		"SELECT "+columns+" FROM messages WHERE "+where+" ORDER BY create_time DESC, id DESC LIMIT ? OFFSET ?", append(args, page.Limit(), page.Offset)...)
 }
 
 // MessageFilter are the fields a list of messages can be filtered on:
@@ -152,19 +148,48 @@ func inRecipients(recipients []string, filter listing.Filter) (string, []any, er
 	return q + " AND (" + filter.SQL + ")", append(args, filter.Args...), nil
 }
 
+// getOne reads the one row query selects: ErrNotFound when there is none;
+// what names the row in other errors.
+func getOne[T any](ctx context.Context, q Queryer, what, query string, args ...any) (T, error) {
+	var row T
+	err := sqlx.GetContext(ctx, q, &row, q.Rebind(query), args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return row, ErrNotFound
+	}
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("get %s: %w", what, err)
+	}
+	return row, nil
+}
+
+// selectAll reads the rows query selects; what names them in errors.
+func selectAll[T any](ctx context.Context, q Queryer, what, query string, args ...any) ([]T, error) {
+	var out []T
+	if err := sqlx.SelectContext(ctx, q, &out, q.Rebind(query), args...); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
+// deleteOne runs a DELETE of one row within tx: ErrNotFound when there was
+// none; what names the change in errors.
+func deleteOne(ctx context.Context, tx Tx, what, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, tx.Rebind(query), args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // Get returns one message.
 func (s *Store) Get(ctx context.Context, recipient, id string) (Message, error) {
 	return get(ctx, s.db, recipient, id)
 }
 
 func get(ctx context.Context, q Tx, recipient, id string) (Message, error) {
-	var m Message
-	err := sqlx.GetContext(ctx, q, &m, q.Rebind("SELECT "+columns+" FROM messages WHERE recipient = ? AND id = ?"), recipient, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Message{}, ErrNotFound
-	}
-	if err != nil {
-		return Message{}, fmt.Errorf("get message: %w", err)
-	}
-	return m, nil
+	return getOne[Message](ctx, q, "message", "SELECT "+columns+" FROM messages WHERE recipient = ? AND id = ?", recipient, id)
 }
