@@ -24,19 +24,41 @@ import (
 	"github.com/tia-platform/tia/services/platform/clock"
 	"github.com/tia-platform/tia/services/platform/listing"
 	"github.com/tia-platform/tia/services/platform/refdata"
+	"github.com/tia-platform/tia/services/platform/resname"
 	"github.com/tia-platform/tia/services/platform/uow"
 )
 
 // requireCountyBoard checks that the caller is the county board of lan.
-func requireCountyBoard(ctx context.Context, lan string) (auth.Principal, error) {
+func requireCountyBoard(ctx context.Context, lan string) error {
 	p, err := auth.Require(ctx, auth.RoleCountyBoard)
 	if err != nil {
-		return p, err
+		return err
 	}
 	if p.Lan != lan {
-		return p, apierr.Denied("only the county board of län %s manages its forum", lan)
+		return apierr.Denied("only the county board of län %s manages its forum", lan)
 	}
-	return p, nil
+	return nil
+}
+
+// boardParent parses a `lan/{lan}` parent and checks that the caller is
+// that län's county board.
+func boardParent(ctx context.Context, parent string) (string, error) {
+	lan, err := lanOf("parent", parent)
+	if err != nil {
+		return "", err
+	}
+	return lan, requireCountyBoard(ctx, lan)
+}
+
+// boardName parses the name in field with pattern, whose first segment is
+// a län, and checks that the caller is that län's county board: the name's
+// segments.
+func boardName(ctx context.Context, pattern resname.Pattern, field, name string) ([]string, error) {
+	v, err := pattern.Parse(field, name)
+	if err != nil {
+		return nil, err
+	}
+	return v, requireCountyBoard(ctx, v[0])
 }
 
 // forumReader decides whether the caller may read the meetings of lan's
@@ -66,11 +88,8 @@ func (s *Service) forumReader(ctx context.Context, lan string) error {
 
 // CreateForumMember adds a member to the forum of a län (its county board).
 func (s *Service) CreateForumMember(ctx context.Context, req *notificationv1.CreateForumMemberRequest) (*notificationv1.ForumMember, error) {
-	lan, err := lanOf("parent", req.GetParent())
+	lan, err := boardParent(ctx, req.GetParent())
 	if err != nil {
-		return nil, err
-	}
-	if _, err := requireCountyBoard(ctx, lan); err != nil {
 		return nil, err
 	}
 	m := req.GetMember()
@@ -116,11 +135,8 @@ func (s *Service) ListForumMembers(ctx context.Context, req *notificationv1.List
 
 // DeleteForumMember removes a member (the county board).
 func (s *Service) DeleteForumMember(ctx context.Context, req *notificationv1.DeleteForumMemberRequest) (*emptypb.Empty, error) {
-	v, err := memberPattern.Parse("name", req.GetName())
+	v, err := boardName(ctx, memberPattern, "name", req.GetName())
 	if err != nil {
-		return nil, err
-	}
-	if _, err := requireCountyBoard(ctx, v[0]); err != nil {
 		return nil, err
 	}
 	err = s.units.Do(ctx, func(w *uow.Work) error { return store.DeleteMember(ctx, w.Tx, v[0], v[1]) })
@@ -136,11 +152,8 @@ func (s *Service) DeleteForumMember(ctx context.Context, req *notificationv1.Del
 // CreateMeeting plans a meeting and, in the same transaction, invites every
 // member of the län's forum.
 func (s *Service) CreateMeeting(ctx context.Context, req *notificationv1.CreateMeetingRequest) (*notificationv1.Meeting, error) {
-	lan, err := lanOf("parent", req.GetParent())
+	lan, err := boardParent(ctx, req.GetParent())
 	if err != nil {
-		return nil, err
-	}
-	if _, err := requireCountyBoard(ctx, lan); err != nil {
 		return nil, err
 	}
 	in := req.GetMeeting()
@@ -284,11 +297,8 @@ var meetingFields = []string{"title", "level", "start_time", "end_time", "locati
 // tells the forum's members.
 func (s *Service) UpdateMeeting(ctx context.Context, req *notificationv1.UpdateMeetingRequest) (*notificationv1.Meeting, error) {
 	in := req.GetMeeting()
-	v, err := meetingPattern.Parse("meeting.name", in.GetName())
+	v, err := boardName(ctx, meetingPattern, "meeting.name", in.GetName())
 	if err != nil {
-		return nil, err
-	}
-	if _, err := requireCountyBoard(ctx, v[0]); err != nil {
 		return nil, err
 	}
 	paths := req.GetUpdateMask().GetPaths()
@@ -386,11 +396,8 @@ func (s *Service) ProposeAgendaItem(ctx context.Context, req *notificationv1.Pro
 
 // RecordFeedback records a response and what the county board did with it.
 func (s *Service) RecordFeedback(ctx context.Context, req *notificationv1.RecordFeedbackRequest) (*notificationv1.Meeting, error) {
-	v, err := meetingPattern.Parse("name", req.GetName())
+	v, err := boardName(ctx, meetingPattern, "name", req.GetName())
 	if err != nil {
-		return nil, err
-	}
-	if _, err := requireCountyBoard(ctx, v[0]); err != nil {
 		return nil, err
 	}
 	m, err := s.changeMeeting(ctx, v[0], v[1], func(_ *uow.Work, m *domain.ForumMeeting) error {
