@@ -12,7 +12,6 @@ import (
 	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
-	"github.com/tia-platform/tia/services/platform/listing"
 	"github.com/tia-platform/tia/services/platform/uow"
 )
 
@@ -122,12 +121,8 @@ func (s *Service) ListAgreements(ctx context.Context, req *activityv1.ListAgreem
 	if err != nil {
 		return nil, err
 	}
-	list, next := listing.Trim(q.page, list)
-	resp := &activityv1.ListAgreementsResponse{NextPageToken: next}
-	for _, a := range list {
-		resp.Agreements = append(resp.Agreements, agreementToProto(a))
-	}
-	return resp, nil
+	agreements, next := pageOf(q, list, agreementToProto)
+	return &activityv1.ListAgreementsResponse{Agreements: agreements, NextPageToken: next}, nil
 }
 
 // EndAgreement ends an agreement early: only the county board of the län.

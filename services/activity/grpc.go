@@ -12,7 +12,6 @@ import (
 	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
-	"github.com/tia-platform/tia/services/platform/listing"
 	"github.com/tia-platform/tia/services/platform/uow"
 )
 
@@ -179,13 +178,9 @@ func (s *Service) ListActivities(ctx context.Context, req *activityv1.ListActivi
 	if err != nil {
 		return nil, err
 	}
-	list, next := listing.Trim(q.page, list)
-	resp := &activityv1.ListActivitiesResponse{NextPageToken: next}
 	now := s.local()
-	for _, a := range list {
-		resp.Activities = append(resp.Activities, toProto(a, now))
-	}
-	return resp, nil
+	activities, next := pageOf(q, list, func(a domain.Activity) *activityv1.Activity { return toProto(a, now) })
+	return &activityv1.ListActivitiesResponse{Activities: activities, NextPageToken: next}, nil
 }
 
 var focusToProto = map[domain.Focus]activityv1.Focus{

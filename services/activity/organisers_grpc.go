@@ -14,7 +14,6 @@ import (
 	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
-	"github.com/tia-platform/tia/services/platform/listing"
 	"github.com/tia-platform/tia/services/platform/refdata"
 	"github.com/tia-platform/tia/services/platform/resname"
 	"github.com/tia-platform/tia/services/platform/uow"
@@ -176,12 +175,8 @@ func (s *Service) ListOrganisers(ctx context.Context, req *activityv1.ListOrgani
 	if err != nil {
 		return nil, err
 	}
-	list, next := listing.Trim(q.page, list)
-	resp := &activityv1.ListOrganisersResponse{NextPageToken: next}
-	for _, o := range list {
-		resp.Organisers = append(resp.Organisers, organiserToProto(o))
-	}
-	return resp, nil
+	organisers, next := pageOf(q, list, organiserToProto)
+	return &activityv1.ListOrganisersResponse{Organisers: organisers, NextPageToken: next}, nil
 }
 
 // ListLanContacts lists who to call at every organiser for a län.
