@@ -14,6 +14,19 @@ import (
 // also sorts correctly as text.
 const DateLayout = "2006-01-02"
 
+// notADate is the violation of a field that must hold a date.
+const notADate = "must be a date written YYYY-MM-DD"
+
+// parseDate parses the date s that field holds, adding a violation to v when
+// it is not one.
+func parseDate(v *badrequest.Violations, field, s string) (time.Time, error) {
+	t, err := time.Parse(DateLayout, s)
+	if err != nil {
+		v.Add(field, notADate)
+	}
+	return t, err
+}
+
 // Focus areas of an activity.
 type Focus string
 
@@ -99,14 +112,8 @@ func (a *Activity) Normalize() error {
 	if a.Capacity <= 0 {
 		v.Add("capacity", "must be greater than 0")
 	}
-	start, errStart := time.Parse(DateLayout, a.StartDate)
-	if errStart != nil {
-		v.Add("start_date", "must be a date written YYYY-MM-DD")
-	}
-	end, errEnd := time.Parse(DateLayout, a.EndDate)
-	if errEnd != nil {
-		v.Add("end_date", "must be a date written YYYY-MM-DD")
-	}
+	start, errStart := parseDate(&v, "start_date", a.StartDate)
+	end, errEnd := parseDate(&v, "end_date", a.EndDate)
 	if errStart == nil && errEnd == nil && end.Before(start) {
 		v.Add("end_date", "must not be before start_date")
 	}

@@ -45,14 +45,8 @@ func MaxAgreementEnd(start time.Time) time.Time { return AddMonths(start, 12).Ad
 func (a *Agreement) Normalize(today time.Time) error {
 	var v badrequest.Violations
 	a.SignDate = today.Format(DateLayout)
-	start, errStart := time.Parse(DateLayout, a.StartDate)
-	if errStart != nil {
-		v.Add("start_date", "must be a date written YYYY-MM-DD")
-	}
-	end, errEnd := time.Parse(DateLayout, a.EndDate)
-	if errEnd != nil {
-		v.Add("end_date", "must be a date written YYYY-MM-DD")
-	}
+	start, errStart := parseDate(&v, "start_date", a.StartDate)
+	end, errEnd := parseDate(&v, "end_date", a.EndDate)
 	if errStart == nil && a.StartDate < a.SignDate {
 		v.Add("start_date", "an agreement cannot start before the day it is signed ("+a.SignDate+")")
 	}
@@ -71,7 +65,7 @@ func (a *Agreement) Normalize(today time.Time) error {
 // retroactively (not before today). The field path is "end_date".
 func (a *Agreement) End(day, today string) error {
 	if _, err := time.Parse(DateLayout, day); err != nil {
-		return badrequest.Field("end_date", "must be a date written YYYY-MM-DD")
+		return badrequest.Field("end_date", notADate)
 	}
 	if a.EndedDate != "" {
 		return badrequest.Field("end_date", "the agreement was already ended on "+a.EndedDate)

@@ -136,7 +136,7 @@ func (c *Certificate) Issue(a Activity, today string) error {
 	from, err := time.Parse(DateLayout, c.ValidFrom)
 	switch {
 	case err != nil:
-		v.Add("valid_from", "must be a date written YYYY-MM-DD")
+		v.Add("valid_from", notADate)
 	case c.ValidFrom < today:
 		v.Add("valid_from", "a certificate cannot be back-dated: not before "+today)
 	case c.ValidFrom < a.StartDate:
@@ -206,9 +206,7 @@ func (c *Certificate) End(outcome Participation, day, today string) error {
 	if c.Participation.Ended() {
 		return badrequest.Field("name", "the participation already ended on "+c.EndDate)
 	}
-	if _, err := time.Parse(DateLayout, day); err != nil {
-		v.Add("end_date", "must be a date written YYYY-MM-DD")
-	} else if day > today {
+	if _, err := parseDate(&v, "end_date", day); err == nil && day > today {
 		v.Add("end_date", "must not be in the future")
 	}
 	switch outcome {
