@@ -2,14 +2,16 @@ package store_test
 
 import (
 	"context"
-
 	"errors"
-	"github.com/jmoiron/sqlx"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
+	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/app/apptest"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
 	"github.com/tia-platform/tia/services/platform/listing"
@@ -28,17 +30,11 @@ func (s testStore) Create(ctx context.Context, r domain.Route) error {
 	return db.InTx(ctx, s.db, func(tx *sqlx.Tx) error { return store.CreateRoute(ctx, tx, r) })
 }
 
+// open migrates the database at dsn as the host does for the travel
+// component and returns a store on it.
 func open(t *testing.T, dsn string) testStore {
 	t.Helper()
-	ctx := context.Background()
-	d, err := db.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Close() })
-	if err := db.Migrate(ctx, d, store.Migrations, "travel_migrations"); err != nil {
-		t.Fatal(err)
-	}
+	d := apptest.Deps(t, app.Component{Name: "travel", Migrations: store.Migrations}, dsn).DB
 	return testStore{store.New(d), d}
 }
 
