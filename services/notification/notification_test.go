@@ -18,8 +18,8 @@ import (
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	notificationv1 "github.com/tia-platform/tia/proto/gen/tia/notification/v1"
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
-	"github.com/tia-platform/tia/services/notification/internal/store"
 	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/app/apptest"
 	"github.com/tia-platform/tia/services/platform/audit"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
@@ -84,19 +84,11 @@ var testKey = func() *pseudonym.Keyer {
 // unit-of-work runner, the audit trail and the pseudonym key.
 func testDeps(t *testing.T, dsn string) app.Deps {
 	t.Helper()
-	ctx := context.Background()
-	d, err := db.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	for _, migrate := range []func(context.Context, *sqlx.DB) error{events.Migrate, uow.Migrate, audit.Migrate} {
-		if err := migrate(ctx, d); err != nil {
+	d := apptest.Deps(t, Component, dsn).DB
+	for _, migrate := range []func(context.Context, *sqlx.DB) error{uow.Migrate, audit.Migrate} {
+		if err := migrate(context.Background(), d); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := db.Migrate(ctx, d, store.Migrations, "notification_migrations"); err != nil {
-		t.Fatal(err)
 	}
 	trail := audit.New(d, testKey)
 	return app.Deps{DB: d, Logger: slog.Default(), Units: uow.New(d, nil, trail), Audit: trail, Pseudonyms: testKey, Clock: clock.System}
