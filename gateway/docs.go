@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -12,7 +10,6 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // /docs is the human-readable reference of the REST API: /openapi.json
@@ -32,30 +29,9 @@ var docsFiles embed.FS
 const DocsCSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
 	"frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 
-// docsFile is one file as served, compressed once when first asked for.
-type docsFile struct {
-	body  []byte
-	ctype string
-	etag  string
-
-	gzipOnce sync.Once
-	gzipped  []byte
-}
-
-func (f *docsFile) gzip() []byte {
-	f.gzipOnce.Do(func() {
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		_, _ = zw.Write(f.body)
-		_ = zw.Close()
-		f.gzipped = buf.Bytes()
-	})
-	return f.gzipped
-}
-
 // mountDocs adds GET /docs and GET /docs/{file}.
 func mountDocs(mux *http.ServeMux) {
-	files := map[string]*docsFile{}
+	files := map[string]*asset{} // compressed once when first asked for, as the pages are
 	entries, err := docsFiles.ReadDir("docs")
 	if err != nil {
 		panic(err) // the directory is embedded
@@ -73,7 +49,7 @@ func mountDocs(mux *http.ServeMux) {
 			ctype = "text/javascript; charset=utf-8"
 		}
 		sum := sha256.Sum256(body)
-		files[e.Name()] = &docsFile{body: body, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+		files[e.Name()] = &asset{body: body, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
 	}
 	mux.HandleFunc("GET /docs", func(w http.ResponseWriter, r *http.Request) {
 		serveDocsFile(w, r, files["index.html"])
@@ -88,7 +64,7 @@ func mountDocs(mux *http.ServeMux) {
 	})
 }
 
-func serveDocsFile(w http.ResponseWriter, r *http.Request, f *docsFile) {
+func serveDocsFile(w http.ResponseWriter, r *http.Request, f *asset) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", DocsCSP)
 	h.Set("Content-Type", f.ctype)

@@ -40,14 +40,7 @@ func statisticsEdge(t *testing.T, stats statisticsv1.StatisticsServiceServer) ht
 	now = func() time.Time { return time.Date(2026, 12, 1, 23, 30, 0, 0, time.UTC) } // 2 December in Stockholm
 	t.Cleanup(func() { now = time.Now })
 	jsonMarshaler := &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{MarshalOptions: protojson.MarshalOptions{EmitDefaultValues: true}}}
-	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, JSONInClientWords{jsonMarshaler}),
-		runtime.WithMarshalerOption(MIMECSV, &CSVMarshaler{JSON: jsonMarshaler}),
-		runtime.WithErrorHandler(handleError),
-		runtime.WithMarshalerOption(MIMEXML, DocumentMarshaler{Marshaler: jsonMarshaler, MediaType: MIMEXML}),
-		runtime.WithForwardResponseRewriter(rewriteDownload),
-		runtime.WithForwardResponseOption(downloadHeaders),
-	)
+	mux := runtime.NewServeMux(formatOptions(jsonMarshaler)...)
 	if err := statisticsv1.RegisterStatisticsServiceHandlerServer(context.Background(), mux, stats); err != nil {
 		t.Fatal(err)
 	}

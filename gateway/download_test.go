@@ -63,15 +63,7 @@ func formatsEdge(t *testing.T) (http.Handler, *formatsActivity) {
 	now = func() time.Time { return time.Date(2026, 12, 1, 23, 30, 0, 0, time.UTC) } // 2 December in Stockholm
 	t.Cleanup(func() { now = time.Now })
 	jsonMarshaler := &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: true}}}
-	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, JSONInClientWords{jsonMarshaler}),
-		runtime.WithMarshalerOption(MIMECSV, &CSVMarshaler{JSON: jsonMarshaler}),
-		runtime.WithErrorHandler(handleError),
-		runtime.WithMiddlewares(keepDecodeFailures),
-		runtime.WithMarshalerOption(MIMEXML, DocumentMarshaler{Marshaler: jsonMarshaler, MediaType: MIMEXML}),
-		runtime.WithForwardResponseRewriter(rewriteDownload),
-		runtime.WithForwardResponseOption(downloadHeaders),
-	)
+	mux := runtime.NewServeMux(formatOptions(jsonMarshaler)...)
 	act := &formatsActivity{}
 	if err := activityv1.RegisterActivityServiceHandlerServer(context.Background(), mux, act); err != nil {
 		t.Fatal(err)

@@ -44,6 +44,24 @@ func (b Backends) named() map[string]grpc.ClientConnInterface {
 	}
 }
 
+// formatOptions are the mux options for the formats and the errors, with
+// json the marshaler of JSON bodies.
+func formatOptions(json runtime.Marshaler) []runtime.ServeMuxOption {
+	return []runtime.ServeMuxOption{
+		// JSON bodies that do not decode are refused naming the field (unmarshal.go).
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, JSONInClientWords{json}),
+		// Spreadsheets: `Accept: text/csv` downloads, text/csv import bodies (csv.go).
+		runtime.WithMarshalerOption(MIMECSV, &CSVMarshaler{JSON: json}),
+		// Errors in the client's words (errors.go, unmarshal.go).
+		runtime.WithErrorHandler(handleError),
+		runtime.WithMiddlewares(keepDecodeFailures),
+		// Downloads: CSV of every response, documents as their own media type (download.go).
+		runtime.WithMarshalerOption(MIMEXML, DocumentMarshaler{Marshaler: json, MediaType: MIMEXML}),
+		runtime.WithForwardResponseRewriter(rewriteDownload),
+		runtime.WithForwardResponseOption(downloadHeaders),
+	}
+}
+
 // New returns the edge's HTTP handler.
 func New(ctx context.Context, b Backends, o Options) (http.Handler, error) {
 	e := newEdge(o) // limits, headers, logs, panics (middleware.go)
@@ -53,23 +71,12 @@ func New(ctx context.Context, b Backends, o Options) (http.Handler, error) {
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		},
 	}
-	mux := runtime.NewServeMux(
+	mux := runtime.NewServeMux(append([]runtime.ServeMuxOption{
 		// Route templates for logs and metrics, UTF-8 path parameters;
 		// 405 with Allow and 404 as JSON (middleware.go).
 		runtime.WithMiddlewares(e.routeMiddleware),
 		runtime.WithRoutingErrorHandler(e.routingError),
-		// JSON bodies that do not decode are refused naming the field (unmarshal.go).
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, JSONInClientWords{jsonMarshaler}),
-		// Spreadsheets: `Accept: text/csv` downloads, text/csv import bodies (csv.go).
-		runtime.WithMarshalerOption(MIMECSV, &CSVMarshaler{JSON: jsonMarshaler}),
-		// Errors in the client's words (errors.go, unmarshal.go).
-		runtime.WithErrorHandler(handleError),
-		runtime.WithMiddlewares(keepDecodeFailures),
-		// Downloads: CSV of every response, documents as their own media type (download.go).
-		runtime.WithMarshalerOption(MIMEXML, DocumentMarshaler{Marshaler: jsonMarshaler, MediaType: MIMEXML}),
-		runtime.WithForwardResponseRewriter(rewriteDownload),
-		runtime.WithForwardResponseOption(downloadHeaders),
-	)
+	}, formatOptions(jsonMarshaler)...)...)
 	registrations := []struct {
 		name     string
 		register func(context.Context, *runtime.ServeMux, grpc.ClientConnInterface) error

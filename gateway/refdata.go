@@ -101,10 +101,34 @@ func renderRefdata() *refdataDocuments {
 	return d
 }
 
+// refCode is how a kind of code is written, and what a request with a
+// malformed one is told.
+type refCode struct {
+	pattern *regexp.Regexp
+	field   string // the field a malformed code is named under
+	format  string // the message, with %q for the code
+}
+
 var (
-	lanCode    = regexp.MustCompile(`^[0-9]{2}$`)
-	kommunCode = regexp.MustCompile(`^[0-9]{4}$`)
+	lanCode    = refCode{regexp.MustCompile(`^[0-9]{2}$`), "lan", "%q is not a län code: two digits, e.g. 05"}
+	kommunCode = refCode{regexp.MustCompile(`^[0-9]{4}$`), "kommun", "%q is not a kommun code: four digits, e.g. 0580"}
 )
+
+// lookup returns docs[code]. A malformed code is a 400 naming c's field; a
+// well-formed one without a document is answered with missing (its code,
+// field and message). Either way lookup has answered the request when it
+// returns false.
+func (c refCode) lookup(w http.ResponseWriter, docs map[string]refDocument, code string, missing codes.Code, field, msg string) (refDocument, bool) {
+	if !c.pattern.MatchString(code) {
+		refError(w, codes.InvalidArgument, c.field, fmt.Sprintf(c.format, code))
+		return refDocument{}, false
+	}
+	doc, ok := docs[code]
+	if !ok {
+		refError(w, missing, field, msg)
+	}
+	return doc, ok
+}
 
 // mountRefdata adds the reference-data routes. Go's ServeMux sends
 // /v1/lan/{lan} and /v1/kommuner/{kommun} (exactly these segments) here; the
@@ -117,16 +141,9 @@ func mountRefdata(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("GET /v1/lan/{lan}", func(w http.ResponseWriter, r *http.Request) {
 		code := r.PathValue("lan")
-		if !lanCode.MatchString(code) {
-			refError(w, codes.InvalidArgument, "lan", fmt.Sprintf("%q is not a län code: two digits, e.g. 05", code))
-			return
+		if doc, ok := lanCode.lookup(w, docs.lan, code, codes.NotFound, "", "lan/"+code+" does not exist"); ok {
+			serveRef(w, r, doc)
 		}
-		doc, ok := docs.lan[code]
-		if !ok {
-			refError(w, codes.NotFound, "", fmt.Sprintf("lan/%s does not exist", code))
-			return
-		}
-		serveRef(w, r, doc)
 	})
 	mux.HandleFunc("GET /v1/kommuner", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -135,29 +152,15 @@ func mountRefdata(mux *http.ServeMux) {
 			return
 		}
 		code := q.Get("lan")
-		if !lanCode.MatchString(code) {
-			refError(w, codes.InvalidArgument, "lan", fmt.Sprintf("%q is not a län code: two digits, e.g. 05", code))
-			return
+		if doc, ok := lanCode.lookup(w, docs.kommunerInLan, code, codes.InvalidArgument, "lan", "there is no län "+code); ok {
+			serveRef(w, r, doc)
 		}
-		doc, ok := docs.kommunerInLan[code]
-		if !ok {
-			refError(w, codes.InvalidArgument, "lan", fmt.Sprintf("there is no län %s", code))
-			return
-		}
-		serveRef(w, r, doc)
 	})
 	mux.HandleFunc("GET /v1/kommuner/{kommun}", func(w http.ResponseWriter, r *http.Request) {
 		code := r.PathValue("kommun")
-		if !kommunCode.MatchString(code) {
-			refError(w, codes.InvalidArgument, "kommun", fmt.Sprintf("%q is not a kommun code: four digits, e.g. 0580", code))
-			return
+		if doc, ok := kommunCode.lookup(w, docs.kommun, code, codes.NotFound, "", "kommuner/"+code+" does not exist"); ok {
+			serveRef(w, r, doc)
 		}
-		doc, ok := docs.kommun[code]
-		if !ok {
-			refError(w, codes.NotFound, "", fmt.Sprintf("kommuner/%s does not exist", code))
-			return
-		}
-		serveRef(w, r, doc)
 	})
 }
 
