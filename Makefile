@@ -51,9 +51,8 @@ deploy-test:
 
 ## images: build the container images (needs a Docker engine; none runs on the build machines)
 images:
-	for svc in activity statistics travel notification; do \
-		docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -f services/$$svc/Dockerfile -t tia-$$svc . ; done
-	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -f gateway/Dockerfile -t tia-gateway .
+	for b in activity statistics travel notification gateway; do \
+		docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --target $$b -t tia-$$b . ; done
 
 ## bench: benchmarks; prints BENCH lines
 bench:

@@ -83,34 +83,74 @@ func TestComposeEveryImageIsBuiltFromThisRepository(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		// Upstream bases are pinned to a version, never "latest".
+		// Upstream bases are pinned to a version, never "latest"; a base
+		// that names an earlier stage is no upstream image.
+		stages := dockerStages(string(text))
 		for _, m := range regexp.MustCompile(`(?m)^FROM\s+(\S+)`).FindAllStringSubmatch(string(text), -1) {
 			img := m[1]
+			if _, stage := stages[img]; stage {
+				continue
+			}
 			if !strings.Contains(img, ":") || strings.HasSuffix(img, ":latest") {
 				t.Errorf("%s: base image %s is not pinned", name, img)
 			}
 		}
 	}
-	// The TIA binaries' images are built from their own Dockerfile, which
-	// compiles that binary.
+	// The TIA binaries' images are built from the repository's Dockerfile,
+	// each from the target named after the binary, which holds that binary.
 	for _, b := range append(append([]string(nil), services...), gateway) {
 		s := p.Services[b]
 		if s.Build == nil {
 			continue
 		}
-		want := filepath.Join(root, dockerfileOf(b))
+		want := filepath.Join(root, dockerfile)
 		if got := filepath.Join(s.Build.Context, s.Build.Dockerfile); !filepath.IsAbs(s.Build.Dockerfile) && got != want || filepath.IsAbs(s.Build.Dockerfile) && s.Build.Dockerfile != want {
 			t.Errorf("%s: Dockerfile %s, want %s", b, s.Build.Dockerfile, want)
+		}
+		if s.Build.Target != b {
+			t.Errorf("%s: build target %q, want %q", b, s.Build.Target, b)
 		}
 	}
 }
 
-// dockerfileOf is the Dockerfile of a TIA binary, relative to the root.
-func dockerfileOf(binary string) string {
-	if binary == gateway {
-		return "gateway/Dockerfile"
+// dockerfile is the Dockerfile of the TIA binaries' images, relative to the
+// root: one target a binary.
+const dockerfile = "Dockerfile"
+
+// dockerStage is one FROM … AS name stage of a Dockerfile: its base (an
+// image or an earlier stage) and its instructions.
+type dockerStage struct {
+	base, text string
+}
+
+// dockerStages splits a Dockerfile into its stages by name.
+func dockerStages(df string) map[string]dockerStage {
+	from := regexp.MustCompile(`(?m)^FROM\s+(\S+)(?:\s+AS\s+(\S+))?\s*$`)
+	stages := map[string]dockerStage{}
+	idx := from.FindAllStringSubmatchIndex(df, -1)
+	for i, m := range idx {
+		end := len(df)
+		if i+1 < len(idx) {
+			end = idx[i+1][0]
+		}
+		if m[4] >= 0 { // an unnamed stage is no target
+			stages[df[m[4]:m[5]]] = dockerStage{base: df[m[2]:m[3]], text: df[m[0]:end]}
+		}
 	}
-	return "services/" + binary + "/Dockerfile"
+	return stages
+}
+
+// targetOf is the text of a target with the stages it is built on, and the
+// image it starts from.
+func targetOf(stages map[string]dockerStage, target string) (text, image string) {
+	for name := target; ; {
+		s, ok := stages[name]
+		if !ok {
+			return text, name
+		}
+		text = s.text + text
+		name = s.base
+	}
 }
 
 // TestComposeConfiguresEveryVariable checks that every variable a binary
@@ -276,19 +316,25 @@ func fmtUint(n uint32) string {
 // TestDockerfiles checks the TIA images: multi-stage, a static binary,
 // a minimal base without a shell, a non-root user.
 func TestDockerfiles(t *testing.T) {
+	text, err := os.ReadFile(filepath.Join(repoRoot, dockerfile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	df := string(text)
+	stages := dockerStages(df)
+	build, ok := stages["build"]
+	if !ok {
+		t.Fatal("Dockerfile: no build stage")
+	}
 	for _, b := range append(append([]string(nil), services...), gateway) {
-		text, err := os.ReadFile(filepath.Join(repoRoot, dockerfileOf(b)))
-		if err != nil {
-			t.Error(err)
+		target, final := targetOf(stages, b)
+		if target == "" {
+			t.Errorf("%s: no target %s in the Dockerfile", b, b)
 			continue
 		}
-		df := string(text)
-		froms := regexp.MustCompile(`(?m)^FROM\s+(\S+)`).FindAllStringSubmatch(df, -1)
-		if len(froms) < 2 {
-			t.Errorf("%s: not a multi-stage build", b)
-			continue
+		if strings.Contains(target, "go build") {
+			t.Errorf("%s: not a multi-stage build (the image compiles)", b)
 		}
-		final := froms[len(froms)-1][1]
 		if !strings.HasPrefix(final, "gcr.io/distroless/static") || !strings.HasSuffix(final, ":nonroot") {
 			t.Errorf("%s: final image %s is not distroless/static:nonroot", b, final)
 		}
@@ -296,9 +342,14 @@ func TestDockerfiles(t *testing.T) {
 		if b == gateway {
 			pkg = "./gateway/cmd/gateway"
 		}
-		for _, want := range []string{"CGO_ENABLED=0", "go build", pkg, "USER 65532:65532", `ENTRYPOINT ["/usr/local/bin/` + b + `"]`} {
-			if !strings.Contains(df, want) {
-				t.Errorf("%s: Dockerfile lacks %q", b, want)
+		for _, want := range []string{"CGO_ENABLED=0", "go build", pkg} {
+			if !strings.Contains(build.text, want) {
+				t.Errorf("%s: the build stage lacks %q", b, want)
+			}
+		}
+		for _, want := range []string{"COPY --from=build /out/" + b + " ", "USER 65532:65532", `ENTRYPOINT ["/usr/local/bin/` + b + `"]`} {
+			if !strings.Contains(target, want) {
+				t.Errorf("%s: target %s lacks %q", b, b, want)
 			}
 		}
 	}
