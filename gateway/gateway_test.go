@@ -88,15 +88,26 @@ func (fakeNotification) GetActivityFeed(_ context.Context, req *notificationv1.G
 // services) on loopback.
 func backend(t *testing.T, act *fakeActivity) (*health.Server, *grpc.Server, grpc.ClientConnInterface) {
 	t.Helper()
+	hs := health.NewServer()
+	srv, cc := loopback(t, func(srv *grpc.Server) {
+		healthpb.RegisterHealthServer(srv, hs)
+		activityv1.RegisterActivityServiceServer(srv, act)
+		notificationv1.RegisterNotificationServiceServer(srv, fakeNotification{})
+	})
+	return hs, srv, cc
+}
+
+// loopback serves a gRPC server with the services register adds on
+// loopback, and returns it with a client connection to it; both end with
+// the test.
+func loopback(t *testing.T, register func(*grpc.Server)) (*grpc.Server, *grpc.ClientConn) {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := grpc.NewServer()
-	hs := health.NewServer()
-	healthpb.RegisterHealthServer(srv, hs)
-	activityv1.RegisterActivityServiceServer(srv, act)
-	notificationv1.RegisterNotificationServiceServer(srv, fakeNotification{})
+	register(srv)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
 	cc, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -104,7 +115,7 @@ func backend(t *testing.T, act *fakeActivity) (*health.Server, *grpc.Server, grp
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cc.Close() })
-	return hs, srv, cc
+	return srv, cc
 }
 
 // edgeFor is the gateway in front of one fake backend.
