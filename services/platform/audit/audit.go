@@ -31,12 +31,14 @@ import (
 	"github.com/tia-platform/tia/services/platform/pseudonym"
 )
 
-//go:embed migrations
+// migrations are the same SQL on PostgreSQL and SQLite.
+//
+//go:embed migrations/*.sql
 var migrations embed.FS
 
 // Migrate creates the audit tables in a service's database.
 func Migrate(ctx context.Context, d *sqlx.DB) error {
-	sub, err := fs.Sub(migrations, "migrations/"+db.Dialect(d))
+	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return err
 	}

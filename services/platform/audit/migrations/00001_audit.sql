@@ -1,9 +1,10 @@
 -- +goose Up
 -- The audit trail of personal data: append-only, each entry carrying the
 -- hash of the one before (audit_head holds the newest, and its row lock
--- orders concurrent appends into one chain).
+-- orders concurrent appends into one chain). One file for both dialects:
+-- BIGINT is a 64-bit integer on both, and seq is always given.
 CREATE TABLE audit_log (
-    seq        INTEGER PRIMARY KEY,
+    seq        BIGINT PRIMARY KEY,
     at         TEXT NOT NULL,
     subject    TEXT NOT NULL,
     role       TEXT NOT NULL,
@@ -18,7 +19,7 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_person_idx ON audit_log (person, seq);
 CREATE TABLE audit_head (
     id    INTEGER PRIMARY KEY CHECK (id = 1),
-    seq   INTEGER NOT NULL,
+    seq   BIGINT NOT NULL,
     hash  TEXT NOT NULL
 );
 INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '');
