@@ -153,17 +153,7 @@ func (b *bench) embedded(ctx context.Context, dataDir string) error {
 		return err
 	}
 
-	d, err := db.Open(ctx, "sqlite:"+filepath.Join(dataDir, "activity.db"))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	baseline, stop, err := serveBaseline(d.DB, d.Rebind(selectActivity))
-	if err != nil {
-		return err
-	}
-	defer stop()
-	return b.compare(ctx, "get_activity_embedded", base+"/v1/"+name, baseline+"/v1/"+name, true)
+	return b.compareWithBaseline(ctx, "get_activity_embedded", "sqlite:"+filepath.Join(dataDir, "activity.db"), base, name, true)
 }
 
 // production measures the separate binaries on PostgreSQL and NATS.
@@ -212,7 +202,13 @@ func (b *bench) production(ctx context.Context, tmp string) (err error) {
 		return err
 	}
 
-	d, err := db.Open(ctx, activityDSN)
+	return b.compareWithBaseline(ctx, "get_activity_production", activityDSN, c.HTTPBase(), name, false)
+}
+
+// compareWithBaseline compares GET of the activity name through the edge at
+// base with the baseline server reading the activity database at dsn.
+func (b *bench) compareWithBaseline(ctx context.Context, metric, dsn, base, name string, inProcess bool) error {
+	d, err := db.Open(ctx, dsn)
 	if err != nil {
 		return err
 	}
@@ -222,7 +218,7 @@ func (b *bench) production(ctx context.Context, tmp string) (err error) {
 		return err
 	}
 	defer stop()
-	return b.compare(ctx, "get_activity_production", c.HTTPBase()+"/v1/"+name, baseline+"/v1/"+name, false)
+	return b.compare(ctx, metric, base+"/v1/"+name, baseline+"/v1/"+name, inProcess)
 }
 
 // compare checks that both URLs answer alike, then measures the target and
