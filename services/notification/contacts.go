@@ -101,20 +101,13 @@ func (s *Service) ListContacts(ctx context.Context, req *notificationv1.ListCont
 	}
 	p, signedIn := auth.FromContext(ctx)
 	publicOnly := !signedIn || p.Role == auth.RoleAsylumSeeker
-	page, err := listing.ParsePage(req)
+	list, next, err := listPage(req, func(page listing.Page) ([]store.Contact, error) {
+		return s.store.ListContacts(ctx, lan, publicOnly, page)
+	}, contactToProto)
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.store.ListContacts(ctx, lan, publicOnly, page)
-	if err != nil {
-		return nil, err
-	}
-	list, next := listing.Trim(page, list)
-	resp := &notificationv1.ListContactsResponse{NextPageToken: next}
-	for _, c := range list {
-		resp.Contacts = append(resp.Contacts, contactToProto(c))
-	}
-	return resp, nil
+	return &notificationv1.ListContactsResponse{Contacts: list, NextPageToken: next}, nil
 }
 
 // DeleteContact removes a contact (its actor, or the county board).

@@ -117,20 +117,11 @@ func (s *Service) ListForumMembers(ctx context.Context, req *notificationv1.List
 	if err != nil {
 		return nil, err
 	}
-	page, err := listing.ParsePage(req)
+	list, next, err := listPage(req, func(page listing.Page) ([]store.Member, error) { return s.store.ListMembers(ctx, lan, page) }, memberToProto)
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.store.ListMembers(ctx, lan, page)
-	if err != nil {
-		return nil, err
-	}
-	list, next := listing.Trim(page, list)
-	resp := &notificationv1.ListForumMembersResponse{NextPageToken: next}
-	for _, m := range list {
-		resp.Members = append(resp.Members, memberToProto(m))
-	}
-	return resp, nil
+	return &notificationv1.ListForumMembersResponse{Members: list, NextPageToken: next}, nil
 }
 
 // DeleteForumMember removes a member (the county board).

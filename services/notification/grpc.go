@@ -126,6 +126,25 @@ func (s *Service) openName(ctx context.Context, pattern resname.Pattern, field, 
 	return in, v, err
 }
 
+// listPage reads the page req asks for with fetch and converts its rows:
+// the page's items and the next page's token.
+func listPage[T, P any](req pagination.Request, fetch func(listing.Page) ([]T, error), convert func(T) P) ([]P, string, error) {
+	page, err := listing.ParsePage(req)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := fetch(page)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, next := listing.Trim(page, rows)
+	var out []P
+	for _, r := range rows {
+		out = append(out, convert(r))
+	}
+	return out, next, nil
+}
+
 // listInbox lists a collection of an inbox: the caller may read the inbox,
 // the page is parsed, fetch reads its rows, and a read of a claimant's
 // inbox is audited.
@@ -135,17 +154,9 @@ func listInbox[T, P any](ctx context.Context, s *Service, parentName string, req
 	if err != nil {
 		return nil, "", err
 	}
-	page, err := listing.ParsePage(req)
+	out, next, err = listPage(req, func(page listing.Page) ([]T, error) { return fetch(ctx, in.recipient, page) }, convert)
 	if err != nil {
 		return nil, "", err
-	}
-	rows, err := fetch(ctx, in.recipient, page)
-	if err != nil {
-		return nil, "", err
-	}
-	rows, next = listing.Trim(page, rows)
-	for _, r := range rows {
-		out = append(out, convert(r))
 	}
 	if err := s.auditRead(ctx, in, audit.OpList, recipientPattern.Format(in.recipient)+"/"+collection); err != nil {
 		return nil, "", err
