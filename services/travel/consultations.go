@@ -67,28 +67,17 @@ func (s *Service) ListConsultations(ctx context.Context, req *travelv1.ListConsu
 	if err != nil {
 		return nil, err
 	}
-	page, err := listing.ParsePage(req)
-	if err != nil {
-		return nil, err
-	}
-	filter, err := listing.ParseFilter(req, store.ConsultationFilterFields)
-	if err != nil {
-		return nil, err
-	}
 	lan := ""
 	if p.Role == auth.RoleCountyBoard {
 		lan = p.Lan
 	}
-	list, err := s.store.ListConsultations(ctx, filter, lan, page)
+	list, next, err := listPage(req, store.ConsultationFilterFields, func(filter listing.Filter, page listing.Page) ([]domain.Consultation, error) {
+		return s.store.ListConsultations(ctx, filter, lan, page)
+	}, consultationToProto)
 	if err != nil {
 		return nil, err
 	}
-	list, next := listing.Trim(page, list)
-	resp := &travelv1.ListConsultationsResponse{NextPageToken: next}
-	for _, c := range list {
-		resp.Consultations = append(resp.Consultations, consultationToProto(c))
-	}
-	return resp, nil
+	return &travelv1.ListConsultationsResponse{Consultations: list, NextPageToken: next}, nil
 }
 
 // CreateConsultationResponse records a response from a party the

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.einride.tech/aip/filtering"
+	"go.einride.tech/aip/pagination"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -107,24 +109,43 @@ func (s *Service) ListRoutes(ctx context.Context, req *travelv1.ListRoutesReques
 	if _, err := auth.Require(ctx); err != nil {
 		return nil, err
 	}
+	list, next, err := listPage(req, store.FilterFields, func(filter listing.Filter, page listing.Page) ([]domain.Route, error) {
+		return s.store.List(ctx, filter, page)
+	}, toProto)
+	if err != nil {
+		return nil, err
+	}
+	return &travelv1.ListRoutesResponse{Routes: list, NextPageToken: next}, nil
+}
+
+// listRequest is a list request with a page and a filter.
+type listRequest interface {
+	pagination.Request
+	filtering.Request
+}
+
+// listPage parses the page and the filter (on fields) req asks for, reads
+// the rows with fetch and converts them: the page's items and the next
+// page's token.
+func listPage[T, P any](req listRequest, fields map[string]listing.Field, fetch func(listing.Filter, listing.Page) ([]T, error), convert func(T) P) ([]P, string, error) {
 	page, err := listing.ParsePage(req)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	filter, err := listing.ParseFilter(req, store.FilterFields)
+	filter, err := listing.ParseFilter(req, fields)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	list, err := s.store.List(ctx, filter, page)
+	rows, err := fetch(filter, page)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	list, next := listing.Trim(page, list)
-	resp := &travelv1.ListRoutesResponse{NextPageToken: next}
-	for _, r := range list {
-		resp.Routes = append(resp.Routes, toProto(r))
+	rows, next := listing.Trim(page, rows)
+	var out []P
+	for _, r := range rows {
+		out = append(out, convert(r))
 	}
-	return resp, nil
+	return out, next, nil
 }
 
 func fromProto(p *travelv1.Route) domain.Route {
