@@ -13,6 +13,7 @@ targets=(
 	services/platform/listing:FuzzParsePage
 	services/platform/resname:FuzzMatch
 	services/platform/clock:FuzzParseDate
+	services/platform/dossier:FuzzParse
 	services/platform/pseudonym:FuzzOf
 	services/platform/pseudonym:FuzzParseKey
 	services/platform/auth:FuzzVerify

@@ -10,7 +10,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
-	"github.com/tia-platform/tia/services/platform/pseudonym"
+	"github.com/tia-platform/tia/services/platform/dossier"
 )
 
 // Search answers SearchAuditEntries for the service whose trail t is:
@@ -22,7 +22,7 @@ func (t *Trail) Search(ctx context.Context, req *auditv1.SearchAuditEntriesReque
 	if err != nil {
 		return nil, err
 	}
-	dossier := pseudonym.Normalize(req.GetDossierNumber())
+	dossier := dossier.Normalize(req.GetDossierNumber())
 	switch {
 	case p.Role == auth.RoleAsylumSeeker && dossier != "" && dossier != p.Dossier:
 		return nil, apierr.Denied("an asylum seeker sees only the trail of their own data")

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/tia-platform/tia/services/platform/dossier"
 	"github.com/tia-platform/tia/services/platform/refdata"
 )
 
@@ -157,7 +158,7 @@ func (p Principal) validate() error {
 	}{
 		{"lan", p.Lan, wantLan, validLan},
 		{"org", p.Org, wantOrg, validOrg},
-		{"dossier", p.Dossier, wantDossier, validDossier},
+		{"dossier", p.Dossier, wantDossier, dossier.Valid},
 	}
 	for _, c := range checks {
 		switch {
@@ -176,7 +177,7 @@ func (p Principal) validate() error {
 // the reference data rather than just the shape rejects codes such as "02"
 // (abolished) that would otherwise scope a county board to nothing.
 func validLan(s string) bool {
-	if !digits(s, 2) {
+	if !refdata.Digits(s, 2) {
 		return false
 	}
 	_, ok := refdata.LanByCode(s)
@@ -187,24 +188,7 @@ func validLan(s string) bool {
 // check digit is deliberately not verified: test and legacy data in the
 // platform use numbers that fail it, and the organiser's identity is
 // established by whoever issued the token, not by this check.
-func validOrg(s string) bool { return digits(s, 10) }
-
-// validDossier accepts the Migrationsverket dossier form NN-NNNNNN.
-func validDossier(s string) bool {
-	return len(s) == 9 && s[2] == '-' && digits(s[:2], 2) && digits(s[3:], 6)
-}
-
-func digits(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+func validOrg(s string) bool { return refdata.Digits(s, 10) }
 
 type principalKey struct{}
 

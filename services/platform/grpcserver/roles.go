@@ -12,7 +12,7 @@ import (
 
 	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/auth"
-	"github.com/tia-platform/tia/services/platform/pseudonym"
+	"github.com/tia-platform/tia/services/platform/dossier"
 )
 
 // checkRole refuses a signed-in caller whose role may not call method at
@@ -99,7 +99,7 @@ func checkScope(ctx context.Context, method string, req any) error {
 				denied = apierr.Denied("an organiser acts only on its own resources")
 			}
 		case p.Role == auth.RoleAsylumSeeker && field == "dossier_number":
-			if pseudonym.Normalize(value) != p.Dossier {
+			if dossier.Normalize(value) != p.Dossier {
 				denied = apierr.Denied("an asylum seeker acts only on their own behalf")
 			}
 		}

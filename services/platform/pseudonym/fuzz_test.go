@@ -1,16 +1,20 @@
 package pseudonym
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/tia-platform/tia/services/platform/dossier"
+)
 
 func FuzzOf(f *testing.F) {
 	k, _ := New([]byte("0123456789abcdef0123456789abcdef"), nil)
 	for _, s := range []string{"12-345678", "12-345678/1", "", "/", " 12-345678 /9"} {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, dossier string) {
-		id := k.Of(dossier)
-		if len(id) != 32 || id != k.Of(Normalize(dossier)) {
-			t.Fatalf("Of(%q) = %q", dossier, id)
+	f.Fuzz(func(t *testing.T, d string) {
+		id := k.Of(d)
+		if len(id) != 32 || id != k.Of(dossier.Normalize(d)) {
+			t.Fatalf("Of(%q) = %q", d, id)
 		}
 	})
 }

@@ -22,6 +22,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/tia-platform/tia/services/platform/dossier"
 )
 
 // KeySize is the length of a generated key in bytes.
@@ -55,19 +57,10 @@ func (k *Keyer) Previous(dossier string) string {
 	return of(k.previous, dossier)
 }
 
-func of(key []byte, dossier string) string {
+func of(key []byte, d string) string {
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte("tia-dossier:" + Normalize(dossier)))
+	m.Write([]byte("tia-dossier:" + dossier.Normalize(d)))
 	return hex.EncodeToString(m.Sum(nil)[:16])
-}
-
-// Normalize strips the card serial ("12-345678/1" → "12-345678") and spaces.
-func Normalize(dossier string) string {
-	d := dossier
-	if i := strings.IndexByte(d, '/'); i >= 0 {
-		d = d[:i]
-	}
-	return strings.TrimSpace(d)
 }
 
 // Parse reads a key written as base64 (standard or URL alphabet) or hex.

@@ -138,7 +138,7 @@ func parse(kommunerData, lanData []byte) (*dataset, error) {
 	for i, r := range lanRows {
 		line := i + 2 // 1-based, after the header
 		l := Lan{Code: r[0], Name: r[1]}
-		if !isDigits(l.Code, 2) {
+		if !Digits(l.Code, 2) {
 			return nil, fmt.Errorf("lan.csv line %d: code %q is not two digits", line, l.Code)
 		}
 		if l.Name == "" {
@@ -162,7 +162,7 @@ func parse(kommunerData, lanData []byte) (*dataset, error) {
 		line := i + 2
 		k := Kommun{Code: r[0], Name: r[1], LanCode: r[2]}
 		switch {
-		case !isDigits(k.Code, 4):
+		case !Digits(k.Code, 4):
 			return nil, fmt.Errorf("kommuner.csv line %d: code %q is not four digits", line, k.Code)
 		case k.Name == "":
 			return nil, fmt.Errorf("kommuner.csv line %d: empty name", line)
@@ -242,7 +242,9 @@ func readCSV(data []byte, want []string) ([][]string, error) {
 	return rows, nil
 }
 
-func isDigits(s string, n int) bool {
+// Digits reports whether s is n ASCII digits: the shape of a län code (2),
+// a kommun code (4) and an organisation number (10).
+func Digits(s string, n int) bool {
 	if len(s) != n {
 		return false
 	}

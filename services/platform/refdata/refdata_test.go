@@ -19,7 +19,7 @@ func TestCounts(t *testing.T) {
 func TestKommunInvariants(t *testing.T) {
 	total := 0
 	for _, k := range Kommuner() {
-		if !isDigits(k.Code, 4) {
+		if !Digits(k.Code, 4) {
 			t.Errorf("kommun %q: code is not four digits", k.Code)
 		}
 		if k.Code[:2] != k.LanCode {
