@@ -13,32 +13,28 @@ import (
 	"github.com/tia-platform/tia/services/travel/internal/store"
 )
 
-// reportScope is the län a report covers: a county board's own, or the one
-// asked for (all when empty).
-func reportScope(ctx context.Context, lan string) (store.Scope, error) {
+// reportClaims are the claims a report covers: those of a county board's
+// own län, or of the one asked for (all when empty).
+func (s *Service) reportClaims(ctx context.Context, lan string) ([]domain.Claim, error) {
 	p, err := auth.Require(ctx, auth.RoleMigrationsverket, auth.RoleCountyBoard)
 	if err != nil {
-		return store.Scope{}, err
+		return nil, err
 	}
 	if p.Role == auth.RoleCountyBoard {
 		if lan != "" && lan != p.Lan {
-			return store.Scope{}, apierr.Denied("a county board sees reports of its own län only")
+			return nil, apierr.Denied("a county board sees reports of its own län only")
 		}
 		lan = p.Lan
 	}
 	if _, ok := refdata.LanByCode(lan); lan != "" && !ok {
-		return store.Scope{}, badrequest.Field("lan_code", "not a län code (01–25)")
+		return nil, badrequest.Field("lan_code", "not a län code (01–25)")
 	}
-	return store.Scope{Lan: lan}, nil
+	return s.store.AllClaims(ctx, store.Scope{Lan: lan})
 }
 
 // GetLeadTimeReport reports how promptly claims are paid.
 func (s *Service) GetLeadTimeReport(ctx context.Context, req *travelv1.GetLeadTimeReportRequest) (*travelv1.LeadTimeReport, error) {
-	sc, err := reportScope(ctx, req.GetLanCode())
-	if err != nil {
-		return nil, err
-	}
-	claims, err := s.store.AllClaims(ctx, sc)
+	claims, err := s.reportClaims(ctx, req.GetLanCode())
 	if err != nil {
 		return nil, err
 	}
@@ -66,11 +62,7 @@ func (s *Service) GetLeadTimeReport(ctx context.Context, req *travelv1.GetLeadTi
 
 // GetUsageReport reports flagged claims and a summary per län.
 func (s *Service) GetUsageReport(ctx context.Context, req *travelv1.GetUsageReportRequest) (*travelv1.UsageReport, error) {
-	sc, err := reportScope(ctx, req.GetLanCode())
-	if err != nil {
-		return nil, err
-	}
-	claims, err := s.store.AllClaims(ctx, sc)
+	claims, err := s.reportClaims(ctx, req.GetLanCode())
 	if err != nil {
 		return nil, err
 	}
