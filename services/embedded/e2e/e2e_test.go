@@ -26,33 +26,39 @@ import (
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
 )
 
-// startCluster builds the binaries and starts them; the processes' output is
-// shown when the test fails.
+// startCluster builds the binaries and starts them, each service on a new
+// PostgreSQL database.
 func startCluster(t *testing.T) *cluster.Cluster {
 	t.Helper()
+	return startClusterWith(t, "e2e", cluster.Options{
+		PostgresDSN: func(string) (string, error) { return dbtest.NewPostgres(t), nil },
+	})
+}
+
+// startClusterWith builds the binaries and starts the cluster with o, its
+// BinDir, NATS URL, logs and NATS prefix (prefix and a random part) filled
+// here; the processes' output is shown when the test fails.
+func startClusterWith(t *testing.T, prefix string, o cluster.Options) *cluster.Cluster {
+	t.Helper()
 	ctx := context.Background()
-	bin := t.TempDir()
+	o.BinDir = t.TempDir()
 	started := time.Now()
-	if err := cluster.Build(ctx, bin); err != nil {
+	if err := cluster.Build(ctx, o.BinDir); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("built the binaries in %s", time.Since(started).Round(time.Millisecond))
 
-	natsURL := os.Getenv("TIA_TEST_NATS_URL")
-	if natsURL == "" {
-		natsURL = "nats://127.0.0.1:4222"
+	o.NATSURL = os.Getenv("TIA_TEST_NATS_URL")
+	if o.NATSURL == "" {
+		o.NATSURL = "nats://127.0.0.1:4222"
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
+	o.Prefix = prefix + hex.EncodeToString(b[:]) + "_"
 	logs := &syncBuffer{}
+	o.Logs = logs
 	started = time.Now()
-	c, err := cluster.Start(ctx, cluster.Options{
-		BinDir:      bin,
-		PostgresDSN: func(string) (string, error) { return dbtest.NewPostgres(t), nil },
-		NATSURL:     natsURL,
-		Prefix:      "e2e" + hex.EncodeToString(b[:]) + "_",
-		Logs:        logs,
-	})
+	c, err := cluster.Start(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,9 +14,7 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -42,61 +40,51 @@ import (
 // envDuration and envInt read the knobs of a longer run.
 func envDuration(t *testing.T, name string, def time.Duration) time.Duration {
 	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		t.Fatalf("%s=%q: want a positive Go duration such as 60s", name, v)
-	}
-	return d
+	return envKnob(t, name, def, time.ParseDuration, "a positive Go duration such as 60s")
 }
 
 func envInt(t *testing.T, name string, def int) int {
 	t.Helper()
+	return envKnob(t, name, def, strconv.Atoi, "a positive number")
+}
+
+// envKnob is def when name is unset, else its value read by parse, which
+// must be positive (want says what is wanted).
+func envKnob[T int | time.Duration](t *testing.T, name string, def T, parse func(string) (T, error), want string) T {
+	t.Helper()
 	v := os.Getenv(name)
 	if v == "" {
 		return def
 	}
-	n, err := strconv.Atoi(v)
+	n, err := parse(v)
 	if err != nil || n <= 0 {
-		t.Fatalf("%s=%q: want a positive number", name, v)
+		t.Fatalf("%s=%q: want %s", name, v, want)
 	}
 	return n
 }
 
-// startFaultCluster builds the binaries and starts the cluster with o (its
-// BinDir, NATS URL, prefix and logs filled here).
-func startFaultCluster(t *testing.T, o cluster.Options) (*cluster.Cluster, *syncBuffer) {
-	t.Helper()
-	ctx := context.Background()
-	o.BinDir = t.TempDir()
-	started := time.Now()
-	if err := cluster.Build(ctx, o.BinDir); err != nil {
-		t.Fatal(err)
+// runLoad starts workers goroutines, each calling step(w, i) for i = 0, 1,
+// … until the returned stop, which waits for them; stop may be called more
+// than once.
+func runLoad(workers int, step func(w, i int)) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				step(w, i)
+			}
+		}()
 	}
-	t.Logf("built the binaries in %s", time.Since(started).Round(time.Millisecond))
-	o.NATSURL = os.Getenv("TIA_TEST_NATS_URL")
-	if o.NATSURL == "" {
-		o.NATSURL = "nats://127.0.0.1:4222"
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	o.Prefix = "faults" + hex.EncodeToString(b[:]) + "_"
-	logs := &syncBuffer{}
-	o.Logs = logs
-	c, err := cluster.Start(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c.Stop()
-		if t.Failed() {
-			t.Logf("process output:\n%s", logs.String())
-		}
-	})
-	return c, logs
+	var once sync.Once
+	return func() { once.Do(func() { close(done); wg.Wait() }) }
 }
 
 // answer is what the client saw of one request.
@@ -323,7 +311,7 @@ func TestFaultsNoWriteAppliedTwice(t *testing.T) {
 	duration := envDuration(t, "TIA_TEST_FAULT_DURATION", 12*time.Second)
 	kills := envInt(t, "TIA_TEST_FAULT_KILLS", 3)
 	var activityDSN string
-	c, _ := startFaultCluster(t, cluster.Options{
+	c := startClusterWith(t, "faults", cluster.Options{
 		Instances: map[string]int{"activity": 2},
 		PostgresDSN: func(service string) (string, error) {
 			dsn := dbtest.NewPostgres(t)
@@ -367,48 +355,27 @@ func TestFaultsNoWriteAppliedTwice(t *testing.T) {
 		mu       sync.Mutex
 		attempts = []createAttempt{before}
 		fault    atomic.Int64
-		stop     = make(chan struct{})
-		wg       sync.WaitGroup
 	)
 	fault.Store(-1)
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				var at createAttempt
-				if i%2 == 0 {
-					// Dossier numbers NN-NNNNNN: a worker's own NN.
-					at.kind, at.key = "certificate", fmt.Sprintf("%02d-%06d", 10+w, i)
-					at.ans = send(base, token, "POST", "/v1/"+activityName+"/certificates", map[string]any{"dossierNumber": at.key})
-				} else {
-					at.kind, at.key = "activity", fmt.Sprintf("Fault load %d-%d", w, i)
-					body := activityBody("0184")
-					body["title"] = at.key
-					at.ans = send(base, token, "POST", "/v1/organisers/"+org.Org+"/activities", body)
-				}
-				// A create in flight when an instance was killed counts for
-				// that kill.
-				at.fault = int(fault.Load())
-				mu.Lock()
-				attempts = append(attempts, at)
-				mu.Unlock()
-			}
-		}()
-	}
-	stopLoad := func() {
-		select {
-		case <-stop:
-		default:
-			close(stop)
-			wg.Wait()
+	stopLoad := runLoad(workers, func(w, i int) {
+		var at createAttempt
+		if i%2 == 0 {
+			// Dossier numbers NN-NNNNNN: a worker's own NN.
+			at.kind, at.key = "certificate", fmt.Sprintf("%02d-%06d", 10+w, i)
+			at.ans = send(base, token, "POST", "/v1/"+activityName+"/certificates", map[string]any{"dossierNumber": at.key})
+		} else {
+			at.kind, at.key = "activity", fmt.Sprintf("Fault load %d-%d", w, i)
+			body := activityBody("0184")
+			body["title"] = at.key
+			at.ans = send(base, token, "POST", "/v1/organisers/"+org.Org+"/activities", body)
 		}
-	}
+		// A create in flight when an instance was killed counts for that
+		// kill.
+		at.fault = int(fault.Load())
+		mu.Lock()
+		attempts = append(attempts, at)
+		mu.Unlock()
+	})
 	defer stopLoad()
 
 	// SIGKILL the instances in turn, spread over the load, each restarted
@@ -541,7 +508,7 @@ func TestFaultsPostgresRestart(t *testing.T) {
 		activityDSN string
 		dbNames     []string
 	)
-	c, _ := startFaultCluster(t, cluster.Options{
+	c := startClusterWith(t, "faults", cluster.Options{
 		PostgresDSN: func(service string) (string, error) {
 			dsn, err := dbs.DSN(service)
 			if err == nil {
@@ -595,8 +562,6 @@ func TestFaultsPostgresRestart(t *testing.T) {
 		problems  []string
 		sample503 *answer
 		phase     atomic.Int64
-		stop      = make(chan struct{})
-		wg        sync.WaitGroup
 	)
 	problem := func(format string, args ...any) {
 		mu.Lock()
@@ -637,41 +602,22 @@ func TestFaultsPostgresRestart(t *testing.T) {
 		}
 	}
 	const workers = 4
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if i%3 == 0 {
-					at := createAttempt{kind: "activity", key: fmt.Sprintf("Fault load %d-%d", w, i)}
-					body := activityBody("0184")
-					body["title"] = at.key
-					at.ans = send(base, orgToken, "POST", "/v1/organisers/"+org.Org+"/activities", body)
-					at.fault = int(phase.Load()) - 1
-					record(route{"activity", "POST", "/v1/organisers/" + org.Org + "/activities", orgToken}, at.ans)
-					mu.Lock()
-					attempts = append(attempts, at)
-					mu.Unlock()
-					continue
-				}
-				r := reads[(w+i)%len(reads)]
-				record(r, send(base, r.token, r.method, r.path, nil))
-			}
-		}()
-	}
-	stopLoad := func() {
-		select {
-		case <-stop:
-		default:
-			close(stop)
-			wg.Wait()
+	stopLoad := runLoad(workers, func(w, i int) {
+		if i%3 == 0 {
+			at := createAttempt{kind: "activity", key: fmt.Sprintf("Fault load %d-%d", w, i)}
+			body := activityBody("0184")
+			body["title"] = at.key
+			at.ans = send(base, orgToken, "POST", "/v1/organisers/"+org.Org+"/activities", body)
+			at.fault = int(phase.Load()) - 1
+			record(route{"activity", "POST", "/v1/organisers/" + org.Org + "/activities", orgToken}, at.ans)
+			mu.Lock()
+			attempts = append(attempts, at)
+			mu.Unlock()
+			return
 		}
-	}
+		r := reads[(w+i)%len(reads)]
+		record(r, send(base, r.token, r.method, r.path, nil))
+	})
 	defer stopLoad()
 
 	// serving waits until every route answers 2xx once more.
