@@ -75,6 +75,33 @@ func Perturb(n int64, k Key) int64 {
 	return n + int64(noise[min(n, Cap)][k])
 }
 
+// Possible reports whether a cell of n people can be published as y: what
+// a reader who knows the table can rule out.
+func Possible(n, y int64) bool {
+	switch d := y - n; {
+	case n < 0:
+		return false
+	case n == 0:
+		return y == 0
+	default:
+		return d >= -MaxNoise && d <= MaxNoise && Counts[min(n, Cap)][d+MaxNoise] > 0
+	}
+}
+
+// Lift is the figure given instead of Perturb's to a cell of n people
+// whose noise is -MaxNoise when the audit (domain.Publish) finds that this
+// edge pins a small group: the next figure up that row n allows. Every row
+// has full support (Generate), so a lifted figure could also come from
+// n-1 and from n+1 people: a lifted cell pins nothing.
+func Lift(n int64) int64 {
+	for d := -MaxNoise + 1; d <= MaxNoise; d++ {
+		if Counts[min(n, Cap)][d+MaxNoise] > 0 {
+			return n + int64(d)
+		}
+	}
+	return n
+}
+
 // RandomKey is a cell key for a pre-aggregated cell of n people, whose
 // persons' keys are not known: a sum of n ≥ 1 independent uniform keys
 // modulo KeyRange is itself uniform, so one draw stands for them.

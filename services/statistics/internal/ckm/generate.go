@@ -18,16 +18,24 @@ var DefaultParams = Params{KeyRange: KeyRange, MaxNoise: MaxNoise, Threshold: Th
 //  1. Row 0 is all 0: an empty cell stays empty.
 //  2. Row n may only use noises d with |d| ≤ MaxNoise, n+d ≥ 0, and n+d
 //     either 0 or at least Threshold (1 and 2 are never published).
-//  3. On that support it takes the maximum-entropy distribution with mean 0
-//     and variance max(Variance, the least variance a mean-0 distribution
-//     on the support can have): p(d) ∝ exp(a·d + b·d²), a and b found by
-//     Newton's method. (Counts of 1 and 2 cannot go to 1 or 2, so their
-//     least variance is 2; at that bound the distribution is the two-point
-//     one.) This is the ptable package's (sdcTools) construction.
-//  4. The probabilities become whole numbers of keys adding up to
-//     KeyRange with Σ count·d = 0 exactly, so every row is unbiased: of
-//     the integer vectors within ±2 of KeyRange·p, the closest (least
-//     squares) is taken, the first in order on ties.
+//  3. Every noise row n may use gets one key (full support). So a figure a
+//     count could give can also come from the count one more (unless the
+//     noise is -MaxNoise) and from the count one less (unless the noise is
+//     +MaxNoise, or the count is 1 and the figure is not 0): the table has
+//     no holes that would pin a small cell (docs/disclosure-control.md;
+//     TestNeighbours checks this for every count and key).
+//  4. The other keys follow the maximum-entropy distribution on the same
+//     noises, p(d) ∝ exp(a·d + b·d²), a and b found by Newton's method,
+//     with the mean and variance that make the whole row's mean 0 and its
+//     variance max(Variance, the least the row can have). (Counts of 1 and
+//     2 cannot go to 1 or 2, so their least variance is about 2, reached by
+//     two points.) This is the ptable package's (sdcTools) construction,
+//     plus step 3.
+//  5. The probabilities become whole numbers of keys, so that with the
+//     keys of step 3 they add up to KeyRange with Σ count·d = 0 exactly
+//     (every row is unbiased): of the integer vectors within ±2 of the
+//     target counts, the closest (least squares) is taken, the first in
+//     order on ties.
 func Generate(p Params) [][]int {
 	width := 2*p.MaxNoise + 1
 	out := make([][]int, p.Cap+1)
@@ -44,52 +52,62 @@ func Generate(p Params) [][]int {
 				support = append(support, d)
 			}
 		}
-		probs := maxEntropy(support, max(p.Variance, leastVariance(support)))
-		counts := integerRow(support, probs, p.KeyRange)
+		// One key for each noise; the other keys must bring the row's
+		// mean to 0 and its variance to Variance.
+		rest, sum, sumSq := p.KeyRange-len(support), 0, 0
+		for _, d := range support {
+			sum += d
+			sumSq += d * d
+		}
+		mean := float64(-sum) / float64(rest)
+		variance := (p.Variance*float64(p.KeyRange)-float64(sumSq))/float64(rest) - mean*mean
+		probs := maxEntropy(support, mean, max(variance, leastVariance(support, mean)))
+		counts := integerRow(support, probs, rest, -sum)
 		for i, d := range support {
-			out[n][d+p.MaxNoise] = counts[i]
+			out[n][d+p.MaxNoise] = 1 + counts[i]
 		}
 	}
 	return out
 }
 
-// leastVariance is the smallest variance of a mean-0 distribution on
-// support: 0 when 0 is in it, else that of the two points nearest 0 on
-// either side.
-func leastVariance(support []int) float64 {
-	lo, hi := math.MinInt, math.MaxInt
-	for _, d := range support {
-		switch {
-		case d == 0:
-			return 0
-		case d < 0:
-			lo = max(lo, d)
-		default:
-			hi = min(hi, d)
-		}
-	}
-	return float64(-lo * hi)
+// leastVariance is the smallest variance of a distribution on support
+// with the given mean: that of the two points nearest it on either side
+// (0 when the mean is a point of the support).
+func leastVariance(support []int, mean float64) float64 {
+	lo, hi := bracket(support, mean)
+	return (mean - float64(lo)) * (float64(hi) - mean)
 }
 
-// maxEntropy is the maximum-entropy distribution on support with mean 0 and
-// variance v. At the least variance it is the two-point distribution.
-func maxEntropy(support []int, v float64) []float64 {
-	p := make([]float64, len(support))
-	if lv := leastVariance(support); v <= lv+1e-12 && lv > 0 {
-		lo, hi := 0, 0
-		for _, d := range support {
-			if d < 0 {
-				lo = d
-			} else if hi == 0 {
-				hi = d
-			}
+// bracket returns the points of support (ascending) nearest mean: the
+// last at or below it and the first at or above it.
+func bracket(support []int, mean float64) (lo, hi int) {
+	lo, hi = support[0], support[len(support)-1]
+	for i := range support {
+		if float64(support[i]) <= mean {
+			lo = support[i]
 		}
+		if j := len(support) - 1 - i; float64(support[j]) >= mean {
+			hi = support[j]
+		}
+	}
+	return lo, hi
+}
+
+// maxEntropy is the maximum-entropy distribution on support with the
+// given mean and variance v. At the least variance it is the two-point
+// distribution.
+func maxEntropy(support []int, mean, v float64) []float64 {
+	p := make([]float64, len(support))
+	if v <= leastVariance(support, mean)+1e-12 {
+		lo, hi := bracket(support, mean)
 		for i, d := range support {
-			switch d {
-			case lo:
-				p[i] = float64(hi) / float64(hi-lo)
-			case hi:
-				p[i] = float64(-lo) / float64(hi-lo)
+			switch {
+			case lo == hi && d == lo:
+				p[i] = 1
+			case d == lo:
+				p[i] = (float64(hi) - mean) / float64(hi-lo)
+			case d == hi:
+				p[i] = (mean - float64(lo)) / float64(hi-lo)
 			}
 		}
 		return p
@@ -111,7 +129,7 @@ func maxEntropy(support []int, v float64) []float64 {
 			m3 += p[i] * x * x * x
 			m4 += p[i] * x * x * x * x
 		}
-		f1, f2 := m1, m2-v
+		f1, f2 := m1-mean, m2-(v+mean*mean)
 		if math.Abs(f1) < 1e-13 && math.Abs(f2) < 1e-13 {
 			break
 		}
@@ -130,9 +148,9 @@ func maxEntropy(support []int, v float64) []float64 {
 	return p
 }
 
-// integerRow turns probabilities into counts adding up to keys with mean
-// exactly 0, the least-squares closest within ±2 of keys·p.
-func integerRow(support []int, p []float64, keys int) []int {
+// integerRow turns probabilities into counts adding up to keys with
+// Σ count·d = moment, the least-squares closest within ±2 of keys·p.
+func integerRow(support []int, p []float64, keys, moment int) []int {
 	base := make([]int, len(p))
 	for i := range p {
 		base[i] = int(math.Round(p[i] * float64(keys)))
@@ -142,15 +160,15 @@ func integerRow(support []int, p []float64, keys int) []int {
 	var walk func(i int)
 	walk = func(i int) {
 		if i == len(p) {
-			sum, moment := 0, 0
+			sum, m := 0, 0
 			errSq := 0.0
 			for j, c := range cur {
 				sum += c
-				moment += c * support[j]
+				m += c * support[j]
 				e := float64(c) - p[j]*float64(keys)
 				errSq += e * e
 			}
-			if sum == keys && moment == 0 && errSq < bestErr-1e-12 {
+			if sum == keys && m == moment && errSq < bestErr-1e-12 {
 				best, bestErr = append([]int(nil), cur...), errSq
 			}
 			return
