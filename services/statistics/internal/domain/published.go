@@ -60,8 +60,20 @@ func NewKeys() Keys { return make(Keys, GridSize) }
 // them: one per unit and combination.
 type Published []int64
 
-// Publish perturbs every published cell of the grid with its key.
+// Publish perturbs every published cell of the grid with its key, then
+// audits the figures (audit).
 func Publish(g Grid, k Keys) Published {
+	counts, keys := aggregate(g, k)
+	out := make(Published, len(counts))
+	for i, n := range counts {
+		out[i] = ckm.Perturb(n, keys[i])
+	}
+	audit(g, counts, out)
+	return out
+}
+
+// aggregate returns the count and the cell key of every published cell.
+func aggregate(g Grid, k Keys) ([]int64, []ckm.Key) {
 	counts := make([]int64, nUnits*combos)
 	keys := make([]ckm.Key, nUnits*combos)
 	for kom := range kommunList {
@@ -91,9 +103,67 @@ func Publish(g Grid, k Keys) Published {
 			keys[nation+c] += keys[base+c]
 		}
 	}
-	out := make(Published, len(counts))
-	for i, n := range counts {
-		out[i] = ckm.Perturb(n, keys[i])
+	return counts, keys
+}
+
+// smallGroup is the largest count whose exact value the figures must not
+// give away (docs/disclosure-control.md, threat model).
+const smallGroup = 4
+
+// audit makes sure that the figures pin no finest cell of 1 to smallGroup
+// people: for each, the same table with only that cell one larger, or one
+// smaller, must be consistent with every published figure. Only the 24
+// published cells holding the cell (see holding) change in that table, so
+// it is consistent when each of their figures could also come from its
+// count ±1. By the table's full support (ckm.Generate, TestNeighbours), one
+// larger fails only at a cell whose noise is -MaxNoise, and one smaller
+// only at +MaxNoise or at a cell of 1 shown as more than 0. Where both
+// fail, the audit lifts the cells at -MaxNoise to the next figure their
+// row allows (ckm.Lift): a lifted figure could come from its count ±1, so
+// it pins no cell, now or after later lifts, and one pass leaves every
+// small cell with its alternative. Which cells are lifted depends only on
+// the grid and the keys, so every load, replica, operation and role gets
+// the same figures.
+func audit(g Grid, counts []int64, out Published) {
+	accept := func(cells []int, d int64) bool {
+		for _, c := range cells {
+			if !ckm.Possible(counts[c]+d, out[c]) {
+				return false
+			}
+		}
+		return true
+	}
+	for i, n := range g {
+		if n < 1 || n > smallGroup {
+			continue
+		}
+		hold := holding(i)
+		if accept(hold[:], 1) || accept(hold[:], -1) {
+			continue
+		}
+		for _, c := range hold {
+			if !ckm.Possible(counts[c]+1, out[c]) {
+				out[c] = ckm.Lift(counts[c])
+			}
+		}
+	}
+}
+
+// holding lists the published cells that hold finest cell i: its 8
+// combinations (each value or all) in its kommun, then in its län, then in
+// the nation.
+func holding(i int) (out [24]int) {
+	kom, h, s, a := coords(i)
+	m := 0
+	for _, u := range [3]int{kom, lanUnit(lanOfKommun[kom]), nationUnit} {
+		for _, hh := range [2]int{h, allHousing} {
+			for _, ss := range [2]int{s, allSex} {
+				for _, aa := range [2]int{a, allAge} {
+					out[m] = u*combos + combo(hh, ss, aa)
+					m++
+				}
+			}
+		}
 	}
 	return out
 }
