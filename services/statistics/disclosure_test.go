@@ -429,14 +429,14 @@ func TestNoExactRecovery(t *testing.T) {
 	}
 	t.Logf("no exact recovery: of %d small cells (1–4) in län 05, %d have another table consistent with every figure that changes only them, %d one that also changes one other cell, %d one that changes it by up to 2 or two other cells, %d may be determined (no alternative found)",
 		len(small), alone, paired, wider, determined)
-	// The cell-key method bounds what the figures reveal but does not make
-	// every small cell undeterminable: with noise of at most ±3, a cell
-	// whose every aggregate sits at the edge of its noise can be pinned.
-	// Measured over fresh key draws this happens to 0–3 of the ~140 small
-	// cells of a län (docs/disclosure-control.md); more than 3 % would mean
-	// the method or its table has regressed.
-	if determined*100 > 3*len(small) {
-		t.Errorf("%d of %d small cells may be determined by the published figures (more than 3 %%)", determined, len(small))
+	// The table has no holes and the audit lifts the edges that would pin a
+	// small cell (domain.Publish), so every small cell has an alternative
+	// that changes only it, in every key draw.
+	if determined > 0 {
+		t.Errorf("%d of %d small cells may be determined by the published figures", determined, len(small))
+	}
+	if alone != len(small) {
+		t.Errorf("%d of %d small cells have an alternative that changes only them, want all (the audit's promise)", alone, len(small))
 	}
 
 	// 3. Least squares over every distinct figure, unknowns the 468 cells
