@@ -45,6 +45,10 @@ import (
 // MIMEXML is the media type of XML documents (the pain.001 payment file).
 const MIMEXML = "application/xml"
 
+// downloadVerb ends the routes that stream a file (the payment file's
+// `paymentRuns/{run}/file:download`): their default is the file, not JSON.
+const downloadVerb = ":download"
+
 type downloadKey struct{}
 
 // downloadRequest is what the client asked for.
@@ -75,6 +79,11 @@ func readDownloadRequest(r *http.Request) (*http.Request, error) {
 	switch strings.ToLower(format) {
 	case "":
 		want = preferredMediaType(r.Header.Values("Accept"))
+		if strings.HasSuffix(r.URL.Path, downloadVerb) {
+			// A download route serves the file itself whatever the
+			// client accepts (a browser's Accept names neither).
+			want = MIMEXML
+		}
 	case "csv":
 		want = MIMECSV
 	case "xml":
@@ -290,7 +299,7 @@ func downloadName(ctx context.Context) string {
 		return "download"
 	}
 	name := method[strings.LastIndex(method, "/")+1:]
-	for _, verb := range []string{"List", "Get", "Export", "Search"} {
+	for _, verb := range []string{"List", "Get", "Export", "Search", "Download"} {
 		if rest, ok := strings.CutPrefix(name, verb); ok && rest != "" {
 			name = rest
 			break
@@ -342,6 +351,10 @@ type DocumentMarshaler struct {
 	MediaType         string
 }
 
+// Delimiter separates the pieces of a streamed response: nothing, as the
+// pieces of a document are its bytes (grpc-gateway's runtime.Delimited).
+func (m DocumentMarshaler) Delimiter() []byte { return nil }
+
 // ContentType is the document's media type, or JSON's.
 func (m DocumentMarshaler) ContentType(v any) string {
 	switch v := v.(type) {
@@ -355,8 +368,20 @@ func (m DocumentMarshaler) ContentType(v any) string {
 	return m.Marshaler.ContentType(v)
 }
 
-// Marshal writes a document's bytes, or JSON.
+// Marshal writes a document's bytes, or JSON. A piece of a streamed
+// document comes as grpc-gateway's {"result": piece}, an error of the
+// stream as {"error": status}.
 func (m DocumentMarshaler) Marshal(v any) ([]byte, error) {
+	if chunk, ok := v.(map[string]any); ok && len(chunk) == 1 {
+		if doc, ok := chunk["result"].(rawDocument); ok {
+			return doc.data, nil
+		}
+	}
+	if chunk, ok := v.(map[string]proto.Message); ok && len(chunk) == 1 && chunk["error"] != nil {
+		// A stream's error ({"error": status}): as the edge writes every
+		// other error, the status itself.
+		return m.Marshaler.Marshal(chunk["error"])
+	}
 	switch v := v.(type) {
 	case rawDocument:
 		return v.data, nil

@@ -60,6 +60,14 @@ func handleError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 }
 
+// streamError is handleError for server-streaming methods (the payment
+// file's download): the same scrubbed status in the client's words. Before
+// the first piece it is the response, with its HTTP status; the document
+// marshaler writes it as a unary error is written.
+func streamError(ctx context.Context, err error) *status.Status {
+	return inClientWords(requestType(ctx), scrubStatus(status.Convert(err)))
+}
+
 // requestType is the request message of the method the route calls, nil
 // when the route is not a generated one.
 func requestType(ctx context.Context) protoreflect.MessageDescriptor {

@@ -54,6 +54,7 @@ func formatOptions(json runtime.Marshaler) []runtime.ServeMuxOption {
 		runtime.WithMarshalerOption(MIMECSV, &CSVMarshaler{JSON: json}),
 		// Errors in the client's words (errors.go, unmarshal.go).
 		runtime.WithErrorHandler(handleError),
+		runtime.WithStreamErrorHandler(streamError),
 		runtime.WithMiddlewares(keepDecodeFailures),
 		// Downloads: CSV of every response, documents as their own media type (download.go).
 		runtime.WithMarshalerOption(MIMEXML, DocumentMarshaler{Marshaler: json, MediaType: MIMEXML}),

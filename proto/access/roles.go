@@ -45,6 +45,7 @@ var declaredRoles = map[string][]string{
 	"/tia.travel.v1.TravelService/GetPaymentRun":              {mv},
 	"/tia.travel.v1.TravelService/ListPaymentRuns":            {mv},
 	"/tia.travel.v1.TravelService/GetPaymentFile":             {mv},
+	"/tia.travel.v1.TravelService/DownloadPaymentFile":        {mv},
 	"/tia.travel.v1.TravelService/SearchAuditEntries":         {mv, seeker},
 	"/tia.travel.v1.TravelService/VerifyAuditTrail":           {mv},
 	// Notification.

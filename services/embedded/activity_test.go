@@ -34,21 +34,7 @@ func day(days int) string { return time.Now().AddDate(0, 0, days).Format("2006-0
 // raw fetches path as c and returns the status, content type and body.
 func (c client) raw(path, accept string) (int, string, string) {
 	c.t.Helper()
-	req, err := http.NewRequest("GET", c.base+path, nil)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	if accept != "" {
-		req.Header.Set("Accept", accept)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp := c.fetch(path, accept)
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
 }

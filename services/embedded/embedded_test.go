@@ -65,6 +65,28 @@ func (c client) do(method, path string, body any) (int, map[string]any) {
 	return resttest.Client{T: c.t, Base: c.base, Token: c.token}.Do(method, path, body)
 }
 
+// fetch GETs path as c with an Accept header (none when empty) and returns
+// the response as it came, body unread (closed with the test).
+func (c client) fetch(path, accept string) *http.Response {
+	c.t.Helper()
+	req, err := http.NewRequest("GET", c.base+path, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
 func activityBody(kommun string) map[string]any { return resttest.ActivityBody(kommun) }
 
 // violatedFields lists the fields named by a 400 body's BadRequest details.

@@ -1,8 +1,10 @@
 package embedded
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -124,6 +126,22 @@ func TestTravelClaims(t *testing.T) {
 	}
 	if code, _ := board.do("GET", "/v1/"+run["name"].(string)+"/file", nil); code != http.StatusForbidden {
 		t.Fatalf("county board reads the payment file: HTTP %d", code)
+	}
+	// The same file streamed: the XML itself, in chunked transfer
+	// encoding, an attachment, whatever the client accepts.
+	for _, accept := range []string{"", "application/json", "application/xml"} {
+		resp := mv.fetch("/v1/"+run["name"].(string)+"/file:download", accept)
+		got, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/xml" || resp.ContentLength != -1 ||
+			!slices.Contains(resp.TransferEncoding, "chunked") || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), `attachment; filename="payment-file-`) {
+			t.Fatalf("payment file download (Accept %q): HTTP %d %v %v %s", accept, resp.StatusCode, resp.TransferEncoding, resp.Header, got)
+		}
+		if !bytes.Equal(got, xml) {
+			t.Fatalf("downloaded payment file differs from the one in JSON:\n%s", got)
+		}
+	}
+	if resp := board.fetch("/v1/"+run["name"].(string)+"/file:download", ""); resp.StatusCode != http.StatusForbidden || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("county board downloads the payment file: HTTP %d %v", resp.StatusCode, resp.Header)
 	}
 	code, paid := seeker.do("GET", "/v1/"+first["name"].(string), nil)
 	if code != http.StatusOK || paid["state"] != "CLAIM_STATE_PAID" || paid["paymentRun"] != run["name"] {

@@ -1,11 +1,13 @@
 package travel
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 
 	"github.com/google/uuid"
+	"google.golang.org/grpc"
 
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
 	"github.com/tia-platform/tia/services/platform/apierr"
@@ -113,6 +115,58 @@ func (s *Service) GetPaymentFile(ctx context.Context, req *travelv1.GetPaymentFi
 		return nil, err
 	}
 	return &travelv1.PaymentFile{Name: req.GetName(), ContentType: "application/xml", Content: buf.Bytes()}, nil
+}
+
+// DownloadPaymentFile streams the pain.001 document of a completed run in
+// pieces of at most chunkSize bytes, written from the database row by row:
+// memory stays flat whatever the size of the run. The read of every person's
+// data is recorded before the first byte leaves, so a download cut short is
+// still in the audit trail.
+func (s *Service) DownloadPaymentFile(req *travelv1.DownloadPaymentFileRequest, stream grpc.ServerStreamingServer[travelv1.PaymentFileChunk]) error {
+	ctx := stream.Context()
+	if _, err := auth.Require(ctx, auth.RoleMigrationsverket); err != nil {
+		return err
+	}
+	run, err := s.run(ctx, req.GetName(), true)
+	if err != nil {
+		return err
+	}
+	if run.State != domain.RunSucceeded {
+		return badrequest.Field("name", "the payment run is still running")
+	}
+	dossiers, err := s.store.PaymentDossiers(ctx, run.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.units.AuditRead(ctx, audit.OpRead, req.GetName(), dossiers...); err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(chunkWriter(func(p []byte) error {
+		return stream.Send(&travelv1.PaymentFileChunk{ContentType: "application/xml", Data: p})
+	}), chunkSize)
+	if _, err := paymentFile(ctx, s.store, s.opts.Debtor, run, w); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+// chunkSize is the largest piece of a streamed payment file (a variable
+// for tests).
+var chunkSize = 64 << 10
+
+// chunkWriter sends what is written to it as one piece; behind a
+// bufio.Writer of chunkSize it gets full pieces, and the rest at Flush.
+type chunkWriter func([]byte) error
+
+func (c chunkWriter) Write(p []byte) (int, error) {
+	for n := 0; n < len(p); n += chunkSize {
+		// The stream may hold on to the message until it is sent: a copy,
+		// as bufio.Writer reuses its buffer.
+		if err := c(bytes.Clone(p[n:min(n+chunkSize, len(p))])); err != nil {
+			return n, err
+		}
+	}
+	return len(p), nil
 }
 
 func (s *Service) run(ctx context.Context, name string, file bool) (domain.PaymentRun, error) {

@@ -15,10 +15,14 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/moov-io/iso20022/pkg/document"
 	"github.com/moov-io/iso20022/pkg/pain_v10"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
+	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
 	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/travel"
@@ -302,4 +306,79 @@ func TestReports(t *testing.T) {
 	if _, err := e.svc.GetUsageReport(as(countyBoard), &travelv1.GetUsageReportRequest{LanCode: "01"}); err == nil {
 		t.Fatal("a county board reads another län's report")
 	}
+}
+
+// chunks is the server side of a DownloadPaymentFile stream: it keeps what
+// is sent.
+type chunks struct {
+	grpc.ServerStream
+	ctx  context.Context
+	sent []*travelv1.PaymentFileChunk
+}
+
+func (c *chunks) Context() context.Context { return c.ctx }
+func (c *chunks) Send(m *travelv1.PaymentFileChunk) error {
+	c.sent = append(c.sent, m)
+	return nil
+}
+
+// TestPaymentFileDownload: a payment file larger than a piece streams in
+// pieces of at most the piece size (4 KiB here, 64 KiB in service) that make up the same file GetPaymentFile
+// returns whole; the read of every payee's data is in the audit trail; a
+// county board, or a run not yet finished, gets nothing.
+func TestPaymentFileDownload(t *testing.T) {
+	defer travel.SetChunkSize(4 << 10)()
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn, travel.Options{PaymentBatch: 50})
+		const n = 60
+		for i := range n {
+			e.submit(t, migrationsverket, newClaim(func(c *travelv1.Claim) {
+				c.DossierNumber = fmt.Sprintf("13-%06d", i)
+				c.CostOre = int64(2000 + i)
+			}))
+		}
+		run, err := e.svc.CreatePaymentRun(as(migrationsverket), &travelv1.CreatePaymentRunRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := waitRun(t, e, run.GetName())
+		whole, err := e.svc.GetPaymentFile(as(migrationsverket), &travelv1.GetPaymentFileRequest{Name: run.GetName() + "/file"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before int
+		_ = e.db.Get(&before, "SELECT COUNT(*) FROM audit_log")
+
+		s := &chunks{ctx: as(migrationsverket)}
+		if err := e.srv.DownloadPaymentFile(&travelv1.DownloadPaymentFileRequest{Name: run.GetName() + "/file"}, s); err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		for _, c := range s.sent {
+			if len(c.GetData()) == 0 || len(c.GetData()) > 4<<10 || c.GetContentType() != "application/xml" {
+				t.Fatalf("piece of %d bytes, %q", len(c.GetData()), c.GetContentType())
+			}
+			got = append(got, c.GetData()...)
+		}
+		if len(s.sent) < 2 || string(got) != string(whole.GetContent()) {
+			t.Fatalf("%d pieces, %d bytes; the whole file has %d", len(s.sent), len(got), len(whole.GetContent()))
+		}
+		checkPain001(t, got, n, done.GetTotalOre())
+		var after int
+		_ = e.db.Get(&after, "SELECT COUNT(*) FROM audit_log")
+		if after-before != n {
+			t.Fatalf("the download added %d audit entries, want one per payee (%d)", after-before, n)
+		}
+
+		table := apierr.Table{Domain: "travel.tia", Rules: travel.Errors}
+		code := func(err error) codes.Code { return status.Code(table.Status(context.Background(), err)) }
+		denied := &chunks{ctx: as(countyBoardStockholm)}
+		if err := e.srv.DownloadPaymentFile(&travelv1.DownloadPaymentFileRequest{Name: run.GetName() + "/file"}, denied); code(err) != codes.PermissionDenied || len(denied.sent) != 0 {
+			t.Fatalf("county board: %v, %d pieces", err, len(denied.sent))
+		}
+		missing := &chunks{ctx: as(migrationsverket)}
+		if err := e.srv.DownloadPaymentFile(&travelv1.DownloadPaymentFileRequest{Name: "paymentRuns/nope/file"}, missing); code(err) != codes.NotFound || len(missing.sent) != 0 {
+			t.Fatalf("unknown run: %v, %d pieces", err, len(missing.sent))
+		}
+	})
 }

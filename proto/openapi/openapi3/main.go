@@ -363,6 +363,18 @@ func (c *completer) representations(o *operation) {
 		}}}
 		ok.Value.Description = ptr("The payment file: as JSON with the file inside, or with `Accept: application/xml` (or `?format=xml`) the pain.001 XML itself, as an attachment.")
 		o.op.Parameters = append(o.op.Parameters, c.parameter("DocumentFormat"))
+	case name == "DownloadPaymentFile":
+		// Server-streaming: the pieces are the file's bytes, sent as they
+		// are written (gateway/download.go), never JSON.
+		ok.Value.Content = openapi3.Content{"application/xml": &openapi3.MediaType{Schema: &openapi3.SchemaRef{Value: &openapi3.Schema{
+			Type: &openapi3.Types{"string"}, Description: "The ISO 20022 pain.001 credit transfer file itself.",
+		}}}}
+		ok.Value.Description = ptr("The payment file itself (pain.001 XML), as an attachment, in chunked transfer encoding: " +
+			"sent as it is written, so a file of any size can be downloaded.")
+		ok.Value.Headers = openapi3.Headers{"Content-Disposition": &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
+			Description: "`attachment; filename=\"payment-file-{YYYY-MM-DD}.xml\"`",
+			Schema:      openapi3.NewStringSchema().NewRef(),
+		}}}}
 	case ok != nil && isReport(o.method) && c.isTable(ok):
 		c.addCSV(o, ok, "The rows as a spreadsheet file.")
 	}

@@ -354,6 +354,9 @@ func matrix() []row {
 		r(tra+"GetPaymentFile", "", mvOnly, func(w *world, c caller) proto.Message {
 			return &travelv1.GetPaymentFileRequest{Name: w.paymentRun() + "/file"}
 		}),
+		r(tra+"DownloadPaymentFile", "", mvOnly, func(w *world, c caller) proto.Message {
+			return &travelv1.DownloadPaymentFileRequest{Name: w.paymentRun() + "/file"}
+		}),
 		r(tra+"GetLeadTimeReport", "", mvBoard01, func(w *world, c caller) proto.Message {
 			return &travelv1.GetLeadTimeReportRequest{LanCode: "01"}
 		}),

@@ -259,6 +259,17 @@ func (s *Store) RunTotals(ctx context.Context, runID string) (count, totalOre in
 	return t.N, t.Sum, nil
 }
 
+// PaymentDossiers lists the dossier numbers the run's payment file holds, in
+// claim order: whose personal data a download of the file reads.
+func (s *Store) PaymentDossiers(ctx context.Context, runID string) ([]string, error) {
+	var dossiers []string
+	err := s.db.SelectContext(ctx, &dossiers, s.db.Rebind("SELECT dossier FROM payments WHERE run_id = ? ORDER BY claim_id"), runID)
+	if err != nil {
+		return nil, fmt.Errorf("payment dossiers: %w", err)
+	}
+	return dossiers, nil
+}
+
 // Payments streams the payments of run in claim order to fn.
 func (s *Store) Payments(ctx context.Context, runID string, fn func(next func() (domain.Payment, bool, error)) error) error {
 	rows, err := s.db.QueryxContext(ctx, s.db.Rebind(

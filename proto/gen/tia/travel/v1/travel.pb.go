@@ -2445,6 +2445,108 @@ func (x *PaymentFile) GetContent() []byte {
 	return nil
 }
 
+// Request for DownloadPaymentFile.
+type DownloadPaymentFileRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `paymentRuns/{run}/file`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DownloadPaymentFileRequest) Reset() {
+	*x = DownloadPaymentFileRequest{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DownloadPaymentFileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DownloadPaymentFileRequest) ProtoMessage() {}
+
+func (x *DownloadPaymentFileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DownloadPaymentFileRequest.ProtoReflect.Descriptor instead.
+func (*DownloadPaymentFileRequest) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *DownloadPaymentFileRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// PaymentFileChunk is one piece of a payment file: the file is the pieces'
+// data, in the order they arrive.
+type PaymentFileChunk struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// application/xml.
+	ContentType string `protobuf:"bytes,1,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// The next bytes of the pain.001.001.10 document (at most 64 KiB).
+	Data          []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaymentFileChunk) Reset() {
+	*x = PaymentFileChunk{}
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaymentFileChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaymentFileChunk) ProtoMessage() {}
+
+func (x *PaymentFileChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaymentFileChunk.ProtoReflect.Descriptor instead.
+func (*PaymentFileChunk) Descriptor() ([]byte, []int) {
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *PaymentFileChunk) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *PaymentFileChunk) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
 // Request for GetLeadTimeReport.
 type GetLeadTimeReportRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2456,7 +2558,7 @@ type GetLeadTimeReportRequest struct {
 
 func (x *GetLeadTimeReportRequest) Reset() {
 	*x = GetLeadTimeReportRequest{}
-	mi := &file_tia_travel_v1_travel_proto_msgTypes[30]
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2468,7 +2570,7 @@ func (x *GetLeadTimeReportRequest) String() string {
 func (*GetLeadTimeReportRequest) ProtoMessage() {}
 
 func (x *GetLeadTimeReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tia_travel_v1_travel_proto_msgTypes[30]
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2481,7 +2583,7 @@ func (x *GetLeadTimeReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLeadTimeReportRequest.ProtoReflect.Descriptor instead.
 func (*GetLeadTimeReportRequest) Descriptor() ([]byte, []int) {
-	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{30}
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetLeadTimeReportRequest) GetLanCode() string {
@@ -2512,7 +2614,7 @@ type LeadTimeRow struct {
 
 func (x *LeadTimeRow) Reset() {
 	*x = LeadTimeRow{}
-	mi := &file_tia_travel_v1_travel_proto_msgTypes[31]
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2524,7 +2626,7 @@ func (x *LeadTimeRow) String() string {
 func (*LeadTimeRow) ProtoMessage() {}
 
 func (x *LeadTimeRow) ProtoReflect() protoreflect.Message {
-	mi := &file_tia_travel_v1_travel_proto_msgTypes[31]
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2537,7 +2639,7 @@ func (x *LeadTimeRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeadTimeRow.ProtoReflect.Descriptor instead.
 func (*LeadTimeRow) Descriptor() ([]byte, []int) {
-	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{31}
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *LeadTimeRow) GetLanCode() string {
@@ -2603,7 +2705,7 @@ type AtRiskClaim struct {
 
 func (x *AtRiskClaim) Reset() {
 	*x = AtRiskClaim{}
-	mi := &file_tia_travel_v1_travel_proto_msgTypes[32]
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2615,7 +2717,7 @@ func (x *AtRiskClaim) String() string {
 func (*AtRiskClaim) ProtoMessage() {}
 
 func (x *AtRiskClaim) ProtoReflect() protoreflect.Message {
-	mi := &file_tia_travel_v1_travel_proto_msgTypes[32]
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2628,7 +2730,7 @@ func (x *AtRiskClaim) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AtRiskClaim.ProtoReflect.Descriptor instead.
 func (*AtRiskClaim) Descriptor() ([]byte, []int) {
-	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{32}
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *AtRiskClaim) GetClaim() string {
@@ -2688,7 +2790,7 @@ type LeadTimeReport struct {
 
 func (x *LeadTimeReport) Reset() {
 	*x = LeadTimeReport{}
-	mi := &file_tia_travel_v1_travel_proto_msgTypes[33]
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2700,7 +2802,7 @@ func (x *LeadTimeReport) String() string {
 func (*LeadTimeReport) ProtoMessage() {}
 
 func (x *LeadTimeReport) ProtoReflect() protoreflect.Message {
-	mi := &file_tia_travel_v1_travel_proto_msgTypes[33]
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2713,7 +2815,7 @@ func (x *LeadTimeReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeadTimeReport.ProtoReflect.Descriptor instead.
 func (*LeadTimeReport) Descriptor() ([]byte, []int) {
-	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{33}
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *LeadTimeReport) GetTargetDays() int32 {
@@ -2748,7 +2850,7 @@ type GetUsageReportRequest struct {
 
 func (x *GetUsageReportRequest) Reset() {
 	*x = GetUsageReportRequest{}
-	mi := &file_tia_travel_v1_travel_proto_msgTypes[34]
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2760,7 +2862,7 @@ func (x *GetUsageReportRequest) String() string {
 func (*GetUsageReportRequest) ProtoMessage() {}
 
 func (x *GetUsageReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tia_travel_v1_travel_proto_msgTypes[34]
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2773,7 +2875,7 @@ func (x *GetUsageReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUsageReportRequest.ProtoReflect.Descriptor instead.
 func (*GetUsageReportRequest) Descriptor() ([]byte, []int) {
-	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{34}
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetUsageReportRequest) GetLanCode() string {
@@ -2808,7 +2910,7 @@ type UsageRow struct {
 
 func (x *UsageRow) Reset() {
 	*x = UsageRow{}
-	mi := &file_tia_travel_v1_travel_proto_msgTypes[35]
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2820,7 +2922,7 @@ func (x *UsageRow) String() string {
 func (*UsageRow) ProtoMessage() {}
 
 func (x *UsageRow) ProtoReflect() protoreflect.Message {
-	mi := &file_tia_travel_v1_travel_proto_msgTypes[35]
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2833,7 +2935,7 @@ func (x *UsageRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsageRow.ProtoReflect.Descriptor instead.
 func (*UsageRow) Descriptor() ([]byte, []int) {
-	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{35}
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *UsageRow) GetLanCode() string {
@@ -2909,7 +3011,7 @@ type FlaggedClaim struct {
 
 func (x *FlaggedClaim) Reset() {
 	*x = FlaggedClaim{}
-	mi := &file_tia_travel_v1_travel_proto_msgTypes[36]
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2921,7 +3023,7 @@ func (x *FlaggedClaim) String() string {
 func (*FlaggedClaim) ProtoMessage() {}
 
 func (x *FlaggedClaim) ProtoReflect() protoreflect.Message {
-	mi := &file_tia_travel_v1_travel_proto_msgTypes[36]
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2934,7 +3036,7 @@ func (x *FlaggedClaim) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlaggedClaim.ProtoReflect.Descriptor instead.
 func (*FlaggedClaim) Descriptor() ([]byte, []int) {
-	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{36}
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *FlaggedClaim) GetClaim() string {
@@ -2978,7 +3080,7 @@ type UsageReport struct {
 
 func (x *UsageReport) Reset() {
 	*x = UsageReport{}
-	mi := &file_tia_travel_v1_travel_proto_msgTypes[37]
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2990,7 +3092,7 @@ func (x *UsageReport) String() string {
 func (*UsageReport) ProtoMessage() {}
 
 func (x *UsageReport) ProtoReflect() protoreflect.Message {
-	mi := &file_tia_travel_v1_travel_proto_msgTypes[37]
+	mi := &file_tia_travel_v1_travel_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3003,7 +3105,7 @@ func (x *UsageReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsageReport.ProtoReflect.Descriptor instead.
 func (*UsageReport) Descriptor() ([]byte, []int) {
-	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{37}
+	return file_tia_travel_v1_travel_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *UsageReport) GetRows() []*UsageRow {
@@ -3211,7 +3313,12 @@ const file_tia_travel_v1_travel_proto_rawDesc = "" +
 	"\vPaymentFile\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fcontent_type\x18\x02 \x01(\tR\vcontentType\x12\x18\n" +
-	"\acontent\x18\x03 \x01(\fR\acontent\"K\n" +
+	"\acontent\x18\x03 \x01(\fR\acontent\"[\n" +
+	"\x1aDownloadPaymentFileRequest\x12=\n" +
+	"\x04name\x18\x01 \x01(\tB)\xbaH&r$2\"^paymentRuns/[a-z0-9-]{1,63}/file$R\x04name\"I\n" +
+	"\x10PaymentFileChunk\x12!\n" +
+	"\fcontent_type\x18\x01 \x01(\tR\vcontentType\x12\x12\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data\"K\n" +
 	"\x18GetLeadTimeReportRequest\x12/\n" +
 	"\blan_code\x18\x01 \x01(\tB\x14\xbaH\x11r\x0f2\r^([0-9]{2})?$R\alanCode\"\xba\x01\n" +
 	"\vLeadTimeRow\x12\x19\n" +
@@ -3281,7 +3388,7 @@ const file_tia_travel_v1_travel_proto_rawDesc = "" +
 	"\x0fPaymentRunState\x12!\n" +
 	"\x1dPAYMENT_RUN_STATE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19PAYMENT_RUN_STATE_RUNNING\x10\x01\x12\x1f\n" +
-	"\x1bPAYMENT_RUN_STATE_SUCCEEDED\x10\x022\xec\x0e\n" +
+	"\x1bPAYMENT_RUN_STATE_SUCCEEDED\x10\x022\xd1\x0f\n" +
 	"\rTravelService\x12F\n" +
 	"\vCreateRoute\x12!.tia.travel.v1.CreateRouteRequest\x1a\x14.tia.travel.v1.Route\x12@\n" +
 	"\bGetRoute\x12\x1e.tia.travel.v1.GetRouteRequest\x1a\x14.tia.travel.v1.Route\x12Q\n" +
@@ -3302,7 +3409,8 @@ const file_tia_travel_v1_travel_proto_rawDesc = "" +
 	"\x10CreatePaymentRun\x12&.tia.travel.v1.CreatePaymentRunRequest\x1a\x19.tia.travel.v1.PaymentRun\x12O\n" +
 	"\rGetPaymentRun\x12#.tia.travel.v1.GetPaymentRunRequest\x1a\x19.tia.travel.v1.PaymentRun\x12`\n" +
 	"\x0fListPaymentRuns\x12%.tia.travel.v1.ListPaymentRunsRequest\x1a&.tia.travel.v1.ListPaymentRunsResponse\x12R\n" +
-	"\x0eGetPaymentFile\x12$.tia.travel.v1.GetPaymentFileRequest\x1a\x1a.tia.travel.v1.PaymentFile\x12[\n" +
+	"\x0eGetPaymentFile\x12$.tia.travel.v1.GetPaymentFileRequest\x1a\x1a.tia.travel.v1.PaymentFile\x12c\n" +
+	"\x13DownloadPaymentFile\x12).tia.travel.v1.DownloadPaymentFileRequest\x1a\x1f.tia.travel.v1.PaymentFileChunk0\x01\x12[\n" +
 	"\x11GetLeadTimeReport\x12'.tia.travel.v1.GetLeadTimeReportRequest\x1a\x1d.tia.travel.v1.LeadTimeReport\x12R\n" +
 	"\x0eGetUsageReport\x12$.tia.travel.v1.GetUsageReportRequest\x1a\x1a.tia.travel.v1.UsageReport\x12g\n" +
 	"\x12SearchAuditEntries\x12'.tia.audit.v1.SearchAuditEntriesRequest\x1a(.tia.audit.v1.SearchAuditEntriesResponse\x12a\n" +
@@ -3321,7 +3429,7 @@ func file_tia_travel_v1_travel_proto_rawDescGZIP() []byte {
 }
 
 var file_tia_travel_v1_travel_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_tia_travel_v1_travel_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_tia_travel_v1_travel_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_tia_travel_v1_travel_proto_goTypes = []any{
 	(ConsultationState)(0),                    // 0: tia.travel.v1.ConsultationState
 	(Stance)(0),                               // 1: tia.travel.v1.Stance
@@ -3358,55 +3466,57 @@ var file_tia_travel_v1_travel_proto_goTypes = []any{
 	(*ListPaymentRunsResponse)(nil),           // 32: tia.travel.v1.ListPaymentRunsResponse
 	(*GetPaymentFileRequest)(nil),             // 33: tia.travel.v1.GetPaymentFileRequest
 	(*PaymentFile)(nil),                       // 34: tia.travel.v1.PaymentFile
-	(*GetLeadTimeReportRequest)(nil),          // 35: tia.travel.v1.GetLeadTimeReportRequest
-	(*LeadTimeRow)(nil),                       // 36: tia.travel.v1.LeadTimeRow
-	(*AtRiskClaim)(nil),                       // 37: tia.travel.v1.AtRiskClaim
-	(*LeadTimeReport)(nil),                    // 38: tia.travel.v1.LeadTimeReport
-	(*GetUsageReportRequest)(nil),             // 39: tia.travel.v1.GetUsageReportRequest
-	(*UsageRow)(nil),                          // 40: tia.travel.v1.UsageRow
-	(*FlaggedClaim)(nil),                      // 41: tia.travel.v1.FlaggedClaim
-	(*UsageReport)(nil),                       // 42: tia.travel.v1.UsageReport
-	(*timestamppb.Timestamp)(nil),             // 43: google.protobuf.Timestamp
-	(*v1.SearchAuditEntriesRequest)(nil),      // 44: tia.audit.v1.SearchAuditEntriesRequest
-	(*v1.VerifyAuditTrailRequest)(nil),        // 45: tia.audit.v1.VerifyAuditTrailRequest
-	(*v1.SearchAuditEntriesResponse)(nil),     // 46: tia.audit.v1.SearchAuditEntriesResponse
-	(*v1.VerifyAuditTrailResponse)(nil),       // 47: tia.audit.v1.VerifyAuditTrailResponse
+	(*DownloadPaymentFileRequest)(nil),        // 35: tia.travel.v1.DownloadPaymentFileRequest
+	(*PaymentFileChunk)(nil),                  // 36: tia.travel.v1.PaymentFileChunk
+	(*GetLeadTimeReportRequest)(nil),          // 37: tia.travel.v1.GetLeadTimeReportRequest
+	(*LeadTimeRow)(nil),                       // 38: tia.travel.v1.LeadTimeRow
+	(*AtRiskClaim)(nil),                       // 39: tia.travel.v1.AtRiskClaim
+	(*LeadTimeReport)(nil),                    // 40: tia.travel.v1.LeadTimeReport
+	(*GetUsageReportRequest)(nil),             // 41: tia.travel.v1.GetUsageReportRequest
+	(*UsageRow)(nil),                          // 42: tia.travel.v1.UsageRow
+	(*FlaggedClaim)(nil),                      // 43: tia.travel.v1.FlaggedClaim
+	(*UsageReport)(nil),                       // 44: tia.travel.v1.UsageReport
+	(*timestamppb.Timestamp)(nil),             // 45: google.protobuf.Timestamp
+	(*v1.SearchAuditEntriesRequest)(nil),      // 46: tia.audit.v1.SearchAuditEntriesRequest
+	(*v1.VerifyAuditTrailRequest)(nil),        // 47: tia.audit.v1.VerifyAuditTrailRequest
+	(*v1.SearchAuditEntriesResponse)(nil),     // 48: tia.audit.v1.SearchAuditEntriesResponse
+	(*v1.VerifyAuditTrailResponse)(nil),       // 49: tia.audit.v1.VerifyAuditTrailResponse
 }
 var file_tia_travel_v1_travel_proto_depIdxs = []int32{
-	43, // 0: tia.travel.v1.Route.create_time:type_name -> google.protobuf.Timestamp
+	45, // 0: tia.travel.v1.Route.create_time:type_name -> google.protobuf.Timestamp
 	5,  // 1: tia.travel.v1.CreateRouteRequest.route:type_name -> tia.travel.v1.Route
 	5,  // 2: tia.travel.v1.ListRoutesResponse.routes:type_name -> tia.travel.v1.Route
 	5,  // 3: tia.travel.v1.Consultation.proposals:type_name -> tia.travel.v1.Route
 	0,  // 4: tia.travel.v1.Consultation.state:type_name -> tia.travel.v1.ConsultationState
 	12, // 5: tia.travel.v1.Consultation.responses:type_name -> tia.travel.v1.ConsultationResponse
 	14, // 6: tia.travel.v1.Consultation.decision:type_name -> tia.travel.v1.ConsultationDecision
-	43, // 7: tia.travel.v1.Consultation.create_time:type_name -> google.protobuf.Timestamp
+	45, // 7: tia.travel.v1.Consultation.create_time:type_name -> google.protobuf.Timestamp
 	1,  // 8: tia.travel.v1.ConsultationResponse.stance:type_name -> tia.travel.v1.Stance
-	43, // 9: tia.travel.v1.ConsultationResponse.create_time:type_name -> google.protobuf.Timestamp
+	45, // 9: tia.travel.v1.ConsultationResponse.create_time:type_name -> google.protobuf.Timestamp
 	13, // 10: tia.travel.v1.ConsultationDecision.feedback:type_name -> tia.travel.v1.Feedback
-	43, // 11: tia.travel.v1.ConsultationDecision.decide_time:type_name -> google.protobuf.Timestamp
+	45, // 11: tia.travel.v1.ConsultationDecision.decide_time:type_name -> google.protobuf.Timestamp
 	11, // 12: tia.travel.v1.CreateConsultationRequest.consultation:type_name -> tia.travel.v1.Consultation
 	11, // 13: tia.travel.v1.ListConsultationsResponse.consultations:type_name -> tia.travel.v1.Consultation
 	12, // 14: tia.travel.v1.CreateConsultationResponseRequest.response:type_name -> tia.travel.v1.ConsultationResponse
 	13, // 15: tia.travel.v1.DecideConsultationRequest.feedback:type_name -> tia.travel.v1.Feedback
 	3,  // 16: tia.travel.v1.Claim.ticket_type:type_name -> tia.travel.v1.TicketType
 	2,  // 17: tia.travel.v1.Claim.state:type_name -> tia.travel.v1.ClaimState
-	43, // 18: tia.travel.v1.Claim.submit_time:type_name -> google.protobuf.Timestamp
-	43, // 19: tia.travel.v1.Claim.decide_time:type_name -> google.protobuf.Timestamp
-	43, // 20: tia.travel.v1.Claim.pay_time:type_name -> google.protobuf.Timestamp
+	45, // 18: tia.travel.v1.Claim.submit_time:type_name -> google.protobuf.Timestamp
+	45, // 19: tia.travel.v1.Claim.decide_time:type_name -> google.protobuf.Timestamp
+	45, // 20: tia.travel.v1.Claim.pay_time:type_name -> google.protobuf.Timestamp
 	21, // 21: tia.travel.v1.CreateClaimRequest.claim:type_name -> tia.travel.v1.Claim
 	21, // 22: tia.travel.v1.ListClaimsResponse.claims:type_name -> tia.travel.v1.Claim
 	4,  // 23: tia.travel.v1.PaymentRun.state:type_name -> tia.travel.v1.PaymentRunState
-	43, // 24: tia.travel.v1.PaymentRun.create_time:type_name -> google.protobuf.Timestamp
-	43, // 25: tia.travel.v1.PaymentRun.complete_time:type_name -> google.protobuf.Timestamp
+	45, // 24: tia.travel.v1.PaymentRun.create_time:type_name -> google.protobuf.Timestamp
+	45, // 25: tia.travel.v1.PaymentRun.complete_time:type_name -> google.protobuf.Timestamp
 	28, // 26: tia.travel.v1.ListPaymentRunsResponse.payment_runs:type_name -> tia.travel.v1.PaymentRun
 	2,  // 27: tia.travel.v1.AtRiskClaim.state:type_name -> tia.travel.v1.ClaimState
-	43, // 28: tia.travel.v1.AtRiskClaim.submit_time:type_name -> google.protobuf.Timestamp
-	36, // 29: tia.travel.v1.LeadTimeReport.rows:type_name -> tia.travel.v1.LeadTimeRow
-	37, // 30: tia.travel.v1.LeadTimeReport.at_risk:type_name -> tia.travel.v1.AtRiskClaim
+	45, // 28: tia.travel.v1.AtRiskClaim.submit_time:type_name -> google.protobuf.Timestamp
+	38, // 29: tia.travel.v1.LeadTimeReport.rows:type_name -> tia.travel.v1.LeadTimeRow
+	39, // 30: tia.travel.v1.LeadTimeReport.at_risk:type_name -> tia.travel.v1.AtRiskClaim
 	2,  // 31: tia.travel.v1.FlaggedClaim.state:type_name -> tia.travel.v1.ClaimState
-	40, // 32: tia.travel.v1.UsageReport.rows:type_name -> tia.travel.v1.UsageRow
-	41, // 33: tia.travel.v1.UsageReport.flagged:type_name -> tia.travel.v1.FlaggedClaim
+	42, // 32: tia.travel.v1.UsageReport.rows:type_name -> tia.travel.v1.UsageRow
+	43, // 33: tia.travel.v1.UsageReport.flagged:type_name -> tia.travel.v1.FlaggedClaim
 	6,  // 34: tia.travel.v1.TravelService.CreateRoute:input_type -> tia.travel.v1.CreateRouteRequest
 	7,  // 35: tia.travel.v1.TravelService.GetRoute:input_type -> tia.travel.v1.GetRouteRequest
 	8,  // 36: tia.travel.v1.TravelService.ListRoutes:input_type -> tia.travel.v1.ListRoutesRequest
@@ -3425,34 +3535,36 @@ var file_tia_travel_v1_travel_proto_depIdxs = []int32{
 	30, // 49: tia.travel.v1.TravelService.GetPaymentRun:input_type -> tia.travel.v1.GetPaymentRunRequest
 	31, // 50: tia.travel.v1.TravelService.ListPaymentRuns:input_type -> tia.travel.v1.ListPaymentRunsRequest
 	33, // 51: tia.travel.v1.TravelService.GetPaymentFile:input_type -> tia.travel.v1.GetPaymentFileRequest
-	35, // 52: tia.travel.v1.TravelService.GetLeadTimeReport:input_type -> tia.travel.v1.GetLeadTimeReportRequest
-	39, // 53: tia.travel.v1.TravelService.GetUsageReport:input_type -> tia.travel.v1.GetUsageReportRequest
-	44, // 54: tia.travel.v1.TravelService.SearchAuditEntries:input_type -> tia.audit.v1.SearchAuditEntriesRequest
-	45, // 55: tia.travel.v1.TravelService.VerifyAuditTrail:input_type -> tia.audit.v1.VerifyAuditTrailRequest
-	5,  // 56: tia.travel.v1.TravelService.CreateRoute:output_type -> tia.travel.v1.Route
-	5,  // 57: tia.travel.v1.TravelService.GetRoute:output_type -> tia.travel.v1.Route
-	9,  // 58: tia.travel.v1.TravelService.ListRoutes:output_type -> tia.travel.v1.ListRoutesResponse
-	5,  // 59: tia.travel.v1.TravelService.RevokeRoute:output_type -> tia.travel.v1.Route
-	11, // 60: tia.travel.v1.TravelService.CreateConsultation:output_type -> tia.travel.v1.Consultation
-	11, // 61: tia.travel.v1.TravelService.GetConsultation:output_type -> tia.travel.v1.Consultation
-	18, // 62: tia.travel.v1.TravelService.ListConsultations:output_type -> tia.travel.v1.ListConsultationsResponse
-	12, // 63: tia.travel.v1.TravelService.CreateConsultationResponse:output_type -> tia.travel.v1.ConsultationResponse
-	11, // 64: tia.travel.v1.TravelService.DecideConsultation:output_type -> tia.travel.v1.Consultation
-	21, // 65: tia.travel.v1.TravelService.CreateClaim:output_type -> tia.travel.v1.Claim
-	21, // 66: tia.travel.v1.TravelService.GetClaim:output_type -> tia.travel.v1.Claim
-	25, // 67: tia.travel.v1.TravelService.ListClaims:output_type -> tia.travel.v1.ListClaimsResponse
-	21, // 68: tia.travel.v1.TravelService.ApproveClaim:output_type -> tia.travel.v1.Claim
-	21, // 69: tia.travel.v1.TravelService.RejectClaim:output_type -> tia.travel.v1.Claim
-	28, // 70: tia.travel.v1.TravelService.CreatePaymentRun:output_type -> tia.travel.v1.PaymentRun
-	28, // 71: tia.travel.v1.TravelService.GetPaymentRun:output_type -> tia.travel.v1.PaymentRun
-	32, // 72: tia.travel.v1.TravelService.ListPaymentRuns:output_type -> tia.travel.v1.ListPaymentRunsResponse
-	34, // 73: tia.travel.v1.TravelService.GetPaymentFile:output_type -> tia.travel.v1.PaymentFile
-	38, // 74: tia.travel.v1.TravelService.GetLeadTimeReport:output_type -> tia.travel.v1.LeadTimeReport
-	42, // 75: tia.travel.v1.TravelService.GetUsageReport:output_type -> tia.travel.v1.UsageReport
-	46, // 76: tia.travel.v1.TravelService.SearchAuditEntries:output_type -> tia.audit.v1.SearchAuditEntriesResponse
-	47, // 77: tia.travel.v1.TravelService.VerifyAuditTrail:output_type -> tia.audit.v1.VerifyAuditTrailResponse
-	56, // [56:78] is the sub-list for method output_type
-	34, // [34:56] is the sub-list for method input_type
+	35, // 52: tia.travel.v1.TravelService.DownloadPaymentFile:input_type -> tia.travel.v1.DownloadPaymentFileRequest
+	37, // 53: tia.travel.v1.TravelService.GetLeadTimeReport:input_type -> tia.travel.v1.GetLeadTimeReportRequest
+	41, // 54: tia.travel.v1.TravelService.GetUsageReport:input_type -> tia.travel.v1.GetUsageReportRequest
+	46, // 55: tia.travel.v1.TravelService.SearchAuditEntries:input_type -> tia.audit.v1.SearchAuditEntriesRequest
+	47, // 56: tia.travel.v1.TravelService.VerifyAuditTrail:input_type -> tia.audit.v1.VerifyAuditTrailRequest
+	5,  // 57: tia.travel.v1.TravelService.CreateRoute:output_type -> tia.travel.v1.Route
+	5,  // 58: tia.travel.v1.TravelService.GetRoute:output_type -> tia.travel.v1.Route
+	9,  // 59: tia.travel.v1.TravelService.ListRoutes:output_type -> tia.travel.v1.ListRoutesResponse
+	5,  // 60: tia.travel.v1.TravelService.RevokeRoute:output_type -> tia.travel.v1.Route
+	11, // 61: tia.travel.v1.TravelService.CreateConsultation:output_type -> tia.travel.v1.Consultation
+	11, // 62: tia.travel.v1.TravelService.GetConsultation:output_type -> tia.travel.v1.Consultation
+	18, // 63: tia.travel.v1.TravelService.ListConsultations:output_type -> tia.travel.v1.ListConsultationsResponse
+	12, // 64: tia.travel.v1.TravelService.CreateConsultationResponse:output_type -> tia.travel.v1.ConsultationResponse
+	11, // 65: tia.travel.v1.TravelService.DecideConsultation:output_type -> tia.travel.v1.Consultation
+	21, // 66: tia.travel.v1.TravelService.CreateClaim:output_type -> tia.travel.v1.Claim
+	21, // 67: tia.travel.v1.TravelService.GetClaim:output_type -> tia.travel.v1.Claim
+	25, // 68: tia.travel.v1.TravelService.ListClaims:output_type -> tia.travel.v1.ListClaimsResponse
+	21, // 69: tia.travel.v1.TravelService.ApproveClaim:output_type -> tia.travel.v1.Claim
+	21, // 70: tia.travel.v1.TravelService.RejectClaim:output_type -> tia.travel.v1.Claim
+	28, // 71: tia.travel.v1.TravelService.CreatePaymentRun:output_type -> tia.travel.v1.PaymentRun
+	28, // 72: tia.travel.v1.TravelService.GetPaymentRun:output_type -> tia.travel.v1.PaymentRun
+	32, // 73: tia.travel.v1.TravelService.ListPaymentRuns:output_type -> tia.travel.v1.ListPaymentRunsResponse
+	34, // 74: tia.travel.v1.TravelService.GetPaymentFile:output_type -> tia.travel.v1.PaymentFile
+	36, // 75: tia.travel.v1.TravelService.DownloadPaymentFile:output_type -> tia.travel.v1.PaymentFileChunk
+	40, // 76: tia.travel.v1.TravelService.GetLeadTimeReport:output_type -> tia.travel.v1.LeadTimeReport
+	44, // 77: tia.travel.v1.TravelService.GetUsageReport:output_type -> tia.travel.v1.UsageReport
+	48, // 78: tia.travel.v1.TravelService.SearchAuditEntries:output_type -> tia.audit.v1.SearchAuditEntriesResponse
+	49, // 79: tia.travel.v1.TravelService.VerifyAuditTrail:output_type -> tia.audit.v1.VerifyAuditTrailResponse
+	57, // [57:80] is the sub-list for method output_type
+	34, // [34:57] is the sub-list for method input_type
 	34, // [34:34] is the sub-list for extension type_name
 	34, // [34:34] is the sub-list for extension extendee
 	0,  // [0:34] is the sub-list for field type_name
@@ -3469,7 +3581,7 @@ func file_tia_travel_v1_travel_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tia_travel_v1_travel_proto_rawDesc), len(file_tia_travel_v1_travel_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   38,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

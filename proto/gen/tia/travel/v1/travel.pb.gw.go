@@ -760,6 +760,35 @@ func local_request_TravelService_GetPaymentFile_0(ctx context.Context, marshaler
 	return msg, metadata, err
 }
 
+func request_TravelService_DownloadPaymentFile_0(ctx context.Context, marshaler runtime.Marshaler, client TravelServiceClient, req *http.Request, pathParams map[string]string) (TravelService_DownloadPaymentFileClient, runtime.ServerMetadata, error) {
+	var (
+		protoReq DownloadPaymentFileRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	stream, err := client.DownloadPaymentFile(ctx, &protoReq)
+	if err != nil {
+		return nil, metadata, err
+	}
+	header, err := stream.Header()
+	if err != nil {
+		return nil, metadata, err
+	}
+	metadata.HeaderMD = header
+	return stream, metadata, nil
+}
+
 var filter_TravelService_GetLeadTimeReport_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
 func request_TravelService_GetLeadTimeReport_0(ctx context.Context, marshaler runtime.Marshaler, client TravelServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
@@ -1280,6 +1309,13 @@ func RegisterTravelServiceHandlerServer(ctx context.Context, mux *runtime.ServeM
 		}
 		forward_TravelService_GetPaymentFile_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+
+	mux.Handle(http.MethodGet, pattern_TravelService_DownloadPaymentFile_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		err := status.Error(codes.Unimplemented, "streaming calls are not yet supported in the in-process transport")
+		_, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+		return
+	})
 	mux.Handle(http.MethodGet, pattern_TravelService_GetLeadTimeReport_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1706,6 +1742,23 @@ func RegisterTravelServiceHandlerClient(ctx context.Context, mux *runtime.ServeM
 		}
 		forward_TravelService_GetPaymentFile_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_TravelService_DownloadPaymentFile_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/tia.travel.v1.TravelService/DownloadPaymentFile", runtime.WithHTTPPathPattern("/v1/{name=paymentRuns/*/file}:download"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_TravelService_DownloadPaymentFile_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_TravelService_DownloadPaymentFile_0(annotatedContext, mux, outboundMarshaler, w, req, func() (proto.Message, error) { return resp.Recv() }, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_TravelService_GetLeadTimeReport_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1796,6 +1849,7 @@ var (
 	pattern_TravelService_GetPaymentRun_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "paymentRuns", "name"}, ""))
 	pattern_TravelService_ListPaymentRuns_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "paymentRuns"}, ""))
 	pattern_TravelService_GetPaymentFile_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 4, 3, 5, 3}, []string{"v1", "paymentRuns", "file", "name"}, ""))
+	pattern_TravelService_DownloadPaymentFile_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 4, 3, 5, 3}, []string{"v1", "paymentRuns", "file", "name"}, "download"))
 	pattern_TravelService_GetLeadTimeReport_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "claims"}, "leadTimeReport"))
 	pattern_TravelService_GetUsageReport_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "claims"}, "usageReport"))
 	pattern_TravelService_SearchAuditEntries_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 4, 2, 5, 3, 2, 4}, []string{"v1", "auditTrails", "travel", "parent", "entries"}, "search"))
@@ -1821,6 +1875,7 @@ var (
 	forward_TravelService_GetPaymentRun_0              = runtime.ForwardResponseMessage
 	forward_TravelService_ListPaymentRuns_0            = runtime.ForwardResponseMessage
 	forward_TravelService_GetPaymentFile_0             = runtime.ForwardResponseMessage
+	forward_TravelService_DownloadPaymentFile_0        = runtime.ForwardResponseStream
 	forward_TravelService_GetLeadTimeReport_0          = runtime.ForwardResponseMessage
 	forward_TravelService_GetUsageReport_0             = runtime.ForwardResponseMessage
 	forward_TravelService_SearchAuditEntries_0         = runtime.ForwardResponseMessage

@@ -38,6 +38,7 @@ const (
 	TravelService_GetPaymentRun_FullMethodName              = "/tia.travel.v1.TravelService/GetPaymentRun"
 	TravelService_ListPaymentRuns_FullMethodName            = "/tia.travel.v1.TravelService/ListPaymentRuns"
 	TravelService_GetPaymentFile_FullMethodName             = "/tia.travel.v1.TravelService/GetPaymentFile"
+	TravelService_DownloadPaymentFile_FullMethodName        = "/tia.travel.v1.TravelService/DownloadPaymentFile"
 	TravelService_GetLeadTimeReport_FullMethodName          = "/tia.travel.v1.TravelService/GetLeadTimeReport"
 	TravelService_GetUsageReport_FullMethodName             = "/tia.travel.v1.TravelService/GetUsageReport"
 	TravelService_SearchAuditEntries_FullMethodName         = "/tia.travel.v1.TravelService/SearchAuditEntries"
@@ -98,8 +99,15 @@ type TravelServiceClient interface {
 	GetPaymentRun(ctx context.Context, in *GetPaymentRunRequest, opts ...grpc.CallOption) (*PaymentRun, error)
 	// Lists payment runs, oldest first.
 	ListPaymentRuns(ctx context.Context, in *ListPaymentRunsRequest, opts ...grpc.CallOption) (*ListPaymentRunsResponse, error)
-	// Gets the payment file (ISO 20022 pain.001.001.10) of a completed run.
+	// Gets the payment file (ISO 20022 pain.001.001.10) of a completed run,
+	// whole, in one message. For files of any size use DownloadPaymentFile.
 	GetPaymentFile(ctx context.Context, in *GetPaymentFileRequest, opts ...grpc.CallOption) (*PaymentFile, error)
+	// Downloads the payment file of a completed run as a stream of pieces, sent
+	// as the file is written from the database, so neither the service nor the
+	// edge holds a large file in memory. Over REST the file itself
+	// (application/xml, an attachment) in chunked transfer encoding.
+	// Migrationsverket only.
+	DownloadPaymentFile(ctx context.Context, in *DownloadPaymentFileRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PaymentFileChunk], error)
 	// Lead time from submission to payment per län and month (p50, p90), the
 	// service-level target and the unpaid claims about to miss it.
 	// Migrationsverket, or a county board for its own län.
@@ -302,6 +310,25 @@ func (c *travelServiceClient) GetPaymentFile(ctx context.Context, in *GetPayment
 	return out, nil
 }
 
+func (c *travelServiceClient) DownloadPaymentFile(ctx context.Context, in *DownloadPaymentFileRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PaymentFileChunk], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &TravelService_ServiceDesc.Streams[0], TravelService_DownloadPaymentFile_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[DownloadPaymentFileRequest, PaymentFileChunk]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type TravelService_DownloadPaymentFileClient = grpc.ServerStreamingClient[PaymentFileChunk]
+
 func (c *travelServiceClient) GetLeadTimeReport(ctx context.Context, in *GetLeadTimeReportRequest, opts ...grpc.CallOption) (*LeadTimeReport, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(LeadTimeReport)
@@ -396,8 +423,15 @@ type TravelServiceServer interface {
 	GetPaymentRun(context.Context, *GetPaymentRunRequest) (*PaymentRun, error)
 	// Lists payment runs, oldest first.
 	ListPaymentRuns(context.Context, *ListPaymentRunsRequest) (*ListPaymentRunsResponse, error)
-	// Gets the payment file (ISO 20022 pain.001.001.10) of a completed run.
+	// Gets the payment file (ISO 20022 pain.001.001.10) of a completed run,
+	// whole, in one message. For files of any size use DownloadPaymentFile.
 	GetPaymentFile(context.Context, *GetPaymentFileRequest) (*PaymentFile, error)
+	// Downloads the payment file of a completed run as a stream of pieces, sent
+	// as the file is written from the database, so neither the service nor the
+	// edge holds a large file in memory. Over REST the file itself
+	// (application/xml, an attachment) in chunked transfer encoding.
+	// Migrationsverket only.
+	DownloadPaymentFile(*DownloadPaymentFileRequest, grpc.ServerStreamingServer[PaymentFileChunk]) error
 	// Lead time from submission to payment per län and month (p50, p90), the
 	// service-level target and the unpaid claims about to miss it.
 	// Migrationsverket, or a county board for its own län.
@@ -473,6 +507,9 @@ func (UnimplementedTravelServiceServer) ListPaymentRuns(context.Context, *ListPa
 }
 func (UnimplementedTravelServiceServer) GetPaymentFile(context.Context, *GetPaymentFileRequest) (*PaymentFile, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPaymentFile not implemented")
+}
+func (UnimplementedTravelServiceServer) DownloadPaymentFile(*DownloadPaymentFileRequest, grpc.ServerStreamingServer[PaymentFileChunk]) error {
+	return status.Error(codes.Unimplemented, "method DownloadPaymentFile not implemented")
 }
 func (UnimplementedTravelServiceServer) GetLeadTimeReport(context.Context, *GetLeadTimeReportRequest) (*LeadTimeReport, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetLeadTimeReport not implemented")
@@ -831,6 +868,17 @@ func _TravelService_GetPaymentFile_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TravelService_DownloadPaymentFile_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(DownloadPaymentFileRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(TravelServiceServer).DownloadPaymentFile(m, &grpc.GenericServerStream[DownloadPaymentFileRequest, PaymentFileChunk]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type TravelService_DownloadPaymentFileServer = grpc.ServerStreamingServer[PaymentFileChunk]
+
 func _TravelService_GetLeadTimeReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetLeadTimeReportRequest)
 	if err := dec(in); err != nil {
@@ -999,6 +1047,12 @@ var TravelService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _TravelService_VerifyAuditTrail_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "DownloadPaymentFile",
+			Handler:       _TravelService_DownloadPaymentFile_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "tia/travel/v1/travel.proto",
 }
