@@ -11,12 +11,10 @@ import (
 
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
 	"github.com/tia-platform/tia/services/platform/apierr"
-	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/app/apptest"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
-	"github.com/tia-platform/tia/services/platform/uow"
 	"github.com/tia-platform/tia/services/statistics"
 )
 
@@ -34,23 +32,11 @@ func as(p auth.Principal) context.Context { return auth.WithPrincipal(context.Ba
 // newService builds the service as a host would, on a fresh database.
 func newService(t *testing.T, dsn string) statisticsv1.StatisticsServiceServer {
 	t.Helper()
-	svc, err := statistics.Component.New(withUnits(t, apptest.Deps(t, statistics.Component, dsn)))
+	svc, err := statistics.Component.New(apptest.HostDeps(t, statistics.Component, dsn, apptest.Key))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return svc.(statisticsv1.StatisticsServiceServer)
-}
-
-// withUnits adds what a host adds beyond apptest.Deps: the request-id table
-// and the unit-of-work runner (statistics keeps no personal data, so no
-// audit trail).
-func withUnits(t testing.TB, deps app.Deps) app.Deps {
-	t.Helper()
-	if err := uow.Migrate(context.Background(), deps.DB); err != nil {
-		t.Fatal(err)
-	}
-	deps.Units = uow.New(deps.DB, deps.Relay, nil)
-	return deps
 }
 
 func cell(kommun string, h statisticsv1.HousingType, s statisticsv1.Sex, a statisticsv1.AgeBand, n int64) *statisticsv1.Cell {

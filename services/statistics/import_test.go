@@ -17,16 +17,15 @@ import (
 
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
 	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/app/apptest"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
-	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
 	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/uow"
 	"github.com/tia-platform/tia/services/statistics"
 	"github.com/tia-platform/tia/services/statistics/generate"
 	"github.com/tia-platform/tia/services/statistics/internal/domain"
-	"github.com/tia-platform/tia/services/statistics/internal/store"
 )
 
 // fakeStream plays a client stream to the service: it hands out msgs, then
@@ -95,23 +94,12 @@ func newEnv(t *testing.T, dsn string, l domain.Limits) env { return newEnvTB(t, 
 
 func newEnvB(b *testing.B, dsn string) env { return newEnvTB(b, dsn, domain.DefaultLimits) }
 
+// newEnvTB builds the service with limits l as a host would, on a fresh
+// database at dsn.
 func newEnvTB(t testing.TB, dsn string, l domain.Limits) env {
 	t.Helper()
-	ctx := context.Background()
-	d, err := db.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Close() })
-	for _, m := range []func(context.Context, *sqlx.DB) error{events.Migrate, uow.Migrate} {
-		if err := m(ctx, d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := db.Migrate(ctx, d, store.Migrations, "statistics_migrations"); err != nil {
-		t.Fatal(err)
-	}
-	return env{svc: statistics.New(app.Deps{DB: d, Units: uow.New(d, nil, nil)}, l), db: d}
+	deps := apptest.HostDeps(t, statistics.Component, dsn, apptest.Key)
+	return env{svc: statistics.New(deps, l), db: deps.DB}
 }
 
 // newEnvOn is another instance of the service (a replica) on e's database.

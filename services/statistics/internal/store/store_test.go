@@ -9,6 +9,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/app/apptest"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
 	"github.com/tia-platform/tia/services/platform/refdata"
@@ -30,17 +32,11 @@ func (s testStore) Replace(ctx context.Context, snap domain.Snapshot, cells []do
 	})
 }
 
+// open migrates the database at dsn as the host does for the statistics
+// component and returns a store on it.
 func open(t *testing.T, dsn string) testStore {
 	t.Helper()
-	ctx := context.Background()
-	d, err := db.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Close() })
-	if err := db.Migrate(ctx, d, store.Migrations, "statistics_migrations"); err != nil {
-		t.Fatal(err)
-	}
+	d := apptest.Deps(t, app.Component{Name: "statistics", Migrations: store.Migrations}, dsn).DB
 	return testStore{store.New(d), d}
 }
 
