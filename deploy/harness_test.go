@@ -283,6 +283,22 @@ func httpOK(client *http.Client, url string) func() error {
 	}
 }
 
+// startGateway starts the gateway binary of bin as name, in front of the
+// services at addrs (service → gRPC address), with no rate limit (the tests
+// are load, not a person), and waits until it is ready. It returns the
+// process and an anonymous REST client of it.
+func startGateway(t *testing.T, name, bin string, addrs map[string]string) (*proc, rest) {
+	t.Helper()
+	env := map[string]string{"TIA_HTTP_ADDR": freeAddr(t), "TIA_DRAIN_TIMEOUT": "5s", "TIA_RATE_LIMIT": "0"}
+	for s, addr := range addrs {
+		env["TIA_"+strings.ToUpper(s)+"_ADDR"] = addr
+	}
+	gw := startProc(t, name, filepath.Join(bin, gateway), env)
+	r := rest{client: &http.Client{Timeout: 15 * time.Second}, base: "http://" + env["TIA_HTTP_ADDR"]}
+	waitFor(t, name+" ready", 60*time.Second, httpOK(r.client, r.base+"/readyz"), gw)
+	return gw, r
+}
+
 // freeAddr returns a free loopback address.
 func freeAddr(t *testing.T) string {
 	t.Helper()

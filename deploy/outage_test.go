@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -86,19 +85,16 @@ func TestNATSOutage(t *testing.T) {
 		in.proc = startProc(t, s, filepath.Join(bin, s), in.env)
 		waitFor(t, s+" ready", 60*time.Second, func() error { return grpcServing(in.health) }, in.proc)
 	}
-	gwEnv := map[string]string{"TIA_HTTP_ADDR": freeAddr(t), "TIA_DRAIN_TIMEOUT": "5s", "TIA_RATE_LIMIT": "0"}
+	addrs := map[string]string{}
 	for _, s := range services {
-		gwEnv["TIA_"+strings.ToUpper(s)+"_ADDR"] = instances[s].grpc
+		addrs[s] = instances[s].grpc
 	}
-	gw := startProc(t, gateway, filepath.Join(bin, gateway), gwEnv)
-	httpc := &http.Client{Timeout: 15 * time.Second}
-	base := "http://" + gwEnv["TIA_HTTP_ADDR"]
-	waitFor(t, "gateway ready", 60*time.Second, httpOK(httpc, base+"/readyz"), gw)
+	gw, org := startGateway(t, gateway, bin, addrs)
 	token, err := issuer.Issue(organiser, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	org := rest{client: httpc, base: base, token: token}
+	org.token = token
 	registerOrganiser(t, org)
 
 	writes, failed := 0, 0
@@ -135,7 +131,7 @@ func TestNATSOutage(t *testing.T) {
 			t.Errorf("%s not ready after %s without NATS: %v", s, outage, err)
 		}
 	}
-	if err := httpOK(httpc, base+"/readyz")(); err != nil {
+	if err := httpOK(org.client, org.base+"/readyz")(); err != nil {
 		t.Errorf("gateway not ready without NATS: %v", err)
 	}
 	t.Logf("NATS down for %s: %d writes, %d failed; notification restarted during the outage", time.Since(began).Round(time.Millisecond), writes, failed)

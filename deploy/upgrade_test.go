@@ -263,21 +263,14 @@ func TestUpgradeActivityWithAddedField(t *testing.T) {
 		// One at a time: the first start of a database runs its migrations.
 		waitFor(t, n+" serving", 60*time.Second, func() error { return grpcServing(in.health) }, in.proc)
 	}
-	gwEnv := map[string]string{"TIA_HTTP_ADDR": freeAddr(t), "TIA_DRAIN_TIMEOUT": "5s", "TIA_RATE_LIMIT": "0"} // load, not a person
-	for _, s := range services {
-		gwEnv["TIA_"+strings.ToUpper(s)+"_ADDR"] = addrs[s]
-	}
-	gw := startProc(t, gateway, filepath.Join(oldBin, gateway), gwEnv)
-	httpc := &http.Client{Timeout: 15 * time.Second}
-	base := "http://" + gwEnv["TIA_HTTP_ADDR"]
-	waitFor(t, "gateway ready", 60*time.Second, httpOK(httpc, base+"/readyz"), gw)
+	_, anyone := startGateway(t, gateway, oldBin, addrs)
 
 	token, err := issuer.Issue(organiser, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	org := rest{client: httpc, base: base, token: token}
-	anyone := rest{client: httpc, base: base}
+	org := anyone
+	org.token = token
 	registerOrganiser(t, org)
 	_, first, err := org.do("POST", "/v1/organisers/"+organiser.Org+"/activities", activityBody("0180"))
 	if err != nil {
@@ -419,15 +412,8 @@ func TestUpgradeActivityWithAddedField(t *testing.T) {
 	// REST clients that send the new field need the edge rebuilt from the
 	// new protos: start the new gateway next to the old one (blue/green)
 	// and call both kinds of REST client through it.
-	gw2Env := map[string]string{}
-	for k, v := range gwEnv {
-		gw2Env[k] = v
-	}
-	gw2Env["TIA_HTTP_ADDR"] = freeAddr(t)
-	gw2 := startProc(t, "gateway-new", filepath.Join(newBin, gateway), gw2Env)
-	base2 := "http://" + gw2Env["TIA_HTTP_ADDR"]
-	waitFor(t, "new gateway ready", 60*time.Second, httpOK(httpc, base2+"/readyz"), gw2)
-	newREST := rest{client: httpc, base: base2, token: token}
+	_, newREST := startGateway(t, "gateway-new", newBin, addrs)
+	newREST.token = token
 	body := activityBody("0180")
 	body["upgradeNote"] = "sent as JSON by a new REST client"
 	if _, _, err := newREST.do("POST", "/v1/organisers/"+organiser.Org+"/activities", body); err != nil {
@@ -436,7 +422,7 @@ func TestUpgradeActivityWithAddedField(t *testing.T) {
 	if _, _, err := newREST.do("GET", "/v1/organisers/-/activities?pageSize=5&upgradeProbe=x", nil); err != nil {
 		t.Errorf("new REST client, new gateway: %v", err)
 	}
-	if _, _, err := (rest{client: httpc, base: base2, token: token}).do("POST", "/v1/organisers/"+organiser.Org+"/activities", activityBody("0184")); err != nil {
+	if _, _, err := newREST.do("POST", "/v1/organisers/"+organiser.Org+"/activities", activityBody("0184")); err != nil {
 		t.Errorf("old REST client, new gateway: %v", err)
 	}
 	t.Logf("whole test in %s", time.Since(started).Round(time.Second))
