@@ -2,15 +2,11 @@ package app
 
 import (
 	"context"
-	"log/slog"
 	"path/filepath"
 	"testing"
-	"testing/fstest"
 
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-
-	"github.com/tia-platform/tia/services/platform/events"
 )
 
 type noService struct{}
@@ -24,19 +20,9 @@ func (noService) Subscriptions() []Subscription { return nil }
 // database is unreachable, so readiness fails.
 func TestHealthFollowsDependencies(t *testing.T) {
 	dir := t.TempDir()
-	ns, nc, err := events.StartEmbedded(filepath.Join(dir, "nats"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Shutdown()
-	defer nc.Close()
-	h, err := NewHost(slog.Default(), nc, nil, WithEventPrefix("hosttest."))
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := newTestHost(t, dir, "hosttest.")
 	defer h.Close()
-	migrations := fstest.MapFS{"00001_t.sql": {Data: []byte("-- +goose Up\nCREATE TABLE t (id TEXT);\n")}}
-	c := Component{Name: "test", Migrations: migrations, New: func(Deps) (Service, error) { return noService{}, nil }}
+	c := Component{Name: "test", Migrations: oneTable("t"), New: func(Deps) (Service, error) { return noService{}, nil }}
 	ctx := context.Background()
 	if err := h.Add(ctx, c, "sqlite:"+filepath.Join(dir, "test.db")); err != nil {
 		t.Fatal(err)
@@ -77,18 +63,9 @@ func (s runningService) Run(ctx context.Context) error {
 // and stops when the host closes.
 func TestRunnerRunsUntilClose(t *testing.T) {
 	dir := t.TempDir()
-	ns, nc, err := events.StartEmbedded(filepath.Join(dir, "nats"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Shutdown()
-	defer nc.Close()
-	h, err := NewHost(slog.Default(), nc, nil, WithEventPrefix("runnertest."))
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := newTestHost(t, dir, "runnertest.")
 	svc := runningService{started: make(chan struct{}), stopped: make(chan struct{})}
-	c := Component{Name: "runner", Migrations: fstest.MapFS{"00001_r.sql": {Data: []byte("-- +goose Up\nCREATE TABLE r (id TEXT);\n")}}, New: func(Deps) (Service, error) { return svc, nil }}
+	c := Component{Name: "runner", Migrations: oneTable("r"), New: func(Deps) (Service, error) { return svc, nil }}
 	if err := h.Add(context.Background(), c, "sqlite:"+filepath.Join(dir, "r.db")); err != nil {
 		t.Fatal(err)
 	}

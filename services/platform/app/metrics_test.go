@@ -5,12 +5,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -47,37 +45,19 @@ func TestMetricsExposition(t *testing.T) {
 	defer func() { _ = tel.Shutdown(ctx) }()
 
 	dir := t.TempDir()
-	ns, nc, err := events.StartEmbedded(filepath.Join(dir, "nats"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Shutdown()
-	h, err := NewHost(slog.Default(), nc, nil, WithEventPrefix("metricstest."))
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := newTestHost(t, dir, "metricstest.")
 	defer h.Close()
 	srv, err := grpcserver.New(grpcserver.Options{Logger: slog.Default(), Verifier: auth.NewVerifier(auth.NewIssuer(nil, "").PublicKeys()), IsPublic: func(string) bool { return true }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	healthpb.RegisterHealthServer(srv, h.Health())
-	c := Component{Name: "metrics", Migrations: fstest.MapFS{"00001_m.sql": {Data: []byte("-- +goose Up\nCREATE TABLE m (id TEXT);\n")}},
+	c := Component{Name: "metrics", Migrations: oneTable("m"),
 		New: func(Deps) (Service, error) { return consumingService{}, nil }}
 	if err := h.Add(ctx, c, "sqlite:"+filepath.Join(dir, "m.db"), srv); err != nil {
 		t.Fatal(err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(lis) }()
-	defer srv.Stop()
-	cc, err := Dial(lis.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cc.Close()
+	cc := serve(t, srv)
 	if _, err := healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/tia-platform/tia/services/platform/tlsconfig/tlstest"
@@ -76,7 +75,7 @@ func TestServicesCallEachOtherOverMutualTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	migrations := fstest.MapFS{"00001_t.sql": {Data: []byte("-- +goose Up\nCREATE TABLE t (id TEXT);\n")}}
+	migrations := oneTable("t")
 	calleeAddr, callerAddr := freeLoopback(t), freeLoopback(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"net"
 	"sync"
 	"testing"
 
@@ -68,21 +67,11 @@ func (f *flaky) CreateClaim(_ context.Context, req *travelv1.CreateClaimRequest)
 // request id are retried on UNAVAILABLE, other writes are not; every
 // attempt of a call carries the same request id.
 func TestRetriesOnlyWhatCannotDouble(t *testing.T) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := &flaky{calls: map[string]int{}}
 	srv := grpc.NewServer()
 	activityv1.RegisterActivityServiceServer(srv, f)
 	travelv1.RegisterTravelServiceServer(srv, f)
-	go func() { _ = srv.Serve(lis) }()
-	defer srv.Stop()
-	cc, err := Dial(lis.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cc.Close()
+	cc := serve(t, srv)
 	ctx := context.Background()
 
 	if _, err := activityv1.NewActivityServiceClient(cc).GetActivity(ctx, &activityv1.GetActivityRequest{Name: "organisers/x/activities/y"}); err != nil {
@@ -90,7 +79,7 @@ func TestRetriesOnlyWhatCannotDouble(t *testing.T) {
 	}
 	// UpdateActivity carries no request id (an update with a field mask
 	// applied twice may undo a change made in between).
-	_, err = activityv1.NewActivityServiceClient(cc).UpdateActivity(ctx, &activityv1.UpdateActivityRequest{})
+	_, err := activityv1.NewActivityServiceClient(cc).UpdateActivity(ctx, &activityv1.UpdateActivityRequest{})
 	if status.Code(err) != codes.Unavailable || f.calls["UpdateActivity"] != 1 {
 		t.Fatalf("a write without request id: %v after %d calls, want UNAVAILABLE after 1", err, f.calls["UpdateActivity"])
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
-	"testing/fstest"
 
 	"github.com/tia-platform/tia/services/platform/db"
 )
@@ -14,7 +13,7 @@ import (
 func TestMigrateOnly(t *testing.T) {
 	dir := t.TempDir()
 	dsn := "sqlite:" + filepath.Join(dir, "m.db")
-	migrations := fstest.MapFS{"00001_t.sql": {Data: []byte("-- +goose Up\nCREATE TABLE migrated (id TEXT);\n")}}
+	migrations := oneTable("migrated")
 	c := Component{Name: "mtest", Migrations: migrations, New: func(Deps) (Service, error) { return noService{}, nil }}
 	ctx := context.Background()
 	if err := Run(ctx, c, []string{"-migrate-only", "-database-dsn", dsn, "-nats-url", "nats://127.0.0.1:1"}); err != nil {

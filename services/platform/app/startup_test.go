@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -48,7 +47,7 @@ func TestStartsAndServesWithoutNATS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	c := Component{Name: "startup", Migrations: fstest.MapFS{"00001_s.sql": {Data: []byte("-- +goose Up\nCREATE TABLE s (id TEXT);\n")}},
+	c := Component{Name: "startup", Migrations: oneTable("s"),
 		New: func(Deps) (Service, error) { return noService{}, nil }}
 	ctx := context.Background()
 	if err := h.Add(ctx, c, "sqlite:"+filepath.Join(dir, "s.db")); err != nil {
@@ -118,18 +117,10 @@ func (s *hostSettings) Validate() error { return config.Positive("hosttest-n", s
 // is an error naming the variable.
 func TestComponentSettingsFromEnvironment(t *testing.T) {
 	dir := t.TempDir()
-	ns, nc, err := events.StartEmbedded(filepath.Join(dir, "nats"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Shutdown()
-	h, err := NewHost(slog.Default(), nc, nil, WithEventPrefix("settingstest."))
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := newTestHost(t, dir, "settingstest.")
 	defer h.Close()
 	var got *hostSettings
-	c := Component{Name: "settings", Migrations: fstest.MapFS{"00001_s.sql": {Data: []byte("-- +goose Up\nCREATE TABLE s (id TEXT);\n")}},
+	c := Component{Name: "settings", Migrations: oneTable("s"),
 		Config: func() config.Settings { return &hostSettings{} },
 		New: func(d Deps) (Service, error) {
 			got = d.Config.(*hostSettings)
