@@ -71,22 +71,10 @@ func (g Grid) Add(c Cell) bool {
 }
 
 // Cells lists the cells with people, in kommun, housing, sex, age order.
-func (g Grid) Cells() []Cell {
-	var out []Cell
-	for i, n := range g {
-		if n == 0 {
-			continue
-		}
-		k, h, s, a := coords(i)
-		out = append(out, Cell{
-			KommunCode: kommunList[k].Code, LanCode: kommunList[k].LanCode,
-			Housing: HousingTypes[h], Sex: Sexes[s], AgeBand: AgeBands[a], Count: n,
-		})
-	}
-	return out
-}
+func (g Grid) Cells() []Cell { return g.CellsKeyed(nil) }
 
-// CellsKeyed is Cells with each cell's key from keys.
+// CellsKeyed is Cells with each cell's key from keys (none when keys is
+// nil).
 func (g Grid) CellsKeyed(keys Keys) []Cell {
 	var out []Cell
 	for i, n := range g {
@@ -94,10 +82,14 @@ func (g Grid) CellsKeyed(keys Keys) []Cell {
 			continue
 		}
 		k, h, s, a := coords(i)
-		out = append(out, Cell{
+		c := Cell{
 			KommunCode: kommunList[k].Code, LanCode: kommunList[k].LanCode,
-			Housing: HousingTypes[h], Sex: Sexes[s], AgeBand: AgeBands[a], Count: n, Key: keys[i],
-		})
+			Housing: HousingTypes[h], Sex: Sexes[s], AgeBand: AgeBands[a], Count: n,
+		}
+		if keys != nil {
+			c.Key = keys[i]
+		}
+		out = append(out, c)
 	}
 	return out
 }
