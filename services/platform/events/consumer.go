@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
@@ -408,17 +409,7 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 
-	ctx = otel.GetTextMapPropagator().Extract(ctx, headerCarrier(ev.Header))
-	ctx, span := c.tracer.Start(ctx, "process "+ev.Subject,
-		trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(
-			semconv.MessagingSystemKey.String("nats"),
-			semconv.MessagingOperationTypeProcess,
-			semconv.MessagingDestinationName(ev.Subject),
-			semconv.MessagingMessageID(ev.ID),
-			semconv.MessagingConsumerGroupName(c.name),
-		),
-	)
+	ctx, span := c.processSpan(ctx, ev)
 	defer span.End()
 	ctx, cancel := context.WithTimeout(ctx, handleTimeout)
 	defer cancel()
@@ -479,6 +470,23 @@ func (c *Consumer) take(queue <-chan jetstream.Msg, first jetstream.Msg) []jetst
 	return batch
 }
 
+// processSpan starts the span of applying ev, a child of the trace its
+// publisher sent in the event's headers.
+func (c *Consumer) processSpan(ctx context.Context, ev Event, extra ...attribute.KeyValue) (context.Context, trace.Span) {
+	ctx = otel.GetTextMapPropagator().Extract(ctx, headerCarrier(ev.Header))
+	return c.tracer.Start(ctx, "process "+ev.Subject,
+		trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(
+			semconv.MessagingSystemKey.String("nats"),
+			semconv.MessagingOperationTypeProcess,
+			semconv.MessagingDestinationName(ev.Subject),
+			semconv.MessagingMessageID(ev.ID),
+			semconv.MessagingConsumerGroupName(c.name),
+		),
+		trace.WithAttributes(extra...),
+	)
+}
+
 // handleBatch applies msgs in one transaction and acks them after the
 // commit. If that fails, nothing of it is kept and each message is handled
 // on its own (handle), so only a failing one is redelivered.
@@ -505,18 +513,7 @@ func (c *Consumer) handleBatch(ctx context.Context, msgs []jetstream.Msg) {
 	spans := make([]trace.Span, len(evs))
 	ctxs := make([]context.Context, len(evs))
 	for i, ev := range evs {
-		ectx := otel.GetTextMapPropagator().Extract(batchCtx, headerCarrier(ev.Header))
-		ctxs[i], spans[i] = c.tracer.Start(ectx, "process "+ev.Subject,
-			trace.WithSpanKind(trace.SpanKindConsumer),
-			trace.WithAttributes(
-				semconv.MessagingSystemKey.String("nats"),
-				semconv.MessagingOperationTypeProcess,
-				semconv.MessagingDestinationName(ev.Subject),
-				semconv.MessagingMessageID(ev.ID),
-				semconv.MessagingConsumerGroupName(c.name),
-				semconv.MessagingBatchMessageCount(len(evs)),
-			),
-		)
+		ctxs[i], spans[i] = c.processSpan(batchCtx, ev, semconv.MessagingBatchMessageCount(len(evs)))
 	}
 	duplicates, err := c.applyBatch(batchCtx, ctxs, evs)
 	if err != nil {
