@@ -21,6 +21,17 @@ import (
 // could race.
 var sqliteMigrateMu sync.Mutex
 
+// Embedded is the directory dir of a file system compiled into the binary
+// (go:embed), such as a store's migrations. The directory is there unless
+// the build is broken, so its absence panics.
+func Embedded(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(fmt.Sprintf("embedded %s: %v", dir, err))
+	}
+	return sub
+}
+
 // Migrate applies the goose SQL migrations found at the root of fsys (files
 // such as 00001_init.sql with "-- +goose Up" / "-- +goose Down" sections)
 // and records them in versionTable. Giving every owner of tables its own

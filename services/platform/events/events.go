@@ -56,12 +56,7 @@ var migrationFiles embed.FS
 func Migrations(dialect string) fs.FS {
 	switch dialect {
 	case db.DialectPostgres, db.DialectSQLite:
-		sub, err := fs.Sub(migrationFiles, "migrations/"+dialect)
-		if err != nil {
-			// Unreachable: the directory names are compile-time constants.
-			panic(fmt.Sprintf("events: embedded migrations for %s: %v", dialect, err))
-		}
-		return sub
+		return db.Embedded(migrationFiles, "migrations/"+dialect)
 	default:
 		return emptyFS{}
 	}

@@ -9,7 +9,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/tia-platform/tia/services/platform/apierr"
+	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/statistics/internal/ckm"
 	"github.com/tia-platform/tia/services/statistics/internal/domain"
 )
@@ -25,7 +25,7 @@ import (
 var migrations embed.FS
 
 // Migrations are the service's tables, applied at start.
-var Migrations = mustSub(migrations, "migrations")
+var Migrations = db.Embedded(migrations, "migrations")
 
 // ErrNotFound is returned for a snapshot or planned change that does not
 // exist. It is the platform's kind, so the service's error table maps it.
@@ -339,12 +339,4 @@ func in(where []string, args []any, column string, values []string) ([]string, [
 		args = append(args, v)
 	}
 	return where, args
-}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
 }

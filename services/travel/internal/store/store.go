@@ -9,7 +9,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"regexp"
 	"time"
 
@@ -25,7 +24,7 @@ import (
 var migrations embed.FS
 
 // Migrations are the service's tables, applied at start.
-var Migrations = mustSub(migrations, "migrations")
+var Migrations = db.Embedded(migrations, "migrations")
 
 // ErrNotFound is returned for a row that does not exist (the shared kind,
 // so that the service's error table maps it to NOT_FOUND).
@@ -187,14 +186,6 @@ func (s *Store) List(ctx context.Context, filter listing.Filter, page listing.Pa
 		out[i] = r.route()
 	}
 	return out, nil
-}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
 }
 
 // queryer is a database or a transaction.
