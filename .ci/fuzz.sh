@@ -19,7 +19,6 @@ targets=(
 	services/platform/auth:FuzzVerify
 	services/activity/internal/domain:FuzzNormalizeDossier
 	services/activity/internal/domain:FuzzOrgNumber
-	services/travel/internal/domain:FuzzParseDossier
 	services/travel/internal/domain:FuzzParseClaimName
 	services/statistics/internal/domain:FuzzReadCSV
 )

@@ -14,6 +14,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/audit"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/dossier"
 	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/listing"
 	"github.com/tia-platform/tia/services/platform/uow"
@@ -36,7 +37,7 @@ func (s *Service) CreateClaim(ctx context.Context, req *travelv1.CreateClaimRequ
 	if p.Role == auth.RoleAsylumSeeker {
 		if c.Dossier == "" {
 			c.Dossier = p.Dossier
-		} else if d, ok := domain.ParseDossier(c.Dossier); ok && d != p.Dossier {
+		} else if d, ok := dossier.Parse(c.Dossier); ok && d != p.Dossier {
 			return nil, apierr.Denied("an asylum seeker may only claim for their own dossier")
 		}
 	}
@@ -231,8 +232,8 @@ func (s *Service) onParticipationEnded(ctx context.Context, tx *sqlx.Tx, ev even
 	if err := ev.Decode(&m); err != nil {
 		return err
 	}
-	dossier, _ := domain.ParseDossier(m.GetDossierNumber())
-	claims, err := store.RecordParticipationEnd(ctx, tx, m.GetCertificate(), dossier, m.GetActivity(), m.GetEndDate(), int32(m.GetOutcome()))
+	d, _ := dossier.Parse(m.GetDossierNumber())
+	claims, err := store.RecordParticipationEnd(ctx, tx, m.GetCertificate(), d, m.GetActivity(), m.GetEndDate(), int32(m.GetOutcome()))
 	if err != nil {
 		return err
 	}

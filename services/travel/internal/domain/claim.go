@@ -2,11 +2,10 @@ package domain
 
 import (
 	"math"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/dossier"
 	"github.com/tia-platform/tia/services/platform/refdata"
 )
 
@@ -79,24 +78,12 @@ func (c Claim) Name() string { return claimPrefix + c.ID }
 // ParseClaimName returns the id in claims/{id}.
 func ParseClaimName(name string) (string, bool) { return parseID(ClaimName, name) }
 
-var dossierPattern = regexp.MustCompile(`^([0-9]{2}-[0-9]{6})(/[0-9]{1,3})?$`)
-
-// ParseDossier returns the dossier number in s, without a card serial
-// suffix (`12-345678/1` is `12-345678`).
-func ParseDossier(s string) (string, bool) {
-	m := dossierPattern.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil {
-		return "", false
-	}
-	return m[1], true
-}
-
 // Normalize checks what makes a claim well-formed (bad input, refused with
 // the field named) and fills the län. today is the submitter's date.
 // Violations never quote the dossier number.
 func (c *Claim) Normalize(today string) error {
 	var v badrequest.Violations
-	if d, ok := ParseDossier(c.Dossier); ok {
+	if d, ok := dossier.Parse(c.Dossier); ok {
 		c.Dossier = d
 	} else {
 		v.Add("dossier_number", "must be a dossier number written NN-NNNNNN (optionally followed by /N)")

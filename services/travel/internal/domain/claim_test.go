@@ -11,28 +11,6 @@ import (
 	"github.com/tia-platform/tia/services/platform/badrequest"
 )
 
-func TestParseDossier(t *testing.T) {
-	tests := []struct {
-		in, want string
-		ok       bool
-	}{
-		{"12-345678", "12-345678", true},
-		{"12-345678/1", "12-345678", true},
-		{" 12-345678/12 ", "12-345678", true},
-		{"12345678", "", false},
-		{"12-34567", "", false},
-		{"12-345678/", "", false},
-		{"12-345678/1234", "", false},
-		{"ab-345678", "", false},
-	}
-	for _, tt := range tests {
-		got, ok := ParseDossier(tt.in)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("ParseDossier(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
-		}
-	}
-}
-
 func validClaim() Claim {
 	return Claim{Dossier: "12-345678/1", TripDate: "2026-03-10", FromKommunCode: "0180", ToKommunCode: "0186",
 		Activity: "a", Certificate: "c", DistanceKm: 10, CostOre: 100, TicketType: 1}
