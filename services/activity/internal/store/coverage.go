@@ -155,7 +155,7 @@ func (s *Store) Catalogue(ctx context.Context, q CatalogueQuery) ([]domain.Activ
 	b.WriteString("start_date, org_number, id LIMIT ? OFFSET ?")
 	args = append(args, q.Limit, q.Offset)
 	// Scanned by hand: the public search is the registry's hottest path.
-	rows, err := s.db.QueryContext(ctx, s.db.Rebind(b.String()), args...)
+	rows, err := s.reads.QueryContext(ctx, s.db.Rebind(b.String()), args...)
 	if err != nil {
 		return nil, fmt.Errorf("catalogue: %w", err)
 	}

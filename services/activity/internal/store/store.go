@@ -44,10 +44,15 @@ type Tx = *sqlx.Tx
 type Q = sqlx.ExtContext
 
 // Store reads and writes activities.
-type Store struct{ db *sqlx.DB }
+type Store struct {
+	db *sqlx.DB
+	// reads runs the hot reads (one activity, the catalogue) through kept
+	// prepared statements.
+	reads *db.Statements
+}
 
 // New returns a store on a migrated database.
-func New(d *sqlx.DB) *Store { return &Store{db: d} }
+func New(d *sqlx.DB) *Store { return &Store{db: d, reads: db.NewStatements(d)} }
 
 type row struct {
 	Org        string `db:"org_number"`
@@ -143,7 +148,7 @@ func (s *Store) DB() *sqlx.DB { return s.db }
 
 // Get returns one activity.
 func (s *Store) Get(ctx context.Context, org, id string) (domain.Activity, error) {
-	return GetActivity(ctx, s.db, org, id)
+	return GetActivity(ctx, s.reads, org, id)
 }
 
 // GetActivity returns one activity from q (the database or a transaction).
