@@ -9,7 +9,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -25,7 +24,7 @@ import (
 var migrations embed.FS
 
 // Migrations are the registry's tables, applied at start.
-var Migrations = mustSub(migrations, "migrations")
+var Migrations = db.Embedded(migrations, "migrations")
 
 // ErrNotFound is returned for a row that does not exist; ErrExists when
 // creating one whose name is taken. They are the platform's shared kinds, so
@@ -220,12 +219,4 @@ func (s *Store) List(ctx context.Context, org string, filter listing.Filter, ord
 		out[i] = r.activity()
 	}
 	return out, nil
-}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
 }
