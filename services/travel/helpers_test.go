@@ -12,9 +12,6 @@ import (
 	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/app/apptest"
-	"github.com/tia-platform/tia/services/platform/audit"
-	"github.com/tia-platform/tia/services/platform/pseudonym"
-	"github.com/tia-platform/tia/services/platform/uow"
 	"github.com/tia-platform/tia/services/travel"
 )
 
@@ -25,24 +22,7 @@ var testKey = []byte("travel-test-pseudonym-key-32byte")
 // database at dsn: the tables, units of work, audit trail and pseudonyms.
 func hostDeps(t *testing.T, dsn string) app.Deps {
 	t.Helper()
-	deps := apptest.Deps(t, travel.Component, dsn)
-	if deps.Units == nil || deps.Audit == nil {
-		ctx := context.Background()
-		if err := uow.Migrate(ctx, deps.DB); err != nil {
-			t.Fatal(err)
-		}
-		if err := audit.Migrate(ctx, deps.DB); err != nil {
-			t.Fatal(err)
-		}
-		k, err := pseudonym.New(testKey, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		deps.Pseudonyms = k
-		deps.Audit = audit.New(deps.DB, k)
-		deps.Units = uow.New(deps.DB, deps.Relay, deps.Audit)
-	}
-	return deps
+	return apptest.HostDeps(t, travel.Component, dsn, testKey)
 }
 
 // connect serves svc in process through the service's error table, as the
