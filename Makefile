@@ -115,8 +115,8 @@ $(CLIENTS)/node_modules/.package-lock.json: $(CLIENTS)/package.json $(CLIENTS)/p
 ## docs-assets: copy the Redoc bundle that package-lock.json pins into the gateway (served at /docs)
 docs-assets: clients-npm
 	install -m 0644 $(CLIENTS)/node_modules/redoc/bundles/redoc.standalone.js \
-		$(CLIENTS)/node_modules/redoc/bundles/redoc.standalone.js.LICENSE.txt gateway/docs/
-	install -m 0644 $(CLIENTS)/node_modules/redoc/LICENSE gateway/docs/redoc.LICENSE
+		$(CLIENTS)/node_modules/redoc/bundles/redoc.standalone.js.LICENSE.txt gateway/third_party/redoc/
+	install -m 0644 $(CLIENTS)/node_modules/redoc/LICENSE gateway/third_party/redoc/redoc.LICENSE
 
 proto-deps: .cache/proto/buf/validate/validate.proto
 .cache/proto/buf/validate/validate.proto: Makefile

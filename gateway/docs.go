@@ -14,13 +14,19 @@ import (
 
 // /docs is the human-readable reference of the REST API: /openapi.json
 // rendered by Redoc (npm package redoc 2.5.2, its standalone bundle; MIT,
-// docs/redoc.LICENSE). Every file is compiled into the binary, so the page
-// needs no other origin at run time; `make docs-assets` copies the bundle
-// from clients/typescript/node_modules, and the client test checks that the
-// copy is the installed version.
+// third_party/redoc/redoc.LICENSE). Every file is compiled into the binary,
+// so the page needs no other origin at run time. Our page is in docs/; the
+// bundle, third-party code kept as it is published, in third_party/redoc/:
+// `make docs-assets` copies it from clients/typescript/node_modules, and the
+// client test checks that the copy is the installed version. Both folders
+// are served under /docs/.
 //
-//go:embed docs/index.html docs/docs.js docs/redoc.standalone.js docs/redoc.standalone.js.LICENSE.txt docs/redoc.LICENSE
+//go:embed docs/index.html docs/docs.js
+//go:embed third_party/redoc/redoc.standalone.js third_party/redoc/redoc.standalone.js.LICENSE.txt third_party/redoc/redoc.LICENSE
 var docsFiles embed.FS
+
+// docsDirs are the folders of docsFiles.
+var docsDirs = []string{"docs", "third_party/redoc"}
 
 // DocsCSP is the Content-Security-Policy of /docs and its files: the edge's
 // own policy plus what Redoc needs, inline styles (styled-components writes
@@ -32,24 +38,26 @@ const DocsCSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src '
 // mountDocs adds GET /docs and GET /docs/{file}.
 func mountDocs(mux *http.ServeMux) {
 	files := map[string]*asset{} // compressed once when first asked for, as the pages are
-	entries, err := docsFiles.ReadDir("docs")
-	if err != nil {
-		panic(err) // the directory is embedded
-	}
-	for _, e := range entries {
-		body, err := docsFiles.ReadFile("docs/" + e.Name())
+	for _, dir := range docsDirs {
+		entries, err := docsFiles.ReadDir(dir)
 		if err != nil {
-			panic(err)
+			panic(err) // the directory is embedded
 		}
-		ctype := mime.TypeByExtension(path.Ext(e.Name()))
-		switch {
-		case strings.HasSuffix(e.Name(), ".LICENSE"), strings.HasSuffix(e.Name(), ".txt"):
-			ctype = "text/plain; charset=utf-8"
-		case strings.HasSuffix(e.Name(), ".js"):
-			ctype = "text/javascript; charset=utf-8"
+		for _, e := range entries {
+			body, err := docsFiles.ReadFile(dir + "/" + e.Name())
+			if err != nil {
+				panic(err)
+			}
+			ctype := mime.TypeByExtension(path.Ext(e.Name()))
+			switch {
+			case strings.HasSuffix(e.Name(), ".LICENSE"), strings.HasSuffix(e.Name(), ".txt"):
+				ctype = "text/plain; charset=utf-8"
+			case strings.HasSuffix(e.Name(), ".js"):
+				ctype = "text/javascript; charset=utf-8"
+			}
+			sum := sha256.Sum256(body)
+			files[e.Name()] = &asset{body: body, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
 		}
-		sum := sha256.Sum256(body)
-		files[e.Name()] = &asset{body: body, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
 	}
 	mux.HandleFunc("GET /docs", func(w http.ResponseWriter, r *http.Request) {
 		serveDocsFile(w, r, files["index.html"])

@@ -152,7 +152,7 @@ func TestGeneratedClientScenario(t *testing.T) {
 }
 
 // TestRedocBundleIsInstalledVersion: the Redoc bundle served at /docs
-// (gateway/docs) is the one of the redoc package that package-lock.json pins
+// (gateway/third_party/redoc) is the one of the redoc package that package-lock.json pins
 // (`make docs-assets` copies it).
 func TestRedocBundleIsInstalledVersion(t *testing.T) {
 	dir := tools(t)
@@ -160,11 +160,11 @@ func TestRedocBundleIsInstalledVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	served, err := os.ReadFile(filepath.Join(dir, "..", "..", "gateway", "docs", "redoc.standalone.js"))
+	served, err := os.ReadFile(filepath.Join(dir, "..", "..", "gateway", "third_party", "redoc", "redoc.standalone.js"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(installed, served) {
-		t.Fatal("gateway/docs/redoc.standalone.js is not the installed redoc bundle: run `make docs-assets`")
+		t.Fatal("gateway/third_party/redoc/redoc.standalone.js is not the installed redoc bundle: run `make docs-assets`")
 	}
 }
