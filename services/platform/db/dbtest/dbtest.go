@@ -5,16 +5,12 @@ package dbtest
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/tia-platform/tia/services/platform/db"
 )
 
 // EnvPostgresDSN names the environment variable holding the DSN of the
@@ -35,36 +31,18 @@ func NewPostgres(t testing.TB) string {
 	if base == "" {
 		base = DefaultPostgresDSN
 	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("dbtest: parse %s: %v", EnvPostgresDSN, err)
-	}
-
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("dbtest: open postgres: %v", err)
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	name := "test_" + randomSuffix()
-	// The name is generated from hex digits only, so interpolating it is safe.
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("dbtest: create database %s: %v", name, err)
+	dsn, drop, err := db.CreateDatabase(ctx, base, "test_")
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		// FORCE terminates connections the code under test may have leaked
-		// (PostgreSQL 13+).
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("dbtest: drop database %s: %v", name, err)
+		if err := drop(); err != nil {
+			t.Errorf("dbtest: %v", err)
 		}
 	})
-
-	u.Path = "/" + name
-	return u.String()
+	return dsn
 }
 
 // NewSQLite returns a DSN for a new SQLite database file in t.TempDir().
@@ -79,12 +57,4 @@ func Each(t *testing.T, fn func(t *testing.T, dsn string)) {
 	t.Helper()
 	t.Run("sqlite", func(t *testing.T) { fn(t, NewSQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, NewPostgres(t)) })
-}
-
-// randomSuffix returns lower-case hex, which PostgreSQL accepts unquoted
-// and does not case-fold, so the name in the DSN matches the created one.
-func randomSuffix() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // never fails; see crypto/rand.Read
-	return hex.EncodeToString(b[:])
 }
