@@ -77,14 +77,14 @@ func main() {
 func run(base string, nActivities, nCerts, rounds, workers int, duration time.Duration) error {
 	ctx := context.Background()
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	dsn, drop, err := createDatabase(ctx, base)
+	dsn, drop, err := db.CreateDatabase(ctx, base, "activity_bench_")
 	if err != nil {
 		return err
 	}
 	if keepDB {
 		fmt.Println("# database", dsn)
 	} else {
-		defer drop()
+		defer drop() //nolint:errcheck
 	}
 	d, err := db.Open(ctx, dsn)
 	if err != nil {
@@ -250,27 +250,6 @@ func pct(l []time.Duration, p int) time.Duration {
 	slices.Sort(s)
 	i := (len(s)*p + 99) / 100
 	return s[min(max(i-1, 0), len(s)-1)]
-}
-
-func createDatabase(ctx context.Context, base string) (string, func(), error) {
-	admin, err := sqlx.Open("pgx", base)
-	if err != nil {
-		return "", nil, err
-	}
-	name := fmt.Sprintf("activity_bench_%d", time.Now().UnixNano())
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		return "", nil, fmt.Errorf("create database: %w", err)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", nil, err
-	}
-	u.Path = "/" + name
-	return u.String(), func() {
-		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		admin.Close()
-	}, nil
 }
 
 var (

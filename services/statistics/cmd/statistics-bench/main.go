@@ -19,7 +19,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -27,7 +26,6 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,7 +34,6 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -45,6 +42,7 @@ import (
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
 	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/profiling"
 	"github.com/tia-platform/tia/services/platform/refdata"
@@ -94,11 +92,11 @@ func run(adminDSN string, rows, adults, months, queries int) error {
 	}
 	defer os.RemoveAll(dir)
 
-	dsn, drop, err := freshDatabase(ctx, adminDSN)
+	dsn, drop, err := db.CreateDatabase(ctx, adminDSN, "statbench_")
 	if err != nil {
 		return err
 	}
-	defer drop()
+	defer drop() //nolint:errcheck
 
 	// The extract, on disk like Migrationsverket's file.
 	file := filepath.Join(dir, "extract.csv")
@@ -398,28 +396,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// freshDatabase creates an empty database and returns its DSN and a function
-// that drops it.
-func freshDatabase(ctx context.Context, adminDSN string) (string, func(), error) {
-	admin, err := sql.Open("pgx", adminDSN)
-	if err != nil {
-		return "", nil, err
-	}
-	name := "statbench_" + randomHex(6)
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		return "", nil, err
-	}
-	u, err := url.Parse(adminDSN)
-	if err != nil {
-		admin.Close()
-		return "", nil, err
-	}
-	u.Path = "/" + name
-	return u.String(), func() {
-		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		admin.Close()
-	}, nil
 }
