@@ -100,10 +100,11 @@ func (s *Store) ListRuns(ctx context.Context, page listing.Page) ([]domain.Payme
 	return out, nil
 }
 
-// Batch is what one PayBatch took: Taken claims (0 when none is left), the
-// id of the last one (the cursor of the next batch), and those this batch
-// paid with their payments (a claim paid before by another run is taken but
-// not paid again).
+// Batch is what one PayBatch took: Taken claims read as approved (0 when
+// none is left), the id of the last one (the cursor of the next batch), and
+// those this batch paid with their payments (a claim paid before by another
+// run is taken but not paid again; one changed meanwhile is taken but not
+// paid).
 type Batch struct {
 	Taken    int
 	Last     string
@@ -122,21 +123,22 @@ type Batch struct {
 func (s *Store) PayBatch(ctx context.Context, tx *sqlx.Tx, runID, after string, n int, now time.Time) (Batch, error) {
 	paidTime := fmtTime(now)
 	var b Batch
+	var ids []string
 	var rows []paidRow
 	var err error
 	if db.Dialect(s.db) == db.DialectPostgres {
-		rows, err = payBatchPostgres(ctx, tx, runID, after, n, paidTime)
+		ids, rows, err = payBatchPostgres(ctx, tx, runID, after, n, paidTime)
 	} else {
-		rows, err = payBatchPortable(ctx, tx, runID, after, n, paidTime)
+		ids, rows, err = payBatchPortable(ctx, tx, runID, after, n, paidTime)
 	}
 	if err != nil {
 		return b, err
 	}
-	b.Taken = len(rows)
+	b.Taken = len(ids)
 	if b.Taken == 0 {
 		return b, nil
 	}
-	b.Last = rows[b.Taken-1].ID
+	b.Last = ids[b.Taken-1]
 	var sum int64
 	for _, r := range rows {
 		if !r.Fresh {
@@ -164,44 +166,65 @@ type paidRow struct {
 	Fresh bool `db:"fresh"`
 }
 
-// payBatchPostgres takes, marks and pays the batch in one statement (one
-// round trip): the claims are locked (skipping those another instance
-// holds), set PAID, and their payments inserted.
-func payBatchPostgres(ctx context.Context, tx *sqlx.Tx, runID, after string, n int, paidTime string) ([]paidRow, error) {
-	cols := "c." + strings.ReplaceAll(claimColumns, ", ", ", c.")
-	q := `WITH sel AS (
-			SELECT id FROM claims WHERE state = $1 AND id > $2 ORDER BY state, id LIMIT $3 FOR UPDATE SKIP LOCKED
-		), upd AS (
-			UPDATE claims c SET state = $4, payment_run = $5, pay_time = $6 FROM sel WHERE c.id = sel.id
-			RETURNING ` + cols + `
+// paidColumns are the claim columns a batch returns: all but the three it
+// sets (state, payment run, pay time), which PayBatch fills in.
+var paidColumns = "c." + strings.Join([]string{"id", "dossier", "trip_date", "from_kommun_code", "to_kommun_code",
+	"activity", "certificate", "distance_km", "cost_ore", "ticket_type", "reasons", "decision_reason", "lan_code",
+	"request_id", "submit_time", "decide_time"}, ", c.")
+
+// payBatchPostgres takes, marks and pays the batch in two statements.
+//
+// Batches of one run are serialised across replicas by the run's row lock,
+// taken first and held to the commit: a replica resuming the same run
+// waits, then reads the claims the other one paid as PAID. So the claims
+// need no lock of their own (FOR UPDATE would write one into each row,
+// which the UPDATE then writes again). The ids are read first and drive
+// the UPDATE (= ANY: an index scan of the primary key; joined with a
+// subquery the planner may hash all claims for each batch, quadratic over
+// a run). The UPDATE re-checks the state: a claim changed concurrently is
+// waited for and skipped unless still APPROVED, and paid with the values
+// it has then. The primary key of payments pays a claim at most once.
+func payBatchPostgres(ctx context.Context, tx *sqlx.Tx, runID, after string, n int, paidTime string) (ids []string, rows []paidRow, err error) {
+	if _, err := tx.ExecContext(ctx, "SELECT 1 FROM payment_runs WHERE id = $1 FOR UPDATE", runID); err != nil {
+		return nil, nil, fmt.Errorf("lock payment run: %w", err)
+	}
+	if err := tx.SelectContext(ctx, &ids, "SELECT id FROM claims WHERE state = $1 AND id > $2 ORDER BY state, id LIMIT $3",
+		domain.StateApproved, after, n); err != nil {
+		return nil, nil, fmt.Errorf("approved claims: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	q := `WITH upd AS (
+			UPDATE claims c SET state = $1, payment_run = $2, pay_time = $3 WHERE c.id = ANY($4) AND c.state = $5
+			RETURNING ` + paidColumns + `
 		), ins AS (
 			INSERT INTO payments (claim_id, run_id, amount_ore, dossier, trip_date, paid_time)
-			SELECT id, $5, cost_ore, dossier, trip_date, $6 FROM upd
+			SELECT id, $2, cost_ore, dossier, trip_date, $3 FROM upd
 			ON CONFLICT (claim_id) DO NOTHING RETURNING claim_id
 		)
 		SELECT upd.*, ins.claim_id IS NOT NULL AS fresh FROM upd LEFT JOIN ins ON ins.claim_id = upd.id ORDER BY upd.id`
-	var rows []paidRow
-	if err := tx.SelectContext(ctx, &rows, q, domain.StateApproved, after, n, domain.StatePaid, runID, paidTime); err != nil {
-		return nil, fmt.Errorf("pay claims: %w", err)
+	if err := tx.SelectContext(ctx, &rows, q, domain.StatePaid, runID, paidTime, ids, domain.StateApproved); err != nil {
+		return nil, nil, fmt.Errorf("pay claims: %w", err)
 	}
-	return rows, nil
+	return ids, rows, nil
 }
 
 // payBatchPortable does the same in three statements (SQLite has a single
 // writer, so no locking is needed).
-func payBatchPortable(ctx context.Context, tx *sqlx.Tx, runID, after string, n int, paidTime string) ([]paidRow, error) {
+func payBatchPortable(ctx context.Context, tx *sqlx.Tx, runID, after string, n int, paidTime string) ([]string, []paidRow, error) {
 	var rows []paidRow
 	if err := tx.SelectContext(ctx, &rows, tx.Rebind("SELECT "+claimColumns+
 		", 0 AS fresh FROM claims WHERE state = ? AND id > ? ORDER BY state, id LIMIT ?"), domain.StateApproved, after, n); err != nil {
-		return nil, fmt.Errorf("approved claims: %w", err)
+		return nil, nil, fmt.Errorf("approved claims: %w", err)
 	}
 	if len(rows) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var b strings.Builder
 	b.WriteString("INSERT INTO payments (claim_id, run_id, amount_ore, dossier, trip_date, paid_time) VALUES ")
 	args := make([]any, 0, 6*len(rows))
-	ids := make([]any, 0, len(rows))
+	ids := make([]string, 0, len(rows))
 	for i, r := range rows {
 		if i > 0 {
 			b.WriteString(", ")
@@ -213,15 +236,15 @@ func payBatchPortable(ctx context.Context, tx *sqlx.Tx, runID, after string, n i
 	b.WriteString(" ON CONFLICT (claim_id) DO NOTHING RETURNING claim_id")
 	var inserted []string
 	if err := tx.SelectContext(ctx, &inserted, tx.Rebind(b.String()), args...); err != nil {
-		return nil, fmt.Errorf("insert payments: %w", err)
+		return nil, nil, fmt.Errorf("insert payments: %w", err)
 	}
 	q, qargs, err := sqlx.In("UPDATE claims SET state = ?, payment_run = ?, pay_time = ? WHERE state = ? AND id IN (?)",
 		domain.StatePaid, runID, paidTime, domain.StateApproved, ids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(q), qargs...); err != nil {
-		return nil, fmt.Errorf("mark claims paid: %w", err)
+		return nil, nil, fmt.Errorf("mark claims paid: %w", err)
 	}
 	fresh := make(map[string]bool, len(inserted))
 	for _, id := range inserted {
@@ -230,7 +253,7 @@ func payBatchPortable(ctx context.Context, tx *sqlx.Tx, runID, after string, n i
 	for i := range rows {
 		rows[i].Fresh = fresh[rows[i].ID]
 	}
-	return rows, nil
+	return ids, rows, nil
 }
 
 // CompleteRun marks run SUCCEEDED within tx, with its totals recounted from
