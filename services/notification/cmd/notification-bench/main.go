@@ -16,7 +16,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -25,7 +24,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"runtime/pprof"
 	"slices"
@@ -47,10 +45,8 @@ import (
 	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/events"
-	"github.com/tia-platform/tia/services/platform/refdata"
-
-	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/tia-platform/tia/services/platform/profiling"
+	"github.com/tia-platform/tia/services/platform/refdata"
 )
 
 func main() {
@@ -104,22 +100,14 @@ func run(pgURL, natsURL string, rate int, duration time.Duration, webhooks, fanE
 	slog.SetDefault(log) // the consumers log through the default logger
 	suffix := randomHex(6)
 
-	admin, err := sql.Open("pgx", pgURL)
-	if err != nil {
-		return err
-	}
-	defer admin.Close()
-	dsn := func(name string) string {
-		u, _ := url.Parse(pgURL)
-		u.Path = "/" + name
-		return u.String()
-	}
-	dbs := []string{"bench_producer_" + suffix, "bench_notification_" + suffix}
-	for _, name := range dbs {
-		if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-			return fmt.Errorf("create database: %w", err)
+	var dsns []string
+	for _, prefix := range []string{"bench_producer_", "bench_notification_"} {
+		dsn, drop, err := db.CreateDatabase(ctx, pgURL, prefix)
+		if err != nil {
+			return err
 		}
-		defer admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") //nolint:errcheck
+		defer drop() //nolint:errcheck
+		dsns = append(dsns, dsn)
 	}
 
 	nc, err := nats.Connect(natsURL)
@@ -146,7 +134,7 @@ func run(pgURL, natsURL string, rate int, duration time.Duration, webhooks, fanE
 		prod.deps = d
 		return prod, nil
 	}}
-	if err := host.Add(ctx, producerComponent, dsn(dbs[0])); err != nil {
+	if err := host.Add(ctx, producerComponent, dsns[0]); err != nil {
 		return err
 	}
 	// The fan-out's receiver listens on loopback: the allow-list of
@@ -158,10 +146,10 @@ func run(pgURL, natsURL string, rate int, duration time.Duration, webhooks, fanE
 	defer receiver.Close()
 	cfg := notification.Config{Development: true, WebhookAllowHosts: receiver.Addr().String(),
 		Delivery: dispatch.Config{PollInterval: 50 * time.Millisecond, Concurrency: 64}}
-	if err := host.Add(ctx, notification.NewComponent(&cfg), dsn(dbs[1])); err != nil {
+	if err := host.Add(ctx, notification.NewComponent(&cfg), dsns[1]); err != nil {
 		return err
 	}
-	ndb, err := db.Open(ctx, dsn(dbs[1]))
+	ndb, err := db.Open(ctx, dsns[1])
 	if err != nil {
 		return err
 	}
