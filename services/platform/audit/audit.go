@@ -120,8 +120,9 @@ func (t *Trail) Append(ctx context.Context, tx *sqlx.Tx, entries ...Entry) error
 	if len(entries) == 0 {
 		return nil
 	}
+	postgres := db.Dialect(t.db) == db.DialectPostgres
 	lock := ""
-	if db.Dialect(t.db) == db.DialectPostgres {
+	if postgres {
 		lock = " FOR UPDATE"
 	}
 	var head struct {
@@ -140,7 +141,31 @@ func (t *Trail) Append(ctx context.Context, tx *sqlx.Tx, entries ...Entry) error
 		head.Hash = e.Hash
 		chained[i] = e
 	}
-	// One multi-row insert per chunk (a payment run records thousands).
+	if postgres {
+		// PostgreSQL: one insert of eleven arrays, however many entries (a
+		// payment run records thousands per transaction), instead of
+		// eleven parameters per entry to bind and plan.
+		cols := make([][]string, 10)
+		for j := range cols {
+			cols[j] = make([]string, 0, len(chained))
+		}
+		seqs := make([]int64, len(chained))
+		for i, e := range chained {
+			seqs[i] = e.Seq
+			for j, v := range []string{e.At, e.Subject, e.Role, e.Scope, e.Operation, e.Resource, e.Person, e.TraceID, e.PrevHash, e.Hash} {
+				cols[j] = append(cols[j], v)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log
+			(seq, at, subject, role, scope, operation, resource, person, trace_id, prev_hash, hash)
+			SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+				$7::text[], $8::text[], $9::text[], $10::text[], $11::text[])`,
+			seqs, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], cols[9]); err != nil {
+			return fmt.Errorf("audit: append: %w", err)
+		}
+		chained = nil
+	}
+	// Elsewhere one multi-row insert per chunk.
 	for len(chained) > 0 {
 		n := min(len(chained), 1000)
 		if _, err := tx.NamedExecContext(ctx, `INSERT INTO audit_log
