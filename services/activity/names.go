@@ -91,12 +91,7 @@ func (l listSpec) parse(req listRequest) (listQuery, error) {
 // pageOf trims rows, read with the query's page limit, to the page and
 // converts them for the response; it also returns the next page's token.
 func pageOf[T, P any](q listQuery, rows []T, conv func(T) P) ([]P, string) {
-	rows, next := listing.Trim(q.page, rows)
-	var out []P
-	for _, r := range rows {
-		out = append(out, conv(r))
-	}
-	return out, next
+	return listing.Items(q.page, rows, conv)
 }
 
 // validator checks the rules declared in the protos. The interceptor chain

@@ -137,11 +137,7 @@ func listPage[T, P any](req pagination.Request, fetch func(listing.Page) ([]T, e
 	if err != nil {
 		return nil, "", err
 	}
-	rows, next := listing.Trim(page, rows)
-	var out []P
-	for _, r := range rows {
-		out = append(out, convert(r))
-	}
+	out, next := listing.Items(page, rows, convert)
 	return out, next, nil
 }
 

@@ -85,12 +85,8 @@ func (s *Service) ListPaymentRuns(ctx context.Context, req *travelv1.ListPayment
 	if err != nil {
 		return nil, err
 	}
-	list, next := listing.Trim(page, list)
-	resp := &travelv1.ListPaymentRunsResponse{NextPageToken: next}
-	for _, r := range list {
-		resp.PaymentRuns = append(resp.PaymentRuns, runToProto(r))
-	}
-	return resp, nil
+	runs, next := listing.Items(page, list, runToProto)
+	return &travelv1.ListPaymentRunsResponse{PaymentRuns: runs, NextPageToken: next}, nil
 }
 
 // GetPaymentFile returns the pain.001 document of a completed run. It holds

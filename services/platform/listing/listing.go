@@ -81,6 +81,17 @@ func Trim[T any](p Page, rows []T) ([]T, string) {
 	return rows[:p.Size], signToken(p.token.Next(req{size: p.Size}).String())
 }
 
+// Items is Trim with each row kept converted to what the response lists:
+// the items of the page and the token of the next one.
+func Items[T, P any](p Page, rows []T, convert func(T) P) ([]P, string) {
+	rows, next := Trim(p, rows)
+	out := make([]P, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, convert(r))
+	}
+	return out, next
+}
+
 // req adapts a page size to pagination's Next, which only reads the size.
 type req struct {
 	pagination.Request
