@@ -1,10 +1,10 @@
 package domain
 
 import (
-	"strings"
 	"time"
 
 	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/dossier"
 )
 
 // Participation is how a certified participation went.
@@ -59,19 +59,8 @@ func ValidTo(from time.Time) time.Time { return AddMonths(from, ValidityMonths).
 // dropping the card's serial after a slash ("12-345678/1" is "12-345678"),
 // and reports whether it is eight digits written NN-NNNNNN.
 func NormalizeDossier(s string) (string, bool) {
-	if i := strings.IndexByte(s, '/'); i >= 0 {
-		s = s[:i]
-	}
-	s = strings.TrimSpace(s)
-	if len(s) != 9 || s[2] != '-' {
-		return s, false
-	}
-	for i, c := range s {
-		if i != 2 && (c < '0' || c > '9') {
-			return s, false
-		}
-	}
-	return s, true
+	d := dossier.Normalize(s)
+	return d, dossier.Valid(d)
 }
 
 // MayIssue decides whether org may issue a certificate for activity a on
