@@ -33,6 +33,7 @@ import (
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	notificationv1 "github.com/tia-platform/tia/proto/gen/tia/notification/v1"
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
+	"github.com/tia-platform/tia/services/platform/testkit"
 )
 
 // fakeActivity records the metadata of the calls it gets; err, when set,
@@ -621,7 +622,7 @@ func TestWWWAuthenticate(t *testing.T) {
 // TestInternalErrorsAreScrubbed (issue 13.3): what a service's internal
 // failure says stays in the log, with the trace id the client gets.
 func TestInternalErrorsAreScrubbed(t *testing.T) {
-	var logs edgeLogBuffer
+	var logs testkit.LogBuffer
 	act := &fakeActivity{}
 	_, _, cc := backend(t, act)
 	h, err := New(context.Background(), Backends{Activity: cc, Statistics: cc, Travel: cc, Notification: cc},
@@ -672,23 +673,6 @@ func TestInternalErrorsAreScrubbed(t *testing.T) {
 	}
 }
 
-type edgeLogBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *edgeLogBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *edgeLogBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestRequestLogAndRouteMetrics (issue 13.3, 13.5): one log line per
 // request with the route's template, never the path with its ids; the
 // trace id goes back to the client; the RED metrics are per route.
@@ -699,7 +683,7 @@ func TestRequestLogAndRouteMetrics(t *testing.T) {
 	otel.SetMeterProvider(mp)
 	t.Cleanup(func() { otel.SetMeterProvider(prev) })
 
-	var logs edgeLogBuffer
+	var logs testkit.LogBuffer
 	act := &fakeActivity{}
 	_, _, cc := backend(t, act)
 	h, err := New(context.Background(), Backends{Activity: cc, Statistics: cc, Travel: cc, Notification: cc},

@@ -1,0 +1,45 @@
+// Package testkit holds the small helpers that tests of several modules
+// (deploy, gateway, the embedded platform, the platform itself) would
+// otherwise each write again.
+package testkit
+
+import (
+	"bytes"
+	"net"
+	"sync"
+	"testing"
+)
+
+// LogBuffer collects the output of loggers and processes that write from
+// several goroutines, so a test can search it once they have run.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write appends p. It is safe for concurrent use.
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (b *LogBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// FreeAddr returns a loopback address ("127.0.0.1:port") that was free when
+// asked, for a server the test starts on a flag or variable rather than on
+// a listener it is handed.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
