@@ -7,13 +7,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +21,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/tia-platform/tia/services/platform/testkit"
 )
 
 // The tests that run the production binaries need PostgreSQL (see
@@ -166,7 +166,7 @@ func run(t *testing.T, dir, name string, args ...string) string {
 type proc struct {
 	name string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testkit.LogBuffer
 	done chan struct{}
 	err  error
 }
@@ -185,7 +185,7 @@ func startProc(t *testing.T, name, path string, env map[string]string) *proc {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &proc{name: name, cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{name: name, cmd: cmd, out: &testkit.LogBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -289,7 +289,7 @@ func httpOK(client *http.Client, url string) func() error {
 // process and an anonymous REST client of it.
 func startGateway(t *testing.T, name, bin string, addrs map[string]string) (*proc, rest) {
 	t.Helper()
-	env := map[string]string{"TIA_HTTP_ADDR": freeAddr(t), "TIA_DRAIN_TIMEOUT": "5s", "TIA_RATE_LIMIT": "0"}
+	env := map[string]string{"TIA_HTTP_ADDR": testkit.FreeAddr(t), "TIA_DRAIN_TIMEOUT": "5s", "TIA_RATE_LIMIT": "0"}
 	for s, addr := range addrs {
 		env["TIA_"+strings.ToUpper(s)+"_ADDR"] = addr
 	}
@@ -297,17 +297,6 @@ func startGateway(t *testing.T, name, bin string, addrs map[string]string) (*pro
 	r := rest{client: &http.Client{Timeout: 15 * time.Second}, base: "http://" + env["TIA_HTTP_ADDR"]}
 	waitFor(t, name+" ready", 60*time.Second, httpOK(r.client, r.base+"/readyz"), gw)
 	return gw, r
-}
-
-// freeAddr returns a free loopback address.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // natsPrefix returns a fresh TIA_NATS_PREFIX whose streams are deleted when
@@ -346,22 +335,4 @@ func natsPrefix(t *testing.T) (url, prefix string) {
 		}
 	})
 	return url, prefix
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

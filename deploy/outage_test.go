@@ -16,6 +16,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
 	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/testkit"
 )
 
 // outageDuration is how long TestNATSOutage keeps NATS down: 5 s in `make
@@ -44,7 +45,7 @@ func TestNATSOutage(t *testing.T) {
 	}
 	outage := outageDuration(t)
 	natsDir := filepath.Join(t.TempDir(), "nats")
-	natsAddr := freeAddr(t)
+	natsAddr := testkit.FreeAddr(t)
 	host, portText, _ := net.SplitHostPort(natsAddr)
 	port, _ := strconv.Atoi(portText)
 	startNATS := func() func() {
@@ -68,7 +69,7 @@ func TestNATSOutage(t *testing.T) {
 	instances := map[string]*instance{}
 	dsns := map[string]string{}
 	for _, s := range services {
-		instances[s] = &instance{grpc: freeAddr(t), health: freeAddr(t)}
+		instances[s] = &instance{grpc: testkit.FreeAddr(t), health: testkit.FreeAddr(t)}
 		dsns[s] = dbtest.NewPostgres(t)
 	}
 	for _, s := range services {

@@ -21,6 +21,7 @@ import (
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
+	"github.com/tia-platform/tia/services/platform/testkit"
 )
 
 // organiser is the principal the REST calls of these tests act as.
@@ -111,7 +112,7 @@ func TestTransportSecurity(t *testing.T) {
 	pub, issuer := tokens(t)
 	natsURL, prefix := natsPrefix(t)
 
-	grpcAddr, healthAddr, metricsAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	grpcAddr, healthAddr, metricsAddr := testkit.FreeAddr(t), testkit.FreeAddr(t), testkit.FreeAddr(t)
 	act := startProc(t, "activity", filepath.Join(bin, "activity"), map[string]string{
 		"TIA_GRPC_ADDR": grpcAddr, "TIA_HEALTH_ADDR": healthAddr, "TIA_METRICS_ADDR": metricsAddr,
 		"TIA_DATABASE_DSN": dbtest.NewPostgres(t), "TIA_NATS_URL": natsURL, "TIA_NATS_PREFIX": prefix,
@@ -123,7 +124,7 @@ func TestTransportSecurity(t *testing.T) {
 	// The gateway: HTTPS with the public certificate; its calls to the
 	// service present the internal client certificate. Every backend
 	// address points at the one service: readiness asks each for health.
-	httpAddr, gwMetrics := freeAddr(t), freeAddr(t)
+	httpAddr, gwMetrics := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	gwEnv := map[string]string{
 		"TIA_HTTP_ADDR": httpAddr, "TIA_METRICS_ADDR": gwMetrics, "TIA_DRAIN_TIMEOUT": "2s",
 		"TIA_TLS_CERT": edgeCert, "TIA_TLS_KEY": edgeKey,
@@ -205,7 +206,7 @@ func TestTransportSecurity(t *testing.T) {
 	})
 
 	t.Run("a gateway without a client certificate is refused", func(t *testing.T) {
-		env := map[string]string{"TIA_HTTP_ADDR": freeAddr(t), "TIA_TLS_CA": internal.file()}
+		env := map[string]string{"TIA_HTTP_ADDR": testkit.FreeAddr(t), "TIA_TLS_CA": internal.file()}
 		for _, s := range services {
 			env["TIA_"+strings.ToUpper(s)+"_ADDR"] = grpcAddr
 		}

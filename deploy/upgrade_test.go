@@ -30,6 +30,7 @@ import (
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
+	"github.com/tia-platform/tia/services/platform/testkit"
 )
 
 // The fields the new build adds: one on a request (new clients send it),
@@ -236,7 +237,7 @@ func TestUpgradeActivityWithAddedField(t *testing.T) {
 	instances := map[string]*instance{}
 	names := []string{"activity-a", "activity-b", "statistics", "travel", "notification"}
 	for _, n := range names {
-		instances[n] = &instance{grpc: freeAddr(t), health: freeAddr(t), metrics: freeAddr(t)}
+		instances[n] = &instance{grpc: testkit.FreeAddr(t), health: testkit.FreeAddr(t), metrics: testkit.FreeAddr(t)}
 	}
 	for _, s := range services {
 		dsns[s] = dbtest.NewPostgres(t)
