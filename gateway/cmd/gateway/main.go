@@ -11,29 +11,21 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"google.golang.org/grpc"
 
 	"github.com/tia-platform/tia/gateway"
 	"github.com/tia-platform/tia/services/platform/app"
+	"github.com/tia-platform/tia/services/platform/cmdutil"
 	"github.com/tia-platform/tia/services/platform/config"
 	"github.com/tia-platform/tia/services/platform/logging"
 	"github.com/tia-platform/tia/services/platform/telemetry"
 	"github.com/tia-platform/tia/services/platform/tlsconfig"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
-		fmt.Fprintf(os.Stderr, "tia-gateway: %v\n", err)
-		os.Exit(1)
-	}
-}
+func main() { cmdutil.Main("tia-gateway", run) }
 
 func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("tia-gateway", flag.ContinueOnError)

@@ -10,10 +10,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
@@ -28,6 +26,7 @@ import (
 
 	"github.com/tia-platform/tia/proto/access"
 	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/cmdutil"
 	"github.com/tia-platform/tia/services/platform/config"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/events"
@@ -41,15 +40,7 @@ import (
 // Main runs one component as its own process (the production path) and
 // exits with status 1 on failure. peers names the services it calls.
 func Main(c Component, peers ...string) {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	if err := Run(ctx, c, os.Args[1:], peers...); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return // -h printed the flags
-		}
-		fmt.Fprintf(os.Stderr, "tia-%s: %v\n", c.Name, err)
-		os.Exit(1)
-	}
+	cmdutil.Main("tia-"+c.Name, func(ctx context.Context, args []string) error { return Run(ctx, c, args, peers...) })
 }
 
 // Run is Main without the process: it serves until ctx is done, then drains

@@ -33,7 +33,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -45,18 +44,14 @@ import (
 
 	"github.com/tia-platform/tia/services/embedded"
 	"github.com/tia-platform/tia/services/embedded/cluster"
+	"github.com/tia-platform/tia/services/platform/cmdutil"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/logging"
 	"github.com/tia-platform/tia/services/platform/telemetry"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintf(os.Stderr, "tia-bench: %v\n", err)
-		os.Exit(1)
-	}
+	cmdutil.Main("tia-bench", func(ctx context.Context, args []string) error { return run(ctx, args, os.Stdout) })
 }
 
 type config struct {

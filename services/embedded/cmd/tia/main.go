@@ -13,26 +13,20 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/tia-platform/tia/gateway"
 	"github.com/tia-platform/tia/services/embedded"
 	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/cmdutil"
 	"github.com/tia-platform/tia/services/platform/config"
 	"github.com/tia-platform/tia/services/platform/logging"
 	"github.com/tia-platform/tia/services/platform/telemetry"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintf(os.Stderr, "tia: %v\n", err)
-		os.Exit(1)
-	}
+	cmdutil.Main("tia", func(ctx context.Context, args []string) error { return run(ctx, args, os.Stdout) })
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
