@@ -5,13 +5,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tia-platform/tia/services/platform/testkit"
 	"github.com/tia-platform/tia/services/platform/tlsconfig/tlstest"
 
 	"github.com/nats-io/nats.go"
@@ -76,7 +76,7 @@ func TestServicesCallEachOtherOverMutualTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	migrations := oneTable("t")
-	calleeAddr, callerAddr := freeLoopback(t), freeLoopback(t)
+	calleeAddr, callerAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errs := make(chan error, 2)
@@ -161,14 +161,4 @@ func TestServicesCallEachOtherOverMutualTLS(t *testing.T) {
 			t.Errorf("Run: %v", err)
 		}
 	}
-}
-
-func freeLoopback(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
