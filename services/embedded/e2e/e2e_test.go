@@ -6,7 +6,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -15,7 +14,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +22,7 @@ import (
 	"github.com/tia-platform/tia/services/embedded/resttest"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
+	"github.com/tia-platform/tia/services/platform/testkit"
 )
 
 // startCluster builds the binaries and starts them, each service on a new
@@ -55,7 +54,7 @@ func startClusterWith(t *testing.T, prefix string, o cluster.Options) *cluster.C
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	o.Prefix = prefix + hex.EncodeToString(b[:]) + "_"
-	logs := &syncBuffer{}
+	logs := &testkit.LogBuffer{}
 	o.Logs = logs
 	started = time.Now()
 	c, err := cluster.Start(ctx, o)
@@ -253,22 +252,4 @@ func waitInbox(t *testing.T, c client, recipient string, n int) []any {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// syncBuffer collects the processes' output.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

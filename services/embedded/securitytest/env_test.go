@@ -6,7 +6,6 @@
 package securitytest
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -17,7 +16,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,31 +23,13 @@ import (
 
 	"github.com/tia-platform/tia/services/embedded"
 	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/testkit"
 )
-
-// logBuffer collects the platform's log lines so a test can search them for
-// panics.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // env is a running embedded platform with its log captured.
 type env struct {
 	p       *embedded.Platform
-	log     *logBuffer
+	log     *testkit.LogBuffer
 	dataDir string
 	// hookURL is the loopback webhook receiver.
 	hookURL string
@@ -57,7 +37,7 @@ type env struct {
 
 func startPlatform(t *testing.T) *env {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testkit.LogBuffer{}
 	dir := t.TempDir()
 	// Webhooks registered by the tests point at this loopback receiver,
 	// allowed by the explicit development allow-list, so no delivery ever

@@ -3,33 +3,24 @@ package main
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-)
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+	"github.com/tia-platform/tia/services/platform/testkit"
+)
 
 // TestMetricsAddr: the embedded default serves /metrics on
 // TIA_METRICS_ADDR like the production binaries.
 func TestMetricsAddr(t *testing.T) {
-	metrics := freeAddr(t)
+	metrics := testkit.FreeAddr(t)
 	t.Setenv("TIA_METRICS_ADDR", metrics)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	httpAddr := freeAddr(t)
+	httpAddr := testkit.FreeAddr(t)
 	go func() {
-		done <- run(ctx, []string{"-data-dir", t.TempDir(), "-http-addr", httpAddr, "-grpc-addr", freeAddr(t), "-seed=false"}, io.Discard)
+		done <- run(ctx, []string{"-data-dir", t.TempDir(), "-http-addr", httpAddr, "-grpc-addr", testkit.FreeAddr(t), "-seed=false"}, io.Discard)
 	}()
 	defer func() {
 		cancel()
