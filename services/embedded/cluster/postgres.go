@@ -2,10 +2,8 @@ package cluster
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"sync"
 	"time"
 
@@ -16,60 +14,48 @@ import (
 // programs that cannot use dbtest (which needs a *testing.T), such as the
 // benchmarks. Close drops them.
 type Databases struct {
-	admin *sql.DB
-	base  *url.URL
+	adminDSN string
 
 	mu    sync.Mutex
-	names []string
+	drops []func() error
 }
 
-// NewDatabases connects to the server of adminDSN; its database is only used
-// to issue CREATE and DROP DATABASE.
+// NewDatabases checks that the server of adminDSN answers; its database is
+// only used to issue CREATE and DROP DATABASE.
 func NewDatabases(ctx context.Context, adminDSN string) (*Databases, error) {
-	u, err := url.Parse(adminDSN)
-	if err != nil {
-		return nil, fmt.Errorf("cluster: parse PostgreSQL DSN: %w", err)
-	}
 	admin, err := db.Open(ctx, adminDSN)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	return &Databases{admin: admin.DB, base: u}, nil
+	_ = admin.Close()
+	return &Databases{adminDSN: adminDSN}, nil
 }
 
 // DSN creates a fresh, empty database for service and returns its DSN. It
 // has the signature of Options.PostgresDSN.
 func (d *Databases) DSN(service string) (string, error) {
-	// Lower-case hex and a fixed prefix: a valid unquoted identifier.
-	name := "bench_" + randomHex(8)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := d.admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", fmt.Errorf("cluster: create database for %s: %w", service, err)
+	dsn, drop, err := db.CreateDatabase(ctx, d.adminDSN, "bench_")
+	if err != nil {
+		return "", fmt.Errorf("cluster: database for %s: %w", service, err)
 	}
 	d.mu.Lock()
-	d.names = append(d.names, name)
+	d.drops = append(d.drops, drop)
 	d.mu.Unlock()
-	u := *d.base
-	u.Path = "/" + name
-	return u.String(), nil
+	return dsn, nil
 }
 
 // Close drops every database DSN created (terminating leftover
-// connections) and disconnects.
+// connections).
 func (d *Databases) Close() error {
 	d.mu.Lock()
-	names := d.names
-	d.names = nil
+	drops := d.drops
+	d.drops = nil
 	d.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	var errs []error
-	for _, name := range names {
-		if _, err := d.admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			errs = append(errs, fmt.Errorf("drop database %s: %w", name, err))
-		}
+	for _, drop := range drops {
+		errs = append(errs, drop())
 	}
-	errs = append(errs, d.admin.Close())
 	return errors.Join(errs...)
 }
