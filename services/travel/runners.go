@@ -194,13 +194,15 @@ func (p *paymentRunner) Execute(ctx context.Context, id string) error {
 				msgs[i] = &travelv1.ClaimPaid{Claim: claimToProto(c, ServicePrincipal), PaymentRun: name, AmountOre: b.Payments[i].AmountOre}
 				names[i], dossiers[i] = c.Name(), c.Dossier
 			}
-			if err := w.AuditEach(audit.OpUpdate, names, dossiers); err != nil {
-				return err
-			}
 			// One insert for the batch's events (the unit's Publish adds
 			// them one by one); the relay is woken below.
-			_, err = events.PublishBatch(ctx, w.Tx, SubjectClaimPaid, msgs)
-			return err
+			if _, err := events.PublishBatch(ctx, w.Tx, SubjectClaimPaid, msgs); err != nil {
+				return err
+			}
+			// The audit entries last: their append holds the trail's head
+			// row, which every audited request of the service waits for,
+			// until the commit.
+			return w.AuditEach(audit.OpUpdate, names, dossiers)
 		})
 		if err != nil {
 			return err
