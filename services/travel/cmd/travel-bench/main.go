@@ -11,17 +11,12 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"strings"
 	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib"
 
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
 	"github.com/tia-platform/tia/services/platform/app"
@@ -65,24 +60,12 @@ func envOr(k, def string) string {
 
 func run(n int, base string) error {
 	ctx := context.Background()
-	admin, err := sql.Open("pgx", base)
+	dsn, drop, err := db.CreateDatabase(ctx, base, "travel_bench_")
 	if err != nil {
 		return err
 	}
-	defer admin.Close()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "travel_bench_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		return err
-	}
-	defer admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") //nolint:errcheck
-	u, err := url.Parse(base)
-	if err != nil {
-		return err
-	}
-	u.Path = "/" + name
-	d, err := db.Open(ctx, u.String())
+	defer drop() //nolint:errcheck
+	d, err := db.Open(ctx, dsn)
 	if err != nil {
 		return err
 	}
