@@ -139,6 +139,7 @@ func (s *Store) PayBatch(ctx context.Context, tx *sqlx.Tx, runID, after string, 
 		return b, nil
 	}
 	b.Last = ids[b.Taken-1]
+	b.Paid, b.Payments = make([]domain.Claim, 0, len(rows)), make([]domain.Payment, 0, len(rows))
 	var sum int64
 	for _, r := range rows {
 		if !r.Fresh {
