@@ -157,6 +157,21 @@ func run(n int, base string) error {
 	if len(files) != 1 {
 		return fmt.Errorf("%d payment files written, want 1", len(files))
 	}
+	// The run wrote what it is measured for: an event and an audit entry
+	// per claim, the trail's chain whole.
+	var outbox, entries int
+	if err := d.GetContext(ctx, &outbox, "SELECT COUNT(*) FROM outbox"); err != nil {
+		return err
+	}
+	if err := d.GetContext(ctx, &entries, "SELECT COUNT(*) FROM audit_log"); err != nil {
+		return err
+	}
+	if outbox != n || entries != n {
+		return fmt.Errorf("the run wrote %d events and %d audit entries for %d claims", outbox, entries, n)
+	}
+	if rep, err := trail.Verify(ctx); err != nil || !rep.OK() {
+		return fmt.Errorf("audit trail after the run: %+v %v", rep, err)
+	}
 
 	// The baselines: the same payment rows written by one INSERT … SELECT
 	// in one transaction (no claim states, events or file), and the same
