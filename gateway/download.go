@@ -93,6 +93,11 @@ func readDownloadRequest(r *http.Request) (*http.Request, error) {
 	default:
 		return r, fieldError("format", fmt.Sprintf("%q is not a format; use csv, xml or json", format))
 	}
+	if strings.HasSuffix(r.URL.Path, downloadVerb) && want != MIMEXML {
+		// The route streams the file as it is written: it has no other
+		// representation (the resource's own route has JSON).
+		return r, fieldError("format", fmt.Sprintf("%q: this download is the XML file itself; use xml or leave format out", format))
+	}
 	if want == "" {
 		return r, nil
 	}

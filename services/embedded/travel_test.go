@@ -140,6 +140,15 @@ func TestTravelClaims(t *testing.T) {
 			t.Fatalf("downloaded payment file differs from the one in JSON:\n%s", got)
 		}
 	}
+	// It has no other representation: another format is refused naming
+	// the parameter.
+	for _, format := range []string{"csv", "json"} {
+		resp := mv.fetch("/v1/"+run["name"].(string)+"/file:download?format="+format, "")
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"field":"format"`) {
+			t.Fatalf("payment file download as %s: HTTP %d %s", format, resp.StatusCode, body)
+		}
+	}
 	if resp := board.fetch("/v1/"+run["name"].(string)+"/file:download", ""); resp.StatusCode != http.StatusForbidden || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		t.Fatalf("county board downloads the payment file: HTTP %d %v", resp.StatusCode, resp.Header)
 	}
