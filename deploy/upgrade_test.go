@@ -300,27 +300,12 @@ func TestUpgradeActivityWithAddedField(t *testing.T) {
 	restClients := &tally{name: "REST through the edge"}
 	oldClients := &tally{name: "gRPC, current generated code"}
 	newClients := &tally{name: "gRPC, new API"}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	loop := func(fn func(i int)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				fn(i)
-			}
-		}()
-	}
+	load := testkit.NewLoad()
 	callCtx := func() (context.Context, context.CancelFunc) {
 		return context.WithTimeout(context.Background(), 15*time.Second)
 	}
 	for w := range 3 {
-		loop(func(i int) {
+		load.Go(func(i int) {
 			var err error
 			switch (i + w) % 3 {
 			case 0:
@@ -333,7 +318,7 @@ func TestUpgradeActivityWithAddedField(t *testing.T) {
 			restClients.record(err)
 		})
 	}
-	loop(func(i int) {
+	load.Go(func(i int) {
 		ctx, cancel := callCtx()
 		defer cancel()
 		var err error
@@ -347,7 +332,7 @@ func TestUpgradeActivityWithAddedField(t *testing.T) {
 		}
 		oldClients.record(err)
 	})
-	loop(func(i int) {
+	load.Go(func(i int) {
 		ctx, cancel := callCtx()
 		defer cancel()
 		var err error
@@ -358,14 +343,7 @@ func TestUpgradeActivityWithAddedField(t *testing.T) {
 		}
 		newClients.record(err)
 	})
-	stopLoad := func() {
-		select {
-		case <-stop:
-		default:
-			close(stop)
-			wg.Wait()
-		}
-	}
+	stopLoad := load.Stop
 	defer stopLoad()
 
 	// Replace each instance in turn, as a rolling update does: stop it

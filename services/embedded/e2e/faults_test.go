@@ -35,6 +35,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
+	"github.com/tia-platform/tia/services/platform/testkit"
 )
 
 // envDuration and envInt read the knobs of a longer run.
@@ -67,24 +68,11 @@ func envKnob[T int | time.Duration](t *testing.T, name string, def T, parse func
 // … until the returned stop, which waits for them; stop may be called more
 // than once.
 func runLoad(workers int, step func(w, i int)) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
+	load := testkit.NewLoad()
 	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				step(w, i)
-			}
-		}()
+		load.Go(func(i int) { step(w, i) })
 	}
-	var once sync.Once
-	return func() { once.Do(func() { close(done); wg.Wait() }) }
+	return load.Stop
 }
 
 // answer is what the client saw of one request.

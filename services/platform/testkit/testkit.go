@@ -43,3 +43,34 @@ func FreeAddr(t testing.TB) string {
 	defer l.Close()
 	return l.Addr().String()
 }
+
+// Load keeps functions running in loops, as clients under load, until Stop.
+type Load struct {
+	done chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+// NewLoad returns a load with nothing running yet.
+func NewLoad() *Load { return &Load{done: make(chan struct{})} }
+
+// Go calls step(0), step(1), … on a goroutine of its own until Stop.
+func (l *Load) Go(step func(i int)) {
+	l.wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-l.done:
+				return
+			default:
+			}
+			step(i)
+		}
+	})
+}
+
+// Stop ends every loop and waits for the steps in progress; calling it
+// again does nothing.
+func (l *Load) Stop() {
+	l.once.Do(func() { close(l.done) })
+	l.wg.Wait()
+}
