@@ -75,11 +75,12 @@ func readDownloadRequest(r *http.Request) (*http.Request, error) {
 		// client asks for the CSV it meant.
 		return r, fieldError("dialect", fmt.Sprintf("%q is not a CSV dialect; use excel, excel-sv or rfc4180", dialectName))
 	}
+	download := strings.HasSuffix(r.URL.Path, downloadVerb)
 	want := ""
 	switch strings.ToLower(format) {
 	case "":
 		want = preferredMediaType(r.Header.Values("Accept"))
-		if strings.HasSuffix(r.URL.Path, downloadVerb) {
+		if download {
 			// A download route serves the file itself whatever the
 			// client accepts (a browser's Accept names neither).
 			want = MIMEXML
@@ -93,7 +94,7 @@ func readDownloadRequest(r *http.Request) (*http.Request, error) {
 	default:
 		return r, fieldError("format", fmt.Sprintf("%q is not a format; use csv, xml or json", format))
 	}
-	if strings.HasSuffix(r.URL.Path, downloadVerb) && want != MIMEXML {
+	if download && want != MIMEXML {
 		// The route streams the file as it is written: it has no other
 		// representation (the resource's own route has JSON).
 		return r, fieldError("format", fmt.Sprintf("%q: this download is the XML file itself; use xml or leave format out", format))

@@ -12,6 +12,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/listing"
 	"github.com/tia-platform/tia/services/platform/uow"
 )
 
@@ -121,7 +122,7 @@ func (s *Service) ListAgreements(ctx context.Context, req *activityv1.ListAgreem
 	if err != nil {
 		return nil, err
 	}
-	agreements, next := pageOf(q, list, agreementToProto)
+	agreements, next := listing.Items(q.page, list, agreementToProto)
 	return &activityv1.ListAgreementsResponse{Agreements: agreements, NextPageToken: next}, nil
 }
 

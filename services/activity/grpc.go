@@ -12,6 +12,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/listing"
 	"github.com/tia-platform/tia/services/platform/uow"
 )
 
@@ -179,7 +180,7 @@ func (s *Service) ListActivities(ctx context.Context, req *activityv1.ListActivi
 		return nil, err
 	}
 	now := s.local()
-	activities, next := pageOf(q, list, func(a domain.Activity) *activityv1.Activity { return toProto(a, now) })
+	activities, next := listing.Items(q.page, list, func(a domain.Activity) *activityv1.Activity { return toProto(a, now) })
 	return &activityv1.ListActivitiesResponse{Activities: activities, NextPageToken: next}, nil
 }
 

@@ -88,12 +88,6 @@ func (l listSpec) parse(req listRequest) (listQuery, error) {
 	return q, err
 }
 
-// pageOf trims rows, read with the query's page limit, to the page and
-// converts them for the response; it also returns the next page's token.
-func pageOf[T, P any](q listQuery, rows []T, conv func(T) P) ([]P, string) {
-	return listing.Items(q.page, rows, conv)
-}
-
 // validator checks the rules declared in the protos. The interceptor chain
 // applies them to every request; the handlers apply them again to what a
 // change would store (an update merged into the stored resource), after

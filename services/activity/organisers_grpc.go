@@ -14,6 +14,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/listing"
 	"github.com/tia-platform/tia/services/platform/refdata"
 	"github.com/tia-platform/tia/services/platform/resname"
 	"github.com/tia-platform/tia/services/platform/uow"
@@ -175,7 +176,7 @@ func (s *Service) ListOrganisers(ctx context.Context, req *activityv1.ListOrgani
 	if err != nil {
 		return nil, err
 	}
-	organisers, next := pageOf(q, list, organiserToProto)
+	organisers, next := listing.Items(q.page, list, organiserToProto)
 	return &activityv1.ListOrganisersResponse{Organisers: organisers, NextPageToken: next}, nil
 }
 
