@@ -10,6 +10,8 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/tia-platform/tia/services/platform/telemetry/observe"
 )
 
 // meter records the package's metrics with the global meter provider (the
@@ -21,20 +23,12 @@ func meter() metric.Meter { return otel.Meter(instrumentationName) }
 // them is (tia_outbox_oldest_age_seconds; 0 when none waits), read at each
 // collection. Call the returned function to stop.
 func RegisterOutboxMetrics(d *sqlx.DB, service string) (unregister func() error, err error) {
-	m := meter()
-	backlog, err := m.Int64ObservableGauge("tia.outbox.backlog",
-		metric.WithDescription("Events written to the outbox and not yet relayed to NATS."), metric.WithUnit("{event}"))
-	if err != nil {
-		return nil, err
-	}
-	oldest, err := m.Float64ObservableGauge("tia.outbox.oldest_age",
-		metric.WithDescription("Age of the oldest event not yet relayed to NATS (0 when none waits)."), metric.WithUnit("s"))
-	if err != nil {
-		return nil, err
-	}
+	set := observe.New(meter())
+	backlog := set.Int64Gauge("tia.outbox.backlog", "Events written to the outbox and not yet relayed to NATS.", "{event}")
+	oldest := set.Float64Gauge("tia.outbox.oldest_age", "Age of the oldest event not yet relayed to NATS (0 when none waits).", "s")
 	attrs := metric.WithAttributes(attribute.String("service", service))
 	query := `SELECT COUNT(*), MIN(created_at) FROM outbox WHERE published_at IS NULL`
-	reg, err := m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+	return set.Register(func(ctx context.Context, o metric.Observer) error {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 		var (
@@ -51,11 +45,7 @@ func RegisterOutboxMetrics(d *sqlx.DB, service string) (unregister func() error,
 		o.ObserveInt64(backlog, n, attrs)
 		o.ObserveFloat64(oldest, age, attrs)
 		return nil
-	}, backlog, oldest)
-	if err != nil {
-		return nil, err
-	}
-	return reg.Unregister, nil
+	})
 }
 
 // timestamp reads a timestamp column: a time.Time (PostgreSQL, and SQLite
@@ -90,37 +80,17 @@ type consumerStats struct {
 // (tia_consumer_redelivered_events) and every redelivery it received
 // (tia_consumer_redeliveries_total).
 func (c *Consumer) registerConsumerMetrics() (func() error, error) {
-	m := meter()
-	pending, err := m.Int64ObservableGauge("tia.consumer.pending_events",
-		metric.WithDescription("Events in the stream that the durable consumer has not yet received (consumer lag)."), metric.WithUnit("{event}"))
-	if err != nil {
-		return nil, err
-	}
-	ackPending, err := m.Int64ObservableGauge("tia.consumer.ack_pending_events",
-		metric.WithDescription("Events received by the consumer and not yet acknowledged."), metric.WithUnit("{event}"))
-	if err != nil {
-		return nil, err
-	}
-	redelivered, err := m.Int64ObservableGauge("tia.consumer.redelivered_events",
-		metric.WithDescription("Events delivered more than once and not yet acknowledged."), metric.WithUnit("{event}"))
-	if err != nil {
-		return nil, err
-	}
-	redeliveries, err := m.Int64ObservableCounter("tia.consumer.redeliveries",
-		metric.WithDescription("Deliveries after an event's first one, received by this process."), metric.WithUnit("{delivery}"))
-	if err != nil {
-		return nil, err
-	}
+	set := observe.New(meter())
+	pending := set.Int64Gauge("tia.consumer.pending_events", "Events in the stream that the durable consumer has not yet received (consumer lag).", "{event}")
+	ackPending := set.Int64Gauge("tia.consumer.ack_pending_events", "Events received by the consumer and not yet acknowledged.", "{event}")
+	redelivered := set.Int64Gauge("tia.consumer.redelivered_events", "Events delivered more than once and not yet acknowledged.", "{event}")
+	redeliveries := set.Int64Counter("tia.consumer.redeliveries", "Deliveries after an event's first one, received by this process.", "{delivery}")
 	attrs := metric.WithAttributes(attribute.String("consumer", c.name), attribute.String("stream", c.stream.Name))
-	reg, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+	return set.Register(func(_ context.Context, o metric.Observer) error {
 		o.ObserveInt64(pending, c.stats.pending.Load(), attrs)
 		o.ObserveInt64(ackPending, c.stats.ackPending.Load(), attrs)
 		o.ObserveInt64(redelivered, c.stats.redelivered.Load(), attrs)
 		o.ObserveInt64(redeliveries, c.stats.redeliveries.Load(), attrs)
 		return nil
-	}, pending, ackPending, redelivered, redeliveries)
-	if err != nil {
-		return nil, err
-	}
-	return reg.Unregister, nil
+	})
 }
