@@ -10,102 +10,85 @@ import (
 // Typed flags whose errors say what was wrong in words an operator reads
 // next to the variable's name: `not a whole number: "x"`.
 
-type intValue struct{ p *int }
+// value is the flag.Value of one of the typed flags. Its zero value (no p)
+// prints as T's zero, as flag.PrintDefaults expects.
+type value[T int | int64 | time.Duration | bool] struct{ p *T }
 
-func (v intValue) String() string {
-	if v.p == nil {
-		return "0"
+func (v value[T]) String() string {
+	var x T
+	if v.p != nil {
+		x = *v.p
 	}
-	return strconv.Itoa(*v.p)
+	switch x := any(x).(type) {
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case time.Duration:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	panic("unreachable")
 }
 
-func (v intValue) Set(s string) error {
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return fmt.Errorf("not a whole number: %q", s)
+func (v value[T]) Set(s string) error {
+	var (
+		x    any
+		err  error
+		want string
+	)
+	switch any(*v.p).(type) {
+	case int:
+		x, err = strconv.Atoi(s)
+		want = "a whole number"
+	case int64:
+		x, err = strconv.ParseInt(s, 10, 64)
+		want = "a whole number"
+	case time.Duration:
+		x, err = time.ParseDuration(s)
+		want = "a duration such as 30s, 5m or 24h"
+	case bool:
+		x, err = strconv.ParseBool(s)
+		want = "true or false"
 	}
-	*v.p = n
+	if err != nil {
+		return fmt.Errorf("not %s: %q", want, s)
+	}
+	*v.p = x.(T)
 	return nil
 }
 
-type int64Value struct{ p *int64 }
-
-func (v int64Value) String() string {
-	if v.p == nil {
-		return "0"
-	}
-	return strconv.FormatInt(*v.p, 10)
+// IsBoolFlag lets a boolean flag stand alone (-flag for -flag=true).
+func (v value[T]) IsBoolFlag() bool {
+	_, ok := any(*new(T)).(bool)
+	return ok
 }
 
-func (v int64Value) Set(s string) error {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return fmt.Errorf("not a whole number: %q", s)
-	}
-	*v.p = n
-	return nil
+// declare sets *p to def and declares the flag name on fs.
+func declare[T int | int64 | time.Duration | bool](fs *flag.FlagSet, p *T, name string, def T, usage string) {
+	*p = def
+	fs.Var(value[T]{p}, name, usage)
 }
-
-type durationValue struct{ p *time.Duration }
-
-func (v durationValue) String() string {
-	if v.p == nil {
-		return "0s"
-	}
-	return v.p.String()
-}
-
-func (v durationValue) Set(s string) error {
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("not a duration such as 30s, 5m or 24h: %q", s)
-	}
-	*v.p = d
-	return nil
-}
-
-type boolValue struct{ p *bool }
-
-func (v boolValue) String() string {
-	if v.p == nil {
-		return "false"
-	}
-	return strconv.FormatBool(*v.p)
-}
-
-func (v boolValue) Set(s string) error {
-	b, err := strconv.ParseBool(s)
-	if err != nil {
-		return fmt.Errorf("not true or false: %q", s)
-	}
-	*v.p = b
-	return nil
-}
-
-func (boolValue) IsBoolFlag() bool { return true }
 
 // Int declares an int flag (and so its TIA_* variable) with value def.
 func Int(fs *flag.FlagSet, p *int, name string, def int, usage string) {
-	*p = def
-	fs.Var(intValue{p}, name, usage)
+	declare(fs, p, name, def, usage)
 }
 
 // Int64 declares an int64 flag with value def.
 func Int64(fs *flag.FlagSet, p *int64, name string, def int64, usage string) {
-	*p = def
-	fs.Var(int64Value{p}, name, usage)
+	declare(fs, p, name, def, usage)
 }
 
 // Duration declares a duration flag (Go syntax: 30s, 5m, 24h) with value def.
 func Duration(fs *flag.FlagSet, p *time.Duration, name string, def time.Duration, usage string) {
-	*p = def
-	fs.Var(durationValue{p}, name, usage)
+	declare(fs, p, name, def, usage)
 }
 
 // Bool declares a boolean flag with value def.
 func Bool(fs *flag.FlagSet, p *bool, name string, def bool, usage string) {
-	*p = def
-	fs.Var(boolValue{p}, name, usage)
+	declare(fs, p, name, def, usage)
 }
 
 // Positive returns an error naming flag's variable unless n > 0.
