@@ -2,15 +2,10 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
-
-	"github.com/jmoiron/sqlx"
 
 	"github.com/tia-platform/tia/services/activity/internal/domain"
-	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/records"
 )
 
 type agreementRow struct {
@@ -37,13 +32,7 @@ func (r agreementRow) agreement() domain.Agreement {
 func (s *Store) CreateAgreement(ctx context.Context, tx Tx, a domain.Agreement) error {
 	_, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO agreements ("+agreementColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 		a.LanCode, a.ID, a.OrgNumber, a.SignDate, a.StartDate, a.EndDate, a.EndedDate, a.Description, formatTime(a.CreateTime))
-	if db.IsUniqueViolation(err) {
-		return ErrExists
-	}
-	if err != nil {
-		return fmt.Errorf("insert agreement: %w", err)
-	}
-	return nil
+	return records.Inserted(err, ErrExists, "insert agreement")
 }
 
 // GetAgreement returns one agreement.
@@ -53,24 +42,12 @@ func (s *Store) GetAgreement(ctx context.Context, lan, id string) (domain.Agreem
 
 // GetAgreement returns one agreement from q (the database or a transaction).
 func GetAgreement(ctx context.Context, q Q, lan, id string) (domain.Agreement, error) {
-	var r agreementRow
-	err := sqlx.GetContext(ctx, q, &r, q.Rebind("SELECT "+agreementColumns+" FROM agreements WHERE lan_code = ? AND id = ?"), lan, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return domain.Agreement{}, ErrNotFound
-	}
-	if err != nil {
-		return domain.Agreement{}, fmt.Errorf("get agreement: %w", err)
-	}
-	return r.agreement(), nil
+	return records.OneAs(ctx, q, "agreement", agreementRow.agreement, "SELECT "+agreementColumns+" FROM agreements WHERE lan_code = ? AND id = ?", lan, id)
 }
 
 // SaveAgreementEnd writes a's early end within tx.
 func SaveAgreementEnd(ctx context.Context, tx Tx, a domain.Agreement) error {
-	if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE agreements SET ended_date = ? WHERE lan_code = ? AND id = ?"),
-		a.EndedDate, a.LanCode, a.ID); err != nil {
-		return fmt.Errorf("end agreement: %w", err)
-	}
-	return nil
+	return records.Exec(ctx, tx, "end agreement", "UPDATE agreements SET ended_date = ? WHERE lan_code = ? AND id = ?", a.EndedDate, a.LanCode, a.ID)
 }
 
 // AgreementFilterFields are the fields an agreement list filter may name.
@@ -98,28 +75,13 @@ func (s *Store) ListAgreements(ctx context.Context, lan, org string, filter list
 		where = "org_number = ? AND (" + where + ")"
 		args = append([]any{org}, args...)
 	}
-	var rows []agreementRow
 	q := "SELECT " + agreementColumns + " FROM agreements WHERE " + where + " ORDER BY " + order + "lan_code, id LIMIT ? OFFSET ?"
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), append(args, page.Limit(), page.Offset)...); err != nil {
-		return nil, fmt.Errorf("list agreements: %w", err)
-	}
-	out := make([]domain.Agreement, len(rows))
-	for i, r := range rows {
-		out[i] = r.agreement()
-	}
-	return out, nil
+	return records.AllAs(ctx, s.db, "list agreements", agreementRow.agreement, q, append(args, page.Limit(), page.Offset)...)
 }
 
 // OrganiserAgreements returns every agreement of org in lan from q (the
 // database or a transaction).
 func OrganiserAgreements(ctx context.Context, q Q, org, lan string) ([]domain.Agreement, error) {
-	var rows []agreementRow
-	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind("SELECT "+agreementColumns+" FROM agreements WHERE org_number = ? AND lan_code = ?"), org, lan); err != nil {
-		return nil, fmt.Errorf("organiser agreements: %w", err)
-	}
-	out := make([]domain.Agreement, len(rows))
-	for i, r := range rows {
-		out[i] = r.agreement()
-	}
-	return out, nil
+	return records.AllAs(ctx, q, "organiser agreements", agreementRow.agreement,
+		"SELECT "+agreementColumns+" FROM agreements WHERE org_number = ? AND lan_code = ?", org, lan)
 }

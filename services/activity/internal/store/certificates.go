@@ -2,17 +2,14 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/tia-platform/tia/services/activity/internal/domain"
-	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/records"
 )
 
 type certificateRow struct {
@@ -62,19 +59,13 @@ func (s *Store) CreateCertificate(ctx context.Context, tx Tx, c domain.Certifica
 		if old.RenewedBy != "" {
 			return ErrConflict
 		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE certificates SET renewed_by = ? "+
-			"WHERE org_number = ? AND activity_id = ? AND id = ? AND renewed_by = ''"), c.Name(), old.Org, old.ActivityID, old.ID); err != nil {
-			return fmt.Errorf("link renewal: %w", err)
+		if err := records.Exec(ctx, tx, "link renewal", "UPDATE certificates SET renewed_by = ? "+
+			"WHERE org_number = ? AND activity_id = ? AND id = ? AND renewed_by = ''", c.Name(), old.Org, old.ActivityID, old.ID); err != nil {
+			return err
 		}
 	}
 	_, err := tx.NamedExecContext(ctx, insertCertificate, certRow(c))
-	if db.IsUniqueViolation(err) {
-		return ErrExists
-	}
-	if err != nil {
-		return fmt.Errorf("insert certificate: %w", err)
-	}
-	return nil
+	return records.Inserted(err, ErrExists, "insert certificate")
 }
 
 // ErrConflict is returned when the stored state changed under a request.
@@ -101,26 +92,14 @@ func (s *Store) GetCertificate(ctx context.Context, org, activity, id string) (d
 }
 
 func getCertificate(ctx context.Context, q Q, org, activity, id string) (domain.Certificate, error) {
-	var r certificateRow
-	err := sqlx.GetContext(ctx, q, &r, q.Rebind(
-		"SELECT "+certificateColumns+" FROM certificates WHERE org_number = ? AND activity_id = ? AND id = ?"), org, activity, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return domain.Certificate{}, ErrNotFound
-	}
-	if err != nil {
-		return domain.Certificate{}, fmt.Errorf("get certificate: %w", err)
-	}
-	return r.certificate(), nil
+	return records.OneAs(ctx, q, "certificate", certificateRow.certificate,
+		"SELECT "+certificateColumns+" FROM certificates WHERE org_number = ? AND activity_id = ? AND id = ?", org, activity, id)
 }
 
 // SaveParticipation writes c's participation and end date within tx.
 func SaveParticipation(ctx context.Context, tx Tx, c domain.Certificate, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE certificates SET participation = ?, end_date = ?, update_time = ? "+
-		"WHERE org_number = ? AND activity_id = ? AND id = ?"), string(c.Participation), c.EndDate,
-		formatTime(now), c.Org, c.ActivityID, c.ID); err != nil {
-		return fmt.Errorf("update certificate: %w", err)
-	}
-	return nil
+	return records.Exec(ctx, tx, "update certificate", "UPDATE certificates SET participation = ?, end_date = ?, update_time = ? "+
+		"WHERE org_number = ? AND activity_id = ? AND id = ?", string(c.Participation), c.EndDate, formatTime(now), c.Org, c.ActivityID, c.ID)
 }
 
 // CertificateFilterFields are the fields a certificate list filter may name.
@@ -150,16 +129,8 @@ func (s *Store) ListCertificates(ctx context.Context, scope CertificateScope, fi
 			args = append([]any{v}, args...)
 		}
 	}
-	var rows []certificateRow
 	q := "SELECT " + certificateColumns + " FROM certificates WHERE " + where + " ORDER BY " + order + "org_number, activity_id, id LIMIT ? OFFSET ?"
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), append(args, page.Limit(), page.Offset)...); err != nil {
-		return nil, fmt.Errorf("list certificates: %w", err)
-	}
-	out := make([]domain.Certificate, len(rows))
-	for i, r := range rows {
-		out[i] = r.certificate()
-	}
-	return out, nil
+	return records.AllAs(ctx, s.db, "list certificates", certificateRow.certificate, q, append(args, page.Limit(), page.Offset)...)
 }
 
 // EndRenewals gives the renewals of c (following renewed_by) c's ended
@@ -195,26 +166,15 @@ func splitCertificate(name string) (org, activity, id string) {
 // ExpiredCertificates returns at most limit certificates that still hold a
 // dossier number although their activity ended before cutoff (YYYY-MM-DD).
 func ExpiredCertificates(ctx context.Context, tx Tx, cutoff string, limit int) ([]domain.Certificate, error) {
-	var rows []certificateRow
 	q := "SELECT " + certificateColumns + " FROM certificates WHERE dossier_number <> '' AND EXISTS (" +
 		"SELECT 1 FROM activities a WHERE a.org_number = certificates.org_number AND a.id = certificates.activity_id AND a.end_date < ?) " +
 		"ORDER BY org_number, activity_id, id LIMIT ?"
-	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), cutoff, limit); err != nil {
-		return nil, fmt.Errorf("expired certificates: %w", err)
-	}
-	out := make([]domain.Certificate, len(rows))
-	for i, r := range rows {
-		out[i] = r.certificate()
-	}
-	return out, nil
+	return records.AllAs(ctx, tx, "expired certificates", certificateRow.certificate, q, cutoff, limit)
 }
 
 // Anonymise removes the dossier number of c within tx. What the figures
 // need (activity, kommun, dates, participation) stays.
 func Anonymise(ctx context.Context, tx Tx, c domain.Certificate, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE certificates SET dossier_number = '', update_time = ? "+
-		"WHERE org_number = ? AND activity_id = ? AND id = ?"), formatTime(now), c.Org, c.ActivityID, c.ID); err != nil {
-		return fmt.Errorf("anonymise certificate: %w", err)
-	}
-	return nil
+	return records.Exec(ctx, tx, "anonymise certificate", "UPDATE certificates SET dossier_number = '', update_time = ? "+
+		"WHERE org_number = ? AND activity_id = ? AND id = ?", formatTime(now), c.Org, c.ActivityID, c.ID)
 }

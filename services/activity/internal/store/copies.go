@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/tia-platform/tia/services/platform/records"
 )
 
 // KommunTotal is adults of the target group in one kommun.
@@ -22,39 +25,44 @@ type Route struct {
 // same snapshot. It runs in the consumer's transaction, so a redelivered
 // event changes nothing.
 func PutSnapshot(ctx context.Context, tx *sqlx.Tx, referenceDate, publishTime string, totals []KommunTotal) error {
-	for _, q := range []string{"DELETE FROM target_group WHERE reference_date = ?", "DELETE FROM snapshots WHERE reference_date = ?"} {
-		if _, err := tx.ExecContext(ctx, tx.Rebind(q), referenceDate); err != nil {
-			return fmt.Errorf("replace snapshot: %w", err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO snapshots (reference_date, publish_time) VALUES (?, ?)"), referenceDate, publishTime); err != nil {
-		return fmt.Errorf("insert snapshot: %w", err)
-	}
-	for _, t := range totals {
-		if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO target_group (reference_date, kommun_code, lan_code, adults) VALUES (?, ?, ?, ?)"),
-			referenceDate, t.KommunCode, t.LanCode, t.Adults); err != nil {
-			return fmt.Errorf("insert target group: %w", err)
-		}
-	}
-	return nil
+	return snapshotTables.put(ctx, tx, referenceDate, totals, "publish_time", publishTime)
 }
 
 // PutProjection keeps a projection's totals, replacing an earlier one for
 // the same date.
 func PutProjection(ctx context.Context, tx *sqlx.Tx, projectionDate, snapshot, publishTime string, totals []KommunTotal) error {
-	for _, q := range []string{"DELETE FROM projection_totals WHERE projection_date = ?", "DELETE FROM projections WHERE projection_date = ?"} {
-		if _, err := tx.ExecContext(ctx, tx.Rebind(q), projectionDate); err != nil {
-			return fmt.Errorf("replace projection: %w", err)
+	return projectionTables.put(ctx, tx, projectionDate, totals, "snapshot, publish_time", snapshot, publishTime)
+}
+
+// totalsTables are the tables of one kind of kept totals: a header row and
+// one row a kommun, both keyed by a date.
+type totalsTables struct {
+	header, totals, date string
+	// what and item name the header and a kommun's row in errors.
+	what, item string
+}
+
+var (
+	snapshotTables   = totalsTables{header: "snapshots", totals: "target_group", date: "reference_date", what: "snapshot", item: "target group"}
+	projectionTables = totalsTables{header: "projections", totals: "projection_totals", date: "projection_date", what: "projection", item: "projection total"}
+)
+
+// put replaces what is kept for date with a header of the other columns
+// (and their values) and totals.
+func (t totalsTables) put(ctx context.Context, tx *sqlx.Tx, date string, totals []KommunTotal, columns string, values ...any) error {
+	for _, table := range []string{t.totals, t.header} {
+		if err := records.Exec(ctx, tx, "replace "+t.what, "DELETE FROM "+table+" WHERE "+t.date+" = ?", date); err != nil {
+			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO projections (projection_date, snapshot, publish_time) VALUES (?, ?, ?)"),
-		projectionDate, snapshot, publishTime); err != nil {
-		return fmt.Errorf("insert projection: %w", err)
+	if err := records.Exec(ctx, tx, "insert "+t.what, "INSERT INTO "+t.header+" ("+t.date+", "+columns+") VALUES (?"+
+		strings.Repeat(", ?", len(values))+")", append([]any{date}, values...)...); err != nil {
+		return err
 	}
-	for _, t := range totals {
-		if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO projection_totals (projection_date, kommun_code, lan_code, adults) VALUES (?, ?, ?, ?)"),
-			projectionDate, t.KommunCode, t.LanCode, t.Adults); err != nil {
-			return fmt.Errorf("insert projection total: %w", err)
+	for _, k := range totals {
+		if err := records.Exec(ctx, tx, "insert "+t.item, "INSERT INTO "+t.totals+" ("+t.date+", kommun_code, lan_code, adults) VALUES (?, ?, ?, ?)",
+			date, k.KommunCode, k.LanCode, k.Adults); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -2,16 +2,14 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/tia-platform/tia/services/activity/internal/domain"
-	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/records"
 )
 
 type organiserRow struct {
@@ -49,27 +47,20 @@ func parseTime(s string) time.Time {
 func (s *Store) CreateOrganiser(ctx context.Context, tx Tx, o domain.Organiser, registeredBy string) error {
 	_, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO organisers (org_number, display_name, kind, create_time, update_time, registered_by_lan) "+
 		"VALUES (?, ?, ?, ?, ?, ?)"), o.OrgNumber, o.DisplayName, string(o.Kind), formatTime(o.CreateTime), formatTime(o.UpdateTime), registeredBy)
-	if db.IsUniqueViolation(err) {
-		return ErrExists
-	}
-	if err != nil {
-		return fmt.Errorf("insert organiser: %w", err)
+	if err := records.Inserted(err, ErrExists, "insert organiser"); err != nil {
+		return err
 	}
 	return insertContacts(ctx, tx, o)
 }
 
 // UpdateOrganiser replaces o and its contacts within tx.
 func (s *Store) UpdateOrganiser(ctx context.Context, tx Tx, o domain.Organiser) error {
-	res, err := tx.ExecContext(ctx, tx.Rebind("UPDATE organisers SET display_name = ?, kind = ?, update_time = ? WHERE org_number = ?"),
-		o.DisplayName, string(o.Kind), formatTime(o.UpdateTime), o.OrgNumber)
-	if err != nil {
-		return fmt.Errorf("update organiser: %w", err)
+	if err := records.ExecOne(ctx, tx, "update organiser", "UPDATE organisers SET display_name = ?, kind = ?, update_time = ? WHERE org_number = ?",
+		o.DisplayName, string(o.Kind), formatTime(o.UpdateTime), o.OrgNumber); err != nil {
+		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM organiser_contacts WHERE org_number = ?"), o.OrgNumber); err != nil {
-		return fmt.Errorf("delete contacts: %w", err)
+	if err := records.Exec(ctx, tx, "delete contacts", "DELETE FROM organiser_contacts WHERE org_number = ?", o.OrgNumber); err != nil {
+		return err
 	}
 	return insertContacts(ctx, tx, o)
 }
@@ -99,10 +90,9 @@ func OrganiserLans(ctx context.Context, q Q, org string) ([]string, error) {
 
 func insertContacts(ctx context.Context, tx *sqlx.Tx, o domain.Organiser) error {
 	for i, c := range o.Contacts {
-		_, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO organiser_contacts (org_number, position, role, display_name, email, phone, lan_codes) "+
-			"VALUES (?, ?, ?, ?, ?, ?, ?)"), o.OrgNumber, i, string(c.Role), c.DisplayName, c.Email, c.Phone, joinList(c.LanCodes))
-		if err != nil {
-			return fmt.Errorf("insert contact: %w", err)
+		if err := records.Exec(ctx, tx, "insert contact", "INSERT INTO organiser_contacts (org_number, position, role, display_name, email, phone, lan_codes) "+
+			"VALUES (?, ?, ?, ?, ?, ?, ?)", o.OrgNumber, i, string(c.Role), c.DisplayName, c.Email, c.Phone, joinList(c.LanCodes)); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -117,20 +107,15 @@ func (s *Store) GetOrganiser(ctx context.Context, org string) (domain.Organiser,
 // GetOrganiser returns one organiser with its contacts from q (the database
 // or a transaction).
 func GetOrganiser(ctx context.Context, q Q, org string) (domain.Organiser, error) {
-	var r organiserRow
-	err := sqlx.GetContext(ctx, q, &r, q.Rebind(
-		"SELECT org_number, display_name, kind, create_time, update_time FROM organisers WHERE org_number = ?"), org)
-	if errors.Is(err, sql.ErrNoRows) {
-		return domain.Organiser{}, ErrNotFound
-	}
+	o, err := records.OneAs(ctx, q, "organiser", organiserRow.organiser,
+		"SELECT org_number, display_name, kind, create_time, update_time FROM organisers WHERE org_number = ?", org)
 	if err != nil {
-		return domain.Organiser{}, fmt.Errorf("get organiser: %w", err)
+		return domain.Organiser{}, err
 	}
-	o := r.organiser()
-	var cs []contactRow
-	if err := sqlx.SelectContext(ctx, q, &cs, q.Rebind(
-		"SELECT org_number, position, role, display_name, email, phone, lan_codes FROM organiser_contacts WHERE org_number = ? ORDER BY position"), org); err != nil {
-		return domain.Organiser{}, fmt.Errorf("get contacts: %w", err)
+	cs, err := records.All[contactRow](ctx, q, "get contacts",
+		"SELECT org_number, position, role, display_name, email, phone, lan_codes FROM organiser_contacts WHERE org_number = ? ORDER BY position", org)
+	if err != nil {
+		return domain.Organiser{}, err
 	}
 	for _, c := range cs {
 		o.Contacts = append(o.Contacts, c.contact())
@@ -155,11 +140,11 @@ var OrganiserOrder = map[string]string{"display_name": "display_name", "kind": "
 // ListOrganisers returns a page of organisers with their contacts, in order
 // (see List), then by organisation number.
 func (s *Store) ListOrganisers(ctx context.Context, filter listing.Filter, order string, page listing.Page) ([]domain.Organiser, error) {
-	var rows []organiserRow
 	q := "SELECT org_number, display_name, kind, create_time, update_time FROM organisers WHERE " + filter.SQL +
 		" ORDER BY " + order + "org_number LIMIT ? OFFSET ?"
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), append(filter.Args, page.Limit(), page.Offset)...); err != nil {
-		return nil, fmt.Errorf("list organisers: %w", err)
+	rows, err := records.All[organiserRow](ctx, s.db, "list organisers", q, append(filter.Args, page.Limit(), page.Offset)...)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]domain.Organiser, len(rows))
 	idx := map[string]int{}
@@ -177,9 +162,9 @@ func (s *Store) ListOrganisers(ctx context.Context, filter listing.Filter, order
 	if err != nil {
 		return nil, err
 	}
-	var cs []contactRow
-	if err := s.db.SelectContext(ctx, &cs, s.db.Rebind(q), args...); err != nil {
-		return nil, fmt.Errorf("list contacts: %w", err)
+	cs, err := records.All[contactRow](ctx, s.db, "list contacts", q, args...)
+	if err != nil {
+		return nil, err
 	}
 	for _, c := range cs {
 		i := idx[c.OrgNumber]

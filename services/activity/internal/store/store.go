@@ -5,9 +5,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/records"
 )
 
 //go:embed migrations/*.sql
@@ -133,13 +132,7 @@ func (r row) activity() domain.Activity {
 // Create inserts a within the unit of work tx.
 func (s *Store) Create(ctx context.Context, tx Tx, a domain.Activity) error {
 	_, err := tx.NamedExecContext(ctx, insertActivity, toRow(a))
-	if db.IsUniqueViolation(err) {
-		return ErrExists
-	}
-	if err != nil {
-		return fmt.Errorf("insert activity: %w", err)
-	}
-	return nil
+	return records.Inserted(err, ErrExists, "insert activity")
 }
 
 // DB is the database, for reads outside a unit of work.
@@ -152,15 +145,7 @@ func (s *Store) Get(ctx context.Context, org, id string) (domain.Activity, error
 
 // GetActivity returns one activity from q (the database or a transaction).
 func GetActivity(ctx context.Context, q Q, org, id string) (domain.Activity, error) {
-	var r row
-	err := sqlx.GetContext(ctx, q, &r, q.Rebind("SELECT "+columns+" FROM activities WHERE org_number = ? AND id = ?"), org, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return domain.Activity{}, ErrNotFound
-	}
-	if err != nil {
-		return domain.Activity{}, fmt.Errorf("get activity: %w", err)
-	}
-	return r.activity(), nil
+	return records.OneAs(ctx, q, "activity", row.activity, "SELECT "+columns+" FROM activities WHERE org_number = ? AND id = ?", org, id)
 }
 
 // Update replaces the activity a (matched by organiser and id) within tx.
@@ -176,11 +161,8 @@ func (s *Store) Update(ctx context.Context, tx Tx, a domain.Activity) error {
 		return ErrNotFound
 	}
 	// Certificates carry their activity's place for the coverage picture.
-	if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE certificates SET kommun_code = ?, lan_code = ? "+
-		"WHERE org_number = ? AND activity_id = ?"), a.KommunCode, a.LanCode, a.Org, a.ID); err != nil {
-		return fmt.Errorf("update certificates' kommun: %w", err)
-	}
-	return nil
+	return records.Exec(ctx, tx, "update certificates' kommun", "UPDATE certificates SET kommun_code = ?, lan_code = ? "+
+		"WHERE org_number = ? AND activity_id = ?", a.KommunCode, a.LanCode, a.Org, a.ID)
 }
 
 // FilterFields are the fields a list filter may name.
@@ -210,13 +192,5 @@ func (s *Store) List(ctx context.Context, org string, filter listing.Filter, ord
 		args = append([]any{org}, args...)
 	}
 	q := "SELECT " + columns + " FROM activities WHERE " + where + " ORDER BY " + order + "org_number, id LIMIT ? OFFSET ?"
-	var rows []row
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), append(args, page.Limit(), page.Offset)...); err != nil {
-		return nil, fmt.Errorf("list activities: %w", err)
-	}
-	out := make([]domain.Activity, len(rows))
-	for i, r := range rows {
-		out[i] = r.activity()
-	}
-	return out, nil
+	return records.AllAs(ctx, s.db, "list activities", row.activity, q, append(args, page.Limit(), page.Offset)...)
 }
