@@ -7,6 +7,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -22,7 +23,8 @@ import (
 // an organiser's participants) are plain HTML, CSS and ES modules written by
 // hand and embedded in the binary: `make run` needs Go only, and nothing is
 // fetched from another origin. They call the same public REST API as any
-// REST client; the edge only serves the files.
+// REST client; the edge only serves the files. A page is a template on the
+// shared layout (web/layout.html), rendered once when the handler is built.
 //
 //go:embed web/*.html web/assets
 var webFiles embed.FS
@@ -87,17 +89,34 @@ func newAsset(name string, body []byte) *asset {
 	return &asset{body: body, ctype: ctype, etag: base64.RawURLEncoding.EncodeToString(sum[:12])}
 }
 
-// pageAssets maps URL paths to the embedded files.
+// renderPage renders web/<name>.html on the layout.
+func renderPage(layout *template.Template, name string) ([]byte, error) {
+	t, err := layout.Clone()
+	if err == nil {
+		t, err = t.ParseFS(webFiles, "web/"+name+".html")
+	}
+	var buf bytes.Buffer
+	if err == nil {
+		err = t.ExecuteTemplate(&buf, "layout", name)
+	}
+	return buf.Bytes(), err
+}
+
+// pageAssets maps URL paths to the rendered pages and the embedded files.
 func pageAssets() (map[string]*asset, error) {
 	assets := map[string]*asset{}
+	layout, err := template.ParseFS(webFiles, "web/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("pages: %w", err)
+	}
 	for _, p := range Pages {
-		b, err := webFiles.ReadFile("web/" + p + ".html")
+		b, err := renderPage(layout, p)
 		if err != nil {
 			return nil, fmt.Errorf("pages: %w", err)
 		}
 		assets["/pages/"+p] = newAsset(p+".html", b)
 	}
-	err := fs.WalkDir(webFiles, "web/assets", func(name string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(webFiles, "web/assets", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
