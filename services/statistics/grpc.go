@@ -29,13 +29,21 @@ func referenceDate(field, name string) (string, error) {
 	return date, nil
 }
 
+// admitDate admits a caller in one of roles (none: any signed-in caller),
+// then reads the reference date of the snapshot name in field: the first
+// step of the handlers on one snapshot, in that order (who asks is answered
+// before what is asked).
+func admitDate(ctx context.Context, field, name string, roles ...auth.Role) (string, error) {
+	if _, err := auth.Require(ctx, roles...); err != nil {
+		return "", err
+	}
+	return referenceDate(field, name)
+}
+
 // ImportSnapshot stores the cells of one reference date, replacing whatever
 // was imported for that date before. Only Migrationsverket keeps the figures.
 func (s *Service) ImportSnapshot(ctx context.Context, req *statisticsv1.ImportSnapshotRequest) (*statisticsv1.Snapshot, error) {
-	if _, err := auth.Require(ctx, auth.RoleMigrationsverket); err != nil {
-		return nil, err
-	}
-	date, err := referenceDate("name", req.GetName())
+	date, err := admitDate(ctx, "name", req.GetName(), auth.RoleMigrationsverket)
 	if err != nil {
 		return nil, err
 	}
@@ -80,10 +88,7 @@ func (s *Service) ImportSnapshot(ctx context.Context, req *statisticsv1.ImportSn
 
 // GetSnapshot returns a snapshot's summary to any signed-in caller.
 func (s *Service) GetSnapshot(ctx context.Context, req *statisticsv1.GetSnapshotRequest) (*statisticsv1.Snapshot, error) {
-	if _, err := auth.Require(ctx); err != nil {
-		return nil, err
-	}
-	date, err := referenceDate("name", req.GetName())
+	date, err := admitDate(ctx, "name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -113,10 +118,7 @@ func (s *Service) snapshotFor(ctx context.Context, snap domain.Snapshot) (*stati
 // QuerySnapshot sums a snapshot's cells, filtered and grouped, for any
 // signed-in caller.
 func (s *Service) QuerySnapshot(ctx context.Context, req *statisticsv1.QuerySnapshotRequest) (*statisticsv1.QuerySnapshotResponse, error) {
-	if _, err := auth.Require(ctx); err != nil {
-		return nil, err
-	}
-	date, err := referenceDate("snapshot", req.GetSnapshot())
+	date, err := admitDate(ctx, "snapshot", req.GetSnapshot())
 	if err != nil {
 		return nil, err
 	}

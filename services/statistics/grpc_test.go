@@ -52,6 +52,14 @@ func cells() []*statisticsv1.Cell {
 	}
 }
 
+// call is a table's call of method f with req in ctx, keeping the error.
+func call[Req, Resp any](f func(context.Context, Req) (Resp, error), ctx context.Context, req Req) func() error {
+	return func() error {
+		_, err := f(ctx, req)
+		return err
+	}
+}
+
 // code is the status code of err as the host sends it: through the
 // service's one error table (Component.Errors).
 func code(err error) codes.Code {
@@ -171,34 +179,13 @@ func TestAccess(t *testing.T) {
 		call func() error
 		want codes.Code
 	}{
-		{"county board imports", func() error {
-			_, err := svc.ImportSnapshot(as(countyBoard), &statisticsv1.ImportSnapshotRequest{Name: name, Cells: cells()})
-			return err
-		}, codes.PermissionDenied},
-		{"organiser imports", func() error {
-			_, err := svc.ImportSnapshot(as(organiser), &statisticsv1.ImportSnapshotRequest{Name: name, Cells: cells()})
-			return err
-		}, codes.PermissionDenied},
-		{"anonymous imports", func() error {
-			_, err := svc.ImportSnapshot(anonymous, &statisticsv1.ImportSnapshotRequest{Name: name, Cells: cells()})
-			return err
-		}, codes.Unauthenticated},
-		{"anonymous gets", func() error {
-			_, err := svc.GetSnapshot(anonymous, &statisticsv1.GetSnapshotRequest{Name: name})
-			return err
-		}, codes.Unauthenticated},
-		{"anonymous queries", func() error {
-			_, err := svc.QuerySnapshot(anonymous, &statisticsv1.QuerySnapshotRequest{Snapshot: name})
-			return err
-		}, codes.Unauthenticated},
-		{"get unknown date", func() error {
-			_, err := svc.GetSnapshot(as(countyBoard), &statisticsv1.GetSnapshotRequest{Name: "snapshots/2026-04-30"})
-			return err
-		}, codes.NotFound},
-		{"query unknown date", func() error {
-			_, err := svc.QuerySnapshot(as(countyBoard), &statisticsv1.QuerySnapshotRequest{Snapshot: "snapshots/2026-04-30"})
-			return err
-		}, codes.NotFound},
+		{"county board imports", call(svc.ImportSnapshot, as(countyBoard), &statisticsv1.ImportSnapshotRequest{Name: name, Cells: cells()}), codes.PermissionDenied},
+		{"organiser imports", call(svc.ImportSnapshot, as(organiser), &statisticsv1.ImportSnapshotRequest{Name: name, Cells: cells()}), codes.PermissionDenied},
+		{"anonymous imports", call(svc.ImportSnapshot, anonymous, &statisticsv1.ImportSnapshotRequest{Name: name, Cells: cells()}), codes.Unauthenticated},
+		{"anonymous gets", call(svc.GetSnapshot, anonymous, &statisticsv1.GetSnapshotRequest{Name: name}), codes.Unauthenticated},
+		{"anonymous queries", call(svc.QuerySnapshot, anonymous, &statisticsv1.QuerySnapshotRequest{Snapshot: name}), codes.Unauthenticated},
+		{"get unknown date", call(svc.GetSnapshot, as(countyBoard), &statisticsv1.GetSnapshotRequest{Name: "snapshots/2026-04-30"}), codes.NotFound},
+		{"query unknown date", call(svc.QuerySnapshot, as(countyBoard), &statisticsv1.QuerySnapshotRequest{Snapshot: "snapshots/2026-04-30"}), codes.NotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -219,10 +206,7 @@ func TestInvalidArgument(t *testing.T) {
 		t.Fatal(err)
 	}
 	withCells := func(change func([]*statisticsv1.Cell) []*statisticsv1.Cell) func() error {
-		return func() error {
-			_, err := svc.ImportSnapshot(as(migrationsverket), &statisticsv1.ImportSnapshotRequest{Name: "snapshots/2026-03-31", Cells: change(cells())})
-			return err
-		}
+		return call(svc.ImportSnapshot, as(migrationsverket), &statisticsv1.ImportSnapshotRequest{Name: "snapshots/2026-03-31", Cells: change(cells())})
 	}
 	query := func(q *statisticsv1.QuerySnapshotRequest) func() error {
 		return func() error {
@@ -238,10 +222,7 @@ func TestInvalidArgument(t *testing.T) {
 		call   func() error
 		fields []string
 	}{
-		{"import date not real", func() error {
-			_, err := svc.ImportSnapshot(as(migrationsverket), &statisticsv1.ImportSnapshotRequest{Name: "snapshots/2026-02-30", Cells: cells()})
-			return err
-		}, []string{"name"}},
+		{"import date not real", call(svc.ImportSnapshot, as(migrationsverket), &statisticsv1.ImportSnapshotRequest{Name: "snapshots/2026-02-30", Cells: cells()}), []string{"name"}},
 		{"import no cells", withCells(func([]*statisticsv1.Cell) []*statisticsv1.Cell { return nil }), []string{"cells"}},
 		{"unknown kommun", withCells(func(c []*statisticsv1.Cell) []*statisticsv1.Cell { c[3].KommunCode = "0000"; return c }), []string{"cells[3].kommun_code"}},
 		{"housing unset", withCells(func(c []*statisticsv1.Cell) []*statisticsv1.Cell { c[0].HousingType = 0; return c }), []string{"cells[0].housing_type"}},
@@ -259,52 +240,22 @@ func TestInvalidArgument(t *testing.T) {
 			}
 			return c
 		}), []string{"cells"}},
-		{"get bad name", func() error {
-			_, err := svc.GetSnapshot(as(countyBoard), &statisticsv1.GetSnapshotRequest{Name: "snapshots/last"})
-			return err
-		}, []string{"name"}},
+		{"get bad name", call(svc.GetSnapshot, as(countyBoard), &statisticsv1.GetSnapshotRequest{Name: "snapshots/last"}), []string{"name"}},
 		{"query bad snapshot", query(&statisticsv1.QuerySnapshotRequest{Snapshot: "2026-03-31"}), []string{"snapshot"}},
 		{"query unknown län", query(&statisticsv1.QuerySnapshotRequest{LanCodes: []string{"01", "99"}}), []string{"lan_codes[1]"}},
 		{"query unknown kommun", query(&statisticsv1.QuerySnapshotRequest{KommunCodes: []string{"1234"}}), []string{"kommun_codes[0]"}},
 		{"query kommun outside the län filter", query(&statisticsv1.QuerySnapshotRequest{LanCodes: []string{"01"}, KommunCodes: []string{"0180", "1280"}}), []string{"kommun_codes[1]"}},
 		{"query impossible date", query(&statisticsv1.QuerySnapshotRequest{Snapshot: "snapshots/2026-02-30"}), []string{"snapshot"}},
-		{"time series impossible dates", func() error {
-			_, err := svc.QueryTimeSeries(as(countyBoard), &statisticsv1.QueryTimeSeriesRequest{FromDate: "2026-02-30", ToDate: "2026-13-01"})
-			return err
-		}, []string{"from_date", "to_date"}},
-		{"time series unknown län", func() error {
-			_, err := svc.QueryTimeSeries(as(countyBoard), &statisticsv1.QueryTimeSeriesRequest{LanCodes: []string{"99"}})
-			return err
-		}, []string{"lan_codes[0]"}},
-		{"time series unknown kommun", func() error {
-			_, err := svc.QueryTimeSeries(as(countyBoard), &statisticsv1.QueryTimeSeriesRequest{KommunCodes: []string{"0101"}})
-			return err
-		}, []string{"kommun_codes[0]"}},
-		{"compare impossible date", func() error {
-			_, err := svc.CompareSnapshots(as(countyBoard), &statisticsv1.CompareSnapshotsRequest{FromSnapshot: "snapshots/2026-02-29", ToSnapshot: "snapshots/2026-03-31"})
-			return err
-		}, []string{"from_snapshot"}},
-		{"compare unknown län", func() error {
-			_, err := svc.CompareSnapshots(as(countyBoard), &statisticsv1.CompareSnapshotsRequest{FromSnapshot: "snapshots/2026-03-31", ToSnapshot: "snapshots/2026-03-31", LanCodes: []string{"26"}})
-			return err
-		}, []string{"lan_codes[0]"}},
-		{"projection impossible date", func() error {
-			_, err := svc.GetProjection(as(countyBoard), &statisticsv1.GetProjectionRequest{ProjectionDate: "2027-04-31"})
-			return err
-		}, []string{"projection_date"}},
-		{"projection unknown län", func() error {
-			_, err := svc.GetProjection(as(countyBoard), &statisticsv1.GetProjectionRequest{ProjectionDate: "2027-04-30", LanCodes: []string{"00"}})
-			return err
-		}, []string{"lan_codes[0]"}},
-		{"planned changes unknown län", func() error {
-			_, err := svc.ListPlannedChanges(as(countyBoard), &statisticsv1.ListPlannedChangesRequest{LanCodes: []string{"02"}})
-			return err
-		}, []string{"lan_codes[0]"}},
-		{"planned change impossible date", func() error {
-			_, err := svc.CreatePlannedChange(as(migrationsverket), &statisticsv1.CreatePlannedChangeRequest{PlannedChange: &statisticsv1.PlannedChange{
-				KommunCode: "0180", HousingType: statisticsv1.HousingType_HOUSING_TYPE_ABE, EffectiveDate: "2027-02-29", AdultsDelta: 10}})
-			return err
-		}, []string{"planned_change.effective_date"}},
+		{"time series impossible dates", call(svc.QueryTimeSeries, as(countyBoard), &statisticsv1.QueryTimeSeriesRequest{FromDate: "2026-02-30", ToDate: "2026-13-01"}), []string{"from_date", "to_date"}},
+		{"time series unknown län", call(svc.QueryTimeSeries, as(countyBoard), &statisticsv1.QueryTimeSeriesRequest{LanCodes: []string{"99"}}), []string{"lan_codes[0]"}},
+		{"time series unknown kommun", call(svc.QueryTimeSeries, as(countyBoard), &statisticsv1.QueryTimeSeriesRequest{KommunCodes: []string{"0101"}}), []string{"kommun_codes[0]"}},
+		{"compare impossible date", call(svc.CompareSnapshots, as(countyBoard), &statisticsv1.CompareSnapshotsRequest{FromSnapshot: "snapshots/2026-02-29", ToSnapshot: "snapshots/2026-03-31"}), []string{"from_snapshot"}},
+		{"compare unknown län", call(svc.CompareSnapshots, as(countyBoard), &statisticsv1.CompareSnapshotsRequest{FromSnapshot: "snapshots/2026-03-31", ToSnapshot: "snapshots/2026-03-31", LanCodes: []string{"26"}}), []string{"lan_codes[0]"}},
+		{"projection impossible date", call(svc.GetProjection, as(countyBoard), &statisticsv1.GetProjectionRequest{ProjectionDate: "2027-04-31"}), []string{"projection_date"}},
+		{"projection unknown län", call(svc.GetProjection, as(countyBoard), &statisticsv1.GetProjectionRequest{ProjectionDate: "2027-04-30", LanCodes: []string{"00"}}), []string{"lan_codes[0]"}},
+		{"planned changes unknown län", call(svc.ListPlannedChanges, as(countyBoard), &statisticsv1.ListPlannedChangesRequest{LanCodes: []string{"02"}}), []string{"lan_codes[0]"}},
+		{"planned change impossible date", call(svc.CreatePlannedChange, as(migrationsverket), &statisticsv1.CreatePlannedChangeRequest{PlannedChange: &statisticsv1.PlannedChange{
+			KommunCode: "0180", HousingType: statisticsv1.HousingType_HOUSING_TYPE_ABE, EffectiveDate: "2027-02-29", AdultsDelta: 10}}), []string{"planned_change.effective_date"}},
 		{"query unset dimension", query(&statisticsv1.QuerySnapshotRequest{GroupBy: []statisticsv1.Dimension{statisticsv1.Dimension_DIMENSION_SEX, 0}}), []string{"group_by[1]"}},
 		{"query repeated dimension", query(&statisticsv1.QuerySnapshotRequest{GroupBy: []statisticsv1.Dimension{statisticsv1.Dimension_DIMENSION_SEX, statisticsv1.Dimension_DIMENSION_SEX}}), []string{"group_by[1]"}},
 	}

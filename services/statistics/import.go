@@ -60,46 +60,46 @@ func (r *chunkReader[M]) Read(p []byte) (int, error) {
 
 // ImportPersons counts a person-level extract into a snapshot.
 func (s *Service) ImportPersons(stream statisticsv1.StatisticsService_ImportPersonsServer) error {
-	st := importStream[*statisticsv1.ImportPersonsRequest]{
-		recv:    stream.Recv,
-		header:  (*statisticsv1.ImportPersonsRequest).GetHeader,
-		csvData: csvOf[*statisticsv1.ImportPersonsRequest],
-	}
-	summary, err := runImport(stream.Context(), s, st, domain.NewPersonImport, func(im *domain.Import, m *statisticsv1.ImportPersonsRequest, row *int) bool {
+	return serveImport(s, stream, domain.NewPersonImport, func(m *statisticsv1.ImportPersonsRequest) ([]*statisticsv1.PersonRow, bool) {
 		b := m.GetPersons()
-		if b == nil {
-			return false
-		}
-		for _, r := range b.GetRows() {
-			*row++
-			im.AddPerson("row", *row, r.GetKommunCode(), housingFromProto[r.GetHousingType()], sexFromProto[r.GetSex()], r.GetDateOfBirth())
-			if im.Stopped() {
-				break
-			}
-		}
-		return true
+		return b.GetRows(), b != nil
+	}, func(im *domain.Import, row int, r *statisticsv1.PersonRow) {
+		im.AddPerson("row", row, r.GetKommunCode(), housingFromProto[r.GetHousingType()], sexFromProto[r.GetSex()], r.GetDateOfBirth())
 	})
-	if err != nil {
-		return err
-	}
-	return stream.SendAndClose(summary)
 }
 
 // ImportCells stores pre-aggregated cells as a snapshot.
 func (s *Service) ImportCells(stream statisticsv1.StatisticsService_ImportCellsServer) error {
-	st := importStream[*statisticsv1.ImportCellsRequest]{
-		recv:    stream.Recv,
-		header:  (*statisticsv1.ImportCellsRequest).GetHeader,
-		csvData: csvOf[*statisticsv1.ImportCellsRequest],
-	}
-	summary, err := runImport(stream.Context(), s, st, domain.NewCellImport, func(im *domain.Import, m *statisticsv1.ImportCellsRequest, row *int) bool {
+	return serveImport(s, stream, domain.NewCellImport, func(m *statisticsv1.ImportCellsRequest) ([]*statisticsv1.Cell, bool) {
 		b := m.GetCells()
-		if b == nil {
+		return b.GetCells(), b != nil
+	}, func(im *domain.Import, row int, c *statisticsv1.Cell) {
+		im.AddCell("row", row, cellFromProto(c))
+	})
+}
+
+// importServer is the server side of a streamed import.
+type importServer[M any] interface {
+	Recv() (M, error)
+	SendAndClose(*statisticsv1.ImportSummary) error
+	Context() context.Context
+}
+
+// serveImport runs a streamed import whose row messages carry rows of R
+// (rowsOf: false when a message carries no rows), adding each row with add
+// until the import stops, and answers with its summary.
+func serveImport[M csvCarrier, R any](s *Service, stream importServer[M], start func(string, domain.Limits) *domain.Import,
+	rowsOf func(M) ([]R, bool), add func(im *domain.Import, row int, r R),
+) error {
+	st := importStream[M]{recv: stream.Recv, header: M.GetHeader, csvData: csvOf[M]}
+	summary, err := runImport(stream.Context(), s, st, start, func(im *domain.Import, m M, row *int) bool {
+		rows, ok := rowsOf(m)
+		if !ok {
 			return false
 		}
-		for _, c := range b.GetCells() {
+		for _, r := range rows {
 			*row++
-			im.AddCell("row", *row, cellFromProto(c))
+			add(im, *row, r)
 			if im.Stopped() {
 				break
 			}

@@ -125,6 +125,19 @@ func (e env) outbox(t *testing.T, subject string) [][]byte {
 	return payloads
 }
 
+// event decodes the i-th event on subject in the outbox into m, after
+// checking that the outbox holds want of them.
+func (e env) event(t *testing.T, subject string, want, i int, m proto.Message) {
+	t.Helper()
+	payloads := e.outbox(t, subject)
+	if len(payloads) != want {
+		t.Fatalf("%d %s events, want %d", len(payloads), subject, want)
+	}
+	if err := (events.Event{Payload: payloads[i]}).Decode(m); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestImportPersons(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		e := newEnv(t, dsn, domain.DefaultLimits)
@@ -161,14 +174,8 @@ func TestImportPersons(t *testing.T) {
 		// Each import published SnapshotPublished, with the kommun totals
 		// as a county board reads them (published figures, never exact ones:
 		// the registry shows them to everyone), each within ±3 of the truth.
-		payloads := e.outbox(t, statistics.SubjectSnapshotPublished)
-		if len(payloads) != 2 {
-			t.Fatalf("%d events, want 2", len(payloads))
-		}
 		var ev statisticsv1.SnapshotPublished
-		if err := (events.Event{Payload: payloads[1]}).Decode(&ev); err != nil {
-			t.Fatal(err)
-		}
+		e.event(t, statistics.SubjectSnapshotPublished, 2, 1, &ev)
 		byKommun := []statisticsv1.Dimension{dimKommun}
 		exact, err := e.svc.QuerySnapshot(as(migrationsverket), &statisticsv1.QuerySnapshotRequest{Snapshot: name, GroupBy: byKommun})
 		if err != nil {
@@ -435,14 +442,8 @@ func TestTimeSeriesCompareProjection(t *testing.T) {
 		if _, err := e.svc.GetProjection(as(migrationsverket), &statisticsv1.GetProjectionRequest{ProjectionDate: "2026-01-01"}); !slices.Equal(badrequest.Fields(err), []string{"projection_date"}) {
 			t.Fatalf("projection into the past: %v", err)
 		}
-		payloads := e.outbox(t, statistics.SubjectProjectionPublished)
-		if len(payloads) != 2 {
-			t.Fatalf("%d projection events, want 2", len(payloads))
-		}
 		var ev statisticsv1.ProjectionPublished
-		if err := (events.Event{Payload: payloads[0]}).Decode(&ev); err != nil {
-			t.Fatal(err)
-		}
+		e.event(t, statistics.SubjectProjectionPublished, 2, 0, &ev)
 		// The event's figures are the published ones plus the change.
 		published, err := e.svc.QuerySnapshot(as(countyBoard), &statisticsv1.QuerySnapshotRequest{Snapshot: "snapshots/2026-10-31", KommunCodes: []string{"0180"}})
 		if err != nil {
@@ -455,14 +456,8 @@ func TestTimeSeriesCompareProjection(t *testing.T) {
 		// A new snapshot moves every projection: one event per date with
 		// planned changes after it.
 		e.importCells(t, "snapshots/2026-11-30", cell("0180", ebo, man, age25, 130))
-		payloads = e.outbox(t, statistics.SubjectProjectionPublished)
-		if len(payloads) != 4 {
-			t.Fatalf("%d projection events after a new snapshot, want 4", len(payloads))
-		}
 		var moved statisticsv1.ProjectionPublished
-		if err := (events.Event{Payload: payloads[2]}).Decode(&moved); err != nil {
-			t.Fatal(err)
-		}
+		e.event(t, statistics.SubjectProjectionPublished, 4, 2, &moved)
 		if moved.GetSnapshot() != "snapshots/2026-11-30" || moved.GetProjectionDate() != "2026-12-01" ||
 			len(moved.GetKommunTotals()) != 1 || moved.GetKommunTotals()[0].GetAdults() < 427 || moved.GetKommunTotals()[0].GetAdults() > 433 {
 			t.Fatalf("projection after the new snapshot = %v", &moved)

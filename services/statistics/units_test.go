@@ -1,9 +1,11 @@
 package statistics_test
 
 import (
+	"context"
 	"testing"
 
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
+	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
 	"github.com/tia-platform/tia/services/statistics"
 	"github.com/tia-platform/tia/services/statistics/internal/domain"
@@ -16,14 +18,7 @@ func TestRequestIDs(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		e := newEnv(t, dsn, domain.DefaultLimits)
 		imp := &statisticsv1.ImportSnapshotRequest{Name: "snapshots/2026-10-31", Cells: cells(), RequestId: "import-1"}
-		first, err := e.svc.ImportSnapshot(as(migrationsverket), imp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		again, err := e.svc.ImportSnapshot(as(migrationsverket), imp)
-		if err != nil {
-			t.Fatal(err)
-		}
+		first, again := twice(t, e.svc.ImportSnapshot, migrationsverket, imp)
 		if !again.GetImportTime().AsTime().Equal(first.GetImportTime().AsTime()) || again.GetTotal() != first.GetTotal() {
 			t.Fatalf("repeated import = %v, first %v", again, first)
 		}
@@ -33,14 +28,7 @@ func TestRequestIDs(t *testing.T) {
 
 		create := &statisticsv1.CreatePlannedChangeRequest{RequestId: "change-1", PlannedChange: &statisticsv1.PlannedChange{
 			KommunCode: "0180", HousingType: abe, EffectiveDate: "2026-12-01", AdultsDelta: 300, Description: "Nytt anläggningsboende"}}
-		pc, err := e.svc.CreatePlannedChange(as(migrationsverket), create)
-		if err != nil {
-			t.Fatal(err)
-		}
-		repeat, err := e.svc.CreatePlannedChange(as(migrationsverket), create)
-		if err != nil {
-			t.Fatal(err)
-		}
+		pc, repeat := twice(t, e.svc.CreatePlannedChange, migrationsverket, create)
 		if repeat.GetName() != pc.GetName() || !repeat.GetCreateTime().AsTime().Equal(pc.GetCreateTime().AsTime()) {
 			t.Fatalf("repeated create = %v, first %v", repeat, pc)
 		}
@@ -64,6 +52,20 @@ func TestRequestIDs(t *testing.T) {
 			t.Fatalf("%d changes, want 3 (%v)", len(list.GetPlannedChanges()), err)
 		}
 	})
+}
+
+// twice sends req to f as p, then again as a client repeating a change
+// does, and returns both answers.
+func twice[Req, Resp any](t *testing.T, f func(context.Context, Req) (Resp, error), p auth.Principal, req Req) (first, again Resp) {
+	t.Helper()
+	var err error
+	if first, err = f(as(p), req); err != nil {
+		t.Fatal(err)
+	}
+	if again, err = f(as(p), req); err != nil {
+		t.Fatal(err)
+	}
+	return first, again
 }
 
 // TestKeysDrawnOnce: cells stored before cell keys existed get a key each
