@@ -69,3 +69,13 @@ func (p *inproc) Invoke(ctx context.Context, method string, args, reply any, _ .
 func (p *inproc) NewStream(context.Context, *grpc.StreamDesc, string, ...grpc.CallOption) (grpc.ClientStream, error) {
 	return nil, status.Error(codes.Unimplemented, "no streams")
 }
+
+// count is the number a SELECT COUNT(*) query (with ? placeholders) gives.
+func (e *env) count(t *testing.T, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := e.db.Get(&n, e.db.Rebind(query), args...); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -62,9 +62,6 @@ func (s *Service) CreatePaymentRun(ctx context.Context, req *travelv1.CreatePaym
 
 // GetPaymentRun returns one run.
 func (s *Service) GetPaymentRun(ctx context.Context, req *travelv1.GetPaymentRunRequest) (*travelv1.PaymentRun, error) {
-	if _, err := auth.Require(ctx, auth.RoleMigrationsverket); err != nil {
-		return nil, err
-	}
 	run, err := s.run(ctx, req.GetName(), false)
 	if err != nil {
 		return nil, err
@@ -92,15 +89,9 @@ func (s *Service) ListPaymentRuns(ctx context.Context, req *travelv1.ListPayment
 // GetPaymentFile returns the pain.001 document of a completed run. It holds
 // dossier numbers: Migrationsverket only.
 func (s *Service) GetPaymentFile(ctx context.Context, req *travelv1.GetPaymentFileRequest) (*travelv1.PaymentFile, error) {
-	if _, err := auth.Require(ctx, auth.RoleMigrationsverket); err != nil {
-		return nil, err
-	}
-	run, err := s.run(ctx, req.GetName(), true)
+	run, err := s.completedRun(ctx, req.GetName())
 	if err != nil {
 		return nil, err
-	}
-	if run.State != domain.RunSucceeded {
-		return nil, badrequest.Field("name", "the payment run is still running")
 	}
 	var buf bytes.Buffer
 	dossiers, err := paymentFile(ctx, s.store, s.opts.Debtor, run, &buf)
@@ -120,15 +111,9 @@ func (s *Service) GetPaymentFile(ctx context.Context, req *travelv1.GetPaymentFi
 // still in the audit trail.
 func (s *Service) DownloadPaymentFile(req *travelv1.DownloadPaymentFileRequest, stream grpc.ServerStreamingServer[travelv1.PaymentFileChunk]) error {
 	ctx := stream.Context()
-	if _, err := auth.Require(ctx, auth.RoleMigrationsverket); err != nil {
-		return err
-	}
-	run, err := s.run(ctx, req.GetName(), true)
+	run, err := s.completedRun(ctx, req.GetName())
 	if err != nil {
 		return err
-	}
-	if run.State != domain.RunSucceeded {
-		return badrequest.Field("name", "the payment run is still running")
 	}
 	dossiers, err := s.store.PaymentDossiers(ctx, run.ID)
 	if err != nil {
@@ -165,7 +150,12 @@ func (c chunkWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// run admits Migrationsverket, the only reader of payment runs, then loads
+// the run name names (file: the name of its payment file).
 func (s *Service) run(ctx context.Context, name string, file bool) (domain.PaymentRun, error) {
+	if _, err := auth.Require(ctx, auth.RoleMigrationsverket); err != nil {
+		return domain.PaymentRun{}, err
+	}
 	id, ok := domain.ParseRunName(name, file)
 	if !ok {
 		want := "paymentRuns/{id}"
@@ -176,6 +166,19 @@ func (s *Service) run(ctx context.Context, name string, file bool) (domain.Payme
 	}
 	run, err := s.store.GetRun(ctx, id)
 	return run, notFound(err, name)
+}
+
+// completedRun is run for the payment file name names, which only a
+// completed run has.
+func (s *Service) completedRun(ctx context.Context, name string) (domain.PaymentRun, error) {
+	run, err := s.run(ctx, name, true)
+	if err != nil {
+		return domain.PaymentRun{}, err
+	}
+	if run.State != domain.RunSucceeded {
+		return domain.PaymentRun{}, badrequest.Field("name", "the payment run is still running")
+	}
+	return run, nil
 }
 
 func runToProto(r domain.PaymentRun) *travelv1.PaymentRun {

@@ -94,10 +94,9 @@ func TestPaymentRun(t *testing.T) {
 		if done3 := waitRun(t, e, third.GetName()); done3.GetClaimCount() != 1 {
 			t.Fatalf("third run paid %d", done3.GetClaimCount())
 		}
-		var payments, paid, events int
-		_ = e.db.Get(&payments, "SELECT COUNT(*) FROM payments")
-		_ = e.db.Get(&paid, "SELECT COUNT(*) FROM claims WHERE state = 'PAID'")
-		_ = e.db.Get(&events, e.db.Rebind("SELECT COUNT(*) FROM outbox WHERE subject = ?"), travel.SubjectClaimPaid)
+		payments := e.count(t, "SELECT COUNT(*) FROM payments")
+		paid := e.count(t, "SELECT COUNT(*) FROM claims WHERE state = 'PAID'")
+		events := e.count(t, "SELECT COUNT(*) FROM outbox WHERE subject = ?", travel.SubjectClaimPaid)
 		if payments != 21 || paid != 21 || events != 21 {
 			t.Fatalf("payments %d, paid claims %d, ClaimPaid events %d; want 21 each", payments, paid, events)
 		}
@@ -346,8 +345,7 @@ func TestPaymentFileDownload(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var before int
-		_ = e.db.Get(&before, "SELECT COUNT(*) FROM audit_log")
+		before := e.count(t, "SELECT COUNT(*) FROM audit_log")
 
 		s := &chunks{ctx: as(migrationsverket)}
 		if err := e.srv.DownloadPaymentFile(&travelv1.DownloadPaymentFileRequest{Name: run.GetName() + "/file"}, s); err != nil {
@@ -364,8 +362,7 @@ func TestPaymentFileDownload(t *testing.T) {
 			t.Fatalf("%d pieces, %d bytes; the whole file has %d", len(s.sent), len(got), len(whole.GetContent()))
 		}
 		checkPain001(t, got, n, done.GetTotalOre())
-		var after int
-		_ = e.db.Get(&after, "SELECT COUNT(*) FROM audit_log")
+		after := e.count(t, "SELECT COUNT(*) FROM audit_log")
 		if after-before != n {
 			t.Fatalf("the download added %d audit entries, want one per payee (%d)", after-before, n)
 		}

@@ -138,10 +138,9 @@ func TestRequestIDs(t *testing.T) {
 		if again, err := e.svc.ApproveClaim(as(migrationsverket), approve); err != nil || again.GetState() != travelv1.ClaimState_CLAIM_STATE_APPROVED {
 			t.Fatalf("repeated approval = %v, %v", again, err)
 		}
-		var routes, responses, decided int
-		_ = e.db.Get(&routes, "SELECT COUNT(*) FROM routes")
-		_ = e.db.Get(&responses, "SELECT COUNT(*) FROM consultation_responses")
-		_ = e.db.Get(&decided, e.db.Rebind("SELECT COUNT(*) FROM outbox WHERE subject = ?"), travel.SubjectClaimDecided)
+		routes := e.count(t, "SELECT COUNT(*) FROM routes")
+		responses := e.count(t, "SELECT COUNT(*) FROM consultation_responses")
+		decided := e.count(t, "SELECT COUNT(*) FROM outbox WHERE subject = ?", travel.SubjectClaimDecided)
 		// ClaimDecided: once into review at submission, once approved.
 		if routes != 2 || responses != 1 || decided != 2 {
 			t.Fatalf("routes %d, responses %d, ClaimDecided %d; want 2, 1, 2", routes, responses, decided)
@@ -318,8 +317,7 @@ func TestRetention(t *testing.T) {
 		if err := e.db.Get(&amount, "SELECT amount_ore FROM payments"); err != nil || amount != paid.GetCostOre() {
 			t.Fatalf("payment %d (%v), want %d", amount, err, paid.GetCostOre())
 		}
-		var anonymised int
-		_ = e.db.Get(&anonymised, "SELECT COUNT(*) FROM audit_log WHERE operation = 'anonymise'")
+		anonymised := e.count(t, "SELECT COUNT(*) FROM audit_log WHERE operation = 'anonymise'")
 		if anonymised != 1 {
 			t.Fatalf("%d anonymise entries, want 1", anonymised)
 		}
