@@ -98,3 +98,12 @@ func Positive[N int | int64 | time.Duration](flagName string, n N) error {
 	}
 	return nil
 }
+
+// PositiveOr returns n when it is more than 0, else def: the rule of an
+// option or a config field whose zero (or a negative) means "the default".
+func PositiveOr[N int | int64 | time.Duration](n, def N) N {
+	if n > 0 {
+		return n
+	}
+	return def
+}

@@ -56,3 +56,17 @@ func TestTypedFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestPositiveOr(t *testing.T) {
+	if got := PositiveOr(5, 8); got != 5 {
+		t.Errorf("PositiveOr(5, 8) = %d, want 5", got)
+	}
+	for _, n := range []int{0, -1} {
+		if got := PositiveOr(n, 8); got != 8 {
+			t.Errorf("PositiveOr(%d, 8) = %d, want the default 8", n, got)
+		}
+	}
+	if got := PositiveOr(0, time.Minute); got != time.Minute {
+		t.Errorf("PositiveOr(0, time.Minute) = %v, want 1m0s", got)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/tia-platform/tia/services/platform/config"
 	"github.com/tia-platform/tia/services/platform/db"
 )
 
@@ -100,11 +101,7 @@ func WithNakDelay(minDelay, maxDelay time.Duration) ConsumerOption {
 // handlers whose events do not depend on each other's order; each event is
 // still applied exactly once.
 func WithConcurrency(n int) ConsumerOption {
-	return func(c *Consumer) {
-		if n > 0 {
-			c.concurrency = n
-		}
-	}
+	return func(c *Consumer) { c.concurrency = config.PositiveOr(n, c.concurrency) }
 }
 
 // WithBatch lets each of the concurrent appliers (see WithConcurrency) take
@@ -115,11 +112,7 @@ func WithConcurrency(n int) ConsumerOption {
 // so a failing event is redelivered alone and does not hold up the others.
 // It has no effect without WithConcurrency above 1.
 func WithBatch(n int) ConsumerOption {
-	return func(c *Consumer) {
-		if n > 0 {
-			c.batch = n
-		}
-	}
+	return func(c *Consumer) { c.batch = config.PositiveOr(n, c.batch) }
 }
 
 // WithConsumerLogger sets the consumer's logger (default slog.Default()).

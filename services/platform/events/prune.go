@@ -7,6 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/tia-platform/tia/services/platform/config"
 	"github.com/tia-platform/tia/services/platform/db"
 )
 
@@ -39,18 +40,10 @@ type PruneOptions struct {
 }
 
 func (o PruneOptions) withDefaults() PruneOptions {
-	if o.OutboxRetention <= 0 {
-		o.OutboxRetention = DefaultOutboxRetention
-	}
-	if o.ProcessedRetention <= 0 {
-		o.ProcessedRetention = DefaultProcessedRetention
-	}
-	if o.Batch <= 0 {
-		o.Batch = DefaultPruneBatch
-	}
-	if o.Interval <= 0 {
-		o.Interval = DefaultPruneInterval
-	}
+	o.OutboxRetention = config.PositiveOr(o.OutboxRetention, DefaultOutboxRetention)
+	o.ProcessedRetention = config.PositiveOr(o.ProcessedRetention, DefaultProcessedRetention)
+	o.Batch = config.PositiveOr(o.Batch, DefaultPruneBatch)
+	o.Interval = config.PositiveOr(o.Interval, DefaultPruneInterval)
 	return o
 }
 

@@ -16,6 +16,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/tia-platform/tia/services/platform/config"
 	"github.com/tia-platform/tia/services/platform/db"
 )
 
@@ -60,32 +61,20 @@ type RelayOption func(*Relay)
 // WithPollInterval sets how often the relay looks for unpublished rows when
 // it is not woken by Notify (default 200ms).
 func WithPollInterval(d time.Duration) RelayOption {
-	return func(r *Relay) {
-		if d > 0 {
-			r.interval = d
-		}
-	}
+	return func(r *Relay) { r.interval = config.PositiveOr(d, r.interval) }
 }
 
 // WithBatchSize sets how many rows the relay claims per round trip
 // (default 100).
 func WithBatchSize(n int) RelayOption {
-	return func(r *Relay) {
-		if n > 0 {
-			r.batchSize = n
-		}
-	}
+	return func(r *Relay) { r.batchSize = config.PositiveOr(n, r.batchSize) }
 }
 
 // WithPublishTimeout bounds how long the relay waits for JetStream to
 // acknowledge one event (default 5s). A publish lost while NATS restarts is
 // only retried after this timeout.
 func WithPublishTimeout(d time.Duration) RelayOption {
-	return func(r *Relay) {
-		if d > 0 {
-			r.timeout = d
-		}
-	}
+	return func(r *Relay) { r.timeout = config.PositiveOr(d, r.timeout) }
 }
 
 // WithSubjectPrefix publishes every event under prefix+subject, to match

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tia-platform/tia/services/notification/internal/store"
+	"github.com/tia-platform/tia/services/platform/config"
 )
 
 // Config tunes retries and throughput.
@@ -37,24 +38,12 @@ type Config struct {
 
 // WithDefaults fills zero fields.
 func (c Config) WithDefaults() Config {
-	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = 8
-	}
-	if c.BackoffBase <= 0 {
-		c.BackoffBase = 5 * time.Second
-	}
-	if c.BackoffMax <= 0 {
-		c.BackoffMax = time.Hour
-	}
-	if c.PollInterval <= 0 {
-		c.PollInterval = 500 * time.Millisecond
-	}
-	if c.Concurrency <= 0 {
-		c.Concurrency = 32
-	}
-	if c.Lease <= 0 {
-		c.Lease = 2 * time.Minute
-	}
+	c.MaxAttempts = config.PositiveOr(c.MaxAttempts, 8)
+	c.BackoffBase = config.PositiveOr(c.BackoffBase, 5*time.Second)
+	c.BackoffMax = config.PositiveOr(c.BackoffMax, time.Hour)
+	c.PollInterval = config.PositiveOr(c.PollInterval, 500*time.Millisecond)
+	c.Concurrency = config.PositiveOr(c.Concurrency, 32)
+	c.Lease = config.PositiveOr(c.Lease, 2*time.Minute)
 	return c
 }
 
