@@ -20,7 +20,6 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -38,11 +37,7 @@ var migrations embed.FS
 
 // Migrate creates the audit tables in a service's database.
 func Migrate(ctx context.Context, d *sqlx.DB) error {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	if err := db.Migrate(ctx, d, sub, "platform_audit_migrations"); err != nil {
+	if err := db.Migrate(ctx, d, db.Embedded(migrations, "migrations"), "platform_audit_migrations"); err != nil {
 		return fmt.Errorf("migrate audit tables: %w", err)
 	}
 	return nil

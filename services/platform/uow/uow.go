@@ -15,7 +15,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 	"sync"
 
 	"github.com/jmoiron/sqlx"
@@ -32,11 +31,7 @@ var migrations embed.FS
 
 // Migrate creates the request-id table in a service's database.
 func Migrate(ctx context.Context, d *sqlx.DB) error {
-	sub, err := fs.Sub(migrations, "migrations/"+db.Dialect(d))
-	if err != nil {
-		return err
-	}
-	if err := db.Migrate(ctx, d, sub, "platform_uow_migrations"); err != nil {
+	if err := db.Migrate(ctx, d, db.Embedded(migrations, "migrations/"+db.Dialect(d)), "platform_uow_migrations"); err != nil {
 		return fmt.Errorf("migrate request-id table: %w", err)
 	}
 	return nil
