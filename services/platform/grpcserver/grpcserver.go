@@ -60,21 +60,24 @@ func Interceptors(o Options) (grpc.UnaryServerInterceptor, grpc.StreamServerInte
 	if roles == nil {
 		roles = access.Roles
 	}
-	unary := chainUnary(
-		recovery.UnaryServerInterceptor(recover),
-		logUnary(o.Logger),
-		auth.UnaryServerInterceptor(o.Verifier, o.IsPublic),
-		roleUnary(roles),
-		validateUnary(validator),
-	)
-	stream := chainStream(
-		recovery.StreamServerInterceptor(recover),
-		logStream(o.Logger),
-		auth.StreamServerInterceptor(o.Verifier, o.IsPublic),
-		roleStream(roles),
-		validateStream(validator),
-	)
-	return unary, stream, nil
+	// Each layer once, for unary and for stream calls, so both chains stay
+	// in the same order.
+	layers := []struct {
+		unary  grpc.UnaryServerInterceptor
+		stream grpc.StreamServerInterceptor
+	}{
+		{recovery.UnaryServerInterceptor(recover), recovery.StreamServerInterceptor(recover)},
+		{logUnary(o.Logger), logStream(o.Logger)},
+		{auth.UnaryServerInterceptor(o.Verifier, o.IsPublic), auth.StreamServerInterceptor(o.Verifier, o.IsPublic)},
+		{roleUnary(roles), roleStream(roles)},
+		{validateUnary(validator), validateStream(validator)},
+	}
+	unary := make([]grpc.UnaryServerInterceptor, len(layers))
+	stream := make([]grpc.StreamServerInterceptor, len(layers))
+	for i, l := range layers {
+		unary[i], stream[i] = l.unary, l.stream
+	}
+	return chainUnary(unary...), chainStream(stream...), nil
 }
 
 // New returns a server with the interceptor chain, OpenTelemetry tracing and
