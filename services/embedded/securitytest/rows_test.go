@@ -145,11 +145,7 @@ func matrix() []row {
 			return nil
 		}),
 		r(act+"EndAgreement", "", board01, func(w *world, c caller) proto.Message {
-			name := w.agreement
-			if c.name == "lansstyrelse-own" {
-				name = w.newAgreement()
-			}
-			return &activityv1.EndAgreementRequest{Name: name, EndDate: w.date(30), RequestId: fmt.Sprintf("end-%d", w.uniq())}
+			return &activityv1.EndAgreementRequest{Name: w.fresh(c, "lansstyrelse-own", w.agreement, w.newAgreement), EndDate: w.date(30), RequestId: fmt.Sprintf("end-%d", w.uniq())}
 		}),
 		r(act+"CreateCertificate", "", orgAOnly, func(w *world, c caller) proto.Message {
 			return &activityv1.CreateCertificateRequest{Parent: w.activity, Certificate: &activityv1.Certificate{
@@ -250,11 +246,7 @@ func matrix() []row {
 			return &statisticsv1.ListPlannedChangesRequest{LanCodes: []string{"01"}}
 		}),
 		r(sta+"DeletePlannedChange", "", mvOnly, func(w *world, c caller) proto.Message {
-			name := w.planned
-			if c.name == "migrationsverket" {
-				name = w.newPlannedChange()
-			}
-			return &statisticsv1.DeletePlannedChangeRequest{Name: name}
+			return &statisticsv1.DeletePlannedChangeRequest{Name: w.fresh(c, "migrationsverket", w.planned, w.newPlannedChange)}
 		}),
 		r(sta+"GetProjection", "", signedIn, func(w *world, c caller) proto.Message {
 			return &statisticsv1.GetProjectionRequest{ProjectionDate: w.date(60), LanCodes: []string{"01"}}
@@ -272,11 +264,7 @@ func matrix() []row {
 			return &travelv1.ListRoutesRequest{}
 		}),
 		r(tra+"RevokeRoute", "", mvOnly, func(w *world, c caller) proto.Message {
-			name := w.route
-			if c.name == "migrationsverket" {
-				name = w.newRoute()
-			}
-			return &travelv1.RevokeRouteRequest{Name: name, RevokedFrom: w.date(10), Reason: "Matris", RequestId: fmt.Sprintf("revoke-%d", w.uniq())}
+			return &travelv1.RevokeRouteRequest{Name: w.fresh(c, "migrationsverket", w.route, w.newRoute), RevokedFrom: w.date(10), Reason: "Matris", RequestId: fmt.Sprintf("revoke-%d", w.uniq())}
 		}),
 		r(tra+"CreateConsultation", "", mvOnly, func(w *world, c caller) proto.Message {
 			return &travelv1.CreateConsultationRequest{Consultation: &travelv1.Consultation{Description: "Matris", Deadline: w.date(10),
@@ -298,11 +286,7 @@ func matrix() []row {
 				Stance: travelv1.Stance_STANCE_SUPPORT, Comment: "Matris"}, RequestId: fmt.Sprintf("resp-%d", w.uniq())}
 		}),
 		r(tra+"DecideConsultation", "", mvOnly, func(w *world, c caller) proto.Message {
-			name := w.consultation
-			if c.name == "migrationsverket" {
-				name = w.newConsultation()
-			}
-			return &travelv1.DecideConsultationRequest{Name: name, Reason: "Inga resor ersätts.", RequestId: fmt.Sprintf("decide-%d", w.uniq())}
+			return &travelv1.DecideConsultationRequest{Name: w.fresh(c, "migrationsverket", w.consultation, w.newConsultation), Reason: "Inga resor ersätts.", RequestId: fmt.Sprintf("decide-%d", w.uniq())}
 		}),
 		// A claim for person A: themself or Migrationsverket on their behalf.
 		r(tra+"CreateClaim", "", personA, func(w *world, c caller) proto.Message {
@@ -428,11 +412,7 @@ func matrix() []row {
 			return nil
 		}),
 		r(not+"DeleteWebhook", "", board01, func(w *world, c caller) proto.Message {
-			name := w.webhook
-			if c.name == "lansstyrelse-own" {
-				name = w.newWebhook()
-			}
-			return &notificationv1.DeleteWebhookRequest{Name: name}
+			return &notificationv1.DeleteWebhookRequest{Name: w.fresh(c, "lansstyrelse-own", w.webhook, w.newWebhook)}
 		}),
 
 		// ---- NotificationService: the regional forum of län 01 ----
@@ -444,11 +424,7 @@ func matrix() []row {
 			return &notificationv1.ListForumMembersRequest{Parent: "lan/01"}
 		}),
 		r(not+"DeleteForumMember", "", board01, func(w *world, c caller) proto.Message {
-			name := w.member
-			if c.name == "lansstyrelse-own" {
-				name = w.newMember()
-			}
-			return &notificationv1.DeleteForumMemberRequest{Name: name}
+			return &notificationv1.DeleteForumMemberRequest{Name: w.fresh(c, "lansstyrelse-own", w.member, w.newMember)}
 		}),
 		r(not+"CreateMeeting", "", board01, func(w *world, c caller) proto.Message {
 			start := time.Now().AddDate(0, 0, 20).Truncate(time.Hour).UTC()
@@ -493,11 +469,7 @@ func matrix() []row {
 			return nil
 		}),
 		r(not+"DeleteContact", "", board01, func(w *world, c caller) proto.Message {
-			name := w.contact
-			if c.name == "lansstyrelse-own" {
-				name = w.newContact()
-			}
-			return &notificationv1.DeleteContactRequest{Name: name}
+			return &notificationv1.DeleteContactRequest{Name: w.fresh(c, "lansstyrelse-own", w.contact, w.newContact)}
 		}),
 		r(not+"GetActivityFeed", "", public, func(w *world, c caller) proto.Message {
 			return &notificationv1.GetActivityFeedRequest{Kommun: "kommuner/0180"}
@@ -548,22 +520,20 @@ func matrix() []row {
 	}
 }
 
-// freshCertificate spends a new certificate on the caller who may change
-// it (owner names that column); others are pointed at the seeded one.
-func (w *world) freshCertificate(c caller, owner string) string {
+// fresh is a new resource (made by create) for the caller who may change or
+// consume it (owner names that column); the others are pointed at the
+// seeded one.
+func (w *world) fresh(c caller, owner, seeded string, create func() string) string {
 	if c.name == owner {
-		return w.newCertificateFor(fmt.Sprintf("45-%06d", w.uniq()))
+		return create()
 	}
-	return w.certificate
+	return seeded
 }
 
-func (w *world) newCertificateFor(dossier string) string {
-	w.t.Helper()
-	c, err := w.activities.CreateCertificate(w.ctx(), &activityv1.CreateCertificateRequest{
-		Parent: w.activity, Certificate: &activityv1.Certificate{DossierNumber: dossier},
-	}, w.e.as(w.t, principalOrgA))
-	w.must(err, "certificate")
-	return c.GetName()
+// freshCertificate is fresh for certificates: each new one for a person of
+// its own.
+func (w *world) freshCertificate(c caller, owner string) string {
+	return w.fresh(c, owner, w.certificate, func() string { return w.newCertificate(fmt.Sprintf("45-%06d", w.uniq())) })
 }
 
 // reviewClaim is a claim waiting in the review queue (filed by
@@ -574,13 +544,11 @@ func (w *world) reviewClaim(c caller) string {
 	if c.name != "migrationsverket" {
 		return w.claim
 	}
-	cl, err := w.travel.CreateClaim(w.ctx(), &travelv1.CreateClaimRequest{RequestId: fmt.Sprintf("review-%d", w.uniq()), Claim: &travelv1.Claim{
+	return created(w, "claim in review", principalMV, w.travel.CreateClaim, &travelv1.CreateClaimRequest{RequestId: fmt.Sprintf("review-%d", w.uniq()), Claim: &travelv1.Claim{
 		DossierNumber: dossierB, TripDate: w.date(-1), FromKommunCode: "1280", ToKommunCode: "1280",
 		Activity: w.activityB, Certificate: w.activityB + "/certificates/saknas", DistanceKm: 12, CostOre: 5000 + w.uniq(),
 		TicketType: travelv1.TicketType_TICKET_TYPE_RETURN,
-	}}, w.e.as(w.t, principalMV))
-	w.must(err, "claim in review")
-	return cl.GetName()
+	}})
 }
 
 // snapshotName is a reference date no other import used.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -65,6 +66,15 @@ func (w *world) must(err error, what string) {
 	}
 }
 
+// created calls a Create method as pr and returns the new resource's name.
+func created[Req any, Res interface{ GetName() string }](w *world, what string, pr auth.Principal,
+	create func(context.Context, Req, ...grpc.CallOption) (Res, error), req Req) string {
+	w.t.Helper()
+	res, err := create(w.ctx(), req, w.e.as(w.t, pr))
+	w.must(err, what)
+	return res.GetName()
+}
+
 // seed builds the world through the API as the actors themselves would.
 func seed(t *testing.T, e *env) *world {
 	t.Helper()
@@ -89,20 +99,16 @@ func seed(t *testing.T, e *env) *world {
 		}}, e.as(t, o.pr))
 		w.must(err, "organiser")
 	}
-	ag, err := w.activities.CreateAgreement(ctx, &activityv1.CreateAgreementRequest{Parent: "lan/01", Agreement: &activityv1.Agreement{
+	w.agreement = created(w, "agreement", principalCB01, w.activities.CreateAgreement, &activityv1.CreateAgreementRequest{Parent: "lan/01", Agreement: &activityv1.Agreement{
 		Organiser: "organisers/" + orgA, StartDate: w.date(0), EndDate: w.date(300), Description: "Språkinsatser i Stockholms län",
-	}}, e.as(t, principalCB01))
-	w.must(err, "agreement")
-	w.agreement = ag.GetName()
+	}})
 	w.activity = w.newActivity(principalOrgA, "0180")
 	w.activityB = w.newActivity(principalOrgB, "1280")
-	w.certificate = w.newCertificate()
+	w.certificate = w.newCertificate(dossierA)
 
-	rt, err := w.travel.CreateRoute(ctx, &travelv1.CreateRouteRequest{Route: &travelv1.Route{
+	w.route = created(w, "route", principalMV, w.travel.CreateRoute, &travelv1.CreateRouteRequest{Route: &travelv1.Route{
 		FromKommunCode: "0184", ToKommunCode: "0180", ValidFrom: w.date(-30), ValidTo: w.date(300), Reason: "Utbudet räcker inte.",
-	}}, e.as(t, principalMV))
-	w.must(err, "route")
-	w.route = rt.GetName()
+	}})
 	w.consultation = w.newConsultation()
 	w.claim = w.newClaim(principalSeekA)
 
@@ -115,14 +121,13 @@ func seed(t *testing.T, e *env) *world {
 		{Recipient: "migrationsverket-01", DisplayName: "Migrationsverket, region Stockholm"},
 		{Recipient: "organiser-" + orgA, DisplayName: "Studieförbundet Säkerhet"},
 	} {
-		fm, err := w.notifications.CreateForumMember(ctx, &notificationv1.CreateForumMemberRequest{Parent: "lan/01", Member: m}, board)
-		w.must(err, "forum member")
+		name := created(w, "forum member", principalCB01, w.notifications.CreateForumMember, &notificationv1.CreateForumMemberRequest{Parent: "lan/01", Member: m})
 		if strings.HasSuffix(m.GetRecipient(), orgA) {
-			w.member = fm.GetName()
+			w.member = name
 		}
 	}
 	w.meeting = w.newMeeting()
-	_, err = w.notifications.UpdateMeeting(ctx, &notificationv1.UpdateMeetingRequest{
+	_, err := w.notifications.UpdateMeeting(ctx, &notificationv1.UpdateMeetingRequest{
 		Meeting:    &notificationv1.Meeting{Name: w.meeting, Minutes: "Protokoll: gapet i Norrtälje diskuterades."},
 		UpdateMask: mask("minutes"),
 	}, board)
@@ -162,12 +167,10 @@ func (w *world) waitMessage(pr auth.Principal, parent string) string {
 
 func (w *world) newActivity(pr auth.Principal, kommun string) string {
 	w.t.Helper()
-	a, err := w.activities.CreateActivity(w.ctx(), &activityv1.CreateActivityRequest{
+	return created(w, "activity", pr, w.activities.CreateActivity, &activityv1.CreateActivityRequest{
 		Parent:   "organisers/" + pr.Org,
 		Activity: activityBody(w, kommun),
-	}, w.e.as(w.t, pr))
-	w.must(err, "activity")
-	return a.GetName()
+	})
 }
 
 // activityBody is a valid activity of the ordinance 2015:521 (so its
@@ -180,42 +183,35 @@ func activityBody(w *world, kommun string) *activityv1.Activity {
 	}
 }
 
-func (w *world) newCertificate() string {
+// newCertificate is orgA's certificate for the person with the dossier.
+func (w *world) newCertificate(dossier string) string {
 	w.t.Helper()
-	c, err := w.activities.CreateCertificate(w.ctx(), &activityv1.CreateCertificateRequest{
-		Parent: w.activity, Certificate: &activityv1.Certificate{DossierNumber: dossierA},
-	}, w.e.as(w.t, principalOrgA))
-	w.must(err, "certificate")
-	return c.GetName()
+	return created(w, "certificate", principalOrgA, w.activities.CreateCertificate, &activityv1.CreateCertificateRequest{
+		Parent: w.activity, Certificate: &activityv1.Certificate{DossierNumber: dossier},
+	})
 }
 
 func (w *world) newAgreement() string {
 	w.t.Helper()
-	a, err := w.activities.CreateAgreement(w.ctx(), &activityv1.CreateAgreementRequest{Parent: "lan/01", Agreement: &activityv1.Agreement{
+	return created(w, "agreement", principalCB01, w.activities.CreateAgreement, &activityv1.CreateAgreementRequest{Parent: "lan/01", Agreement: &activityv1.Agreement{
 		Organiser: "organisers/" + orgA, StartDate: w.date(0), EndDate: w.date(200), Description: "Ytterligare överenskommelse",
-	}}, w.e.as(w.t, principalCB01))
-	w.must(err, "agreement")
-	return a.GetName()
+	}})
 }
 
 func (w *world) newRoute() string {
 	w.t.Helper()
 	n := w.uniq()
-	rt, err := w.travel.CreateRoute(w.ctx(), &travelv1.CreateRouteRequest{Route: &travelv1.Route{
+	return created(w, "route", principalMV, w.travel.CreateRoute, &travelv1.CreateRouteRequest{Route: &travelv1.Route{
 		FromKommunCode: "0114", ToKommunCode: "0180", ValidFrom: w.date(int(-n)), ValidTo: w.date(200), Reason: fmt.Sprintf("Beslut %d", n),
-	}}, w.e.as(w.t, principalMV))
-	w.must(err, "route")
-	return rt.GetName()
+	}})
 }
 
 func (w *world) newConsultation() string {
 	w.t.Helper()
-	c, err := w.travel.CreateConsultation(w.ctx(), &travelv1.CreateConsultationRequest{Consultation: &travelv1.Consultation{
+	return created(w, "consultation", principalMV, w.travel.CreateConsultation, &travelv1.CreateConsultationRequest{Consultation: &travelv1.Consultation{
 		Description: "Förslag: resor från Uppsala till Stockholm ersätts.", Deadline: w.date(14),
 		Proposals: []*travelv1.Route{{FromKommunCode: "0380", ToKommunCode: "0180", ValidFrom: w.date(21), ValidTo: w.date(300), Reason: "Inga platser i Uppsala."}},
-	}}, w.e.as(w.t, principalMV))
-	w.must(err, "consultation")
-	return c.GetName()
+	}})
 }
 
 // newClaim files a claim for a trip within Stockholm to the seeded
@@ -229,18 +225,13 @@ func (w *world) newClaim(pr auth.Principal) string {
 	if pr.Role == auth.RoleMigrationsverket {
 		c.DossierNumber = dossierA
 	}
-	cl, err := w.travel.CreateClaim(w.ctx(), &travelv1.CreateClaimRequest{RequestId: fmt.Sprintf("sec-%d", w.uniq()), Claim: c}, w.e.as(w.t, pr))
-	w.must(err, "claim")
-	return cl.GetName()
+	return created(w, "claim", pr, w.travel.CreateClaim, &travelv1.CreateClaimRequest{RequestId: fmt.Sprintf("sec-%d", w.uniq()), Claim: c})
 }
 
 // newSnapshot imports a small snapshot on a reference date of its own.
 func (w *world) newSnapshot() string {
 	w.t.Helper()
-	name := w.snapshotName()
-	s, err := w.statistics.ImportSnapshot(w.ctx(), &statisticsv1.ImportSnapshotRequest{Name: name, Cells: cells()}, w.e.as(w.t, principalMV))
-	w.must(err, "snapshot")
-	return s.GetName()
+	return created(w, "snapshot", principalMV, w.statistics.ImportSnapshot, &statisticsv1.ImportSnapshotRequest{Name: w.snapshotName(), Cells: cells()})
 }
 
 func cells() []*statisticsv1.Cell {
@@ -254,51 +245,41 @@ func cells() []*statisticsv1.Cell {
 
 func (w *world) newPlannedChange() string {
 	w.t.Helper()
-	pc, err := w.statistics.CreatePlannedChange(w.ctx(), &statisticsv1.CreatePlannedChangeRequest{PlannedChange: &statisticsv1.PlannedChange{
+	return created(w, "planned change", principalMV, w.statistics.CreatePlannedChange, &statisticsv1.CreatePlannedChangeRequest{PlannedChange: &statisticsv1.PlannedChange{
 		KommunCode: "0180", HousingType: statisticsv1.HousingType_HOUSING_TYPE_ABE, EffectiveDate: w.date(45), AdultsDelta: 50,
 		Description: "Nytt boende",
-	}}, w.e.as(w.t, principalMV))
-	w.must(err, "planned change")
-	return pc.GetName()
+	}})
 }
 
 func (w *world) newMeeting() string {
 	w.t.Helper()
 	day := w.today.AddDate(0, 0, 14)
 	start := time.Date(day.Year(), day.Month(), day.Day(), 9, 0, 0, 0, time.UTC)
-	m, err := w.notifications.CreateMeeting(w.ctx(), &notificationv1.CreateMeetingRequest{Parent: "lan/01", Meeting: &notificationv1.Meeting{
+	return created(w, "meeting", principalCB01, w.notifications.CreateMeeting, &notificationv1.CreateMeetingRequest{Parent: "lan/01", Meeting: &notificationv1.Meeting{
 		Title: "Regionalt samverkansforum", Level: notificationv1.CooperationLevel_COOPERATION_LEVEL_DIALOG,
 		StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(2 * time.Hour)), Location: "Stockholm",
 		Agenda: []*notificationv1.AgendaItem{{Title: "Lägesbild"}},
-	}}, w.e.as(w.t, principalCB01))
-	w.must(err, "meeting")
-	return m.GetName()
+	}})
 }
 
 func (w *world) newContact() string {
 	w.t.Helper()
-	c, err := w.notifications.CreateContact(w.ctx(), &notificationv1.CreateContactRequest{Parent: "lan/01", Contact: &notificationv1.Contact{
+	return created(w, "contact", principalCB01, w.notifications.CreateContact, &notificationv1.CreateContactRequest{Parent: "lan/01", Contact: &notificationv1.Contact{
 		Actor: "lansstyrelse-01", ActorDisplayName: "Länsstyrelsen i Stockholms län", Function: fmt.Sprintf("Samordnare %d", w.uniq()),
 		Email: "tia@lansstyrelsen.example",
-	}}, w.e.as(w.t, principalCB01))
-	w.must(err, "contact")
-	return c.GetName()
+	}})
 }
 
 func (w *world) newMember() string {
 	w.t.Helper()
-	m, err := w.notifications.CreateForumMember(w.ctx(), &notificationv1.CreateForumMemberRequest{Parent: "lan/01", Member: &notificationv1.ForumMember{
+	return created(w, "forum member", principalCB01, w.notifications.CreateForumMember, &notificationv1.CreateForumMemberRequest{Parent: "lan/01", Member: &notificationv1.ForumMember{
 		Recipient: "folkbildningsradet", DisplayName: "Folkbildningsrådet",
-	}}, w.e.as(w.t, principalCB01))
-	w.must(err, "forum member")
-	return m.GetName()
+	}})
 }
 
 func (w *world) newWebhook() string {
 	w.t.Helper()
-	h, err := w.notifications.CreateWebhook(w.ctx(), &notificationv1.CreateWebhookRequest{Parent: "recipients/lansstyrelse-01", Webhook: &notificationv1.Webhook{
+	return created(w, "webhook", principalCB01, w.notifications.CreateWebhook, &notificationv1.CreateWebhookRequest{Parent: "recipients/lansstyrelse-01", Webhook: &notificationv1.Webhook{
 		Url: w.e.hookURL, Description: "Ärendesystem",
-	}}, w.e.as(w.t, principalCB01))
-	w.must(err, "webhook")
-	return h.GetName()
+	}})
 }
