@@ -68,21 +68,23 @@ var load = sync.OnceValue(func() *dataset {
 // KommunByCode returns the kommun with the given four-digit code.
 func KommunByCode(code string) (Kommun, bool) {
 	d := load()
-	i, ok := d.kommunBy[code]
-	if !ok {
-		return Kommun{}, false
-	}
-	return d.kommuner[i], true
+	return byCode(d.kommuner, d.kommunBy, code)
 }
 
 // LanByCode returns the län with the given two-digit code.
 func LanByCode(code string) (Lan, bool) {
 	d := load()
-	i, ok := d.lanBy[code]
+	return byCode(d.lans, d.lanBy, code)
+}
+
+// byCode looks code up in index, the positions in list by code.
+func byCode[T any](list []T, index map[string]int, code string) (T, bool) {
+	i, ok := index[code]
 	if !ok {
-		return Lan{}, false
+		var zero T
+		return zero, false
 	}
-	return d.lans[i], true
+	return list[i], true
 }
 
 // Kommuner returns all kommuner sorted by code. The slice is a copy, so

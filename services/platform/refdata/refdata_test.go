@@ -82,12 +82,26 @@ func TestSortedAndCopied(t *testing.T) {
 	}
 }
 
+// lookupTest is a code and what a ByCode lookup returns for it.
+type lookupTest[T comparable] struct {
+	code   string
+	want   T
+	wantOK bool
+}
+
+// checkLookups checks lookup, called name in messages, against tests.
+func checkLookups[T comparable](t *testing.T, name string, lookup func(string) (T, bool), tests []lookupTest[T]) {
+	t.Helper()
+	for _, tt := range tests {
+		got, ok := lookup(tt.code)
+		if ok != tt.wantOK || got != tt.want {
+			t.Errorf("%s(%q) = %+v, %v; want %+v, %v", name, tt.code, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
 func TestLookups(t *testing.T) {
-	kommunTests := []struct {
-		code   string
-		want   Kommun
-		wantOK bool
-	}{
+	checkLookups(t, "KommunByCode", KommunByCode, []lookupTest[Kommun]{
 		{"0180", Kommun{Code: "0180", Name: "Stockholm", LanCode: "01", Lat: 59.32944, Lon: 18.06861}, true},
 		{"2584", Kommun{Code: "2584", Name: "Kiruna", LanCode: "25", Lat: 67.85, Lon: 20.21667}, true},
 		{"1280", Kommun{Code: "1280", Name: "Malmö", LanCode: "12", Lat: 55.60556, Lon: 13.0}, true},
@@ -95,32 +109,15 @@ func TestLookups(t *testing.T) {
 		{"180", Kommun{}, false},
 		{"01800", Kommun{}, false},
 		{"", Kommun{}, false},
-	}
-	for _, tt := range kommunTests {
-		got, ok := KommunByCode(tt.code)
-		if ok != tt.wantOK || got != tt.want {
-			t.Errorf("KommunByCode(%q) = %+v, %v; want %+v, %v", tt.code, got, ok, tt.want, tt.wantOK)
-		}
-	}
-
-	lanTests := []struct {
-		code   string
-		want   Lan
-		wantOK bool
-	}{
+	})
+	checkLookups(t, "LanByCode", LanByCode, []lookupTest[Lan]{
 		{"01", Lan{"01", "Stockholms län"}, true},
 		{"25", Lan{"25", "Norrbottens län"}, true},
 		{"02", Lan{}, false}, // abolished (Stockholms stad), merged into 01
 		{"1", Lan{}, false},
 		{"26", Lan{}, false},
 		{"", Lan{}, false},
-	}
-	for _, tt := range lanTests {
-		got, ok := LanByCode(tt.code)
-		if ok != tt.wantOK || got != tt.want {
-			t.Errorf("LanByCode(%q) = %+v, %v; want %+v, %v", tt.code, got, ok, tt.want, tt.wantOK)
-		}
-	}
+	})
 
 	for _, code := range []string{"02", "99", ""} {
 		if got := KommunerIn(code); got != nil {
