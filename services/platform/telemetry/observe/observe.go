@@ -21,37 +21,34 @@ func New(m metric.Meter) *Set { return &Set{m: m} }
 
 // Int64Gauge declares an int64 gauge.
 func (s *Set) Int64Gauge(name, description, unit string) metric.Int64ObservableGauge {
-	g, err := s.m.Int64ObservableGauge(name, metric.WithDescription(description), metric.WithUnit(unit))
-	s.add(g, err)
-	return g
+	return declare(s, s.m.Int64ObservableGauge, name, description, unit)
 }
 
 // Int64Counter declares an int64 counter (a cumulative total).
 func (s *Set) Int64Counter(name, description, unit string) metric.Int64ObservableCounter {
-	c, err := s.m.Int64ObservableCounter(name, metric.WithDescription(description), metric.WithUnit(unit))
-	s.add(c, err)
-	return c
+	return declare(s, s.m.Int64ObservableCounter, name, description, unit)
 }
 
 // Float64Gauge declares a float64 gauge.
 func (s *Set) Float64Gauge(name, description, unit string) metric.Float64ObservableGauge {
-	g, err := s.m.Float64ObservableGauge(name, metric.WithDescription(description), metric.WithUnit(unit))
-	s.add(g, err)
-	return g
+	return declare(s, s.m.Float64ObservableGauge, name, description, unit)
 }
 
 // Float64Counter declares a float64 counter (a cumulative total).
 func (s *Set) Float64Counter(name, description, unit string) metric.Float64ObservableCounter {
-	c, err := s.m.Float64ObservableCounter(name, metric.WithDescription(description), metric.WithUnit(unit))
-	s.add(c, err)
-	return c
+	return declare(s, s.m.Float64ObservableCounter, name, description, unit)
 }
 
-func (s *Set) add(o metric.Observable, err error) {
+// declare makes an instrument with f, one of the meter's methods, and adds
+// it to s. Every option type O of f is implemented by the
+// metric.InstrumentOption of the description and the unit.
+func declare[I metric.Observable, O any](s *Set, f func(string, ...O) (I, error), name, description, unit string) I {
+	o, err := f(name, any(metric.WithDescription(description)).(O), any(metric.WithUnit(unit)).(O))
 	if s.err == nil {
 		s.err = err
 	}
 	s.list = append(s.list, o)
+	return o
 }
 
 // Register has f called at each collection to observe the set's

@@ -7,10 +7,11 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 )
 
 // TestSet: the callback's observations are collected under the declared
-// names, and nothing is after unregister.
+// names, descriptions and units, and none after unregister.
 func TestSet(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	set := New(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)).Meter("test"))
@@ -24,15 +25,26 @@ func TestSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := collect(t, reader)
-	if got["test.gauge"] != 3 || got["test.total"] != 1.5 || len(got) != 2 {
-		t.Fatalf("collected %v, want test.gauge 3 and test.total 1.5", got)
+	want := []metricdata.Metrics{
+		{Name: "test.gauge", Description: "A gauge.", Unit: "{thing}",
+			Data: metricdata.Gauge[int64]{DataPoints: []metricdata.DataPoint[int64]{{Value: 3}}}},
+		{Name: "test.total", Description: "A total.", Unit: "s",
+			Data: metricdata.Sum[float64]{Temporality: metricdata.CumulativeTemporality, IsMonotonic: true,
+				DataPoints: []metricdata.DataPoint[float64]{{Value: 1.5}}}},
 	}
+	got := collect(t, reader)
+	if len(got) != len(want) {
+		t.Fatalf("collected %d metrics, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		metricdatatest.AssertEqual(t, want[i], got[i], metricdatatest.IgnoreTimestamp())
+	}
+
 	if err := unregister(); err != nil {
 		t.Fatal(err)
 	}
 	if got := collect(t, reader); len(got) != 0 {
-		t.Fatalf("collected %v after unregister, want nothing", got)
+		t.Fatalf("collected %+v after unregister, want nothing", got)
 	}
 }
 
@@ -46,26 +58,15 @@ func TestSetDeclarationError(t *testing.T) {
 	}
 }
 
-func collect(t *testing.T, reader sdkmetric.Reader) map[string]float64 {
+// collect reads the metrics of reader's only scope.
+func collect(t *testing.T, reader sdkmetric.Reader) []metricdata.Metrics {
 	t.Helper()
 	var rm metricdata.ResourceMetrics
 	if err := reader.Collect(context.Background(), &rm); err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]float64{}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			switch d := m.Data.(type) {
-			case metricdata.Gauge[int64]:
-				for _, p := range d.DataPoints {
-					got[m.Name] += float64(p.Value)
-				}
-			case metricdata.Sum[float64]:
-				for _, p := range d.DataPoints {
-					got[m.Name] += p.Value
-				}
-			}
-		}
+	if len(rm.ScopeMetrics) == 0 {
+		return nil
 	}
-	return got
+	return rm.ScopeMetrics[0].Metrics
 }
