@@ -36,6 +36,24 @@ func ownCertificate(ctx context.Context, name, what string) ([]string, error) {
 	return vars, nil
 }
 
+// changeCertificate changes the organiser's own certificate that name
+// names in one unit of work, once per request id: fn gets it as stored.
+func (s *Service) changeCertificate(ctx context.Context, method, name, requestID, what string,
+	fn func(w *uow.Work, c domain.Certificate, vars []string) (*activityv1.Certificate, error),
+) (*activityv1.Certificate, error) {
+	vars, err := ownCertificate(ctx, name, what)
+	if err != nil {
+		return nil, err
+	}
+	return uow.Once(ctx, s.units, uow.Request{Method: method, ID: requestID}, func(w *uow.Work) (*activityv1.Certificate, error) {
+		c, err := getCertificate(ctx, w.Tx, name, vars)
+		if err != nil {
+			return nil, err
+		}
+		return fn(w, c, vars)
+	})
+}
+
 // mayIssue checks the certificate rules for activity a on day.
 func mayIssue(ctx context.Context, q store.Q, a domain.Activity, day string) error {
 	o, err := store.GetOrganiser(ctx, q, a.Org)
@@ -202,16 +220,8 @@ func (s *Service) ListCertificates(ctx context.Context, req *activityv1.ListCert
 
 // RenewCertificate issues the next three-month period.
 func (s *Service) RenewCertificate(ctx context.Context, req *activityv1.RenewCertificateRequest) (*activityv1.Certificate, error) {
-	vars, err := ownCertificate(ctx, req.GetName(), "renews its certificates")
-	if err != nil {
-		return nil, err
-	}
-	return uow.Once(ctx, s.units, uow.Request{Method: activityv1.ActivityService_RenewCertificate_FullMethodName, ID: req.GetRequestId()},
-		func(w *uow.Work) (*activityv1.Certificate, error) {
-			old, err := getCertificate(ctx, w.Tx, req.GetName(), vars)
-			if err != nil {
-				return nil, err
-			}
+	return s.changeCertificate(ctx, activityv1.ActivityService_RenewCertificate_FullMethodName, req.GetName(), req.GetRequestId(), "renews its certificates",
+		func(w *uow.Work, old domain.Certificate, vars []string) (*activityv1.Certificate, error) {
 			a, err := getActivity(ctx, w.Tx, vars[0], vars[1])
 			if err != nil {
 				return nil, err
@@ -242,16 +252,8 @@ func (s *Service) RenewCertificate(ctx context.Context, req *activityv1.RenewCer
 
 // StartParticipation records that the participant started.
 func (s *Service) StartParticipation(ctx context.Context, req *activityv1.StartParticipationRequest) (*activityv1.Certificate, error) {
-	vars, err := ownCertificate(ctx, req.GetName(), "records participation")
-	if err != nil {
-		return nil, err
-	}
-	return uow.Once(ctx, s.units, uow.Request{Method: activityv1.ActivityService_StartParticipation_FullMethodName, ID: req.GetRequestId()},
-		func(w *uow.Work) (*activityv1.Certificate, error) {
-			c, err := getCertificate(ctx, w.Tx, req.GetName(), vars)
-			if err != nil {
-				return nil, err
-			}
+	return s.changeCertificate(ctx, activityv1.ActivityService_StartParticipation_FullMethodName, req.GetName(), req.GetRequestId(), "records participation",
+		func(w *uow.Work, c domain.Certificate, _ []string) (*activityv1.Certificate, error) {
 			if err := c.Start(); err != nil {
 				return nil, err
 			}
@@ -265,17 +267,9 @@ func (s *Service) StartParticipation(ctx context.Context, req *activityv1.StartP
 // EndParticipation records a drop-out or that the participant never
 // started, and publishes ParticipationEnded for Migrationsverket.
 func (s *Service) EndParticipation(ctx context.Context, req *activityv1.EndParticipationRequest) (*activityv1.Certificate, error) {
-	vars, err := ownCertificate(ctx, req.GetName(), "records participation")
-	if err != nil {
-		return nil, err
-	}
-	outcome := participationFromProto[req.GetOutcome()]
-	return uow.Once(ctx, s.units, uow.Request{Method: activityv1.ActivityService_EndParticipation_FullMethodName, ID: req.GetRequestId()},
-		func(w *uow.Work) (*activityv1.Certificate, error) {
-			c, err := getCertificate(ctx, w.Tx, req.GetName(), vars)
-			if err != nil {
-				return nil, err
-			}
+	return s.changeCertificate(ctx, activityv1.ActivityService_EndParticipation_FullMethodName, req.GetName(), req.GetRequestId(), "records participation",
+		func(w *uow.Work, c domain.Certificate, _ []string) (*activityv1.Certificate, error) {
+			outcome := participationFromProto[req.GetOutcome()]
 			if err := c.End(outcome, req.GetEndDate(), s.todayString()); err != nil {
 				return nil, err
 			}

@@ -178,11 +178,18 @@ func (e env) setup(t *testing.T) *activityv1.Agreement {
 		Organiser: "organisers/" + church.Org, StartDate: today, EndDate: "2026-12-31"}}))
 }
 
+// newSetUpEnv is newEnv after setup: the three organisers registered and
+// the faith community's agreement in län 01.
+func newSetUpEnv(t *testing.T, dsn string) (env, *activityv1.Agreement) {
+	t.Helper()
+	e := newEnv(t, dsn)
+	return e, e.setup(t)
+}
+
 func TestOrganisersAndAgreements(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		e := newEnv(t, dsn)
+		e, ag := newSetUpEnv(t, dsn)
 		s := e.svc
-		ag := e.setup(t)
 
 		_, err := s.CreateOrganiser(as(fbr), &activityv1.CreateOrganiserRequest{Organiser: organiser("8020038885", activityv1.OrganiserKind_ORGANISER_KIND_NON_PROFIT)})
 		wantField(t, err, "organiser.org_number")
@@ -259,9 +266,8 @@ func TestOrganisersAndAgreements(t *testing.T) {
 
 func TestActivitiesAndCertificates(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		e := newEnv(t, dsn)
+		e, ag := newSetUpEnv(t, dsn)
 		s := e.svc
-		ag := e.setup(t)
 
 		// An unregistered organiser registers nothing.
 		unknown := auth.Principal{Subject: "x", Role: auth.RoleOrganiser, Org: "5560360793"}
@@ -433,9 +439,8 @@ func putEvent(t *testing.T, e env, msg proto.Message) {
 
 func TestCoverageCatalogueAndReport(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		e := newEnv(t, dsn)
+		e, _ := newSetUpEnv(t, dsn)
 		s := e.svc
-		e.setup(t)
 		// Uppsala län (03): supply in Uppsala (0380); Enköping (0381) reaches it by route.
 		must(s.CreateActivity(as(study), &activityv1.CreateActivityRequest{Parent: "organisers/" + study.Org,
 			Activity: act("Svenska", "0380", 40, "2026-03-01", "2026-12-31", activityv1.FundingBasis_FUNDING_BASIS_ORDINANCE_2015_521)}))

@@ -26,9 +26,8 @@ func mask(paths ...string) *fieldmaskpb.FieldMask { return &fieldmaskpb.FieldMas
 // the request's shape.
 func TestCountyBoardScope(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		e := newEnv(t, dsn)
+		e, _ := newSetUpEnv(t, dsn) // the faith community has an agreement in län 01 only
 		s := e.svc
-		e.setup(t) // the faith community has an agreement in län 01 only
 		rename := func(p auth.Principal, org, name string, paths ...string) (*activityv1.Organiser, error) {
 			return s.UpdateOrganiser(as(p), &activityv1.UpdateOrganiserRequest{
 				Organiser: &activityv1.Organiser{Name: "organisers/" + org, DisplayName: name}, UpdateMask: mask(paths...)})
@@ -62,9 +61,8 @@ func TestCountyBoardScope(t *testing.T) {
 // every changeable field (AIP-134).
 func TestUpdatesValidateLikeCreates(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		e := newEnv(t, dsn)
+		e, _ := newSetUpEnv(t, dsn)
 		s := e.svc
-		e.setup(t)
 		a := e.svenska("")
 		many := make([]activityv1.Focus, 10001)
 		for i := range many {
@@ -133,9 +131,8 @@ func TestUpdatesValidateLikeCreates(t *testing.T) {
 // nothing more.
 func TestRequestIDs(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		e := newEnv(t, dsn)
+		e, _ := newSetUpEnv(t, dsn)
 		s := e.svc
-		e.setup(t)
 		a1, a2, a3 := e.svenska("act-1"), e.svenska("act-1"), e.svenska("act-2")
 		if a1.GetName() != a2.GetName() || a1.GetName() == a3.GetName() {
 			t.Fatalf("activities: %s %s %s", a1.GetName(), a2.GetName(), a3.GetName())
@@ -177,9 +174,8 @@ func TestRequestIDs(t *testing.T) {
 // Migrationsverket.
 func TestAuditAndMinimumNecessary(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		e := newEnv(t, dsn)
+		e, _ := newSetUpEnv(t, dsn)
 		s := e.svc
-		e.setup(t)
 		a := e.svenska("")
 		c := must(s.CreateCertificate(as(study), &activityv1.CreateCertificateRequest{Parent: a.GetName(), Certificate: &activityv1.Certificate{DossierNumber: "12-345678"}}))
 		must(s.GetCertificate(as(mv), &activityv1.GetCertificateRequest{Name: c.GetName()}))
@@ -260,9 +256,8 @@ func TestAuditAndMinimumNecessary(t *testing.T) {
 // runs; the figures keep counting them.
 func TestRetention(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		e := newEnv(t, dsn) // retention: 365 days
+		e, _ := newSetUpEnv(t, dsn) // retention: 365 days
 		s := e.svc
-		e.setup(t)
 		a := e.svenska("")
 		b := must(s.CreateActivity(as(study), &activityv1.CreateActivityRequest{Parent: "organisers/" + study.Org,
 			Activity: act("Hälsa", "0180", 10, "2026-03-01", "2027-12-31", activityv1.FundingBasis_FUNDING_BASIS_ORDINANCE_2016_1364)}))
@@ -324,9 +319,8 @@ func TestRetention(t *testing.T) {
 // works.
 func TestDatesFiltersAndOrder(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		e := newEnv(t, dsn)
+		e, ag := newSetUpEnv(t, dsn)
 		s := e.svc
-		ag := e.setup(t)
 		a := must(s.CreateActivity(as(study), &activityv1.CreateActivityRequest{Parent: "organisers/" + study.Org,
 			Activity: act("B", "0180", 30, "2026-03-01", "2026-06-30", activityv1.FundingBasis_FUNDING_BASIS_ORDINANCE_2016_1364)}))
 		must(s.CreateActivity(as(study), &activityv1.CreateActivityRequest{Parent: "organisers/" + study.Org,

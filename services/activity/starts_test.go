@@ -15,9 +15,8 @@ import (
 // started on its first day, once; one registered while ongoing is not.
 func TestAnnounceStarts(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		e := newEnv(t, dsn)
+		e, _ := newSetUpEnv(t, dsn)
 		s := e.svc
-		e.setup(t)
 		ordinance := activityv1.FundingBasis_FUNDING_BASIS_ORDINANCE_2016_1364
 		must(s.CreateActivity(as(school), &activityv1.CreateActivityRequest{Parent: "organisers/" + school.Org,
 			Activity: act("Redan igång", "0380", 10, "2026-03-01", "2026-12-31", ordinance)}))
