@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/records"
 )
 
 // Channels and states as stored.
@@ -96,14 +97,14 @@ func (s *Store) DeliveriesOfMessages(ctx context.Context, messages []Message) (m
 
 // DeadLetters lists a recipient's dead-lettered deliveries, newest first.
 func (s *Store) DeadLetters(ctx context.Context, recipient string, page listing.Page) ([]Delivery, error) {
-	return selectAll[Delivery](ctx, s.db, "list dead letters",
+	return records.All[Delivery](ctx, s.db, "list dead letters",
 		"SELECT "+deliveryColumns+" FROM deliveries WHERE recipient = ? AND state = ? ORDER BY dead_time DESC, id DESC LIMIT ? OFFSET ?",
 		recipient, StateDeadLettered, page.Limit(), page.Offset)
 }
 
 // GetDelivery returns one delivery of a message.
 func GetDelivery(ctx context.Context, q Tx, recipient, messageID, id string) (Delivery, error) {
-	return getOne[Delivery](ctx, q, "delivery",
+	return records.One[Delivery](ctx, q, "delivery",
 		"SELECT "+deliveryColumns+" FROM deliveries WHERE recipient = ? AND message_id = ? AND id = ?", recipient, messageID, id)
 }
 
@@ -255,10 +256,7 @@ func (s *Store) Failed(ctx context.Context, id string, attempts int, cause strin
 }
 
 // Queryer is a database or a transaction.
-type Queryer interface {
-	sqlx.QueryerContext
-	Rebind(string) string
-}
+type Queryer = records.Queryer
 
 // Subscription is a recipient's choice for one topic.
 type Subscription struct {
@@ -308,7 +306,7 @@ func PutSubscription(ctx context.Context, tx Tx, sub Subscription) error {
 
 // ListSubscriptions lists a recipient's subscriptions by topic.
 func (s *Store) ListSubscriptions(ctx context.Context, recipient string, page listing.Page) ([]Subscription, error) {
-	return selectAll[Subscription](ctx, s.db, "list subscriptions",
+	return records.All[Subscription](ctx, s.db, "list subscriptions",
 		"SELECT recipient, topic, channels, language, email_address FROM subscriptions WHERE recipient = ? ORDER BY topic LIMIT ? OFFSET ?",
 		recipient, page.Limit(), page.Offset)
 }
@@ -336,7 +334,7 @@ func CreateWebhook(ctx context.Context, tx Tx, w Webhook) error {
 
 // Webhooks lists a recipient's webhooks, oldest first.
 func Webhooks(ctx context.Context, q Queryer, recipient string, limit int, offset int64) ([]Webhook, error) {
-	return selectAll[Webhook](ctx, q, "list webhooks",
+	return records.All[Webhook](ctx, q, "list webhooks",
 		"SELECT "+webhookColumns+" FROM webhooks WHERE recipient = ? ORDER BY create_time, id LIMIT ? OFFSET ?", recipient, limit, offset)
 }
 
@@ -347,10 +345,10 @@ func (s *Store) ListWebhooks(ctx context.Context, recipient string, page listing
 
 // GetWebhook returns one webhook.
 func (s *Store) GetWebhook(ctx context.Context, recipient, id string) (Webhook, error) {
-	return getOne[Webhook](ctx, s.db, "webhook", "SELECT "+webhookColumns+" FROM webhooks WHERE recipient = ? AND id = ?", recipient, id)
+	return records.One[Webhook](ctx, s.db, "webhook", "SELECT "+webhookColumns+" FROM webhooks WHERE recipient = ? AND id = ?", recipient, id)
 }
 
 // DeleteWebhook removes a webhook within tx.
 func DeleteWebhook(ctx context.Context, tx Tx, recipient, id string) error {
-	return deleteOne(ctx, tx, "delete webhook", "DELETE FROM webhooks WHERE recipient = ? AND id = ?", recipient, id)
+	return records.ExecOne(ctx, tx, "delete webhook", "DELETE FROM webhooks WHERE recipient = ? AND id = ?", recipient, id)
 }

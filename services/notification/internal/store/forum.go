@@ -11,8 +11,8 @@ import (
 	"github.com/tia-platform/tia/services/notification/internal/routing"
 
 	"github.com/tia-platform/tia/services/platform/apierr"
-	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/records"
 )
 
 // ErrExists is returned when creating something that exists.
@@ -29,18 +29,12 @@ type Member struct {
 // CreateMember adds a forum member within tx.
 func CreateMember(ctx context.Context, tx Tx, m Member) error {
 	_, err := sqlx.NamedExecContext(ctx, tx, "INSERT INTO forum_members (lan, recipient, display_name, create_time) VALUES (:lan, :recipient, :display_name, :create_time)", m)
-	if db.IsUniqueViolation(err) {
-		return ErrExists
-	}
-	if err != nil {
-		return fmt.Errorf("add forum member: %w", err)
-	}
-	return nil
+	return records.Inserted(err, ErrExists, "add forum member")
 }
 
 // ListMembers lists a page of a forum's members.
 func (s *Store) ListMembers(ctx context.Context, lan string, page listing.Page) ([]Member, error) {
-	return selectAll[Member](ctx, s.db, "list forum members",
+	return records.All[Member](ctx, s.db, "list forum members",
 		"SELECT lan, recipient, display_name, create_time FROM forum_members WHERE lan = ? ORDER BY recipient LIMIT ? OFFSET ?", lan, page.Limit(), page.Offset)
 }
 
@@ -56,7 +50,7 @@ func (s *Store) IsMember(ctx context.Context, lan, recipient string) (bool, erro
 
 // DeleteMember removes a forum member within tx.
 func DeleteMember(ctx context.Context, tx Tx, lan, recipient string) error {
-	return deleteOne(ctx, tx, "remove forum member", "DELETE FROM forum_members WHERE lan = ? AND recipient = ?", lan, recipient)
+	return records.ExecOne(ctx, tx, "remove forum member", "DELETE FROM forum_members WHERE lan = ? AND recipient = ?", lan, recipient)
 }
 
 // Directory answers routing's questions about groups of recipients from
@@ -107,18 +101,12 @@ const meetingColumns = "lan, id, title, level, start_time, end_time, location, a
 func CreateMeeting(ctx context.Context, tx Tx, m Meeting) error {
 	_, err := sqlx.NamedExecContext(ctx, tx, "INSERT INTO meetings ("+meetingColumns+") VALUES "+
 		"(:lan, :id, :title, :level, :start_time, :end_time, :location, :agenda, :minutes, :feedback, :create_time, :update_time)", m)
-	if db.IsUniqueViolation(err) {
-		return ErrExists
-	}
-	if err != nil {
-		return fmt.Errorf("create meeting: %w", err)
-	}
-	return nil
+	return records.Inserted(err, ErrExists, "create meeting")
 }
 
 // GetMeeting returns one meeting.
 func GetMeeting(ctx context.Context, q Queryer, lan, id string) (Meeting, error) {
-	return getOne[Meeting](ctx, q, "meeting", "SELECT "+meetingColumns+" FROM meetings WHERE lan = ? AND id = ?", lan, id)
+	return records.One[Meeting](ctx, q, "meeting", "SELECT "+meetingColumns+" FROM meetings WHERE lan = ? AND id = ?", lan, id)
 }
 
 // UpdateMeeting replaces a meeting's fields within tx.
@@ -133,7 +121,7 @@ func UpdateMeeting(ctx context.Context, tx Tx, m Meeting) error {
 
 // ListMeetings lists a page of a län's meetings by start time.
 func (s *Store) ListMeetings(ctx context.Context, lan string, limit int, offset int64) ([]Meeting, error) {
-	return selectAll[Meeting](ctx, s.db, "list meetings",
+	return records.All[Meeting](ctx, s.db, "list meetings",
 		"SELECT "+meetingColumns+" FROM meetings WHERE lan = ? ORDER BY start_time, id LIMIT ? OFFSET ?", lan, limit, offset)
 }
 
@@ -172,7 +160,7 @@ func (s *Store) ListContacts(ctx context.Context, lan string, publicOnly bool, p
 	if publicOnly {
 		where += " AND is_public = 1"
 	}
-	return selectAll[Contact](ctx, s.db, "list contacts", "SELECT "+contactColumns+" FROM contacts WHERE "+where+" UNION ALL "+
+	return records.All[Contact](ctx, s.db, "list contacts", "SELECT "+contactColumns+" FROM contacts WHERE "+where+" UNION ALL "+
 		"SELECT lan, '"+RegistryContactPrefix+"' || organiser || '-' || CAST(position AS TEXT), 'organiser-' || organiser, actor_display_name, "+
 		"'"+RegistryContactPurpose+"', person_name, email, phone, 1, '' FROM registry_contacts WHERE lan = ? "+
 		"ORDER BY 3, 5, 2 LIMIT ? OFFSET ?", lan, lan, page.Limit(), page.Offset)
@@ -233,12 +221,12 @@ func ReplaceRegistryContacts(ctx context.Context, tx Tx, org, updateTime string,
 
 // GetContact returns one contact.
 func (s *Store) GetContact(ctx context.Context, lan, id string) (Contact, error) {
-	return getOne[Contact](ctx, s.db, "contact", "SELECT "+contactColumns+" FROM contacts WHERE lan = ? AND id = ?", lan, id)
+	return records.One[Contact](ctx, s.db, "contact", "SELECT "+contactColumns+" FROM contacts WHERE lan = ? AND id = ?", lan, id)
 }
 
 // DeleteContact removes a contact within tx.
 func DeleteContact(ctx context.Context, tx Tx, lan, id string) error {
-	return deleteOne(ctx, tx, "delete contact", "DELETE FROM contacts WHERE lan = ? AND id = ?", lan, id)
+	return records.ExecOne(ctx, tx, "delete contact", "DELETE FROM contacts WHERE lan = ? AND id = ?", lan, id)
 }
 
 // FeedActivity is an activity as the public feed shows it.
@@ -277,7 +265,7 @@ func NoteOrganiser(ctx context.Context, tx Tx, lan, organiser string) error {
 // FeedActivities lists the newest activities of a kommun that have not
 // ended by today (YYYY-MM-DD).
 func (s *Store) FeedActivities(ctx context.Context, kommun, today string, limit int) ([]FeedActivity, error) {
-	return selectAll[FeedActivity](ctx, s.db, "feed activities",
+	return records.All[FeedActivity](ctx, s.db, "feed activities",
 		"SELECT name, kommun_code, lan_code, title, focus, capacity, start_date, end_date, publish_time FROM feed_activities "+
 			"WHERE kommun_code = ? AND end_date >= ? ORDER BY publish_time DESC, name LIMIT ?", kommun, today, limit)
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/tia-platform/tia/services/platform/records"
 )
 
 // AcquireJob takes the lease of a scheduled job for holder when the job is
@@ -49,7 +51,7 @@ type MessageKey struct {
 // ExpiredMessages lists up to limit messages of recipients starting with
 // prefix (a constant without LIKE wildcards) that were put in the inbox before cutoff.
 func (s *Store) ExpiredMessages(ctx context.Context, prefix string, cutoff time.Time, limit int) ([]MessageKey, error) {
-	return selectAll[MessageKey](ctx, s.db, "expired messages", "SELECT recipient, id FROM messages WHERE recipient LIKE ? AND create_time < ? ORDER BY create_time LIMIT ?",
+	return records.All[MessageKey](ctx, s.db, "expired messages", "SELECT recipient, id FROM messages WHERE recipient LIKE ? AND create_time < ? ORDER BY create_time LIMIT ?",
 		prefix+"%", cutoff.UTC().Format(time.RFC3339Nano), limit)
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"time"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/records"
 )
 
 //go:embed migrations/*.sql
@@ -125,7 +125,7 @@ func (s *Store) List(ctx context.Context, recipients []string, filter listing.Fi
 	if err != nil {
 		return nil, err
 	}
-	return selectAll[Message](ctx, s.db, "list messages",
+	return records.All[Message](ctx, s.db, "list messages",
 		"SELECT "+columns+" FROM messages WHERE "+where+" ORDER BY create_time DESC, id DESC LIMIT ? OFFSET ?", append(args, page.Limit(), page.Offset)...)
 }
 
@@ -148,48 +148,11 @@ func inRecipients(recipients []string, filter listing.Filter) (string, []any, er
 	return q + " AND (" + filter.SQL + ")", append(args, filter.Args...), nil
 }
 
-// getOne reads the one row query selects: ErrNotFound when there is none;
-// what names the row in other errors.
-func getOne[T any](ctx context.Context, q Queryer, what, query string, args ...any) (T, error) {
-	var row T
-	err := sqlx.GetContext(ctx, q, &row, q.Rebind(query), args...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return row, ErrNotFound
-	}
-	if err != nil {
-		var zero T
-		return zero, fmt.Errorf("get %s: %w", what, err)
-	}
-	return row, nil
-}
-
-// selectAll reads the rows query selects; what names them in errors.
-func selectAll[T any](ctx context.Context, q Queryer, what, query string, args ...any) ([]T, error) {
-	var out []T
-	if err := sqlx.SelectContext(ctx, q, &out, q.Rebind(query), args...); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return out, nil
-}
-
-// deleteOne runs a DELETE of one row within tx: ErrNotFound when there was
-// none; what names the change in errors.
-func deleteOne(ctx context.Context, tx Tx, what, query string, args ...any) error {
-	res, err := tx.ExecContext(ctx, tx.Rebind(query), args...)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
-}
-
 // Get returns one message.
 func (s *Store) Get(ctx context.Context, recipient, id string) (Message, error) {
 	return get(ctx, s.db, recipient, id)
 }
 
 func get(ctx context.Context, q Tx, recipient, id string) (Message, error) {
-	return getOne[Message](ctx, q, "message", "SELECT "+columns+" FROM messages WHERE recipient = ? AND id = ?", recipient, id)
+	return records.One[Message](ctx, q, "message", "SELECT "+columns+" FROM messages WHERE recipient = ? AND id = ?", recipient, id)
 }

@@ -5,7 +5,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/db"
+	"github.com/tia-platform/tia/services/platform/records"
 	"github.com/tia-platform/tia/services/statistics/internal/ckm"
 	"github.com/tia-platform/tia/services/statistics/internal/domain"
 )
@@ -103,16 +103,8 @@ func Replace(ctx context.Context, tx *sqlx.Tx, snap domain.Snapshot, cells []dom
 
 // List returns every snapshot's summary, newest first.
 func (s *Store) List(ctx context.Context) ([]domain.Snapshot, error) {
-	var rows []snapshotRow
-	if err := s.db.SelectContext(ctx, &rows,
-		"SELECT reference_date, cell_count, total, import_time FROM snapshots ORDER BY reference_date DESC"); err != nil {
-		return nil, fmt.Errorf("list snapshots: %w", err)
-	}
-	out := make([]domain.Snapshot, len(rows))
-	for i, r := range rows {
-		out[i] = r.snapshot()
-	}
-	return out, nil
+	return records.AllAs(ctx, s.db, "list snapshots", snapshotRow.snapshot,
+		"SELECT reference_date, cell_count, total, import_time FROM snapshots ORDER BY reference_date DESC")
 }
 
 type cellRow struct {
@@ -199,47 +191,32 @@ type changeRow struct {
 
 // CreateChange stores a planned change in tx.
 func CreateChange(ctx context.Context, tx *sqlx.Tx, c domain.PlannedChange) error {
-	if _, err := tx.ExecContext(ctx, tx.Rebind(
+	return records.Exec(ctx, tx, "insert planned change",
 		"INSERT INTO planned_changes (id, kommun_code, lan_code, housing_type, effective_date, adults_delta, description, create_time) "+
-			"VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 		c.ID, c.KommunCode, c.LanCode, string(c.Housing), c.EffectiveDate, c.AdultsDelta, c.Description,
-		c.CreateTime.UTC().Format(time.RFC3339Nano)); err != nil {
-		return fmt.Errorf("insert planned change: %w", err)
-	}
-	return nil
+		c.CreateTime.UTC().Format(time.RFC3339Nano))
 }
 
 // DeleteChange removes the planned change id in tx and returns it;
 // ErrNotFound when there is none.
 func DeleteChange(ctx context.Context, tx *sqlx.Tx, id string) (domain.PlannedChange, error) {
-	var r changeRow
-	err := tx.GetContext(ctx, &r, tx.Rebind("SELECT * FROM planned_changes WHERE id = ?"), id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return domain.PlannedChange{}, ErrNotFound
-	}
+	c, err := records.OneAs(ctx, tx, "planned change", changeRow.change, "SELECT * FROM planned_changes WHERE id = ?", id)
 	if err != nil {
-		return domain.PlannedChange{}, fmt.Errorf("get planned change: %w", err)
+		return domain.PlannedChange{}, err
 	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM planned_changes WHERE id = ?"), id); err != nil {
-		return domain.PlannedChange{}, fmt.Errorf("delete planned change: %w", err)
+	if err := records.Exec(ctx, tx, "delete planned change", "DELETE FROM planned_changes WHERE id = ?", id); err != nil {
+		return domain.PlannedChange{}, err
 	}
-	return r.change(), nil
+	return c, nil
 }
 
 // Changes lists the planned changes in the given län (all when empty), by
 // effective date.
 func (s *Store) Changes(ctx context.Context, lanCodes []string) ([]domain.PlannedChange, error) {
 	where, args := in([]string{"1 = 1"}, nil, "lan_code", lanCodes)
-	var rows []changeRow
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(
-		"SELECT * FROM planned_changes WHERE "+strings.Join(where, " AND ")+" ORDER BY effective_date, id"), args...); err != nil {
-		return nil, fmt.Errorf("list planned changes: %w", err)
-	}
-	out := make([]domain.PlannedChange, len(rows))
-	for i, r := range rows {
-		out[i] = r.change()
-	}
-	return out, nil
+	return records.AllAs(ctx, s.db, "list planned changes", changeRow.change,
+		"SELECT * FROM planned_changes WHERE "+strings.Join(where, " AND ")+" ORDER BY effective_date, id", args...)
 }
 
 func (r changeRow) change() domain.PlannedChange {
@@ -252,16 +229,8 @@ func (r changeRow) change() domain.PlannedChange {
 
 // Get returns the summary of the snapshot on referenceDate.
 func (s *Store) Get(ctx context.Context, referenceDate string) (domain.Snapshot, error) {
-	var r snapshotRow
-	err := s.db.GetContext(ctx, &r, s.db.Rebind(
-		"SELECT reference_date, cell_count, total, import_time FROM snapshots WHERE reference_date = ?"), referenceDate)
-	if errors.Is(err, sql.ErrNoRows) {
-		return domain.Snapshot{}, ErrNotFound
-	}
-	if err != nil {
-		return domain.Snapshot{}, fmt.Errorf("get snapshot: %w", err)
-	}
-	return r.snapshot(), nil
+	return records.OneAs(ctx, s.db, "snapshot", snapshotRow.snapshot,
+		"SELECT reference_date, cell_count, total, import_time FROM snapshots WHERE reference_date = ?", referenceDate)
 }
 
 // dimensionColumns maps each dimension to its column, in the order rows are
@@ -314,18 +283,14 @@ func (s *Store) Query(ctx context.Context, q domain.Query) ([]domain.Row, error)
 		g := strings.Join(groups, ", ")
 		sqlText += " GROUP BY " + g + " HAVING SUM(adults) > 0 ORDER BY " + g
 	}
-	var rows []queryRow
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(sqlText), args...); err != nil {
-		return nil, fmt.Errorf("query snapshot: %w", err)
+	return records.AllAs(ctx, s.db, "query snapshot", queryRow.row, sqlText, args...)
+}
+
+func (r queryRow) row() domain.Row {
+	return domain.Row{
+		LanCode: r.LanCode, KommunCode: r.KommunCode, Housing: domain.HousingType(r.Housing),
+		Sex: domain.Sex(r.Sex), AgeBand: domain.AgeBand(r.AgeBand), Count: r.Adults,
 	}
-	out := make([]domain.Row, len(rows))
-	for i, r := range rows {
-		out[i] = domain.Row{
-			LanCode: r.LanCode, KommunCode: r.KommunCode, Housing: domain.HousingType(r.Housing),
-			Sex: domain.Sex(r.Sex), AgeBand: domain.AgeBand(r.AgeBand), Count: r.Adults,
-		}
-	}
-	return out, nil
 }
 
 // in adds "column IN (?, ...)" with values as bind parameters, unless values

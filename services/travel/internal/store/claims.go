@@ -9,8 +9,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/records"
 	"github.com/tia-platform/tia/services/travel/internal/domain"
 )
 
@@ -77,14 +77,9 @@ var ClaimFilterFields = map[string]listing.Field{
 // InsertClaim stores c within tx. A claim with the same dossier and request
 // id returns ErrExists.
 func InsertClaim(ctx context.Context, tx *sqlx.Tx, c domain.Claim) error {
-	if _, err := tx.NamedExecContext(ctx, "INSERT INTO claims ("+claimColumns+") VALUES (:"+
-		strings.ReplaceAll(claimColumns, ", ", ", :")+")", toClaimRow(c)); err != nil {
-		if db.IsUniqueViolation(err) {
-			return ErrExists
-		}
-		return fmt.Errorf("insert claim: %w", err)
-	}
-	return nil
+	_, err := tx.NamedExecContext(ctx, "INSERT INTO claims ("+claimColumns+") VALUES (:"+
+		strings.ReplaceAll(claimColumns, ", ", ", :")+")", toClaimRow(c))
+	return records.Inserted(err, ErrExists, "insert claim")
 }
 
 // ErrExists is returned for a retried submission, or a second running
@@ -107,15 +102,7 @@ func (s *Store) GetClaim(ctx context.Context, id string) (domain.Claim, error) {
 }
 
 func (s *Store) getClaim(ctx context.Context, q queryer, where string, args ...any) (domain.Claim, error) {
-	var r claimRow
-	err := sqlx.GetContext(ctx, q, &r, q.Rebind("SELECT "+claimColumns+" FROM claims WHERE "+where), args...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return domain.Claim{}, ErrNotFound
-	}
-	if err != nil {
-		return domain.Claim{}, fmt.Errorf("get claim: %w", err)
-	}
-	return r.claim(), nil
+	return records.OneAs(ctx, q, "claim", claimRow.claim, "SELECT "+claimColumns+" FROM claims WHERE "+where, args...)
 }
 
 // Scope limits a claim list to one dossier or one län when set.
@@ -137,30 +124,14 @@ func (sc Scope) where(filter listing.Filter) (string, []any) {
 // ListClaims returns a page of claims in scope, oldest first.
 func (s *Store) ListClaims(ctx context.Context, filter listing.Filter, sc Scope, page listing.Page) ([]domain.Claim, error) {
 	where, args := sc.where(filter)
-	var rows []claimRow
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind("SELECT "+claimColumns+" FROM claims WHERE "+where+
-		" ORDER BY id LIMIT ? OFFSET ?"), append(args, page.Limit(), page.Offset)...); err != nil {
-		return nil, fmt.Errorf("list claims: %w", err)
-	}
-	out := make([]domain.Claim, len(rows))
-	for i, r := range rows {
-		out[i] = r.claim()
-	}
-	return out, nil
+	return records.AllAs(ctx, s.db, "list claims", claimRow.claim, "SELECT "+claimColumns+" FROM claims WHERE "+where+
+		" ORDER BY id LIMIT ? OFFSET ?", append(args, page.Limit(), page.Offset)...)
 }
 
 // AllClaims returns every claim in scope (for the reports).
 func (s *Store) AllClaims(ctx context.Context, sc Scope) ([]domain.Claim, error) {
 	where, args := sc.where(listing.Filter{SQL: "1=1"})
-	var rows []claimRow
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind("SELECT "+claimColumns+" FROM claims WHERE "+where+" ORDER BY id"), args...); err != nil {
-		return nil, fmt.Errorf("report claims: %w", err)
-	}
-	out := make([]domain.Claim, len(rows))
-	for i, r := range rows {
-		out[i] = r.claim()
-	}
-	return out, nil
+	return records.AllAs(ctx, s.db, "report claims", claimRow.claim, "SELECT "+claimColumns+" FROM claims WHERE "+where+" ORDER BY id", args...)
 }
 
 // Facts gathers what the local checks need about c (all but the registry's
@@ -210,37 +181,21 @@ func UpdateClaim(ctx context.Context, tx *sqlx.Tx, c domain.Claim, states []stri
 
 // PendingClaims returns up to limit claims waiting for the registry.
 func (s *Store) PendingClaims(ctx context.Context, limit int) ([]domain.Claim, error) {
-	var rows []claimRow
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind("SELECT "+claimColumns+
-		" FROM claims WHERE state = ? ORDER BY id LIMIT ?"), domain.StatePending, limit); err != nil {
-		return nil, fmt.Errorf("pending claims: %w", err)
-	}
-	out := make([]domain.Claim, len(rows))
-	for i, r := range rows {
-		out[i] = r.claim()
-	}
-	return out, nil
+	return records.AllAs(ctx, s.db, "pending claims", claimRow.claim, "SELECT "+claimColumns+
+		" FROM claims WHERE state = ? ORDER BY id LIMIT ?", domain.StatePending, limit)
 }
 
 // RecordParticipationEnd keeps an ended participation (idempotently) and
 // returns the approved, unpaid claims on that certificate for trips after
 // the end, locked for update within tx.
 func RecordParticipationEnd(ctx context.Context, tx *sqlx.Tx, certificate, dossier, activity, endDate string, outcome int32) ([]domain.Claim, error) {
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO participation_ends (certificate, dossier, activity, end_date, outcome)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (certificate) DO UPDATE SET end_date = excluded.end_date, outcome = excluded.outcome`),
+	if err := records.Exec(ctx, tx, "record participation end", `INSERT INTO participation_ends (certificate, dossier, activity, end_date, outcome)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (certificate) DO UPDATE SET end_date = excluded.end_date, outcome = excluded.outcome`,
 		certificate, dossier, activity, endDate, outcome); err != nil {
-		return nil, fmt.Errorf("record participation end: %w", err)
+		return nil, err
 	}
-	var rows []claimRow
-	if err := tx.SelectContext(ctx, &rows, tx.Rebind("SELECT "+claimColumns+
-		" FROM claims WHERE certificate = ? AND state = ? AND trip_date > ?"), certificate, domain.StateApproved, endDate); err != nil {
-		return nil, fmt.Errorf("claims after the end: %w", err)
-	}
-	out := make([]domain.Claim, len(rows))
-	for i, r := range rows {
-		out[i] = r.claim()
-	}
-	return out, nil
+	return records.AllAs(ctx, tx, "claims after the end", claimRow.claim, "SELECT "+claimColumns+
+		" FROM claims WHERE certificate = ? AND state = ? AND trip_date > ?", certificate, domain.StateApproved, endDate)
 }
 
 // ParticipationEnds maps certificate to end date.

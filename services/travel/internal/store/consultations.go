@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/records"
 	"github.com/tia-platform/tia/services/travel/internal/domain"
 )
 
@@ -146,19 +145,14 @@ func (s *Store) GetConsultation(ctx context.Context, id string) (domain.Consulta
 }
 
 func getConsultation(ctx context.Context, q queryer, id, lock string) (domain.Consultation, error) {
-	var r consultationRow
-	err := sqlx.GetContext(ctx, q, &r, q.Rebind("SELECT "+consultationColumns+" FROM consultations WHERE id = ?"+lock), id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return domain.Consultation{}, ErrNotFound
-	}
+	c, err := records.OneAs(ctx, q, "consultation", consultationRow.consultation,
+		"SELECT "+consultationColumns+" FROM consultations WHERE id = ?"+lock, id)
 	if err != nil {
-		return domain.Consultation{}, fmt.Errorf("get consultation: %w", err)
+		return domain.Consultation{}, err
 	}
-	c := r.consultation()
-	var rs []responseRow
-	if err := sqlx.SelectContext(ctx, q, &rs, q.Rebind(
-		"SELECT * FROM consultation_responses WHERE consultation_id = ? ORDER BY id"), id); err != nil {
-		return domain.Consultation{}, fmt.Errorf("get responses: %w", err)
+	rs, err := records.All[responseRow](ctx, q, "get responses", "SELECT * FROM consultation_responses WHERE consultation_id = ? ORDER BY id", id)
+	if err != nil {
+		return domain.Consultation{}, err
 	}
 	for _, rr := range rs {
 		c.Responses = append(c.Responses, rr.response())

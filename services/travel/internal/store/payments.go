@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/records"
 	"github.com/tia-platform/tia/services/travel/internal/domain"
 )
 
@@ -41,13 +40,7 @@ func CreateRun(ctx context.Context, tx *sqlx.Tx, r domain.PaymentRun) error {
 		") VALUES (:id, :state, :request_id, :claim_count, :total_ore, :create_time, :complete_time)", runRow{
 		ID: r.ID, State: r.State, RequestID: r.RequestID, CreateTime: fmtTime(r.CreateTime),
 	})
-	if db.IsUniqueViolation(err) {
-		return ErrExists
-	}
-	if err != nil {
-		return fmt.Errorf("insert payment run: %w", err)
-	}
-	return nil
+	return records.Inserted(err, ErrExists, "insert payment run")
 }
 
 // GetRun returns one run.
@@ -62,42 +55,18 @@ func (s *Store) RunByRequest(ctx context.Context, requestID string) (domain.Paym
 
 // RunningRuns returns the runs not yet completed.
 func (s *Store) RunningRuns(ctx context.Context) ([]domain.PaymentRun, error) {
-	var rows []runRow
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind("SELECT "+runColumns+" FROM payment_runs WHERE state = ? ORDER BY id"),
-		domain.RunRunning); err != nil {
-		return nil, fmt.Errorf("running payment runs: %w", err)
-	}
-	out := make([]domain.PaymentRun, len(rows))
-	for i, r := range rows {
-		out[i] = r.run()
-	}
-	return out, nil
+	return records.AllAs(ctx, s.db, "running payment runs", runRow.run, "SELECT "+runColumns+" FROM payment_runs WHERE state = ? ORDER BY id",
+		domain.RunRunning)
 }
 
 func (s *Store) getRun(ctx context.Context, where string, args ...any) (domain.PaymentRun, error) {
-	var r runRow
-	err := s.db.GetContext(ctx, &r, s.db.Rebind("SELECT "+runColumns+" FROM payment_runs WHERE "+where), args...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return domain.PaymentRun{}, ErrNotFound
-	}
-	if err != nil {
-		return domain.PaymentRun{}, fmt.Errorf("get payment run: %w", err)
-	}
-	return r.run(), nil
+	return records.OneAs(ctx, s.db, "payment run", runRow.run, "SELECT "+runColumns+" FROM payment_runs WHERE "+where, args...)
 }
 
 // ListRuns returns a page of runs, oldest first.
 func (s *Store) ListRuns(ctx context.Context, page listing.Page) ([]domain.PaymentRun, error) {
-	var rows []runRow
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind("SELECT "+runColumns+" FROM payment_runs ORDER BY id LIMIT ? OFFSET ?"),
-		page.Limit(), page.Offset); err != nil {
-		return nil, fmt.Errorf("list payment runs: %w", err)
-	}
-	out := make([]domain.PaymentRun, len(rows))
-	for i, r := range rows {
-		out[i] = r.run()
-	}
-	return out, nil
+	return records.AllAs(ctx, s.db, "list payment runs", runRow.run, "SELECT "+runColumns+" FROM payment_runs ORDER BY id LIMIT ? OFFSET ?",
+		page.Limit(), page.Offset)
 }
 
 // Batch is what one PayBatch took: Taken claims read as approved (0 when

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/tia-platform/tia/services/platform/records"
 	"github.com/tia-platform/tia/services/travel/internal/domain"
 )
 
@@ -49,17 +50,9 @@ func FinishLease(ctx context.Context, tx *sqlx.Tx, name, holder string, now time
 // still carry a dossier number and are finished (paid or rejected): those
 // the retention job anonymises. Claims still open are kept until decided.
 func ExpiredClaims(ctx context.Context, tx *sqlx.Tx, cutoff time.Time, limit int) ([]domain.Claim, error) {
-	var rows []claimRow
-	if err := tx.SelectContext(ctx, &rows, tx.Rebind("SELECT "+claimColumns+
-		" FROM claims WHERE submit_time < ? AND dossier <> '' AND state IN (?, ?) ORDER BY submit_time, id LIMIT ?"),
-		fmtTime(cutoff), domain.StatePaid, domain.StateRejected, limit); err != nil {
-		return nil, fmt.Errorf("expired claims: %w", err)
-	}
-	out := make([]domain.Claim, len(rows))
-	for i, r := range rows {
-		out[i] = r.claim()
-	}
-	return out, nil
+	return records.AllAs(ctx, tx, "expired claims", claimRow.claim, "SELECT "+claimColumns+
+		" FROM claims WHERE submit_time < ? AND dossier <> '' AND state IN (?, ?) ORDER BY submit_time, id LIMIT ?",
+		fmtTime(cutoff), domain.StatePaid, domain.StateRejected, limit)
 }
 
 // AnonymiseClaim removes the dossier number of claim id (and the request id,

@@ -5,9 +5,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/listing"
+	"github.com/tia-platform/tia/services/platform/records"
 	"github.com/tia-platform/tia/services/travel/internal/domain"
 )
 
@@ -90,24 +89,12 @@ func CreateRoute(ctx context.Context, tx *sqlx.Tx, r domain.Route) error {
 
 // LockRoute reads the route id under a lock on its row within tx.
 func (s *Store) LockRoute(ctx context.Context, tx *sqlx.Tx, id string) (domain.Route, error) {
-	var r row
-	err := tx.GetContext(ctx, &r, tx.Rebind("SELECT "+columns+" FROM routes WHERE id = ?"+forUpdate(s.db)), id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return domain.Route{}, ErrNotFound
-	}
-	if err != nil {
-		return domain.Route{}, fmt.Errorf("get route: %w", err)
-	}
-	return r.route(), nil
+	return records.OneAs(ctx, tx, "route", row.route, "SELECT "+columns+" FROM routes WHERE id = ?"+forUpdate(s.db), id)
 }
 
 // SaveRevocation stores the end of a revoked route within tx.
 func SaveRevocation(ctx context.Context, tx *sqlx.Tx, r domain.Route) error {
-	if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE routes SET valid_to = ?, revoked_from = ? WHERE id = ?"),
-		r.ValidTo, r.RevokedFrom, r.ID); err != nil {
-		return fmt.Errorf("revoke route: %w", err)
-	}
-	return nil
+	return records.Exec(ctx, tx, "revoke route", "UPDATE routes SET valid_to = ?, revoked_from = ? WHERE id = ?", r.ValidTo, r.RevokedFrom, r.ID)
 }
 
 // RouteApproved reports whether an approved route joins kommuner a and b
@@ -134,15 +121,7 @@ func forUpdate(d *sqlx.DB) string {
 
 // Get returns one route.
 func (s *Store) Get(ctx context.Context, id string) (domain.Route, error) {
-	var r row
-	err := s.db.GetContext(ctx, &r, s.db.Rebind("SELECT "+columns+" FROM routes WHERE id = ?"), id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return domain.Route{}, ErrNotFound
-	}
-	if err != nil {
-		return domain.Route{}, fmt.Errorf("get route: %w", err)
-	}
-	return r.route(), nil
+	return records.OneAs(ctx, s.db, "route", row.route, "SELECT "+columns+" FROM routes WHERE id = ?", id)
 }
 
 // eitherEnd stands in the filter SQL for the kommun_code field until List
@@ -177,19 +156,8 @@ func (s *Store) List(ctx context.Context, filter listing.Filter, page listing.Pa
 	where := eitherEndComparison.ReplaceAllString(filter.SQL,
 		"EXISTS (SELECT 1 FROM route_ends e WHERE e.route_id = routes.id AND e.kommun_code $1 ?)")
 	q := "SELECT " + columns + " FROM routes WHERE " + where + " ORDER BY id LIMIT ? OFFSET ?"
-	var rows []row
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), append(filter.Args, page.Limit(), page.Offset)...); err != nil {
-		return nil, fmt.Errorf("list routes: %w", err)
-	}
-	out := make([]domain.Route, len(rows))
-	for i, r := range rows {
-		out[i] = r.route()
-	}
-	return out, nil
+	return records.AllAs(ctx, s.db, "list routes", row.route, q, append(filter.Args, page.Limit(), page.Offset)...)
 }
 
 // queryer is a database or a transaction.
-type queryer interface {
-	sqlx.QueryerContext
-	Rebind(string) string
-}
+type queryer = records.Queryer
