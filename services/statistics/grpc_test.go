@@ -60,6 +60,20 @@ func call[Req, Resp any](f func(context.Context, Req) (Resp, error), ctx context
 	}
 }
 
+// twice sends req to f as p, then again as a client repeating a change
+// does, and returns both answers.
+func twice[Req, Resp any](t *testing.T, f func(context.Context, Req) (Resp, error), p auth.Principal, req Req) (first, again Resp) {
+	t.Helper()
+	var err error
+	if first, err = f(as(p), req); err != nil {
+		t.Fatal(err)
+	}
+	if again, err = f(as(p), req); err != nil {
+		t.Fatal(err)
+	}
+	return first, again
+}
+
 // code is the status code of err as the host sends it: through the
 // service's one error table (Component.Errors).
 func code(err error) codes.Code {

@@ -1,11 +1,9 @@
 package statistics_test
 
 import (
-	"context"
 	"testing"
 
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
-	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
 	"github.com/tia-platform/tia/services/statistics"
 	"github.com/tia-platform/tia/services/statistics/internal/domain"
@@ -52,20 +50,6 @@ func TestRequestIDs(t *testing.T) {
 			t.Fatalf("%d changes, want 3 (%v)", len(list.GetPlannedChanges()), err)
 		}
 	})
-}
-
-// twice sends req to f as p, then again as a client repeating a change
-// does, and returns both answers.
-func twice[Req, Resp any](t *testing.T, f func(context.Context, Req) (Resp, error), p auth.Principal, req Req) (first, again Resp) {
-	t.Helper()
-	var err error
-	if first, err = f(as(p), req); err != nil {
-		t.Fatal(err)
-	}
-	if again, err = f(as(p), req); err != nil {
-		t.Fatal(err)
-	}
-	return first, again
 }
 
 // TestKeysDrawnOnce: cells stored before cell keys existed get a key each
