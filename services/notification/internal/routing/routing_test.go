@@ -123,15 +123,11 @@ var examples = map[string]struct {
 		recipients: []string{"lansstyrelse-01", "lansstyrelse-03"},
 	},
 	"tia.activity.v1.AgreementSigned": {
-		event: &activityv1.AgreementSigned{Agreement: &activityv1.Agreement{
-			Name: "lan/01/agreements/g1", Organiser: "organisers/8020038884", SignDate: "2026-01-05", StartDate: "2026-01-05", EndDate: "2026-12-31",
-		}, LanCode: "01"},
+		event:      &activityv1.AgreementSigned{Agreement: agreement(""), LanCode: "01"},
 		recipients: []string{"organiser-8020038884", "lansstyrelse-01", "migrationsverket-01"},
 	},
 	"tia.activity.v1.AgreementEnded": {
-		event: &activityv1.AgreementEnded{Agreement: &activityv1.Agreement{
-			Name: "lan/01/agreements/g1", Organiser: "organisers/8020038884", SignDate: "2026-01-05", StartDate: "2026-01-05", EndDate: "2026-12-31", EndedDate: "2026-06-30",
-		}, LanCode: "01"},
+		event:      &activityv1.AgreementEnded{Agreement: agreement("2026-06-30"), LanCode: "01"},
 		recipients: []string{"organiser-8020038884", "lansstyrelse-01", "migrationsverket-01"},
 	},
 	"tia.activity.v1.FolkbildningReportPublished": {
@@ -176,6 +172,14 @@ var examples = map[string]struct {
 		}, PaymentRun: "paymentRuns/p1", AmountOre: 4500},
 		recipients: []string{people.AsylumSeeker("12-345678")},
 	},
+}
+
+// agreement is the agreement of the AgreementSigned and AgreementEnded
+// examples, ended on ended ("" while it runs).
+func agreement(ended string) *activityv1.Agreement {
+	return &activityv1.Agreement{
+		Name: "lan/01/agreements/g1", Organiser: "organisers/8020038884", SignDate: "2026-01-05", StartDate: "2026-01-05", EndDate: "2026-12-31", EndedDate: ended,
+	}
 }
 
 // TestEveryRule routes one example of every event type, checks who is told,
