@@ -36,7 +36,7 @@ func (c *PlannedChange) Validate() error {
 	} else {
 		v.Add("kommun_code", unknownOrMissing("kommun code", c.KommunCode))
 	}
-	if housingIndex(c.Housing) < 0 {
+	if !slices.Contains(HousingTypes, c.Housing) {
 		v.Add("housing_type", "missing or unknown")
 	}
 	if !IsDate(c.EffectiveDate) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -143,11 +144,11 @@ func (im *Import) AddPerson(label string, line int, kommun string, housing Housi
 	if !okK {
 		im.v.add(at(label, line, ColKommun), unknownOrMissing("kommun code", kommun))
 	}
-	h := housingIndex(housing)
+	h := slices.Index(HousingTypes, housing)
 	if h < 0 {
 		im.v.add(at(label, line, ColHousing), unknownOrMissing("housing type", string(housing))+" (ABE, EBO or ÖVRIGT)")
 	}
-	s := sexIndex(sex)
+	s := slices.Index(Sexes, sex)
 	if s < 0 {
 		im.v.add(at(label, line, ColSex), unknownOrMissing("sex", string(sex))+" (kvinna or man)")
 	}
@@ -187,15 +188,15 @@ func (im *Import) AddCell(label string, line int, c Cell) {
 	if !okK {
 		im.v.add(at(label, line, ColKommun), unknownOrMissing("kommun code", c.KommunCode))
 	}
-	h := housingIndex(c.Housing)
+	h := slices.Index(HousingTypes, c.Housing)
 	if h < 0 {
 		im.v.add(at(label, line, ColHousing), unknownOrMissing("housing type", string(c.Housing))+" (ABE, EBO or ÖVRIGT)")
 	}
-	s := sexIndex(c.Sex)
+	s := slices.Index(Sexes, c.Sex)
 	if s < 0 {
 		im.v.add(at(label, line, ColSex), unknownOrMissing("sex", string(c.Sex))+" (kvinna or man)")
 	}
-	a := ageIndex(c.AgeBand)
+	a := slices.Index(AgeBands, c.AgeBand)
 	if a < 0 {
 		im.v.add(at(label, line, ColAgeBand), unknownOrMissing("age band", string(c.AgeBand))+" (18-24, 25-34, 35-44, 45-54, 55-64 or 65+)")
 	}
@@ -547,33 +548,6 @@ func ParseAgeBand(s string) AgeBand {
 		return AgeBand("?" + s)
 	}
 	return ""
-}
-
-func housingIndex(h HousingType) int {
-	for i, x := range HousingTypes {
-		if x == h {
-			return i
-		}
-	}
-	return -1
-}
-
-func sexIndex(s Sex) int {
-	for i, x := range Sexes {
-		if x == s {
-			return i
-		}
-	}
-	return -1
-}
-
-func ageIndex(a AgeBand) int {
-	for i, x := range AgeBands {
-		if x == a {
-			return i
-		}
-	}
-	return -1
 }
 
 // ageBandIndex gives the band of an adult's age.
