@@ -172,6 +172,13 @@ func (s *Service) CreateMeeting(ctx context.Context, req *notificationv1.CreateM
 		queued, err = s.tellForum(ctx, w.Tx, m, routing.TopicMeetingInvited, "invited")
 		return err
 	})
+	return s.meetingTold(m, queued, err)
+}
+
+// meetingTold answers a change of meeting m (err: the change failed) that
+// may have queued messages to the forum's members: once they are committed,
+// the dispatcher is woken for them.
+func (s *Service) meetingTold(m domain.ForumMeeting, queued bool, err error) (*notificationv1.Meeting, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -338,13 +345,7 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *notificationv1.UpdateM
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	if queued {
-		s.dispatch.Wake()
-	}
-	return meetingToProto(out), nil
+	return s.meetingTold(out, queued, err)
 }
 
 // ProposeAgendaItem adds a member's proposal to a dialog or partnerskap
