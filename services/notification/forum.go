@@ -50,6 +50,15 @@ func boardParent(ctx context.Context, parent string) (string, error) {
 	return lan, requireCountyBoard(ctx, lan)
 }
 
+// signedInParent admits any signed-in caller, then reads the län of
+// parent.
+func signedInParent(ctx context.Context, parent string) (string, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return "", err
+	}
+	return lanOf("parent", parent)
+}
+
 // boardName parses the name in field with pattern, whose first segment is
 // a län, and checks that the caller is that län's county board: the name's
 // segments.
@@ -110,10 +119,7 @@ func (s *Service) CreateForumMember(ctx context.Context, req *notificationv1.Cre
 // ListForumMembers lists a forum's members to any signed-in actor: who
 // sits in a forum is no secret among the parties.
 func (s *Service) ListForumMembers(ctx context.Context, req *notificationv1.ListForumMembersRequest) (*notificationv1.ListForumMembersResponse, error) {
-	if _, err := auth.Require(ctx); err != nil {
-		return nil, err
-	}
-	lan, err := lanOf("parent", req.GetParent())
+	lan, err := signedInParent(ctx, req.GetParent())
 	if err != nil {
 		return nil, err
 	}
@@ -257,10 +263,7 @@ func (s *Service) meeting(ctx context.Context, q store.Queryer, lan, id string) 
 // ListMeetings lists a län's meetings by start time to its forum's
 // members, the county board and Migrationsverket.
 func (s *Service) ListMeetings(ctx context.Context, req *notificationv1.ListMeetingsRequest) (*notificationv1.ListMeetingsResponse, error) {
-	if _, err := auth.Require(ctx); err != nil {
-		return nil, err
-	}
-	lan, err := lanOf("parent", req.GetParent())
+	lan, err := signedInParent(ctx, req.GetParent())
 	if err != nil {
 		return nil, err
 	}
