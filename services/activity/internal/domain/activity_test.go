@@ -1,11 +1,10 @@
 package domain
 
 import (
-	"slices"
 	"testing"
 	"time"
 
-	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/badrequest/badrequesttest"
 )
 
 func valid() Activity {
@@ -16,35 +15,22 @@ func valid() Activity {
 }
 
 func TestNormalize(t *testing.T) {
-	tests := []struct {
-		name   string
-		change func(*Activity)
-		fields []string
-	}{
-		{name: "valid", change: func(*Activity) {}},
-		{name: "one day", change: func(a *Activity) { a.EndDate = a.StartDate }},
-		{name: "unknown kommun", change: func(a *Activity) { a.KommunCode = "9999" }, fields: []string{"kommun_code"}},
-		{name: "empty title", change: func(a *Activity) { a.Title = "" }, fields: []string{"title"}},
-		{name: "zero capacity", change: func(a *Activity) { a.Capacity = 0 }, fields: []string{"capacity"}},
-		{name: "negative capacity", change: func(a *Activity) { a.Capacity = -3 }, fields: []string{"capacity"}},
-		{name: "no focus", change: func(a *Activity) { a.Focus = nil }, fields: []string{"focus"}},
-		{name: "end before start", change: func(a *Activity) { a.EndDate = "2026-01-09" }, fields: []string{"end_date"}},
-		{name: "bad date", change: func(a *Activity) { a.StartDate = "2026-02-30" }, fields: []string{"start_date"}},
-		{name: "several", change: func(a *Activity) { a.Title = ""; a.Capacity = 0 }, fields: []string{"title", "capacity"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			a := valid()
-			tt.change(&a)
-			err := a.Normalize()
-			if got := badrequest.Fields(err); !slices.Equal(got, tt.fields) {
-				t.Fatalf("fields = %v, want %v (err %v)", got, tt.fields, err)
-			}
-			if err == nil && a.LanCode != "01" {
-				t.Fatalf("LanCode = %q, want 01", a.LanCode)
-			}
-		})
-	}
+	badrequesttest.Run(t, valid, (*Activity).Normalize, []badrequesttest.Case[Activity]{
+		{Name: "valid", Change: func(*Activity) {}},
+		{Name: "one day", Change: func(a *Activity) { a.EndDate = a.StartDate }},
+		{Name: "unknown kommun", Change: func(a *Activity) { a.KommunCode = "9999" }, Fields: []string{"kommun_code"}},
+		{Name: "empty title", Change: func(a *Activity) { a.Title = "" }, Fields: []string{"title"}},
+		{Name: "zero capacity", Change: func(a *Activity) { a.Capacity = 0 }, Fields: []string{"capacity"}},
+		{Name: "negative capacity", Change: func(a *Activity) { a.Capacity = -3 }, Fields: []string{"capacity"}},
+		{Name: "no focus", Change: func(a *Activity) { a.Focus = nil }, Fields: []string{"focus"}},
+		{Name: "end before start", Change: func(a *Activity) { a.EndDate = "2026-01-09" }, Fields: []string{"end_date"}},
+		{Name: "bad date", Change: func(a *Activity) { a.StartDate = "2026-02-30" }, Fields: []string{"start_date"}},
+		{Name: "several", Change: func(a *Activity) { a.Title = ""; a.Capacity = 0 }, Fields: []string{"title", "capacity"}},
+	}, func(t *testing.T, a Activity, err error) {
+		if err == nil && a.LanCode != "01" {
+			t.Fatalf("LanCode = %q, want 01", a.LanCode)
+		}
+	})
 }
 
 func TestStatusOn(t *testing.T) {

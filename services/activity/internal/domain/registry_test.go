@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/badrequest/badrequesttest"
 	"github.com/tia-platform/tia/services/platform/refdata"
 )
 
@@ -48,33 +49,20 @@ func TestOrganiserNormalize(t *testing.T) {
 		return Organiser{OrgNumber: "802003-8884", DisplayName: " Studieförbundet ", Kind: KindStudyAssociation,
 			Contacts: []Contact{{Role: ContactRegional, DisplayName: "Anna", Email: "anna@example.se", LanCodes: []string{"01"}}}}
 	}
-	tests := []struct {
-		name   string
-		change func(*Organiser)
-		fields []string
-	}{
-		{"valid", func(*Organiser) {}, nil},
-		{"bad check digit", func(o *Organiser) { o.OrgNumber = "8020038885" }, []string{"org_number"}},
-		{"no name", func(o *Organiser) { o.DisplayName = "  " }, []string{"display_name"}},
-		{"no kind", func(o *Organiser) { o.Kind = "" }, []string{"kind"}},
-		{"contact without way to reach", func(o *Organiser) { o.Contacts[0].Email = "" }, []string{"contacts[0].email"}},
-		{"contact with bad e-mail", func(o *Organiser) { o.Contacts[0].Email = "anna" }, []string{"contacts[0].email"}},
-		{"contact in unknown län", func(o *Organiser) { o.Contacts[0].LanCodes = []string{"02"} }, []string{"contacts[0].lan_codes[0]"}},
-		{"contact without role", func(o *Organiser) { o.Contacts[0].Role = "" }, []string{"contacts[0].role"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			o := ok()
-			tt.change(&o)
-			err := o.Normalize()
-			if got := badrequest.Fields(err); !slices.Equal(got, tt.fields) {
-				t.Fatalf("fields = %v, want %v (%v)", got, tt.fields, err)
-			}
-			if err == nil && (o.OrgNumber != "8020038884" || o.DisplayName != "Studieförbundet") {
-				t.Fatalf("not normalized: %+v", o)
-			}
-		})
-	}
+	badrequesttest.Run(t, ok, (*Organiser).Normalize, []badrequesttest.Case[Organiser]{
+		{Name: "valid", Change: func(*Organiser) {}},
+		{Name: "bad check digit", Change: func(o *Organiser) { o.OrgNumber = "8020038885" }, Fields: []string{"org_number"}},
+		{Name: "no name", Change: func(o *Organiser) { o.DisplayName = "  " }, Fields: []string{"display_name"}},
+		{Name: "no kind", Change: func(o *Organiser) { o.Kind = "" }, Fields: []string{"kind"}},
+		{Name: "contact without way to reach", Change: func(o *Organiser) { o.Contacts[0].Email = "" }, Fields: []string{"contacts[0].email"}},
+		{Name: "contact with bad e-mail", Change: func(o *Organiser) { o.Contacts[0].Email = "anna" }, Fields: []string{"contacts[0].email"}},
+		{Name: "contact in unknown län", Change: func(o *Organiser) { o.Contacts[0].LanCodes = []string{"02"} }, Fields: []string{"contacts[0].lan_codes[0]"}},
+		{Name: "contact without role", Change: func(o *Organiser) { o.Contacts[0].Role = "" }, Fields: []string{"contacts[0].role"}},
+	}, func(t *testing.T, o Organiser, err error) {
+		if err == nil && (o.OrgNumber != "8020038884" || o.DisplayName != "Studieförbundet") {
+			t.Fatalf("not normalized: %+v", o)
+		}
+	})
 }
 
 func TestAgreementRules(t *testing.T) {
@@ -141,27 +129,14 @@ func TestAgreementEnd(t *testing.T) {
 }
 
 func TestActivityFundingFields(t *testing.T) {
-	tests := []struct {
-		name   string
-		change func(*Activity)
-		fields []string
-	}{
-		{"2015:521 with programme", func(a *Activity) { a.Funding, a.Programme = FundingOrdinance2015, ProgrammeVardagssvenska }, nil},
-		{"2015:521 without programme", func(a *Activity) { a.Funding = FundingOrdinance2015 }, []string{"programme"}},
-		{"programme without 2015:521", func(a *Activity) { a.Funding, a.Programme = FundingJobskills, ProgrammeVardagssvenska }, []string{"programme"}},
-		{"agreement without name", func(a *Activity) { a.Funding = FundingAgreement }, []string{"agreement"}},
-		{"agreement named without agreement funding", func(a *Activity) { a.Agreement = "lan/01/agreements/x" }, []string{"agreement"}},
-		{"bad language", func(a *Activity) { a.Languages = []string{"sv", "Arabic"} }, []string{"languages[1]"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			a := valid()
-			tt.change(&a)
-			if got := badrequest.Fields(a.Normalize()); !slices.Equal(got, tt.fields) {
-				t.Fatalf("fields = %v, want %v", got, tt.fields)
-			}
-		})
-	}
+	badrequesttest.Run(t, valid, (*Activity).Normalize, []badrequesttest.Case[Activity]{
+		{Name: "2015:521 with programme", Change: func(a *Activity) { a.Funding, a.Programme = FundingOrdinance2015, ProgrammeVardagssvenska }},
+		{Name: "2015:521 without programme", Change: func(a *Activity) { a.Funding = FundingOrdinance2015 }, Fields: []string{"programme"}},
+		{Name: "programme without 2015:521", Change: func(a *Activity) { a.Funding, a.Programme = FundingJobskills, ProgrammeVardagssvenska }, Fields: []string{"programme"}},
+		{Name: "agreement without name", Change: func(a *Activity) { a.Funding = FundingAgreement }, Fields: []string{"agreement"}},
+		{Name: "agreement named without agreement funding", Change: func(a *Activity) { a.Agreement = "lan/01/agreements/x" }, Fields: []string{"agreement"}},
+		{Name: "bad language", Change: func(a *Activity) { a.Languages = []string{"sv", "Arabic"} }, Fields: []string{"languages[1]"}},
+	}, nil)
 }
 
 func TestCheckFunding(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/badrequest/badrequesttest"
 )
 
 func validClaim() Claim {
@@ -17,35 +18,24 @@ func validClaim() Claim {
 }
 
 func TestClaimNormalize(t *testing.T) {
-	tests := []struct {
-		name   string
-		change func(*Claim)
-		fields []string
-	}{
-		{"valid", func(*Claim) {}, nil},
-		{"bad dossier", func(c *Claim) { c.Dossier = "1-1" }, []string{"dossier_number"}},
-		{"future", func(c *Claim) { c.TripDate = "2026-03-17" }, []string{"trip_date"}},
-		{"not a date", func(c *Claim) { c.TripDate = "2026-02-30" }, []string{"trip_date"}},
-		{"unknown kommuner", func(c *Claim) { c.FromKommunCode, c.ToKommunCode = "0000", "x" }, []string{"from_kommun_code", "to_kommun_code"}},
-		{"negative cost", func(c *Claim) { c.CostOre = -1 }, []string{"cost_ore"}},
-		{"negative distance", func(c *Claim) { c.DistanceKm = -1 }, []string{"distance_km"}},
-		{"no ticket type", func(c *Claim) { c.TicketType = 0 }, []string{"ticket_type"}},
-		{"no certificate", func(c *Claim) { c.Certificate, c.Activity = "", "" }, []string{"activity", "certificate"}},
-	}
-	for _, tt := range tests {
-		c := validClaim()
-		tt.change(&c)
-		err := c.Normalize("2026-03-16")
-		if got := badrequest.Fields(err); !slices.Equal(got, tt.fields) {
-			t.Errorf("%s: fields %v, want %v", tt.name, got, tt.fields)
-		}
+	badrequesttest.Run(t, validClaim, func(c *Claim) error { return c.Normalize("2026-03-16") }, []badrequesttest.Case[Claim]{
+		{Name: "valid", Change: func(*Claim) {}},
+		{Name: "bad dossier", Change: func(c *Claim) { c.Dossier = "1-1" }, Fields: []string{"dossier_number"}},
+		{Name: "future", Change: func(c *Claim) { c.TripDate = "2026-03-17" }, Fields: []string{"trip_date"}},
+		{Name: "not a date", Change: func(c *Claim) { c.TripDate = "2026-02-30" }, Fields: []string{"trip_date"}},
+		{Name: "unknown kommuner", Change: func(c *Claim) { c.FromKommunCode, c.ToKommunCode = "0000", "x" }, Fields: []string{"from_kommun_code", "to_kommun_code"}},
+		{Name: "negative cost", Change: func(c *Claim) { c.CostOre = -1 }, Fields: []string{"cost_ore"}},
+		{Name: "negative distance", Change: func(c *Claim) { c.DistanceKm = -1 }, Fields: []string{"distance_km"}},
+		{Name: "no ticket type", Change: func(c *Claim) { c.TicketType = 0 }, Fields: []string{"ticket_type"}},
+		{Name: "no certificate", Change: func(c *Claim) { c.Certificate, c.Activity = "", "" }, Fields: []string{"activity", "certificate"}},
+	}, func(t *testing.T, c Claim, err error) {
 		if err == nil && (c.Dossier != "12-345678" || c.LanCode != "01") {
-			t.Errorf("%s: normalized to %+v", tt.name, c)
+			t.Errorf("normalized to %+v", c)
 		}
 		if err != nil && strings.Contains(err.Error(), "345678") {
-			t.Errorf("%s: the error quotes the dossier number", tt.name)
+			t.Error("the error quotes the dossier number")
 		}
-	}
+	})
 }
 
 func TestCheck(t *testing.T) {

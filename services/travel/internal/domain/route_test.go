@@ -2,11 +2,10 @@ package domain
 
 import (
 	"math"
-	"slices"
 	"strings"
 	"testing"
 
-	"github.com/tia-platform/tia/services/platform/badrequest"
+	"github.com/tia-platform/tia/services/platform/badrequest/badrequesttest"
 )
 
 func valid() Route {
@@ -17,42 +16,29 @@ func valid() Route {
 }
 
 func TestNormalize(t *testing.T) {
-	tests := []struct {
-		name   string
-		change func(*Route)
-		fields []string
-	}{
-		{name: "valid", change: func(*Route) {}},
-		{name: "one day", change: func(r *Route) { r.ValidTo = r.ValidFrom }},
-		{name: "no reason", change: func(r *Route) { r.Reason = "" }},
-		{name: "unknown from", change: func(r *Route) { r.FromKommunCode = "9999" }, fields: []string{"from_kommun_code"}},
-		{name: "unknown to", change: func(r *Route) { r.ToKommunCode = "" }, fields: []string{"to_kommun_code"}},
-		{name: "same kommun", change: func(r *Route) { r.ToKommunCode = r.FromKommunCode }, fields: []string{"to_kommun_code"}},
-		{name: "bad from date", change: func(r *Route) { r.ValidFrom = "2026-02-29" }, fields: []string{"valid_from"}},
-		{name: "bad to date", change: func(r *Route) { r.ValidTo = "31/12/2026" }, fields: []string{"valid_to"}},
-		{name: "to before from", change: func(r *Route) { r.ValidTo = "2025-12-31" }, fields: []string{"valid_to"}},
-		{name: "long reason", change: func(r *Route) { r.Reason = strings.Repeat("å", 2001) }, fields: []string{"reason"}},
-		{name: "reason at limit", change: func(r *Route) { r.Reason = strings.Repeat("å", 2000) }},
+	badrequesttest.Run(t, valid, (*Route).Normalize, []badrequesttest.Case[Route]{
+		{Name: "valid", Change: func(*Route) {}},
+		{Name: "one day", Change: func(r *Route) { r.ValidTo = r.ValidFrom }},
+		{Name: "no reason", Change: func(r *Route) { r.Reason = "" }},
+		{Name: "unknown from", Change: func(r *Route) { r.FromKommunCode = "9999" }, Fields: []string{"from_kommun_code"}},
+		{Name: "unknown to", Change: func(r *Route) { r.ToKommunCode = "" }, Fields: []string{"to_kommun_code"}},
+		{Name: "same kommun", Change: func(r *Route) { r.ToKommunCode = r.FromKommunCode }, Fields: []string{"to_kommun_code"}},
+		{Name: "bad from date", Change: func(r *Route) { r.ValidFrom = "2026-02-29" }, Fields: []string{"valid_from"}},
+		{Name: "bad to date", Change: func(r *Route) { r.ValidTo = "31/12/2026" }, Fields: []string{"valid_to"}},
+		{Name: "to before from", Change: func(r *Route) { r.ValidTo = "2025-12-31" }, Fields: []string{"valid_to"}},
+		{Name: "long reason", Change: func(r *Route) { r.Reason = strings.Repeat("å", 2001) }, Fields: []string{"reason"}},
+		{Name: "reason at limit", Change: func(r *Route) { r.Reason = strings.Repeat("å", 2000) }},
 		{
-			name:   "several",
-			change: func(r *Route) { r.FromKommunCode = "0000"; r.ValidFrom = "" },
-			fields: []string{"from_kommun_code", "valid_from"},
+			Name:   "several",
+			Change: func(r *Route) { r.FromKommunCode = "0000"; r.ValidFrom = "" },
+			Fields: []string{"from_kommun_code", "valid_from"},
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := valid()
-			tt.change(&r)
-			err := r.Normalize()
-			if got := badrequest.Fields(err); !slices.Equal(got, tt.fields) {
-				t.Fatalf("fields = %v, want %v (err %v)", got, tt.fields, err)
-			}
-			// Boden to Luleå: some 30 km between the seats.
-			if err == nil && (r.DistanceKm < 25 || r.DistanceKm > 40) {
-				t.Fatalf("DistanceKm = %v", r.DistanceKm)
-			}
-		})
-	}
+	}, func(t *testing.T, r Route, err error) {
+		// Boden to Luleå: some 30 km between the seats.
+		if err == nil && (r.DistanceKm < 25 || r.DistanceKm > 40) {
+			t.Fatalf("DistanceKm = %v", r.DistanceKm)
+		}
+	})
 }
 
 func TestDistanceIsSymmetric(t *testing.T) {
