@@ -65,6 +65,17 @@ func (c client) do(method, path string, body any) (int, map[string]any) {
 	return resttest.Client{T: c.t, Base: c.base, Token: c.token}.Do(method, path, body)
 }
 
+// ownCertificates lists the certificates c, an asylum seeker, holds.
+func (c client) ownCertificates() []any {
+	c.t.Helper()
+	code, body := c.do("GET", "/v1/organisers/-/activities/-/certificates", nil)
+	if code != http.StatusOK {
+		c.t.Fatalf("own certificates: HTTP %d %v", code, body)
+	}
+	list, _ := body["certificates"].([]any)
+	return list
+}
+
 // fetch GETs path as c with an Accept header (none when empty) and returns
 // the response as it came, body unread (closed with the test).
 func (c client) fetch(path, accept string) *http.Response {

@@ -24,7 +24,10 @@ var (
 // it passes the same checks as any request. Each service's demo data is in
 // its own file (seed_<service>.go).
 func Seed(ctx context.Context, p *Platform) error {
-	d := demo{p: p, today: time.Now()}
+	d, err := newDemo(p)
+	if err != nil {
+		return err
+	}
 	for _, seed := range []func(context.Context, demo) error{seedActivity, seedStatistics, seedTravel, seedNotification} {
 		if err := seed(ctx, d); err != nil {
 			return err
@@ -37,16 +40,25 @@ func Seed(ctx context.Context, p *Platform) error {
 type demo struct {
 	p     *Platform
 	today time.Time
+	opts  map[string]grpc.CallOption // a token per demo actor, by subject
 }
 
-// as returns a call option with a token for pr.
-func (d demo) as(pr auth.Principal) (grpc.CallOption, error) {
-	tok, err := d.p.Token(pr)
-	if err != nil {
-		return nil, err
+// newDemo issues the demo actors' tokens once for all seeding steps.
+func newDemo(p *Platform) (demo, error) {
+	d := demo{p: p, today: time.Now(), opts: map[string]grpc.CallOption{}}
+	for _, pr := range []auth.Principal{DemoStudyAssociation, DemoFolkHighSchool, DemoCountyBoard, DemoOtherCountyBoard,
+		DemoMigrationsverket, DemoFolkbildning, DemoAsylumSeeker} {
+		tok, err := p.Token(pr)
+		if err != nil {
+			return demo{}, err
+		}
+		d.opts[pr.Subject] = grpc.PerRPCCredentials(auth.BearerToken(tok))
 	}
-	return grpc.PerRPCCredentials(auth.BearerToken(tok)), nil
+	return d, nil
 }
+
+// as returns the call option with the token of pr, a demo actor.
+func (d demo) as(pr auth.Principal) grpc.CallOption { return d.opts[pr.Subject] }
 
 // date is today plus days, as YYYY-MM-DD.
 func (d demo) date(days int) string { return d.today.AddDate(0, 0, days).Format("2006-01-02") }

@@ -21,25 +21,18 @@ func seedActivity(ctx context.Context, d demo) error {
 		{DemoStudyAssociation, "Studieförbundet Demo", activityv1.OrganiserKind_ORGANISER_KIND_STUDY_ASSOCIATION},
 		{DemoFolkHighSchool, "Demo folkhögskola", activityv1.OrganiserKind_ORGANISER_KIND_FOLK_HIGH_SCHOOL},
 	} {
-		opt, err := d.as(o.org)
-		if err != nil {
-			return err
-		}
 		if _, err := activities.CreateOrganiser(ctx, &activityv1.CreateOrganiserRequest{Organiser: &activityv1.Organiser{
 			OrgNumber: o.org.Org, DisplayName: o.name, Kind: o.kind,
 			Contacts: []*activityv1.Contact{
 				{Role: activityv1.ContactRole_CONTACT_ROLE_REGIONAL, DisplayName: "Regional samordnare", Email: "tia@" + o.org.Org + ".example", Phone: "08-123 456 00"},
 				{Role: activityv1.ContactRole_CONTACT_ROLE_PARTICIPANTS, DisplayName: "Deltagarkontakt", Email: "deltagare@" + o.org.Org + ".example"},
 			},
-		}}, opt); err != nil {
+		}}, d.as(o.org)); err != nil {
 			return fmt.Errorf("seed organiser %s: %w", o.name, err)
 		}
 	}
 
-	board, err := d.as(DemoCountyBoard)
-	if err != nil {
-		return err
-	}
+	board := d.as(DemoCountyBoard)
 	agreement, err := activities.CreateAgreement(ctx, &activityv1.CreateAgreementRequest{Parent: "lan/01", Agreement: &activityv1.Agreement{
 		Organiser: "organisers/" + DemoStudyAssociation.Org, StartDate: d.date(0), EndDate: d.date(300),
 		Description: "Språk- och samhällsinsatser i Stockholms län",
@@ -75,10 +68,6 @@ func seedActivity(ctx context.Context, d demo) error {
 		{DemoFolkHighSchool, "Hälsa och friskvård", "1480", []activityv1.Focus{activityv1.Focus_FOCUS_HEALTH}, 30, 7, 97,
 			activityv1.FundingBasis_FUNDING_BASIS_ORDINANCE_2016_1364, 0, "", []string{"sv", "so"}},
 	} {
-		opt, err := d.as(a.org)
-		if err != nil {
-			return err
-		}
 		created, err := activities.CreateActivity(ctx, &activityv1.CreateActivityRequest{
 			Parent: "organisers/" + a.org.Org,
 			Activity: &activityv1.Activity{
@@ -86,7 +75,7 @@ func seedActivity(ctx context.Context, d demo) error {
 				StartDate: d.date(a.from), EndDate: d.date(a.to), FundingBasis: a.funding, Programme: a.programme,
 				Agreement: a.agreement, Languages: a.languages, Address: "Storgatan 1", Schedule: "mån och ons 10–12",
 			},
-		}, opt)
+		}, d.as(a.org))
 		if err != nil {
 			return fmt.Errorf("seed activity %q: %w", a.title, err)
 		}
@@ -95,10 +84,7 @@ func seedActivity(ctx context.Context, d demo) error {
 		}
 	}
 
-	org, err := d.as(DemoStudyAssociation)
-	if err != nil {
-		return err
-	}
+	org := d.as(DemoStudyAssociation)
 	if _, err := activities.CreateCertificate(ctx, &activityv1.CreateCertificateRequest{
 		Parent: first, Certificate: &activityv1.Certificate{DossierNumber: DemoAsylumSeeker.Dossier},
 	}, org); err != nil {

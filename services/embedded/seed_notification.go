@@ -15,10 +15,7 @@ import (
 // directory; the organisers' participant contacts come from the activity
 // registry, where they entered them.
 func seedNotification(ctx context.Context, d demo) error {
-	board, err := d.as(DemoCountyBoard)
-	if err != nil {
-		return err
-	}
+	board := d.as(DemoCountyBoard)
 	n := notificationv1.NewNotificationServiceClient(d.p.Channel)
 	for _, m := range []*notificationv1.ForumMember{
 		{Recipient: "lansstyrelse-01", DisplayName: "Länsstyrelsen i Stockholms län"},

@@ -21,10 +21,7 @@ const demoMonths = 6
 // today's level (about 20,000 adults), as Migrationsverket streams them, and
 // registers two planned changes.
 func seedStatistics(ctx context.Context, d demo) error {
-	mv, err := d.as(DemoMigrationsverket)
-	if err != nil {
-		return err
-	}
+	mv := d.as(DemoMigrationsverket)
 	client := statisticsv1.NewStatisticsServiceClient(d.p.Channel)
 	last := strings.TrimPrefix(DemoSnapshot(d.today), "snapshots/")
 	for i, date := range generate.MonthEnds(last, demoMonths) {

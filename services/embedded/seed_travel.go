@@ -15,10 +15,7 @@ import (
 // and one a case officer submitted on someone else's behalf in Norrbotten,
 // which waits in the review queue (no certificate of theirs).
 func seedTravel(ctx context.Context, d demo) error {
-	mv, err := d.as(DemoMigrationsverket)
-	if err != nil {
-		return err
-	}
+	mv := d.as(DemoMigrationsverket)
 	travel := travelv1.NewTravelServiceClient(d.p.Channel)
 	for _, r := range [][2]string{{"2582", "2580"}, {"0184", "0180"}} {
 		if _, err := travel.CreateRoute(ctx, &travelv1.CreateRouteRequest{Route: &travelv1.Route{
@@ -37,10 +34,7 @@ func seedTravel(ctx context.Context, d demo) error {
 	if err != nil {
 		return fmt.Errorf("seed consultation: %w", err)
 	}
-	board, err := d.as(DemoCountyBoard)
-	if err != nil {
-		return err
-	}
+	board := d.as(DemoCountyBoard)
 	if _, err := travel.CreateConsultationResponse(ctx, &travelv1.CreateConsultationResponseRequest{
 		Parent: c.GetName(), Response: &travelv1.ConsultationResponse{Stance: travelv1.Stance_STANCE_SUPPORT,
 			Comment: "Länsstyrelsen tillstyrker; platserna i Stockholm räcker."},
@@ -48,10 +42,7 @@ func seedTravel(ctx context.Context, d demo) error {
 		return fmt.Errorf("seed consultation response: %w", err)
 	}
 
-	seeker, err := d.as(DemoAsylumSeeker)
-	if err != nil {
-		return err
-	}
+	seeker := d.as(DemoAsylumSeeker)
 	certs, err := activityv1.NewActivityServiceClient(d.p.Channel).ListCertificates(ctx,
 		&activityv1.ListCertificatesRequest{Parent: "organisers/-/activities/-"}, seeker)
 	if err != nil {

@@ -32,12 +32,7 @@ func TestTravelClaims(t *testing.T) {
 	mv := p.as(t, &DemoMigrationsverket)
 	board := p.as(t, &DemoCountyBoard)
 
-	code, certs := seeker.do("GET", "/v1/organisers/-/activities/-/certificates", nil)
-	list, _ := certs["certificates"].([]any)
-	if code != http.StatusOK || len(list) == 0 {
-		t.Fatalf("own certificates: HTTP %d %v", code, certs)
-	}
-	cert := list[0].(map[string]any)["name"].(string)
+	cert := demoCertificate(seeker)
 	activity := cert[:strings.Index(cert, "/certificates/")]
 	claim := map[string]any{
 		"tripDate": day(0), "fromKommunCode": "0184", "toKommunCode": "0180", "activity": activity,
@@ -242,12 +237,7 @@ func TestTravelClaimAtSwedishMidnight(t *testing.T) {
 	}
 	at.Store(&now)
 	seeker := p.as(t, &DemoAsylumSeeker)
-	code, certs := seeker.do("GET", "/v1/organisers/-/activities/-/certificates", nil)
-	list, _ := certs["certificates"].([]any)
-	if code != http.StatusOK || len(list) == 0 {
-		t.Fatalf("own certificates: HTTP %d %v", code, certs)
-	}
-	cert := list[0].(map[string]any)["name"].(string)
+	cert := demoCertificate(seeker)
 	swedishToday := clock.Day(now)
 	if swedishToday == now.Format(time.DateOnly) {
 		t.Fatalf("23:30 UTC should be the next day in Stockholm, got %s", swedishToday)
@@ -261,4 +251,15 @@ func TestTravelClaimAtSwedishMidnight(t *testing.T) {
 	if code != http.StatusOK || got["state"] != "CLAIM_STATE_APPROVED" {
 		t.Fatalf("claim for the Swedish today at 23:30 UTC: HTTP %d %v", code, got)
 	}
+}
+
+// demoCertificate is the certificate the demo organiser issued the demo
+// asylum seeker (Seed), as the seeker sees it.
+func demoCertificate(seeker client) string {
+	seeker.t.Helper()
+	certs := seeker.ownCertificates()
+	if len(certs) == 0 {
+		seeker.t.Fatal("the demo asylum seeker holds no certificate")
+	}
+	return certs[0].(map[string]any)["name"].(string)
 }
