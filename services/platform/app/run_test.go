@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/tia-platform/tia/services/platform/db"
+	"github.com/tia-platform/tia/services/platform/db/dbtest"
 )
 
 // TestMigrateOnly: -migrate-only applies the migrations and returns without
@@ -19,11 +19,7 @@ func TestMigrateOnly(t *testing.T) {
 	if err := Run(ctx, c, []string{"-migrate-only", "-database-dsn", dsn, "-nats-url", "nats://127.0.0.1:1"}); err != nil {
 		t.Fatal(err)
 	}
-	d, err := db.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := dbtest.Open(t, dsn)
 	if _, err := d.ExecContext(ctx, "INSERT INTO migrated (id) VALUES ('x')"); err != nil {
 		t.Errorf("the migration did not run: %v", err)
 	}

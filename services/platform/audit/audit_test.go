@@ -8,22 +8,13 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/tia-platform/tia/services/platform/auth"
-	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
 	"github.com/tia-platform/tia/services/platform/pseudonym"
 )
 
 func open(t *testing.T, dsn string) *Trail {
 	t.Helper()
-	ctx := context.Background()
-	d, err := db.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if err := Migrate(ctx, d); err != nil {
-		t.Fatal(err)
-	}
+	d := dbtest.Open(t, dsn, Migrate)
 	k, _ := pseudonym.New([]byte("0123456789abcdef0123456789abcdef"), nil)
 	return New(d, k)
 }

@@ -15,16 +15,6 @@ import (
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
 )
 
-func open(t *testing.T, dsn string) *sqlx.DB {
-	t.Helper()
-	d, err := db.Open(t.Context(), dsn)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { _ = d.Close() })
-	return d
-}
-
 func TestOpenDialectAndRebind(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -42,7 +32,7 @@ func TestOpenDialectAndRebind(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := open(t, tt.dsn(t))
+			d := dbtest.Open(t, tt.dsn(t))
 			if got := db.Dialect(d); got != tt.wantDialect {
 				t.Errorf("Dialect = %q, want %q", got, tt.wantDialect)
 			}
@@ -62,7 +52,7 @@ func TestOpenDialectAndRebind(t *testing.T) {
 
 func TestOpenSQLitePragmas(t *testing.T) {
 	t.Parallel()
-	d := open(t, dbtest.NewSQLite(t))
+	d := dbtest.Open(t, dbtest.NewSQLite(t))
 	checks := map[string]string{
 		"journal_mode": "wal",
 		"busy_timeout": "10000",
@@ -120,6 +110,11 @@ DROP TABLE gadgets;
 `)},
 }
 
+// migrateWidgets applies serviceMigrations: the widgets table.
+func migrateWidgets(ctx context.Context, d *sqlx.DB) error {
+	return db.Migrate(ctx, d, serviceMigrations, "widget_migrations")
+}
+
 func maxVersion(t *testing.T, d *sqlx.DB, table string) int64 {
 	t.Helper()
 	var v int64
@@ -133,7 +128,7 @@ func TestMigrateIndependentVersionTables(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		ctx := t.Context()
-		d := open(t, dsn)
+		d := dbtest.Open(t, dsn)
 
 		for range 2 { // the second round must be a no-op
 			if err := db.Migrate(ctx, d, serviceMigrations, "widget_migrations"); err != nil {
@@ -158,7 +153,7 @@ func TestMigrateIndependentVersionTables(t *testing.T) {
 func TestMigrateBrokenMigrationFails(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		d := open(t, dsn)
+		d := dbtest.Open(t, dsn)
 		broken := fstest.MapFS{"00001_broken.sql": {Data: []byte("-- +goose Up\nCREATE TABLEX nope;\n")}}
 		if err := db.Migrate(t.Context(), d, broken, "broken_migrations"); err == nil {
 			t.Fatal("Migrate succeeded with invalid SQL")
@@ -175,7 +170,7 @@ func TestMigrateConcurrentPostgres(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, processes)
 	for i := range processes {
-		d := open(t, dsn)
+		d := dbtest.Open(t, dsn)
 		wg.Go(func() { errs[i] = db.Migrate(t.Context(), d, serviceMigrations, "widget_migrations") })
 	}
 	wg.Wait()
@@ -184,7 +179,7 @@ func TestMigrateConcurrentPostgres(t *testing.T) {
 			t.Errorf("process %d: Migrate: %v", i, err)
 		}
 	}
-	d := open(t, dsn)
+	d := dbtest.Open(t, dsn)
 	var applied int
 	if err := d.GetContext(t.Context(), &applied, "SELECT COUNT(*) FROM widget_migrations WHERE version_id > 0"); err != nil {
 		t.Fatal(err)
@@ -231,10 +226,7 @@ func TestInTx(t *testing.T) {
 		},
 	}
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		d := open(t, dsn)
-		if err := db.Migrate(t.Context(), d, serviceMigrations, "widget_migrations"); err != nil {
-			t.Fatal(err)
-		}
+		d := dbtest.Open(t, dsn, migrateWidgets)
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				if _, err := d.ExecContext(t.Context(), "DELETE FROM widgets"); err != nil {
@@ -273,10 +265,7 @@ func TestIsUniqueViolation(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		ctx := t.Context()
-		d := open(t, dsn)
-		if err := db.Migrate(ctx, d, serviceMigrations, "widget_migrations"); err != nil {
-			t.Fatal(err)
-		}
+		d := dbtest.Open(t, dsn, migrateWidgets)
 		insert := d.Rebind("INSERT INTO widgets (id, name) VALUES (?, ?)")
 		if _, err := d.ExecContext(ctx, insert, 1, "a"); err != nil {
 			t.Fatal(err)
@@ -311,10 +300,7 @@ func execErr(ctx context.Context, d *sqlx.DB, query string, args ...any) error {
 // SQLITE_BUSY.
 func TestSQLiteConcurrentWriters(t *testing.T) {
 	t.Parallel()
-	d := open(t, dbtest.NewSQLite(t))
-	if err := db.Migrate(t.Context(), d, serviceMigrations, "widget_migrations"); err != nil {
-		t.Fatal(err)
-	}
+	d := dbtest.Open(t, dbtest.NewSQLite(t), migrateWidgets)
 	const writers, perWriter = 8, 25
 	var wg sync.WaitGroup
 	errs := make(chan error, writers*perWriter)

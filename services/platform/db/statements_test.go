@@ -15,7 +15,7 @@ import (
 // growing at MaxStatements and the queries beyond it still run.
 func TestStatements(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		d := open(t, dsn)
+		d := dbtest.Open(t, dsn)
 		ctx := t.Context()
 		if _, err := d.ExecContext(ctx, "CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)"); err != nil {
 			t.Fatal(err)

@@ -53,11 +53,7 @@ func TestMigrateUnknownDialect(t *testing.T) {
 func TestMigrateIsIdempotent(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		d, err := db.Open(t.Context(), dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer d.Close()
+		d := dbtest.Open(t, dsn)
 		for range 2 {
 			if err := events.Migrate(t.Context(), d); err != nil {
 				t.Fatalf("Migrate: %v", err)
@@ -104,14 +100,7 @@ func TestEventDecode(t *testing.T) {
 
 func TestPublishRejectsInvalidSubject(t *testing.T) {
 	t.Parallel()
-	d, err := db.Open(t.Context(), dbtest.NewSQLite(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	if err := events.Migrate(t.Context(), d); err != nil {
-		t.Fatal(err)
-	}
+	d := dbtest.Open(t, dbtest.NewSQLite(t), events.Migrate)
 	for _, subject := range []string{"", "tia..x", "tia.*.x", "tia.activity.>", "tia.a b"} {
 		err := db.InTx(t.Context(), d, func(tx *sqlx.Tx) error {
 			_, err := events.Publish(t.Context(), tx, subject, wrapperspb.String("x"))

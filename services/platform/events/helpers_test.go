@@ -80,15 +80,7 @@ func eachEnv(t *testing.T, fn func(t *testing.T, e *env)) {
 
 func newEnv(t *testing.T, dsn string, nc *nats.Conn) *env {
 	t.Helper()
-	ctx := t.Context()
-	d, err := db.Open(ctx, dsn)
-	if err != nil {
-		t.Fatalf("db.Open: %v", err)
-	}
-	t.Cleanup(func() { _ = d.Close() })
-	if err := events.Migrate(ctx, d); err != nil {
-		t.Fatalf("events.Migrate: %v", err)
-	}
+	d := dbtest.Open(t, dsn, events.Migrate)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatalf("jetstream.New: %v", err)

@@ -7,12 +7,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/jmoiron/sqlx"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/tia-platform/tia/services/platform/audit"
 	"github.com/tia-platform/tia/services/platform/auth"
-	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
 	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/pseudonym"
@@ -21,16 +19,7 @@ import (
 func TestOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		d, err := db.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer d.Close()
-		for _, m := range []func(context.Context, *sqlx.DB) error{events.Migrate, Migrate, audit.Migrate} {
-			if err := m(ctx, d); err != nil {
-				t.Fatal(err)
-			}
-		}
+		d := dbtest.Open(t, dsn, events.Migrate, Migrate, audit.Migrate)
 		if _, err := d.Exec("CREATE TABLE things (id TEXT PRIMARY KEY)"); err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +75,7 @@ func TestOnce(t *testing.T) {
 		}
 		// A failed change stores no result, so the client may try again.
 		boom := errors.New("boom")
-		_, err = Once(caller, r, Request{Method: "Fail", ID: "req-2"}, func(w *Work) (*wrapperspb.StringValue, error) { return nil, boom })
+		_, err := Once(caller, r, Request{Method: "Fail", ID: "req-2"}, func(w *Work) (*wrapperspb.StringValue, error) { return nil, boom })
 		if !errors.Is(err, boom) {
 			t.Fatalf("err = %v", err)
 		}

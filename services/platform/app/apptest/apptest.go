@@ -12,6 +12,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/audit"
 	"github.com/tia-platform/tia/services/platform/db"
+	"github.com/tia-platform/tia/services/platform/db/dbtest"
 	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/pseudonym"
 	"github.com/tia-platform/tia/services/platform/uow"
@@ -51,18 +52,8 @@ func HostDeps(t testing.TB, c app.Component, dsn string, key []byte) app.Deps {
 // c's migrations, in Host.Add's order.
 func open(t testing.TB, c app.Component, dsn string, platform ...func(context.Context, *sqlx.DB) error) app.Deps {
 	t.Helper()
-	ctx := context.Background()
-	d, err := db.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Close() })
-	for _, migrate := range platform {
-		if err := migrate(ctx, d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := db.Migrate(ctx, d, c.Migrations, c.Name+"_migrations"); err != nil {
+	d := dbtest.Open(t, dsn, platform...)
+	if err := db.Migrate(context.Background(), d, c.Migrations, c.Name+"_migrations"); err != nil {
 		t.Fatal(err)
 	}
 	return app.Deps{DB: d, Relay: events.NewRelay(d, nil), Logger: slog.Default()}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/tia-platform/tia/services/platform/db"
 )
 
@@ -57,4 +59,22 @@ func Each(t *testing.T, fn func(t *testing.T, dsn string)) {
 	t.Helper()
 	t.Run("sqlite", func(t *testing.T) { fn(t, NewSQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, NewPostgres(t)) })
+}
+
+// Open opens the database at dsn, closed when the test ends, and applies
+// migrate in order (such as events.Migrate).
+func Open(t testing.TB, dsn string, migrate ...func(context.Context, *sqlx.DB) error) *sqlx.DB {
+	t.Helper()
+	ctx := context.Background()
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		t.Fatalf("dbtest: open: %v", err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	for _, m := range migrate {
+		if err := m(ctx, d); err != nil {
+			t.Fatalf("dbtest: migrate: %v", err)
+		}
+	}
+	return d
 }
