@@ -176,13 +176,8 @@ func (s *Service) DecideConsultation(ctx context.Context, req *travelv1.DecideCo
 			d := &domain.Decision{Approved: approved, Feedback: feedback, Reason: req.GetReason(), DecideTime: now}
 			for _, i := range approved {
 				r := c.Proposals[i]
-				r.ID = uuid.Must(uuid.NewV7()).String()
-				r.CreateTime = now
 				r.Consultation = c.ID
-				if err := store.CreateRoute(ctx, w.Tx, r); err != nil {
-					return nil, err
-				}
-				if err := publish(w, &travelv1.RouteDecided{Route: toProto(r)}); err != nil {
+				if _, err := decideRoute(ctx, w, &r, now); err != nil {
 					return nil, err
 				}
 				d.Routes = append(d.Routes, r.Name())

@@ -39,14 +39,21 @@ func (s *Service) CreateRoute(ctx context.Context, req *travelv1.CreateRouteRequ
 	}
 	return uow.Once(ctx, s.units, uow.Request{Method: travelv1.TravelService_CreateRoute_FullMethodName, ID: req.GetRequestId()},
 		func(w *uow.Work) (*travelv1.Route, error) {
-			r.ID = uuid.Must(uuid.NewV7()).String()
-			r.CreateTime = s.clock.Now().UTC()
-			if err := store.CreateRoute(ctx, w.Tx, r); err != nil {
-				return nil, err
-			}
-			out := toProto(r)
-			return out, publish(w, &travelv1.RouteDecided{Route: out})
+			return decideRoute(ctx, w, &r, s.clock.Now().UTC())
 		})
+}
+
+// decideRoute stores r as a new route decided at now and publishes
+// RouteDecided with it in w: the one way a route comes to be, directly or
+// by a consultation's decision.
+func decideRoute(ctx context.Context, w *uow.Work, r *domain.Route, now time.Time) (*travelv1.Route, error) {
+	r.ID = uuid.Must(uuid.NewV7()).String()
+	r.CreateTime = now
+	if err := store.CreateRoute(ctx, w.Tx, *r); err != nil {
+		return nil, err
+	}
+	out := toProto(*r)
+	return out, publish(w, &travelv1.RouteDecided{Route: out})
 }
 
 // RevokeRoute ends a route from a date. Migrationsverket only.
