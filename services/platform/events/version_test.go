@@ -10,21 +10,14 @@ import (
 )
 
 func TestVersionBelow(t *testing.T) {
-	for _, tc := range []struct {
-		v, than string
-		want    bool
-	}{
+	checkPairs(t, "versionBelow", versionBelow, []pairTest{ // v, than
 		{"2.9.10", "2.10.0", true},
 		{"2.10.0", "2.10.0", false},
 		{"2.10.22", "2.10.0", false},
 		{"v2.11.0-beta.1", "2.10.0", false},
 		{"2.8.4", "2.9.0", true},
 		{"3.0.0", "2.10.0", false},
-	} {
-		if got := versionBelow(tc.v, tc.than); got != tc.want {
-			t.Errorf("versionBelow(%q, %q) = %v, want %v", tc.v, tc.than, got, tc.want)
-		}
-	}
+	})
 }
 
 // TestServerVersionWarnsOnce: against a server older than
