@@ -106,21 +106,7 @@ func violatedFields(body map[string]any) []string { return resttest.ViolatedFiel
 // waitInbox polls a recipient's inbox until it holds n messages.
 func waitInbox(t *testing.T, c client, recipient string, n int) []any {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		code, body := c.do("GET", "/v1/recipients/"+recipient+"/messages", nil)
-		if code != http.StatusOK {
-			t.Fatalf("inbox: HTTP %d %v", code, body)
-		}
-		msgs, _ := body["messages"].([]any)
-		if len(msgs) >= n {
-			return msgs
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("inbox of %s has %d messages, want %d", recipient, len(msgs), n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return resttest.Client{T: t, Base: c.base, Token: c.token}.Inbox(recipient, "", n)
 }
 
 func TestVerticalSlice(t *testing.T) {

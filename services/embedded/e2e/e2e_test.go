@@ -231,25 +231,5 @@ func violatedFields(body map[string]any) []string { return resttest.ViolatedFiel
 // registered activities, and returns those.
 func waitInbox(t *testing.T, c client, recipient string, n int) []any {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		code, body := c.do("GET", "/v1/recipients/"+recipient+"/messages", nil)
-		if code != http.StatusOK {
-			t.Fatalf("inbox: HTTP %d %v", code, body)
-		}
-		all, _ := body["messages"].([]any)
-		var msgs []any
-		for _, m := range all {
-			if m, ok := m.(map[string]any); ok && m["topic"] == "activity.registered" {
-				msgs = append(msgs, m)
-			}
-		}
-		if len(msgs) >= n {
-			return msgs
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("inbox of %s has %d messages about activities, want %d (all: %v)", recipient, len(msgs), n, all)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return resttest.Client{T: t, Base: c.base, Token: c.token}.Inbox(recipient, "activity.registered", n)
 }

@@ -56,6 +56,34 @@ func (c Client) Do(method, path string, body any) (int, map[string]any) {
 	return resp.StatusCode, out
 }
 
+// Inbox polls recipient's inbox until it holds n messages on topic (any
+// topic when empty), and returns those. It fails the test after 20 seconds:
+// the messages come through the outbox and the event bus.
+func (c Client) Inbox(recipient, topic string, n int) []any {
+	c.T.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code, body := c.Do("GET", "/v1/recipients/"+recipient+"/messages", nil)
+		if code != http.StatusOK {
+			c.T.Fatalf("inbox: HTTP %d %v", code, body)
+		}
+		all, _ := body["messages"].([]any)
+		var msgs []any
+		for _, m := range all {
+			if m, ok := m.(map[string]any); ok && (topic == "" || m["topic"] == topic) {
+				msgs = append(msgs, m)
+			}
+		}
+		if len(msgs) >= n {
+			return msgs
+		}
+		if time.Now().After(deadline) {
+			c.T.Fatalf("inbox of %s has %d messages on %q, want %d (all: %v)", recipient, len(msgs), topic, n, all)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // ViolatedFields lists the fields named by a 400 body's BadRequest details.
 func ViolatedFields(body map[string]any) []string {
 	var fields []string
