@@ -3,14 +3,12 @@ package events_test
 import (
 	"context"
 	"errors"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/tia-platform/tia/services/platform/events"
 )
@@ -72,14 +70,9 @@ func TestBatchConsumerAppliesEachEventOnce(t *testing.T) {
 			_, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO applied (event_id) VALUES (?)"), ev.ID)
 			return err
 		}
-		if err := events.EnsureStream(ctx, e.js, e.stream); err != nil {
-			t.Fatal(err)
-		}
+		e.ensureStream(t)
 		const n = 60
-		var ids []string
-		for i := range n {
-			ids = append(ids, e.publish(t, ctx, e.subject("Thing"), wrapperspb.String(strconv.Itoa(i))))
-		}
+		ids := e.publishThings(t, n)
 		// Every third event was applied before (its effect and its
 		// processed_events row committed together) but never acked.
 		pre := 0
@@ -139,14 +132,9 @@ func TestBatchConsumerFallsBackOneByOne(t *testing.T) {
 		if _, err := e.db.ExecContext(ctx, "CREATE TABLE applied (event_id TEXT NOT NULL PRIMARY KEY)"); err != nil {
 			t.Fatal(err)
 		}
-		if err := events.EnsureStream(ctx, e.js, e.stream); err != nil {
-			t.Fatal(err)
-		}
+		e.ensureStream(t)
 		const n = 40
-		var ids []string
-		for i := range n {
-			ids = append(ids, e.publish(t, ctx, e.subject("Thing"), wrapperspb.String(strconv.Itoa(i))))
-		}
+		ids := e.publishThings(t, n)
 		// One event fails and one panics, each on its first delivery only:
 		// a redelivery after a nak delay is what the single-event path
 		// already covers.

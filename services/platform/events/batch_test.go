@@ -7,7 +7,6 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/nats-io/nats.go/jetstream"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/tia-platform/tia/services/platform/db"
@@ -20,9 +19,7 @@ func TestPublishBatch(t *testing.T) {
 	t.Parallel()
 	eachEnv(t, func(t *testing.T, e *env) {
 		ctx := t.Context()
-		if err := events.EnsureStream(ctx, e.js, e.stream); err != nil {
-			t.Fatal(err)
-		}
+		e.ensureStream(t)
 		const n = 1203
 		msgs := make([]*wrapperspb.StringValue, n)
 		for i := range msgs {
@@ -44,19 +41,11 @@ func TestPublishBatch(t *testing.T) {
 		eventually(t, "all rows published", func() bool {
 			return count(t, e.db, "SELECT COUNT(*) FROM outbox WHERE published_at IS NOT NULL") == n
 		})
-		s := mustStream(t, e.js, e.stream.Name)
 		for _, i := range []int{0, 999, 1000, n - 1} {
-			msg, err := s.GetMsg(ctx, uint64(i+1))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got wrapperspb.StringValue
-			if err := proto.Unmarshal(msg.Data, &got); err != nil {
-				t.Fatal(err)
-			}
-			if got.GetValue() != fmt.Sprint(i) || msg.Header.Get(events.HeaderEventID) != ids[i] ||
+			msg, got := e.streamMsg(t, e.stream.Name, i+1)
+			if got != fmt.Sprint(i) || msg.Header.Get(events.HeaderEventID) != ids[i] ||
 				msg.Header.Get(jetstream.MsgIDHeader) != ids[i] || msg.Header.Get(events.HeaderEventType) != "google.protobuf.StringValue" {
-				t.Fatalf("message %d: %q %v", i+1, got.GetValue(), msg.Header)
+				t.Fatalf("message %d: %q %v", i+1, got, msg.Header)
 			}
 		}
 	})

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,19 +24,24 @@ import (
 	"github.com/tia-platform/tia/services/platform/events"
 )
 
+// TestStreamFor: the stream of a producer, alone and under a deployment's
+// prefix (WithPrefix).
 func TestStreamFor(t *testing.T) {
 	t.Parallel()
+	activity := events.Stream{Name: "TIA_ACTIVITY", Subjects: []string{"tia.activity.>"}}
 	tests := []struct {
-		producer string
-		want     events.Stream
+		call      string
+		got, want events.Stream
 	}{
-		{"activity", events.Stream{Name: "TIA_ACTIVITY", Subjects: []string{"tia.activity.>"}}},
-		{"travel", events.Stream{Name: "TIA_TRAVEL", Subjects: []string{"tia.travel.>"}}},
+		{`StreamFor("activity")`, events.StreamFor("activity"), activity},
+		{`StreamFor("travel")`, events.StreamFor("travel"), events.Stream{Name: "TIA_TRAVEL", Subjects: []string{"tia.travel.>"}}},
+		{`WithPrefix("")`, events.StreamFor("activity").WithPrefix(""), activity},
+		{`WithPrefix("ci.run1.")`, events.StreamFor("activity").WithPrefix("ci.run1."),
+			events.Stream{Name: "CI_RUN1_TIA_ACTIVITY", Subjects: []string{"ci.run1.tia.activity.>"}}},
 	}
 	for _, tt := range tests {
-		got := events.StreamFor(tt.producer)
-		if got.Name != tt.want.Name || !slices.Equal(got.Subjects, tt.want.Subjects) {
-			t.Errorf("StreamFor(%q) = %+v, want %+v", tt.producer, got, tt.want)
+		if tt.got.Name != tt.want.Name || !slices.Equal(tt.got.Subjects, tt.want.Subjects) {
+			t.Errorf("%s = %+v, want %+v", tt.call, tt.got, tt.want)
 		}
 	}
 }
@@ -138,9 +142,7 @@ func TestOutboxRowOnlyOnCommit(t *testing.T) {
 	t.Parallel()
 	eachEnv(t, func(t *testing.T, e *env) {
 		ctx := t.Context()
-		if err := events.EnsureStream(ctx, e.js, e.stream); err != nil {
-			t.Fatal(err)
-		}
+		e.ensureStream(t)
 		errRollback := errors.New("rollback")
 		tests := []struct {
 			value  string
@@ -176,13 +178,8 @@ func TestOutboxRowOnlyOnCommit(t *testing.T) {
 		if n := e.streamMsgs(t); n != 1 {
 			t.Fatalf("stream has %d messages, want 1", n)
 		}
-		msg, err := mustStream(t, e.js, e.stream.Name).GetMsg(ctx, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got wrapperspb.StringValue
-		if err := proto.Unmarshal(msg.Data, &got); err != nil || got.GetValue() != "committed" {
-			t.Errorf("stream message = %q (%v), want %q", got.GetValue(), err, "committed")
+		if _, got := e.streamMsg(t, e.stream.Name, 1); got != "committed" {
+			t.Errorf("stream message = %q, want %q", got, "committed")
 		}
 	})
 }
@@ -191,9 +188,7 @@ func TestRelayPublishesInOrderAndMarksRows(t *testing.T) {
 	t.Parallel()
 	eachEnv(t, func(t *testing.T, e *env) {
 		ctx := t.Context()
-		if err := events.EnsureStream(ctx, e.js, e.stream); err != nil {
-			t.Fatal(err)
-		}
+		e.ensureStream(t)
 		const n = 7
 		var ids []string
 		for i := range n {
@@ -208,21 +203,13 @@ func TestRelayPublishesInOrderAndMarksRows(t *testing.T) {
 			return count(t, e.db, "SELECT COUNT(*) FROM outbox WHERE published_at IS NOT NULL") == n
 		})
 
-		s := mustStream(t, e.js, e.stream.Name)
 		if msgs := e.streamMsgs(t); msgs != n {
 			t.Fatalf("stream has %d messages, want %d", msgs, n)
 		}
 		for i, id := range ids {
-			msg, err := s.GetMsg(ctx, uint64(i+1))
-			if err != nil {
-				t.Fatalf("GetMsg(%d): %v", i+1, err)
-			}
-			var got wrapperspb.StringValue
-			if err := proto.Unmarshal(msg.Data, &got); err != nil {
-				t.Fatal(err)
-			}
+			msg, got := e.streamMsg(t, e.stream.Name, i+1)
 			checks := map[string][2]string{
-				"payload":        {got.GetValue(), fmt.Sprint(i)},
+				"payload":        {got, fmt.Sprint(i)},
 				"subject":        {msg.Subject, e.subject(fmt.Sprintf("Thing%d", i%2))},
 				"Tia-Event-Id":   {msg.Header.Get(events.HeaderEventID), id},
 				"Nats-Msg-Id":    {msg.Header.Get(jetstream.MsgIDHeader), id},
@@ -243,9 +230,7 @@ func TestRepublishIsDeduplicated(t *testing.T) {
 	t.Parallel()
 	eachEnv(t, func(t *testing.T, e *env) {
 		ctx := t.Context()
-		if err := events.EnsureStream(ctx, e.js, e.stream); err != nil {
-			t.Fatal(err)
-		}
+		e.ensureStream(t)
 		id := e.publish(t, ctx, e.subject("Thing"), wrapperspb.String("once"))
 		r := e.startRelay(t)
 		r.Notify()
@@ -361,9 +346,7 @@ func TestConsumerAppliesEachEventOnce(t *testing.T) {
 				// The consumer starts before anything created the stream.
 				e.startConsumer(t, "applier", handler)
 
-				if err := events.EnsureStream(ctx, e.js, e.stream); err != nil {
-					t.Fatal(err)
-				}
+				e.ensureStream(t)
 				id := e.publish(t, ctx, e.subject("Thing"), wrapperspb.String("v"))
 				e.startRelay(t).Notify()
 
@@ -543,23 +526,6 @@ func TestConsumerSurvivesNATSRestart(t *testing.T) {
 	}
 }
 
-func TestStreamWithPrefix(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		prefix string
-		want   events.Stream
-	}{
-		{"", events.Stream{Name: "TIA_ACTIVITY", Subjects: []string{"tia.activity.>"}}},
-		{"ci.run1.", events.Stream{Name: "CI_RUN1_TIA_ACTIVITY", Subjects: []string{"ci.run1.tia.activity.>"}}},
-	}
-	for _, tt := range tests {
-		got := events.StreamFor("activity").WithPrefix(tt.prefix)
-		if got.Name != tt.want.Name || !slices.Equal(got.Subjects, tt.want.Subjects) {
-			t.Errorf("WithPrefix(%q) = %+v, want %+v", tt.prefix, got, tt.want)
-		}
-	}
-}
-
 func TestRelayWithSubjectPrefix(t *testing.T) {
 	t.Parallel()
 	eachEnv(t, func(t *testing.T, e *env) {
@@ -582,23 +548,11 @@ func TestRelayWithSubjectPrefix(t *testing.T) {
 			info, err := s.Info(ctx)
 			return err == nil && info.State.Msgs == 1
 		})
-		msg, err := mustStream(t, e.js, stream.Name).GetMsg(ctx, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
+		msg, _ := e.streamMsg(t, stream.Name, 1)
 		if want := prefix + e.subject("Thing"); msg.Subject != want {
 			t.Errorf("subject = %q, want %q", msg.Subject, want)
 		}
 	})
-}
-
-func mustStream(t *testing.T, js jetstream.JetStream, name string) jetstream.Stream {
-	t.Helper()
-	s, err := js.Stream(t.Context(), name)
-	if err != nil {
-		t.Fatalf("stream %s: %v", name, err)
-	}
-	return s
 }
 
 // TestConcurrentConsumerAppliesEachEventOnce: with WithConcurrency, events
@@ -620,13 +574,9 @@ func TestConcurrentConsumerAppliesEachEventOnce(t *testing.T) {
 			_, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO applied (event_id) VALUES (?)"), ev.ID)
 			return err
 		}
-		if err := events.EnsureStream(ctx, e.js, e.stream); err != nil {
-			t.Fatal(err)
-		}
+		e.ensureStream(t)
 		const n = 40
-		for i := range n {
-			e.publish(t, ctx, e.subject("Thing"), wrapperspb.String(strconv.Itoa(i)))
-		}
+		e.publishThings(t, n)
 		e.startRelay(t).Notify()
 		c := events.NewConsumer(e.db, e.js, "parallel", e.stream, nil, handler,
 			events.WithConcurrency(4), events.WithNakDelay(10*time.Millisecond, 50*time.Millisecond), events.WithConsumerLogger(testLogger(t)))

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
@@ -118,6 +120,25 @@ func (e *env) publish(t *testing.T, ctx context.Context, subject string, msg pro
 	return id
 }
 
+// ensureStream creates the test's stream.
+func (e *env) ensureStream(t *testing.T) {
+	t.Helper()
+	if err := events.EnsureStream(t.Context(), e.js, e.stream); err != nil {
+		t.Fatalf("EnsureStream: %v", err)
+	}
+}
+
+// publishThings publishes n events "Thing" with the values 0 to n-1, each
+// in its own transaction, and returns their ids.
+func (e *env) publishThings(t *testing.T, n int) []string {
+	t.Helper()
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = e.publish(t, t.Context(), e.subject("Thing"), wrapperspb.String(strconv.Itoa(i)))
+	}
+	return ids
+}
+
 // startRelay runs a relay polling every 20ms until the test ends.
 func (e *env) startRelay(t *testing.T, opts ...events.RelayOption) *events.Relay {
 	t.Helper()
@@ -187,6 +208,24 @@ func count(t *testing.T, d *sqlx.DB, query string, args ...any) int {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
+}
+
+// streamMsg returns message seq of stream and its payload, a StringValue.
+func (e *env) streamMsg(t *testing.T, stream string, seq int) (*jetstream.RawStreamMsg, string) {
+	t.Helper()
+	s, err := e.js.Stream(t.Context(), stream)
+	if err != nil {
+		t.Fatalf("stream %s: %v", stream, err)
+	}
+	msg, err := s.GetMsg(t.Context(), uint64(seq))
+	if err != nil {
+		t.Fatalf("GetMsg(%d): %v", seq, err)
+	}
+	var v wrapperspb.StringValue
+	if err := proto.Unmarshal(msg.Data, &v); err != nil {
+		t.Fatalf("message %d: %v", seq, err)
+	}
+	return msg, v.GetValue()
 }
 
 // streamMsgs returns the number of messages in the test's stream, or 0 if
