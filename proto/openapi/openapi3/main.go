@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"maps"
 	"os"
 	"regexp"
 	"sort"
@@ -625,34 +626,22 @@ func (c *completer) mergeEdge() {
 		c.doc.Paths.Set(path, c.edge.Paths.Value(path))
 	}
 	// OpenAPI 3.1 webhooks: what the platform POSTs to receivers.
-	for name, item := range c.edge.Webhooks {
-		if c.doc.Webhooks == nil {
-			c.doc.Webhooks = map[string]*openapi3.PathItem{}
-		}
-		c.doc.Webhooks[name] = item
+	if len(c.edge.Webhooks) > 0 {
+		copyInto(&c.doc.Webhooks, c.edge.Webhooks)
 	}
 	ec := c.edge.Components
-	for k, v := range ec.Schemas {
-		c.doc.Components.Schemas[k] = v
+	copyInto(&c.doc.Components.Schemas, ec.Schemas)
+	copyInto(&c.doc.Components.Responses, ec.Responses)
+	copyInto(&c.doc.Components.Parameters, ec.Parameters)
+	copyInto(&c.doc.Components.Headers, ec.Headers)
+}
+
+// copyInto copies src's entries into *dst, making *dst first when it is nil.
+func copyInto[M ~map[string]V, V any](dst *M, src M) {
+	if *dst == nil {
+		*dst = M{}
 	}
-	if c.doc.Components.Responses == nil {
-		c.doc.Components.Responses = openapi3.ResponseBodies{}
-	}
-	for k, v := range ec.Responses {
-		c.doc.Components.Responses[k] = v
-	}
-	if c.doc.Components.Parameters == nil {
-		c.doc.Components.Parameters = openapi3.ParametersMap{}
-	}
-	for k, v := range ec.Parameters {
-		c.doc.Components.Parameters[k] = v
-	}
-	if c.doc.Components.Headers == nil {
-		c.doc.Components.Headers = openapi3.Headers{}
-	}
-	for k, v := range ec.Headers {
-		c.doc.Components.Headers[k] = v
-	}
+	maps.Copy(*dst, src)
 }
 
 // tags declares every tag an operation uses.
