@@ -6,12 +6,12 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/tia-platform/tia/services/platform/apierr"
-	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/listing"
 	"github.com/tia-platform/tia/services/platform/records"
 )
@@ -20,7 +20,13 @@ import (
 var migrations embed.FS
 
 // Migrations are the service's tables, applied at start.
-var Migrations = db.Embedded(migrations, "migrations")
+var Migrations = func() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}()
 
 // ErrNotFound is returned for a row that does not exist; the service's
 // error table maps it (apierr).
