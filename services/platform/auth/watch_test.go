@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/tia-platform/tia/services/platform/testkit"
 )
 
 func newTestIssuer(t *testing.T) *Issuer {
@@ -121,28 +123,18 @@ func TestVerifierFollowsRotatedKeys(t *testing.T) {
 					}
 				})
 			}
-			waitFor := func(what string, ok func() bool) {
-				t.Helper()
-				deadline := time.Now().Add(10 * time.Second)
-				for !ok() {
-					if time.Now().After(deadline) {
-						t.Fatalf("%s: not within 10 s", what)
-					}
-					time.Sleep(10 * time.Millisecond)
-				}
-			}
 			if _, err := v.Verify(newToken); err == nil {
 				t.Fatal("the new key's token passed before the key was published")
 			}
 			publish(jwks(t, oldKey, newKey))
-			waitFor("new key accepted", func() bool { _, err := v.Verify(newToken); return err == nil })
+			testkit.Eventually(t, "new key accepted", func() bool { _, err := v.Verify(newToken); return err == nil })
 			if _, err := v.Verify(oldToken); err != nil {
 				t.Errorf("old key's token during the overlap: %v", err)
 			}
 			signer.Store(newKey)
 			removing.Store(true)
 			publish(jwks(t, newKey))
-			waitFor("old key removed", func() bool { _, err := v.Verify(oldToken); return err != nil })
+			testkit.Eventually(t, "old key removed", func() bool { _, err := v.Verify(oldToken); return err != nil })
 			// An unusable key set keeps the keys in use.
 			publish([]byte(`{"keys":[]}`))
 			time.Sleep(200 * time.Millisecond)

@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/testkit"
 )
 
 var batchSize = 8
@@ -87,10 +88,10 @@ func TestBatchConsumerAppliesEachEventOnce(t *testing.T) {
 		}
 		e.startRelay(t).Notify()
 		// A backlog makes batches.
-		eventually(t, "relay publish", func() bool { return e.streamMsgs(t) == n })
+		testkit.Eventually(t, "relay publish", func() bool { return e.streamMsgs(t) == n })
 		stop := runUntil(t, e.batchConsumer(t, "batched", handler))
-		eventually(t, "all applied", func() bool { return count(t, e.db, "SELECT COUNT(*) FROM applied") == n })
-		eventually(t, "all acked", func() bool { return e.pending(t, "batched") == 0 })
+		testkit.Eventually(t, "all applied", func() bool { return count(t, e.db, "SELECT COUNT(*) FROM applied") == n })
+		testkit.Eventually(t, "all acked", func() bool { return e.pending(t, "batched") == 0 })
 		stop()
 
 		// Redeliver the whole stream to the same consumer name.
@@ -98,7 +99,7 @@ func TestBatchConsumerAppliesEachEventOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		stop = runUntil(t, e.batchConsumer(t, "batched", handler))
-		eventually(t, "redelivery acked", func() bool { return e.pending(t, "batched") == 0 })
+		testkit.Eventually(t, "redelivery acked", func() bool { return e.pending(t, "batched") == 0 })
 		stop()
 
 		mu.Lock()
@@ -168,11 +169,11 @@ func TestBatchConsumerFallsBackOneByOne(t *testing.T) {
 		}
 		e.startRelay(t).Notify()
 		// A backlog makes batches.
-		eventually(t, "relay publish", func() bool { return e.streamMsgs(t) == n })
+		testkit.Eventually(t, "relay publish", func() bool { return e.streamMsgs(t) == n })
 		stop := runUntil(t, e.batchConsumer(t, "fallback", handler))
 		defer stop()
-		eventually(t, "all applied", func() bool { return count(t, e.db, "SELECT COUNT(*) FROM applied") == n })
-		eventually(t, "all acked", func() bool { return e.pending(t, "fallback") == 0 })
+		testkit.Eventually(t, "all applied", func() bool { return count(t, e.db, "SELECT COUNT(*) FROM applied") == n })
+		testkit.Eventually(t, "all acked", func() bool { return e.pending(t, "fallback") == 0 })
 		if got := count(t, e.db, "SELECT COUNT(*) FROM processed_events WHERE consumer = 'fallback'"); got != n {
 			t.Errorf("processed_events has %d rows, want %d", got, n)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/testkit"
 )
 
 // TestPublishBatch: events written by PublishBatch (more than one INSERT's
@@ -38,7 +39,7 @@ func TestPublishBatch(t *testing.T) {
 		}
 		r := e.startRelay(t, events.WithPollInterval(time.Hour))
 		r.Notify()
-		eventually(t, "all rows published", func() bool {
+		testkit.Eventually(t, "all rows published", func() bool {
 			return count(t, e.db, "SELECT COUNT(*) FROM outbox WHERE published_at IS NOT NULL") == n
 		})
 		for _, i := range []int{0, 999, 1000, n - 1} {

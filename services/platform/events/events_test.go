@@ -22,6 +22,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
 	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/testkit"
 )
 
 // TestStreamFor: the stream of a producer, alone and under a deployment's
@@ -172,7 +173,7 @@ func TestOutboxRowOnlyOnCommit(t *testing.T) {
 
 		r := e.startRelay(t)
 		r.Notify()
-		eventually(t, "outbox row published", func() bool {
+		testkit.Eventually(t, "outbox row published", func() bool {
 			return count(t, e.db, "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL") == 0
 		})
 		if n := e.streamMsgs(t); n != 1 {
@@ -199,7 +200,7 @@ func TestRelayPublishesInOrderAndMarksRows(t *testing.T) {
 		// batches within one wake-up.
 		r := e.startRelay(t, events.WithBatchSize(3), events.WithPollInterval(time.Hour))
 		r.Notify()
-		eventually(t, "all rows published", func() bool {
+		testkit.Eventually(t, "all rows published", func() bool {
 			return count(t, e.db, "SELECT COUNT(*) FROM outbox WHERE published_at IS NOT NULL") == n
 		})
 
@@ -237,13 +238,13 @@ func TestRepublishIsDeduplicated(t *testing.T) {
 		published := func() bool {
 			return count(t, e.db, "SELECT COUNT(*) FROM outbox WHERE published_at IS NOT NULL") == 1
 		}
-		eventually(t, "row published", published)
+		testkit.Eventually(t, "row published", published)
 
 		if _, err := e.db.ExecContext(ctx, e.db.Rebind("UPDATE outbox SET published_at = NULL WHERE id = ?"), id); err != nil {
 			t.Fatal(err)
 		}
 		r.Notify()
-		eventually(t, "row published again", published)
+		testkit.Eventually(t, "row published again", published)
 
 		if n := e.streamMsgs(t); n != 1 {
 			t.Errorf("stream has %d messages after re-publish, want 1", n)
@@ -353,7 +354,7 @@ func TestConsumerAppliesEachEventOnce(t *testing.T) {
 				wantMsgs := uint64(1)
 				if tt.copyWithOtherMsgID {
 					wantMsgs = 2
-					eventually(t, "relay publish", func() bool { return e.streamMsgs(t) == 1 })
+					testkit.Eventually(t, "relay publish", func() bool { return e.streamMsgs(t) == 1 })
 					dup := nats.NewMsg(e.subject("Thing"))
 					dup.Header.Set(events.HeaderEventID, id)
 					dup.Header.Set(events.HeaderEventType, "google.protobuf.StringValue")
@@ -363,7 +364,7 @@ func TestConsumerAppliesEachEventOnce(t *testing.T) {
 					}
 				}
 
-				eventually(t, "all messages acked", func() bool {
+				testkit.Eventually(t, "all messages acked", func() bool {
 					c, err := e.js.Consumer(ctx, e.stream.Name, "applier")
 					if err != nil {
 						return false
@@ -418,7 +419,7 @@ func TestTraceContinuity(t *testing.T) {
 
 		// The chain is root -> producer (relay) -> consumer.
 		byKind := map[trace.SpanKind]tracetestSpan{}
-		eventually(t, "producer and consumer spans exported", func() bool {
+		testkit.Eventually(t, "producer and consumer spans exported", func() bool {
 			for _, s := range spans.GetSpans() {
 				if s.SpanContext.TraceID() == traceID {
 					byKind[s.SpanKind] = tracetestSpan{id: s.SpanContext.SpanID(), parent: s.Parent.SpanID(), name: s.Name}
@@ -540,7 +541,7 @@ func TestRelayWithSubjectPrefix(t *testing.T) {
 		e.publish(t, ctx, e.subject("Thing"), wrapperspb.String("prefixed"))
 		e.startRelay(t, events.WithSubjectPrefix(prefix)).Notify()
 
-		eventually(t, "event in the prefixed stream", func() bool {
+		testkit.Eventually(t, "event in the prefixed stream", func() bool {
 			s, err := e.js.Stream(ctx, stream.Name)
 			if err != nil {
 				return false
@@ -581,7 +582,7 @@ func TestConcurrentConsumerAppliesEachEventOnce(t *testing.T) {
 		c := events.NewConsumer(e.db, e.js, "parallel", e.stream, nil, handler,
 			events.WithConcurrency(4), events.WithNakDelay(10*time.Millisecond, 50*time.Millisecond), events.WithConsumerLogger(testLogger(t)))
 		run(t, c.Run)
-		eventually(t, "all applied", func() bool { return count(t, e.db, "SELECT COUNT(*) FROM applied") == n })
+		testkit.Eventually(t, "all applied", func() bool { return count(t, e.db, "SELECT COUNT(*) FROM applied") == n })
 		if got := count(t, e.db, "SELECT COUNT(*) FROM processed_events WHERE consumer = 'parallel'"); got != n {
 			t.Errorf("processed_events has %d rows, want %d", got, n)
 		}

@@ -188,18 +188,6 @@ func run(t *testing.T, fn func(context.Context) error) {
 	})
 }
 
-// eventually polls cond until it holds or the timeout expires.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // count runs a COUNT(*) query.
 func count(t *testing.T, d *sqlx.DB, query string, args ...any) int {
 	t.Helper()

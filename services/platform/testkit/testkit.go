@@ -8,6 +8,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
 // LogBuffer collects the output of loggers and processes that write from
@@ -73,4 +74,17 @@ func (l *Load) Go(step func(i int)) {
 func (l *Load) Stop() {
 	l.once.Do(func() { close(l.done) })
 	l.wg.Wait()
+}
+
+// Eventually polls cond every 10 ms until it holds, and fails the test if
+// it does not within 10 s; what names the awaited state in the failure.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/tia-platform/tia/services/notification/internal/store"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
+	"github.com/tia-platform/tia/services/platform/testkit"
 )
 
 // mailbox is a real SMTP server on loopback that keeps what it receives.
@@ -144,13 +145,8 @@ func createWebhook(t *testing.T, st *store.Store, w store.Webhook) {
 }
 
 func open(t *testing.T, dsn string) *store.Store {
-	ctx := context.Background()
-	d, err := db.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if err := db.Migrate(ctx, d, store.Migrations, "notification_migrations"); err != nil {
+	d := dbtest.Open(t, dsn)
+	if err := db.Migrate(context.Background(), d, store.Migrations, "notification_migrations"); err != nil {
 		t.Fatal(err)
 	}
 	return store.New(d)
@@ -200,16 +196,15 @@ func deliveries(t *testing.T, st *store.Store, recipient, id string) map[string]
 // back-off is milliseconds).
 func runUntil(t *testing.T, d *Dispatcher, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	testkit.Eventually(t, what, func() bool {
+		if cond() {
+			return true
 		}
 		if _, err := d.RunOnce(context.Background()); err != nil {
 			t.Log(err)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return false
+	})
 }
 
 // TestDownAndBack: email to an SMTP server and a webhook that are down are
