@@ -74,21 +74,13 @@ func formatsEdge(t *testing.T) (http.Handler, *formatsActivity) {
 	return csvUploads(mux), act
 }
 
+// call is serve without a token, with the body as a string.
 func call(h http.Handler, method, path, body string, headers ...string) *httptest.ResponseRecorder {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req := httptest.NewRequest(method, path, rd)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Add(headers[i], headers[i+1])
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
+	return serve(h, method, path, rd, headers...)
 }
 
 // violations are the field violations of an error body, field → description.

@@ -138,10 +138,16 @@ func get(t *testing.T, h http.Handler, path, token string) int {
 
 func edgeCall(t *testing.T, h http.Handler, method, path, token string, body io.Reader, headers ...string) *httptest.ResponseRecorder {
 	t.Helper()
-	req := httptest.NewRequest(method, path, body)
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		headers = append([]string{"Authorization", "Bearer " + token}, headers...)
 	}
+	return serve(h, method, path, body, headers...)
+}
+
+// serve sends a request to h, the body (if any) as JSON, with the headers
+// given as name, value pairs.
+func serve(h http.Handler, method, path string, body io.Reader, headers ...string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, body)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -623,13 +629,7 @@ func TestWWWAuthenticate(t *testing.T) {
 // failure says stays in the log, with the trace id the client gets.
 func TestInternalErrorsAreScrubbed(t *testing.T) {
 	var logs testkit.LogBuffer
-	act := &fakeActivity{}
-	_, _, cc := backend(t, act)
-	h, err := New(context.Background(), Backends{Activity: cc, Statistics: cc, Travel: cc, Notification: cc},
-		Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, act := edgeFor(t, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	secrets := []string{"postgres", "10.1.2.3", "5432", "SQLSTATE", "activity-db"}
 	for _, c := range []struct {
 		err  error
@@ -684,13 +684,7 @@ func TestRequestLogAndRouteMetrics(t *testing.T) {
 	t.Cleanup(func() { otel.SetMeterProvider(prev) })
 
 	var logs testkit.LogBuffer
-	act := &fakeActivity{}
-	_, _, cc := backend(t, act)
-	h, err := New(context.Background(), Backends{Activity: cc, Statistics: cc, Travel: cc, Notification: cc},
-		Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, _ := edgeFor(t, Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	const dossier = "12-345678"
 	rec := edgeCall(t, h, "GET", "/v1/organisers/8020038884/activities/"+dossier, "tok", nil)
 	if rec.Code != http.StatusOK {
