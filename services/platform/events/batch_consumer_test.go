@@ -52,9 +52,7 @@ func TestBatchConsumerAppliesEachEventOnce(t *testing.T) {
 	t.Parallel()
 	eachEnv(t, func(t *testing.T, e *env) {
 		ctx := t.Context()
-		if _, err := e.db.ExecContext(ctx, "CREATE TABLE applied (event_id TEXT NOT NULL PRIMARY KEY)"); err != nil {
-			t.Fatal(err)
-		}
+		e.createApplied(t)
 		var (
 			mu       sync.Mutex
 			perTx    = map[*sqlx.Tx]int{}
@@ -129,10 +127,7 @@ func TestBatchConsumerAppliesEachEventOnce(t *testing.T) {
 func TestBatchConsumerFallsBackOneByOne(t *testing.T) {
 	t.Parallel()
 	eachEnv(t, func(t *testing.T, e *env) {
-		ctx := t.Context()
-		if _, err := e.db.ExecContext(ctx, "CREATE TABLE applied (event_id TEXT NOT NULL PRIMARY KEY)"); err != nil {
-			t.Fatal(err)
-		}
+		e.createApplied(t)
 		e.ensureStream(t)
 		const n = 40
 		ids := e.publishThings(t, n)

@@ -561,10 +561,7 @@ func TestRelayWithSubjectPrefix(t *testing.T) {
 func TestConcurrentConsumerAppliesEachEventOnce(t *testing.T) {
 	t.Parallel()
 	eachEnv(t, func(t *testing.T, e *env) {
-		ctx := t.Context()
-		if _, err := e.db.ExecContext(ctx, "CREATE TABLE applied (event_id TEXT NOT NULL PRIMARY KEY)"); err != nil {
-			t.Fatal(err)
-		}
+		e.createApplied(t)
 		var inFlight, most atomic.Int32
 		handler := func(ctx context.Context, tx *sqlx.Tx, ev events.Event) error {
 			n := inFlight.Add(1)

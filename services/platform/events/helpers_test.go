@@ -139,6 +139,15 @@ func (e *env) publishThings(t *testing.T, n int) []string {
 	return ids
 }
 
+// createApplied creates the table applied, where handlers record the ids of
+// the events they apply; its primary key refuses a second application.
+func (e *env) createApplied(t *testing.T) {
+	t.Helper()
+	if _, err := e.db.ExecContext(t.Context(), "CREATE TABLE applied (event_id TEXT NOT NULL PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // startRelay runs a relay polling every 20ms until the test ends.
 func (e *env) startRelay(t *testing.T, opts ...events.RelayOption) *events.Relay {
 	t.Helper()
