@@ -74,19 +74,15 @@ func TestComposeEveryImageIsBuiltFromThisRepository(t *testing.T) {
 		if s.Build.Context != root {
 			t.Errorf("%s: build context %s, want the repository root %s", name, s.Build.Context, root)
 		}
-		df := s.Build.Dockerfile
-		if !filepath.IsAbs(df) {
-			df = filepath.Join(s.Build.Context, df)
-		}
-		text, err := os.ReadFile(df)
+		text, err := readDockerfile(s.Build)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
 		// Upstream bases are pinned to a version, never "latest"; a base
 		// that names an earlier stage is no upstream image.
-		stages := dockerStages(string(text))
-		for _, m := range regexp.MustCompile(`(?m)^FROM\s+(\S+)`).FindAllStringSubmatch(string(text), -1) {
+		stages := dockerStages(text)
+		for _, m := range regexp.MustCompile(`(?m)^FROM\s+(\S+)`).FindAllStringSubmatch(text, -1) {
 			img := m[1]
 			if _, stage := stages[img]; stage {
 				continue
@@ -313,6 +309,17 @@ func fmtUint(n uint32) string {
 	return string(b)
 }
 
+// readDockerfile reads the Dockerfile a service is built from (named
+// relative to the build context unless absolute).
+func readDockerfile(b *types.BuildConfig) (string, error) {
+	df := b.Dockerfile
+	if !filepath.IsAbs(df) {
+		df = filepath.Join(b.Context, df)
+	}
+	text, err := os.ReadFile(df)
+	return string(text), err
+}
+
 // TestDockerfiles checks the TIA images: multi-stage, a static binary,
 // a minimal base without a shell, a non-root user.
 func TestDockerfiles(t *testing.T) {
@@ -365,16 +372,12 @@ func TestDockerfileCopySources(t *testing.T) {
 		if s.Build == nil {
 			continue
 		}
-		df := s.Build.Dockerfile
-		if !filepath.IsAbs(df) {
-			df = filepath.Join(s.Build.Context, df)
-		}
-		text, err := os.ReadFile(df)
+		text, err := readDockerfile(s.Build)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		for _, m := range copyLine.FindAllStringSubmatch(string(text), -1) {
+		for _, m := range copyLine.FindAllStringSubmatch(text, -1) {
 			fields := strings.Fields(m[1])
 			if strings.HasPrefix(fields[0], "--from=") {
 				continue
@@ -384,7 +387,7 @@ func TestDockerfileCopySources(t *testing.T) {
 					continue
 				}
 				if _, err := os.Stat(filepath.Join(s.Build.Context, src)); err != nil {
-					t.Errorf("%s: %s copies %s, which is not in the build context", name, filepath.Base(df), src)
+					t.Errorf("%s: %s copies %s, which is not in the build context", name, filepath.Base(s.Build.Dockerfile), src)
 				}
 			}
 		}
