@@ -301,8 +301,18 @@ func TestUpgradeActivityWithAddedField(t *testing.T) {
 	oldClients := &tally{name: "gRPC, current generated code"}
 	newClients := &tally{name: "gRPC, new API"}
 	load := testkit.NewLoad()
-	callCtx := func() (context.Context, context.CancelFunc) {
-		return context.WithTimeout(context.Background(), 15*time.Second)
+	// alternate runs a gRPC client that reads and writes in turn, each call
+	// with a deadline of its own, and counts its answers in tl.
+	alternate := func(tl *tally, read, write func(context.Context) error) {
+		load.Go(func(i int) {
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			call := read
+			if i%2 != 0 {
+				call = write
+			}
+			tl.record(call(ctx))
+		})
 	}
 	for w := range 3 {
 		load.Go(func(i int) {
@@ -318,30 +328,20 @@ func TestUpgradeActivityWithAddedField(t *testing.T) {
 			restClients.record(err)
 		})
 	}
-	load.Go(func(i int) {
-		ctx, cancel := callCtx()
-		defer cancel()
-		var err error
-		if i%2 == 0 {
-			_, err = oldGRPC.GetActivity(ctx, &activityv1.GetActivityRequest{Name: firstName})
-		} else {
-			_, err = oldGRPC.CreateActivity(authed(ctx), &activityv1.CreateActivityRequest{Parent: parent, Activity: &activityv1.Activity{
-				Title: "Svenska, gammal klient", KommunCode: "0180", Focus: []activityv1.Focus{activityv1.Focus_FOCUS_SWEDISH},
-				Capacity: 10, StartDate: "2026-02-01", EndDate: "2026-05-31",
-			}})
-		}
-		oldClients.record(err)
+	alternate(oldClients, func(ctx context.Context) error {
+		_, err := oldGRPC.GetActivity(ctx, &activityv1.GetActivityRequest{Name: firstName})
+		return err
+	}, func(ctx context.Context) error {
+		_, err := oldGRPC.CreateActivity(authed(ctx), &activityv1.CreateActivityRequest{Parent: parent, Activity: &activityv1.Activity{
+			Title: "Svenska, gammal klient", KommunCode: "0180", Focus: []activityv1.Focus{activityv1.Focus_FOCUS_SWEDISH},
+			Capacity: 10, StartDate: "2026-02-01", EndDate: "2026-05-31",
+		}})
+		return err
 	})
-	load.Go(func(i int) {
-		ctx, cancel := callCtx()
-		defer cancel()
-		var err error
-		if i%2 == 0 {
-			err = cc.Invoke(ctx, "/tia.activity.v1.ActivityService/ListActivities", newList, nc.empty(t, "tia.activity.v1.ListActivitiesResponse"))
-		} else {
-			err = cc.Invoke(authed(ctx), "/tia.activity.v1.ActivityService/CreateActivity", newCreate(), nc.empty(t, "tia.activity.v1.Activity"))
-		}
-		newClients.record(err)
+	alternate(newClients, func(ctx context.Context) error {
+		return cc.Invoke(ctx, "/tia.activity.v1.ActivityService/ListActivities", newList, nc.empty(t, "tia.activity.v1.ListActivitiesResponse"))
+	}, func(ctx context.Context) error {
+		return cc.Invoke(authed(ctx), "/tia.activity.v1.ActivityService/CreateActivity", newCreate(), nc.empty(t, "tia.activity.v1.Activity"))
 	})
 	stopLoad := load.Stop
 	defer stopLoad()
