@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/fullstorydev/grpchan/inprocgrpc"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
@@ -26,6 +25,7 @@ import (
 	"github.com/tia-platform/tia/gateway"
 	"github.com/tia-platform/tia/proto/access"
 	"github.com/tia-platform/tia/services/activity"
+	"github.com/tia-platform/tia/services/embedded/inproc"
 	"github.com/tia-platform/tia/services/notification"
 	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/auth"
@@ -66,7 +66,7 @@ type Platform struct {
 	Issuer *auth.Issuer
 	// Channel reaches every service in-process, through the same interceptors
 	// as the network server.
-	Channel *inprocgrpc.Channel
+	Channel *inproc.Channel
 	// Fresh is true when the data folder held nothing before Start.
 	Fresh bool
 
@@ -114,11 +114,10 @@ func Start(ctx context.Context, o Options) (_ *Platform, err error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Channel = new(inprocgrpc.Channel).
-		WithServerUnaryInterceptor(unary).
-		WithServerStreamInterceptor(stream).
-		WithServerStatsHandler(otelgrpc.NewServerHandler()).
-		WithClientStatsHandler(otelgrpc.NewClientHandler())
+	p.Channel = inproc.New(inproc.Options{
+		Unary: unary, Stream: stream,
+		ServerStats: otelgrpc.NewServerHandler(), ClientStats: otelgrpc.NewClientHandler(),
+	})
 	p.grpc, err = grpcserver.New(opts)
 	if err != nil {
 		return nil, err
