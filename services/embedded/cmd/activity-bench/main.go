@@ -43,6 +43,7 @@ import (
 	"github.com/tia-platform/tia/proto/access"
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	"github.com/tia-platform/tia/services/activity"
+	"github.com/tia-platform/tia/services/embedded/internal/loopback"
 	"github.com/tia-platform/tia/services/platform/apierr"
 	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/audit"
@@ -173,12 +174,12 @@ func run(base string, nActivities, nCerts, rounds, workers int, duration time.Du
 	if err != nil {
 		return err
 	}
-	edgeURL, stopEdge, err := serve(edge)
+	edgeURL, stopEdge, err := loopback.Serve(edge)
 	if err != nil {
 		return err
 	}
 	defer stopEdge()
-	handURL, stopHand, err := serve(handWritten(d))
+	handURL, stopHand, err := loopback.Serve(handWritten(d))
 	if err != nil {
 		return err
 	}
@@ -384,16 +385,6 @@ func catalogueQueries(n int) []string {
 		out[i] = q.Encode()
 	}
 	return out
-}
-
-func serve(h http.Handler) (string, func(), error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	return "http://" + l.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
 var stockholm = func() *time.Location {

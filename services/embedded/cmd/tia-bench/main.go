@@ -44,6 +44,7 @@ import (
 
 	"github.com/tia-platform/tia/services/embedded"
 	"github.com/tia-platform/tia/services/embedded/cluster"
+	"github.com/tia-platform/tia/services/embedded/internal/loopback"
 	"github.com/tia-platform/tia/services/platform/cmdutil"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/logging"
@@ -562,13 +563,7 @@ func serveBaseline(d *sql.DB, query string) (base string, stop func(), err error
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(a)
 	})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	return "http://" + l.Addr().String(), func() { _ = srv.Close() }, nil
+	return loopback.Serve(mux)
 }
 
 func readActivity(ctx context.Context, d *sql.DB, query, org, id string) (map[string]any, error) {
