@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	_ "time/tzdata" // the date in download names is Stockholm's, on any host
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"golang.org/x/text/language"
@@ -20,6 +19,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/tia-platform/tia/services/platform/clock"
 )
 
 // Downloads: what a client asked for with `Accept` (or `?format=`), read once
@@ -281,18 +282,10 @@ func downloadHeaders(ctx context.Context, w http.ResponseWriter, resp proto.Mess
 	return nil
 }
 
-var stockholm = func() *time.Location {
-	l, err := time.LoadLocation("Europe/Stockholm")
-	if err != nil {
-		return time.UTC
-	}
-	return l
-}()
-
 // now is the clock of download names (a variable for tests).
 var now = time.Now
 
-func today() string { return now().In(stockholm).Format(time.DateOnly) }
+func today() string { return clock.Day(now()) }
 
 var wordStart = regexp.MustCompile(`([a-z0-9])([A-Z])`)
 

@@ -48,6 +48,7 @@ import (
 	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/audit"
 	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/clock"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/grpcserver"
@@ -100,7 +101,7 @@ func run(base string, nActivities, nCerts, rounds, workers int, duration time.Du
 	if err := db.Migrate(ctx, d, activity.Component.Migrations, "activity_migrations"); err != nil {
 		return err
 	}
-	today := time.Now().In(stockholm).Format("2006-01-02")
+	today := clock.System.Today()
 	start := time.Now()
 	if err := load(ctx, d, nActivities, nCerts); err != nil {
 		return err
@@ -387,14 +388,6 @@ func catalogueQueries(n int) []string {
 	return out
 }
 
-var stockholm = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Stockholm")
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}()
-
 var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
 
 func fetchNames(u, wrap string) ([]string, error) {
@@ -506,7 +499,7 @@ func handWritten(d *sqlx.DB) http.Handler {
 		if size <= 0 {
 			size = 50
 		}
-		today := time.Now().In(stockholm).Format("2006-01-02")
+		today := clock.System.Today()
 		type place struct {
 			km    float64
 			route bool
