@@ -253,34 +253,26 @@ type transportStream struct {
 
 func (s *transportStream) Method() string { return s.method }
 
-func (s *transportStream) SetHeader(md metadata.MD) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.sent {
-		return fmt.Errorf("headers already sent")
-	}
-	s.header = join(s.header, md)
-	return nil
-}
+func (s *transportStream) SetHeader(md metadata.MD) error  { return s.add(md, false, false) }
+func (s *transportStream) SendHeader(md metadata.MD) error { return s.add(md, false, true) }
+func (s *transportStream) SetTrailer(md metadata.MD) error { return s.add(md, true, false) }
 
-func (s *transportStream) SendHeader(md metadata.MD) error {
+// add joins md to the headers or, with trailer, the trailers; send marks the
+// headers sent. Headers can't change once sent, trailers once the call ended.
+func (s *transportStream) add(md metadata.MD, trailer, send bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.sent {
-		return fmt.Errorf("headers already sent")
-	}
-	s.header = join(s.header, md)
-	s.sent = true
-	return nil
-}
-
-func (s *transportStream) SetTrailer(md metadata.MD) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.done {
+	switch {
+	case trailer && s.done:
 		return fmt.Errorf("trailers already sent")
+	case trailer:
+		s.trailer = join(s.trailer, md)
+	case s.sent:
+		return fmt.Errorf("headers already sent")
+	default:
+		s.header = join(s.header, md)
+		s.sent = send
 	}
-	s.trailer = join(s.trailer, md)
 	return nil
 }
 

@@ -246,3 +246,30 @@ func BenchmarkInvoke(b *testing.B) {
 		})
 	}
 }
+
+func TestTransportStream(t *testing.T) {
+	s := &transportStream{method: echoMethod}
+	if err := s.SetHeader(metadata.Pairs("a", "1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendHeader(metadata.Pairs("a", "2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetHeader(metadata.Pairs("b", "1")); err == nil {
+		t.Error("SetHeader after SendHeader succeeded")
+	}
+	if err := s.SetTrailer(metadata.Pairs("t", "1")); err != nil {
+		t.Errorf("SetTrailer after SendHeader: %v", err)
+	}
+	s.finish()
+	if err := s.SetTrailer(metadata.Pairs("t", "2")); err == nil {
+		t.Error("SetTrailer after the call ended succeeded")
+	}
+	header, trailer := s.metadata()
+	if got := header.Get("a"); len(got) != 2 || got[0] != "1" || got[1] != "2" || len(header.Get("b")) != 0 {
+		t.Errorf("header %v, want a=[1 2]", header)
+	}
+	if got := trailer.Get("t"); len(got) != 1 || got[0] != "1" {
+		t.Errorf("trailer %v, want t=[1]", trailer)
+	}
+}
