@@ -183,11 +183,22 @@ func (p Published) cell(unit, h, s, a int) int64 { return p[unit*combos+combo(h,
 type places []bool
 
 // placesOf is the set a query's filters select: all when there are none.
+// The kommuner named are found by index, not by a search of the list for
+// each of the 290 (a time series asks this for every snapshot, often with
+// most of the country's kommuner named).
 func placesOf(q Query) places {
 	set := make(places, len(kommunList))
-	for k, kd := range kommunList {
-		set[k] = (len(q.LanCodes) == 0 || contains(q.LanCodes, kd.LanCode)) &&
-			(len(q.KommunCodes) == 0 || contains(q.KommunCodes, kd.Code))
+	inLan := func(k int) bool { return len(q.LanCodes) == 0 || contains(q.LanCodes, kommunList[k].LanCode) }
+	if len(q.KommunCodes) == 0 {
+		for k := range kommunList {
+			set[k] = inLan(k)
+		}
+		return set
+	}
+	for _, code := range q.KommunCodes {
+		if k, ok := kommunIndex[code]; ok && inLan(k) {
+			set[k] = true
+		}
 	}
 	return set
 }
