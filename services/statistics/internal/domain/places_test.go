@@ -2,6 +2,7 @@ package domain
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -35,6 +36,37 @@ func TestPlacesOf(t *testing.T) {
 				(len(q.KommunCodes) == 0 || contains(q.KommunCodes, kd.Code))
 			if got[k] != want {
 				t.Fatalf("placesOf(län %v, %d kommuner): kommun %s is %v, want %v", q.LanCodes, len(q.KommunCodes), kd.Code, got[k], want)
+			}
+		}
+	}
+}
+
+// TestLanUnits checks a län's units, as the grouping by län takes them,
+// against units() of the set cut down to that län (how they were taken
+// before): the län when the set holds all its kommuner, else those it holds.
+func TestLanUnits(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for i := range 300 {
+		set := make(places, len(kommunList))
+		p := []float64{0, 1, 0.5, 0.97}[i%4]
+		for k := range set {
+			set[k] = r.Float64() < p
+		}
+		for l, ks := range lanKommuner {
+			sub := make(places, len(kommunList))
+			for _, k := range ks {
+				sub[k] = set[k]
+			}
+			want := sub.units()
+			got, whole := set.appendLanUnits(nil, l)
+			if len(want) == 0 {
+				want = nil
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("set %d, län %s: units %v, want %v", i, lanList[l].Code, got, want)
+			}
+			if whole != (len(got) == 1 && got[0] == lanUnit(l)) {
+				t.Fatalf("set %d, län %s: whole = %v for units %v", i, lanList[l].Code, whole, got)
 			}
 		}
 	}

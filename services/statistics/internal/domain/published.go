@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"slices"
+
 	"github.com/tia-platform/tia/services/statistics/internal/ckm"
 )
 
@@ -217,26 +219,35 @@ func contains(list []string, s string) bool {
 func (set places) units() []int {
 	var out []int
 	whole := 0
-	for l, ks := range lanKommuner {
-		all := true
-		for _, k := range ks {
-			all = all && set[k]
-		}
-		if all {
-			out = append(out, lanUnit(l))
+	for l := range lanKommuner {
+		var all bool
+		if out, all = set.appendLanUnits(out, l); all {
 			whole++
-			continue
-		}
-		for _, k := range ks {
-			if set[k] {
-				out = append(out, k)
-			}
 		}
 	}
 	if whole == len(lanList) {
 		return []int{nationUnit}
 	}
 	return out
+}
+
+// appendLanUnits appends to out the units of the set's kommuner in län l:
+// the län when the set holds all of them (whole), else those it holds.
+func (set places) appendLanUnits(out []int, l int) (_ []int, whole bool) {
+	ks := lanKommuner[l]
+	whole = true
+	for _, k := range ks {
+		whole = whole && set[k]
+	}
+	if whole {
+		return append(out, lanUnit(l)), true
+	}
+	for _, k := range ks {
+		if set[k] {
+			out = append(out, k)
+		}
+	}
+	return out, false
 }
 
 // sum is the figure of a set of units in one combination.
@@ -329,7 +340,7 @@ func (p Published) Table(q Query) Table {
 // groups lists the groups of dims within set that have a figure other
 // than 0, in the order of the dimensions.
 func (p Published) groups(set places, dims []Dimension) []Row {
-	has := func(d Dimension) bool { return contains(dimStrings(dims), string(d)) }
+	has := func(d Dimension) bool { return slices.Contains(dims, d) }
 	byLan, byKommun := has(DimLan), has(DimKommun)
 	values := func(on bool, n, all int) []int {
 		if !on {
@@ -349,6 +360,7 @@ func (p Published) groups(set places, dims []Dimension) []Row {
 	var placeList []place
 	switch {
 	case byKommun:
+		placeList = make([]place, 0, len(kommunList))
 		for k, kd := range kommunList {
 			if set[k] {
 				pl := place{kommun: kd.Code, units: []int{k}}
@@ -359,21 +371,16 @@ func (p Published) groups(set places, dims []Dimension) []Row {
 			}
 		}
 	case byLan:
-		for l, ks := range lanKommuner {
-			sub := make(places, len(kommunList))
-			any := false
-			for _, k := range ks {
-				sub[k] = set[k]
-				any = any || set[k]
-			}
-			if any {
-				placeList = append(placeList, place{lan: lanList[l].Code, units: sub.units()})
+		placeList = make([]place, 0, len(lanKommuner))
+		for l := range lanKommuner {
+			if units, _ := set.appendLanUnits(nil, l); len(units) > 0 {
+				placeList = append(placeList, place{lan: lanList[l].Code, units: units})
 			}
 		}
 	default:
 		placeList = []place{{units: set.units()}}
 	}
-	var out []Row
+	out := make([]Row, 0, len(placeList)*len(hs)*len(ss)*len(as))
 	for _, pl := range placeList {
 		for _, h := range hs {
 			for _, s := range ss {
@@ -396,14 +403,6 @@ func (p Published) groups(set places, dims []Dimension) []Row {
 				}
 			}
 		}
-	}
-	return out
-}
-
-func dimStrings(dims []Dimension) []string {
-	out := make([]string, len(dims))
-	for i, d := range dims {
-		out[i] = string(d)
 	}
 	return out
 }
