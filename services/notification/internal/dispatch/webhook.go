@@ -67,10 +67,15 @@ func NewWebhookSender(timeout time.Duration, guard *Guard) *WebhookSender {
 		guard = NewGuard(nil)
 	}
 	transport := &http.Transport{
-		Proxy:                 nil,
-		DialContext:           guard.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
+		Proxy:             nil,
+		DialContext:       guard.DialContext,
+		ForceAttemptHTTP2: true,
+		// Keep a connection per send in flight even when many webhooks
+		// share a host (one subscriber's integration server, say): with
+		// the default of 2 per host, a fan-out to one host opens a new
+		// connection for almost every delivery.
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   64,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
