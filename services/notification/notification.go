@@ -409,13 +409,11 @@ func (s *Service) deliver(ctx context.Context, tx *sqlx.Tx, topic, eventID, even
 		}
 	}
 	base := store.Delivery{Recipient: msg.Recipient, MessageID: msg.ID, NextAttemptMS: now.UnixMilli(), CreateTime: msg.CreateTime}
+	var ds []store.Delivery
 	if sub.HasChannel(store.ChannelEmail) && sub.EmailAddress != "" {
 		d := base
 		d.ID, d.Channel, d.Target = uuid.Must(uuid.NewV7()).String(), store.ChannelEmail, sub.EmailAddress
-		if err := store.Enqueue(ctx, tx, d); err != nil {
-			return false, err
-		}
-		queued = true
+		ds = append(ds, d)
 	}
 	if sub.HasChannel(store.ChannelWebhook) {
 		hooks, err := store.Webhooks(ctx, tx, msg.Recipient, 1000, 0)
@@ -425,11 +423,11 @@ func (s *Service) deliver(ctx context.Context, tx *sqlx.Tx, topic, eventID, even
 		for _, w := range hooks {
 			d := base
 			d.ID, d.Channel, d.Target, d.WebhookID = uuid.Must(uuid.NewV7()).String(), store.ChannelWebhook, webhookPattern.Format(w.Recipient, w.ID), w.ID
-			if err := store.Enqueue(ctx, tx, d); err != nil {
-				return false, err
-			}
-			queued = true
+			ds = append(ds, d)
 		}
 	}
-	return queued, nil
+	if err := store.Enqueue(ctx, tx, ds...); err != nil {
+		return false, err
+	}
+	return len(ds) > 0, nil
 }

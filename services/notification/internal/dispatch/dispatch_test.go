@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -377,6 +378,54 @@ func TestClaimIsExclusive(t *testing.T) {
 			if n != 1 {
 				t.Errorf("%s claimed %d times", id, n)
 			}
+		}
+	})
+}
+
+// TestEnqueueMany: a message's deliveries are written in one call, in
+// statements of up to enqueueRows rows, each pending with its own fields.
+func TestEnqueueMany(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		st := open(t, dsn)
+		now := time.Now().UTC()
+		m := store.Message{Recipient: "lansstyrelse-03", ID: "m1", Topic: "travel.route_decided", Title: "t", Body: "b",
+			EventID: "ev-m1", EventType: "tia.travel.v1.RouteDecided", SubjectResource: "routes/r1", CreateTime: now.Format(time.RFC3339Nano)}
+		const n = 1203 // more than two statements' worth
+		var ds []store.Delivery
+		for i := range n {
+			ds = append(ds, store.Delivery{ID: fmt.Sprintf("d%04d", i), Recipient: m.Recipient, MessageID: m.ID, Channel: store.ChannelWebhook,
+				Target: fmt.Sprintf("recipients/%s/webhooks/h%d", m.Recipient, i), WebhookID: fmt.Sprintf("h%d", i),
+				NextAttemptMS: now.UnixMilli(), CreateTime: m.CreateTime})
+		}
+		err := db.InTx(ctx, st.DB(), func(tx *sqlx.Tx) error {
+			if _, err := store.Deliver(ctx, tx, m); err != nil {
+				return err
+			}
+			return store.Enqueue(ctx, tx, ds...)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.DeliveriesOf(ctx, m.Recipient, []string{m.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got[m.ID]) != n {
+			t.Fatalf("%d deliveries stored, want %d", len(got[m.ID]), n)
+		}
+		byID := map[string]store.Delivery{}
+		for _, d := range got[m.ID] {
+			byID[d.ID] = d
+		}
+		for _, want := range ds {
+			d := byID[want.ID]
+			if d.State != store.StatePending || d.WebhookID != want.WebhookID || d.Target != want.Target || d.NextAttemptMS != want.NextAttemptMS {
+				t.Fatalf("delivery %s stored as %+v, want pending with %+v", want.ID, d, want)
+			}
+		}
+		if err := store.Enqueue(ctx, st.DB()); err != nil {
+			t.Errorf("enqueueing nothing: %v", err)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,16 +44,28 @@ type Delivery struct {
 
 const deliveryColumns = "id, recipient, message_id, channel, target, webhook_id, state, attempts, next_attempt_ms, last_error, deliver_time, dead_time, create_time"
 
-// Enqueue writes a pending delivery within tx (the message's transaction).
-func Enqueue(ctx context.Context, tx Tx, d Delivery) error {
-	d.State = StatePending
-	_, err := sqlx.NamedExecContext(ctx, tx, "INSERT INTO deliveries ("+deliveryColumns+") VALUES "+
-		"(:id, :recipient, :message_id, :channel, :target, :webhook_id, :state, :attempts, :next_attempt_ms, :last_error, :deliver_time, :dead_time, :create_time)", d)
-	if err != nil {
-		return fmt.Errorf("enqueue delivery: %w", err)
+// Enqueue writes pending deliveries within tx (their message's
+// transaction), up to enqueueRows in one statement: a message to a
+// recipient with many webhooks is one round trip, not one per webhook.
+func Enqueue(ctx context.Context, tx Tx, ds ...Delivery) error {
+	for chunk := range slices.Chunk(ds, enqueueRows) {
+		rows := make([]Delivery, len(chunk))
+		for i, d := range chunk {
+			d.State = StatePending
+			rows[i] = d
+		}
+		_, err := sqlx.NamedExecContext(ctx, tx, "INSERT INTO deliveries ("+deliveryColumns+") VALUES "+
+			"(:id, :recipient, :message_id, :channel, :target, :webhook_id, :state, :attempts, :next_attempt_ms, :last_error, :deliver_time, :dead_time, :create_time)", rows)
+		if err != nil {
+			return fmt.Errorf("enqueue %d deliveries: %w", len(rows), err)
+		}
 	}
 	return nil
 }
+
+// enqueueRows bounds one INSERT's rows: 13 parameters each stay far below
+// SQLite's and PostgreSQL's limits on a statement's parameters.
+const enqueueRows = 500
 
 // DeliveriesOf returns the deliveries of some messages of one recipient,
 // by message id.
