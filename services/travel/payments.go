@@ -93,12 +93,11 @@ func (s *Service) GetPaymentFile(ctx context.Context, req *travelv1.GetPaymentFi
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	dossiers, err := paymentFile(ctx, s.store, s.opts.Debtor, run, &buf)
-	if err != nil {
+	if err := s.auditFileRead(ctx, req.GetName(), run); err != nil {
 		return nil, err
 	}
-	if err := s.units.AuditRead(ctx, audit.OpRead, req.GetName(), dossiers...); err != nil {
+	var buf bytes.Buffer
+	if err := paymentFile(ctx, s.store, s.opts.Debtor, run, &buf); err != nil {
 		return nil, err
 	}
 	return &travelv1.PaymentFile{Name: req.GetName(), ContentType: "application/xml", Content: buf.Bytes()}, nil
@@ -115,20 +114,27 @@ func (s *Service) DownloadPaymentFile(req *travelv1.DownloadPaymentFileRequest, 
 	if err != nil {
 		return err
 	}
-	dossiers, err := s.store.PaymentDossiers(ctx, run.ID)
-	if err != nil {
-		return err
-	}
-	if err := s.units.AuditRead(ctx, audit.OpRead, req.GetName(), dossiers...); err != nil {
+	if err := s.auditFileRead(ctx, req.GetName(), run); err != nil {
 		return err
 	}
 	w := bufio.NewWriterSize(chunkWriter(func(p []byte) error {
 		return stream.Send(&travelv1.PaymentFileChunk{ContentType: "application/xml", Data: p})
 	}), chunkSize)
-	if _, err := paymentFile(ctx, s.store, s.opts.Debtor, run, w); err != nil {
+	if err := paymentFile(ctx, s.store, s.opts.Debtor, run, w); err != nil {
 		return err
 	}
 	return w.Flush()
+}
+
+// auditFileRead records the read of every payee's data in the payment file
+// name of run, before any of it is sent (both readers of the file do this
+// first, so a download cut short is still in the trail).
+func (s *Service) auditFileRead(ctx context.Context, name string, run domain.PaymentRun) error {
+	dossiers, err := s.store.PaymentDossiers(ctx, run.ID)
+	if err != nil {
+		return err
+	}
+	return s.units.AuditRead(ctx, audit.OpRead, name, dossiers...)
 }
 
 // chunkSize is the largest piece of a streamed payment file (a variable

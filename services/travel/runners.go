@@ -3,6 +3,7 @@ package travel
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -250,7 +251,7 @@ func (p *paymentRunner) writeFile(ctx context.Context, run domain.PaymentRun) er
 		return err
 	}
 	defer os.Remove(f.Name())
-	if _, err := paymentFile(ctx, p.store, p.debtor, run, f); err != nil {
+	if err := paymentFile(ctx, p.store, p.debtor, run, f); err != nil {
 		f.Close()
 		return err
 	}
@@ -261,19 +262,11 @@ func (p *paymentRunner) writeFile(ctx context.Context, run domain.PaymentRun) er
 }
 
 // paymentFile writes the run's pain.001 document to w from the stored
-// payments and returns the dossier numbers it holds (for the audit trail).
-func paymentFile(ctx context.Context, st *store.Store, debtor domain.Debtor, run domain.PaymentRun, w interface{ Write([]byte) (int, error) }) ([]string, error) {
-	var dossiers []string
-	err := st.Payments(ctx, run.ID, func(next func() (domain.Payment, bool, error)) error {
-		return domain.WritePain001(w, run, debtor, run.ClaimCount, run.TotalOre, func() (domain.Payment, bool, error) {
-			pay, ok, err := next()
-			if ok {
-				dossiers = append(dossiers, pay.Dossier)
-			}
-			return pay, ok, err
-		})
+// payments, one at a time.
+func paymentFile(ctx context.Context, st *store.Store, debtor domain.Debtor, run domain.PaymentRun, w io.Writer) error {
+	return st.Payments(ctx, run.ID, func(next func() (domain.Payment, bool, error)) error {
+		return domain.WritePain001(w, run, debtor, run.ClaimCount, run.TotalOre, next)
 	})
-	return dossiers, err
 }
 
 // retentionJob names the job's lease.
