@@ -175,19 +175,7 @@ func (p PlaceTotals) Sum(q Query) []Row { return sumBlocks(p, 1, q) }
 // sumBlocks sums values laid out as one block of per counts per kommun: the
 // grid (per = perKommun) or its place totals (per = 1).
 func sumBlocks(g []int64, per int, q Query) []Row {
-	var lanSet, kommunSet map[string]bool
-	if len(q.LanCodes) > 0 {
-		lanSet = map[string]bool{}
-		for _, c := range q.LanCodes {
-			lanSet[c] = true
-		}
-	}
-	if len(q.KommunCodes) > 0 {
-		kommunSet = map[string]bool{}
-		for _, c := range q.KommunCodes {
-			kommunSet[c] = true
-		}
-	}
+	set := placesOf(q) // the kommuner q selects, as for the published figures
 	by := func(d Dimension) bool { return slices.Contains(q.GroupBy, d) }
 	byLan, byKommun, byHousing, bySex, byAge := by(DimLan), by(DimKommun), by(DimHousing), by(DimSex), by(DimAgeBand)
 	// Sum into a dense array indexed by group, in mixed radix: place (the
@@ -217,8 +205,8 @@ func sumBlocks(g []int64, per int, q Query) []Row {
 			groupOf[j] = ((h%nH)*nS+s%nS)*nA + a%nA
 		}
 	}
-	for k, kd := range kommunList {
-		if lanSet != nil && !lanSet[kd.LanCode] || kommunSet != nil && !kommunSet[kd.Code] {
+	for k := range kommunList {
+		if !set[k] {
 			continue
 		}
 		place := 0
