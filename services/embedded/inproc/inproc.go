@@ -16,7 +16,6 @@ package inproc
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -147,7 +146,7 @@ func (c *Channel) Invoke(ctx context.Context, method string, req, reply any, opt
 		case grpc.TrailerCallOption:
 			*o.TrailerAddr = trailer
 		case grpc.PeerCallOption:
-			*o.PeerAddr = *inProcessPeer()
+			*o.PeerAddr = *inProcess
 		}
 	}
 	if client != nil && len(header) > 0 {
@@ -217,7 +216,7 @@ func serverContext(caller context.Context) context.Context {
 	if md, ok := metadata.FromOutgoingContext(caller); ok {
 		ctx = metadata.NewIncomingContext(ctx, md)
 	}
-	return peer.NewContext(ctx, inProcessPeer())
+	return peer.NewContext(ctx, inProcess)
 }
 
 // valuesFree passes on a context's deadline and cancellation but none of its
@@ -230,9 +229,8 @@ func (valuesFree) Value(any) any { return nil }
 
 func (c valuesFree) AfterFunc(f func()) func() bool { return context.AfterFunc(c.Context, f) }
 
-var peerAddr net.Addr = addr{}
-
-func inProcessPeer() *peer.Peer { return &peer.Peer{Addr: peerAddr} }
+// inProcess is the peer of every call (handlers only read it).
+var inProcess = &peer.Peer{Addr: addr{}}
 
 type addr struct{}
 
