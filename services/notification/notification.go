@@ -367,13 +367,30 @@ func (s *Service) noteReadModels(ctx context.Context, tx *sqlx.Tx, msg any) erro
 		if t := a.GetCreateTime(); t != nil {
 			publish = t.AsTime().UTC()
 		}
-		return store.NoteActivity(ctx, tx, store.FeedActivity{
+		noted := store.FeedActivity{
 			Name: a.GetName(), KommunCode: a.GetKommunCode(), LanCode: a.GetLanCode(), Title: a.GetTitle(),
 			Focus: strings.Join(focus, ","), Capacity: a.GetCapacity(), StartDate: a.GetStartDate(), EndDate: a.GetEndDate(),
-			PublishTime: timeText(publish),
-		}, routing.OrganiserOf(a.GetName()))
+			PublishTime: timeText(publish), Organiser: routing.OrganiserOf(a.GetName()),
+		}
+		// In the event consumer's transaction, the activities of a batch
+		// are written together before the commit. Only the feed and the
+		// routing of travel events (another stream, so another
+		// transaction) read them.
+		if batch, ok := events.Deferred(ctx, feedKey{}, flushFeed); ok {
+			*batch = append(*batch, noted)
+			return nil
+		}
+		return store.NoteActivities(ctx, tx, noted)
 	}
 	return nil
+}
+
+// feedKey keeps the activities of an event consumer's transaction until it
+// writes them (events.Deferred).
+type feedKey struct{}
+
+func flushFeed(ctx context.Context, tx *sqlx.Tx, batch *[]store.FeedActivity) error {
+	return store.NoteActivities(ctx, tx, *batch...)
 }
 
 // deliver writes one message, in the recipient's language, to the
@@ -381,6 +398,10 @@ func (s *Service) noteReadModels(ctx context.Context, tx *sqlx.Tx, msg any) erro
 // recipient chose for topic. Nothing is written if the recipient already
 // has a message for eventID. A message to a person is recorded in the audit
 // trail. queued says whether deliveries were written.
+//
+// In the event consumer's transaction the message is written with the
+// others of the batch, before the commit (writeMessages, through
+// events.Deferred), and queued is false: the flush wakes the dispatcher.
 func (s *Service) deliver(ctx context.Context, tx *sqlx.Tx, topic, eventID, eventType string, m routing.Message) (queued bool, err error) {
 	sub, ok := s.subs.get(m.Recipient, topic, s.now())
 	if !ok {
@@ -394,37 +415,92 @@ func (s *Service) deliver(ctx context.Context, tx *sqlx.Tx, topic, eventID, even
 		return false, err
 	}
 	now := s.now()
-	msg := store.Message{
+	p := pendingMessage{sub: sub, at: now, msg: store.Message{
 		Recipient: m.Recipient, ID: uuid.Must(uuid.NewV7()).String(), Topic: topic, Title: title, Body: body,
 		EventID: eventID, EventType: eventType, SubjectResource: m.SubjectResource,
 		CreateTime: timeText(now), Language: sub.Language, Lan: routing.LanOf(m.Recipient),
+	}}
+	if m.Dossier != "" {
+		entry := s.audit.Entry(ctx, audit.OpCreate, messagePattern.Format(p.msg.Recipient, p.msg.ID), m.Dossier)
+		p.audit = &entry
 	}
-	inserted, err := store.Deliver(ctx, tx, msg)
-	if err != nil || !inserted {
+	if batch, ok := events.Deferred(ctx, inboxKey{}, s.flushMessages); ok {
+		*batch = append(*batch, p)
+		return false, nil
+	}
+	return s.writeMessages(ctx, tx, []pendingMessage{p})
+}
+
+// inboxKey keeps the messages of an event consumer's transaction until it
+// writes them (events.Deferred).
+type inboxKey struct{}
+
+// pendingMessage is a message deliver made, with what writing it takes:
+// its audit entry (a message to a person) and the recipient's channels.
+type pendingMessage struct {
+	msg   store.Message
+	at    time.Time // when it was made: its deliveries are due then
+	audit *audit.Entry
+	sub   store.Subscription
+}
+
+// flushMessages writes an event consumer transaction's messages and wakes
+// the dispatcher after the commit if deliveries were queued.
+func (s *Service) flushMessages(ctx context.Context, tx *sqlx.Tx, batch *[]pendingMessage) error {
+	queued, err := s.writeMessages(ctx, tx, *batch)
+	if err == nil && queued {
+		events.AfterCommit(ctx, s.dispatch.Wake)
+	}
+	return err
+}
+
+// writeMessages puts messages in their inboxes within tx, in one statement
+// (per 500), and for each that was not there already its audit entry and
+// its deliveries. queued says whether deliveries were written.
+func (s *Service) writeMessages(ctx context.Context, tx *sqlx.Tx, batch []pendingMessage) (queued bool, err error) {
+	msgs := make([]store.Message, len(batch))
+	for i, p := range batch {
+		msgs[i] = p.msg
+	}
+	inserted, err := store.DeliverAll(ctx, tx, msgs)
+	if err != nil {
 		return false, err
 	}
-	if m.Dossier != "" {
-		if err := s.audit.Append(ctx, tx, s.audit.Entry(ctx, audit.OpCreate, messagePattern.Format(msg.Recipient, msg.ID), m.Dossier)); err != nil {
-			return false, err
+	var (
+		entries []audit.Entry
+		ds      []store.Delivery
+		hooks   = map[string][]store.Webhook{} // by recipient, read once per batch
+	)
+	for _, p := range batch {
+		if !inserted[p.msg.ID] {
+			continue
 		}
-	}
-	base := store.Delivery{Recipient: msg.Recipient, MessageID: msg.ID, NextAttemptMS: now.UnixMilli(), CreateTime: msg.CreateTime}
-	var ds []store.Delivery
-	if sub.HasChannel(store.ChannelEmail) && sub.EmailAddress != "" {
-		d := base
-		d.ID, d.Channel, d.Target = uuid.Must(uuid.NewV7()).String(), store.ChannelEmail, sub.EmailAddress
-		ds = append(ds, d)
-	}
-	if sub.HasChannel(store.ChannelWebhook) {
-		hooks, err := store.Webhooks(ctx, tx, msg.Recipient, 1000, 0)
-		if err != nil {
-			return false, err
+		if p.audit != nil {
+			entries = append(entries, *p.audit)
 		}
-		for _, w := range hooks {
+		base := store.Delivery{Recipient: p.msg.Recipient, MessageID: p.msg.ID, NextAttemptMS: p.at.UnixMilli(), CreateTime: p.msg.CreateTime}
+		if p.sub.HasChannel(store.ChannelEmail) && p.sub.EmailAddress != "" {
 			d := base
-			d.ID, d.Channel, d.Target, d.WebhookID = uuid.Must(uuid.NewV7()).String(), store.ChannelWebhook, webhookPattern.Format(w.Recipient, w.ID), w.ID
+			d.ID, d.Channel, d.Target = uuid.Must(uuid.NewV7()).String(), store.ChannelEmail, p.sub.EmailAddress
 			ds = append(ds, d)
 		}
+		if p.sub.HasChannel(store.ChannelWebhook) {
+			list, ok := hooks[p.msg.Recipient]
+			if !ok {
+				if list, err = store.Webhooks(ctx, tx, p.msg.Recipient, 1000, 0); err != nil {
+					return false, err
+				}
+				hooks[p.msg.Recipient] = list
+			}
+			for _, w := range list {
+				d := base
+				d.ID, d.Channel, d.Target, d.WebhookID = uuid.Must(uuid.NewV7()).String(), store.ChannelWebhook, webhookPattern.Format(w.Recipient, w.ID), w.ID
+				ds = append(ds, d)
+			}
+		}
+	}
+	if err := s.audit.Append(ctx, tx, entries...); err != nil {
+		return false, err
 	}
 	if err := store.Enqueue(ctx, tx, ds...); err != nil {
 		return false, err

@@ -3,6 +3,7 @@ package events_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -205,4 +206,79 @@ func (e *env) pending(t *testing.T, name string) uint64 {
 		t.Fatalf("consumer info: %v", err)
 	}
 	return info.NumPending + uint64(info.NumAckPending)
+}
+
+// appliedKey keeps the test's deferred rows (events.Deferred).
+type appliedKey struct{}
+
+// TestBatchConsumerFlushesDeferredWrites: a handler that defers its rows
+// (events.Deferred) has them written once per transaction, before the
+// commit, several events' rows in one statement; a flush that fails rolls
+// its batch back like a failing handler, and every event is still applied
+// once.
+func TestBatchConsumerFlushesDeferredWrites(t *testing.T) {
+	t.Parallel()
+	eachEnv(t, func(t *testing.T, e *env) {
+		e.createApplied(t)
+		e.ensureStream(t)
+		const n = 50
+		e.publishThings(t, n)
+		var (
+			mu         sync.Mutex
+			flushed    []int // rows per flush
+			failedOnce atomic.Bool
+		)
+		flush := func(ctx context.Context, tx *sqlx.Tx, ids *[]string) error {
+			if len(*ids) > 1 && failedOnce.CompareAndSwap(false, true) {
+				return errors.New("transient failure in a flush")
+			}
+			query, args, err := sqlx.In("INSERT INTO applied (event_id) SELECT event_id FROM processed_events WHERE event_id IN (?)", *ids)
+			if err != nil {
+				return err
+			}
+			// The processed_events rows of the batch are there already: the
+			// flush runs in the same transaction, after them.
+			res, err := tx.ExecContext(ctx, tx.Rebind(query), args...)
+			if err != nil {
+				return err
+			}
+			if got, _ := res.RowsAffected(); got != int64(len(*ids)) {
+				return fmt.Errorf("flush wrote %d rows, want %d", got, len(*ids))
+			}
+			mu.Lock()
+			flushed = append(flushed, len(*ids))
+			mu.Unlock()
+			return nil
+		}
+		handler := func(ctx context.Context, tx *sqlx.Tx, ev events.Event) error {
+			ids, ok := events.Deferred(ctx, appliedKey{}, flush)
+			if !ok {
+				return errors.New("a consumer handler's context keeps no deferred writes")
+			}
+			*ids = append(*ids, ev.ID)
+			return nil
+		}
+		e.startRelay(t).Notify()
+		testkit.Eventually(t, "relay publish", func() bool { return e.streamMsgs(t) == n })
+		stop := runUntil(t, e.batchConsumer(t, "deferred", handler))
+		defer stop()
+		testkit.Eventually(t, "all applied", func() bool { return count(t, e.db, "SELECT COUNT(*) FROM applied") == n })
+		testkit.Eventually(t, "all acked", func() bool { return e.pending(t, "deferred") == 0 })
+		mu.Lock()
+		defer mu.Unlock()
+		total, most := 0, 0
+		for _, k := range flushed {
+			total += k
+			most = max(most, k)
+		}
+		if total != n {
+			t.Errorf("flushes wrote %d rows, want %d", total, n)
+		}
+		if most < 2 {
+			t.Errorf("at most %d rows per flush, want several events' rows in one", most)
+		}
+		if !failedOnce.Load() {
+			t.Error("no flush failed, so the rollback was not exercised")
+		}
+	})
 }

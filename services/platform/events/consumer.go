@@ -42,9 +42,11 @@ const (
 	healthCheckTimeout = 5 * time.Second
 )
 
-// markProcessedSQL claims an event for a consumer; it affects no row if the
-// event was processed before. Both dialects support ON CONFLICT DO NOTHING.
-const markProcessedSQL = `INSERT INTO processed_events (consumer, event_id) VALUES (?, ?) ON CONFLICT DO NOTHING`
+// markProcessedSQL begins the statement that claims events for a consumer:
+// the rows follow, then ON CONFLICT DO NOTHING RETURNING event_id, so it
+// returns only the events not processed before (both dialects; see
+// markProcessed).
+const markProcessedSQL = `INSERT INTO processed_events (consumer, event_id) VALUES `
 
 // ackBackOff are the redelivery delays for messages that were neither acked
 // nor naked (e.g. the process died mid-handler). JetStream uses the first
@@ -544,19 +546,14 @@ func (c *Consumer) applyBatch(ctx context.Context, ctxs []context.Context, evs [
 		}
 	}()
 	duplicates = make([]bool, len(evs))
-	hooks := &afterCommitHooks{} // see AfterCommit
+	hooks := &afterCommitHooks{} // see AfterCommit and Deferred
 	err = db.InTx(ctx, c.db, func(tx *sqlx.Tx) error {
-		mark := tx.Rebind(markProcessedSQL)
+		fresh, err := c.markProcessed(ctx, tx, evs)
+		if err != nil {
+			return err
+		}
 		for i, ev := range evs {
-			res, err := tx.ExecContext(ctx, mark, c.name, ev.ID)
-			if err != nil {
-				return fmt.Errorf("record processed event %s: %w", ev.ID, err)
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return fmt.Errorf("record processed event %s: %w", ev.ID, err)
-			}
-			if n == 0 {
+			if !fresh[i] {
 				duplicates[i] = true
 				continue
 			}
@@ -564,12 +561,39 @@ func (c *Consumer) applyBatch(ctx context.Context, ctxs []context.Context, evs [
 				return fmt.Errorf("event %s: %w", ev.ID, err)
 			}
 		}
-		return nil
+		return hooks.flush(ctx, tx)
 	})
 	if err == nil {
 		hooks.run()
 	}
 	return duplicates, err
+}
+
+// markProcessed records evs in processed_events within tx, in one
+// statement, and reports which of them are new: not processed before, and
+// the first of their id in evs.
+func (c *Consumer) markProcessed(ctx context.Context, tx *sqlx.Tx, evs []Event) ([]bool, error) {
+	values := make([]string, len(evs))
+	args := make([]any, 0, 2*len(evs))
+	for i, ev := range evs {
+		values[i] = "(?, ?)"
+		args = append(args, c.name, ev.ID)
+	}
+	var inserted []string
+	if err := tx.SelectContext(ctx, &inserted, tx.Rebind(markProcessedSQL+strings.Join(values, ", ")+
+		" ON CONFLICT DO NOTHING RETURNING event_id"), args...); err != nil {
+		return nil, fmt.Errorf("record %d processed events: %w", len(evs), err)
+	}
+	isNew := make(map[string]bool, len(inserted))
+	for _, id := range inserted {
+		isNew[id] = true
+	}
+	fresh := make([]bool, len(evs))
+	for i, ev := range evs {
+		fresh[i] = isNew[ev.ID]
+		delete(isNew, ev.ID) // a second copy in the batch is a duplicate
+	}
+	return fresh, nil
 }
 
 // apply runs the handler and the processed_events insert in one
@@ -583,24 +607,23 @@ func (c *Consumer) apply(ctx context.Context, ev Event) (duplicate bool, err err
 			err = fmt.Errorf("handler panicked: %v", p)
 		}
 	}()
-	ctx, hooks := withAfterCommit(ctx) // see AfterCommit
+	ctx, hooks := withAfterCommit(ctx) // see AfterCommit and Deferred
 	err = db.InTx(ctx, c.db, func(tx *sqlx.Tx) error {
 		// Inserting first also serializes two replicas racing on the same
 		// event: the second blocks on the key until the first commits, then
 		// sees the row.
-		res, err := tx.ExecContext(ctx, tx.Rebind(markProcessedSQL), c.name, ev.ID)
+		fresh, err := c.markProcessed(ctx, tx, []Event{ev})
 		if err != nil {
-			return fmt.Errorf("record processed event: %w", err)
+			return err
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("record processed event: %w", err)
-		}
-		if n == 0 {
+		if !fresh[0] {
 			duplicate = true
 			return nil
 		}
-		return c.handler(ctx, tx, ev)
+		if err := c.handler(ctx, tx, ev); err != nil {
+			return err
+		}
+		return hooks.flush(ctx, tx)
 	})
 	if err == nil && !duplicate {
 		hooks.run()

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -240,19 +242,32 @@ type FeedActivity struct {
 	StartDate   string `db:"start_date"`
 	EndDate     string `db:"end_date"`
 	PublishTime string `db:"publish_time"`
+	// Organiser is the organiser's recipient name, "" when the activity's
+	// name names none; only written.
+	Organiser string `db:"-"`
 }
 
-// NoteActivity records, within tx, an activity for the feed, with its
-// organiser (which makes the organiser one of the län's active ones). A
-// redelivered event changes nothing.
-func NoteActivity(ctx context.Context, tx Tx, a FeedActivity, organiser string) error {
-	if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO feed_activities (name, kommun_code, lan_code, title, focus, capacity, start_date, end_date, publish_time, organiser) "+
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
-		a.Name, a.KommunCode, a.LanCode, a.Title, a.Focus, a.Capacity, a.StartDate, a.EndDate, a.PublishTime, organiser); err != nil {
-		return fmt.Errorf("note activity: %w", err)
+// NoteActivities records, within tx, activities for the feed, each with
+// its organiser (which makes the organiser one of the län's active ones),
+// in one statement per 500. A redelivered event changes nothing.
+func NoteActivities(ctx context.Context, tx Tx, as ...FeedActivity) error {
+	for chunk := range slices.Chunk(as, noteRows) {
+		values := make([]string, len(chunk))
+		args := make([]any, 0, 10*len(chunk))
+		for i, a := range chunk {
+			values[i] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+			args = append(args, a.Name, a.KommunCode, a.LanCode, a.Title, a.Focus, a.Capacity, a.StartDate, a.EndDate, a.PublishTime, a.Organiser)
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO feed_activities (name, kommun_code, lan_code, title, focus, capacity, start_date, end_date, publish_time, organiser) "+
+			"VALUES "+strings.Join(values, ", ")+" ON CONFLICT DO NOTHING"), args...); err != nil {
+			return fmt.Errorf("note %d activities: %w", len(chunk), err)
+		}
 	}
 	return nil
 }
+
+// noteRows bounds the activities one INSERT writes (10 parameters each).
+const noteRows = 500
 
 // NoteOrganiser records, within tx, that an organiser is active in a län.
 func NoteOrganiser(ctx context.Context, tx Tx, lan, organiser string) error {

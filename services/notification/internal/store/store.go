@@ -7,6 +7,8 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -62,30 +64,48 @@ type Store struct{ db *sqlx.DB }
 // New returns a store on a migrated database.
 func New(d *sqlx.DB) *Store { return &Store{db: d} }
 
-const deliverSQL = "INSERT INTO messages (" + columns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) " +
-	"ON CONFLICT (recipient, event_id) DO NOTHING"
+// deliverRows bounds the messages one INSERT writes: 12 parameters each
+// stay far below SQLite's and PostgreSQL's limits on a statement's
+// parameters.
+const deliverRows = 500
 
 // Deliver puts m in its recipient's inbox within tx, unless a message for the
 // same event is already there; inserted says whether it was put there now.
 func Deliver(ctx context.Context, tx Tx, m Message) (inserted bool, err error) {
-	if m.CreateTime == "" {
-		m.CreateTime = time.Now().UTC().Format(time.RFC3339Nano)
+	done, err := DeliverAll(ctx, tx, []Message{m})
+	return done[m.ID], err
+}
+
+// DeliverAll puts messages in their recipients' inboxes within tx, in one
+// statement per 500, each unless its recipient already has a message for
+// the same event (UNIQUE (recipient, event_id) decides, also between the
+// messages given). It returns the ids of the messages it put there.
+func DeliverAll(ctx context.Context, tx Tx, msgs []Message) (inserted map[string]bool, err error) {
+	inserted = make(map[string]bool, len(msgs))
+	for chunk := range slices.Chunk(msgs, deliverRows) {
+		values := make([]string, len(chunk))
+		args := make([]any, 0, 12*len(chunk))
+		for i, m := range chunk {
+			if m.CreateTime == "" {
+				m.CreateTime = time.Now().UTC().Format(time.RFC3339Nano)
+			}
+			if m.Language == "" {
+				m.Language = "sv"
+			}
+			values[i] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+			args = append(args, m.Recipient, m.ID, m.Topic, m.Title, m.Body, m.EventID, m.EventType,
+				m.SubjectResource, m.CreateTime, m.ReadTime, m.Language, m.Lan)
+		}
+		var ids []string
+		if err := sqlx.SelectContext(ctx, tx, &ids, tx.Rebind("INSERT INTO messages ("+columns+") VALUES "+strings.Join(values, ", ")+
+			" ON CONFLICT (recipient, event_id) DO NOTHING RETURNING id"), args...); err != nil {
+			return nil, fmt.Errorf("deliver %d messages: %w", len(chunk), err)
+		}
+		for _, id := range ids {
+			inserted[id] = true
+		}
 	}
-	if m.Language == "" {
-		m.Language = "sv"
-	}
-	// UNIQUE (recipient, event_id) decides: a second message for the same
-	// event affects no row.
-	res, err := tx.ExecContext(ctx, tx.Rebind(deliverSQL), m.Recipient, m.ID, m.Topic, m.Title, m.Body, m.EventID, m.EventType,
-		m.SubjectResource, m.CreateTime, m.ReadTime, m.Language, m.Lan)
-	if err != nil {
-		return false, fmt.Errorf("deliver message: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("deliver message: %w", err)
-	}
-	return n == 1, nil
+	return inserted, nil
 }
 
 // MarkRead sets a message's read time within tx unless it is set already,
