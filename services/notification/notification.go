@@ -457,6 +457,10 @@ func (s *Service) flushMessages(ctx context.Context, tx *sqlx.Tx, batch *[]pendi
 // writeMessages puts messages in their inboxes within tx, in one statement
 // (per 500), and for each that was not there already its audit entry and
 // its deliveries. queued says whether deliveries were written.
+//
+// In the event consumer's transaction the deliveries are written leased to
+// this process's dispatcher when it has room, and handed to it after the
+// commit, so it sends them without claiming them first (dispatch.Lease).
 func (s *Service) writeMessages(ctx context.Context, tx *sqlx.Tx, batch []pendingMessage) (queued bool, err error) {
 	msgs := make([]store.Message, len(batch))
 	for i, p := range batch {
@@ -468,7 +472,7 @@ func (s *Service) writeMessages(ctx context.Context, tx *sqlx.Tx, batch []pendin
 	}
 	var (
 		entries []audit.Entry
-		ds      []store.Delivery
+		jobs    []store.Job
 		hooks   = map[string][]store.Webhook{} // by recipient, read once per batch
 	)
 	for _, p := range batch {
@@ -478,11 +482,13 @@ func (s *Service) writeMessages(ctx context.Context, tx *sqlx.Tx, batch []pendin
 		if p.audit != nil {
 			entries = append(entries, *p.audit)
 		}
-		base := store.Delivery{Recipient: p.msg.Recipient, MessageID: p.msg.ID, NextAttemptMS: p.at.UnixMilli(), CreateTime: p.msg.CreateTime}
+		job := store.Job{Message: p.msg, Delivery: store.Delivery{
+			Recipient: p.msg.Recipient, MessageID: p.msg.ID, State: store.StatePending, NextAttemptMS: p.at.UnixMilli(), CreateTime: p.msg.CreateTime,
+		}}
 		if p.sub.HasChannel(store.ChannelEmail) && p.sub.EmailAddress != "" {
-			d := base
-			d.ID, d.Channel, d.Target = uuid.Must(uuid.NewV7()).String(), store.ChannelEmail, p.sub.EmailAddress
-			ds = append(ds, d)
+			j := job
+			j.ID, j.Channel, j.Target = uuid.Must(uuid.NewV7()).String(), store.ChannelEmail, p.sub.EmailAddress
+			jobs = append(jobs, j)
 		}
 		if p.sub.HasChannel(store.ChannelWebhook) {
 			list, ok := hooks[p.msg.Recipient]
@@ -492,18 +498,37 @@ func (s *Service) writeMessages(ctx context.Context, tx *sqlx.Tx, batch []pendin
 				}
 				hooks[p.msg.Recipient] = list
 			}
-			for _, w := range list {
-				d := base
-				d.ID, d.Channel, d.Target, d.WebhookID = uuid.Must(uuid.NewV7()).String(), store.ChannelWebhook, webhookPattern.Format(w.Recipient, w.ID), w.ID
-				ds = append(ds, d)
+			for i, w := range list {
+				j := job
+				j.ID, j.Channel, j.Target, j.WebhookID = uuid.Must(uuid.NewV7()).String(), store.ChannelWebhook, webhookPattern.Format(w.Recipient, w.ID), w.ID
+				j.Webhook = &list[i]
+				jobs = append(jobs, j)
 			}
 		}
 	}
 	if err := s.audit.Append(ctx, tx, entries...); err != nil {
 		return false, err
 	}
+	if len(jobs) == 0 {
+		return false, nil
+	}
+	// Only the event consumer's transaction hands deliveries over after its
+	// commit; other writers wake the dispatcher to claim them.
+	handed := false
+	if due, leased := s.dispatch.Lease(s.now(), len(jobs)); leased {
+		handed = events.AfterCommit(ctx, func() { s.dispatch.Hand(jobs...) })
+		if handed {
+			for i := range jobs {
+				jobs[i].NextAttemptMS = due.UnixMilli()
+			}
+		}
+	}
+	ds := make([]store.Delivery, len(jobs))
+	for i, j := range jobs {
+		ds[i] = j.Delivery
+	}
 	if err := store.Enqueue(ctx, tx, ds...); err != nil {
 		return false, err
 	}
-	return len(ds) > 0, nil
+	return !handed, nil
 }

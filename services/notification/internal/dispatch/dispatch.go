@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -72,7 +73,16 @@ type Dispatcher struct {
 	now     func() time.Time
 	wake    chan struct{}
 	stopped chan struct{}
+
+	// handed are deliveries this process wrote leased to itself and
+	// committed (Lease, Hand), waiting to be sent without a claim.
+	mu     sync.Mutex
+	handed []store.Job
 }
+
+// handedMax bounds, in rounds of sends, the deliveries waiting in handed;
+// beyond it new deliveries are written due, for a claim.
+const handedMax = 4
 
 // New returns a dispatcher; mail may be nil when no SMTP server is
 // configured (email deliveries then fail and are retried). encode turns a
@@ -84,6 +94,47 @@ func New(st *store.Store, mail Mailer, hooks *WebhookSender, encode func(store.M
 	}
 }
 
+// Lease returns when deliveries about to be written, n of them, are next
+// due. If this dispatcher has room for them it is now plus its lease
+// (leased): they are written already claimed by it, so no dispatcher claims
+// them before the lease ends, and the writer hands them over once they are
+// committed (Hand), saving the claim's round trip to the database. If it
+// has no room, or the deliveries are never handed over (the process
+// stopped), they are sent when due as any other. Otherwise it is now.
+func (d *Dispatcher) Lease(now time.Time, n int) (due time.Time, leased bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.handed)+n > handedMax*d.roundSize() {
+		return now, false
+	}
+	return now.Add(d.cfg.Lease), true
+}
+
+// Hand gives the dispatcher committed deliveries written leased to it
+// (Lease), to send at once.
+func (d *Dispatcher) Hand(jobs ...store.Job) {
+	if len(jobs) == 0 {
+		return
+	}
+	d.mu.Lock()
+	d.handed = append(d.handed, jobs...)
+	d.mu.Unlock()
+	d.Wake()
+}
+
+// takeHanded returns up to n handed deliveries, the oldest first.
+func (d *Dispatcher) takeHanded(n int) []store.Job {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n = min(n, len(d.handed))
+	jobs := slices.Clone(d.handed[:n])
+	d.handed = slices.Delete(d.handed, 0, n)
+	return jobs
+}
+
+// roundSize is how many deliveries one round sends at the most.
+func (d *Dispatcher) roundSize() int { return d.cfg.Concurrency * 4 }
+
 // Wake asks for a look at due deliveries now (after a commit that wrote
 // some).
 func (d *Dispatcher) Wake() {
@@ -93,15 +144,24 @@ func (d *Dispatcher) Wake() {
 	}
 }
 
-// Run sends due deliveries until ctx is done.
+// Run sends due deliveries until ctx is done. A round's successes are
+// recorded while the next round sends (one round's at a time).
 func (d *Dispatcher) Run(ctx context.Context) error {
 	t := time.NewTicker(d.cfg.PollInterval)
 	defer t.Stop()
+	var recording sync.WaitGroup
+	defer recording.Wait()
 	for {
-		n, err := d.RunOnce(ctx)
+		n, record, err := d.round(ctx)
 		if err != nil && ctx.Err() == nil {
 			d.log.WarnContext(ctx, "dispatch", "err", err)
 		}
+		recording.Wait()
+		recording.Go(func() {
+			if err := record(); err != nil {
+				d.log.WarnContext(ctx, "dispatch: recording deliveries", "err", err)
+			}
+		})
 		if n > 0 && err == nil {
 			continue // there may be more due at once
 		}
@@ -114,12 +174,32 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
-// RunOnce claims the deliveries due now, sends them in parallel and records
-// the outcome; it returns how many it tried.
+// RunOnce takes the deliveries handed to it (Hand) or, if there are none,
+// claims those due now, sends them in parallel and records the outcome; it
+// returns how many it tried.
 func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
-	jobs, err := d.store.Claim(ctx, d.now(), d.cfg.Concurrency*4, d.cfg.Lease)
+	n, record, err := d.round(ctx)
+	return n, errors.Join(err, record())
+}
+
+// round is RunOnce but for recording the successes, which record does
+// (failures are recorded as they happen).
+func (d *Dispatcher) round(ctx context.Context) (n int, record func() error, err error) {
+	jobs := d.takeHanded(d.roundSize())
+	if len(jobs) == 0 {
+		jobs, err = d.store.Claim(ctx, d.now(), d.roundSize(), d.cfg.Lease)
+	}
 	if err != nil && len(jobs) == 0 {
-		return 0, err
+		return 0, func() error { return nil }, err
+	}
+	// A message goes to each of its recipient's webhooks with the same
+	// body: it is encoded once per round.
+	bodies := map[string]encoded{}
+	for _, j := range jobs {
+		if _, ok := bodies[j.MessageID]; !ok && j.Channel == store.ChannelWebhook {
+			body, err := d.encode(j.Message)
+			bodies[j.MessageID] = encoded{body, err}
+		}
 	}
 	sem := make(chan struct{}, d.cfg.Concurrency)
 	var wg sync.WaitGroup
@@ -131,7 +211,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			ok, err := d.try(ctx, j)
+			ok, err := d.try(ctx, j, bodies[j.MessageID])
 			mu.Lock()
 			defer mu.Unlock()
 			if ok {
@@ -143,20 +223,23 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 		}()
 	}
 	wg.Wait()
-	if len(delivered) > 0 {
+	record = func() error {
+		if len(delivered) == 0 {
+			return nil
+		}
 		// Successes are recorded together, even if ctx ended meanwhile.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		errs = append(errs, d.store.Delivered(rctx, delivered, d.now()))
-		cancel()
+		defer cancel()
+		return d.store.Delivered(rctx, delivered, d.now())
 	}
-	return len(jobs), errors.Join(append(errs, err)...)
+	return len(jobs), record, errors.Join(append(errs, err)...)
 }
 
 // try sends one delivery once; a failure is recorded at once, a success is
 // reported (ok) for RunOnce to record with the others.
-func (d *Dispatcher) try(ctx context.Context, j store.Job) (ok bool, err error) {
+func (d *Dispatcher) try(ctx context.Context, j store.Job, body encoded) (ok bool, err error) {
 	attempts := j.Attempts + 1
-	sendErr := d.send(ctx, j)
+	sendErr := d.send(ctx, j, body)
 	if sendErr == nil {
 		return true, nil
 	}
@@ -180,7 +263,13 @@ func (d *Dispatcher) try(ctx context.Context, j store.Job) (ok bool, err error) 
 	return false, d.store.Failed(rctx, j.ID, attempts, summary(sendErr), next, now)
 }
 
-func (d *Dispatcher) send(ctx context.Context, j store.Job) error {
+// encoded is a message's webhook body, or why it has none.
+type encoded struct {
+	body []byte
+	err  error
+}
+
+func (d *Dispatcher) send(ctx context.Context, j store.Job, body encoded) error {
 	switch j.Channel {
 	case store.ChannelEmail:
 		if d.mail == nil {
@@ -192,11 +281,10 @@ func (d *Dispatcher) send(ctx context.Context, j store.Job) error {
 		if j.Webhook == nil {
 			return &Failure{Summary: "failed: the webhook was deleted", Permanent: true, Cause: errors.New("webhook deleted")}
 		}
-		body, err := d.encode(j.Message)
-		if err != nil {
-			return &Failure{Summary: "failed", Permanent: true, Cause: err}
+		if body.err != nil {
+			return &Failure{Summary: "failed", Permanent: true, Cause: body.err}
 		}
-		return d.hooks.Send(ctx, *j.Webhook, j.ID, body)
+		return d.hooks.Send(ctx, *j.Webhook, j.ID, body.body)
 	}
 	return &Failure{Summary: "failed", Permanent: true, Cause: errors.New("unknown channel " + j.Channel)}
 }

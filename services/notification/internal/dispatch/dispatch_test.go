@@ -429,3 +429,85 @@ func TestEnqueueMany(t *testing.T) {
 		}
 	})
 }
+
+// TestHandedDeliveries: deliveries written leased to the dispatcher (Lease)
+// are not claimed by anyone; handed over (Hand) they are sent at once, each
+// message's body encoded once, and recorded as delivered. A dispatcher
+// with no room leases nothing: those deliveries are written due.
+func TestHandedDeliveries(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		st := open(t, dsn)
+		calls := make(chan hookCall, 100)
+		tg := webhookTarget(t, calls)
+		encodings := 0
+		encode := func(m store.Message) ([]byte, error) { encodings++; return []byte(`{"title":"` + m.Title + `"}`), nil }
+		d := New(st, nil, NewWebhookSender(time.Second, allow(t, tg.addr)), encode, Config{Concurrency: 2}, slog.New(slog.DiscardHandler))
+
+		now := time.Now().UTC()
+		due, leased := d.Lease(now, 3)
+		if !leased || !due.Equal(now.Add(d.cfg.Lease)) {
+			t.Fatalf("Lease of 3 = %v, %v; want leased until now + %v", due, leased, d.cfg.Lease)
+		}
+		m := store.Message{Recipient: "lansstyrelse-01", ID: "m1", Topic: "travel.route_decided", Title: "Beslut", Body: "b",
+			EventID: "ev-m1", EventType: "tia.travel.v1.RouteDecided", SubjectResource: "routes/r1", CreateTime: now.Format(time.RFC3339Nano)}
+		var jobs []store.Job
+		for i := range 3 {
+			w := store.Webhook{Recipient: m.Recipient, ID: fmt.Sprintf("h%d", i), URL: "http://" + tg.addr + "/", Secret: NewSecret(), CreateTime: m.CreateTime}
+			createWebhook(t, st, w)
+			jobs = append(jobs, store.Job{Message: m, Webhook: &w, Delivery: store.Delivery{
+				ID: fmt.Sprintf("d%d", i), Recipient: m.Recipient, MessageID: m.ID, Channel: store.ChannelWebhook, State: store.StatePending,
+				Target: "recipients/lansstyrelse-01/webhooks/" + w.ID, WebhookID: w.ID, NextAttemptMS: due.UnixMilli(), CreateTime: m.CreateTime,
+			}})
+		}
+		err := db.InTx(ctx, st.DB(), func(tx *sqlx.Tx) error {
+			if _, err := store.Deliver(ctx, tx, m); err != nil {
+				return err
+			}
+			ds := make([]store.Delivery, len(jobs))
+			for i, j := range jobs {
+				ds[i] = j.Delivery
+			}
+			return store.Enqueue(ctx, tx, ds...)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if claimed, err := st.Claim(ctx, time.Now(), 10, time.Minute); err != nil || len(claimed) != 0 {
+			t.Fatalf("claimed %d leased deliveries (%v), want none", len(claimed), err)
+		}
+		d.Hand(jobs...)
+		n, err := d.RunOnce(ctx)
+		if err != nil || n != 3 {
+			t.Fatalf("RunOnce = %d, %v; want the 3 handed deliveries", n, err)
+		}
+		if len(calls) != 3 {
+			t.Errorf("%d webhook calls, want 3", len(calls))
+		}
+		if encodings != 1 {
+			t.Errorf("the message was encoded %d times, want once", encodings)
+		}
+		got, err := st.DeliveriesOf(ctx, m.Recipient, []string{m.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got[m.ID]) != 3 {
+			t.Fatalf("%d deliveries stored, want 3", len(got[m.ID]))
+		}
+		for _, dl := range got[m.ID] {
+			if dl.State != store.StateDelivered || dl.Attempts != 1 {
+				t.Errorf("delivery %s is %s after %d attempts, want delivered after 1", dl.ID, dl.State, dl.Attempts)
+			}
+		}
+		if n, err := d.RunOnce(ctx); err != nil || n != 0 {
+			t.Errorf("a second round tried %d (%v), want nothing left", n, err)
+		}
+
+		// Full: a dispatcher holding handedMax rounds leases nothing more.
+		full := make([]store.Job, handedMax*d.roundSize())
+		d.Hand(full...)
+		if due, leased := d.Lease(now, 1); leased || !due.Equal(now) {
+			t.Errorf("Lease when full = %v, %v; want due now, not leased", due, leased)
+		}
+	})
+}
