@@ -21,19 +21,35 @@ import (
 // The current trace context in ctx is stored with the event (via the global
 // text map propagator) so the consumer's span joins the producer's trace.
 // Publish returns the new event's id, a UUIDv7 string. Call Relay.Notify
-// after the commit to relay the event without waiting for the next poll.
+// after the commit to relay the event without waiting for the next poll,
+// or use Stage and Relay.Hand.
 func Publish(ctx context.Context, tx *sqlx.Tx, subject string, msg proto.Message) (string, error) {
+	ev, err := Stage(ctx, tx, subject, msg)
+	return ev.ID(), err
+}
+
+// Outgoing is an event written to the outbox (Stage), as the relay sends
+// it.
+type Outgoing struct{ row outboxRow }
+
+// ID is the event's id.
+func (o Outgoing) ID() string { return o.row.ID }
+
+// Stage is Publish, returning the event for Relay.Hand: handed to the relay
+// after the commit, it is published at once, without the relay reading it
+// back from the outbox.
+func Stage(ctx context.Context, tx *sqlx.Tx, subject string, msg proto.Message) (Outgoing, error) {
 	if err := validateSubject(subject); err != nil {
-		return "", err
+		return Outgoing{}, err
 	}
 	typ := string(msg.ProtoReflect().Descriptor().FullName())
 	payload, err := proto.Marshal(msg)
 	if err != nil {
-		return "", fmt.Errorf("publish %s: marshal %s: %w", subject, typ, err)
+		return Outgoing{}, fmt.Errorf("publish %s: marshal %s: %w", subject, typ, err)
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
-		return "", fmt.Errorf("publish %s: generate event id: %w", subject, err)
+		return Outgoing{}, fmt.Errorf("publish %s: generate event id: %w", subject, err)
 	}
 
 	header := nats.Header{}
@@ -42,14 +58,15 @@ func Publish(ctx context.Context, tx *sqlx.Tx, subject string, msg proto.Message
 	header.Set(HeaderEventType, typ)
 	headerJSON, err := json.Marshal(header)
 	if err != nil {
-		return "", fmt.Errorf("publish %s: encode headers: %w", subject, err)
+		return Outgoing{}, fmt.Errorf("publish %s: encode headers: %w", subject, err)
 	}
 
+	row := outboxRow{ID: id.String(), Subject: subject, Type: typ, Payload: payload, Headers: string(headerJSON)}
 	const insert = `INSERT INTO outbox (id, subject, type, payload, headers) VALUES (?, ?, ?, ?, ?)`
-	if _, err := tx.ExecContext(ctx, tx.Rebind(insert), id.String(), subject, typ, payload, string(headerJSON)); err != nil {
-		return "", fmt.Errorf("publish %s: insert into outbox: %w", subject, err)
+	if _, err := tx.ExecContext(ctx, tx.Rebind(insert), row.ID, row.Subject, row.Type, row.Payload, row.Headers); err != nil {
+		return Outgoing{}, fmt.Errorf("publish %s: insert into outbox: %w", subject, err)
 	}
-	return id.String(), nil
+	return Outgoing{row}, nil
 }
 
 // validateSubject rejects subjects JetStream would refuse, so the mistake

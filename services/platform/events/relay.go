@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -53,7 +55,20 @@ type Relay struct {
 	// failing is set while relaying fails, to log an outage only once. It
 	// is only accessed by Run's goroutine.
 	failing bool
+
+	// handed are events given to Hand, waiting to be sent; marks are the
+	// ids of handed events JetStream has taken, waiting to be marked in
+	// the outbox.
+	handMu   sync.Mutex
+	handed   []outboxRow
+	marks    []string
+	handWake chan struct{}
+	markWake chan struct{}
 }
+
+// handMax bounds the events waiting in Relay.handed; beyond it, handed
+// events are left to the poll.
+const handMax = 10_000
 
 // RelayOption configures a Relay.
 type RelayOption func(*Relay)
@@ -105,6 +120,8 @@ func NewRelay(d *sqlx.DB, js jetstream.JetStream, opts ...RelayOption) *Relay {
 		log:       slog.Default(),
 		tracer:    otel.Tracer(instrumentationName),
 		wake:      make(chan struct{}, 1),
+		handWake:  make(chan struct{}, 1),
+		markWake:  make(chan struct{}, 1),
 	}
 	for _, opt := range opts {
 		opt(r)
@@ -123,9 +140,46 @@ func (r *Relay) Notify() {
 	}
 }
 
+// Hand gives the relay events committed just now (Stage), to publish at
+// once, in the order given, without reading them back from the outbox.
+// Events never handed over (another process wrote them, or the relay
+// stopped first) are found by the poll, as are those handed while the
+// relay holds handMax already (Hand then wakes the poll). An event sent both
+// ways is dropped by the stream's duplicate window. It never blocks.
+func (r *Relay) Hand(evs ...Outgoing) {
+	if len(evs) == 0 {
+		return
+	}
+	r.handMu.Lock()
+	full := len(r.handed)+len(evs) > handMax
+	if !full {
+		for _, ev := range evs {
+			r.handed = append(r.handed, ev.row)
+		}
+	}
+	r.handMu.Unlock()
+	if full {
+		r.Notify()
+		return
+	}
+	signal(r.handWake)
+}
+
+// signal wakes the goroutine waiting on c, if it is not awake already.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
 // Run relays until ctx is done and then returns nil. Errors are logged and
 // retried, so Run only ends with ctx.
 func (r *Relay) Run(ctx context.Context) error {
+	var handing sync.WaitGroup
+	defer handing.Wait()
+	handing.Go(func() { r.sendHanded(ctx) })
+	handing.Go(func() { r.markHanded(ctx) })
 	ticker := time.NewTicker(r.interval)
 	defer ticker.Stop()
 	for {
@@ -135,6 +189,74 @@ func (r *Relay) Run(ctx context.Context) error {
 			return nil
 		case <-ticker.C:
 		case <-r.wake:
+		}
+	}
+}
+
+// sendHanded publishes the events given to Hand, up to batchSize at a time,
+// until ctx is done. Those JetStream took go to markHanded; the others are
+// left to the poll.
+func (r *Relay) sendHanded(ctx context.Context) {
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.handWake:
+		}
+		for ctx.Err() == nil {
+			r.handMu.Lock()
+			n := min(len(r.handed), r.batchSize)
+			rows := slices.Clone(r.handed[:n])
+			r.handed = slices.Delete(r.handed, 0, n)
+			r.handMu.Unlock()
+			if n == 0 {
+				break
+			}
+			published, err := r.publishAll(ctx, rows)
+			if len(published) > 0 {
+				r.handMu.Lock()
+				r.marks = append(r.marks, published...)
+				r.handMu.Unlock()
+				signal(r.markWake)
+			}
+			switch {
+			case err != nil && ctx.Err() == nil && !failing:
+				r.log.Warn("publishing handed events failed; the poll publishes them", "error", err)
+				failing = true
+			case err == nil && failing:
+				r.log.Info("publishing handed events recovered")
+				failing = false
+			}
+		}
+	}
+}
+
+// markHanded marks the handed events JetStream took as published in the
+// outbox, all that are waiting in one statement per batchSize, until ctx
+// is done; then it marks what is left. A failed mark is logged: the poll
+// publishes those events again, and the stream drops the copies.
+func (r *Relay) markHanded(ctx context.Context) {
+	for {
+		stopping := false
+		select {
+		case <-ctx.Done():
+			stopping = true
+		case <-r.markWake:
+		}
+		r.handMu.Lock()
+		ids := r.marks
+		r.marks = nil
+		r.handMu.Unlock()
+		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeout)
+		for chunk := range slices.Chunk(ids, r.batchSize) {
+			if err := r.mark(mctx, r.db, chunk); err != nil {
+				r.log.Warn("marking handed events published failed; they will be published again", "error", err)
+			}
+		}
+		cancel()
+		if stopping {
+			return
 		}
 	}
 }
@@ -229,17 +351,26 @@ func (r *Relay) relayFrom(ctx context.Context, q sqlx.ExtContext) (int, error) {
 	}
 
 	published, publishErr := r.publishAll(ctx, rows)
-	if len(published) > 0 {
-		query, args, err := sqlx.In(r.sql.markPublished, published)
-		if err != nil {
-			return len(rows), fmt.Errorf("build mark-published query: %w", err)
-		}
-		if _, err := q.ExecContext(ctx, q.Rebind(query), args...); err != nil {
-			// The rows will be published again; JetStream drops the copies.
-			return len(rows), fmt.Errorf("mark %d outbox rows published: %w", len(published), err)
-		}
+	if err := r.mark(ctx, q, published); err != nil {
+		return len(rows), err
 	}
 	return len(rows), publishErr
+}
+
+// mark marks the outbox rows with ids published, through q.
+func (r *Relay) mark(ctx context.Context, q sqlx.ExtContext, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	query, args, err := sqlx.In(r.sql.markPublished, ids)
+	if err != nil {
+		return fmt.Errorf("build mark-published query: %w", err)
+	}
+	if _, err := q.ExecContext(ctx, q.Rebind(query), args...); err != nil {
+		// The rows will be published again; JetStream drops the copies.
+		return fmt.Errorf("mark %d outbox rows published: %w", len(ids), err)
+	}
+	return nil
 }
 
 // publishAll sends rows to JetStream without waiting for each

@@ -2,7 +2,7 @@
 // one write transaction into which the handler (or the domain step it calls)
 // puts the rows, the events others must learn, and the audit entries of the
 // personal data it touched. They commit together or not at all, and the
-// outbox relay is woken after the commit. Stores take the transaction and
+// events are handed to the outbox relay after the commit. Stores take the transaction and
 // never call back up into handler code.
 //
 // A change that carries a client request id (AIP-155 request_id) runs at
@@ -64,17 +64,20 @@ func (r *Runner) Trail() *audit.Trail { return r.trail }
 // audit entries.
 type Work struct {
 	*sqlx.Tx
-	ctx       context.Context
-	r         *Runner
-	published bool
+	ctx context.Context
+	r   *Runner
+	// published are the unit's events, handed to the relay after the
+	// commit.
+	published []events.Outgoing
 }
 
 // Publish adds an event to the outbox within the unit.
 func (w *Work) Publish(subject string, msg proto.Message) error {
-	if _, err := events.Publish(w.ctx, w.Tx, subject, msg); err != nil {
+	ev, err := events.Stage(w.ctx, w.Tx, subject, msg)
+	if err != nil {
 		return err
 	}
-	w.published = true
+	w.published = append(w.published, ev)
 	return nil
 }
 
@@ -111,8 +114,8 @@ func (r *Runner) Do(ctx context.Context, fn func(*Work) error) error {
 		w.Tx = tx
 		return fn(w)
 	})
-	if err == nil && w.published && r.relay != nil {
-		r.relay.Notify()
+	if err == nil && r.relay != nil {
+		r.relay.Hand(w.published...)
 	}
 	return err
 }

@@ -88,7 +88,7 @@ func main() {
 
 // producer is a stand-in for the activity registry: it owns a database with
 // an outbox and publishes ActivityRegistered events through the platform's
-// relay, exactly as the real service does.
+// relay, exactly as the real service's units of work do.
 type producer struct{ deps app.Deps }
 
 func (*producer) Register(grpc.ServiceRegistrar)    {}
@@ -176,10 +176,10 @@ func run(pgURL, natsURL string, rate int, duration time.Duration, webhooks, fanE
 // publish commits one ActivityRegistered event for a kommun in the
 // producer's outbox and returns its id and commit time.
 func publish(ctx context.Context, p *producer, n int, kommun refdata.Kommun) (string, time.Time, error) {
-	var id string
+	var ev events.Outgoing
 	err := db.InTx(ctx, p.deps.DB, func(tx *sqlx.Tx) error {
 		var err error
-		id, err = events.Publish(ctx, tx, "tia.activity.ActivityRegistered", &activityv1.ActivityRegistered{Activity: &activityv1.Activity{
+		ev, err = events.Stage(ctx, tx, "tia.activity.ActivityRegistered", &activityv1.ActivityRegistered{Activity: &activityv1.Activity{
 			Name:  fmt.Sprintf("organisers/8020038884/activities/bench-%d", n),
 			Title: "Svenska för nybörjare", KommunCode: kommun.Code, LanCode: kommun.LanCode, Capacity: 20,
 			Focus: []activityv1.Focus{activityv1.Focus_FOCUS_SWEDISH}, StartDate: "2027-01-10", EndDate: "2027-06-30",
@@ -189,9 +189,10 @@ func publish(ctx context.Context, p *producer, n int, kommun refdata.Kommun) (st
 	})
 	committed := time.Now()
 	if err == nil {
-		p.deps.Relay.Notify()
+		// As a unit of work does (uow.Runner.Do).
+		p.deps.Relay.Hand(ev)
 	}
-	return id, committed, err
+	return ev.ID(), committed, err
 }
 
 func latency(ctx context.Context, p *producer, ndb *sqlx.DB, rate int, duration time.Duration) error {
