@@ -178,8 +178,12 @@ func signal(c chan struct{}) {
 func (r *Relay) Run(ctx context.Context) error {
 	var handing sync.WaitGroup
 	defer handing.Wait()
-	handing.Go(func() { r.sendHanded(ctx) })
-	handing.Go(func() { r.markHanded(ctx) })
+	sent := make(chan struct{})
+	handing.Go(func() {
+		defer close(sent)
+		r.sendHanded(ctx)
+	})
+	handing.Go(func() { r.markHanded(sent) })
 	ticker := time.NewTicker(r.interval)
 	defer ticker.Stop()
 	for {
@@ -193,54 +197,103 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
-// sendHanded publishes the events given to Hand, up to batchSize at a time,
-// until ctx is done. Those JetStream took go to markHanded; the others are
-// left to the poll.
+// sendHanded publishes the events given to Hand until ctx is done, without
+// waiting for one event's acknowledgement before sending the next:
+// ackHanded waits for them, in order, and passes those JetStream took to
+// markHanded. The others are left to the poll.
 func (r *Relay) sendHanded(ctx context.Context) {
-	failing := false
+	inFlight := make(chan sentEvent, handInFlight)
+	acked := make(chan struct{})
+	go func() {
+		defer close(acked)
+		r.ackHanded(ctx, inFlight)
+	}()
+	defer func() {
+		close(inFlight)
+		<-acked
+	}()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-r.handWake:
 		}
-		for ctx.Err() == nil {
+		r.handMu.Lock()
+		rows := r.handed
+		r.handed = nil
+		r.handMu.Unlock()
+		for _, row := range rows {
+			span, future, err := r.publishAsync(ctx, row)
+			if err != nil {
+				span.RecordError(err)
+				span.SetStatus(codes.Error, "publish failed")
+				span.End()
+				continue // the poll publishes it
+			}
+			inFlight <- sentEvent{row: row, span: span, future: future}
+		}
+	}
+}
+
+// handInFlight bounds the handed events sent and not yet acknowledged.
+const handInFlight = 1024
+
+// sentEvent is an event sent to JetStream, awaiting its acknowledgement.
+type sentEvent struct {
+	row    outboxRow
+	span   trace.Span
+	future jetstream.PubAckFuture
+}
+
+// ackHanded waits for the acknowledgement of each event sendHanded sent, in
+// order, each within the publish timeout, and queues the acknowledged ones
+// for markHanded.
+func (r *Relay) ackHanded(ctx context.Context, inFlight <-chan sentEvent) {
+	failing := false
+	for s := range inFlight {
+		var err error
+		timeout := time.NewTimer(r.timeout)
+		select {
+		case <-s.future.Ok():
+		case err = <-s.future.Err():
+		case <-timeout.C:
+			err = fmt.Errorf("no acknowledgement within %s", r.timeout)
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		timeout.Stop()
+		if err != nil {
+			s.span.RecordError(err)
+			s.span.SetStatus(codes.Error, "publish failed")
+		}
+		s.span.End()
+		switch {
+		case err == nil:
 			r.handMu.Lock()
-			n := min(len(r.handed), r.batchSize)
-			rows := slices.Clone(r.handed[:n])
-			r.handed = slices.Delete(r.handed, 0, n)
+			r.marks = append(r.marks, s.row.ID)
 			r.handMu.Unlock()
-			if n == 0 {
-				break
-			}
-			published, err := r.publishAll(ctx, rows)
-			if len(published) > 0 {
-				r.handMu.Lock()
-				r.marks = append(r.marks, published...)
-				r.handMu.Unlock()
-				signal(r.markWake)
-			}
-			switch {
-			case err != nil && ctx.Err() == nil && !failing:
-				r.log.Warn("publishing handed events failed; the poll publishes them", "error", err)
-				failing = true
-			case err == nil && failing:
+			signal(r.markWake)
+			if failing {
 				r.log.Info("publishing handed events recovered")
 				failing = false
 			}
+		case ctx.Err() == nil && !failing:
+			r.log.Warn("publishing a handed event failed; the poll publishes it", "event_id", s.row.ID, "error", err)
+			failing = true
 		}
 	}
 }
 
 // markHanded marks the handed events JetStream took as published in the
-// outbox, all that are waiting in one statement per batchSize, until ctx
-// is done; then it marks what is left. A failed mark is logged: the poll
-// publishes those events again, and the stream drops the copies.
-func (r *Relay) markHanded(ctx context.Context) {
+// outbox, all that are waiting in one statement per batchSize, until sent
+// is closed (sendHanded is done); then it marks what is left. A failed mark
+// is logged: the poll publishes those events again, and the stream drops
+// the copies.
+func (r *Relay) markHanded(sent <-chan struct{}) {
 	for {
 		stopping := false
 		select {
-		case <-ctx.Done():
+		case <-sent:
 			stopping = true
 		case <-r.markWake:
 		}
@@ -248,9 +301,9 @@ func (r *Relay) markHanded(ctx context.Context) {
 		ids := r.marks
 		r.marks = nil
 		r.handMu.Unlock()
-		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeout)
+		ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 		for chunk := range slices.Chunk(ids, r.batchSize) {
-			if err := r.mark(mctx, r.db, chunk); err != nil {
+			if err := r.mark(ctx, r.db, chunk); err != nil {
 				r.log.Warn("marking handed events published failed; they will be published again", "error", err)
 			}
 		}
