@@ -157,8 +157,9 @@ func redact(dsn string) string {
 }
 
 // Dialect reports DialectPostgres or DialectSQLite for a database opened by
-// Open, so callers can pick dialect-specific SQL or migrations.
-func Dialect(d *sqlx.DB) string {
+// Open (or a transaction on one), so callers can pick dialect-specific SQL
+// or migrations.
+func Dialect(d interface{ DriverName() string }) string {
 	switch d.DriverName() {
 	case driverPgx:
 		return DialectPostgres

@@ -86,6 +86,9 @@ func Replace(ctx context.Context, tx *sqlx.Tx, snap domain.Snapshot, cells []dom
 	if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM snapshot_cells WHERE reference_date = ?"), snap.ReferenceDate); err != nil {
 		return false, fmt.Errorf("delete old cells: %w", err)
 	}
+	if db.Dialect(tx) == db.DialectPostgres {
+		return n > 0, insertCellArrays(ctx, tx, snap.ReferenceDate, cells)
+	}
 	for start := 0; start < len(cells); start += insertBatch {
 		batch := cells[start:min(start+insertBatch, len(cells))]
 		args := make([]any, 0, len(batch)*8)
@@ -99,6 +102,25 @@ func Replace(ctx context.Context, tx *sqlx.Tx, snap domain.Snapshot, cells []dom
 		}
 	}
 	return n > 0, nil
+}
+
+// insertCellArrays inserts cells on PostgreSQL in one statement that takes
+// each column as one array parameter: a few arrays are bound and sent
+// faster than hundreds of thousands of single parameters.
+func insertCellArrays(ctx context.Context, tx *sqlx.Tx, referenceDate string, cells []domain.Cell) error {
+	var (
+		kommun, lan, housing, sex, age = make([]string, len(cells)), make([]string, len(cells)), make([]string, len(cells)), make([]string, len(cells)), make([]string, len(cells))
+		count, key                     = make([]int64, len(cells)), make([]int64, len(cells))
+	)
+	for i, c := range cells {
+		kommun[i], lan[i], housing[i], sex[i], age[i] = c.KommunCode, c.LanCode, string(c.Housing), string(c.Sex), string(c.AgeBand)
+		count[i], key[i] = c.Count, int64(c.Key)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO snapshot_cells ("+cellColumns+") SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[])",
+		referenceDate, kommun, lan, housing, sex, age, count, key); err != nil {
+		return fmt.Errorf("insert %d cells: %w", len(cells), err)
+	}
+	return nil
 }
 
 // List returns every snapshot's summary, newest first.
