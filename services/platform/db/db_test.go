@@ -332,3 +332,31 @@ func TestSQLiteConcurrentWriters(t *testing.T) {
 		t.Errorf("%d rows, want %d", n, writers*perWriter)
 	}
 }
+
+// TestPostgresPoolKeepsBurstConnections: the connections a burst of
+// concurrent queries opened are all kept for the next burst, not closed
+// and reopened (a new PostgreSQL backend each time).
+func TestPostgresPoolKeepsBurstConnections(t *testing.T) {
+	t.Parallel()
+	d := dbtest.Open(t, dbtest.NewPostgres(t))
+	const burst = 16
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range burst {
+		wg.Go(func() {
+			<-start
+			if _, err := d.ExecContext(t.Context(), "SELECT pg_sleep(0.05)"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	st := d.Stats()
+	if st.OpenConnections != burst || st.Idle != burst {
+		t.Errorf("after a burst of %d: %d connections open, %d idle; want all kept", burst, st.OpenConnections, st.Idle)
+	}
+	if st.MaxIdleClosed != 0 {
+		t.Errorf("%d connections closed for the idle limit, want none", st.MaxIdleClosed)
+	}
+}
