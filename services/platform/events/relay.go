@@ -225,8 +225,7 @@ func (r *Relay) sendHanded(ctx context.Context) {
 		for _, row := range rows {
 			span, future, err := r.publishAsync(ctx, row)
 			if err != nil {
-				span.RecordError(err)
-				span.SetStatus(codes.Error, "publish failed")
+				failed(span, err)
 				span.End()
 				continue // the poll publishes it
 			}
@@ -263,8 +262,7 @@ func (r *Relay) ackHanded(ctx context.Context, inFlight <-chan sentEvent) {
 		}
 		timeout.Stop()
 		if err != nil {
-			s.span.RecordError(err)
-			s.span.SetStatus(codes.Error, "publish failed")
+			failed(s.span, err)
 		}
 		s.span.End()
 		switch {
@@ -449,8 +447,7 @@ func (r *Relay) publishAll(ctx context.Context, rows []outboxRow) ([]string, err
 	for _, row := range rows {
 		span, future, err := r.publishAsync(ctx, row)
 		if err != nil {
-			span.RecordError(err)
-			span.SetStatus(codes.Error, "publish failed")
+			failed(span, err)
 			span.End()
 			sendErr = &publishError{err}
 			break
@@ -470,8 +467,7 @@ func (r *Relay) publishAll(ctx context.Context, rows []outboxRow) ([]string, err
 			}
 			published = append(published, s.row.ID)
 		case err := <-s.future.Err():
-			s.span.RecordError(err)
-			s.span.SetStatus(codes.Error, "publish failed")
+			failed(s.span, err)
 			return published, &publishError{fmt.Errorf("publish event %s to %s: %w", s.row.ID, subject, err)}
 		case <-timeout.C:
 			return published, &publishError{fmt.Errorf("publish event %s to %s: no acknowledgement within %s", s.row.ID, subject, r.timeout)}
@@ -480,6 +476,12 @@ func (r *Relay) publishAll(ctx context.Context, rows []outboxRow) ([]string, err
 		}
 	}
 	return published, sendErr
+}
+
+// failed marks a send's span as failed with err.
+func failed(span trace.Span, err error) {
+	span.RecordError(err)
+	span.SetStatus(codes.Error, "publish failed")
 }
 
 // publishAsync sends one row to JetStream inside a producer span that
