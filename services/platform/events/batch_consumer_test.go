@@ -26,6 +26,29 @@ func (e *env) batchConsumer(t *testing.T, name string, h events.Handler) *events
 		events.WithNakDelay(10*time.Millisecond, 50*time.Millisecond), events.WithConsumerLogger(testLogger(t)))
 }
 
+// backlog creates the table applied and the stream, and puts n events in
+// the outbox (publishThings).
+func (e *env) backlog(t *testing.T, n int) []string {
+	t.Helper()
+	e.createApplied(t)
+	e.ensureStream(t)
+	return e.publishThings(t, n)
+}
+
+// consumeBacklog relays the n events in the outbox to the stream first (a
+// backlog makes batches), then runs a batch consumer named name with h
+// until the table applied has n rows and every event is acked. stop ends
+// the consumer.
+func (e *env) consumeBacklog(t *testing.T, name string, h events.Handler, n int) (stop func()) {
+	t.Helper()
+	e.startRelay(t).Notify()
+	testkit.Eventually(t, "relay publish", func() bool { return e.streamMsgs(t) == uint64(n) })
+	stop = runUntil(t, e.batchConsumer(t, name, h))
+	testkit.Eventually(t, "all applied", func() bool { return count(t, e.db, "SELECT COUNT(*) FROM applied") == n })
+	testkit.Eventually(t, "all acked", func() bool { return e.pending(t, name) == 0 })
+	return stop
+}
+
 // runUntil runs c until stop is called, which waits for Run to return.
 func runUntil(t *testing.T, c *events.Consumer) (stop func()) {
 	t.Helper()
@@ -53,7 +76,6 @@ func TestBatchConsumerAppliesEachEventOnce(t *testing.T) {
 	t.Parallel()
 	eachEnv(t, func(t *testing.T, e *env) {
 		ctx := t.Context()
-		e.createApplied(t)
 		var (
 			mu       sync.Mutex
 			perTx    = map[*sqlx.Tx]int{}
@@ -70,9 +92,8 @@ func TestBatchConsumerAppliesEachEventOnce(t *testing.T) {
 			_, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO applied (event_id) VALUES (?)"), ev.ID)
 			return err
 		}
-		e.ensureStream(t)
 		const n = 60
-		ids := e.publishThings(t, n)
+		ids := e.backlog(t, n)
 		// Every third event was applied before (its effect and its
 		// processed_events row committed together) but never acked.
 		pre := 0
@@ -85,19 +106,13 @@ func TestBatchConsumerAppliesEachEventOnce(t *testing.T) {
 			}
 			pre++
 		}
-		e.startRelay(t).Notify()
-		// A backlog makes batches.
-		testkit.Eventually(t, "relay publish", func() bool { return e.streamMsgs(t) == n })
-		stop := runUntil(t, e.batchConsumer(t, "batched", handler))
-		testkit.Eventually(t, "all applied", func() bool { return count(t, e.db, "SELECT COUNT(*) FROM applied") == n })
-		testkit.Eventually(t, "all acked", func() bool { return e.pending(t, "batched") == 0 })
-		stop()
+		e.consumeBacklog(t, "batched", handler, n)()
 
 		// Redeliver the whole stream to the same consumer name.
 		if err := e.js.DeleteConsumer(ctx, e.stream.Name, "batched"); err != nil {
 			t.Fatal(err)
 		}
-		stop = runUntil(t, e.batchConsumer(t, "batched", handler))
+		stop := runUntil(t, e.batchConsumer(t, "batched", handler))
 		testkit.Eventually(t, "redelivery acked", func() bool { return e.pending(t, "batched") == 0 })
 		stop()
 
@@ -128,10 +143,8 @@ func TestBatchConsumerAppliesEachEventOnce(t *testing.T) {
 func TestBatchConsumerFallsBackOneByOne(t *testing.T) {
 	t.Parallel()
 	eachEnv(t, func(t *testing.T, e *env) {
-		e.createApplied(t)
-		e.ensureStream(t)
 		const n = 40
-		ids := e.publishThings(t, n)
+		ids := e.backlog(t, n)
 		// One event fails and one panics, each on its first delivery only:
 		// a redelivery after a nak delay is what the single-event path
 		// already covers.
@@ -163,13 +176,7 @@ func TestBatchConsumerFallsBackOneByOne(t *testing.T) {
 			}
 			return nil
 		}
-		e.startRelay(t).Notify()
-		// A backlog makes batches.
-		testkit.Eventually(t, "relay publish", func() bool { return e.streamMsgs(t) == n })
-		stop := runUntil(t, e.batchConsumer(t, "fallback", handler))
-		defer stop()
-		testkit.Eventually(t, "all applied", func() bool { return count(t, e.db, "SELECT COUNT(*) FROM applied") == n })
-		testkit.Eventually(t, "all acked", func() bool { return e.pending(t, "fallback") == 0 })
+		defer e.consumeBacklog(t, "fallback", handler, n)()
 		if got := count(t, e.db, "SELECT COUNT(*) FROM processed_events WHERE consumer = 'fallback'"); got != n {
 			t.Errorf("processed_events has %d rows, want %d", got, n)
 		}
@@ -219,10 +226,8 @@ type appliedKey struct{}
 func TestBatchConsumerFlushesDeferredWrites(t *testing.T) {
 	t.Parallel()
 	eachEnv(t, func(t *testing.T, e *env) {
-		e.createApplied(t)
-		e.ensureStream(t)
 		const n = 50
-		e.publishThings(t, n)
+		e.backlog(t, n)
 		var (
 			mu         sync.Mutex
 			flushed    []int // rows per flush
@@ -258,12 +263,7 @@ func TestBatchConsumerFlushesDeferredWrites(t *testing.T) {
 			*ids = append(*ids, ev.ID)
 			return nil
 		}
-		e.startRelay(t).Notify()
-		testkit.Eventually(t, "relay publish", func() bool { return e.streamMsgs(t) == n })
-		stop := runUntil(t, e.batchConsumer(t, "deferred", handler))
-		defer stop()
-		testkit.Eventually(t, "all applied", func() bool { return count(t, e.db, "SELECT COUNT(*) FROM applied") == n })
-		testkit.Eventually(t, "all acked", func() bool { return e.pending(t, "deferred") == 0 })
+		defer e.consumeBacklog(t, "deferred", handler, n)()
 		mu.Lock()
 		defer mu.Unlock()
 		total, most := 0, 0

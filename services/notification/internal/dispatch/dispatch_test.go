@@ -116,7 +116,8 @@ type hookCall struct {
 	body   []byte
 }
 
-func webhookTarget(t *testing.T, calls chan<- hookCall) *target {
+func webhookTarget(t *testing.T) (*target, chan hookCall) {
+	calls := make(chan hookCall, 100)
 	return newTarget(t, func(l net.Listener) func() {
 		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			body, _ := io.ReadAll(r.Body)
@@ -124,7 +125,7 @@ func webhookTarget(t *testing.T, calls chan<- hookCall) *target {
 		}), ReadHeaderTimeout: time.Second}
 		go func() { _ = srv.Serve(l) }()
 		return func() { _ = srv.Close(); _ = l.Close() }
-	})
+	}), calls
 }
 
 // allow is the guard of a test receiver on loopback: the allow-list of
@@ -217,8 +218,7 @@ func TestDownAndBack(t *testing.T) {
 		st := open(t, dsn)
 		box := &mailbox{}
 		mailSrv := smtpTarget(t, box)
-		calls := make(chan hookCall, 10)
-		hookSrv := webhookTarget(t, calls)
+		hookSrv, calls := webhookTarget(t)
 		secret := NewSecret()
 		hook := store.Webhook{Recipient: "lansstyrelse-01", ID: "h1", URL: "http://" + hookSrv.addr + "/hook", Secret: secret, CreateTime: time.Now().UTC().Format(time.RFC3339Nano)}
 		createWebhook(t, st, hook)
@@ -286,8 +286,7 @@ func TestDeadLetterAndReplay(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		st := open(t, dsn)
-		calls := make(chan hookCall, 10)
-		hookSrv := webhookTarget(t, calls)
+		hookSrv, calls := webhookTarget(t)
 		hookSrv.down()
 		hook := store.Webhook{Recipient: "organiser-8020038884", ID: "h2", URL: "http://" + hookSrv.addr + "/", Secret: NewSecret(), CreateTime: time.Now().UTC().Format(time.RFC3339Nano)}
 		createWebhook(t, st, hook)
@@ -438,8 +437,7 @@ func TestHandedDeliveries(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		st := open(t, dsn)
-		calls := make(chan hookCall, 100)
-		tg := webhookTarget(t, calls)
+		tg, calls := webhookTarget(t)
 		encodings := 0
 		encode := func(m store.Message) ([]byte, error) { encodings++; return []byte(`{"title":"` + m.Title + `"}`), nil }
 		d := New(st, nil, NewWebhookSender(time.Second, allow(t, tg.addr)), encode, Config{Concurrency: 2}, slog.New(slog.DiscardHandler))
