@@ -217,7 +217,7 @@ func contains(list []string, s string) bool {
 // units splits a set of kommuner into units: whole län, or the nation when
 // every län is whole, and single kommuner.
 func (set places) units() []int {
-	var out []int
+	out := make([]int, 0, len(kommunList)+len(lanList)) // never moved below
 	whole := 0
 	for l := range lanKommuner {
 		var all bool
@@ -372,8 +372,13 @@ func (p Published) groups(set places, dims []Dimension) []Row {
 		}
 	case byLan:
 		placeList = make([]place, 0, len(lanKommuner))
+		// One array holds every län's units (each kommun at most once, or
+		// the län itself), so none of the appends below moves it.
+		all := make([]int, 0, len(kommunList)+len(lanList))
 		for l := range lanKommuner {
-			if units, _ := set.appendLanUnits(nil, l); len(units) > 0 {
+			start := len(all)
+			all, _ = set.appendLanUnits(all, l)
+			if units := all[start:len(all):len(all)]; len(units) > 0 {
 				placeList = append(placeList, place{lan: lanList[l].Code, units: units})
 			}
 		}
