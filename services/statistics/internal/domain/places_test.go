@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/tia-platform/tia/services/statistics/internal/ckm"
 )
 
 // TestPlacesOf checks the set a query's filters select against its
@@ -68,6 +70,45 @@ func TestLanUnits(t *testing.T) {
 			if whole != (len(got) == 1 && got[0] == lanUnit(l)) {
 				t.Fatalf("set %d, län %s: whole = %v for units %v", i, lanList[l].Code, whole, got)
 			}
+		}
+	}
+}
+
+// TestGroupsByLan checks grouping published figures by län (its units all
+// taken into one shared array) against each län's units taken on their own
+// (appendLanUnits from nothing) and summed, for random sets of kommuner.
+func TestGroupsByLan(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	g := NewGrid()
+	for i := range g {
+		g[i] = int64(r.IntN(30))
+	}
+	keys := NewKeys()
+	src := ckm.NewSeededKeySource([32]byte{9})
+	for i, n := range g {
+		keys[i] = src.RandomKey(n)
+	}
+	pub := Publish(g, keys)
+	for i := range 100 {
+		set := make(places, len(kommunList))
+		for k := range set {
+			set[k] = i%10 == 0 || r.IntN(3) > 0 // some sets hold every kommun
+		}
+		got := pub.groups(set, []Dimension{DimLan, DimSex})
+		var want []Row
+		for l := range lanKommuner {
+			units, _ := set.appendLanUnits(nil, l)
+			if len(units) == 0 {
+				continue
+			}
+			for s := range nSex {
+				if n := pub.sum(units, allHousing, s, allAge); n != 0 {
+					want = append(want, Row{LanCode: lanList[l].Code, Sex: Sexes[s], Count: n})
+				}
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("set %d: groups by län and sex = %v, want %v", i, got, want)
 		}
 	}
 }
