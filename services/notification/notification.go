@@ -315,18 +315,12 @@ func (s *Service) handle(ctx context.Context, tx *sqlx.Tx, ev events.Event) erro
 	if err != nil {
 		return err
 	}
-	queued := false
 	for _, m := range routed {
-		q, err := s.deliver(ctx, tx, rule.Topic, ev.ID, ev.Type, m)
-		if err != nil {
+		// In the consumer's transaction the flush of the messages hands
+		// their deliveries over, or wakes the dispatcher, after the commit.
+		if _, err := s.deliver(ctx, tx, rule.Topic, ev.ID, ev.Type, m); err != nil {
 			return err
 		}
-		queued = queued || q
-	}
-	if queued {
-		// The deliveries become visible when the consumer commits: the
-		// dispatcher is woken then.
-		events.AfterCommit(ctx, s.dispatch.Wake)
 	}
 	return nil
 }

@@ -42,11 +42,11 @@ const (
 	healthCheckTimeout = 5 * time.Second
 )
 
-// markProcessedSQL begins the statement that claims events for a consumer:
-// the rows follow, then ON CONFLICT DO NOTHING RETURNING event_id, so it
-// returns only the events not processed before (both dialects; see
-// markProcessed).
-const markProcessedSQL = `INSERT INTO processed_events (consumer, event_id) VALUES `
+// markProcessedSQL claims events for a consumer, one row each (sqlx
+// repeats the VALUES tuple for a slice), and returns only those not
+// processed before. Both dialects support ON CONFLICT DO NOTHING RETURNING.
+const markProcessedSQL = `INSERT INTO processed_events (consumer, event_id) VALUES (:consumer, :event_id)
+	ON CONFLICT DO NOTHING RETURNING event_id`
 
 // ackBackOff are the redelivery delays for messages that were neither acked
 // nor naked (e.g. the process died mid-handler). JetStream uses the first
@@ -573,15 +573,20 @@ func (c *Consumer) applyBatch(ctx context.Context, ctxs []context.Context, evs [
 // statement, and reports which of them are new: not processed before, and
 // the first of their id in evs.
 func (c *Consumer) markProcessed(ctx context.Context, tx *sqlx.Tx, evs []Event) ([]bool, error) {
-	values := make([]string, len(evs))
-	args := make([]any, 0, 2*len(evs))
+	type processed struct {
+		Consumer string `db:"consumer"`
+		EventID  string `db:"event_id"`
+	}
+	rows := make([]processed, len(evs))
 	for i, ev := range evs {
-		values[i] = "(?, ?)"
-		args = append(args, c.name, ev.ID)
+		rows[i] = processed{c.name, ev.ID}
+	}
+	q, args, err := sqlx.Named(markProcessedSQL, rows)
+	if err != nil {
+		return nil, fmt.Errorf("record %d processed events: %w", len(evs), err)
 	}
 	var inserted []string
-	if err := tx.SelectContext(ctx, &inserted, tx.Rebind(markProcessedSQL+strings.Join(values, ", ")+
-		" ON CONFLICT DO NOTHING RETURNING event_id"), args...); err != nil {
+	if err := tx.SelectContext(ctx, &inserted, tx.Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("record %d processed events: %w", len(evs), err)
 	}
 	isNew := make(map[string]bool, len(inserted))

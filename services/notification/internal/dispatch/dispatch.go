@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -127,8 +126,8 @@ func (d *Dispatcher) takeHanded(n int) []store.Job {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	n = min(n, len(d.handed))
-	jobs := slices.Clone(d.handed[:n])
-	d.handed = slices.Delete(d.handed, 0, n)
+	jobs := d.handed[:n:n]
+	d.handed = d.handed[n:]
 	return jobs
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -243,8 +242,8 @@ type FeedActivity struct {
 	EndDate     string `db:"end_date"`
 	PublishTime string `db:"publish_time"`
 	// Organiser is the organiser's recipient name, "" when the activity's
-	// name names none; only written.
-	Organiser string `db:"-"`
+	// name names none (written, not read back).
+	Organiser string `db:"organiser"`
 }
 
 // NoteActivities records, within tx, activities for the feed, each with
@@ -252,14 +251,8 @@ type FeedActivity struct {
 // in one statement per 500. A redelivered event changes nothing.
 func NoteActivities(ctx context.Context, tx Tx, as ...FeedActivity) error {
 	for chunk := range slices.Chunk(as, noteRows) {
-		values := make([]string, len(chunk))
-		args := make([]any, 0, 10*len(chunk))
-		for i, a := range chunk {
-			values[i] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-			args = append(args, a.Name, a.KommunCode, a.LanCode, a.Title, a.Focus, a.Capacity, a.StartDate, a.EndDate, a.PublishTime, a.Organiser)
-		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO feed_activities (name, kommun_code, lan_code, title, focus, capacity, start_date, end_date, publish_time, organiser) "+
-			"VALUES "+strings.Join(values, ", ")+" ON CONFLICT DO NOTHING"), args...); err != nil {
+		if _, err := sqlx.NamedExecContext(ctx, tx, "INSERT INTO feed_activities (name, kommun_code, lan_code, title, focus, capacity, start_date, end_date, publish_time, organiser) "+
+			"VALUES (:name, :kommun_code, :lan_code, :title, :focus, :capacity, :start_date, :end_date, :publish_time, :organiser) ON CONFLICT DO NOTHING", chunk); err != nil {
 			return fmt.Errorf("note %d activities: %w", len(chunk), err)
 		}
 	}

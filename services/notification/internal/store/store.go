@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -83,23 +82,24 @@ func Deliver(ctx context.Context, tx Tx, m Message) (inserted bool, err error) {
 func DeliverAll(ctx context.Context, tx Tx, msgs []Message) (inserted map[string]bool, err error) {
 	inserted = make(map[string]bool, len(msgs))
 	for chunk := range slices.Chunk(msgs, deliverRows) {
-		values := make([]string, len(chunk))
-		args := make([]any, 0, 12*len(chunk))
-		for i, m := range chunk {
-			if m.CreateTime == "" {
-				m.CreateTime = time.Now().UTC().Format(time.RFC3339Nano)
+		rows := slices.Clone(chunk)
+		for i := range rows {
+			if rows[i].CreateTime == "" {
+				rows[i].CreateTime = time.Now().UTC().Format(time.RFC3339Nano)
 			}
-			if m.Language == "" {
-				m.Language = "sv"
+			if rows[i].Language == "" {
+				rows[i].Language = "sv"
 			}
-			values[i] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-			args = append(args, m.Recipient, m.ID, m.Topic, m.Title, m.Body, m.EventID, m.EventType,
-				m.SubjectResource, m.CreateTime, m.ReadTime, m.Language, m.Lan)
+		}
+		q, args, err := sqlx.Named("INSERT INTO messages ("+columns+") VALUES "+
+			"(:recipient, :id, :topic, :title, :body, :event_id, :event_type, :subject_resource, :create_time, :read_time, :language, :lan) "+
+			"ON CONFLICT (recipient, event_id) DO NOTHING RETURNING id", rows)
+		if err != nil {
+			return nil, fmt.Errorf("deliver %d messages: %w", len(rows), err)
 		}
 		var ids []string
-		if err := sqlx.SelectContext(ctx, tx, &ids, tx.Rebind("INSERT INTO messages ("+columns+") VALUES "+strings.Join(values, ", ")+
-			" ON CONFLICT (recipient, event_id) DO NOTHING RETURNING id"), args...); err != nil {
-			return nil, fmt.Errorf("deliver %d messages: %w", len(chunk), err)
+		if err := sqlx.SelectContext(ctx, tx, &ids, tx.Rebind(q), args...); err != nil {
+			return nil, fmt.Errorf("deliver %d messages: %w", len(rows), err)
 		}
 		for _, id := range ids {
 			inserted[id] = true
