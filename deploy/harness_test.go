@@ -20,8 +20,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/healthcheck"
 	"github.com/tia-platform/tia/services/platform/testkit"
 )
 
@@ -257,14 +258,7 @@ func grpcServing(addr string) error {
 	defer cc.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	resp, err := healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{})
-	if err != nil {
-		return err
-	}
-	if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-		return fmt.Errorf("%s", resp.GetStatus())
-	}
-	return nil
+	return healthcheck.Check(ctx, cc, "")
 }
 
 // httpOK checks that GET url answers 200.
@@ -322,17 +316,7 @@ func natsPrefix(t *testing.T) (url, prefix string) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		want := strings.ToUpper(prefix)
-		lister := js.StreamNames(ctx)
-		var names []string
-		for name := range lister.Name() {
-			if strings.HasPrefix(name, want) {
-				names = append(names, name)
-			}
-		}
-		for _, name := range names {
-			_ = js.DeleteStream(ctx, name)
-		}
+		_ = events.DeleteStreams(ctx, js, prefix)
 	})
 	return url, prefix
 }

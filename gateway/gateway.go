@@ -18,7 +18,6 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -27,6 +26,7 @@ import (
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
 	"github.com/tia-platform/tia/proto/openapi"
+	"github.com/tia-platform/tia/services/platform/healthcheck"
 )
 
 // Backends are the connections to the services: network connections in
@@ -166,13 +166,12 @@ func checkBackends(ctx context.Context, backends map[string]grpc.ClientConnInter
 	up := map[string]bool{}
 	for name, cc := range backends {
 		wg.Go(func() {
-			client := healthpb.NewHealthClient(cc)
-			resp, err := client.Check(ctx, &healthpb.HealthCheckRequest{Service: serviceNames[name]})
+			err := healthcheck.Check(ctx, cc, serviceNames[name])
 			if status.Code(err) == codes.NotFound {
-				resp, err = client.Check(ctx, &healthpb.HealthCheckRequest{})
+				err = healthcheck.Check(ctx, cc, "")
 			}
 			mu.Lock()
-			up[name] = err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
+			up[name] = err == nil
 			mu.Unlock()
 		})
 	}

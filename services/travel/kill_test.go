@@ -13,13 +13,13 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
 	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/healthcheck"
 	"github.com/tia-platform/tia/services/travel/internal/benchdata"
 	"github.com/tia-platform/tia/services/travel/internal/store"
 )
@@ -98,18 +98,10 @@ func TestPaymentRunSurvivesSIGKILL(t *testing.T) {
 	}
 	defer conn.Close()
 	waitServing := func() {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			cctx, cancel := context.WithTimeout(ctx, time.Second)
-			resp, err := healthpb.NewHealthClient(conn).Check(cctx, &healthpb.HealthCheckRequest{})
-			cancel()
-			if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("travel binary not serving: %v", err)
-			}
-			time.Sleep(50 * time.Millisecond)
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := healthcheck.Wait(wctx, conn, "", 50*time.Millisecond, nil); err != nil {
+			t.Fatalf("travel binary: %v", err)
 		}
 	}
 	client := travelv1.NewTravelServiceClient(conn)

@@ -28,6 +28,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/events"
 )
 
 // Services are the service binaries, in start order.
@@ -371,7 +372,7 @@ func (c *Cluster) Stop() {
 	}
 	wg.Wait()
 	if c.nc != nil {
-		if err := deleteStreams(c.nc, c.prefix); err != nil && c.logs != nil {
+		if err := dropStreams(c.nc, c.prefix); err != nil && c.logs != nil {
 			fmt.Fprintf(c.logs.writer("cluster"), "deleting the NATS streams of %s: %v\n", c.prefix, err)
 		}
 		c.nc.Close()
@@ -518,40 +519,15 @@ func (p *process) stop(timeout time.Duration) {
 	}
 }
 
-// deleteStreams deletes every JetStream stream whose name starts with the
-// upper-cased prefix.
-func deleteStreams(nc *nats.Conn, prefix string) error {
-	// As events.Stream.WithPrefix names them: upper case, with the characters
-	// NATS does not allow in stream names replaced by "_".
-	want := strings.Map(func(r rune) rune {
-		if strings.ContainsRune(".*> /\\", r) {
-			return '_'
-		}
-		return r
-	}, strings.ToUpper(prefix))
-	if want == "" {
-		return nil // never touch the streams of a deployment without a prefix
-	}
+// dropStreams deletes the streams of the cluster's prefix from NATS.
+func dropStreams(nc *nats.Conn, prefix string) error {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var names []string
-	lister := js.StreamNames(ctx)
-	for name := range lister.Name() {
-		if strings.HasPrefix(name, want) {
-			names = append(names, name)
-		}
-	}
-	errs := []error{lister.Err()}
-	for _, name := range names {
-		if err := js.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
-			errs = append(errs, fmt.Errorf("delete stream %s: %w", name, err))
-		}
-	}
-	return errors.Join(errs...)
+	return events.DeleteStreams(ctx, js, prefix)
 }
 
 // environ is this process's environment without TIA_* variables, so that a

@@ -9,7 +9,8 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/tia-platform/tia/services/platform/healthcheck"
 )
 
 // What fault tests need beyond starting and stopping: several instances of
@@ -85,27 +86,14 @@ func (c *Cluster) waitServing(ctx context.Context, name string) error {
 		return fmt.Errorf("cluster: %s: %w", name, err)
 	}
 	defer cc.Close()
-	health := healthpb.NewHealthClient(cc)
-	last := "no answer"
-	for {
+	err = healthcheck.Wait(ctx, cc, "", 100*time.Millisecond, func() error {
 		if exited, err := c.procs[name].exited(); exited {
-			return fmt.Errorf("cluster: %s exited: %v", name, err)
+			return fmt.Errorf("exited: %v", err)
 		}
-		cctx, ccancel := context.WithTimeout(ctx, 2*time.Second)
-		resp, err := health.Check(cctx, &healthpb.HealthCheckRequest{})
-		ccancel()
-		switch {
-		case err != nil:
-			last = err.Error()
-		case resp.GetStatus() == healthpb.HealthCheckResponse_SERVING:
-			return nil
-		default:
-			last = resp.GetStatus().String()
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("cluster: %s not serving after %s: %s", name, readyTimeout, last)
-		case <-time.After(100 * time.Millisecond):
-		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cluster: %s (waited up to %s): %w", name, readyTimeout, err)
 	}
+	return nil
 }

@@ -7,12 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/tia-platform/tia/services/platform/testkit"
-	"github.com/tia-platform/tia/services/platform/tlsconfig/tlstest"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -24,6 +20,9 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/testkit"
+	"github.com/tia-platform/tia/services/platform/tlsconfig/tlstest"
 )
 
 // caller is a service whose one method asks its peer "callee" for health:
@@ -91,9 +90,7 @@ func TestServicesCallEachOtherOverMutualTLS(t *testing.T) {
 		}
 		defer nc.Close()
 		js, _ := jetstream.New(nc)
-		for _, name := range []string{"CALLER", "CALLEE"} {
-			_ = js.DeleteStream(context.Background(), strings.ToUpper(prefix)+"TIA_"+name)
-		}
+		_ = events.DeleteStreams(context.Background(), js, prefix)
 	})
 	common := []string{"-nats-url", natsURL, "-nats-prefix", prefix,
 		"-token-key", filepath.Join(dir, "dev.pem.pub"), "-tls-ca", caFile, "-log-level", "warn", "-drain-timeout", "1s"}

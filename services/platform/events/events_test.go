@@ -528,6 +528,44 @@ func TestConsumerSurvivesNATSRestart(t *testing.T) {
 	}
 }
 
+// TestDeleteStreams: the streams under a prefix go (named as WithPrefix
+// names them); a longer prefix's stay, and an empty prefix deletes nothing.
+func TestDeleteStreams(t *testing.T) {
+	t.Parallel()
+	eachEnv(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		run := "run" + randomHex()
+		gone, kept := run+".", run+"x."
+		var streams []events.Stream
+		for _, prefix := range []string{gone, kept} {
+			for _, producer := range []string{"activity", "travel"} {
+				s := events.StreamFor(producer).WithPrefix(prefix)
+				if err := events.EnsureStream(ctx, e.js, s); err != nil {
+					t.Fatal(err)
+				}
+				streams = append(streams, s)
+			}
+		}
+		t.Cleanup(func() {
+			for _, s := range streams {
+				_ = e.js.DeleteStream(context.Background(), s.Name)
+			}
+		})
+		if err := events.DeleteStreams(ctx, e.js, ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := events.DeleteStreams(ctx, e.js, gone); err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range streams {
+			_, err := e.js.Stream(ctx, s.Name)
+			if wantGone := i < 2; wantGone != errors.Is(err, jetstream.ErrStreamNotFound) {
+				t.Errorf("stream %s after DeleteStreams(%q): %v; want gone %v", s.Name, gone, err, wantGone)
+			}
+		}
+	})
+}
+
 func TestRelayWithSubjectPrefix(t *testing.T) {
 	t.Parallel()
 	eachEnv(t, func(t *testing.T, e *env) {

@@ -52,17 +52,47 @@ func (s Stream) WithPrefix(prefix string) Stream {
 	if prefix == "" {
 		return s
 	}
-	name := strings.Map(func(r rune) rune {
+	out := Stream{Name: streamPrefix(prefix) + s.Name, Replicas: s.Replicas, MaxAge: s.MaxAge, MaxBytes: s.MaxBytes}
+	for _, subj := range s.Subjects {
+		out.Subjects = append(out.Subjects, prefix+subj)
+	}
+	return out
+}
+
+// streamPrefix is how prefix begins the names of the streams under it: in
+// upper case, with the characters NATS does not allow in names as "_".
+func streamPrefix(prefix string) string {
+	return strings.Map(func(r rune) rune {
 		if r == '.' || r == '*' || r == '>' || r == ' ' || r == '/' || r == '\\' {
 			return '_'
 		}
 		return r
 	}, strings.ToUpper(prefix))
-	out := Stream{Name: name + s.Name, Replicas: s.Replicas, MaxAge: s.MaxAge, MaxBytes: s.MaxBytes}
-	for _, subj := range s.Subjects {
-		out.Subjects = append(out.Subjects, prefix+subj)
+}
+
+// DeleteStreams deletes every stream moved under prefix (WithPrefix), with
+// their events: what a test run, a benchmark or a throw-away cluster leaves
+// on a shared NATS. It never touches the streams of a deployment without a
+// prefix: an empty prefix deletes nothing.
+func DeleteStreams(ctx context.Context, js jetstream.JetStream, prefix string) error {
+	want := streamPrefix(prefix)
+	if want == "" {
+		return nil
 	}
-	return out
+	var names []string
+	lister := js.StreamNames(ctx)
+	for name := range lister.Name() {
+		if strings.HasPrefix(name, want) {
+			names = append(names, name)
+		}
+	}
+	errs := []error{lister.Err()}
+	for _, name := range names {
+		if err := js.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			errs = append(errs, fmt.Errorf("delete stream %s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // WithReplicas returns s kept on n servers of a NATS cluster.

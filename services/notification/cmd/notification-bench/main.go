@@ -118,11 +118,7 @@ func run(pgURL, natsURL string, rate int, duration time.Duration, webhooks, fanE
 	prefix := "bench" + suffix + "."
 	progressNC, progressStream = nc, events.StreamFor("activity").WithPrefix(prefix).Name
 	js, _ := jetstream.New(nc)
-	defer func() {
-		for _, p := range []string{"activity", "statistics", "travel", "notification"} {
-			_ = js.DeleteStream(context.Background(), events.StreamFor(p).WithPrefix(prefix).Name)
-		}
-	}()
+	defer events.DeleteStreams(context.Background(), js, prefix) //nolint:errcheck
 	host, err := app.NewHost(log, nc, nil, app.WithEventPrefix(prefix))
 	if err != nil {
 		return err

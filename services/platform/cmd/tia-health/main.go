@@ -16,7 +16,8 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/tia-platform/tia/services/platform/healthcheck"
 )
 
 func main() {
@@ -44,12 +45,8 @@ func run(args []string) error {
 			return err
 		}
 		defer cc.Close()
-		resp, err := healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{Service: *service})
-		if err != nil {
-			return err
-		}
-		if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-			return fmt.Errorf("%s: %s", *grpcAddr, resp.GetStatus())
+		if err := healthcheck.Check(ctx, cc, *service); err != nil {
+			return fmt.Errorf("%s: %w", *grpcAddr, err)
 		}
 		return nil
 	case *url != "":

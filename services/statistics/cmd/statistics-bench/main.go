@@ -37,13 +37,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
 	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/healthcheck"
 	"github.com/tia-platform/tia/services/platform/profiling"
 	"github.com/tia-platform/tia/services/platform/refdata"
 	"github.com/tia-platform/tia/services/statistics"
@@ -337,19 +337,9 @@ func creds(i *auth.Issuer, p auth.Principal) (grpc.CallOption, error) {
 }
 
 func waitServing(ctx context.Context, conn *grpc.ClientConn) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		cctx, cancel := context.WithTimeout(ctx, time.Second)
-		resp, err := healthpb.NewHealthClient(conn).Check(cctx, &healthpb.HealthCheckRequest{})
-		cancel()
-		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("service not serving: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return healthcheck.Wait(ctx, conn, "", 100*time.Millisecond, nil)
 }
 
 // deleteStream removes the JetStream stream the service created for its
@@ -366,7 +356,7 @@ func deleteStream(prefix string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = js.DeleteStream(ctx, events.StreamFor("statistics").WithPrefix(prefix).Name)
+	_ = events.DeleteStreams(ctx, js, prefix)
 }
 
 // vmHWM is the peak resident set of a process, in kB.

@@ -1,0 +1,79 @@
+package healthcheck_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/tia-platform/tia/services/platform/healthcheck"
+)
+
+// serve starts a health server on 127.0.0.1 and returns it with a client
+// connection to it.
+func serve(t *testing.T) (*health.Server, *grpc.ClientConn) {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := health.NewServer()
+	srv := grpc.NewServer()
+	healthpb.RegisterHealthServer(srv, hs)
+	go srv.Serve(lis) //nolint:errcheck
+	t.Cleanup(srv.Stop)
+	cc, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cc.Close() })
+	return hs, cc
+}
+
+func TestCheck(t *testing.T) {
+	hs, cc := serve(t)
+	ctx := t.Context()
+	hs.SetServingStatus("tia.x.v1.X", healthpb.HealthCheckResponse_NOT_SERVING)
+	if err := healthcheck.Check(ctx, cc, ""); err != nil {
+		t.Errorf("whole server: %v", err)
+	}
+	if err := healthcheck.Check(ctx, cc, "tia.x.v1.X"); err == nil || !strings.Contains(err.Error(), "NOT_SERVING") {
+		t.Errorf("service not serving: %v; want its status", err)
+	}
+	if err := healthcheck.Check(ctx, cc, "tia.unknown.v1.Y"); err == nil {
+		t.Error("unknown service: no error")
+	}
+}
+
+// TestWait: it returns once the service serves; it gives up when the
+// context ends, with the last answer, and at once when gone says so.
+func TestWait(t *testing.T) {
+	hs, cc := serve(t)
+	hs.SetServingStatus("tia.x.v1.X", healthpb.HealthCheckResponse_NOT_SERVING)
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		hs.SetServingStatus("tia.x.v1.X", healthpb.HealthCheckResponse_SERVING)
+	}()
+	if err := healthcheck.Wait(t.Context(), cc, "tia.x.v1.X", 10*time.Millisecond, nil); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+
+	hs.SetServingStatus("tia.x.v1.X", healthpb.HealthCheckResponse_NOT_SERVING)
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if err := healthcheck.Wait(ctx, cc, "tia.x.v1.X", 10*time.Millisecond, nil); err == nil || !strings.Contains(err.Error(), "NOT_SERVING") {
+		t.Errorf("Wait after the context ended: %v; want the last answer", err)
+	}
+
+	exited := errors.New("process exited")
+	if err := healthcheck.Wait(t.Context(), cc, "tia.x.v1.X", time.Hour, func() error { return exited }); !errors.Is(err, exited) {
+		t.Errorf("Wait with gone: %v; want %v", err, exited)
+	}
+}
