@@ -62,7 +62,7 @@ func Server(f Files, requireClientCert bool) (*tls.Config, error) {
 	if !f.ServesTLS() {
 		return nil, nil
 	}
-	cert := &keyPair{cert: f.Cert, key: f.Key}
+	cert := keyPair(f.Cert, f.Key)
 	if _, err := cert.get(); err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func Server(f Files, requireClientCert bool) (*tls.Config, error) {
 		},
 	}
 	if requireClientCert && f.CA != "" {
-		ca := &caPool{file: f.CA}
+		ca := caPool(f.CA)
 		if _, err := ca.get(); err != nil {
 			return nil, err
 		}
@@ -103,7 +103,7 @@ func Client(f Files) (*tls.Config, error) {
 	if !f.DialsTLS() {
 		return nil, nil
 	}
-	ca := &caPool{file: f.CA}
+	ca := caPool(f.CA)
 	pool, err := ca.get()
 	if err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func Client(f Files) (*tls.Config, error) {
 		certFile, keyFile = f.Cert, f.Key
 	}
 	if certFile != "" {
-		cert := &keyPair{cert: certFile, key: keyFile}
+		cert := keyPair(certFile, keyFile)
 		if _, err := cert.get(); err != nil {
 			return nil, err
 		}
@@ -128,85 +128,70 @@ func Client(f Files) (*tls.Config, error) {
 // recheck is how often the files' modification times are looked at.
 const recheck = 5 * time.Second
 
-// keyPair is a certificate and key loaded from files, reloaded when either
-// changes.
-type keyPair struct {
-	cert, key string
+// reloading is a value loaded from files, loaded again when one of them
+// changes (their size and modification time are looked at every recheck).
+// While a new version does not load, as when a rotation is half written,
+// the last good one is kept.
+type reloading[T any] struct {
+	files []string
+	load  func() (T, error)
 
 	mu      sync.Mutex
 	checked time.Time
 	stamp   string
-	current *tls.Certificate
+	current T
+	loaded  bool
 }
 
-func (k *keyPair) get() (*tls.Certificate, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.current != nil && time.Since(k.checked) < recheck {
-		return k.current, nil
+func (r *reloading[T]) get() (T, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.loaded && time.Since(r.checked) < recheck {
+		return r.current, nil
 	}
-	k.checked = time.Now()
-	stamp, err := stamps(k.cert, k.key)
+	r.checked = time.Now()
+	stamp, err := stamps(r.files...)
+	if err == nil && r.loaded && stamp == r.stamp {
+		return r.current, nil
+	}
+	var v T
+	if err == nil {
+		v, err = r.load()
+	}
 	if err != nil {
-		if k.current != nil {
-			return k.current, nil // keep serving while a rotation is half written
+		if r.loaded {
+			return r.current, nil // keep serving while a rotation is half written
 		}
-		return nil, fmt.Errorf("tls: %w", err)
+		return v, fmt.Errorf("tls: %w", err)
 	}
-	if k.current != nil && stamp == k.stamp {
-		return k.current, nil
-	}
-	c, err := tls.LoadX509KeyPair(k.cert, k.key)
-	if err != nil {
-		if k.current != nil {
-			return k.current, nil
-		}
-		return nil, fmt.Errorf("tls: load %s and %s: %w", k.cert, k.key, err)
-	}
-	k.current, k.stamp = &c, stamp
-	return k.current, nil
+	r.current, r.stamp, r.loaded = v, stamp, true
+	return v, nil
 }
 
-// caPool is a CA bundle loaded from a file, reloaded when it changes.
-type caPool struct {
-	file string
-
-	mu      sync.Mutex
-	checked time.Time
-	stamp   string
-	current *x509.CertPool
+// keyPair is a certificate and its key.
+func keyPair(cert, key string) *reloading[*tls.Certificate] {
+	return &reloading[*tls.Certificate]{files: []string{cert, key}, load: func() (*tls.Certificate, error) {
+		c, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			return nil, fmt.Errorf("load %s and %s: %w", cert, key, err)
+		}
+		return &c, nil
+	}}
 }
 
-func (c *caPool) get() (*x509.CertPool, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.current != nil && time.Since(c.checked) < recheck {
-		return c.current, nil
-	}
-	c.checked = time.Now()
-	stamp, err := stamps(c.file)
-	if err != nil {
-		if c.current != nil {
-			return c.current, nil
+// caPool is a bundle of CA certificates.
+func caPool(file string) *reloading[*x509.CertPool] {
+	return &reloading[*x509.CertPool]{files: []string{file}, load: func() (*x509.CertPool, error) {
+		pemBytes, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("tls: %w", err)
-	}
-	if c.current != nil && stamp == c.stamp {
-		return c.current, nil
-	}
-	pemBytes, err := os.ReadFile(c.file)
-	if err != nil {
-		return nil, fmt.Errorf("tls: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pemBytes) {
-		if c.current != nil {
-			return c.current, nil
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pemBytes) {
+			return nil, fmt.Errorf("%s holds no PEM certificate", file)
 		}
-		return nil, fmt.Errorf("tls: %s holds no PEM certificate", c.file)
-	}
-	c.current, c.stamp = pool, stamp
-	return c.current, nil
+		return pool, nil
+	}}
 }
 
 // stamps identifies the current version of files by size and modification time.

@@ -96,7 +96,7 @@ func TestRotationIsPickedUp(t *testing.T) {
 	dir := t.TempDir()
 	first := tlstest.NewCA(t, dir, "first")
 	certFile, keyFile := first.Issue(t, "server", "activity")
-	k := &keyPair{cert: certFile, key: keyFile}
+	k := keyPair(certFile, keyFile)
 	before, err := k.get()
 	if err != nil {
 		t.Fatal(err)
@@ -119,6 +119,43 @@ func TestRotationIsPickedUp(t *testing.T) {
 	k.checked = time.Now().Add(-2 * recheck)
 	if kept, err := k.get(); err != nil || kept != after {
 		t.Errorf("a broken rotation replaced the certificate: %v", err)
+	}
+}
+
+// TestCABundleRotation: a rotated CA bundle is read again; one that is
+// missing or holds no certificate keeps the last good pool, and a first load
+// of such a file fails.
+func TestCABundleRotation(t *testing.T) {
+	dir := t.TempDir()
+	first := tlstest.NewCA(t, dir, "first")
+	ca := caPool(first.File)
+	before, err := ca.get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := tlstest.NewCA(t, dir, "second")
+	if err := os.Rename(second.File, first.File); err != nil {
+		t.Fatal(err)
+	}
+	ca.checked = time.Now().Add(-2 * recheck)
+	after, err := ca.get()
+	if err != nil || after == before {
+		t.Fatalf("the rotated bundle was not loaded: %v", err)
+	}
+	for _, broken := range []func() error{
+		func() error { return os.WriteFile(first.File, []byte("garbage"), 0o600) },
+		func() error { return os.Remove(first.File) },
+	} {
+		if err := broken(); err != nil {
+			t.Fatal(err)
+		}
+		ca.checked = time.Now().Add(-2 * recheck)
+		if kept, err := ca.get(); err != nil || kept != after {
+			t.Errorf("a broken bundle replaced the pool: %v", err)
+		}
+	}
+	if _, err := caPool(first.File).get(); err == nil {
+		t.Error("a missing bundle loaded")
 	}
 }
 
