@@ -28,41 +28,27 @@ func (s *Service) ApplyRetention(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	cutoff := day.AddDate(0, 0, -s.retention).Format(clock.DateLayout)
-	total := 0
-	for first := true; ; first = false {
-		n := 0
-		err := s.units.Do(ctx, func(w *uow.Work) error {
-			if first {
-				ok, err := store.ClaimRun(ctx, w.Tx, "certificate-retention", today)
-				if err != nil || !ok {
-					return err
-				}
+	first := true
+	return s.units.Sweep(ctx, retentionBatch, func(w *uow.Work) (int, error) {
+		if first {
+			ok, err := store.ClaimRun(ctx, w.Tx, "certificate-retention", today)
+			if err != nil || !ok {
+				return 0, err
 			}
-			expired, err := store.ExpiredCertificates(ctx, w.Tx, cutoff, retentionBatch)
-			if err != nil {
-				return err
-			}
-			now := s.clock.Now()
-			for _, c := range expired {
-				if err := store.Anonymise(ctx, w.Tx, c, now); err != nil {
-					return err
-				}
-				if err := w.Audit(audit.OpAnonymise, c.Name(), c.Dossier); err != nil {
-					return err
-				}
-			}
-			n = len(expired)
-			return nil
-		})
+			first = false
+		}
+		expired, err := store.ExpiredCertificates(ctx, w.Tx, cutoff, retentionBatch)
 		if err != nil {
-			return total, err
+			return 0, err
 		}
-		total += n
-		if n < retentionBatch {
-			return total, nil
+		now := s.clock.Now()
+		names, dossiers := make([]string, len(expired)), make([]string, len(expired))
+		for i, c := range expired {
+			if err := store.Anonymise(ctx, w.Tx, c, now); err != nil {
+				return 0, err
+			}
+			names[i], dossiers[i] = c.Name(), c.Dossier
 		}
-		if ctx.Err() != nil {
-			return total, nil
-		}
-	}
+		return len(expired), w.AuditEach(audit.OpAnonymise, names, dossiers)
+	})
 }

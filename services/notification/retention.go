@@ -84,32 +84,27 @@ func (r *retention) once(ctx context.Context) (rep *retentionReport, err error) 
 		return nil, err
 	}
 	rep = &retentionReport{}
-	for {
-		keys, err := r.s.store.ExpiredMessages(ctx, routing.AsylumSeekerPrefix, now.Add(-r.inbox), retentionBatch)
-		if err != nil {
-			return rep, err
+	messages, err := r.s.units.Sweep(ctx, retentionBatch, func(w *uow.Work) (int, error) {
+		keys, err := store.ExpiredMessages(ctx, w.Tx, routing.AsylumSeekerPrefix, now.Add(-r.inbox), retentionBatch)
+		if err != nil || len(keys) == 0 {
+			return 0, err
 		}
-		if len(keys) == 0 {
-			break
+		if err := store.DeleteMessages(ctx, w.Tx, keys); err != nil {
+			return 0, err
 		}
-		err = r.s.units.Do(ctx, func(w *uow.Work) error {
-			if err := store.DeleteMessages(ctx, w.Tx, keys); err != nil {
-				return err
-			}
-			entries := make([]audit.Entry, 0, len(keys))
-			for _, k := range keys {
-				// The recipient id carries the person's pseudonym: the
-				// entry is found under it without the dossier number.
-				e := r.s.audit.Entry(ctx, audit.OpAnonymise, messagePattern.Format(k.Recipient, k.ID), "")
-				e.Person, _ = routing.PersonOf(k.Recipient)
-				entries = append(entries, e)
-			}
-			return r.s.audit.Append(ctx, w.Tx, entries...)
-		})
-		if err != nil {
-			return rep, err
+		entries := make([]audit.Entry, 0, len(keys))
+		for _, k := range keys {
+			// The recipient id carries the person's pseudonym: the
+			// entry is found under it without the dossier number.
+			e := r.s.audit.Entry(ctx, audit.OpAnonymise, messagePattern.Format(k.Recipient, k.ID), "")
+			e.Person, _ = routing.PersonOf(k.Recipient)
+			entries = append(entries, e)
 		}
-		rep.Messages += int64(len(keys))
+		return len(keys), r.s.audit.Append(ctx, w.Tx, entries...)
+	})
+	rep.Messages = int64(messages)
+	if err != nil || ctx.Err() != nil {
+		return rep, err
 	}
 	for {
 		n, err := r.s.store.DeleteFinishedDeliveries(ctx, now.Add(-r.deliveries), retentionBatch)

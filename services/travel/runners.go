@@ -272,6 +272,9 @@ func paymentFile(ctx context.Context, st *store.Store, debtor domain.Debtor, run
 // retentionJob names the job's lease.
 const retentionJob = "claim-retention"
 
+// retentionBatch is how many claims one transaction anonymises.
+const retentionBatch = 500
+
 // retention removes the dossier numbers of finished claims past the
 // retention window (storage limitation, GDPR art. 5(1)(e)). It runs at most
 // once per period across every replica sharing the database: a replica
@@ -321,32 +324,22 @@ func (r *retention) Once(ctx context.Context) (int, error) {
 		return -1, err
 	}
 	cutoff := now.Add(-r.window)
-	total := 0
-	for {
-		var n int
-		err := r.units.Do(ctx, func(w *uow.Work) error {
-			claims, err := store.ExpiredClaims(ctx, w.Tx, cutoff, 500)
-			if err != nil {
-				return err
-			}
-			for _, c := range claims {
-				if err := store.AnonymiseClaim(ctx, w.Tx, c.ID); err != nil {
-					return err
-				}
-				if err := w.Audit(audit.OpAnonymise, c.Name(), c.Dossier); err != nil {
-					return err
-				}
-			}
-			n = len(claims)
-			return nil
-		})
+	total, err := r.units.Sweep(ctx, retentionBatch, func(w *uow.Work) (int, error) {
+		claims, err := store.ExpiredClaims(ctx, w.Tx, cutoff, retentionBatch)
 		if err != nil {
-			return total, err
+			return 0, err
 		}
-		total += n
-		if n < 500 {
-			break
+		names, dossiers := make([]string, len(claims)), make([]string, len(claims))
+		for i, c := range claims {
+			if err := store.AnonymiseClaim(ctx, w.Tx, c.ID); err != nil {
+				return 0, err
+			}
+			names[i], dossiers[i] = c.Name(), c.Dossier
 		}
+		return len(claims), w.AuditEach(audit.OpAnonymise, names, dossiers)
+	})
+	if err != nil || ctx.Err() != nil {
+		return total, err
 	}
 	err = r.units.Do(ctx, func(w *uow.Work) error {
 		if err := store.AnonymiseParticipationEnds(ctx, w.Tx); err != nil {

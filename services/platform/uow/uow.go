@@ -120,6 +120,31 @@ func (r *Runner) Do(ctx context.Context, fn func(*Work) error) error {
 	return err
 }
 
+// Sweep runs step in units of work of their own, one batch of at most size
+// rows each, until a batch has fewer than size or ctx ends, and returns how
+// many rows the batches handled. A sweep over years of rows (retention) so
+// never holds one long transaction, and what a batch committed stays
+// committed when a later one fails. A sweep ended by ctx between batches is
+// not an error: the next run finds what is left.
+func (r *Runner) Sweep(ctx context.Context, size int, step func(*Work) (int, error)) (int, error) {
+	total := 0
+	for ctx.Err() == nil {
+		var n int
+		if err := r.Do(ctx, func(w *Work) error {
+			var err error
+			n, err = step(w)
+			return err
+		}); err != nil {
+			return total, err
+		}
+		total += n
+		if n < size {
+			break
+		}
+	}
+	return total, nil
+}
+
 // AuditRead records reads of personal data (one entry per dossier number)
 // in a transaction of their own.
 func (r *Runner) AuditRead(ctx context.Context, op, resource string, dossiers ...string) error {

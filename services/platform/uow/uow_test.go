@@ -88,3 +88,60 @@ func TestOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestSweep: batches run in units of their own until one is short; a batch
+// that fails rolls back alone, and a sweep whose context ended stops
+// between batches without an error.
+func TestSweep(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		d := dbtest.Open(t, dsn, events.Migrate, Migrate)
+		if _, err := d.Exec("CREATE TABLE things (id INTEGER PRIMARY KEY, done INTEGER NOT NULL DEFAULT 0)"); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 7 {
+			if _, err := d.Exec(d.Rebind("INSERT INTO things (id) VALUES (?)"), i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := New(d, nil, nil)
+		boom := errors.New("boom")
+		units := 0
+		step := func(failAt int) func(w *Work) (int, error) {
+			return func(w *Work) (int, error) {
+				units++
+				var ids []int
+				if err := w.Select(&ids, w.Rebind("SELECT id FROM things WHERE done = 0 ORDER BY id LIMIT ?"), 3); err != nil {
+					return 0, err
+				}
+				for _, id := range ids {
+					if _, err := w.Exec(w.Rebind("UPDATE things SET done = 1 WHERE id = ?"), id); err != nil {
+						return 0, err
+					}
+				}
+				if units == failAt {
+					return 0, boom
+				}
+				return len(ids), nil
+			}
+		}
+		done := func() (n int) {
+			if err := d.Get(&n, "SELECT COUNT(*) FROM things WHERE done = 1"); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n, err := r.Sweep(ctx, 3, step(2)); !errors.Is(err, boom) || n != 3 || done() != 3 {
+			t.Fatalf("failing second batch: %d rows, %v, %d done; want 3, boom, 3", n, err, done())
+		}
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		if n, err := r.Sweep(cancelled, 3, step(0)); err != nil || n != 0 || done() != 3 {
+			t.Fatalf("ended context: %d rows, %v; want 0, nil", n, err)
+		}
+		units = 0
+		if n, err := r.Sweep(ctx, 3, step(0)); err != nil || n != 4 || units != 2 || done() != 7 {
+			t.Fatalf("the rest: %d rows in %d units, %v; want 4 in 2", n, units, err)
+		}
+	})
+}

@@ -49,9 +49,10 @@ type MessageKey struct {
 }
 
 // ExpiredMessages lists up to limit messages of recipients starting with
-// prefix (a constant without LIKE wildcards) that were put in the inbox before cutoff.
-func (s *Store) ExpiredMessages(ctx context.Context, prefix string, cutoff time.Time, limit int) ([]MessageKey, error) {
-	return records.All[MessageKey](ctx, s.db, "expired messages", "SELECT recipient, id FROM messages WHERE recipient LIKE ? AND create_time < ? ORDER BY create_time LIMIT ?",
+// prefix (a constant without LIKE wildcards) that were put in the inbox
+// before cutoff, within tx.
+func ExpiredMessages(ctx context.Context, tx Tx, prefix string, cutoff time.Time, limit int) ([]MessageKey, error) {
+	return records.All[MessageKey](ctx, tx, "expired messages", "SELECT recipient, id FROM messages WHERE recipient LIKE ? AND create_time < ? ORDER BY create_time LIMIT ?",
 		prefix+"%", cutoff.UTC().Format(time.RFC3339Nano), limit)
 }
 
