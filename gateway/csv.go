@@ -22,6 +22,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tia-platform/tia/services/platform/prototable"
 )
 
 // MIMECSV is the media type of spreadsheet downloads and uploads.
@@ -169,7 +171,7 @@ func newCSVWriter(w io.Writer, d Dialect) (*csvWriter, error) {
 
 func (c *csvWriter) write(cells []string) error {
 	for i, s := range cells {
-		cells[i] = neutralise(s)
+		cells[i] = prototable.Neutralise(s)
 	}
 	return c.w.Write(cells)
 }
@@ -177,45 +179,6 @@ func (c *csvWriter) write(cells []string) error {
 func (c *csvWriter) flush() error {
 	c.w.Flush()
 	return c.w.Error()
-}
-
-// neutralise defuses formula injection (OWASP "CSV Injection"): a cell that
-// a spreadsheet program would evaluate, one starting with =, +, -, @, a tab
-// or a carriage return, gets a leading apostrophe, which spreadsheets show
-// as text and do not display. A plain number is left alone, so that -3 and
-// +46 stay numbers: a number, with an optional sign and one decimal mark
-// (point or comma), cannot call a function or reach another cell.
-func neutralise(s string) string {
-	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return s
-	}
-	if plainNumber(s) {
-		return s
-	}
-	return "'" + s
-}
-
-// plainNumber: [+-]digits[(.|,)digits].
-func plainNumber(s string) bool {
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		s = s[1:]
-	}
-	intPart, frac, hasFrac := strings.Cut(s, ".")
-	if !hasFrac {
-		intPart, frac, hasFrac = strings.Cut(s, ",")
-	}
-	digits := func(p string) bool {
-		if p == "" {
-			return false
-		}
-		for _, c := range p {
-			if c < '0' || c > '9' {
-				return false
-			}
-		}
-		return true
-	}
-	return digits(intPart) && (!hasFrac || digits(frac))
 }
 
 // marshalCSV writes m as a CSV file in the dialect. table picks the repeated
@@ -284,42 +247,15 @@ func tableOf(m protoreflect.Message, table string) (protoreflect.MessageDescript
 	if len(lists) == 0 || resource {
 		return md, []tableLine{{row: m}}, nil
 	}
-	rowType := lists[0].Message()
-	var sources []protoreflect.FieldDescriptor
-	for i := range fs.Len() {
-		f := fs.Get(i)
-		if f.Message() != nil && f.Message().FullName() == rowType.FullName() && !f.IsMap() {
-			if table == "" || f == lists[0] || !f.IsList() {
-				sources = append(sources, f)
-			}
-		}
-	}
-	var lines []tableLine
-	for _, f := range sources {
-		kind := ""
+	sources, found := prototable.Lines(m, lists[0], table == "")
+	lines := make([]tableLine, len(found))
+	for i, l := range found {
+		lines[i].row = l.Row
 		if len(sources) > 1 {
-			kind = f.JSONName()
-		}
-		if !f.IsList() {
-			if m.Has(f) {
-				lines = append(lines, tableLine{kind, m.Get(f).Message()})
-			}
-			continue
-		}
-		l := m.Get(f).List()
-		for i := range l.Len() {
-			lines = append(lines, tableLine{kind, l.Get(i).Message()})
+			lines[i].kind = l.Field.JSONName()
 		}
 	}
-	if len(sources) == 1 {
-		return rowType, lines, nil
-	}
-	for i := range lines {
-		if lines[i].kind == "" {
-			lines[i].kind = sources[0].JSONName()
-		}
-	}
-	return rowType, lines, nil
+	return lists[0].Message(), lines, nil
 }
 
 // writeTable writes the generic table of m: a header of JSON names, a line

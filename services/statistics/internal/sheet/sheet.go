@@ -28,6 +28,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/tia-platform/tia/services/platform/prototable"
 	"github.com/tia-platform/tia/services/platform/refdata"
 )
 
@@ -118,7 +119,7 @@ func Render(m proto.Message) ([]byte, error) {
 			if c.value == nil {
 				out[i] = l.kind
 			} else {
-				out[i] = neutralise(c.value(l.row))
+				out[i] = prototable.Neutralise(c.value(l.row))
 			}
 		}
 		if err := w.Write(out); err != nil {
@@ -135,37 +136,23 @@ func Render(m proto.Message) ([]byte, error) {
 // tableOf finds the row type of m and its lines.
 func tableOf(m protoreflect.Message) (protoreflect.MessageDescriptor, []line) {
 	fs := m.Descriptor().Fields()
-	var rowType protoreflect.MessageDescriptor
+	var list protoreflect.FieldDescriptor
 	for i := range fs.Len() {
 		if f := fs.Get(i); f.IsList() && f.Message() != nil {
-			rowType = f.Message()
+			list = f
 			break
 		}
 	}
-	if rowType == nil {
+	if list == nil {
 		return m.Descriptor(), []line{{row: m}}
 	}
-	var sources []protoreflect.FieldDescriptor
-	for i := range fs.Len() {
-		if f := fs.Get(i); f.Message() != nil && f.Message().FullName() == rowType.FullName() && !f.IsMap() {
-			sources = append(sources, f)
-		}
-	}
-	var lines []line
-	for _, f := range sources {
-		kind := kinds[f.Name()]
-		if kind == "" {
-			kind = "rad"
-		}
-		if !f.IsList() {
-			if m.Has(f) {
-				lines = append(lines, line{kind, m.Get(f).Message()})
-			}
-			continue
-		}
-		l := m.Get(f).List()
-		for i := range l.Len() {
-			lines = append(lines, line{kind, l.Get(i).Message()})
+	rowType := list.Message()
+	sources, found := prototable.Lines(m, list, true)
+	lines := make([]line, len(found), len(found)+1)
+	for i, l := range found {
+		lines[i] = line{kinds[l.Field.Name()], l.Row}
+		if lines[i].kind == "" {
+			lines[i].kind = "rad"
 		}
 	}
 	// A response's total (QuerySnapshotResponse.total) becomes the last line.
@@ -315,18 +302,4 @@ func scalar(fd protoreflect.FieldDescriptor, v protoreflect.Value) string {
 		return string(b)
 	}
 	return fmt.Sprint(v.Interface())
-}
-
-// neutralise defuses formula injection (OWASP "CSV Injection"): a cell that
-// a spreadsheet program would evaluate, one starting with =, +, -, @, a tab
-// or a carriage return, gets a leading apostrophe. A plain number (-3, a
-// change) stays a number.
-func neutralise(s string) string {
-	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return s
-	}
-	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return s
-	}
-	return "'" + s
 }

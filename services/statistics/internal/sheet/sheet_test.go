@@ -139,14 +139,3 @@ func TestLists(t *testing.T) {
 	// An empty list: the header of every column.
 	equal(t, render(t, &statisticsv1.ListSnapshotsResponse{}), [][]string{{"namn", "celler", "totalt", "importerad", "perturbed"}})
 }
-
-func TestNeutralise(t *testing.T) {
-	for in, want := range map[string]string{
-		"": "", "0180": "0180", "-3": "-3", "+46": "+46", "=1+1": "'=1+1", "@SUM(A1)": "'@SUM(A1)",
-		"-2+3": "'-2+3", "\tx": "'\tx", "Nytt boende": "Nytt boende",
-	} {
-		if got := neutralise(in); got != want {
-			t.Errorf("neutralise(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
