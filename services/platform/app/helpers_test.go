@@ -2,7 +2,6 @@ package app
 
 import (
 	"log/slog"
-	"net"
 	"path/filepath"
 	"testing"
 	"testing/fstest"
@@ -10,6 +9,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/tia-platform/tia/services/platform/events"
+	"github.com/tia-platform/tia/services/platform/testkit"
 )
 
 // oneTable is a component's migrations that create one table.
@@ -39,13 +39,7 @@ func newTestHost(t *testing.T, dir, prefix string) *Host {
 // Dial makes them; both stop when the test ends.
 func serve(t *testing.T, srv *grpc.Server) *grpc.ClientConn {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	cc, err := Dial(lis.Addr().String())
+	cc, err := Dial(testkit.Listen(t, srv))
 	if err != nil {
 		t.Fatal(err)
 	}

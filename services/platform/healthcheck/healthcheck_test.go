@@ -3,38 +3,26 @@ package healthcheck_test
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/tia-platform/tia/services/platform/healthcheck"
+	"github.com/tia-platform/tia/services/platform/testkit"
 )
 
 // serve starts a health server on 127.0.0.1 and returns it with a client
 // connection to it.
 func serve(t *testing.T) (*health.Server, *grpc.ClientConn) {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	hs := health.NewServer()
 	srv := grpc.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
-	go srv.Serve(lis) //nolint:errcheck
-	t.Cleanup(srv.Stop)
-	cc, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cc.Close() })
-	return hs, cc
+	return hs, testkit.Serve(t, srv)
 }
 
 func TestCheck(t *testing.T) {

@@ -9,6 +9,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 )
 
 // LogBuffer collects the output of loggers and processes that write from
@@ -43,6 +46,31 @@ func FreeAddr(t testing.TB) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// Listen serves srv on a loopback port until the test ends and returns its
+// address.
+func Listen(t testing.TB, srv *grpc.Server) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	return lis.Addr().String()
+}
+
+// Serve serves srv on a loopback port until the test ends and returns a
+// plaintext client connection to it, closed with the test.
+func Serve(t testing.TB, srv *grpc.Server) *grpc.ClientConn {
+	t.Helper()
+	cc, err := grpc.NewClient(Listen(t, srv), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cc.Close() })
+	return cc
 }
 
 // Load keeps functions running in loops, as clients under load, until Stop.

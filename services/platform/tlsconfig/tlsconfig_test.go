@@ -3,12 +3,12 @@ package tlsconfig
 import (
 	"context"
 	"crypto/tls"
-	"net"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tia-platform/tia/services/platform/testkit"
 	"github.com/tia-platform/tia/services/platform/tlsconfig/tlstest"
 
 	"google.golang.org/grpc"
@@ -24,15 +24,9 @@ func serve(t *testing.T, f Files) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	srv := grpc.NewServer(grpc.Creds(credentials.NewTLS(cfg)))
 	healthpb.RegisterHealthServer(srv, health.NewServer())
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	return lis.Addr().String()
+	return testkit.Listen(t, srv)
 }
 
 func check(t *testing.T, addr string, f Files) error {
