@@ -2,7 +2,6 @@ package embedded
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,7 +16,7 @@ import (
 // through the REST edge, as activities need a registered organiser.
 func registerOrganiser(t *testing.T, p *Platform, pr auth.Principal) {
 	t.Helper()
-	code, body := p.as(t, &pr).do("POST", "/v1/organisers", map[string]any{
+	code, body := p.as(t, &pr).Do("POST", "/v1/organisers", map[string]any{
 		"orgNumber": pr.Org, "displayName": "Organiser " + pr.Org, "kind": "ORGANISER_KIND_STUDY_ASSOCIATION",
 		"contacts": []map[string]any{
 			{"role": "CONTACT_ROLE_REGIONAL", "displayName": "Regional kontakt", "email": "tia@example.se", "lanCodes": []string{"01", "03"}},
@@ -33,10 +32,9 @@ func day(days int) string { return time.Now().AddDate(0, 0, days).Format("2006-0
 
 // raw fetches path as c and returns the status, content type and body.
 func (c client) raw(path, accept string) (int, string, string) {
-	c.t.Helper()
-	resp := c.fetch(path, accept)
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	c.T.Helper()
+	code, contentType, b := c.Read("GET", path, nil, "Accept", accept)
+	return code, contentType, string(b)
 }
 
 // TestActivityRegistry follows the registry's main flows through the REST
@@ -54,12 +52,12 @@ func TestActivityRegistry(t *testing.T) {
 	anyone := p.as(t, nil)
 
 	// Bad organisation number: 400 naming the field, nothing stored.
-	code, body := fbr.do("POST", "/v1/organisers", map[string]any{"orgNumber": "8020038885", "displayName": "X", "kind": "ORGANISER_KIND_NON_PROFIT"})
+	code, body := fbr.Do("POST", "/v1/organisers", map[string]any{"orgNumber": "8020038885", "displayName": "X", "kind": "ORGANISER_KIND_NON_PROFIT"})
 	if code != http.StatusBadRequest || !contains(violatedFields(body), "organiser.orgNumber") {
 		t.Fatalf("bad org number: HTTP %d %v", code, body)
 	}
 	registerOrganiser(t, p, org)
-	code, contacts := board.do("GET", "/v1/lan/01/organiserContacts", nil)
+	code, contacts := board.Do("GET", "/v1/lan/01/organiserContacts", nil)
 	if cs, _ := contacts["contacts"].([]any); code != http.StatusOK || len(cs) != 2 {
 		t.Fatalf("contacts: HTTP %d %v", code, contacts)
 	}
@@ -70,19 +68,19 @@ func TestActivityRegistry(t *testing.T) {
 		{day(-1), day(100), "agreement.startDate"},
 		{day(0), day(400), "agreement.endDate"},
 	} {
-		code, body := board.do("POST", agreementPath, map[string]any{"organiser": "organisers/" + org.Org, "startDate": tt.start, "endDate": tt.end})
+		code, body := board.Do("POST", agreementPath, map[string]any{"organiser": "organisers/" + org.Org, "startDate": tt.start, "endDate": tt.end})
 		if code != http.StatusBadRequest || !contains(violatedFields(body), tt.field) {
 			t.Fatalf("agreement %s..%s: HTTP %d %v", tt.start, tt.end, code, body)
 		}
 	}
-	if code, _ := otherBoard.do("POST", agreementPath, map[string]any{"organiser": "organisers/" + org.Org, "startDate": day(0), "endDate": day(100)}); code != http.StatusForbidden {
+	if code, _ := otherBoard.Do("POST", agreementPath, map[string]any{"organiser": "organisers/" + org.Org, "startDate": day(0), "endDate": day(100)}); code != http.StatusForbidden {
 		t.Fatalf("other county board signs: HTTP %d", code)
 	}
-	code, agreement := board.do("POST", agreementPath, map[string]any{"organiser": "organisers/" + org.Org, "startDate": day(0), "endDate": day(300)})
+	code, agreement := board.Do("POST", agreementPath, map[string]any{"organiser": "organisers/" + org.Org, "startDate": day(0), "endDate": day(300)})
 	if code != http.StatusOK {
 		t.Fatalf("agreement: HTTP %d %v", code, agreement)
 	}
-	if code, list := board.do("GET", agreementPath, nil); code != http.StatusOK || len(list["agreements"].([]any)) != 1 {
+	if code, list := board.Do("GET", agreementPath, nil); code != http.StatusOK || len(list["agreements"].([]any)) != 1 {
 		t.Fatalf("agreements: HTTP %d %v", code, list)
 	}
 
@@ -90,46 +88,46 @@ func TestActivityRegistry(t *testing.T) {
 	body0 := activityBody("0180")
 	body0["startDate"], body0["endDate"] = day(0), day(200)
 	body0["fundingBasis"], body0["agreement"], body0["languages"] = "FUNDING_BASIS_AGREEMENT", agreement["name"], []string{"sv", "ar"}
-	code, a1 := organiser.do("POST", "/v1/organisers/"+org.Org+"/activities", body0)
+	code, a1 := organiser.Do("POST", "/v1/organisers/"+org.Org+"/activities", body0)
 	if code != http.StatusOK || a1["status"] != "ACTIVITY_STATUS_ONGOING" {
 		t.Fatalf("activity: HTTP %d %v", code, a1)
 	}
 	body1 := activityBody("0380")
 	body1["startDate"], body1["endDate"] = day(-10), day(100)
 	body1["fundingBasis"], body1["programme"], body1["capacity"] = "FUNDING_BASIS_ORDINANCE_2015_521", "PROGRAMME_VARDAGSSVENSKA", 30
-	code, a2 := fbr.do("POST", "/v1/organisers/"+org.Org+"/activities", body1)
+	code, a2 := fbr.Do("POST", "/v1/organisers/"+org.Org+"/activities", body1)
 	if code != http.StatusOK {
 		t.Fatalf("activity by Folkbildningsrådet: HTTP %d %v", code, a2)
 	}
-	code, patched := organiser.do("PATCH", "/v1/"+a2["name"].(string)+"?updateMask=capacity,schedule", map[string]any{"capacity": 25, "schedule": "tis 9-12", "title": "ignored"})
+	code, patched := organiser.Do("PATCH", "/v1/"+a2["name"].(string)+"?updateMask=capacity,schedule", map[string]any{"capacity": 25, "schedule": "tis 9-12", "title": "ignored"})
 	if code != http.StatusOK || patched["capacity"] != float64(25) || patched["schedule"] != "tis 9-12" || patched["title"] != a2["title"] {
 		t.Fatalf("patch: HTTP %d %v", code, patched)
 	}
 
 	// Certificates.
 	certs := "/v1/" + a1["name"].(string) + "/certificates"
-	code, cert := organiser.do("POST", certs, map[string]any{"dossierNumber": "12-345678"})
+	code, cert := organiser.Do("POST", certs, map[string]any{"dossierNumber": "12-345678"})
 	if code != http.StatusOK || cert["validFrom"] != day(0) {
 		t.Fatalf("certificate: HTTP %d %v", code, cert)
 	}
-	code, cert2 := organiser.do("POST", "/v1/"+a2["name"].(string)+"/certificates", map[string]any{"dossierNumber": "12-000002"})
+	code, cert2 := organiser.Do("POST", "/v1/"+a2["name"].(string)+"/certificates", map[string]any{"dossierNumber": "12-000002"})
 	if code != http.StatusOK {
 		t.Fatalf("certificate 2: HTTP %d %v", code, cert2)
 	}
-	if code, _ := p.as(t, &DemoFolkHighSchool).do("POST", certs, map[string]any{"dossierNumber": "12-345678"}); code != http.StatusForbidden {
+	if code, _ := p.as(t, &DemoFolkHighSchool).Do("POST", certs, map[string]any{"dossierNumber": "12-345678"}); code != http.StatusForbidden {
 		t.Fatalf("another organiser's activity: HTTP %d", code)
 	}
-	if code, _ := board.do("GET", "/v1/organisers/-/activities/-/certificates", nil); code != http.StatusForbidden {
+	if code, _ := board.Do("GET", "/v1/organisers/-/activities/-/certificates", nil); code != http.StatusForbidden {
 		t.Fatalf("county board lists certificates: HTTP %d", code)
 	}
 	if list := p.as(t, &DemoAsylumSeeker).ownCertificates(); len(list) != 1 {
 		t.Fatalf("asylum seeker's own certificates: %v", list)
 	}
-	code, body = organiser.do("POST", "/v1/"+cert2["name"].(string)+":end", map[string]any{"outcome": "PARTICIPATION_DROPPED_OUT", "endDate": day(-1)})
+	code, body = organiser.Do("POST", "/v1/"+cert2["name"].(string)+":end", map[string]any{"outcome": "PARTICIPATION_DROPPED_OUT", "endDate": day(-1)})
 	if code != http.StatusBadRequest || !contains(violatedFields(body), "endDate") {
 		t.Fatalf("drop-out before the start: HTTP %d %v", code, body)
 	}
-	code, ended := organiser.do("POST", "/v1/"+cert2["name"].(string)+":end", map[string]any{"outcome": "PARTICIPATION_DROPPED_OUT", "endDate": day(0)})
+	code, ended := organiser.Do("POST", "/v1/"+cert2["name"].(string)+":end", map[string]any{"outcome": "PARTICIPATION_DROPPED_OUT", "endDate": day(0)})
 	if code != http.StatusOK || ended["participation"] != "PARTICIPATION_DROPPED_OUT" {
 		t.Fatalf("drop-out: HTTP %d %v", code, ended)
 	}
@@ -137,7 +135,7 @@ func TestActivityRegistry(t *testing.T) {
 	// service), without the dossier number.
 	deadline := time.Now().Add(15 * time.Second)
 	for found := false; !found; {
-		_, inbox := mv.do("GET", "/v1/recipients/migrationsverket-03/messages", nil)
+		_, inbox := mv.Do("GET", "/v1/recipients/migrationsverket-03/messages", nil)
 		msgs, _ := inbox["messages"].([]any)
 		for _, m := range msgs {
 			if mm := m.(map[string]any); mm["topic"] == "participation.ended" && mm["subjectResource"] == cert2["name"] {
@@ -153,7 +151,7 @@ func TestActivityRegistry(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	check := map[string]any{"dossierNumber": "12-000002", "activity": a2["name"], "date": day(1)}
-	if code, r := mv.do("POST", "/v1/"+cert2["name"].(string)+":check", check); code != http.StatusOK || r["valid"] != false ||
+	if code, r := mv.Do("POST", "/v1/"+cert2["name"].(string)+":check", check); code != http.StatusOK || r["valid"] != false ||
 		!strings.Contains(toJSON(r["reasons"]), "PARTICIPATION_ENDED") {
 		t.Fatalf("check: HTTP %d %v", code, r)
 	}
@@ -163,21 +161,21 @@ func TestActivityRegistry(t *testing.T) {
 		{"kommunCode": "0381", "housingType": "HOUSING_TYPE_EBO", "sex": "SEX_MAN", "ageBand": "AGE_BAND_25_34", "count": 70},
 		{"kommunCode": "0380", "housingType": "HOUSING_TYPE_ABE", "sex": "SEX_KVINNA", "ageBand": "AGE_BAND_25_34", "count": 40},
 	}
-	if code, body := mv.do("POST", "/v1/snapshots/"+day(-1)+":import", map[string]any{"cells": cells}); code != http.StatusOK {
+	if code, body := mv.Do("POST", "/v1/snapshots/"+day(-1)+":import", map[string]any{"cells": cells}); code != http.StatusOK {
 		t.Fatalf("import: HTTP %d %v", code, body)
 	}
-	if code, body := mv.do("POST", "/v1/routes", map[string]any{"fromKommunCode": "0381", "toKommunCode": "0380",
+	if code, body := mv.Do("POST", "/v1/routes", map[string]any{"fromKommunCode": "0381", "toKommunCode": "0380",
 		"validFrom": day(-5), "validTo": day(200), "reason": "samråd"}); code != http.StatusOK {
 		t.Fatalf("route: HTTP %d %v", code, body)
 	}
 	uppsala := p.as(t, &auth.Principal{Subject: "lst-03", Role: auth.RoleCountyBoard, Lan: "03"})
 	// The coverage picture shows the published (perturbed) figure, the same
 	// as the statistics service gives the county board, never the raw 70.
-	_, published := uppsala.do("GET", "/v1/snapshots/"+day(-1)+":query?kommunCodes=0381", nil)
+	_, published := uppsala.Do("GET", "/v1/snapshots/"+day(-1)+":query?kommunCodes=0381", nil)
 	var coverage map[string]any
 	deadline = time.Now().Add(15 * time.Second)
 	for {
-		code, coverage = uppsala.do("GET", "/v1/lan/03/coverage", nil)
+		code, coverage = uppsala.Do("GET", "/v1/lan/03/coverage", nil)
 		if code != http.StatusOK {
 			t.Fatalf("coverage: HTTP %d %v", code, coverage)
 		}
@@ -196,7 +194,7 @@ func TestActivityRegistry(t *testing.T) {
 		u["unmetNeed"] != strconv.Itoa(max(0, atoi(t, u["targetGroup"])-25)) {
 		t.Fatalf("Uppsala = %v", u)
 	}
-	code, c01 := board.do("GET", "/v1/lan/01/coverage", nil)
+	code, c01 := board.Do("GET", "/v1/lan/01/coverage", nil)
 	if code != http.StatusOK || kommunIn(c01, "0180")["activeParticipants"] != "1" {
 		t.Fatalf("coverage 01: HTTP %d %v", code, kommunIn(c01, "0180"))
 	}
@@ -204,7 +202,7 @@ func TestActivityRegistry(t *testing.T) {
 	if s := toJSON(c01); strings.Contains(s, "12-345678") || strings.Contains(s, "dossier") {
 		t.Fatalf("coverage shows personal data: %s", s)
 	}
-	if code, _ := otherBoard.do("GET", "/v1/lan/01/coverage", nil); code != http.StatusForbidden {
+	if code, _ := otherBoard.Do("GET", "/v1/lan/01/coverage", nil); code != http.StatusForbidden {
 		t.Fatalf("other county board's coverage: HTTP %d", code)
 	}
 	code, ctype, csv := uppsala.raw("/v1/lan/03/coverage:export", "")
@@ -219,23 +217,23 @@ func TestActivityRegistry(t *testing.T) {
 
 	// The public catalogue: no token, no personal data.
 	q := url.Values{"kommunCode": {"0381"}, "includeRoutes": {"true"}}
-	code, found := anyone.do("GET", "/v1/catalogue:search?"+q.Encode(), nil)
+	code, found := anyone.Do("GET", "/v1/catalogue:search?"+q.Encode(), nil)
 	entries, _ := found["entries"].([]any)
 	if code != http.StatusOK || len(entries) != 1 || entries[0].(map[string]any)["viaRoute"] != true {
 		t.Fatalf("catalogue: HTTP %d %v", code, found)
 	}
 	q = url.Values{"kommunCode": {"0180"}, "language": {"ar"}, "focus": {"FOCUS_SWEDISH"}}
-	code, found = anyone.do("GET", "/v1/catalogue:search?"+q.Encode(), nil)
+	code, found = anyone.Do("GET", "/v1/catalogue:search?"+q.Encode(), nil)
 	if entries, _ := found["entries"].([]any); code != http.StatusOK || len(entries) != 1 || strings.Contains(toJSON(found), "12-345678") {
 		t.Fatalf("catalogue by language: HTTP %d %v", code, found)
 	}
-	code, body = anyone.do("GET", "/v1/catalogue:search?kommunCode=9999", nil)
+	code, body = anyone.Do("GET", "/v1/catalogue:search?kommunCode=9999", nil)
 	if code != http.StatusBadRequest || !contains(violatedFields(body), "kommunCode") {
 		t.Fatalf("catalogue unknown kommun: HTTP %d %v", code, body)
 	}
 
 	// Folkbildningsrådet's report for Uppsala län.
-	code, report := fbr.do("GET", "/v1/lan/03/folkbildningReport?startDate="+day(-30)+"&endDate="+day(0), nil)
+	code, report := fbr.Do("GET", "/v1/lan/03/folkbildningReport?startDate="+day(-30)+"&endDate="+day(0), nil)
 	if acts, _ := report["activities"].([]any); code != http.StatusOK || len(acts) != 1 || report["totalCapacity"] != "25" {
 		t.Fatalf("report: HTTP %d %v", code, report)
 	}
@@ -268,7 +266,7 @@ func TestSeedActivity(t *testing.T) {
 	if err := seedActivity(t.Context(), d); err != nil {
 		t.Fatal(err)
 	}
-	code, list := p.as(t, nil).do("GET", "/v1/organisers/-/activities", nil)
+	code, list := p.as(t, nil).Do("GET", "/v1/organisers/-/activities", nil)
 	if acts, _ := list["activities"].([]any); code != http.StatusOK || len(acts) != 6 {
 		t.Fatalf("demo activities: HTTP %d %v", code, list)
 	}
@@ -303,15 +301,15 @@ func TestActivityRegistryREST(t *testing.T) {
 	anyone := p.as(t, nil)
 
 	orgPath := "/v1/organisers/" + org.Org
-	code, body := otherBoard.do("PATCH", orgPath+"?updateMask=displayName", map[string]any{"displayName": "Kapad"})
+	code, body := otherBoard.Do("PATCH", orgPath+"?updateMask=displayName", map[string]any{"displayName": "Kapad"})
 	if code != http.StatusForbidden {
 		t.Fatalf("other län's county board renames: HTTP %d %v", code, body)
 	}
-	code, body = otherBoard.do("PATCH", orgPath+"?updateMask=noSuchField", map[string]any{"displayName": "Kapad"})
+	code, body = otherBoard.Do("PATCH", orgPath+"?updateMask=noSuchField", map[string]any{"displayName": "Kapad"})
 	if code != http.StatusForbidden {
 		t.Fatalf("other län's county board, bad mask: HTTP %d %v", code, body)
 	}
-	code, body = board.do("PATCH", orgPath+"?updateMask=displayName", map[string]any{"displayName": "Studieförbundet i Stockholm"})
+	code, body = board.Do("PATCH", orgPath+"?updateMask=displayName", map[string]any{"displayName": "Studieförbundet i Stockholm"})
 	if code != http.StatusOK || body["displayName"] != "Studieförbundet i Stockholm" {
 		t.Fatalf("own county board renames: HTTP %d %v", code, body)
 	}
@@ -320,7 +318,7 @@ func TestActivityRegistryREST(t *testing.T) {
 	create := func(title string, capacity int, requestID string) map[string]any {
 		b := activityBody("0180")
 		b["title"], b["capacity"] = title, capacity
-		code, body := organiser.do("POST", orgPath+"/activities?requestId="+requestID, b)
+		code, body := organiser.Do("POST", orgPath+"/activities?requestId="+requestID, b)
 		if code != http.StatusOK {
 			t.Fatalf("create %s: HTTP %d %v", title, code, body)
 		}
@@ -330,16 +328,16 @@ func TestActivityRegistryREST(t *testing.T) {
 	if a1["name"] != again["name"] {
 		t.Fatalf("a repeated request id created %v and %v", a1["name"], again["name"])
 	}
-	code, list := anyone.do("GET", orgPath+"/activities?orderBy="+url.QueryEscape("capacity desc"), nil)
+	code, list := anyone.Do("GET", orgPath+"/activities?orderBy="+url.QueryEscape("capacity desc"), nil)
 	acts, _ := list["activities"].([]any)
 	if code != http.StatusOK || len(acts) != 2 || acts[0].(map[string]any)["title"] != "Aaa" {
 		t.Fatalf("orderBy capacity desc: HTTP %d %v", code, list)
 	}
-	code, body = anyone.do("GET", orgPath+"/activities?orderBy=dossierNumber", nil)
+	code, body = anyone.Do("GET", orgPath+"/activities?orderBy=dossierNumber", nil)
 	if code != http.StatusBadRequest || !contains(violatedFields(body), "orderBy") {
 		t.Fatalf("orderBy unknown field: HTTP %d %v", code, body)
 	}
-	code, body = anyone.do("GET", "/v1/organisers/-/activities?filter="+url.QueryEscape(`lanCode = "99"`), nil)
+	code, body = anyone.Do("GET", "/v1/organisers/-/activities?filter="+url.QueryEscape(`lanCode = "99"`), nil)
 	if code != http.StatusBadRequest || !contains(violatedFields(body), "filter") {
 		t.Fatalf("unknown län in a filter: HTTP %d %v", code, body)
 	}
@@ -347,35 +345,35 @@ func TestActivityRegistryREST(t *testing.T) {
 	full := activityBody("0184")
 	full["title"], full["fundingBasis"] = "Ny titel", "FUNDING_BASIS_ORDINANCE_2016_1364"
 	full["startDate"], full["endDate"] = day(-1), day(60)
-	code, body = organiser.do("PATCH", "/v1/"+a1["name"].(string)+"?updateMask=*", full)
+	code, body = organiser.Do("PATCH", "/v1/"+a1["name"].(string)+"?updateMask=*", full)
 	if code != http.StatusOK || body["title"] != "Ny titel" || body["kommunCode"] != "0184" {
 		t.Fatalf("updateMask=*: HTTP %d %v", code, body)
 	}
 
 	// The agreement filter documented in the proto.
-	code, body = board.do("POST", "/v1/lan/01/agreements", map[string]any{"organiser": "organisers/" + org.Org, "startDate": day(0), "endDate": day(100)})
+	code, body = board.Do("POST", "/v1/lan/01/agreements", map[string]any{"organiser": "organisers/" + org.Org, "startDate": day(0), "endDate": day(100)})
 	if code != http.StatusOK {
 		t.Fatalf("agreement: HTTP %d %v", code, body)
 	}
-	code, list = board.do("GET", "/v1/lan/01/agreements?filter="+url.QueryEscape(`organiser = "organisers/`+org.Org+`"`), nil)
+	code, list = board.Do("GET", "/v1/lan/01/agreements?filter="+url.QueryEscape(`organiser = "organisers/`+org.Org+`"`), nil)
 	if ags, _ := list["agreements"].([]any); code != http.StatusOK || len(ags) != 1 {
 		t.Fatalf("agreements by organiser: HTTP %d %v", code, list)
 	}
 
 	// The audit trail of a participant, by Migrationsverket.
-	code, cert := organiser.do("POST", "/v1/"+a1["name"].(string)+"/certificates", map[string]any{"dossierNumber": "12-345678"})
+	code, cert := organiser.Do("POST", "/v1/"+a1["name"].(string)+"/certificates", map[string]any{"dossierNumber": "12-345678"})
 	if code != http.StatusOK {
 		t.Fatalf("certificate: HTTP %d %v", code, cert)
 	}
-	code, trail := mv.do("POST", "/v1/auditTrails/activity/entries:search", map[string]any{"dossierNumber": "12-345678"})
+	code, trail := mv.Do("POST", "/v1/auditTrails/activity/entries:search", map[string]any{"dossierNumber": "12-345678"})
 	if entries, _ := trail["auditEntries"].([]any); code != http.StatusOK || len(entries) != 1 || strings.Contains(toJSON(trail), "12-345678") {
 		t.Fatalf("audit trail: HTTP %d %v", code, trail)
 	}
-	code, verified := mv.do("GET", "/v1/auditTrails/activity:verify", nil)
+	code, verified := mv.Do("GET", "/v1/auditTrails/activity:verify", nil)
 	if code != http.StatusOK || verified["intact"] != true {
 		t.Fatalf("verify: HTTP %d %v", code, verified)
 	}
-	if code, body := board.do("GET", "/v1/auditTrails/activity:verify", nil); code != http.StatusForbidden {
+	if code, body := board.Do("GET", "/v1/auditTrails/activity:verify", nil); code != http.StatusForbidden {
 		t.Fatalf("county board verifies: HTTP %d %v", code, body)
 	}
 }

@@ -42,35 +42,18 @@ func start(t *testing.T) *Platform {
 }
 
 // client calls the REST edge as one actor.
-type client struct {
-	t     *testing.T
-	base  string
-	token string
-}
+type client struct{ resttest.Client }
 
 func (p *Platform) as(t *testing.T, pr *auth.Principal) client {
-	c := client{t: t, base: "http://" + p.HTTPAddr}
-	if pr != nil {
-		tok, err := p.Token(*pr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.token = tok
-	}
-	return c
-}
-
-func (c client) do(method, path string, body any) (int, map[string]any) {
-	c.t.Helper()
-	return resttest.Client{T: c.t, Base: c.base, Token: c.token}.Do(method, path, body)
+	return client{resttest.As(t, "http://"+p.HTTPAddr, p.Token, pr)}
 }
 
 // ownCertificates lists the certificates c, an asylum seeker, holds.
 func (c client) ownCertificates() []any {
-	c.t.Helper()
-	code, body := c.do("GET", "/v1/organisers/-/activities/-/certificates", nil)
+	c.T.Helper()
+	code, body := c.Do("GET", "/v1/organisers/-/activities/-/certificates", nil)
 	if code != http.StatusOK {
-		c.t.Fatalf("own certificates: HTTP %d %v", code, body)
+		c.T.Fatalf("own certificates: HTTP %d %v", code, body)
 	}
 	list, _ := body["certificates"].([]any)
 	return list
@@ -79,23 +62,8 @@ func (c client) ownCertificates() []any {
 // fetch GETs path as c with an Accept header (none when empty) and returns
 // the response as it came, body unread (closed with the test).
 func (c client) fetch(path, accept string) *http.Response {
-	c.t.Helper()
-	req, err := http.NewRequest("GET", c.base+path, nil)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	if accept != "" {
-		req.Header.Set("Accept", accept)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.t.Cleanup(func() { resp.Body.Close() })
-	return resp
+	c.T.Helper()
+	return c.Send("GET", path, nil, "Accept", accept)
 }
 
 func activityBody(kommun string) map[string]any { return resttest.ActivityBody(kommun) }
@@ -106,7 +74,7 @@ func violatedFields(body map[string]any) []string { return resttest.ViolatedFiel
 // waitInbox polls a recipient's inbox until it holds n messages.
 func waitInbox(t *testing.T, c client, recipient string, n int) []any {
 	t.Helper()
-	return resttest.Client{T: t, Base: c.base, Token: c.token}.Inbox(recipient, "", n)
+	return resttest.Client{T: t, Base: c.Base, Token: c.Token}.Inbox(recipient, "", n)
 }
 
 func TestVerticalSlice(t *testing.T) {
@@ -118,7 +86,7 @@ func TestVerticalSlice(t *testing.T) {
 	skane := p.as(t, &DemoOtherCountyBoard)
 	registerOrganiser(t, p, org)
 
-	code, created := organiser.do("POST", "/v1/organisers/"+org.Org+"/activities", activityBody("0184"))
+	code, created := organiser.Do("POST", "/v1/organisers/"+org.Org+"/activities", activityBody("0184"))
 	if code != http.StatusOK {
 		t.Fatalf("create: HTTP %d %v", code, created)
 	}
@@ -127,14 +95,14 @@ func TestVerticalSlice(t *testing.T) {
 		t.Fatalf("created = %v", created)
 	}
 
-	code, list := anyone.do("GET", "/v1/organisers/-/activities?filter="+url.QueryEscape(`kommun_code = "0184"`), nil)
+	code, list := anyone.Do("GET", "/v1/organisers/-/activities?filter="+url.QueryEscape(`kommun_code = "0184"`), nil)
 	if code != http.StatusOK {
 		t.Fatalf("public list: HTTP %d %v", code, list)
 	}
 	if acts, _ := list["activities"].([]any); len(acts) != 1 {
 		t.Fatalf("public list = %v", list)
 	}
-	if code, _ := anyone.do("GET", "/v1/"+name, nil); code != http.StatusOK {
+	if code, _ := anyone.Do("GET", "/v1/"+name, nil); code != http.StatusOK {
 		t.Fatalf("public get: HTTP %d", code)
 	}
 
@@ -154,7 +122,7 @@ func TestVerticalSlice(t *testing.T) {
 	if got["subjectResource"] != name {
 		t.Fatalf("inbox message = %v", got)
 	}
-	if code, _ := skane.do("GET", "/v1/recipients/lansstyrelse-01/messages", nil); code != http.StatusForbidden {
+	if code, _ := skane.Do("GET", "/v1/recipients/lansstyrelse-01/messages", nil); code != http.StatusForbidden {
 		t.Fatalf("other county board: HTTP %d, want 403", code)
 	}
 	if msgs := waitInbox(t, skane, "lansstyrelse-12", 0); len(msgs) != 0 {
@@ -168,7 +136,7 @@ func TestErrors(t *testing.T) {
 	organiser := p.as(t, &org)
 	other := p.as(t, &DemoFolkHighSchool)
 	anyone := p.as(t, nil)
-	forged := client{t: t, base: "http://" + p.HTTPAddr, token: "eyJhbGciOiJFZERTQSJ9.e30.AAAA"}
+	forged := client{resttest.Client{T: t, Base: "http://" + p.HTTPAddr, Token: "eyJhbGciOiJFZERTQSJ9.e30.AAAA"}}
 	path := "/v1/organisers/" + org.Org + "/activities"
 
 	with := func(change func(map[string]any)) map[string]any {
@@ -206,8 +174,8 @@ func TestErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.c.t = t
-			code, body := tt.c.do(tt.method, tt.path, tt.body)
+			tt.c.T = t
+			code, body := tt.c.Do(tt.method, tt.path, tt.body)
 			if code != tt.code {
 				t.Fatalf("HTTP %d %v, want %d", code, body, tt.code)
 			}
@@ -219,7 +187,7 @@ func TestErrors(t *testing.T) {
 		})
 	}
 	// Nothing was stored by the failed requests.
-	_, list := anyone.do("GET", "/v1/organisers/-/activities", nil)
+	_, list := anyone.Do("GET", "/v1/organisers/-/activities", nil)
 	if acts, _ := list["activities"].([]any); len(acts) != 0 {
 		t.Fatalf("failed requests stored %v", acts)
 	}
@@ -229,11 +197,11 @@ func TestEdgeEndpoints(t *testing.T) {
 	p := start(t)
 	anyone := p.as(t, nil)
 	for _, path := range []string{"/healthz", "/readyz"} {
-		if code, _ := anyone.do("GET", path, nil); code != http.StatusOK {
+		if code, _ := anyone.Do("GET", path, nil); code != http.StatusOK {
 			t.Errorf("%s: HTTP %d", path, code)
 		}
 	}
-	code, doc := anyone.do("GET", "/openapi.json", nil)
+	code, doc := anyone.Do("GET", "/openapi.json", nil)
 	paths, _ := doc["paths"].(map[string]any)
 	if code != http.StatusOK || paths["/v1/organisers/{organiser}/activities"] == nil || paths["/v1/routes"] == nil {
 		t.Fatalf("openapi: HTTP %d, paths %v", code, paths)
@@ -250,28 +218,28 @@ func TestStatisticsAndTravel(t *testing.T) {
 		{"kommunCode": "0180", "housingType": "HOUSING_TYPE_EBO", "sex": "SEX_MAN", "ageBand": "AGE_BAND_18_24", "count": 60},
 		{"kommunCode": "1280", "housingType": "HOUSING_TYPE_EBO", "sex": "SEX_MAN", "ageBand": "AGE_BAND_18_24", "count": 7},
 	}
-	if code, body := mv.do("POST", "/v1/snapshots/2026-10-31:import", map[string]any{"cells": cells}); code != http.StatusOK || body["total"] != "107" {
+	if code, body := mv.Do("POST", "/v1/snapshots/2026-10-31:import", map[string]any{"cells": cells}); code != http.StatusOK || body["total"] != "107" {
 		t.Fatalf("import: HTTP %d %v", code, body)
 	}
-	if code, _ := board.do("POST", "/v1/snapshots/2026-10-31:import", map[string]any{"cells": cells}); code != http.StatusForbidden {
+	if code, _ := board.Do("POST", "/v1/snapshots/2026-10-31:import", map[string]any{"cells": cells}); code != http.StatusForbidden {
 		t.Fatalf("county board import: HTTP %d, want 403", code)
 	}
 	// A county board reads the published figure: within ±3 of the true 100.
-	code, body := board.do("POST", "/v1/snapshots/2026-10-31:query", map[string]any{"kommunCodes": []string{"0180"}})
+	code, body := board.Do("POST", "/v1/snapshots/2026-10-31:query", map[string]any{"kommunCodes": []string{"0180"}})
 	if n, _ := strconv.Atoi(body["total"].(string)); code != http.StatusOK || body["perturbed"] != true || n < 97 || n > 103 {
 		t.Fatalf("query: HTTP %d %v", code, body)
 	}
 
-	code, route := mv.do("POST", "/v1/routes", map[string]any{
+	code, route := mv.Do("POST", "/v1/routes", map[string]any{
 		"fromKommunCode": "2582", "toKommunCode": "2580", "validFrom": "2026-01-01", "validTo": "2026-12-31", "reason": "samråd",
 	})
 	if code != http.StatusOK {
 		t.Fatalf("create route: HTTP %d %v", code, route)
 	}
-	if code, got := board.do("GET", "/v1/"+route["name"].(string), nil); code != http.StatusOK || got["toKommunCode"] != "2580" {
+	if code, got := board.Do("GET", "/v1/"+route["name"].(string), nil); code != http.StatusOK || got["toKommunCode"] != "2580" {
 		t.Fatalf("get route: HTTP %d %v", code, got)
 	}
-	if code, body := mv.do("POST", "/v1/routes", map[string]any{
+	if code, body := mv.Do("POST", "/v1/routes", map[string]any{
 		"fromKommunCode": "2582", "toKommunCode": "2580", "validFrom": "2026-12-31", "validTo": "2026-01-01",
 	}); code != http.StatusBadRequest || !contains(violatedFields(body), "route.validTo") {
 		t.Fatalf("route ending before it starts: HTTP %d %v", code, body)
@@ -285,7 +253,7 @@ func TestOneTrace(t *testing.T) {
 	org := DemoStudyAssociation
 	organiser := p.as(t, &org)
 	registerOrganiser(t, p, org)
-	code, created := organiser.do("POST", "/v1/organisers/"+org.Org+"/activities", activityBody("0380"))
+	code, created := organiser.Do("POST", "/v1/organisers/"+org.Org+"/activities", activityBody("0380"))
 	if code != http.StatusOK {
 		t.Fatalf("create: HTTP %d %v", code, created)
 	}

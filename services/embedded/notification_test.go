@@ -102,7 +102,7 @@ func verifySignature(t *testing.T, secret string, c hookCall) {
 // wants to know an organiser before its activities.
 func joinAsOrganiser(t *testing.T, c client, org string) {
 	t.Helper()
-	code, body := c.do("POST", "/v1/organisers", map[string]any{"orgNumber": org, "displayName": "Demo", "kind": "ORGANISER_KIND_STUDY_ASSOCIATION"})
+	code, body := c.Do("POST", "/v1/organisers", map[string]any{"orgNumber": org, "displayName": "Demo", "kind": "ORGANISER_KIND_STUDY_ASSOCIATION"})
 	if code != http.StatusOK && code != http.StatusConflict {
 		t.Fatalf("register organiser: HTTP %d %v", code, body)
 	}
@@ -113,7 +113,7 @@ func waitTopic(t *testing.T, c client, recipient, topic string) map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		_, body := c.do("GET", "/v1/recipients/"+recipient+"/messages", nil)
+		_, body := c.Do("GET", "/v1/recipients/"+recipient+"/messages", nil)
 		msgs, _ := body["messages"].([]any)
 		for _, m := range msgs {
 			if mm := m.(map[string]any); mm["topic"] == topic {
@@ -169,18 +169,18 @@ func TestForum(t *testing.T) {
 		{"recipient": "organiser-" + DemoStudyAssociation.Org, "displayName": "Studieförbundet"},
 		{"recipient": "migrationsverket-01", "displayName": "Migrationsverket, region Stockholm"},
 	} {
-		if code, body := board.do("POST", "/v1/lan/01/members", m); code != http.StatusOK {
+		if code, body := board.Do("POST", "/v1/lan/01/members", m); code != http.StatusOK {
 			t.Fatalf("add member: HTTP %d %v", code, body)
 		}
 	}
-	if code, _ := org.do("POST", "/v1/lan/01/members", map[string]any{"recipient": "organiser-" + DemoFolkHighSchool.Org, "displayName": "x"}); code != http.StatusForbidden {
+	if code, _ := org.Do("POST", "/v1/lan/01/members", map[string]any{"recipient": "organiser-" + DemoFolkHighSchool.Org, "displayName": "x"}); code != http.StatusForbidden {
 		t.Fatalf("an organiser added a member: HTTP %d", code)
 	}
-	code, hook := org.do("POST", "/v1/recipients/organiser-"+DemoStudyAssociation.Org+"/webhooks", map[string]any{"url": "http://" + hooks.addr + "/tia", "description": "intranät"})
+	code, hook := org.Do("POST", "/v1/recipients/organiser-"+DemoStudyAssociation.Org+"/webhooks", map[string]any{"url": "http://" + hooks.addr + "/tia", "description": "intranät"})
 	if code != http.StatusOK || hook["secret"] == "" {
 		t.Fatalf("webhook: HTTP %d %v", code, hook)
 	}
-	code, sub := org.do("PATCH", "/v1/recipients/organiser-"+DemoStudyAssociation.Org+"/subscriptions/forum.meeting_invited",
+	code, sub := org.Do("PATCH", "/v1/recipients/organiser-"+DemoStudyAssociation.Org+"/subscriptions/forum.meeting_invited",
 		map[string]any{"channels": []string{"CHANNEL_WEBHOOK"}, "language": "LANGUAGE_EN"})
 	if code != http.StatusOK {
 		t.Fatalf("subscribe: HTTP %d %v", code, sub)
@@ -192,7 +192,7 @@ func TestForum(t *testing.T) {
 		"startTime": start.Format(time.RFC3339), "endTime": start.Add(2 * time.Hour).Format(time.RFC3339),
 		"agenda": []map[string]any{{"title": "Lägesbild per kommun"}},
 	}
-	code, created := board.do("POST", "/v1/lan/01/meetings", meeting)
+	code, created := board.Do("POST", "/v1/lan/01/meetings", meeting)
 	if code != http.StatusOK {
 		t.Fatalf("create meeting: HTTP %d %v", code, created)
 	}
@@ -212,7 +212,7 @@ func TestForum(t *testing.T) {
 		t.Fatalf("Migrationsverket's invitation = %v", m)
 	}
 
-	code, proposed := org.do("POST", "/v1/"+name+":proposeAgendaItem", map[string]any{"item": map[string]any{"title": "Resvägar till Norrtälje"}})
+	code, proposed := org.Do("POST", "/v1/"+name+":proposeAgendaItem", map[string]any{"item": map[string]any{"title": "Resvägar till Norrtälje"}})
 	if code != http.StatusOK {
 		t.Fatalf("propose: HTTP %d %v", code, proposed)
 	}
@@ -220,15 +220,15 @@ func TestForum(t *testing.T) {
 	if len(agenda) != 2 || agenda[1].(map[string]any)["proposedBy"] != "organiser-"+DemoStudyAssociation.Org {
 		t.Fatalf("agenda = %v", agenda)
 	}
-	if code, _ := other.do("POST", "/v1/"+name+":proposeAgendaItem", map[string]any{"item": map[string]any{"title": "x"}}); code != http.StatusForbidden {
+	if code, _ := other.Do("POST", "/v1/"+name+":proposeAgendaItem", map[string]any{"item": map[string]any{"title": "x"}}); code != http.StatusForbidden {
 		t.Fatalf("a non-member proposed: HTTP %d", code)
 	}
-	code, fb := board.do("POST", "/v1/"+name+":recordFeedback", map[string]any{"feedback": map[string]any{
+	code, fb := board.Do("POST", "/v1/"+name+":recordFeedback", map[string]any{"feedback": map[string]any{
 		"respondent": "Studieförbundet", "response": "Fler platser i Norrtälje behövs.", "outcome": "Tas upp med Migrationsverket om resvägar."}})
 	if code != http.StatusOK || len(fb["feedback"].([]any)) != 1 {
 		t.Fatalf("feedback: HTTP %d %v", code, fb)
 	}
-	code, upd := board.do("PATCH", "/v1/"+name+"?updateMask=minutes", map[string]any{"minutes": "Forumet gick igenom lägesbilden."})
+	code, upd := board.Do("PATCH", "/v1/"+name+"?updateMask=minutes", map[string]any{"minutes": "Forumet gick igenom lägesbilden."})
 	if code != http.StatusOK || upd["minutes"] == "" {
 		t.Fatalf("minutes: HTTP %d %v", code, upd)
 	}
@@ -281,15 +281,15 @@ func TestNotificationErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := board
-			c.t = t
-			code, body := c.do(tt.method, tt.path, tt.body)
+			c.T = t
+			code, body := c.Do(tt.method, tt.path, tt.body)
 			if code != http.StatusBadRequest || !contains(violatedFields(body), tt.field) {
 				t.Fatalf("HTTP %d %v, want 400 naming %s", code, body, tt.field)
 			}
 		})
 	}
 	// An unknown level by name is refused by the JSON reader, which names it.
-	code, body := board.do("POST", "/v1/lan/01/meetings", meeting(func(m map[string]any) { m["level"] = "COOPERATION_LEVEL_KAFFE" }))
+	code, body := board.Do("POST", "/v1/lan/01/meetings", meeting(func(m map[string]any) { m["level"] = "COOPERATION_LEVEL_KAFFE" }))
 	if code != http.StatusBadRequest || !strings.Contains(body["message"].(string), "level") {
 		t.Fatalf("unknown level name: HTTP %d %v", code, body)
 	}
@@ -306,11 +306,11 @@ func TestInboxChannelsAndFeeds(t *testing.T) {
 	org := p.as(t, &DemoStudyAssociation)
 	anyone := p.as(t, nil)
 
-	code, hook := board.do("POST", "/v1/recipients/lansstyrelse-01/webhooks", map[string]any{"url": "http://" + hooks.addr + "/tia"})
+	code, hook := board.Do("POST", "/v1/recipients/lansstyrelse-01/webhooks", map[string]any{"url": "http://" + hooks.addr + "/tia"})
 	if code != http.StatusOK {
 		t.Fatalf("webhook: HTTP %d %v", code, hook)
 	}
-	if code, body := board.do("PATCH", "/v1/recipients/lansstyrelse-01/subscriptions/activity.registered",
+	if code, body := board.Do("PATCH", "/v1/recipients/lansstyrelse-01/subscriptions/activity.registered",
 		map[string]any{"channels": []string{"CHANNEL_WEBHOOK"}}); code != http.StatusOK {
 		t.Fatalf("subscribe: HTTP %d %v", code, body)
 	}
@@ -318,7 +318,7 @@ func TestInboxChannelsAndFeeds(t *testing.T) {
 	open := activityBody("0184")
 	open["startDate"] = time.Now().AddDate(0, 0, 7).Format("2006-01-02")
 	open["endDate"] = time.Now().AddDate(0, 3, 0).Format("2006-01-02")
-	if code, body := org.do("POST", "/v1/organisers/"+DemoStudyAssociation.Org+"/activities", open); code != http.StatusOK {
+	if code, body := org.Do("POST", "/v1/organisers/"+DemoStudyAssociation.Org+"/activities", open); code != http.StatusOK {
 		t.Fatalf("activity: HTTP %d %v", code, body)
 	}
 	msg := waitTopic(t, board, "lansstyrelse-01", "activity.registered")
@@ -331,7 +331,7 @@ func TestInboxChannelsAndFeeds(t *testing.T) {
 			t.Fatal("the delivery was not dead-lettered")
 		}
 		time.Sleep(50 * time.Millisecond)
-		_, body := board.do("GET", "/v1/recipients/lansstyrelse-01/deadLetters", nil)
+		_, body := board.Do("GET", "/v1/recipients/lansstyrelse-01/deadLetters", nil)
 		dead, _ = body["deliveries"].([]any)
 	}
 	d := dead[0].(map[string]any)
@@ -339,14 +339,14 @@ func TestInboxChannelsAndFeeds(t *testing.T) {
 		t.Fatalf("dead letter = %v", d)
 	}
 	hooks.up()
-	if code, body := board.do("POST", "/v1/"+d["name"].(string)+":replay", map[string]any{}); code != http.StatusOK || body["state"] != "STATE_PENDING" {
+	if code, body := board.Do("POST", "/v1/"+d["name"].(string)+":replay", map[string]any{}); code != http.StatusOK || body["state"] != "STATE_PENDING" {
 		t.Fatalf("replay: HTTP %d %v", code, body)
 	}
 	call := hooks.next(t)
 	verifySignature(t, hook["secret"].(string), call)
 	deadline = time.Now().Add(15 * time.Second)
 	for {
-		_, got := board.do("GET", "/v1/"+msg["name"].(string), nil)
+		_, got := board.Do("GET", "/v1/"+msg["name"].(string), nil)
 		ds, _ := got["deliveries"].([]any)
 		if len(ds) == 1 && ds[0].(map[string]any)["state"] == "STATE_DELIVERED" {
 			break
@@ -358,15 +358,15 @@ func TestInboxChannelsAndFeeds(t *testing.T) {
 	}
 
 	// The activity registry's scheduled reports may be in the inbox too.
-	_, unread := board.do("GET", "/v1/recipients/lansstyrelse-01/messages:countUnread", nil)
+	_, unread := board.Do("GET", "/v1/recipients/lansstyrelse-01/messages:countUnread", nil)
 	before, _ := strconv.Atoi(unread["unreadCount"].(string))
 	if before < 1 {
 		t.Fatalf("unread = %v", unread)
 	}
-	if code, read := board.do("POST", "/v1/"+msg["name"].(string)+":markRead", map[string]any{}); code != http.StatusOK || read["readTime"] == nil {
+	if code, read := board.Do("POST", "/v1/"+msg["name"].(string)+":markRead", map[string]any{}); code != http.StatusOK || read["readTime"] == nil {
 		t.Fatalf("mark read: HTTP %d %v", code, read)
 	}
-	_, unread = board.do("GET", "/v1/recipients/lansstyrelse-01/messages:countUnread", nil)
+	_, unread = board.Do("GET", "/v1/recipients/lansstyrelse-01/messages:countUnread", nil)
 	if unread["unreadCount"] != strconv.Itoa(before-1) {
 		t.Fatalf("unread after reading = %v, want %d", unread, before-1)
 	}
@@ -400,16 +400,16 @@ func TestInboxChannelsAndFeeds(t *testing.T) {
 		{"actor": "migrationsverket-01", "actorDisplayName": "Migrationsverket", "function": "Reseersättning", "phone": "0771-235 235", "public": true},
 		{"actor": "migrationsverket-01", "actorDisplayName": "Migrationsverket", "function": "Regional kontakt TIA", "email": "tia.stockholm@migrationsverket.example"},
 	} {
-		if code, body := board.do("POST", "/v1/lan/01/contacts", c); code != http.StatusOK {
+		if code, body := board.Do("POST", "/v1/lan/01/contacts", c); code != http.StatusOK {
 			t.Fatalf("contact: HTTP %d %v", code, body)
 		}
 	}
-	_, pub := anyone.do("GET", "/v1/lan/01/contacts", nil)
-	_, all := org.do("GET", "/v1/lan/01/contacts", nil)
+	_, pub := anyone.Do("GET", "/v1/lan/01/contacts", nil)
+	_, all := org.Do("GET", "/v1/lan/01/contacts", nil)
 	if len(pub["contacts"].([]any)) != 1 || len(all["contacts"].([]any)) != 2 {
 		t.Fatalf("public %v / signed in %v", pub, all)
 	}
-	if code, _ := org.do("POST", "/v1/lan/01/contacts", map[string]any{"actor": "migrationsverket-01", "actorDisplayName": "x", "function": "y", "phone": "1"}); code != http.StatusForbidden {
+	if code, _ := org.Do("POST", "/v1/lan/01/contacts", map[string]any{"actor": "migrationsverket-01", "actorDisplayName": "x", "function": "y", "phone": "1"}); code != http.StatusForbidden {
 		t.Fatalf("an organiser added Migrationsverket's contact: HTTP %d", code)
 	}
 }
@@ -422,11 +422,11 @@ func TestRouteDecisionsReachOrganisers(t *testing.T) {
 	board := p.as(t, &DemoCountyBoard)
 	org := p.as(t, &DemoFolkHighSchool)
 	mv := p.as(t, &DemoMigrationsverket)
-	if code, body := board.do("POST", "/v1/lan/01/members", map[string]any{"recipient": "organiser-" + DemoFolkHighSchool.Org, "displayName": "Folkhögskolan"}); code != http.StatusOK {
+	if code, body := board.Do("POST", "/v1/lan/01/members", map[string]any{"recipient": "organiser-" + DemoFolkHighSchool.Org, "displayName": "Folkhögskolan"}); code != http.StatusOK {
 		t.Fatalf("member: HTTP %d %v", code, body)
 	}
 	today := time.Now().Format("2006-01-02")
-	code, route := mv.do("POST", "/v1/routes", map[string]any{"fromKommunCode": "0186", "toKommunCode": "0180",
+	code, route := mv.Do("POST", "/v1/routes", map[string]any{"fromKommunCode": "0186", "toKommunCode": "0180",
 		"validFrom": today, "validTo": time.Now().AddDate(0, 6, 0).Format("2006-01-02"), "reason": "Utbudet i Lidingö räcker inte."})
 	if code != http.StatusOK {
 		t.Fatalf("route: HTTP %d %v", code, route)
@@ -436,7 +436,7 @@ func TestRouteDecisionsReachOrganisers(t *testing.T) {
 		t.Fatalf("decision message = %v", decided)
 	}
 	waitTopic(t, board, "lansstyrelse-01", "travel.route_decided")
-	if code, body := mv.do("POST", "/v1/"+route["name"].(string)+":revoke", map[string]any{
+	if code, body := mv.Do("POST", "/v1/"+route["name"].(string)+":revoke", map[string]any{
 		"revokedFrom": time.Now().AddDate(0, 1, 0).Format("2006-01-02"), "reason": "Ny aktivitet i Lidingö."}); code != http.StatusOK {
 		t.Fatalf("revoke: HTTP %d %v", code, body)
 	}
@@ -456,7 +456,7 @@ func TestDirectoryNationalViewAndWebhookScope(t *testing.T) {
 	mv := p.as(t, &DemoMigrationsverket)
 	const org = "8020024561"
 	orgClient := p.as(t, &auth.Principal{Subject: "demo-ny", Role: auth.RoleOrganiser, Org: org})
-	code, body := orgClient.do("POST", "/v1/organisers", map[string]any{"orgNumber": org, "displayName": "Studieförbundet Öst", "kind": "ORGANISER_KIND_STUDY_ASSOCIATION",
+	code, body := orgClient.Do("POST", "/v1/organisers", map[string]any{"orgNumber": org, "displayName": "Studieförbundet Öst", "kind": "ORGANISER_KIND_STUDY_ASSOCIATION",
 		"contacts": []map[string]any{
 			{"role": "CONTACT_ROLE_PARTICIPANTS", "displayName": "Kursanmälan", "email": "kurs@ost.example", "lanCodes": []string{"05"}},
 			{"role": "CONTACT_ROLE_REGIONAL", "displayName": "Regionchef", "email": "chef@ost.example", "lanCodes": []string{"05"}},
@@ -466,7 +466,7 @@ func TestDirectoryNationalViewAndWebhookScope(t *testing.T) {
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		_, dir := anyone.do("GET", "/v1/lan/05/contacts", nil)
+		_, dir := anyone.Do("GET", "/v1/lan/05/contacts", nil)
 		cs, _ := dir["contacts"].([]any)
 		if len(cs) == 1 {
 			c := cs[0].(map[string]any)
@@ -480,51 +480,51 @@ func TestDirectoryNationalViewAndWebhookScope(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if _, other := anyone.do("GET", "/v1/lan/12/contacts", nil); len(other["contacts"].([]any)) != 0 {
+	if _, other := anyone.Do("GET", "/v1/lan/12/contacts", nil); len(other["contacts"].([]any)) != 0 {
 		t.Fatalf("län 12 lists the contact for 05: %v", other)
 	}
 
 	// Migrationsverket's national view.
-	if code, body := board.do("POST", "/v1/lan/01/members", map[string]any{"recipient": "migrationsverket-01", "displayName": "Migrationsverket"}); code != http.StatusOK {
+	if code, body := board.Do("POST", "/v1/lan/01/members", map[string]any{"recipient": "migrationsverket-01", "displayName": "Migrationsverket"}); code != http.StatusOK {
 		t.Fatalf("member: HTTP %d %v", code, body)
 	}
 	start := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Hour)
-	code, meeting := board.do("POST", "/v1/lan/01/meetings", map[string]any{"title": "Forum", "level": "COOPERATION_LEVEL_SAMRAD",
+	code, meeting := board.Do("POST", "/v1/lan/01/meetings", map[string]any{"title": "Forum", "level": "COOPERATION_LEVEL_SAMRAD",
 		"startTime": start.Format(time.RFC3339), "endTime": start.Add(time.Hour).Format(time.RFC3339)})
 	if code != http.StatusOK {
 		t.Fatalf("meeting: HTTP %d %v", code, meeting)
 	}
 	waitTopic(t, mv, "me", "forum.meeting_invited")
-	_, in01 := mv.do("GET", `/v1/recipients/me/messages?filter=lanCode%20%3D%20%2201%22`, nil)
-	_, in12 := mv.do("GET", `/v1/recipients/me/messages?filter=lanCode%20%3D%20%2212%22`, nil)
+	_, in01 := mv.Do("GET", `/v1/recipients/me/messages?filter=lanCode%20%3D%20%2201%22`, nil)
+	_, in12 := mv.Do("GET", `/v1/recipients/me/messages?filter=lanCode%20%3D%20%2212%22`, nil)
 	if l, _ := in01["messages"].([]any); len(l) == 0 || !strings.HasPrefix(l[0].(map[string]any)["name"].(string), "recipients/migrationsverket-01/") {
 		t.Fatalf("län 01 in the national view = %v", in01)
 	}
 	if l, _ := in12["messages"].([]any); len(l) != 0 {
 		t.Fatalf("län 12 in the national view = %v", in12)
 	}
-	if code, _ := p.as(t, &DemoFolkHighSchool).do("GET", "/v1/"+meeting["name"].(string), nil); code != http.StatusForbidden {
+	if code, _ := p.as(t, &DemoFolkHighSchool).Do("GET", "/v1/"+meeting["name"].(string), nil); code != http.StatusForbidden {
 		t.Fatalf("an outsider reads the forum's meeting: HTTP %d", code)
 	}
 
 	// The trail of claimants' inboxes is whole, and only Migrationsverket
 	// checks it; the asylum seeker lists their own.
-	if code, v := mv.do("GET", "/v1/auditTrails/notification:verify", nil); code != http.StatusOK || v["intact"] != true {
+	if code, v := mv.Do("GET", "/v1/auditTrails/notification:verify", nil); code != http.StatusOK || v["intact"] != true {
 		t.Fatalf("verify: HTTP %d %v", code, v)
 	}
-	if code, _ := board.do("GET", "/v1/auditTrails/notification:verify", nil); code != http.StatusForbidden {
+	if code, _ := board.Do("GET", "/v1/auditTrails/notification:verify", nil); code != http.StatusForbidden {
 		t.Fatalf("a county board verifies: HTTP %d", code)
 	}
-	if code, body := p.as(t, &DemoAsylumSeeker).do("POST", "/v1/auditTrails/notification/entries:search", map[string]any{}); code != http.StatusOK {
+	if code, body := p.as(t, &DemoAsylumSeeker).Do("POST", "/v1/auditTrails/notification/entries:search", map[string]any{}); code != http.StatusOK {
 		t.Fatalf("own trail: HTTP %d %v", code, body)
 	}
 
 	// Webhooks: organisations only, public addresses only.
-	if code, _ := p.as(t, &DemoAsylumSeeker).do("POST", "/v1/recipients/me/webhooks", map[string]any{"url": "https://example.org/x"}); code != http.StatusForbidden {
+	if code, _ := p.as(t, &DemoAsylumSeeker).Do("POST", "/v1/recipients/me/webhooks", map[string]any{"url": "https://example.org/x"}); code != http.StatusForbidden {
 		t.Fatalf("an asylum seeker's webhook: HTTP %d", code)
 	}
 	for _, u := range []string{"https://127.0.0.1:9/x", "https://2130706433/x", "https://169.254.169.254/latest", "https://[::ffff:10.0.0.1]/x", "https://localhost/x"} {
-		code, body := board.do("POST", "/v1/recipients/lansstyrelse-01/webhooks", map[string]any{"url": u})
+		code, body := board.Do("POST", "/v1/recipients/lansstyrelse-01/webhooks", map[string]any{"url": u})
 		if code != http.StatusBadRequest || !contains(violatedFields(body), "webhook.url") {
 			t.Errorf("%s: HTTP %d %v", u, code, body)
 		}

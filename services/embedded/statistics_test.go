@@ -24,27 +24,8 @@ import (
 // send sends body with the given content type and accept header and returns
 // the status, the content type and the body.
 func (c client) send(method, path, contentType, accept string, body io.Reader) (int, string, []byte) {
-	c.t.Helper()
-	req, err := http.NewRequest(method, c.base+path, body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if accept != "" {
-		req.Header.Set("Accept", accept)
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Content-Type"), b
+	c.T.Helper()
+	return c.Read(method, path, body, "Content-Type", contentType, "Accept", accept)
 }
 
 func jsonBody(t *testing.T, b []byte) map[string]any {
@@ -137,7 +118,7 @@ func TestStatisticsCSVUpload(t *testing.T) {
 			}
 		})
 	}
-	if code, body := mv.do("GET", "/v1/snapshots/2026-10-31", nil); code != http.StatusOK || body["total"] != summary["adults"] {
+	if code, body := mv.Do("GET", "/v1/snapshots/2026-10-31", nil); code != http.StatusOK || body["total"] != summary["adults"] {
 		t.Fatalf("snapshot after refused uploads: HTTP %d %v", code, body)
 	}
 	if code, _, _ := board.send("POST", path, "text/csv", "", bytes.NewReader(extract)); code != http.StatusForbidden {
@@ -216,7 +197,7 @@ func TestStatisticsCSVDownload(t *testing.T) {
 	if !slices.Equal(recs[0], []string{"typ", "länskod", "län", "kommunkod", "kommun", "åldersgrupp", "antal"}) {
 		t.Fatalf("header %q", recs[0])
 	}
-	code, asJSON := board.do("GET", boardQuery, nil)
+	code, asJSON := board.Do("GET", boardQuery, nil)
 	if code != http.StatusOK || asJSON["perturbed"] != true {
 		t.Fatalf("county board JSON: HTTP %d perturbed=%v", code, asJSON["perturbed"])
 	}
@@ -255,7 +236,7 @@ func TestStatisticsCSVDownload(t *testing.T) {
 		t.Fatalf("format=csv: HTTP %d %q", code, recs)
 	}
 	// JSON stays the default.
-	if code, body := board.do("GET", "/v1/snapshots/2026-10-31:query?groupBy=DIMENSION_LAN", nil); code != http.StatusOK || body["rows"] == nil {
+	if code, body := board.Do("GET", "/v1/snapshots/2026-10-31:query?groupBy=DIMENSION_LAN", nil); code != http.StatusOK || body["rows"] == nil {
 		t.Fatalf("JSON query: HTTP %d %v", code, body)
 	}
 	_ = auth.RoleMigrationsverket
@@ -278,7 +259,7 @@ func TestStatisticsCSVOverNetwork(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	mv := p.as(t, &DemoMigrationsverket)
-	mv.base = srv.URL
+	mv.Base = srv.URL
 	extract := extractCSV(t, 3, 20_000, "2026-10-31")
 	code, _, body := mv.send("POST", "/v1/snapshots:importPersons?snapshot=snapshots/2026-10-31", "text/csv", "", bytes.NewReader(extract))
 	if code != http.StatusOK || jsonBody(t, body)["rowsRead"] != strconv.Itoa(bytes.Count(extract, []byte("\n"))-1) {
@@ -295,7 +276,7 @@ func TestStatisticsCSVOverNetwork(t *testing.T) {
 	// over network gRPC too: the client's Accept travels to the service as
 	// metadata, the file back in the response's document.
 	board := p.as(t, &DemoCountyBoard)
-	board.base = srv.URL
+	board.Base = srv.URL
 	code, ct, body := board.send("GET", "/v1/snapshots/2026-10-31:query?groupBy=DIMENSION_HOUSING_TYPE", "", "text/csv", nil)
 	if recs := readDownload(t, ct, body); code != http.StatusOK || !slices.Equal(recs[0], []string{"typ", "boendeform", "antal"}) || len(recs) != 5 {
 		t.Fatalf("download over the network: HTTP %d %q", code, recs)

@@ -38,14 +38,14 @@ func TestTravelClaims(t *testing.T) {
 		"tripDate": day(0), "fromKommunCode": "0184", "toKommunCode": "0180", "activity": activity,
 		"certificate": cert, "distanceKm": 7.5, "costOre": 4200, "ticketType": "TICKET_TYPE_SINGLE",
 	}
-	code, first := seeker.do("POST", "/v1/claims?requestId=trip-1", claim)
+	code, first := seeker.Do("POST", "/v1/claims?requestId=trip-1", claim)
 	if code != http.StatusOK || first["state"] != "CLAIM_STATE_APPROVED" || first["dossierNumber"] != DemoAsylumSeeker.Dossier {
 		t.Fatalf("claim: HTTP %d %v", code, first)
 	}
-	if code, again := seeker.do("POST", "/v1/claims?requestId=trip-1", claim); code != http.StatusOK || again["name"] != first["name"] {
+	if code, again := seeker.Do("POST", "/v1/claims?requestId=trip-1", claim); code != http.StatusOK || again["name"] != first["name"] {
 		t.Fatalf("retried claim: HTTP %d %v, want %s", code, again, first["name"])
 	}
-	code, dup := seeker.do("POST", "/v1/claims", claim)
+	code, dup := seeker.Do("POST", "/v1/claims", claim)
 	if code != http.StatusOK || dup["state"] != "CLAIM_STATE_IN_REVIEW" || !slices.Equal(toStrings(dup["reasons"]), []string{"DUPLICATE_TRIP"}) {
 		t.Fatalf("second claim for the trip: HTTP %d %v", code, dup)
 	}
@@ -64,22 +64,22 @@ func TestTravelClaims(t *testing.T) {
 			body[k] = v
 		}
 		bad.set(body)
-		code, resp := mv.do("POST", "/v1/claims", body)
+		code, resp := mv.Do("POST", "/v1/claims", body)
 		if code != http.StatusBadRequest || !contains(violatedFields(resp), bad.field) {
 			t.Errorf("%s: HTTP %d %v", bad.field, code, resp)
 		}
 	}
-	code, mine := seeker.do("GET", "/v1/claims", nil)
+	code, mine := seeker.Do("GET", "/v1/claims", nil)
 	// Two of theirs and the demo claim.
 	if code != http.StatusOK || len(mine["claims"].([]any)) != 3 {
 		t.Fatalf("own claims after bad input: HTTP %d %v", code, mine)
 	}
 
 	other := auth.Principal{Subject: "annan", Role: auth.RoleAsylumSeeker, Dossier: "99-999999"}
-	if code, _ := p.as(t, &other).do("GET", "/v1/"+first["name"].(string), nil); code != http.StatusForbidden {
+	if code, _ := p.as(t, &other).Do("GET", "/v1/"+first["name"].(string), nil); code != http.StatusForbidden {
 		t.Fatalf("someone else's claim: HTTP %d", code)
 	}
-	code, seen := board.do("GET", "/v1/claims", nil)
+	code, seen := board.Do("GET", "/v1/claims", nil)
 	if code != http.StatusOK || len(seen["claims"].([]any)) != 3 {
 		t.Fatalf("county board's claims: HTTP %d %v", code, seen)
 	}
@@ -89,10 +89,10 @@ func TestTravelClaims(t *testing.T) {
 		}
 	}
 
-	if code, r := mv.do("POST", "/v1/"+dup["name"].(string)+":reject", map[string]any{"reason": "Resan är redan ersatt."}); code != http.StatusOK || r["state"] != "CLAIM_STATE_REJECTED" {
+	if code, r := mv.Do("POST", "/v1/"+dup["name"].(string)+":reject", map[string]any{"reason": "Resan är redan ersatt."}); code != http.StatusOK || r["state"] != "CLAIM_STATE_REJECTED" {
 		t.Fatalf("reject: HTTP %d %v", code, r)
 	}
-	code, run := mv.do("POST", "/v1/paymentRuns", map[string]any{"requestId": "run-1"})
+	code, run := mv.Do("POST", "/v1/paymentRuns", map[string]any{"requestId": "run-1"})
 	if code != http.StatusOK {
 		t.Fatalf("payment run: HTTP %d %v", code, run)
 	}
@@ -102,14 +102,14 @@ func TestTravelClaims(t *testing.T) {
 			t.Fatalf("run %v", run)
 		}
 		time.Sleep(20 * time.Millisecond)
-		_, run = mv.do("GET", "/v1/"+run["name"].(string), nil)
+		_, run = mv.Do("GET", "/v1/"+run["name"].(string), nil)
 	}
 	// This claim and the approved demo claim; neither the rejected one nor
 	// the demo claim in review.
 	if run["claimCount"] != "2" || run["totalOre"] != "8100" {
 		t.Fatalf("run %v", run)
 	}
-	code, file := mv.do("GET", "/v1/"+run["name"].(string)+"/file", nil)
+	code, file := mv.Do("GET", "/v1/"+run["name"].(string)+"/file", nil)
 	if code != http.StatusOK {
 		t.Fatalf("payment file: HTTP %d %v", code, file)
 	}
@@ -119,7 +119,7 @@ func TestTravelClaims(t *testing.T) {
 		!strings.Contains(string(xml), `<InstdAmt Ccy="SEK">42.00</InstdAmt>`) {
 		t.Fatalf("payment file:\n%s", xml)
 	}
-	if code, _ := board.do("GET", "/v1/"+run["name"].(string)+"/file", nil); code != http.StatusForbidden {
+	if code, _ := board.Do("GET", "/v1/"+run["name"].(string)+"/file", nil); code != http.StatusForbidden {
 		t.Fatalf("county board reads the payment file: HTTP %d", code)
 	}
 	// The same file streamed: the XML itself, in chunked transfer
@@ -147,15 +147,15 @@ func TestTravelClaims(t *testing.T) {
 	if resp := board.fetch("/v1/"+run["name"].(string)+"/file:download", ""); resp.StatusCode != http.StatusForbidden || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		t.Fatalf("county board downloads the payment file: HTTP %d %v", resp.StatusCode, resp.Header)
 	}
-	code, paid := seeker.do("GET", "/v1/"+first["name"].(string), nil)
+	code, paid := seeker.Do("GET", "/v1/"+first["name"].(string), nil)
 	if code != http.StatusOK || paid["state"] != "CLAIM_STATE_PAID" || paid["paymentRun"] != run["name"] {
 		t.Fatalf("paid claim: HTTP %d %v", code, paid)
 	}
-	code, lead := board.do("GET", "/v1/claims:leadTimeReport", nil)
+	code, lead := board.Do("GET", "/v1/claims:leadTimeReport", nil)
 	if code != http.StatusOK || lead["targetDays"] != float64(14) || len(lead["rows"].([]any)) != 1 {
 		t.Fatalf("lead-time report: HTTP %d %v", code, lead)
 	}
-	if code, _ := board.do("GET", "/v1/claims:usageReport?lanCode=12", nil); code != http.StatusForbidden {
+	if code, _ := board.Do("GET", "/v1/claims:usageReport?lanCode=12", nil); code != http.StatusForbidden {
 		t.Fatalf("another län's usage report: HTTP %d", code)
 	}
 }
@@ -167,39 +167,39 @@ func TestTravelConsultation(t *testing.T) {
 	p := start(t)
 	mv := p.as(t, &DemoMigrationsverket)
 	board := p.as(t, &DemoCountyBoard)
-	code, c := mv.do("POST", "/v1/consultations", map[string]any{
+	code, c := mv.Do("POST", "/v1/consultations", map[string]any{
 		"deadline": day(14), "description": "Resor till SFI i Stockholm.",
 		"proposals": []map[string]any{{"fromKommunCode": "0186", "toKommunCode": "0180", "validFrom": day(20), "validTo": day(200), "reason": "Tunt utbud."}},
 	})
 	if code != http.StatusOK || c["state"] != "CONSULTATION_STATE_OPEN" || !slices.Equal(toStrings(c["lanCodes"]), []string{"01"}) {
 		t.Fatalf("open: HTTP %d %v", code, c)
 	}
-	code, r := board.do("POST", "/v1/"+c["name"].(string)+"/responses", map[string]any{"stance": "STANCE_SUPPORT", "comment": "Bra."})
+	code, r := board.Do("POST", "/v1/"+c["name"].(string)+"/responses", map[string]any{"stance": "STANCE_SUPPORT", "comment": "Bra."})
 	if code != http.StatusOK {
 		t.Fatalf("respond: HTTP %d %v", code, r)
 	}
-	if code, body := mv.do("POST", "/v1/"+c["name"].(string)+":decide", map[string]any{"approved": []int{0}}); code != http.StatusBadRequest ||
+	if code, body := mv.Do("POST", "/v1/"+c["name"].(string)+":decide", map[string]any{"approved": []int{0}}); code != http.StatusBadRequest ||
 		!contains(violatedFields(body), "feedback") {
 		t.Fatalf("decision without feedback: HTTP %d %v", code, body)
 	}
 	decision := map[string]any{"approved": []int{0}, "reason": "Beviljas.",
 		"feedback": []map[string]any{{"response": r["name"], "text": "Tack; beviljas som föreslaget."}}}
-	code, d := mv.do("POST", "/v1/"+c["name"].(string)+":decide", decision)
+	code, d := mv.Do("POST", "/v1/"+c["name"].(string)+":decide", decision)
 	if code != http.StatusOK || d["state"] != "CONSULTATION_STATE_DECIDED" {
 		t.Fatalf("decide: HTTP %d %v", code, d)
 	}
 	routes := d["decision"].(map[string]any)["routes"].([]any)
-	if code, route := board.do("GET", "/v1/"+routes[0].(string), nil); code != http.StatusOK || route["consultation"] != c["name"] {
+	if code, route := board.Do("GET", "/v1/"+routes[0].(string), nil); code != http.StatusOK || route["consultation"] != c["name"] {
 		t.Fatalf("decided route: HTTP %d %v", code, route)
 	}
-	if code, body := mv.do("POST", "/v1/"+c["name"].(string)+":decide", decision); code != http.StatusBadRequest || !contains(violatedFields(body), "name") {
+	if code, body := mv.Do("POST", "/v1/"+c["name"].(string)+":decide", decision); code != http.StatusBadRequest || !contains(violatedFields(body), "name") {
 		t.Fatalf("decide again: HTTP %d %v", code, body)
 	}
-	if code, body := mv.do("POST", "/v1/"+routes[0].(string)+":revoke", map[string]any{"revokedFrom": day(10)}); code != http.StatusBadRequest ||
+	if code, body := mv.Do("POST", "/v1/"+routes[0].(string)+":revoke", map[string]any{"revokedFrom": day(10)}); code != http.StatusBadRequest ||
 		!contains(violatedFields(body), "revokedFrom") {
 		t.Fatalf("revoke before the start: HTTP %d %v", code, body)
 	}
-	if code, body := mv.do("POST", "/v1/"+routes[0].(string)+":revoke", map[string]any{"revokedFrom": day(100)}); code != http.StatusOK || body["validTo"] != day(99) {
+	if code, body := mv.Do("POST", "/v1/"+routes[0].(string)+":revoke", map[string]any{"revokedFrom": day(100)}); code != http.StatusOK || body["validTo"] != day(99) {
 		t.Fatalf("revoke: HTTP %d %v", code, body)
 	}
 }
@@ -247,7 +247,7 @@ func TestTravelClaimAtSwedishMidnight(t *testing.T) {
 		"activity": cert[:strings.Index(cert, "/certificates/")], "certificate": cert,
 		"distanceKm": 7.5, "costOre": 4200, "ticketType": "TICKET_TYPE_SINGLE",
 	}
-	code, got := seeker.do("POST", "/v1/claims?requestId=midnight-1", claim)
+	code, got := seeker.Do("POST", "/v1/claims?requestId=midnight-1", claim)
 	if code != http.StatusOK || got["state"] != "CLAIM_STATE_APPROVED" {
 		t.Fatalf("claim for the Swedish today at 23:30 UTC: HTTP %d %v", code, got)
 	}
@@ -256,10 +256,10 @@ func TestTravelClaimAtSwedishMidnight(t *testing.T) {
 // demoCertificate is the certificate the demo organiser issued the demo
 // asylum seeker (Seed), as the seeker sees it.
 func demoCertificate(seeker client) string {
-	seeker.t.Helper()
+	seeker.T.Helper()
 	certs := seeker.ownCertificates()
 	if len(certs) == 0 {
-		seeker.t.Fatal("the demo asylum seeker holds no certificate")
+		seeker.T.Fatal("the demo asylum seeker holds no certificate")
 	}
 	return certs[0].(map[string]any)["name"].(string)
 }

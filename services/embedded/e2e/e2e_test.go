@@ -83,10 +83,10 @@ func TestProduction(t *testing.T) {
 
 	// An organiser registers itself, then an activity in Solna; anyone finds
 	// it.
-	if code, body := organiser.do("POST", "/v1/organisers", organiserBody(org)); code != http.StatusOK {
+	if code, body := organiser.Do("POST", "/v1/organisers", organiserBody(org)); code != http.StatusOK {
 		t.Fatalf("register organiser: HTTP %d %v", code, body)
 	}
-	code, created := organiser.do("POST", activities, activityBody("0184"))
+	code, created := organiser.Do("POST", activities, activityBody("0184"))
 	if code != http.StatusOK {
 		t.Fatalf("create: HTTP %d %v", code, created)
 	}
@@ -94,14 +94,14 @@ func TestProduction(t *testing.T) {
 	if !strings.HasPrefix(first, "organisers/"+org.Org+"/activities/") || created["lanCode"] != "01" {
 		t.Fatalf("created = %v", created)
 	}
-	code, list := anyone.do("GET", "/v1/organisers/-/activities?filter="+url.QueryEscape(`kommun_code = "0184"`), nil)
+	code, list := anyone.Do("GET", "/v1/organisers/-/activities?filter="+url.QueryEscape(`kommun_code = "0184"`), nil)
 	if code != http.StatusOK {
 		t.Fatalf("public list: HTTP %d %v", code, list)
 	}
 	if acts, _ := list["activities"].([]any); len(acts) != 1 || acts[0].(map[string]any)["name"] != first {
 		t.Fatalf("public list = %v", list)
 	}
-	if code, got := anyone.do("GET", "/v1/"+first, nil); code != http.StatusOK || got["kommunCode"] != "0184" {
+	if code, got := anyone.Do("GET", "/v1/"+first, nil); code != http.StatusOK || got["kommunCode"] != "0184" {
 		t.Fatalf("public get: HTTP %d %v", code, got)
 	}
 
@@ -111,19 +111,19 @@ func TestProduction(t *testing.T) {
 	if m := msgs[0].(map[string]any); m["subjectResource"] != first {
 		t.Fatalf("inbox message = %v", m)
 	}
-	if code, body := skane.do("GET", "/v1/recipients/lansstyrelse-01/messages", nil); code != http.StatusForbidden {
+	if code, body := skane.Do("GET", "/v1/recipients/lansstyrelse-01/messages", nil); code != http.StatusForbidden {
 		t.Fatalf("other county board: HTTP %d %v, want 403", code, body)
 	}
 
 	// Errors keep their meaning through the separate gateway.
 	bad := activityBody("9999")
-	if code, body := organiser.do("POST", activities, bad); code != http.StatusBadRequest || !slices.Contains(violatedFields(body), "activity.kommunCode") {
+	if code, body := organiser.Do("POST", activities, bad); code != http.StatusBadRequest || !slices.Contains(violatedFields(body), "activity.kommunCode") {
 		t.Fatalf("unknown kommun: HTTP %d %v, want 400 naming activity.kommun_code", code, body)
 	}
-	if code, body := anyone.do("POST", activities, activityBody("0180")); code != http.StatusUnauthorized {
+	if code, body := anyone.Do("POST", activities, activityBody("0180")); code != http.StatusUnauthorized {
 		t.Fatalf("no token: HTTP %d %v, want 401", code, body)
 	}
-	if code, body := anyone.do("GET", activities+"/nope", nil); code != http.StatusNotFound {
+	if code, body := anyone.Do("GET", activities+"/nope", nil); code != http.StatusNotFound {
 		t.Fatalf("unknown activity: HTTP %d %v, want 404", code, body)
 	}
 
@@ -132,18 +132,18 @@ func TestProduction(t *testing.T) {
 	if err := c.Kill("notification"); err != nil {
 		t.Fatal(err)
 	}
-	if code, body := stockholm.do("GET", "/v1/recipients/lansstyrelse-01/messages", nil); code != http.StatusServiceUnavailable {
+	if code, body := stockholm.Do("GET", "/v1/recipients/lansstyrelse-01/messages", nil); code != http.StatusServiceUnavailable {
 		t.Fatalf("inbox while notification is down: HTTP %d %v, want 503", code, body)
 	}
 	// The edge stays ready while the other services serve (issue 13.1);
 	// only notification's routes answer 503, and its own probe says so.
-	if code, _ := anyone.do("GET", "/readyz", nil); code != http.StatusOK {
+	if code, _ := anyone.Do("GET", "/readyz", nil); code != http.StatusOK {
 		t.Fatalf("/readyz while only notification is down: HTTP %d, want 200", code)
 	}
-	if code, _ := anyone.do("GET", "/readyz/notification", nil); code != http.StatusServiceUnavailable {
+	if code, _ := anyone.Do("GET", "/readyz/notification", nil); code != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz/notification while notification is down: HTTP %d, want 503", code)
 	}
-	code, created = organiser.do("POST", activities, activityBody("0180"))
+	code, created = organiser.Do("POST", activities, activityBody("0180"))
 	if code != http.StatusOK {
 		t.Fatalf("create while notification is down: HTTP %d %v", code, created)
 	}
@@ -153,7 +153,7 @@ func TestProduction(t *testing.T) {
 	}
 	waitInbox(t, stockholm, "lansstyrelse-01", 2)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		code, _ := anyone.do("GET", "/readyz", nil)
+		code, _ := anyone.Do("GET", "/readyz", nil)
 		if code == http.StatusOK {
 			break
 		}
@@ -178,39 +178,20 @@ func TestProduction(t *testing.T) {
 	}
 
 	// The edge's own endpoints.
-	if code, _ := anyone.do("GET", "/healthz", nil); code != http.StatusOK {
+	if code, _ := anyone.Do("GET", "/healthz", nil); code != http.StatusOK {
 		t.Errorf("/healthz: HTTP %d", code)
 	}
-	code, doc := anyone.do("GET", "/openapi.json", nil)
+	code, doc := anyone.Do("GET", "/openapi.json", nil)
 	paths, _ := doc["paths"].(map[string]any)
 	if code != http.StatusOK || paths["/v1/organisers/{organiser}/activities"] == nil || paths["/v1/routes"] == nil {
 		t.Fatalf("openapi: HTTP %d, paths %v", code, paths)
 	}
 }
 
-// client calls the REST edge as one actor.
-type client struct {
-	t     *testing.T
-	base  string
-	token string
-}
-
-func as(t *testing.T, c *cluster.Cluster, pr *auth.Principal) client {
+// as is a client of the REST edge for pr (anonymous when nil).
+func as(t *testing.T, c *cluster.Cluster, pr *auth.Principal) resttest.Client {
 	t.Helper()
-	cl := client{t: t, base: c.HTTPBase()}
-	if pr != nil {
-		tok, err := c.Token(*pr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cl.token = tok
-	}
-	return cl
-}
-
-func (c client) do(method, path string, body any) (int, map[string]any) {
-	c.t.Helper()
-	return resttest.Client{T: c.t, Base: c.base, Token: c.token}.Do(method, path, body)
+	return resttest.As(t, c.HTTPBase(), c.Token, pr)
 }
 
 func organiserBody(pr auth.Principal) map[string]any {
@@ -229,7 +210,7 @@ func violatedFields(body map[string]any) []string { return resttest.ViolatedFiel
 
 // waitInbox polls a recipient's inbox until it holds n messages about
 // registered activities, and returns those.
-func waitInbox(t *testing.T, c client, recipient string, n int) []any {
+func waitInbox(t *testing.T, c resttest.Client, recipient string, n int) []any {
 	t.Helper()
-	return resttest.Client{T: t, Base: c.base, Token: c.token}.Inbox(recipient, "activity.registered", n)
+	return resttest.Client{T: t, Base: c.Base, Token: c.Token}.Inbox(recipient, "activity.registered", n)
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tia-platform/tia/services/platform/auth"
 )
 
 // Client calls the edge at Base as the actor whose bearer token is Token
@@ -20,7 +22,60 @@ type Client struct {
 	Token string
 }
 
-var httpClient = &http.Client{Timeout: 20 * time.Second}
+var httpClient = &http.Client{Timeout: 60 * time.Second}
+
+// As is a client of the edge at base for pr, with a token that token makes
+// for it; anonymous when pr is nil.
+func As(t testing.TB, base string, token func(auth.Principal) (string, error), pr *auth.Principal) Client {
+	t.Helper()
+	c := Client{T: t, Base: base}
+	if pr != nil {
+		tok, err := token(*pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Token = tok
+	}
+	return c
+}
+
+// Send sends body (none when nil) with the headers given as name, value
+// pairs (a pair with an empty value is left out) and returns the response
+// as it came, its body unread and closed with the test.
+func (c Client) Send(method, path string, body io.Reader, header ...string) *http.Response {
+	c.T.Helper()
+	req, err := http.NewRequest(method, c.Base+path, body)
+	if err != nil {
+		c.T.Fatal(err)
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		if header[i+1] != "" {
+			req.Header.Set(header[i], header[i+1])
+		}
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		c.T.Fatal(err)
+	}
+	c.T.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// Read sends as Send does and returns the status, the content type and the
+// body.
+func (c Client) Read(method, path string, body io.Reader, header ...string) (int, string, []byte) {
+	c.T.Helper()
+	resp := c.Send(method, path, body, header...)
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		c.T.Fatalf("%s %s: %v", method, path, err)
+	}
+	return resp.StatusCode, resp.Header.Get("Content-Type"), b
+}
 
 // Do sends body as JSON and returns the status and, for a JSON answer, the
 // decoded body.
@@ -34,26 +89,14 @@ func (c Client) Do(method, path string, body any) (int, map[string]any) {
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, c.Base+path, rd)
-	if err != nil {
-		c.T.Fatal(err)
-	}
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		c.T.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	code, contentType, raw := c.Read(method, path, rd)
 	var out map[string]any
-	if len(raw) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+	if len(raw) > 0 && strings.HasPrefix(contentType, "application/json") {
 		if err := json.Unmarshal(raw, &out); err != nil {
 			c.T.Fatalf("%s %s: body is not JSON: %s", method, path, raw)
 		}
 	}
-	return resp.StatusCode, out
+	return code, out
 }
 
 // Inbox polls recipient's inbox until it holds n messages on topic (any
