@@ -44,6 +44,26 @@ func As(t testing.TB, base string, token func(auth.Principal) (string, error), p
 // as it came, its body unread and closed with the test.
 func (c Client) Send(method, path string, body io.Reader, header ...string) *http.Response {
 	c.T.Helper()
+	resp := c.send(method, path, body, header)
+	c.T.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// Read sends as Send does and returns the status, the content type and the
+// body.
+func (c Client) Read(method, path string, body io.Reader, header ...string) (int, string, []byte) {
+	c.T.Helper()
+	resp := c.send(method, path, body, header)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.T.Fatalf("%s %s: reading the answer: %v", method, path, err)
+	}
+	return resp.StatusCode, resp.Header.Get("Content-Type"), b
+}
+
+func (c Client) send(method, path string, body io.Reader, header []string) *http.Response {
+	c.T.Helper()
 	req, err := http.NewRequest(method, c.Base+path, body)
 	if err != nil {
 		c.T.Fatal(err)
@@ -60,21 +80,7 @@ func (c Client) Send(method, path string, body io.Reader, header ...string) *htt
 	if err != nil {
 		c.T.Fatal(err)
 	}
-	c.T.Cleanup(func() { resp.Body.Close() })
 	return resp
-}
-
-// Read sends as Send does and returns the status, the content type and the
-// body.
-func (c Client) Read(method, path string, body io.Reader, header ...string) (int, string, []byte) {
-	c.T.Helper()
-	resp := c.Send(method, path, body, header...)
-	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		c.T.Fatalf("%s %s: %v", method, path, err)
-	}
-	return resp.StatusCode, resp.Header.Get("Content-Type"), b
 }
 
 // Do sends body as JSON and returns the status and, for a JSON answer, the
