@@ -71,12 +71,6 @@ func activityBody(kommun string) map[string]any { return resttest.ActivityBody(k
 // violatedFields lists the fields named by a 400 body's BadRequest details.
 func violatedFields(body map[string]any) []string { return resttest.ViolatedFields(body) }
 
-// waitInbox polls a recipient's inbox until it holds n messages.
-func waitInbox(t *testing.T, c client, recipient string, n int) []any {
-	t.Helper()
-	return resttest.Client{T: t, Base: c.Base, Token: c.Token}.Inbox(recipient, "", n)
-}
-
 func TestVerticalSlice(t *testing.T) {
 	p := start(t)
 	org := DemoStudyAssociation
@@ -86,48 +80,7 @@ func TestVerticalSlice(t *testing.T) {
 	skane := p.as(t, &DemoOtherCountyBoard)
 	registerOrganiser(t, p, org)
 
-	code, created := organiser.Do("POST", "/v1/organisers/"+org.Org+"/activities", activityBody("0184"))
-	if code != http.StatusOK {
-		t.Fatalf("create: HTTP %d %v", code, created)
-	}
-	name, _ := created["name"].(string)
-	if !strings.HasPrefix(name, "organisers/"+org.Org+"/activities/") || created["lanCode"] != "01" {
-		t.Fatalf("created = %v", created)
-	}
-
-	code, list := anyone.Do("GET", "/v1/organisers/-/activities?filter="+url.QueryEscape(`kommun_code = "0184"`), nil)
-	if code != http.StatusOK {
-		t.Fatalf("public list: HTTP %d %v", code, list)
-	}
-	if acts, _ := list["activities"].([]any); len(acts) != 1 {
-		t.Fatalf("public list = %v", list)
-	}
-	if code, _ := anyone.Do("GET", "/v1/"+name, nil); code != http.StatusOK {
-		t.Fatalf("public get: HTTP %d", code)
-	}
-
-	// The registration of the organiser (which names a contact for län 01)
-	// may reach the inbox too, in either order: find the activity's message.
-	var got map[string]any
-	for n := 1; got == nil; n++ {
-		for _, m := range waitInbox(t, stockholm, "lansstyrelse-01", n) {
-			if m := m.(map[string]any); m["topic"] == "activity.registered" {
-				got = m
-			}
-		}
-		if n > 2 && got == nil {
-			t.Fatalf("no activity.registered message in the inbox of lansstyrelse-01")
-		}
-	}
-	if got["subjectResource"] != name {
-		t.Fatalf("inbox message = %v", got)
-	}
-	if code, _ := skane.Do("GET", "/v1/recipients/lansstyrelse-01/messages", nil); code != http.StatusForbidden {
-		t.Fatalf("other county board: HTTP %d, want 403", code)
-	}
-	if msgs := waitInbox(t, skane, "lansstyrelse-12", 0); len(msgs) != 0 {
-		t.Fatalf("Skåne's inbox got %v", msgs)
-	}
+	resttest.VerticalSlice(organiser.Client, anyone.Client, stockholm.Client, skane.Client, org.Org)
 }
 
 func TestErrors(t *testing.T) {
@@ -258,7 +211,7 @@ func TestOneTrace(t *testing.T) {
 		t.Fatalf("create: HTTP %d %v", code, created)
 	}
 	uppsala := auth.Principal{Subject: "uppsala", Role: auth.RoleCountyBoard, Lan: "03"}
-	waitInbox(t, p.as(t, &uppsala), "lansstyrelse-03", 1)
+	p.as(t, &uppsala).Inbox("lansstyrelse-03", "", 1)
 
 	// Find the trace of the POST and the kinds of span in it.
 	var traceID trace.TraceID

@@ -10,10 +10,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
-	"net/url"
 	"os"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -82,38 +80,12 @@ func TestProduction(t *testing.T) {
 	activities := "/v1/organisers/" + org.Org + "/activities"
 
 	// An organiser registers itself, then an activity in Solna; anyone finds
-	// it.
+	// it, and the event crosses NATS to the notification service's own
+	// database.
 	if code, body := organiser.Do("POST", "/v1/organisers", organiserBody(org)); code != http.StatusOK {
 		t.Fatalf("register organiser: HTTP %d %v", code, body)
 	}
-	code, created := organiser.Do("POST", activities, activityBody("0184"))
-	if code != http.StatusOK {
-		t.Fatalf("create: HTTP %d %v", code, created)
-	}
-	first, _ := created["name"].(string)
-	if !strings.HasPrefix(first, "organisers/"+org.Org+"/activities/") || created["lanCode"] != "01" {
-		t.Fatalf("created = %v", created)
-	}
-	code, list := anyone.Do("GET", "/v1/organisers/-/activities?filter="+url.QueryEscape(`kommun_code = "0184"`), nil)
-	if code != http.StatusOK {
-		t.Fatalf("public list: HTTP %d %v", code, list)
-	}
-	if acts, _ := list["activities"].([]any); len(acts) != 1 || acts[0].(map[string]any)["name"] != first {
-		t.Fatalf("public list = %v", list)
-	}
-	if code, got := anyone.Do("GET", "/v1/"+first, nil); code != http.StatusOK || got["kommunCode"] != "0184" {
-		t.Fatalf("public get: HTTP %d %v", code, got)
-	}
-
-	// The event crosses NATS to the notification service's own database.
-	// (The organiser's registration told the county board too.)
-	msgs := waitInbox(t, stockholm, "lansstyrelse-01", 1)
-	if m := msgs[0].(map[string]any); m["subjectResource"] != first {
-		t.Fatalf("inbox message = %v", m)
-	}
-	if code, body := skane.Do("GET", "/v1/recipients/lansstyrelse-01/messages", nil); code != http.StatusForbidden {
-		t.Fatalf("other county board: HTTP %d %v, want 403", code, body)
-	}
+	first := resttest.VerticalSlice(organiser, anyone, stockholm, skane, org.Org)
 
 	// Errors keep their meaning through the separate gateway.
 	bad := activityBody("9999")
@@ -143,7 +115,7 @@ func TestProduction(t *testing.T) {
 	if code, _ := anyone.Do("GET", "/readyz/notification", nil); code != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz/notification while notification is down: HTTP %d, want 503", code)
 	}
-	code, created = organiser.Do("POST", activities, activityBody("0180"))
+	code, created := organiser.Do("POST", activities, activityBody("0180"))
 	if code != http.StatusOK {
 		t.Fatalf("create while notification is down: HTTP %d %v", code, created)
 	}
@@ -151,7 +123,7 @@ func TestProduction(t *testing.T) {
 	if err := c.Restart("notification"); err != nil {
 		t.Fatal(err)
 	}
-	waitInbox(t, stockholm, "lansstyrelse-01", 2)
+	stockholm.Inbox("lansstyrelse-01", "activity.registered", 2)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		code, _ := anyone.Do("GET", "/readyz", nil)
 		if code == http.StatusOK {
@@ -164,7 +136,7 @@ func TestProduction(t *testing.T) {
 	// Give a redelivery time to show up as a duplicate.
 	time.Sleep(time.Second)
 	var got []string
-	for _, m := range waitInbox(t, stockholm, "lansstyrelse-01", 2) {
+	for _, m := range stockholm.Inbox("lansstyrelse-01", "activity.registered", 2) {
 		got = append(got, m.(map[string]any)["subjectResource"].(string))
 	}
 	slices.Sort(got)
@@ -173,7 +145,7 @@ func TestProduction(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("messages about activities after the restart: %q, want exactly one each for %q", got, want)
 	}
-	if msgs := waitInbox(t, skane, "lansstyrelse-12", 0); len(msgs) != 0 {
+	if msgs := skane.Inbox("lansstyrelse-12", "activity.registered", 0); len(msgs) != 0 {
 		t.Fatalf("Skåne's inbox got %v", msgs)
 	}
 
@@ -207,10 +179,3 @@ func activityBody(kommun string) map[string]any { return resttest.ActivityBody(k
 
 // violatedFields lists the fields named by a 400 body's BadRequest details.
 func violatedFields(body map[string]any) []string { return resttest.ViolatedFields(body) }
-
-// waitInbox polls a recipient's inbox until it holds n messages about
-// registered activities, and returns those.
-func waitInbox(t *testing.T, c resttest.Client, recipient string, n int) []any {
-	t.Helper()
-	return resttest.Client{T: t, Base: c.Base, Token: c.Token}.Inbox(recipient, "activity.registered", n)
-}

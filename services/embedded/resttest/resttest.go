@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +132,48 @@ func (c Client) Inbox(recipient, topic string, n int) []any {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// VerticalSlice is the platform's slice through the REST edge, the same in
+// one process and as separate binaries: org's organiser (registered
+// already) creates an activity in Solna (0184); anyone finds it in the
+// public list and reads it; the county board of Stockholm learns of it in
+// its inbox, through the event bus, and the county board of Skåne may not
+// read that inbox and gets nothing in its own. It returns the activity's
+// name.
+func VerticalSlice(organiser, anyone, stockholm, skane Client, org string) string {
+	t := organiser.T
+	t.Helper()
+	code, created := organiser.Do("POST", "/v1/organisers/"+org+"/activities", ActivityBody("0184"))
+	if code != http.StatusOK {
+		t.Fatalf("create: HTTP %d %v", code, created)
+	}
+	name, _ := created["name"].(string)
+	if !strings.HasPrefix(name, "organisers/"+org+"/activities/") || created["lanCode"] != "01" {
+		t.Fatalf("created = %v", created)
+	}
+	code, list := anyone.Do("GET", "/v1/organisers/-/activities?filter="+url.QueryEscape(`kommun_code = "0184"`), nil)
+	if code != http.StatusOK {
+		t.Fatalf("public list: HTTP %d %v", code, list)
+	}
+	if acts, _ := list["activities"].([]any); len(acts) != 1 || acts[0].(map[string]any)["name"] != name {
+		t.Fatalf("public list = %v", list)
+	}
+	if code, got := anyone.Do("GET", "/v1/"+name, nil); code != http.StatusOK || got["kommunCode"] != "0184" {
+		t.Fatalf("public get: HTTP %d %v", code, got)
+	}
+	// The organiser's registration (which names a contact for län 01) may
+	// reach the inbox too, in either order.
+	if m := stockholm.Inbox("lansstyrelse-01", "activity.registered", 1)[0].(map[string]any); m["subjectResource"] != name {
+		t.Fatalf("inbox message = %v", m)
+	}
+	if code, body := skane.Do("GET", "/v1/recipients/lansstyrelse-01/messages", nil); code != http.StatusForbidden {
+		t.Fatalf("other county board: HTTP %d %v, want 403", code, body)
+	}
+	if msgs := skane.Inbox("lansstyrelse-12", "", 0); len(msgs) != 0 {
+		t.Fatalf("Skåne's inbox got %v", msgs)
+	}
+	return name
 }
 
 // ViolatedFields lists the fields named by a 400 body's BadRequest details.
