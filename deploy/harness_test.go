@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -310,13 +309,9 @@ func natsPrefix(t *testing.T) (url, prefix string) {
 	prefix = "deploy" + hex.EncodeToString(b) + "_"
 	t.Cleanup(func() {
 		defer nc.Close()
-		js, err := jetstream.New(nc)
-		if err != nil {
-			return
-		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = events.DeleteStreams(ctx, js, prefix)
+		_ = events.DeleteStreams(ctx, nc, prefix)
 	})
 	return url, prefix
 }

@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/events"
@@ -372,7 +371,10 @@ func (c *Cluster) Stop() {
 	}
 	wg.Wait()
 	if c.nc != nil {
-		if err := dropStreams(c.nc, c.prefix); err != nil && c.logs != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := events.DeleteStreams(ctx, c.nc, c.prefix)
+		cancel()
+		if err != nil && c.logs != nil {
 			fmt.Fprintf(c.logs.writer("cluster"), "deleting the NATS streams of %s: %v\n", c.prefix, err)
 		}
 		c.nc.Close()
@@ -517,17 +519,6 @@ func (p *process) stop(timeout time.Duration) {
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		<-done
 	}
-}
-
-// dropStreams deletes the streams of the cluster's prefix from NATS.
-func dropStreams(nc *nats.Conn, prefix string) error {
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return events.DeleteStreams(ctx, js, prefix)
 }
 
 // environ is this process's environment without TIA_* variables, so that a

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -89,8 +88,7 @@ func TestServicesCallEachOtherOverMutualTLS(t *testing.T) {
 			return
 		}
 		defer nc.Close()
-		js, _ := jetstream.New(nc)
-		_ = events.DeleteStreams(context.Background(), js, prefix)
+		_ = events.DeleteStreams(context.Background(), nc, prefix)
 	})
 	common := []string{"-nats-url", natsURL, "-nats-prefix", prefix,
 		"-token-key", filepath.Join(dir, "dev.pem.pub"), "-tls-ca", caFile, "-log-level", "warn", "-drain-timeout", "1s"}

@@ -551,10 +551,10 @@ func TestDeleteStreams(t *testing.T) {
 				_ = e.js.DeleteStream(context.Background(), s.Name)
 			}
 		})
-		if err := events.DeleteStreams(ctx, e.js, ""); err != nil {
+		if err := events.DeleteStreams(ctx, e.nc, ""); err != nil {
 			t.Fatal(err)
 		}
-		if err := events.DeleteStreams(ctx, e.js, gone); err != nil {
+		if err := events.DeleteStreams(ctx, e.nc, gone); err != nil {
 			t.Fatal(err)
 		}
 		for i, s := range streams {

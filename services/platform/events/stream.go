@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -74,10 +75,14 @@ func streamPrefix(prefix string) string {
 // their events: what a test run, a benchmark or a throw-away cluster leaves
 // on a shared NATS. It never touches the streams of a deployment without a
 // prefix: an empty prefix deletes nothing.
-func DeleteStreams(ctx context.Context, js jetstream.JetStream, prefix string) error {
+func DeleteStreams(ctx context.Context, nc *nats.Conn, prefix string) error {
 	want := streamPrefix(prefix)
 	if want == "" {
 		return nil
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
 	}
 	var names []string
 	lister := js.StreamNames(ctx)

@@ -117,8 +117,7 @@ func run(pgURL, natsURL string, rate int, duration time.Duration, webhooks, fanE
 	defer nc.Close()
 	prefix := "bench" + suffix + "."
 	progressNC, progressStream = nc, events.StreamFor("activity").WithPrefix(prefix).Name
-	js, _ := jetstream.New(nc)
-	defer events.DeleteStreams(context.Background(), js, prefix) //nolint:errcheck
+	defer events.DeleteStreams(context.Background(), nc, prefix) //nolint:errcheck
 	host, err := app.NewHost(log, nc, nil, app.WithEventPrefix(prefix))
 	if err != nil {
 		return err

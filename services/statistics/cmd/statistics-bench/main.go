@@ -34,7 +34,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -350,13 +349,9 @@ func deleteStream(prefix string) {
 		return
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = events.DeleteStreams(ctx, js, prefix)
+	_ = events.DeleteStreams(ctx, nc, prefix)
 }
 
 // vmHWM is the peak resident set of a process, in kB.
