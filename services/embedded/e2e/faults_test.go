@@ -32,6 +32,7 @@ import (
 
 	"github.com/tia-platform/tia/services/embedded"
 	"github.com/tia-platform/tia/services/embedded/cluster"
+	"github.com/tia-platform/tia/services/embedded/resttest"
 	"github.com/tia-platform/tia/services/platform/auth"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/db/dbtest"
@@ -88,29 +89,18 @@ var loadClient = &http.Client{Timeout: 30 * time.Second}
 // send makes one request, once: no retry of any kind on the client's side.
 func send(base, token, method, path string, body any) answer {
 	var rd io.Reader
+	contentType := ""
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return answer{err: err}
 		}
-		rd = bytes.NewReader(b)
+		rd, contentType = bytes.NewReader(b), "application/json"
 	}
-	req, err := http.NewRequest(method, base+path, rd)
-	if err != nil {
+	resp, raw, err := resttest.Client{Base: base, Token: token, HTTP: loadClient}.Try(method, path, rd, "Content-Type", contentType)
+	if resp == nil {
 		return answer{err: err}
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := loadClient.Do(req)
-	if err != nil {
-		return answer{err: err}
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
 	return answer{code: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), body: raw, err: err}
 }
 

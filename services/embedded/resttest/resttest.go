@@ -5,6 +5,7 @@ package resttest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -16,11 +17,14 @@ import (
 )
 
 // Client calls the edge at Base as the actor whose bearer token is Token
-// (anonymous when empty). Failures to talk to the edge fail the test.
+// (anonymous when empty). Failures to talk to the edge fail the test, but
+// for Try's.
 type Client struct {
 	T     testing.TB
 	Base  string
 	Token string
+	// HTTP sends the requests; nil: a shared client with a 60 s timeout.
+	HTTP *http.Client
 }
 
 var httpClient = &http.Client{Timeout: 60 * time.Second}
@@ -45,7 +49,10 @@ func As(t testing.TB, base string, token func(auth.Principal) (string, error), p
 // as it came, its body unread and closed with the test.
 func (c Client) Send(method, path string, body io.Reader, header ...string) *http.Response {
 	c.T.Helper()
-	resp := c.send(method, path, body, header)
+	resp, err := c.request(method, path, body, header)
+	if err != nil {
+		c.T.Fatal(err)
+	}
 	c.T.Cleanup(func() { resp.Body.Close() })
 	return resp
 }
@@ -54,20 +61,34 @@ func (c Client) Send(method, path string, body io.Reader, header ...string) *htt
 // body.
 func (c Client) Read(method, path string, body io.Reader, header ...string) (int, string, []byte) {
 	c.T.Helper()
-	resp := c.send(method, path, body, header)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		c.T.Fatalf("%s %s: reading the answer: %v", method, path, err)
-	}
-	return resp.StatusCode, resp.Header.Get("Content-Type"), b
-}
-
-func (c Client) send(method, path string, body io.Reader, header []string) *http.Response {
-	c.T.Helper()
-	req, err := http.NewRequest(method, c.Base+path, body)
+	resp, raw, err := c.Try(method, path, body, header...)
 	if err != nil {
 		c.T.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header.Get("Content-Type"), raw
+}
+
+// Try sends as Send does and returns the response with its body read, or
+// why there is none, without failing the test: for requests whose failure
+// is what a test counts (hostile input, load under faults), also from
+// goroutines other than the test's. It does not use T.
+func (c Client) Try(method, path string, body io.Reader, header ...string) (*http.Response, []byte, error) {
+	resp, err := c.request(method, path, body, header)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp, raw, fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
+	}
+	return resp, raw, nil
+}
+
+func (c Client) request(method, path string, body io.Reader, header []string) (*http.Response, error) {
+	req, err := http.NewRequest(method, c.Base+path, body)
+	if err != nil {
+		return nil, err
 	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
@@ -77,11 +98,11 @@ func (c Client) send(method, path string, body io.Reader, header []string) *http
 			req.Header.Set(header[i], header[i+1])
 		}
 	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		c.T.Fatal(err)
+	client := c.HTTP
+	if client == nil {
+		client = httpClient
 	}
-	return resp
+	return client.Do(req)
 }
 
 // Do sends body as JSON and returns the status and, for a JSON answer, the

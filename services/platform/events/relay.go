@@ -250,20 +250,9 @@ type sentEvent struct {
 func (r *Relay) ackHanded(ctx context.Context, inFlight <-chan sentEvent) {
 	failing := false
 	for s := range inFlight {
-		var err error
 		timeout := time.NewTimer(r.timeout)
-		select {
-		case <-s.future.Ok():
-		case err = <-s.future.Err():
-		case <-timeout.C:
-			err = fmt.Errorf("no acknowledgement within %s", r.timeout)
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
+		_, err := r.await(ctx, s, timeout.C)
 		timeout.Stop()
-		if err != nil {
-			failed(s.span, err)
-		}
 		s.span.End()
 		switch {
 		case err == nil:
@@ -280,6 +269,23 @@ func (r *Relay) ackHanded(ctx context.Context, inFlight <-chan sentEvent) {
 			failing = true
 		}
 	}
+}
+
+// await waits for the acknowledgement of s until timeout fires or ctx
+// ends; a failure is recorded on its span.
+func (r *Relay) await(ctx context.Context, s sentEvent, timeout <-chan time.Time) (*jetstream.PubAck, error) {
+	var err error
+	select {
+	case ack := <-s.future.Ok():
+		return ack, nil
+	case err = <-s.future.Err():
+	case <-timeout:
+		err = fmt.Errorf("no acknowledgement within %s", r.timeout)
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	failed(s.span, err)
+	return nil, err
 }
 
 // markHanded marks the handed events JetStream took as published in the
@@ -432,12 +438,7 @@ func (r *Relay) mark(ctx context.Context, q sqlx.ExtContext, ids []string) error
 // on are sent again on the next poll (those JetStream took already are
 // dropped by its duplicate window).
 func (r *Relay) publishAll(ctx context.Context, rows []outboxRow) ([]string, error) {
-	type sent struct {
-		row    outboxRow
-		span   trace.Span
-		future jetstream.PubAckFuture
-	}
-	inFlight := make([]sent, 0, len(rows))
+	inFlight := make([]sentEvent, 0, len(rows))
 	defer func() {
 		for _, s := range inFlight {
 			s.span.End()
@@ -452,7 +453,7 @@ func (r *Relay) publishAll(ctx context.Context, rows []outboxRow) ([]string, err
 			sendErr = &publishError{err}
 			break
 		}
-		inFlight = append(inFlight, sent{row: row, span: span, future: future})
+		inFlight = append(inFlight, sentEvent{row: row, span: span, future: future})
 	}
 
 	timeout := time.NewTimer(r.timeout)
@@ -460,20 +461,17 @@ func (r *Relay) publishAll(ctx context.Context, rows []outboxRow) ([]string, err
 	published := make([]string, 0, len(inFlight))
 	for _, s := range inFlight {
 		subject := r.prefix + s.row.Subject
-		select {
-		case ack := <-s.future.Ok():
-			if ack.Duplicate {
-				r.log.Debug("event was already in the stream", "event_id", s.row.ID, "subject", subject, "stream", ack.Stream)
+		ack, err := r.await(ctx, s, timeout.C)
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+				return published, &publishError{ctxErr}
 			}
-			published = append(published, s.row.ID)
-		case err := <-s.future.Err():
-			failed(s.span, err)
 			return published, &publishError{fmt.Errorf("publish event %s to %s: %w", s.row.ID, subject, err)}
-		case <-timeout.C:
-			return published, &publishError{fmt.Errorf("publish event %s to %s: no acknowledgement within %s", s.row.ID, subject, r.timeout)}
-		case <-ctx.Done():
-			return published, &publishError{ctx.Err()}
 		}
+		if ack.Duplicate {
+			r.log.Debug("event was already in the stream", "event_id", s.row.ID, "subject", subject, "stream", ack.Stream)
+		}
+		published = append(published, s.row.ID)
 	}
 	return published, sendErr
 }

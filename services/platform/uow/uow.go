@@ -2,8 +2,8 @@
 // one write transaction into which the handler (or the domain step it calls)
 // puts the rows, the events others must learn, and the audit entries of the
 // personal data it touched. They commit together or not at all, and the
-// events are handed to the outbox relay after the commit. Stores take the transaction and
-// never call back up into handler code.
+// events are handed to the outbox relay after the commit. Stores take the
+// transaction and never call back up into handler code.
 //
 // A change that carries a client request id (AIP-155 request_id) runs at
 // most once: the first result is stored in the same transaction, and a
