@@ -34,6 +34,7 @@ func Check(ctx context.Context, cc grpc.ClientConnInterface, service string) err
 // not nil) reports that the server will never answer, for instance because
 // its process exited. The error carries the last answer.
 func Wait(ctx context.Context, cc grpc.ClientConnInterface, service string, interval time.Duration, gone func() error) error {
+	var last error
 	for {
 		if gone != nil {
 			if err := gone(); err != nil {
@@ -46,9 +47,14 @@ func Wait(ctx context.Context, cc grpc.ClientConnInterface, service string, inte
 		if err == nil {
 			return nil
 		}
+		// A question cut short by ctx's end tells nothing new: the answer
+		// before it is kept.
+		if last == nil || ctx.Err() == nil {
+			last = err
+		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("not serving: %w (last answer: %v)", ctx.Err(), err)
+			return fmt.Errorf("not serving: %w (last answer: %v)", ctx.Err(), last)
 		case <-time.After(interval):
 		}
 	}
