@@ -17,7 +17,6 @@ targets=(
 	services/platform/pseudonym:FuzzOf
 	services/platform/pseudonym:FuzzParseKey
 	services/platform/auth:FuzzVerify
-	services/activity/internal/domain:FuzzNormalizeDossier
 	services/activity/internal/domain:FuzzOrgNumber
 	services/travel/internal/domain:FuzzParseClaimName
 	services/statistics/internal/domain:FuzzReadCSV

@@ -55,14 +55,6 @@ const ValidityMonths = 3
 // that is the day before the same date three months later.
 func ValidTo(from time.Time) time.Time { return AddMonths(from, ValidityMonths).AddDate(0, 0, -1) }
 
-// NormalizeDossier accepts a dossier number as written on the LMA card,
-// dropping the card's serial after a slash ("12-345678/1" is "12-345678"),
-// and reports whether it is eight digits written NN-NNNNNN.
-func NormalizeDossier(s string) (string, bool) {
-	d := dossier.Normalize(s)
-	return d, dossier.Valid(d)
-}
-
 // MayIssue decides whether org may issue a certificate for activity a on
 // day (YYYY-MM-DD), under the rules in DOMAIN.md: an organiser with an
 // agreement with the county board of the activity's län valid that day; an
@@ -114,11 +106,15 @@ func MayIssue(org Organiser, a Activity, agreements []Agreement, day string) err
 // today; valid_to follows. Field paths are relative to the certificate.
 func (c *Certificate) Issue(a Activity, today string) error {
 	var v badrequest.Violations
-	d, ok := NormalizeDossier(c.Dossier)
+	// Read as everywhere else (travel's claims, tokens): the LMA card's
+	// serial after a slash is dropped ("12-345678/1" is "12-345678").
+	d, ok := dossier.Parse(c.Dossier)
 	if !ok {
 		v.Add("dossier_number", "must be eight digits written NN-NNNNNN")
 	}
-	c.Dossier = d
+	if ok {
+		c.Dossier = d
+	}
 	if c.ValidFrom == "" {
 		c.ValidFrom = max(today, a.StartDate)
 	}
