@@ -22,10 +22,11 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
+
 	activityv1 "github.com/tia-platform/tia/proto/gen/tia/activity/v1"
 	"github.com/tia-platform/tia/services/embedded"
 	"github.com/tia-platform/tia/services/platform/auth"
-	"google.golang.org/grpc"
 )
 
 func main() {
