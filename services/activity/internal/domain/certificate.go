@@ -106,14 +106,12 @@ func MayIssue(org Organiser, a Activity, agreements []Agreement, day string) err
 // today; valid_to follows. Field paths are relative to the certificate.
 func (c *Certificate) Issue(a Activity, today string) error {
 	var v badrequest.Violations
-	// Read as everywhere else (travel's claims, tokens): the LMA card's
-	// serial after a slash is dropped ("12-345678/1" is "12-345678").
-	d, ok := dossier.Parse(c.Dossier)
-	if !ok {
-		v.Add("dossier_number", "must be eight digits written NN-NNNNNN")
-	}
-	if ok {
+	// Read as travel's claims read it: the LMA card's serial after a slash
+	// is dropped ("12-345678/1" is "12-345678").
+	if d, ok := dossier.Parse(c.Dossier); ok {
 		c.Dossier = d
+	} else {
+		v.Add("dossier_number", "must be eight digits written NN-NNNNNN")
 	}
 	if c.ValidFrom == "" {
 		c.ValidFrom = max(today, a.StartDate)
