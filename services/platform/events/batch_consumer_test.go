@@ -26,6 +26,20 @@ func (e *env) batchConsumer(t *testing.T, name string, h events.Handler) *events
 		events.WithNakDelay(10*time.Millisecond, 50*time.Millisecond), events.WithConsumerLogger(testLogger(t)))
 }
 
+// holdFirst returns what a test's handler calls first: the calls wait
+// until 300 ms after the first one, and later calls pass at once. While
+// the appliers wait, the subscription queues the events it delivers
+// behind them, so they then take several at a time: batches form however
+// the machine schedules the delivery and the appliers.
+func holdFirst() func() {
+	var once sync.Once
+	open := make(chan struct{})
+	return func() {
+		once.Do(func() { time.AfterFunc(300*time.Millisecond, func() { close(open) }) })
+		<-open
+	}
+}
+
 // backlog creates the table applied and the stream, and puts n events in
 // the outbox (publishThings).
 func (e *env) backlog(t *testing.T, n int) []string {
@@ -81,8 +95,10 @@ func TestBatchConsumerAppliesEachEventOnce(t *testing.T) {
 			perTx    = map[*sqlx.Tx]int{}
 			handled  = map[string]int{}
 			maxBatch int
+			hold     = holdFirst()
 		)
 		handler := func(ctx context.Context, tx *sqlx.Tx, ev events.Event) error {
+			hold()
 			mu.Lock()
 			perTx[tx]++
 			maxBatch = max(maxBatch, perTx[tx])
@@ -154,7 +170,9 @@ func TestBatchConsumerFallsBackOneByOne(t *testing.T) {
 		var mu sync.Mutex
 		calls := map[string]int{}
 		perTx := map[*sqlx.Tx]int{}
+		hold := holdFirst()
 		handler := func(ctx context.Context, tx *sqlx.Tx, ev events.Event) error {
+			hold()
 			mu.Lock()
 			calls[ev.ID]++
 			perTx[tx]++
