@@ -28,6 +28,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -53,11 +54,15 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "-serve" {
 		// The service itself, as the production binary runs it; profiled
 		// from start to SIGINT when the bench runs with -profile-dir.
+		// SIGINT ends the run (app.Run returns) instead of the process, so
+		// that the profiles are written.
+		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 		stop, err := profiling.Start(os.Getenv(profileEnv), "statistics_service")
 		if err == nil {
-			err = app.Run(context.Background(), statistics.Component, os.Args[2:])
+			err = app.Run(ctx, statistics.Component, os.Args[2:])
 			err = errors.Join(err, stop())
 		}
+		cancel()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
