@@ -133,10 +133,10 @@ func (s *Service) QuerySnapshot(ctx context.Context, req *statisticsv1.QuerySnap
 	if err != nil {
 		return nil, err
 	}
-	protect := protected(ctx)
-	t := s.table(l, q, protect)
+	qu := newQuestion(ctx, q)
+	t := s.table(l, qu)
 	resp := &statisticsv1.QuerySnapshotResponse{
-		Rows: rowsToProto(t.Rows, ""), Total: t.Total, Subtotals: rowsToProto(t.Subtotals, ""), Perturbed: protect,
+		Rows: rowsToProto(t.Rows, ""), Total: t.Total, Subtotals: rowsToProto(t.Subtotals, ""), Perturbed: qu.protect,
 	}
 	if resp.Document, err = document(ctx, resp); err != nil {
 		return nil, err

@@ -581,3 +581,55 @@ func TestReadersNeverSeeHalfAnImport(t *testing.T) {
 		}
 	})
 }
+
+// TestKeptAnswersFollowAReimport: the service keeps each answer with its
+// snapshot, exact and published alike; importing the snapshot again
+// replaces them, so the same query, snapshot or time series, answers with
+// the new figures at once.
+func TestKeptAnswersFollowAReimport(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn, domain.DefaultLimits)
+		const date = "2026-10-31"
+		const name = "snapshots/" + date
+		byLan := []statisticsv1.Dimension{dimLan}
+		totals := func() (exact, board, series int64) {
+			t.Helper()
+			for _, p := range []auth.Principal{migrationsverket, countyBoard} {
+				resp, err := e.svc.QuerySnapshot(as(p), &statisticsv1.QuerySnapshotRequest{Snapshot: name, GroupBy: byLan})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p == migrationsverket {
+					exact = resp.GetTotal()
+				} else {
+					board = resp.GetTotal()
+				}
+			}
+			ts, err := e.svc.QueryTimeSeries(as(countyBoard), &statisticsv1.QueryTimeSeriesRequest{GroupBy: byLan})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range ts.GetRows() {
+				if r.GetLanCode() == "" { // the snapshot's total row
+					series += r.GetCount()
+				}
+			}
+			return exact, board, series
+		}
+		for i, rows := range []int{3000, 6000} {
+			if _, err := e.importPersons(t, append([]*statisticsv1.ImportPersonsRequest{header(name)}, csvMsgs(genCSV(t, uint64(i), rows, date), 1<<16)...), nil); err != nil {
+				t.Fatal(err)
+			}
+			// Asked twice: the second answer is the kept one.
+			exact, board, series := totals()
+			exact2, board2, series2 := totals()
+			if exact2 != exact || board2 != board || series2 != series {
+				t.Fatalf("import %d: asked again, %d, %d, %d; first %d, %d, %d", i, exact2, board2, series2, exact, board, series)
+			}
+			// About 80 % of the generated people are adults.
+			if exact < int64(rows)/2 || exact > int64(rows) || board < exact-int64(rows)/50 || board > exact+int64(rows)/50 || series != board {
+				t.Fatalf("import %d of %d people: exact %d, county board %d, series %d", i, rows, exact, board, series)
+			}
+		}
+	})
+}

@@ -77,13 +77,59 @@ func (s *Service) gridOf(ctx context.Context, snap domain.Snapshot) (loaded, err
 	return s.remember(snap, g, keys), nil
 }
 
-// table answers q on a loaded snapshot: exactly for Migrationsverket, with
-// the published figures for everyone else.
-func (s *Service) table(l loaded, q domain.Query, protect bool) domain.Table {
-	if protect {
-		return l.published.Table(q)
+// A question is a validated query as the caller may have it answered:
+// exactly (Migrationsverket) or with published figures, for which it
+// carries the query's layout. Both, and the key its answers are kept by,
+// are worked out once however many snapshots it is asked of.
+type question struct {
+	q       domain.Query
+	protect bool
+	layout  domain.Layout
+	key     string
+}
+
+func newQuestion(ctx context.Context, q domain.Query) question {
+	qu := question{q: q, protect: protected(ctx)}
+	if qu.protect {
+		qu.layout = q.Layout()
 	}
-	return domain.Tabulate(s.sum(l.snap, l.grid, q), q.GroupBy)
+	qu.key = fmt.Sprint(qu.protect, "|", strings.Join(q.LanCodes, ","), "|", strings.Join(q.KommunCodes, ","), "|", q.GroupBy)
+	return qu
+}
+
+// table answers qu on a loaded snapshot, from the answers kept with its
+// grid when the same question was asked before.
+func (s *Service) table(l loaded, qu question) domain.Table {
+	s.mu.Lock()
+	c, ok := s.grids[l.snap.ReferenceDate]
+	ok = ok && c.importTime.Equal(l.snap.ImportTime)
+	if ok {
+		if t, hit := c.answers[qu.key]; hit {
+			s.mu.Unlock()
+			return t
+		}
+	}
+	s.mu.Unlock()
+	var t domain.Table
+	switch {
+	case qu.protect:
+		t = l.published.TableOf(qu.layout)
+	case ok && qu.q.ByPlaceOnly():
+		t = domain.Tabulate(c.places.Sum(qu.q), qu.q.GroupBy)
+	default:
+		t = domain.Tabulate(l.grid.Sum(qu.q), qu.q.GroupBy)
+	}
+	if ok {
+		s.mu.Lock()
+		if c, still := s.grids[l.snap.ReferenceDate]; still && c.importTime.Equal(l.snap.ImportTime) {
+			if len(c.answers) >= maxCachedAnswers {
+				clear(c.answers)
+			}
+			c.answers[qu.key] = t
+		}
+		s.mu.Unlock()
+	}
+	return t
 }
 
 // figures are a loaded snapshot's kommun, län and overall totals in lans
@@ -95,46 +141,13 @@ func figures(l loaded, lans []string, protect bool) domain.Figures {
 	return domain.ExactFigures(kommunTotals(l.grid, lans))
 }
 
-// sum answers q on the grid of snap, from the answers kept with the grid
-// when the same query was asked before.
-func (s *Service) sum(snap domain.Snapshot, g domain.Grid, q domain.Query) []domain.Row {
-	key := strings.Join(q.LanCodes, ",") + "|" + strings.Join(q.KommunCodes, ",") + "|" + fmt.Sprint(q.GroupBy)
-	s.mu.Lock()
-	c, ok := s.grids[snap.ReferenceDate]
-	ok = ok && c.importTime.Equal(snap.ImportTime)
-	if ok {
-		if rows, hit := c.sums[key]; hit {
-			s.mu.Unlock()
-			return rows
-		}
-	}
-	s.mu.Unlock()
-	var rows []domain.Row
-	if ok && q.ByPlaceOnly() {
-		rows = c.places.Sum(q)
-	} else {
-		rows = g.Sum(q)
-	}
-	if ok {
-		s.mu.Lock()
-		if c, still := s.grids[snap.ReferenceDate]; still && c.importTime.Equal(snap.ImportTime) {
-			if len(c.sums) >= maxCachedSums {
-				clear(c.sums)
-			}
-			c.sums[key] = rows
-		}
-		s.mu.Unlock()
-	}
-	return rows
-}
-
 // remember caches a grid (which is never changed after) with its published
 // figures, dropping the least recently used one beyond maxCachedGrids.
 func (s *Service) remember(snap domain.Snapshot, g domain.Grid, keys domain.Keys) loaded {
 	pub := domain.Publish(g, keys)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.grids[snap.ReferenceDate] = cachedGrid{importTime: snap.ImportTime, grid: g, places: g.PlaceTotals(), published: pub, keys: keys, used: time.Now(), sums: map[string][]domain.Row{}}
+	s.grids[snap.ReferenceDate] = cachedGrid{importTime: snap.ImportTime, grid: g, places: g.PlaceTotals(), published: pub, keys: keys, used: time.Now(), answers: map[string]domain.Table{}}
 	for len(s.grids) > maxCachedGrids {
 		oldest := ""
 		for d, c := range s.grids {
@@ -214,8 +227,8 @@ func (s *Service) QueryTimeSeries(ctx context.Context, req *statisticsv1.QueryTi
 		return nil, err
 	}
 	slices.Reverse(snaps)
-	protect := protected(ctx)
-	resp := &statisticsv1.QueryTimeSeriesResponse{Perturbed: protect}
+	qu := newQuestion(ctx, q)
+	resp := &statisticsv1.QueryTimeSeriesResponse{Perturbed: qu.protect}
 	for _, sn := range snaps {
 		if from != "" && sn.ReferenceDate < from || to != "" && sn.ReferenceDate > to {
 			continue
@@ -224,7 +237,7 @@ func (s *Service) QueryTimeSeries(ctx context.Context, req *statisticsv1.QueryTi
 		if err != nil {
 			return nil, err
 		}
-		t := s.table(l, q, protect)
+		t := s.table(l, qu)
 		resp.Rows = append(resp.Rows, rowsToProto(t.Rows, l.snap.ReferenceDate)...)
 		if len(q.GroupBy) > 0 {
 			resp.Rows = append(resp.Rows, &statisticsv1.QueryRow{ReferenceDate: l.snap.ReferenceDate, Count: t.Total})

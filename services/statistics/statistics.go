@@ -119,14 +119,15 @@ type cachedGrid struct {
 	published domain.Published
 	keys      domain.Keys
 	used      time.Time
-	// sums are answers already computed on the grid, by query (the grid
-	// never changes, so neither do they); at most maxCachedSums.
-	sums map[string][]domain.Row
+	// answers are tables already computed on the grid, by question (the
+	// grid and its published figures never change, so neither do they); at
+	// most maxCachedAnswers.
+	answers map[string]domain.Table
 }
 
-// maxCachedSums bounds the answers kept per snapshot: the groupings the
+// maxCachedAnswers bounds the answers kept per snapshot: the groupings the
 // county boards' spreadsheets ask for again and again.
-const maxCachedSums = 64
+const maxCachedAnswers = 64
 
 // maxCachedGrids bounds the cache (83 kB a snapshot and 210 kB of published
 // figures): four years of month ends.

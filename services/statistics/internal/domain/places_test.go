@@ -94,7 +94,7 @@ func TestGroupsByLan(t *testing.T) {
 		for k := range set {
 			set[k] = i%10 == 0 || r.IntN(3) > 0 // some sets hold every kommun
 		}
-		got := pub.groups(set, []Dimension{DimLan, DimSex})
+		got := pub.groups(groupingOf(set, []Dimension{DimLan, DimSex}))
 		var want []Row
 		for l := range lanKommuner {
 			units, _ := set.appendLanUnits(nil, l)

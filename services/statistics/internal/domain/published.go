@@ -318,28 +318,45 @@ func (p Published) KommunTotals() []KommunTotal {
 	return out
 }
 
-// Table answers q with published figures: the rows of its grouping, its
-// subtotals (as Tabulate makes them) and its total, each the figure of its
-// own set of people. Rows and subtotals whose figure is 0 are left out, as
-// groups with nobody are for Migrationsverket, so which small groups have
-// people is not told either. Filters must have passed q.Validate.
-func (p Published) Table(q Query) Table {
-	set := placesOf(q)
-	t := Table{Total: p.sum(set.units(), allHousing, allSex, allAge)}
-	if len(q.GroupBy) == 0 {
-		t.Rows = []Row{{Count: t.Total}}
-		return t
-	}
-	t.Rows = p.groups(set, q.GroupBy)
-	for _, m := range margins(q.GroupBy) {
-		t.Subtotals = append(t.Subtotals, p.groups(set, m)...)
-	}
-	return t
+// A Layout is what a query asks of any snapshot's published figures: the
+// units whose sum is its total and, for its grouping and for each of its
+// subtotals' groupings, the places and combinations to sum. It depends on
+// the query alone (and the fixed geography), so a time series works it out
+// once for all its snapshots.
+type Layout struct {
+	total     []int
+	grouped   bool
+	groupings []grouping // the rows', then each subtotal's
 }
 
-// groups lists the groups of dims within set that have a figure other
-// than 0, in the order of the dimensions.
-func (p Published) groups(set places, dims []Dimension) []Row {
+// A grouping is one table part's places, each a set of units, and the
+// housing types, sexes and age bands it splits them by.
+type grouping struct {
+	places     []place
+	hs, ss, as []int
+}
+
+type place struct {
+	lan, kommun string
+	units       []int
+}
+
+// Layout works out q's layout. Filters must have passed q.Validate.
+func (q Query) Layout() Layout {
+	set := placesOf(q)
+	l := Layout{total: set.units(), grouped: len(q.GroupBy) > 0}
+	if !l.grouped {
+		return l
+	}
+	l.groupings = append(l.groupings, groupingOf(set, q.GroupBy))
+	for _, m := range margins(q.GroupBy) {
+		l.groupings = append(l.groupings, groupingOf(set, m))
+	}
+	return l
+}
+
+// groupingOf is the grouping of dims within set.
+func groupingOf(set places, dims []Dimension) grouping {
 	has := func(d Dimension) bool { return slices.Contains(dims, d) }
 	byLan, byKommun := has(DimLan), has(DimKommun)
 	values := func(on bool, n, all int) []int {
@@ -352,26 +369,21 @@ func (p Published) groups(set places, dims []Dimension) []Row {
 		}
 		return out
 	}
-	hs, ss, as := values(has(DimHousing), nHousing, allHousing), values(has(DimSex), nSex, allSex), values(has(DimAgeBand), nAge, allAge)
-	type place struct {
-		lan, kommun string
-		units       []int
-	}
-	var placeList []place
+	g := grouping{hs: values(has(DimHousing), nHousing, allHousing), ss: values(has(DimSex), nSex, allSex), as: values(has(DimAgeBand), nAge, allAge)}
 	switch {
 	case byKommun:
-		placeList = make([]place, 0, len(kommunList))
+		g.places = make([]place, 0, len(kommunList))
 		for k, kd := range kommunList {
 			if set[k] {
 				pl := place{kommun: kd.Code, units: []int{k}}
 				if byLan {
 					pl.lan = kd.LanCode
 				}
-				placeList = append(placeList, pl)
+				g.places = append(g.places, pl)
 			}
 		}
 	case byLan:
-		placeList = make([]place, 0, len(lanKommuner))
+		g.places = make([]place, 0, len(lanKommuner))
 		// One array holds every län's units (each kommun at most once, or
 		// the län itself), so none of the appends below moves it.
 		all := make([]int, 0, len(kommunList)+len(lanList))
@@ -379,17 +391,44 @@ func (p Published) groups(set places, dims []Dimension) []Row {
 			start := len(all)
 			all, _ = set.appendLanUnits(all, l)
 			if units := all[start:len(all):len(all)]; len(units) > 0 {
-				placeList = append(placeList, place{lan: lanList[l].Code, units: units})
+				g.places = append(g.places, place{lan: lanList[l].Code, units: units})
 			}
 		}
 	default:
-		placeList = []place{{units: set.units()}}
+		g.places = []place{{units: set.units()}}
 	}
-	out := make([]Row, 0, len(placeList)*len(hs)*len(ss)*len(as))
-	for _, pl := range placeList {
-		for _, h := range hs {
-			for _, s := range ss {
-				for _, a := range as {
+	return g
+}
+
+// Table answers q with published figures: the rows of its grouping, its
+// subtotals (as Tabulate makes them) and its total, each the figure of its
+// own set of people. Rows and subtotals whose figure is 0 are left out, as
+// groups with nobody are for Migrationsverket, so which small groups have
+// people is not told either. Filters must have passed q.Validate.
+func (p Published) Table(q Query) Table { return p.TableOf(q.Layout()) }
+
+// TableOf answers the query whose layout l is, as Table does.
+func (p Published) TableOf(l Layout) Table {
+	t := Table{Total: p.sum(l.total, allHousing, allSex, allAge)}
+	if !l.grouped {
+		t.Rows = []Row{{Count: t.Total}}
+		return t
+	}
+	t.Rows = p.groups(l.groupings[0])
+	for _, g := range l.groupings[1:] {
+		t.Subtotals = append(t.Subtotals, p.groups(g)...)
+	}
+	return t
+}
+
+// groups lists the groups of g that have a figure other than 0, in the
+// order of the dimensions.
+func (p Published) groups(g grouping) []Row {
+	out := make([]Row, 0, len(g.places)*len(g.hs)*len(g.ss)*len(g.as))
+	for _, pl := range g.places {
+		for _, h := range g.hs {
+			for _, s := range g.ss {
+				for _, a := range g.as {
 					n := p.sum(pl.units, h, s, a)
 					if n == 0 {
 						continue
