@@ -4,91 +4,64 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
-
+	"github.com/tia-platform/tia/proto/openapi"
 	"github.com/tia-platform/tia/services/platform/testkit"
 )
 
-// TestEveryRuleReachesItsRoute: a path written after each rule of the REST
-// mapping (proto/http.yaml), with the rule's method, reaches that rule's
-// route and no other. So no two services' paths overlap, and the order in
-// which New registers the services (the registry's last, for speed) changes
-// no route.
-func TestEveryRuleReachesItsRoute(t *testing.T) {
-	raw, err := os.ReadFile("../proto/http.yaml")
-	if err != nil {
+// TestEveryOperationReachesARouteOfItsOwn: a request written after each
+// operation of the API document (as TestRefdataDoesNotShadowRoutes reads
+// it) reaches a route, and no two operations reach the same one. So no
+// route shadows another, and the order in which New registers the services
+// (the registry's last, for speed) changes no route.
+func TestEveryOperationReachesARouteOfItsOwn(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(openapi.JSON, &doc); err != nil {
 		t.Fatal(err)
 	}
-	type binding struct {
-		Get, Post, Patch, Delete string
-	}
-	var cfg struct {
-		HTTP struct {
-			Rules []struct {
-				Selector           string
-				binding            `yaml:",inline"`
-				AdditionalBindings []binding `yaml:"additional_bindings"`
-			}
-		}
-	}
-	if err := yaml.Unmarshal(raw, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	type route struct{ method, template string }
-	var routes []route
-	add := func(b binding) {
-		for method, template := range map[string]string{"GET": b.Get, "POST": b.Post, "PATCH": b.Patch, "DELETE": b.Delete} {
-			if template != "" {
-				routes = append(routes, route{method, template})
-			}
-		}
-	}
-	for _, r := range cfg.HTTP.Rules {
-		add(r.binding)
-		for _, b := range r.AdditionalBindings {
-			add(b)
-		}
-	}
-	if len(routes) < 80 {
-		t.Fatalf("only %d routes read from http.yaml", len(routes))
-	}
-
 	var logs testkit.LogBuffer
 	h, _ := edgeFor(t, Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
-	variable := regexp.MustCompile(`\{[a-z_.]+(=([^}]*))?\}`)
-	bare := regexp.MustCompile(`\{([a-z_.]+)\}`)
-	for _, r := range routes {
-		// {name=organisers/*/activities/*} is organisers/x1/activities/x1,
-		// {projection_date} is x1.
-		path := variable.ReplaceAllStringFunc(r.template, func(v string) string {
-			m := variable.FindStringSubmatch(v)
-			if m[2] == "" {
-				return "x1"
+	param := regexp.MustCompile(`\{[a-zA-Z_]+\}`)
+	reached := map[string]string{} // method and route → the operation's path
+	for path, item := range doc.Paths {
+		if !strings.HasPrefix(path, "/v1/") {
+			continue // health, readiness, the document and its page
+		}
+		for _, method := range []string{"GET", "POST", "PATCH", "PUT", "DELETE"} {
+			if _, ok := item[strings.ToLower(method)]; !ok {
+				continue
 			}
-			return strings.ReplaceAll(m[2], "*", "x1")
-		})
-		var body io.Reader
-		if r.method == "POST" || r.method == "PATCH" {
-			body = strings.NewReader("{}")
-		}
-		edgeCall(t, h, r.method, path, "tok", body)
-		// The last request line is this request's.
-		var line struct{ Msg, Route string }
-		for l := range strings.SplitSeq(strings.TrimSpace(logs.String()), "\n") {
-			var m struct{ Msg, Route string }
-			if json.Unmarshal([]byte(l), &m) == nil && m.Msg == "request" {
-				line = m
+			concrete := param.ReplaceAllString(path, "x1")
+			var body io.Reader
+			if method == "POST" || method == "PATCH" || method == "PUT" {
+				body = strings.NewReader("{}")
 			}
+			edgeCall(t, h, method, concrete, "tok", body)
+			// The last request line is this request's.
+			var line struct{ Msg, Route string }
+			for l := range strings.SplitSeq(strings.TrimSpace(logs.String()), "\n") {
+				var m struct{ Msg, Route string }
+				if json.Unmarshal([]byte(l), &m) == nil && m.Msg == "request" {
+					line = m
+				}
+			}
+			if line.Route == "" {
+				t.Errorf("%s %s reached no route", method, concrete)
+				continue
+			}
+			key := method + " " + line.Route
+			if other, dup := reached[key]; dup {
+				t.Errorf("%s %s and %s %s both reached route %s", method, path, method, other, line.Route)
+			}
+			reached[key] = path
 		}
-		// grpc-gateway writes {projection_date} as {projection_date=*}.
-		want := bare.ReplaceAllString(r.template, "{$1=*}")
-		if line.Route != want {
-			t.Errorf("%s %s reached route %q, want %q", r.method, path, line.Route, want)
-		}
+	}
+	if len(reached) < 90 {
+		t.Fatalf("only %d operations reached a route", len(reached))
 	}
 }
