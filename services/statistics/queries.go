@@ -78,28 +78,34 @@ func (s *Service) gridOf(ctx context.Context, snap domain.Snapshot) (loaded, err
 }
 
 // A question is a validated query as the caller may have it answered:
-// exactly (Migrationsverket) or with published figures, for which it
-// carries the query's layout. Both, and the key its answers are kept by,
-// are worked out once however many snapshots it is asked of.
+// exactly (Migrationsverket) or with published figures. Its key, by which
+// answers are kept, is worked out once however many snapshots it is asked
+// of, and so is its layout, when an answer is not kept already.
 type question struct {
 	q       domain.Query
 	protect bool
-	layout  domain.Layout
 	key     string
+	layout  *domain.Layout
 }
 
-func newQuestion(ctx context.Context, q domain.Query) question {
-	qu := question{q: q, protect: protected(ctx)}
-	if qu.protect {
-		qu.layout = q.Layout()
+func newQuestion(ctx context.Context, q domain.Query) *question {
+	protect := protected(ctx)
+	return &question{q: q, protect: protect,
+		key: fmt.Sprint(protect, "|", strings.Join(q.LanCodes, ","), "|", strings.Join(q.KommunCodes, ","), "|", q.GroupBy)}
+}
+
+// published answers qu with the published figures p.
+func (qu *question) published(p domain.Published) domain.Table {
+	if qu.layout == nil {
+		l := qu.q.Layout()
+		qu.layout = &l
 	}
-	qu.key = fmt.Sprint(qu.protect, "|", strings.Join(q.LanCodes, ","), "|", strings.Join(q.KommunCodes, ","), "|", q.GroupBy)
-	return qu
+	return p.TableOf(*qu.layout)
 }
 
 // table answers qu on a loaded snapshot, from the answers kept with its
 // grid when the same question was asked before.
-func (s *Service) table(l loaded, qu question) domain.Table {
+func (s *Service) table(l loaded, qu *question) domain.Table {
 	s.mu.Lock()
 	c, ok := s.grids[l.snap.ReferenceDate]
 	ok = ok && c.importTime.Equal(l.snap.ImportTime)
@@ -113,23 +119,39 @@ func (s *Service) table(l loaded, qu question) domain.Table {
 	var t domain.Table
 	switch {
 	case qu.protect:
-		t = l.published.TableOf(qu.layout)
+		t = qu.published(l.published)
 	case ok && qu.q.ByPlaceOnly():
 		t = domain.Tabulate(c.places.Sum(qu.q), qu.q.GroupBy)
 	default:
 		t = domain.Tabulate(l.grid.Sum(qu.q), qu.q.GroupBy)
 	}
 	if ok {
-		s.mu.Lock()
-		if c, still := s.grids[l.snap.ReferenceDate]; still && c.importTime.Equal(l.snap.ImportTime) {
-			if len(c.answers) >= maxCachedAnswers {
-				clear(c.answers)
-			}
-			c.answers[qu.key] = t
-		}
-		s.mu.Unlock()
+		s.keep(l.snap, qu.key, t)
 	}
 	return t
+}
+
+// keep adds t to the answers kept with snap's grid, unless the grid was
+// replaced meanwhile. Past maxCachedAnswers answers or maxCachedRows rows
+// the kept ones are dropped first; a larger answer is not kept.
+func (s *Service) keep(snap domain.Snapshot, key string, t domain.Table) {
+	rows := len(t.Rows) + len(t.Subtotals)
+	if rows > maxCachedRows {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.grids[snap.ReferenceDate]
+	if !ok || !c.importTime.Equal(snap.ImportTime) {
+		return
+	}
+	if len(c.answers) >= maxCachedAnswers || c.answerRows+rows > maxCachedRows {
+		clear(c.answers)
+		c.answerRows = 0
+	}
+	c.answers[key] = t
+	c.answerRows += rows
+	s.grids[snap.ReferenceDate] = c
 }
 
 // figures are a loaded snapshot's kommun, län and overall totals in lans

@@ -120,14 +120,21 @@ type cachedGrid struct {
 	keys      domain.Keys
 	used      time.Time
 	// answers are tables already computed on the grid, by question (the
-	// grid and its published figures never change, so neither do they); at
-	// most maxCachedAnswers.
-	answers map[string]domain.Table
+	// grid and its published figures never change, so neither do they);
+	// answerRows counts their rows and subtotals.
+	answers    map[string]domain.Table
+	answerRows int
 }
 
-// maxCachedAnswers bounds the answers kept per snapshot: the groupings the
-// county boards' spreadsheets ask for again and again.
-const maxCachedAnswers = 64
+// maxCachedAnswers and maxCachedRows bound the answers kept per snapshot:
+// the groupings the county boards' spreadsheets ask for again and again
+// (a table by län has 21 rows; one by kommun, sex and age band about
+// 3,800 with its subtotals). A row takes about 90 bytes, so the answers of
+// all maxCachedGrids snapshots stay within about 45 MB.
+const (
+	maxCachedAnswers = 64
+	maxCachedRows    = 10_000
+)
 
 // maxCachedGrids bounds the cache (83 kB a snapshot and 210 kB of published
 // figures): four years of month ends.
