@@ -28,7 +28,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -41,6 +40,7 @@ import (
 	statisticsv1 "github.com/tia-platform/tia/proto/gen/tia/statistics/v1"
 	"github.com/tia-platform/tia/services/platform/app"
 	"github.com/tia-platform/tia/services/platform/auth"
+	"github.com/tia-platform/tia/services/platform/cmdutil"
 	"github.com/tia-platform/tia/services/platform/db"
 	"github.com/tia-platform/tia/services/platform/events"
 	"github.com/tia-platform/tia/services/platform/healthcheck"
@@ -53,20 +53,16 @@ import (
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "-serve" {
 		// The service itself, as the production binary runs it; profiled
-		// from start to SIGINT when the bench runs with -profile-dir.
-		// SIGINT ends the run (app.Run returns) instead of the process, so
-		// that the profiles are written.
-		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
-		stop, err := profiling.Start(os.Getenv(profileEnv), "statistics_service")
-		if err == nil {
-			err = app.Run(ctx, statistics.Component, os.Args[2:])
-			err = errors.Join(err, stop())
-		}
-		cancel()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
+		// from start to SIGINT when the bench runs with -profile-dir
+		// (cmdutil.Main turns SIGINT into the end of the run, so the
+		// profiles are written).
+		cmdutil.Main("statistics", func(ctx context.Context, args []string) error {
+			stop, err := profiling.Start(os.Getenv(profileEnv), "statistics_service")
+			if err != nil {
+				return err
+			}
+			return errors.Join(app.Run(ctx, statistics.Component, args[1:]), stop())
+		})
 		return
 	}
 	rows := flag.Int("rows", 1_000_000, "rows of the import benchmark")
