@@ -100,7 +100,7 @@ func (qu *question) published(p domain.Published) domain.Table {
 		l := qu.q.Layout()
 		qu.layout = &l
 	}
-	return p.TableOf(*qu.layout)
+	return p.Table(*qu.layout)
 }
 
 // table answers qu on a loaded snapshot, from the answers kept with its

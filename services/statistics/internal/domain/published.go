@@ -400,15 +400,12 @@ func groupingOf(set places, dims []Dimension) grouping {
 	return g
 }
 
-// Table answers q with published figures: the rows of its grouping, its
-// subtotals (as Tabulate makes them) and its total, each the figure of its
-// own set of people. Rows and subtotals whose figure is 0 are left out, as
-// groups with nobody are for Migrationsverket, so which small groups have
-// people is not told either. Filters must have passed q.Validate.
-func (p Published) Table(q Query) Table { return p.TableOf(q.Layout()) }
-
-// TableOf answers the query whose layout l is, as Table does.
-func (p Published) TableOf(l Layout) Table {
+// Table answers the query whose layout l is with published figures: the
+// rows of its grouping, its subtotals (as Tabulate makes them) and its
+// total, each the figure of its own set of people. Rows and subtotals whose
+// figure is 0 are left out, as groups with nobody are for Migrationsverket,
+// so which small groups have people is not told either.
+func (p Published) Table(l Layout) Table {
 	t := Table{Total: p.sum(l.total, allHousing, allSex, allAge)}
 	if !l.grouped {
 		t.Rows = []Row{{Count: t.Total}}
