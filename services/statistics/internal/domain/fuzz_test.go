@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,14 +21,28 @@ func FuzzReadCSV(f *testing.F) {
 		f.Add(s, false)
 	}
 	f.Fuzz(func(t *testing.T, body string, persons bool) {
-		im := NewCellImport("2026-01-01", Limits{MaxBytes: 1 << 20, MaxRows: 10000})
+		limits := Limits{MaxBytes: 1 << 20, MaxRows: 10000}
+		im := NewCellImport("2026-01-01", limits)
 		if persons {
-			im = NewPersonImport("2026-01-01", Limits{MaxBytes: 1 << 20, MaxRows: 10000})
+			im = readings[0].personImport("2026-01-01", limits)
 		}
 		if err := im.ReadCSV(strings.NewReader(body)); err != nil {
 			return
 		}
 		g, err := im.Finish()
+		if persons {
+			// Read in parallel in blocks of a few bytes, the same file gives
+			// the same counts and the same mistakes.
+			par := reading{"parallel", 3, 5}.personImport("2026-01-01", limits)
+			if perr := par.ReadCSV(strings.NewReader(body)); perr != nil {
+				t.Fatalf("parallel reading failed: %v", perr)
+			}
+			pg, perr := par.Finish()
+			if !slices.Equal(badrequest.Fields(perr), badrequest.Fields(err)) || pg.Total() != g.Total() || par.Rows != im.Rows || par.Under18 != im.Under18 {
+				t.Fatalf("parallel: %v, %d adults, %d rows, %d under 18; sequential: %v, %d, %d, %d",
+					perr, pg.Total(), par.Rows, par.Under18, err, g.Total(), im.Rows, im.Under18)
+			}
+		}
 		if err != nil {
 			if len(badrequest.Fields(err)) == 0 {
 				t.Fatalf("error without a field: %v", err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,6 +59,9 @@ type Import struct {
 	recordKeys    *ckm.KeySource
 	firstLine     []int32 // cells import: the line that set each cell, for duplicates
 	v             capped
+	// readers count the lines of a person import in parallel, in pieces
+	// of blockSize bytes (1: in the calling goroutine alone).
+	readers, blockSize int
 
 	// Rows is the number of rows read; Under18 the people left out for
 	// being under 18 on the reference date (person imports only).
@@ -82,6 +86,7 @@ func newImport(referenceDate string, l Limits, persons bool) *Import {
 	return &Import{
 		referenceDate: referenceDate, ry: y, rm: m, rd: d, persons: persons, limits: l,
 		grid: NewGrid(), keys: NewKeys(), recordKeys: ckm.NewKeySource(), v: capped{max: MaxViolations, summary: summaryFile},
+		readers: min(runtime.GOMAXPROCS(0), maxReaders), blockSize: defaultBlockSize,
 	}
 }
 
@@ -266,31 +271,40 @@ func (im *Import) ReadCSV(r io.Reader) error {
 		comma = ';'
 	}
 	lines := &lineReader{br: br, comma: comma}
-	want := CellColumns
-	if im.persons {
-		want = PersonColumns
-	}
+	want := im.columns()
 	pos, ok := im.readHeader(lines, want)
 	if !ok {
 		return nil
 	}
+	if im.persons && im.readers > 1 {
+		return im.readPersonsParallel(br, lines.line+1, comma, pos)
+	}
+	_, err := im.readRecords(lines, pos)
+	return err
+}
+
+// columns are the columns of the import's form.
+func (im *Import) columns() []string {
+	if im.persons {
+		return PersonColumns
+	}
+	return CellColumns
+}
+
+// readRecords counts the records lines gives until they end or the import
+// stops. It reports whether reading is over for the whole import (a
+// mistake that ends it, such as the size limit or broken CSV) as opposed
+// to the end of lines.
+func (im *Import) readRecords(lines *lineReader, pos []int) (ended bool, err error) {
+	want := im.columns()
 	f := make([][]byte, len(want))
 	for !im.Stopped() {
 		line, rec, err := lines.next()
 		if err == io.EOF {
-			break
+			return false, nil
 		}
 		if err != nil {
-			var pe *csv.ParseError
-			switch {
-			case errors.Is(err, errTooLarge):
-				im.v.add(fmt.Sprintf("line %d", line), fmt.Sprintf("the file is larger than %d bytes, the configured limit for one import", im.limits.MaxBytes))
-				return nil
-			case errors.As(err, &pe):
-				im.v.add(fmt.Sprintf("line %d", line), fmt.Sprintf("not valid CSV at character %d: %v", pe.Column, pe.Err))
-				return nil
-			}
-			return err
+			return true, im.readFailed(line, err)
 		}
 		if len(rec) > len(pos) {
 			im.countRow("line", line)
@@ -326,16 +340,52 @@ func (im *Import) ReadCSV(r io.Reader) error {
 		im.AddCell("line", line, Cell{KommunCode: string(f[0]), Housing: ParseHousing(string(f[1])), Sex: ParseSex(string(f[2])),
 			AgeBand: ParseAgeBand(string(f[3])), Count: n})
 	}
-	return nil
+	return true, nil
+}
+
+// readFailed records a reading error at line as a violation where it is a
+// mistake of the file (over the size limit, broken CSV) and returns any
+// other (the stream broke).
+func (im *Import) readFailed(line int, err error) error {
+	var pe *csv.ParseError
+	switch {
+	case errors.Is(err, errTooLarge):
+		im.v.add(fmt.Sprintf("line %d", line), fmt.Sprintf("the file is larger than %d bytes, the configured limit for one import", im.limits.MaxBytes))
+		return nil
+	case errors.As(err, &pe):
+		im.v.add(fmt.Sprintf("line %d", line), fmt.Sprintf("not valid CSV at character %d: %v", pe.Column, pe.Err))
+		return nil
+	}
+	return err
 }
 
 // fastPerson counts a well-formed person line without allocating and
 // reports false for anything unusual, which AddPerson then reads with full
 // checks and messages.
 func (im *Import) fastPerson(line int, kommun, housing, sex, birth []byte) bool {
-	k, ok := kommunIndex[string(kommun)]
+	cell, ok := im.classify(kommun, housing, sex, birth)
 	if !ok {
 		return false
+	}
+	if !im.countRow("line", line) {
+		return true
+	}
+	if cell < 0 {
+		im.Under18++
+		return true
+	}
+	im.grid[cell]++
+	im.keys[cell] += im.recordKeys.Next()
+	return true
+}
+
+// classify gives the cell of a well-formed person line, -1 for someone
+// under 18 on the reference date, and false for anything unusual. It only
+// reads the import, so the readers of a parallel import share it.
+func (im *Import) classify(kommun, housing, sex, birth []byte) (int, bool) {
+	k, ok := kommunIndex[string(kommun)]
+	if !ok {
+		return 0, false
 	}
 	h, s := -1, -1
 	switch string(housing) {
@@ -354,26 +404,19 @@ func (im *Import) fastPerson(line int, kommun, housing, sex, birth []byte) bool 
 	}
 	y, m, d, okD := parseDate(birth)
 	if h < 0 || s < 0 || !okD {
-		return false
+		return 0, false
 	}
 	age := im.ry - y
 	if im.rm < m || im.rm == m && im.rd < d {
 		age--
 	}
-	if age < 0 {
-		return false
+	switch {
+	case age < 0:
+		return 0, false
+	case age < 18:
+		return -1, true
 	}
-	if !im.countRow("line", line) {
-		return true
-	}
-	if age < 18 {
-		im.Under18++
-		return true
-	}
-	i := index(k, h, s, ageBandIndex(age))
-	im.grid[i]++
-	im.keys[i] += im.recordKeys.Next()
-	return true
+	return index(k, h, s, ageBandIndex(age)), true
 }
 
 // lineReader splits CSV text into records, one a line, keeping the line

@@ -1,9 +1,14 @@
 package domain
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/tia-platform/tia/services/platform/badrequest"
 )
@@ -45,24 +50,41 @@ func TestImportPersonsCSV(t *testing.T) {
 		{name: "too many rows", csv: head + strings.Repeat("0180,ABE,kvinna,1990-01-15\n", 10), limits: Limits{MaxRows: 5},
 			fields: []string{"line 7"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			im := NewPersonImport(ref, tt.limits)
-			if err := im.ReadCSV(strings.NewReader(tt.csv)); err != nil {
-				t.Fatal(err)
-			}
-			g, err := im.Finish()
-			if got := badrequest.Fields(err); !slices.Equal(got, tt.fields) {
-				t.Fatalf("fields = %q, want %q (%v)", got, tt.fields, err)
-			}
-			if err != nil {
-				return
-			}
-			if g.Total() != tt.adults || im.Under18 != tt.under18 {
-				t.Fatalf("adults %d, under 18 %d; want %d, %d", g.Total(), im.Under18, tt.adults, tt.under18)
-			}
-		})
+	for _, rd := range readings {
+		for _, tt := range tests {
+			t.Run(rd.name+"/"+tt.name, func(t *testing.T) {
+				im := rd.personImport(ref, tt.limits)
+				if err := im.ReadCSV(strings.NewReader(tt.csv)); err != nil {
+					t.Fatal(err)
+				}
+				g, err := im.Finish()
+				if got := badrequest.Fields(err); !slices.Equal(got, tt.fields) {
+					t.Fatalf("fields = %q, want %q (%v)", got, tt.fields, err)
+				}
+				if err != nil {
+					return
+				}
+				if g.Total() != tt.adults || im.Under18 != tt.under18 {
+					t.Fatalf("adults %d, under 18 %d; want %d, %d", g.Total(), im.Under18, tt.adults, tt.under18)
+				}
+			})
+		}
 	}
+}
+
+// readings are the ways a person import is read: by the calling goroutine
+// alone, in parallel, and in parallel in blocks shorter than a line.
+var readings = []reading{{"sequential", 1, defaultBlockSize}, {"parallel", 3, defaultBlockSize}, {"parallel, small blocks", 3, 7}}
+
+type reading struct {
+	name               string
+	readers, blockSize int
+}
+
+func (rd reading) personImport(referenceDate string, l Limits) *Import {
+	im := NewPersonImport(referenceDate, l)
+	im.readers, im.blockSize = rd.readers, rd.blockSize
+	return im
 }
 
 func TestImportCellsCSV(t *testing.T) {
@@ -99,12 +121,92 @@ func TestImportCellsCSV(t *testing.T) {
 }
 
 func TestImportCapsViolations(t *testing.T) {
-	im := NewPersonImport("2026-10-31", Limits{})
-	_ = im.ReadCSV(strings.NewReader("kommunkod,boendeform,kön,födelsedatum\n" + strings.Repeat("0000,ABE,kvinna,1990-01-15\n", 1000)))
-	_, err := im.Finish()
-	f := badrequest.Fields(err)
-	if len(f) != MaxViolations || im.Rows != MaxViolations {
-		t.Fatalf("%d violations after %d rows, want reading to stop at %d", len(f), im.Rows, MaxViolations)
+	for _, rd := range readings {
+		t.Run(rd.name, func(t *testing.T) {
+			im := rd.personImport("2026-10-31", Limits{})
+			_ = im.ReadCSV(strings.NewReader("kommunkod,boendeform,kön,födelsedatum\n" + strings.Repeat("0180,ABE,kvinna,1990-01-15\n", 500) +
+				strings.Repeat("0000,ABE,kvinna,1990-01-15\n", 1000)))
+			_, err := im.Finish()
+			f := badrequest.Fields(err)
+			if len(f) != MaxViolations || im.Rows != 500+MaxViolations {
+				t.Fatalf("%d violations after %d rows, want reading to stop at %d", len(f), im.Rows, 500+MaxViolations)
+			}
+		})
+	}
+}
+
+// TestParallelReadingMatchesSequential: a person import read in parallel
+// counts what the sequential reader counts and finds the same mistakes on
+// the same lines, stopping where it stops, whatever the size of the blocks.
+func TestParallelReadingMatchesSequential(t *testing.T) {
+	const ref = "2026-10-31"
+	var clean strings.Builder
+	clean.WriteString("kommunkod,boendeform,kön,födelsedatum\n")
+	kommuner := []string{"0180", "1280", "2584", "0114", "1480"}
+	for i := range 20000 {
+		fmt.Fprintf(&clean, "%s,%s,%s,%d-%02d-%02d\n", kommuner[i%5], []string{"ABE", "EBO", "ÖVRIGT"}[i%3], []string{"kvinna", "man"}[i%2],
+			1950+i%70, 1+i%12, 1+i%28)
+	}
+	lines := strings.SplitAfter(clean.String(), "\n")
+	with := func(at map[int]string) string {
+		out := slices.Clone(lines)
+		for i, l := range at {
+			out[i] = l
+		}
+		return strings.Join(out, "")
+	}
+	tests := []struct {
+		name   string
+		csv    string
+		limits Limits
+	}{
+		{"clean", clean.String(), Limits{}},
+		{"a few mistakes", with(map[int]string{3: "9999,ABE,man,1990-01-01\n", 12000: "0180,HVB,man,1990-01-01\n", 19999: "0180,ABE\n"}), Limits{}},
+		{"quoted fields and blank lines", with(map[int]string{5: "\"0180\",ABE,man,1990-01-01\n", 7: "\r\n", 8000: "\n", 15000: " 0180 , ABE ,man, 1990-01-01 \r\n"}), Limits{}},
+		{"broken quote", with(map[int]string{9000: "0180,\"ABE,man,1990-01-01\n"}), Limits{}},
+		{"row limit", clean.String(), Limits{MaxRows: 12345}},
+		{"size limit", clean.String(), Limits{MaxBytes: 300000}},
+		{"a line longer than a block", with(map[int]string{100: strings.Repeat("x", 700) + "\n"}), Limits{}},
+		{"no trailing newline", strings.TrimSuffix(clean.String(), "\n"), Limits{}},
+	}
+	type result struct {
+		fields        []string
+		total         int64
+		rows, under18 int64
+	}
+	read := func(rd reading, csv string, l Limits) result {
+		im := rd.personImport(ref, l)
+		if err := im.ReadCSV(strings.NewReader(csv)); err != nil {
+			t.Fatal(err)
+		}
+		g, err := im.Finish()
+		return result{badrequest.Fields(err), g.Total(), im.Rows, im.Under18}
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := read(readings[0], tt.csv, tt.limits)
+			for _, rd := range []reading{{"parallel", 2, defaultBlockSize}, {"blocks of 4 kB", 3, 4096}, {"blocks of 100 bytes", 4, 100}} {
+				if got := read(rd, tt.csv, tt.limits); !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s: %+v, sequential %+v", rd.name, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestParallelReadingStopsOnBrokenStream: an error of the stream itself
+// ends the import with that error, as in the sequential reader.
+func TestParallelReadingStopsOnBrokenStream(t *testing.T) {
+	broken := errors.New("stream broke")
+	for _, rd := range readings {
+		t.Run(rd.name, func(t *testing.T) {
+			im := rd.personImport("2026-10-31", Limits{})
+			r := io.MultiReader(strings.NewReader("kommunkod,boendeform,kön,födelsedatum\n"+strings.Repeat("0180,ABE,kvinna,1990-01-15\n", 5000)),
+				iotest.ErrReader(broken))
+			if err := im.ReadCSV(r); !errors.Is(err, broken) {
+				t.Fatalf("ReadCSV = %v, want %v", err, broken)
+			}
+		})
 	}
 }
 
