@@ -194,6 +194,44 @@ func TestParallelReadingMatchesSequential(t *testing.T) {
 	}
 }
 
+// TestImportStopsReadingAnEndlessStream: once enough is wrong, reading
+// stops, in parallel too, with no more read ahead than a few blocks.
+func TestImportStopsReadingAnEndlessStream(t *testing.T) {
+	for _, rd := range readings {
+		t.Run(rd.name, func(t *testing.T) {
+			r := &endless{head: "kommunkod,boendeform,kön,födelsedatum\n", line: "0000,ABE,kvinna,1990-01-15\n"}
+			im := rd.personImport("2026-10-31", Limits{})
+			if err := im.ReadCSV(r); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := im.Finish(); len(badrequest.Fields(err)) != MaxViolations {
+				t.Fatalf("Finish: %v, want %d violations", err, MaxViolations)
+			}
+			if r.read > 16<<20 {
+				t.Fatalf("read %d bytes of an endless stream", r.read)
+			}
+		})
+	}
+}
+
+// endless is a header, then the same line without end.
+type endless struct {
+	head, line string
+	read       int
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	n := 0
+	if e.read == 0 {
+		n = copy(p, e.head)
+	}
+	for n+len(e.line) <= len(p) {
+		n += copy(p[n:], e.line)
+	}
+	e.read += n
+	return n, nil
+}
+
 // TestParallelReadingStopsOnBrokenStream: an error of the stream itself
 // ends the import with that error, as in the sequential reader.
 func TestParallelReadingStopsOnBrokenStream(t *testing.T) {

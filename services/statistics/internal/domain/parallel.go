@@ -55,7 +55,7 @@ func (im *Import) readPersonsParallel(r io.Reader, first int, comma byte, pos []
 	go func() {
 		defer close(order)
 		defer close(work)
-		im.cut(r, first, bufs, func(b *block) bool {
+		im.cut(r, first, bufs, stop, func(b *block) bool {
 			select {
 			case order <- b:
 			case <-stop:
@@ -128,8 +128,9 @@ func release(tallies chan *tally, t *tally) {
 }
 
 // cut reads r into blocks of whole lines and gives them to emit in order
-// until r ends or emit reports false. A read error ends the last block.
-func (im *Import) cut(r io.Reader, line int, bufs chan []byte, emit func(*block) bool) {
+// until r ends, emit reports false or stop is closed (then it reads no
+// further). A read error ends the last block.
+func (im *Import) cut(r io.Reader, line int, bufs chan []byte, stop <-chan struct{}, emit func(*block) bool) {
 	var carry []byte
 	for {
 		var buf []byte
@@ -144,6 +145,11 @@ func (im *Import) cut(r io.Reader, line int, bufs chan []byte, emit func(*block)
 		buf = append(buf, carry...)
 		var err error
 		for len(buf) < cap(buf) && err == nil {
+			select {
+			case <-stop:
+				return
+			default:
+			}
 			var n int
 			n, err = r.Read(buf[len(buf):cap(buf)])
 			buf = buf[:len(buf)+n]
