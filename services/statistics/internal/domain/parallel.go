@@ -45,6 +45,9 @@ type tally struct {
 	rows, under18 int64
 }
 
+// readPersonsParallel counts the person lines r gives after the header
+// (the first of them numbered first), as described at the top of this
+// file, with im.readers readers.
 func (im *Import) readPersonsParallel(r io.Reader, first int, comma byte, pos []int) error {
 	work := make(chan *block, im.readers)
 	order := make(chan *block, 2*im.readers)
