@@ -255,66 +255,6 @@ func (s *Store) Get(ctx context.Context, referenceDate string) (domain.Snapshot,
 		"SELECT reference_date, cell_count, total, import_time FROM snapshots WHERE reference_date = ?", referenceDate)
 }
 
-// dimensionColumns maps each dimension to its column, in the order rows are
-// sorted. Only these fixed names ever reach the SQL text.
-var dimensionColumns = []struct {
-	dim    domain.Dimension
-	column string
-}{
-	{domain.DimLan, "lan_code"},
-	{domain.DimKommun, "kommun_code"},
-	{domain.DimHousing, "housing_type"},
-	{domain.DimSex, "sex"},
-	{domain.DimAgeBand, "age_band"},
-}
-
-type queryRow struct {
-	LanCode    string `db:"lan_code"`
-	KommunCode string `db:"kommun_code"`
-	Housing    string `db:"housing_type"`
-	Sex        string `db:"sex"`
-	AgeBand    string `db:"age_band"`
-	Adults     int64  `db:"adults"`
-}
-
-// Query sums the cells of q.ReferenceDate matching q's filters, one row per
-// group of q.GroupBy that has people, or one grand-total row when q groups by
-// nothing. A date without a snapshot gives no groups (or a zero total); the
-// caller checks that the snapshot exists.
-func (s *Store) Query(ctx context.Context, q domain.Query) ([]domain.Row, error) {
-	var selects, groups []string
-	for _, dc := range dimensionColumns {
-		if slices.Contains(q.GroupBy, dc.dim) {
-			selects = append(selects, dc.column)
-			groups = append(groups, dc.column)
-		} else {
-			// A constant keeps the row shape fixed, so one struct scans every
-			// grouping.
-			selects = append(selects, "'' AS "+dc.column)
-		}
-	}
-	where := []string{"reference_date = ?"}
-	args := []any{q.ReferenceDate}
-	where, args = in(where, args, "lan_code", q.LanCodes)
-	where, args = in(where, args, "kommun_code", q.KommunCodes)
-	// SUM of a BIGINT is NUMERIC on PostgreSQL; the cast keeps it an integer
-	// on both databases. COALESCE gives 0 rather than NULL for no cells.
-	sqlText := "SELECT " + strings.Join(selects, ", ") + ", CAST(COALESCE(SUM(adults), 0) AS BIGINT) AS adults" +
-		" FROM snapshot_cells WHERE " + strings.Join(where, " AND ")
-	if len(groups) > 0 {
-		g := strings.Join(groups, ", ")
-		sqlText += " GROUP BY " + g + " HAVING SUM(adults) > 0 ORDER BY " + g
-	}
-	return records.AllAs(ctx, s.db, "query snapshot", queryRow.row, sqlText, args...)
-}
-
-func (r queryRow) row() domain.Row {
-	return domain.Row{
-		LanCode: r.LanCode, KommunCode: r.KommunCode, Housing: domain.HousingType(r.Housing),
-		Sex: domain.Sex(r.Sex), AgeBand: domain.AgeBand(r.AgeBand), Count: r.Adults,
-	}
-}
-
 // in adds "column IN (?, ...)" with values as bind parameters, unless values
 // is empty (no filter).
 func in(where []string, args []any, column string, values []string) ([]string, []any) {

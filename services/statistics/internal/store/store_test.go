@@ -76,13 +76,14 @@ func snapshot(t *testing.T, date string, cells []domain.Cell) (domain.Snapshot, 
 	return snap, cells
 }
 
-func query(t *testing.T, s testStore, q domain.Query) []domain.Row {
+// rows sums the stored grid of date as q asks.
+func rows(t *testing.T, s testStore, date string, q domain.Query) []domain.Row {
 	t.Helper()
-	rows, err := s.Query(context.Background(), q)
+	_, g, _, err := s.LoadGrid(context.Background(), date)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rows
+	return g.Sum(q)
 }
 
 var allDims = []domain.Dimension{domain.DimLan, domain.DimKommun, domain.DimHousing, domain.DimSex, domain.DimAgeBand}
@@ -108,8 +109,8 @@ func TestReplace(t *testing.T) {
 		if got != snap {
 			t.Fatalf("Get = %+v, want %+v", got, snap)
 		}
-		if rows := query(t, s, domain.Query{ReferenceDate: "2026-03-31"}); domain.Total(rows) != snap.Total {
-			t.Fatalf("cells sum to %d, header says %d", domain.Total(rows), snap.Total)
+		if total := domain.Total(rows(t, s, "2026-03-31", domain.Query{})); total != snap.Total {
+			t.Fatalf("cells sum to %d, header says %d", total, snap.Total)
 		}
 
 		// Importing the date again replaces everything: no old cell survives.
@@ -124,13 +125,13 @@ func TestReplace(t *testing.T) {
 		if got, _ := s.Get(ctx, "2026-03-31"); got != again {
 			t.Fatalf("after re-import Get = %+v, want %+v", got, again)
 		}
-		rows := query(t, s, domain.Query{ReferenceDate: "2026-03-31", GroupBy: allDims})
+		stored := rows(t, s, "2026-03-31", domain.Query{GroupBy: allDims})
 		want := []domain.Row{
 			{LanCode: "01", KommunCode: "0180", Housing: domain.HousingABE, Sex: domain.SexKvinna, AgeBand: domain.Age18to24, Count: 5},
 			{LanCode: "25", KommunCode: "2584", Housing: domain.HousingEBO, Sex: domain.SexMan, AgeBand: domain.Age25to34, Count: 7},
 		}
-		if !slices.Equal(rows, want) {
-			t.Fatalf("rows after re-import = %+v", rows)
+		if !slices.Equal(stored, want) {
+			t.Fatalf("rows after re-import = %+v", stored)
 		}
 
 		// Another date is a separate snapshot.
@@ -152,7 +153,7 @@ func TestFailedReimportLeavesPrevious(t *testing.T) {
 		if err := s.Replace(ctx, snap, cells); err != nil {
 			t.Fatal(err)
 		}
-		before := query(t, s, domain.Query{ReferenceDate: "2026-03-31", GroupBy: allDims})
+		before := rows(t, s, "2026-03-31", domain.Query{GroupBy: allDims})
 
 		// A cell repeated in the third batch passes nothing that checks it
 		// here, so the database fails the import after the header has been
@@ -168,7 +169,7 @@ func TestFailedReimportLeavesPrevious(t *testing.T) {
 		if got, err := s.Get(ctx, "2026-03-31"); err != nil || got != snap {
 			t.Fatalf("after failed import Get = %+v, %v; want %+v", got, err, snap)
 		}
-		if after := query(t, s, domain.Query{ReferenceDate: "2026-03-31", GroupBy: allDims}); !slices.Equal(after, before) {
+		if after := rows(t, s, "2026-03-31", domain.Query{GroupBy: allDims}); !slices.Equal(after, before) {
 			t.Fatalf("cells changed: %d rows before, %d after", len(before), len(after))
 		}
 
@@ -182,100 +183,6 @@ func TestFailedReimportLeavesPrevious(t *testing.T) {
 		}
 		if _, err := s.Get(ctx, "2026-06-30"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("failed first import left a snapshot: %v", err)
-		}
-	})
-}
-
-func TestQuery(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, dsn string) {
-		s := open(t, dsn)
-		snap, cells := grid(t, "2026-03-31", 0)
-		if err := s.Replace(context.Background(), snap, cells); err != nil {
-			t.Fatal(err)
-		}
-		q := func(q domain.Query) []domain.Row {
-			q.ReferenceDate = "2026-03-31"
-			return query(t, s, q)
-		}
-
-		// The grand total is one row with no dimension set.
-		total := q(domain.Query{})
-		if len(total) != 1 || total[0] != (domain.Row{Count: snap.Total}) {
-			t.Fatalf("grand total = %+v, want %d", total, snap.Total)
-		}
-
-		// Län totals add up to the national total, and each län total is
-		// the sum of its kommuner, whether the kommuner are picked by län
-		// filter or by listing their codes.
-		byLan := q(domain.Query{GroupBy: []domain.Dimension{domain.DimLan}})
-		if len(byLan) != len(refdata.Lans()) || domain.Total(byLan) != snap.Total {
-			t.Fatalf("%d län rows summing to %d; want %d summing to %d", len(byLan), domain.Total(byLan), len(refdata.Lans()), snap.Total)
-		}
-		for _, l := range byLan {
-			if l.KommunCode != "" || l.Housing != "" || l.Sex != "" || l.AgeBand != "" {
-				t.Fatalf("ungrouped dimensions set: %+v", l)
-			}
-			kommuner := q(domain.Query{LanCodes: []string{l.LanCode}, GroupBy: []domain.Dimension{domain.DimKommun}})
-			if domain.Total(kommuner) != l.Count {
-				t.Errorf("län %s: kommuner sum to %d, län row says %d", l.LanCode, domain.Total(kommuner), l.Count)
-			}
-			var codes []string
-			for _, k := range refdata.KommunerIn(l.LanCode) {
-				codes = append(codes, k.Code)
-			}
-			if got := q(domain.Query{KommunCodes: codes}); got[0].Count != l.Count {
-				t.Errorf("län %s: by kommun codes %d, want %d", l.LanCode, got[0].Count, l.Count)
-			}
-		}
-
-		// The expected sums, computed from the cells themselves.
-		sum := func(keep func(domain.Cell) bool) int64 {
-			var n int64
-			for _, c := range cells {
-				if keep(c) {
-					n += c.Count
-				}
-			}
-			return n
-		}
-		bySex := q(domain.Query{LanCodes: []string{"01", "25"}, GroupBy: []domain.Dimension{domain.DimSex}})
-		for _, r := range bySex {
-			want := sum(func(c domain.Cell) bool { return (c.LanCode == "01" || c.LanCode == "25") && c.Sex == r.Sex })
-			if r.Count != want {
-				t.Errorf("sex %s in 01+25 = %d, want %d", r.Sex, r.Count, want)
-			}
-		}
-		if len(bySex) != 2 || bySex[0].Sex != domain.SexKvinna || bySex[1].Sex != domain.SexMan {
-			t.Fatalf("rows not one per sex in order: %+v", bySex)
-		}
-
-		// Both filters together keep cells matching both: a kommun outside
-		// the län gives nothing.
-		both := q(domain.Query{LanCodes: []string{"01"}, KommunCodes: []string{"0180", "2584"}, GroupBy: []domain.Dimension{domain.DimKommun}})
-		if len(both) != 1 || both[0].KommunCode != "0180" || both[0].Count != sum(func(c domain.Cell) bool { return c.KommunCode == "0180" }) {
-			t.Fatalf("län 01 and kommuner 0180, 2584 = %+v", both)
-		}
-
-		// Groups without people are left out; every full combination row
-		// present has people and they add up.
-		full := q(domain.Query{GroupBy: allDims})
-		var zero int
-		for _, c := range cells {
-			if c.Count == 0 {
-				zero++
-			}
-		}
-		if len(full) != len(cells)-zero || domain.Total(full) != snap.Total {
-			t.Fatalf("%d full rows summing to %d; want %d summing to %d", len(full), domain.Total(full), len(cells)-zero, snap.Total)
-		}
-		byAge := q(domain.Query{GroupBy: []domain.Dimension{domain.DimHousing, domain.DimAgeBand}})
-		if len(byAge) != 18 || byAge[0].Housing != domain.HousingABE || byAge[0].AgeBand != domain.Age18to24 || byAge[17].AgeBand != domain.Age65Plus {
-			t.Fatalf("housing × age rows = %+v", byAge)
-		}
-
-		// An unknown date has no cells.
-		if got := query(t, s, domain.Query{ReferenceDate: "2020-01-01"}); got[0].Count != 0 {
-			t.Fatalf("unknown date total = %+v", got)
 		}
 	})
 }
