@@ -341,14 +341,10 @@ func copyRate(dsn, file string, rows, round int) (float64, error) {
 	return float64(rows) / time.Since(start).Seconds(), nil
 }
 
-// median is the middle of xs (the mean of the two middle ones for an even
-// count).
+// median is the middle of xs (importRounds is odd).
 func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
-	if n := len(s); n%2 == 0 {
-		return (s[n/2-1] + s[n/2]) / 2
-	}
 	return s[len(s)/2]
 }
 

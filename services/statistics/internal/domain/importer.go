@@ -471,17 +471,20 @@ func (l *lineReader) next() (int, [][]byte, error) {
 			}
 			return l.line, l.fields, nil
 		}
-		l.fields = l.fields[:0]
-		for {
-			i := bytes.IndexByte(b, l.comma)
-			if i < 0 {
-				l.fields = append(l.fields, b)
-				break
-			}
-			l.fields = append(l.fields, b[:i])
-			b = b[i+1:]
-		}
+		l.fields = appendFields(l.fields[:0], b, l.comma)
 		return l.line, l.fields, nil
+	}
+}
+
+// appendFields appends the fields of line, which has no quotes, split at
+// comma.
+func appendFields(fields [][]byte, line []byte, comma byte) [][]byte {
+	for {
+		i := bytes.IndexByte(line, comma)
+		if i < 0 {
+			return append(fields, line)
+		}
+		fields, line = append(fields, line[:i]), line[i+1:]
 	}
 }
 

@@ -181,7 +181,7 @@ func (im *Import) cut(r io.Reader, line int, bufs chan []byte, stop <-chan struc
 // reports false at the first line that is not (a quote, a count of fields
 // other than the header's, a value that needs the full checks).
 func (im *Import) count(t *tally, data []byte, comma byte, pos []int, keys *ckm.KeySource) bool {
-	fields := make([][]byte, 0, len(pos))
+	var fields [][]byte
 	f := make([][]byte, len(pos))
 	for len(data) > 0 {
 		line := data
@@ -197,17 +197,7 @@ func (im *Import) count(t *tally, data []byte, comma byte, pos []int, keys *ckm.
 		if bytes.IndexByte(line, '"') >= 0 {
 			return false
 		}
-		fields = fields[:0]
-		for len(fields) < len(pos) {
-			i := bytes.IndexByte(line, comma)
-			if i < 0 {
-				fields = append(fields, line)
-				line = nil
-				break
-			}
-			fields, line = append(fields, line[:i]), line[i+1:]
-		}
-		if len(fields) != len(pos) || line != nil {
+		if fields = appendFields(fields[:0], line, comma); len(fields) != len(pos) {
 			return false
 		}
 		for c, p := range pos {
