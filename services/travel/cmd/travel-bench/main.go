@@ -3,7 +3,9 @@
 // totals, one ClaimPaid event per claim in the outbox, and the pain.001
 // file), next to a plain SQL INSERT … SELECT writing the same payment rows
 // (and to the same with the claims' states updated in the same
-// transaction), and the process's peak RSS. It prints BENCH lines.
+// transaction), and the process's peak RSS. The run and its baselines are
+// measured in alternating rounds, each from the same state, and the medians
+// are reported. It prints BENCH lines, and a line per round on stderr.
 //
 //	go run ./services/travel/cmd/travel-bench [-claims 100000] [-dsn postgres://…]
 package main
@@ -15,8 +17,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	travelv1 "github.com/tia-platform/tia/proto/gen/tia/travel/v1"
 	"github.com/tia-platform/tia/services/platform/app"
@@ -37,6 +43,7 @@ func main() {
 	flag.IntVar(&paymentBatch, "batch", 0, "claims per payment transaction (0: the service's default)")
 	dsn := flag.String("dsn", envOr("TIA_TEST_POSTGRES_DSN", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"),
 		"PostgreSQL server (a fresh database is created on it and dropped afterwards)")
+	flag.IntVar(&rounds, "rounds", 3, "rounds of the run and its baselines (odd: the medians are reported)")
 	flag.StringVar(&profileDir, "profile-dir", "", "write CPU and allocation profiles of the payment run (travel_payment_run.*.pprof) into this folder")
 	flag.Parse()
 	if err := run(*claims, *dsn); err != nil {
@@ -47,6 +54,9 @@ func main() {
 
 // profileDir is where -profile-dir puts the profiles ("" for none).
 var profileDir string
+
+// rounds is -rounds: how many times the run and its baselines are measured.
+var rounds int
 
 // paymentBatch is -batch: claims per payment transaction (0: the default).
 var paymentBatch int
@@ -79,9 +89,6 @@ func run(n int, base string) error {
 	submitted := time.Now().AddDate(0, 0, -1)
 	want, err := benchdata.InsertApproved(ctx, d, n, submitted)
 	if err != nil {
-		return err
-	}
-	if _, err := d.ExecContext(ctx, "ANALYZE"); err != nil {
 		return err
 	}
 
@@ -119,30 +126,122 @@ func run(n int, base string) error {
 	go func() { _ = s.Run(runCtx) }()
 	mv := auth.WithPrincipal(ctx, auth.Principal{Subject: "bench", Role: auth.RoleMigrationsverket})
 
-	// The payment run, as the service runs it.
-	stopProfile, err := profiling.Start(profileDir, "travel_payment_run")
+	if _, err := d.ExecContext(ctx, `INSERT INTO payment_runs (id, state, request_id, claim_count, total_ore, create_time, complete_time)
+		VALUES ('baseline', 'SUCCEEDED', '', 0, 0, '', '')`); err != nil {
+		return err
+	}
+	// The payment run and its two baselines, alternating in rounds so that a
+	// change in the machine's other load weighs on all three alike; the
+	// medians are reported. Each measurement starts from the same state: all
+	// claims approved and none paid, no payments, events or audit entries,
+	// and the tables vacuumed and analysed.
+	var runs, plain, plainUpdate []time.Duration
+	for round := range rounds {
+		if err := reset(ctx, d, dir); err != nil {
+			return err
+		}
+		prof := ""
+		if round == 0 {
+			prof = profileDir
+		}
+		t, err := paymentRun(ctx, s, mv, d, trail, dir, n, want, prof)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, t)
+		for _, update := range []bool{false, true} {
+			if err := reset(ctx, d, dir); err != nil {
+				return err
+			}
+			if t, err = baseline(ctx, d, n, update); err != nil {
+				return err
+			}
+			if update {
+				plainUpdate = append(plainUpdate, t)
+			} else {
+				plain = append(plain, t)
+			}
+		}
+		fmt.Fprintf(os.Stderr, "# round %d: run %.2f s, insert … select %.2f s, with the claims' update %.2f s\n",
+			round+1, runs[round].Seconds(), plain[round].Seconds(), plainUpdate[round].Seconds())
+	}
+
+	rate := float64(n) / median(runs).Seconds()
+	baseRate := float64(n) / median(plain).Seconds()
+	baseUpdRate := float64(n) / median(plainUpdate).Seconds()
+	fmt.Printf("BENCH travel_payment_run_claims %d claims\n", n)
+	fmt.Printf("BENCH travel_payment_run %.0f claims/s (median of %d)\n", rate, rounds)
+	fmt.Printf("BENCH travel_payment_run_seconds %.2f s (median of %d)\n", median(runs).Seconds(), rounds)
+	fmt.Printf("BENCH travel_payment_insert_select %.0f claims/s (median of %d)\n", baseRate, rounds)
+	fmt.Printf("BENCH travel_payment_run ratio %.2f vs travel_payment_insert_select\n", rate/baseRate)
+	fmt.Printf("BENCH travel_payment_insert_select_update %.0f claims/s (median of %d)\n", baseUpdRate, rounds)
+	fmt.Printf("BENCH travel_payment_run ratio %.2f vs travel_payment_insert_select_update\n", rate/baseUpdRate)
+	fmt.Printf("BENCH travel_bench_peak_rss %.0f MB\n", peakRSSMB())
+	return nil
+}
+
+// reset brings the database back to where every measurement starts: all
+// claims approved and unpaid, no payments, payment runs (but the baselines'),
+// events, audit entries or payment files, and the tables vacuumed and
+// analysed (a bulk insert or update leaves pages whose first reader pays
+// for setting their hint bits; vacuumed, no measurement pays for another's
+// leftovers).
+func reset(ctx context.Context, d *sqlx.DB, dir string) error {
+	for _, q := range []string{
+		`DELETE FROM payments`,
+		`DELETE FROM payment_runs WHERE id <> 'baseline'`,
+		`UPDATE claims SET state = 'APPROVED', payment_run = '', pay_time = '' WHERE state <> 'APPROVED'`,
+		`DELETE FROM outbox`,
+		`DELETE FROM audit_log`,
+		`UPDATE audit_head SET seq = 0, hash = ''`,
+		`VACUUM ANALYZE claims, payments, payment_runs, outbox, audit_log, audit_head`,
+	} {
+		if _, err := d.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("reset: %s: %w", q, err)
+		}
+	}
+	files, err := os.ReadDir(dir)
 	if err != nil {
 		return err
+	}
+	for _, f := range files {
+		if err := os.Remove(filepath.Join(dir, f.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// paymentRun starts a payment run through the service, as Migrationsverket
+// does, waits until it has SUCCEEDED and returns how long that took. It
+// checks the run did what it is measured for: every claim paid, one payment
+// file, an event and an audit entry per claim, the trail's chain whole. With
+// profileDir, the run is profiled.
+func paymentRun(ctx context.Context, s *travel.Service, mv context.Context, d *sqlx.DB, trail *audit.Trail, dir string,
+	n int, want int64, profileDir string) (time.Duration, error) {
+	stopProfile, err := profiling.Start(profileDir, "travel_payment_run")
+	if err != nil {
+		return 0, err
 	}
 	start := time.Now()
 	r, err := s.CreatePaymentRun(mv, &travelv1.CreatePaymentRunRequest{})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for {
 		got, err := s.GetPaymentRun(mv, &travelv1.GetPaymentRunRequest{Name: r.GetName()})
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if got.GetState() == travelv1.PaymentRunState_PAYMENT_RUN_STATE_SUCCEEDED {
 			if got.GetClaimCount() != int64(n) || got.GetTotalOre() != want {
-				return fmt.Errorf("run paid %d claims, %d öre; want %d, %d", got.GetClaimCount(), got.GetTotalOre(), n, want)
+				return 0, fmt.Errorf("run paid %d claims, %d öre; want %d, %d", got.GetClaimCount(), got.GetTotalOre(), n, want)
 			}
 			break
 		}
 		elapsed := time.Since(start)
 		if elapsed > 2*time.Minute {
-			return fmt.Errorf("the payment run has not finished after 2 min (%d claims paid)", got.GetClaimCount())
+			return 0, fmt.Errorf("the payment run has not finished after 2 min (%d claims paid)", got.GetClaimCount())
 		}
 		// Poll at a hundredth of the time so far: the end is seen at most
 		// 1 % late, and the polls (a query each) take next to nothing from
@@ -151,94 +250,63 @@ func run(n int, base string) error {
 	}
 	runTime := time.Since(start)
 	if err := stopProfile(); err != nil {
-		return err
+		return 0, err
 	}
 	files, _ := os.ReadDir(dir)
 	if len(files) != 1 {
-		return fmt.Errorf("%d payment files written, want 1", len(files))
+		return 0, fmt.Errorf("%d payment files written, want 1", len(files))
 	}
-	// The run wrote what it is measured for: an event and an audit entry
-	// per claim, the trail's chain whole.
 	var outbox, entries int
 	if err := d.GetContext(ctx, &outbox, "SELECT COUNT(*) FROM outbox"); err != nil {
-		return err
+		return 0, err
 	}
 	if err := d.GetContext(ctx, &entries, "SELECT COUNT(*) FROM audit_log"); err != nil {
-		return err
+		return 0, err
 	}
 	if outbox != n || entries != n {
-		return fmt.Errorf("the run wrote %d events and %d audit entries for %d claims", outbox, entries, n)
+		return 0, fmt.Errorf("the run wrote %d events and %d audit entries for %d claims", outbox, entries, n)
 	}
 	if rep, err := trail.Verify(ctx); err != nil || !rep.OK() {
-		return fmt.Errorf("audit trail after the run: %+v %v", rep, err)
+		return 0, fmt.Errorf("audit trail after the run: %+v %v", rep, err)
 	}
+	return runTime, nil
+}
 
-	// The baselines: the same payment rows written by one INSERT … SELECT
-	// in one transaction (no claim states, events or file), and the same
-	// with the claims' states updated too.
-	baseline := func(updateClaims bool) (time.Duration, error) {
-		if _, err := d.ExecContext(ctx, `UPDATE claims SET state = 'APPROVED', payment_run = '', pay_time = ''`); err != nil {
-			return 0, err
-		}
-		if _, err := d.ExecContext(ctx, `DELETE FROM payments`); err != nil {
-			return 0, err
-		}
-		if _, err := d.ExecContext(ctx, "VACUUM ANALYZE claims"); err != nil {
-			return 0, err
-		}
-		if _, err := d.ExecContext(ctx, "VACUUM ANALYZE payments"); err != nil {
-			return 0, err
-		}
-		start := time.Now()
-		tx, err := d.BeginTx(ctx, nil)
-		if err != nil {
-			return 0, err
-		}
-		defer tx.Rollback() //nolint:errcheck
-		paid := time.Now().UTC().Format(store.TimeLayout)
-		res, err := tx.ExecContext(ctx, `INSERT INTO payments (claim_id, run_id, amount_ore, dossier, trip_date, paid_time)
-			SELECT id, 'baseline', cost_ore, dossier, trip_date, $1 FROM claims WHERE state = 'APPROVED'`, paid)
-		if err != nil {
-			return 0, err
-		}
-		if rows, _ := res.RowsAffected(); rows != int64(n) {
-			return 0, fmt.Errorf("baseline wrote %d payments, want %d", rows, n)
-		}
-		if updateClaims {
-			if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = 'PAID', payment_run = 'baseline', pay_time = $1 WHERE state = 'APPROVED'`, paid); err != nil {
-				return 0, err
-			}
-		}
-		if err := tx.Commit(); err != nil {
-			return 0, err
-		}
-		return time.Since(start), nil
-	}
-	if _, err := d.ExecContext(ctx, `INSERT INTO payment_runs (id, state, request_id, claim_count, total_ore, create_time, complete_time)
-		VALUES ('baseline', 'SUCCEEDED', '', 0, 0, '', '')`); err != nil {
-		return err
-	}
-	baseTime, err := baseline(false)
+// baseline writes the same payment rows with one INSERT … SELECT in one
+// transaction (no events, audit entries or file), with update also marking
+// the claims paid, and returns how long that took.
+func baseline(ctx context.Context, d *sqlx.DB, n int, update bool) (time.Duration, error) {
+	start := time.Now()
+	tx, err := d.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	baseUpdTime, err := baseline(true)
+	defer tx.Rollback() //nolint:errcheck
+	paid := time.Now().UTC().Format(store.TimeLayout)
+	res, err := tx.ExecContext(ctx, `INSERT INTO payments (claim_id, run_id, amount_ore, dossier, trip_date, paid_time)
+		SELECT id, 'baseline', cost_ore, dossier, trip_date, $1 FROM claims WHERE state = 'APPROVED'`, paid)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	if rows, _ := res.RowsAffected(); rows != int64(n) {
+		return 0, fmt.Errorf("baseline wrote %d payments, want %d", rows, n)
+	}
+	if update {
+		if _, err := tx.ExecContext(ctx, `UPDATE claims SET state = 'PAID', payment_run = 'baseline', pay_time = $1 WHERE state = 'APPROVED'`, paid); err != nil {
+			return 0, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
 
-	rate := float64(n) / runTime.Seconds()
-	baseRate := float64(n) / baseTime.Seconds()
-	fmt.Printf("BENCH travel_payment_run_claims %d claims\n", n)
-	fmt.Printf("BENCH travel_payment_run %.0f claims/s\n", rate)
-	fmt.Printf("BENCH travel_payment_run_seconds %.2f s\n", runTime.Seconds())
-	fmt.Printf("BENCH travel_payment_insert_select %.0f claims/s\n", baseRate)
-	fmt.Printf("BENCH travel_payment_run ratio %.2f vs travel_payment_insert_select\n", rate/baseRate)
-	baseUpdRate := float64(n) / baseUpdTime.Seconds()
-	fmt.Printf("BENCH travel_payment_insert_select_update %.0f claims/s\n", baseUpdRate)
-	fmt.Printf("BENCH travel_payment_run ratio %.2f vs travel_payment_insert_select_update\n", rate/baseUpdRate)
-	fmt.Printf("BENCH travel_bench_peak_rss %.0f MB\n", peakRSSMB())
-	return nil
+// median is the middle of an odd number of durations.
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // peakRSSMB is the process's peak resident set (VmHWM), in MB.
